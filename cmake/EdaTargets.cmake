@@ -1,0 +1,42 @@
+# Build settings shared by every target of the project, kept on an INTERFACE target rather
+# than in global flags, so that a consumer of eda::core never inherits our warning policy.
+add_library(eda_build_settings INTERFACE)
+add_library(eda::build_settings ALIAS eda_build_settings)
+target_compile_features(eda_build_settings INTERFACE cxx_std_20)
+target_compile_options(eda_build_settings INTERFACE -Wall -Wextra -Wpedantic)
+if(EDA_WARNINGS_AS_ERRORS)
+  target_compile_options(eda_build_settings INTERFACE -Werror)
+endif()
+if(EDA_SANITIZERS)
+  target_compile_options(eda_build_settings INTERFACE
+    -fsanitize=${EDA_SANITIZERS} -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(eda_build_settings INTERFACE -fsanitize=${EDA_SANITIZERS})
+endif()
+
+# eda_apply_settings(<target>): the project's compile settings for one of its own targets.
+function(eda_apply_settings target)
+  target_link_libraries(${target} PRIVATE eda::build_settings)
+  set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
+endfunction()
+
+# eda_add_catch_tests(<target> SOURCES ...  LIBRARIES ...): one Catch2 binary per module,
+# each TEST_CASE registered with CTest on its own, with a generous per-test timeout.
+function(eda_add_catch_tests target)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  add_executable(${target} ${ARG_SOURCES})
+  eda_apply_settings(${target})
+  target_link_libraries(${target} PRIVATE ${ARG_LIBRARIES} Catch2::Catch2)
+  catch_discover_tests(${target} PROPERTIES TIMEOUT 120)
+endfunction()
+
+# eda_add_benchmark(<target> SOURCES ... LIBRARIES ...): a Google Benchmark program, also
+# registered as a CTest smoke test that runs every benchmark once for a tiny minimum time.
+function(eda_add_benchmark target)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  add_executable(${target} ${ARG_SOURCES})
+  eda_apply_settings(${target})
+  target_link_libraries(${target} PRIVATE ${ARG_LIBRARIES} benchmark::benchmark)
+  add_test(NAME ${target}.smoke
+    COMMAND ${target} --benchmark_min_time=0.001 --benchmark_counters_tabular=true)
+  set_tests_properties(${target}.smoke PROPERTIES TIMEOUT 300 LABELS benchmark)
+endfunction()

@@ -1,0 +1,51 @@
+/// @file wire.hpp
+/// @brief Wire framing of events on ZeroMQ: a topic frame, then the envelope frame.
+///
+/// | frame | content                         | why                                           |
+/// |-------|---------------------------------|-----------------------------------------------|
+/// | 0     | event type, e.g. `shop.order.placed` | SUB sockets filter on the first frame's prefix |
+/// | 1     | MessagePack envelope (codec.hpp)     | metadata + payload                        |
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "eda/codec.hpp"
+
+namespace eda {
+
+/// @brief Number of frames in an event message (topic, envelope).
+inline constexpr std::size_t event_frame_count = 2;
+
+/// @brief Sends one event message: `topic` then `envelope`, as one atomic multipart message.
+///
+/// Returns false when the socket would block (only possible with `zmq::send_flags::dontwait`).
+bool send_event_frames(zmq::socket_t& socket, std::string_view topic, std::string_view envelope,
+                       zmq::send_flags flags = zmq::send_flags::none);
+
+/// @brief Receives all frames of one message into `frames` (cleared first).
+///
+/// At most `max_frames` frames are kept; any further frames are read and discarded so the
+/// socket stays aligned on message boundaries. Returns the total number of frames the message
+/// had (which may exceed `frames.size()`), or 0 when nothing was ready (with `dontwait`) or the
+/// receive timed out.
+std::size_t receive_frames(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
+                           std::size_t max_frames,
+                           zmq::recv_flags flags = zmq::recv_flags::none);
+
+/// @brief Decodes an event message from its frames; validates frame count, sizes, the
+///        envelope and that the topic frame agrees with the event type.
+///
+/// `frame_count` is the count receive_frames() returned. Throws MalformedMessage.
+DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames,
+                                 std::size_t frame_count, const DecodeLimits& limits = {});
+
+/// @brief A frame's bytes as a string view (valid while the frame lives).
+inline std::string_view view_of(const zmq::message_t& frame) noexcept {
+  return {static_cast<const char*>(frame.data()), frame.size()};
+}
+
+}  // namespace eda

@@ -1,0 +1,55 @@
+#include "eda/cli.hpp"
+
+#include <exception>
+#include <iostream>
+
+namespace eda::cli {
+
+void add_common_options(CLI::App& app, CommonOptions& options, std::size_t max_count) {
+  app.add_option_function<std::string>(
+         "--transport",
+         [&options](const std::string& name) { options.transport = parse_transport(name); },
+         "Transport between roles run in this process: inproc, ipc or tcp (default inproc)")
+      ->check(CLI::IsMember({"inproc", "ipc", "tcp"}));
+  app.add_option("-n,--count", options.count, "How many events (or orders) to run")
+      ->check(CLI::Range(std::size_t{1}, max_count))
+      ->capture_default_str();
+  app.add_flag_function(
+      "-v,--verbose", [&options](std::int64_t n) { options.verbosity += static_cast<int>(n); },
+      "Say more (repeat for every event in full as JSON)");
+  app.add_flag_function(
+      "-q,--quiet", [&options](std::int64_t) { options.verbosity = 0; },
+      "Print only headings and the summary");
+}
+
+CLI::Option* add_endpoint_option(CLI::App& app, const std::string& flag, std::string& target,
+                                 const std::string& description) {
+  const CLI::Validator endpoint_check(
+      [](std::string& value) -> std::string {
+        try {
+          validate_endpoint(value);
+          return {};
+        } catch (const std::invalid_argument& e) {
+          return e.what();
+        }
+      },
+      "ENDPOINT");
+  return app.add_option(flag, target, description)->check(endpoint_check);
+}
+
+int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 prints the help (exit 0) or the problem with a hint; any problem exits with 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::cerr << app.get_name() << ": error: " << e.what() << '\n';
+    return 1;
+  }
+}
+
+}  // namespace eda::cli

@@ -1,0 +1,201 @@
+#include "eda/codec.hpp"
+
+#include <limits>
+
+namespace eda {
+namespace {
+
+// Field positions in the envelope array (the kit's page has the same table).
+enum Field : std::uint32_t {
+  format_version = 0,
+  event_id,
+  type,
+  source,
+  sequence,
+  timestamp,
+  schema_version,
+  correlation_id,
+  causation_id,
+  payload,
+};
+
+constexpr std::size_t max_id_bytes = 128;
+constexpr std::size_t max_source_bytes = 200;
+
+const char* field_name(std::uint32_t index) {
+  static constexpr const char* names[] = {"format_version", "event_id",       "type",
+                                          "source",         "sequence",       "timestamp_ns",
+                                          "schema_version", "correlation_id", "causation_id",
+                                          "payload"};
+  return index < std::size(names) ? names[index] : "?";
+}
+
+[[noreturn]] void bad_field(std::uint32_t index, const std::string& problem) {
+  throw MalformedMessage(WireFault::bad_field,
+                         std::string("envelope field '") + field_name(index) + "' " + problem);
+}
+
+std::string read_string(const msgpack::object& o, std::uint32_t index, std::size_t max_bytes,
+                        bool may_be_empty) {
+  if (o.type != msgpack::type::STR) {
+    bad_field(index, "is not a string");
+  }
+  if (o.via.str.size > max_bytes) {
+    bad_field(index, "is longer than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (!may_be_empty && o.via.str.size == 0) {
+    bad_field(index, "is empty");
+  }
+  return std::string(o.via.str.ptr, o.via.str.size);
+}
+
+std::uint64_t read_unsigned(const msgpack::object& o, std::uint32_t index) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER) {
+    bad_field(index, "is not an unsigned integer");
+  }
+  return o.via.u64;
+}
+
+std::int64_t read_signed(const msgpack::object& o, std::uint32_t index) {
+  if (o.type == msgpack::type::NEGATIVE_INTEGER) {
+    return o.via.i64;
+  }
+  if (o.type == msgpack::type::POSITIVE_INTEGER &&
+      o.via.u64 <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return static_cast<std::int64_t>(o.via.u64);
+  }
+  bad_field(index, "is not a 64-bit signed integer");
+}
+
+}  // namespace
+
+namespace {
+bool reference_strings(msgpack::type::object_type type, std::size_t, void*) {
+  return type == msgpack::type::STR || type == msgpack::type::BIN;
+}
+}  // namespace
+
+msgpack::object unpack_untrusted(msgpack::zone& zone, std::string_view bytes,
+                                 std::string_view what, bool zero_copy) {
+  if (bytes.empty()) {
+    throw MalformedMessage(WireFault::truncated, std::string(what) + " is empty");
+  }
+  // No container or string can claim more elements or bytes than the input holds, so a
+  // hostile length prefix cannot make the parser allocate gigabytes.
+  const std::size_t n = bytes.size();
+  const msgpack::unpack_limit limits(n, n, n, n, n, 64);
+  std::size_t offset = 0;
+  bool referenced = false;
+  msgpack::object result;
+  try {
+    result = msgpack::unpack(zone, bytes.data(), n, offset, referenced,
+                             zero_copy ? reference_strings : nullptr, nullptr, limits);
+  } catch (const msgpack::insufficient_bytes&) {
+    throw MalformedMessage(WireFault::truncated,
+                           std::string(what) + " is truncated (" + std::to_string(n) +
+                               " bytes end before the value does)");
+  } catch (const msgpack::depth_size_overflow&) {  // before its base class size_overflow
+    throw MalformedMessage(WireFault::not_messagepack,
+                           std::string(what) + " nests deeper than 64 levels");
+  } catch (const msgpack::size_overflow&) {
+    throw MalformedMessage(WireFault::truncated,
+                           std::string(what) + " declares more elements than its " +
+                               std::to_string(n) + " bytes can hold");
+  } catch (const msgpack::unpack_error& e) {
+    throw MalformedMessage(WireFault::not_messagepack,
+                           std::string(what) + " is not MessagePack (" + e.what() + ")");
+  }
+  if (offset != n) {
+    throw MalformedMessage(WireFault::trailing_bytes,
+                           std::string(what) + " has " + std::to_string(n - offset) +
+                               " unexpected bytes after its value");
+  }
+  return result;
+}
+
+msgpack::object_handle unpack_untrusted(std::string_view bytes, std::string_view what,
+                                        bool zero_copy) {
+  auto zone = std::make_unique<msgpack::zone>();
+  const msgpack::object object = unpack_untrusted(*zone, bytes, what, zero_copy);
+  return msgpack::object_handle(object, std::move(zone));
+}
+
+DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& limits) {
+  if (bytes.size() > limits.max_envelope_bytes) {
+    throw MalformedMessage(WireFault::oversized,
+                           "envelope of " + std::to_string(bytes.size()) +
+                               " bytes exceeds the limit of " +
+                               std::to_string(limits.max_envelope_bytes) + " bytes");
+  }
+  DecodedEvent event;
+  auto parsed = std::make_shared<Parsed>(bytes);
+  parsed->root = unpack_untrusted(parsed->zone, parsed->bytes, "envelope", true);
+  event.parsed_ = parsed;
+  const msgpack::object& root = parsed->root;
+  if (root.type != msgpack::type::ARRAY) {
+    throw MalformedMessage(WireFault::bad_field, "envelope is not a MessagePack array");
+  }
+  if (root.via.array.size != envelope_field_count) {
+    throw MalformedMessage(WireFault::bad_field,
+                           "envelope has " + std::to_string(root.via.array.size) +
+                               " fields, expected " + std::to_string(envelope_field_count));
+  }
+  const msgpack::object* f = root.via.array.ptr;
+  const std::uint64_t format = read_unsigned(f[format_version], format_version);
+  if (format != envelope_format_version) {
+    throw MalformedMessage(WireFault::unknown_format_version,
+                           "envelope format version " + std::to_string(format) +
+                               " is not supported (this build reads version " +
+                               std::to_string(envelope_format_version) + ")");
+  }
+  EventMetadata& m = event.meta_;
+  m.event_id = read_string(f[event_id], event_id, max_id_bytes, false);
+  m.type = read_string(f[type], type, 200, false);
+  if (!is_valid_event_type(m.type)) {
+    bad_field(type, "is not a valid event type ('" + printable(m.type) + "')");
+  }
+  m.source = read_string(f[source], source, max_source_bytes, false);
+  m.sequence = read_unsigned(f[sequence], sequence);
+  m.timestamp_ns = read_signed(f[timestamp], timestamp);
+  const std::uint64_t schema = read_unsigned(f[schema_version], schema_version);
+  if (schema == 0 || schema > std::numeric_limits<std::uint32_t>::max()) {
+    throw MalformedMessage(WireFault::unknown_schema_version,
+                           "schema version " + std::to_string(schema) + " of " + m.type +
+                               " is out of range (versions start at 1)");
+  }
+  m.schema_version = static_cast<std::uint32_t>(schema);
+  m.correlation_id = read_string(f[correlation_id], correlation_id, max_id_bytes, false);
+  m.causation_id = read_string(f[causation_id], causation_id, max_id_bytes, true);
+  event.payload_ = &f[Field::payload];
+  return event;
+}
+
+nlohmann::json DecodedEvent::to_json() const {
+  return nlohmann::json{{"event_id", meta_.event_id},
+                        {"type", meta_.type},
+                        {"source", meta_.source},
+                        {"sequence", meta_.sequence},
+                        {"timestamp_ns", meta_.timestamp_ns},
+                        {"schema_version", meta_.schema_version},
+                        {"correlation_id", meta_.correlation_id},
+                        {"causation_id", meta_.causation_id},
+                        {"payload", json_from_msgpack(encode_value(*payload_))}};
+}
+
+nlohmann::json json_from_msgpack(std::string_view bytes) noexcept {
+  try {
+    // Validate (and bound the nesting depth) with the untrusted-input parser first: the JSON
+    // library parses recursively and must never see hostile nesting.
+    (void)unpack_untrusted(bytes, "value");
+    return nlohmann::json::from_msgpack(bytes.begin(), bytes.end());
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+std::string to_json_line(const DecodedEvent& event) {
+  // Strings on the wire need not be UTF-8; replace bad bytes instead of throwing.
+  return event.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace eda

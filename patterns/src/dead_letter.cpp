@@ -1,0 +1,79 @@
+#include "eda/dead_letter.hpp"
+
+#include <stdexcept>
+
+#include "eda/codec.hpp"
+
+namespace eda {
+
+nlohmann::json DeadLetter::to_json() const {
+  nlohmann::json rendered = nlohmann::json::array();
+  for (const std::string& frame : frames) {
+    nlohmann::json as_json = json_from_msgpack(frame);
+    // A frame that parses as MessagePack is shown decoded; anything else as escaped text.
+    if (as_json.is_null() || as_json.is_number()) {
+      rendered.push_back(printable(frame, 200));
+    } else {
+      rendered.push_back(std::move(as_json));
+    }
+  }
+  return nlohmann::json{{"fault", std::string(to_string(fault))},
+                        {"reason", reason},
+                        {"origin", origin},
+                        {"received_at_ns", received_at_ns},
+                        {"frames", std::move(rendered)}};
+}
+
+DeadLetterBox::DeadLetterBox(std::size_t capacity) : capacity_(capacity) {}
+
+void DeadLetterBox::put(DeadLetter letter) {
+  const std::lock_guard lock(mutex_);
+  ++total_;
+  ++by_fault_[letter.fault];
+  if (capacity_ == 0) {
+    return;
+  }
+  if (kept_.size() == capacity_) {
+    kept_.pop_front();
+  }
+  kept_.push_back(std::move(letter));
+}
+
+std::uint64_t DeadLetterBox::total() const {
+  const std::lock_guard lock(mutex_);
+  return total_;
+}
+
+std::uint64_t DeadLetterBox::count(WireFault fault) const {
+  const std::lock_guard lock(mutex_);
+  const auto it = by_fault_.find(fault);
+  return it == by_fault_.end() ? 0 : it->second;
+}
+
+std::vector<DeadLetter> DeadLetterBox::recent() const {
+  const std::lock_guard lock(mutex_);
+  return {kept_.begin(), kept_.end()};
+}
+
+DeadLetterFile::DeadLetterFile(const std::string& path) : out_(path, std::ios::app) {
+  if (!out_) {
+    throw std::runtime_error("cannot open dead-letter file '" + path +
+                             "' for appending: check the directory exists and is writable");
+  }
+}
+
+void DeadLetterFile::put(DeadLetter letter) {
+  const std::string line =
+      letter.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::lock_guard lock(mutex_);
+  out_ << line << '\n';
+  out_.flush();
+  ++total_;
+}
+
+std::uint64_t DeadLetterFile::total() const {
+  const std::lock_guard lock(mutex_);
+  return total_;
+}
+
+}  // namespace eda

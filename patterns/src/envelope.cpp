@@ -1,0 +1,49 @@
+#include "eda/envelope.hpp"
+
+#include <array>
+#include <chrono>
+#include <random>
+
+namespace eda {
+
+std::string new_event_id() {
+  // One generator per thread, seeded from the OS: ids are unique without a lock.
+  thread_local std::mt19937_64 generator{[] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }()};
+  static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
+                                               '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+  std::string id(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    std::uint64_t bits = generator();
+    for (int i = 0; i < 16; ++i) {
+      id[static_cast<std::size_t>(half * 16 + i)] = digits[bits & 0xFU];
+      bits >>= 4U;
+    }
+  }
+  return id;
+}
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_valid_event_type(std::string_view type) noexcept {
+  if (type.empty() || type.size() > 200) {
+    return false;
+  }
+  for (const char c : type) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace eda

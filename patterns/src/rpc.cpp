@@ -1,0 +1,137 @@
+#include "eda/rpc.hpp"
+
+#include "eda/endpoint.hpp"
+#include "eda/wire.hpp"
+
+namespace eda {
+namespace {
+
+constexpr std::string_view status_ok = "ok";
+
+}  // namespace
+
+RpcError::RpcError(std::string status, const std::string& method, const std::string& message)
+    : std::runtime_error(method + " failed (" + status + "): " + message),
+      status_(std::move(status)) {}
+
+RpcClient::RpcClient(zmq::context_t& context, RpcClientOptions options)
+    : context_(context), options_(std::move(options)) {
+  validate_endpoint(options_.endpoint);
+  if (options_.attempts < 1) {
+    throw std::invalid_argument("RPC client needs at least 1 attempt per call");
+  }
+  if (options_.timeout.count() <= 0) {
+    throw std::invalid_argument("RPC client timeout must be positive");
+  }
+  open_socket();
+}
+
+void RpcClient::open_socket() {
+  // A REQ socket that sent a request and got no reply cannot send again, so recovering means
+  // closing it (dropping the lost request) and opening a fresh one.
+  socket_ = zmq::socket_t(context_, zmq::socket_type::req);
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(options_.timeout.count()));
+  if (options_.max_reply_bytes > 0) {
+    socket_.set(zmq::sockopt::maxmsgsize, options_.max_reply_bytes);
+  }
+  connect_endpoint(socket_, options_.endpoint);
+}
+
+std::string RpcClient::call(std::string_view method, std::string_view body) {
+  for (int attempt = 1; attempt <= options_.attempts; ++attempt) {
+    (void)socket_.send(zmq::const_buffer(method.data(), method.size()), zmq::send_flags::sndmore);
+    (void)socket_.send(zmq::const_buffer(body.data(), body.size()), zmq::send_flags::none);
+    const std::size_t count = receive_frames(socket_, frames_, 2);
+    if (count == 0) {  // timed out: Lazy Pirate, reopen and try again
+      ++reconnects_;
+      open_socket();
+      continue;
+    }
+    if (count != 2) {
+      throw RpcError("bad_reply", std::string(method),
+                     "reply has " + std::to_string(count) + " frames, expected 2 (status, body)");
+    }
+    const std::string_view status = view_of(frames_[0]);
+    std::string reply(view_of(frames_[1]));
+    if (status != status_ok) {
+      throw RpcError(printable(status), std::string(method), reply);
+    }
+    return reply;
+  }
+  throw RpcTimeout("no reply to " + std::string(method) + " from " + options_.endpoint + " after " +
+                   std::to_string(options_.attempts) + " attempt(s) of " +
+                   std::to_string(options_.timeout.count()) +
+                   " ms: is the server running and reachable?");
+}
+
+RpcServer::RpcServer(zmq::context_t& context, RpcServerOptions options)
+    : options_(std::move(options)), socket_(context, zmq::socket_type::rep) {
+  if (options_.endpoints.empty()) {
+    throw std::invalid_argument("RPC server needs at least one endpoint to bind");
+  }
+  socket_.set(zmq::sockopt::linger, options_.linger_ms);
+  if (options_.max_request_bytes > 0) {
+    socket_.set(zmq::sockopt::maxmsgsize, options_.max_request_bytes);
+  }
+  for (const std::string& endpoint : options_.endpoints) {
+    endpoints_.push_back(connectable_endpoint(bind_endpoint(socket_, endpoint)));
+  }
+}
+
+void RpcServer::handle(std::string method, RpcHandler handler) {
+  handlers_[std::move(method)] = std::move(handler);
+}
+
+void RpcServer::reply(std::string_view status, std::string_view body) {
+  (void)socket_.send(zmq::const_buffer(status.data(), status.size()), zmq::send_flags::sndmore);
+  (void)socket_.send(zmq::const_buffer(body.data(), body.size()), zmq::send_flags::none);
+}
+
+bool RpcServer::serve_once(std::chrono::milliseconds wait) {
+  std::size_t count = receive_frames(socket_, frames_, 2, zmq::recv_flags::dontwait);
+  if (count == 0) {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, wait) == 0) {
+      return false;
+    }
+    count = receive_frames(socket_, frames_, 2, zmq::recv_flags::dontwait);
+    if (count == 0) {
+      return false;
+    }
+  }
+  if (count != 2) {
+    ++stats_.bad_requests;
+    reply("bad_request", "request has " + std::to_string(count) +
+                             " frames, expected 2 (method, body)");
+    return true;
+  }
+  const std::string_view method = view_of(frames_[0]);
+  const auto handler = handlers_.find(method);
+  if (handler == handlers_.end()) {
+    ++stats_.bad_requests;
+    reply("unknown_method", "no method named '" + printable(method) + "'");
+    return true;
+  }
+  try {
+    const std::string body = handler->second(view_of(frames_[1]));
+    ++stats_.served;
+    reply(status_ok, body);
+  } catch (const MalformedMessage& e) {
+    ++stats_.bad_requests;
+    reply("bad_request", e.what());
+  } catch (const std::exception& e) {
+    ++stats_.failed;
+    reply("error", e.what());
+  }
+  return true;
+}
+
+void RpcServer::serve_while(const std::function<bool()>& keep_going,
+                            std::chrono::milliseconds tick) {
+  while (keep_going()) {
+    (void)serve_once(tick);
+  }
+}
+
+}  // namespace eda

@@ -1,0 +1,178 @@
+#include <stdexcept>
+
+#include "eda/clock.hpp"
+#include "eda/endpoint.hpp"
+#include "eda/pubsub.hpp"
+#include "eda/wire.hpp"
+
+namespace eda {
+namespace {
+
+bool is_control(std::string_view topic) {
+  return topic.substr(0, control_topic_prefix.size()) == control_topic_prefix;
+}
+
+std::vector<std::string> frames_as_strings(const std::vector<zmq::message_t>& frames) {
+  std::vector<std::string> out;
+  out.reserve(frames.size());
+  for (const auto& frame : frames) {
+    out.emplace_back(view_of(frame));
+  }
+  return out;
+}
+
+}  // namespace
+
+Subscriber::Subscriber(zmq::context_t& context, SubscriberOptions options)
+    : options_(std::move(options)), socket_(context, zmq::socket_type::sub) {
+  if (options_.endpoints.empty()) {
+    throw std::invalid_argument("subscriber '" + options_.name +
+                                "' needs at least one publisher endpoint to connect to");
+  }
+  for (std::size_t i = 0; i < options_.endpoints.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (options_.endpoints[i] == options_.endpoints[j]) {
+        throw std::invalid_argument("subscriber '" + options_.name + "' lists endpoint " +
+                                    options_.endpoints[i] + " twice");
+      }
+    }
+  }
+  for (const std::string& topic : options_.topics) {
+    if (!topic.empty() && !is_valid_event_type(topic)) {
+      throw std::invalid_argument("subscription topic '" + printable(topic) +
+                                  "' is not an event-type prefix (letters, digits, . _ -)");
+    }
+  }
+  detect_gaps_ = options_.detect_gaps.value_or(options_.topics.empty());
+  if (options_.dead_letters == nullptr) {
+    own_box_ = std::make_unique<DeadLetterBox>(100);
+    sink_ = own_box_.get();
+  } else {
+    sink_ = options_.dead_letters;
+  }
+  socket_.set(zmq::sockopt::rcvhwm, options_.receive_high_water_mark);
+  socket_.set(zmq::sockopt::linger, 0);
+  if (options_.max_message_bytes > 0) {
+    socket_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
+  }
+  // Connect first, then subscribe: subscriptions made on a connecting socket are queued on
+  // its pipe in the order made, the hello topic last.
+  for (const std::string& endpoint : options_.endpoints) {
+    connect_endpoint(socket_, endpoint);
+  }
+  if (options_.topics.empty()) {
+    socket_.set(zmq::sockopt::subscribe, "");
+  }
+  for (const std::string& topic : options_.topics) {
+    socket_.set(zmq::sockopt::subscribe, topic);
+  }
+  hello_id_ = new_event_id();
+  socket_.set(zmq::sockopt::subscribe, std::string(hello_topic_prefix) + hello_id_ + ".0");
+}
+
+bool Subscriber::handshake_complete() const noexcept {
+  return round_one_.size() >= options_.endpoints.size();
+}
+
+bool Subscriber::await_handshake(std::chrono::milliseconds timeout) {
+  const Deadline deadline(timeout);
+  while (!handshake_complete()) {
+    if (read_one(zmq::recv_flags::dontwait) != Step::nothing) {
+      continue;
+    }
+    if (deadline.expired()) {
+      return false;
+    }
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, deadline.remaining());
+  }
+  return true;
+}
+
+std::optional<Delivery> Subscriber::receive(std::chrono::milliseconds timeout) {
+  const Deadline deadline(timeout);
+  while (true) {
+    while (!pending_.empty()) {
+      DecodedEvent event = std::move(pending_.front());
+      pending_.pop_front();
+      if (auto delivery = accept(std::move(event))) {
+        return delivery;
+      }
+    }
+    // Read without waiting first: when messages are queued this avoids a poll system call.
+    if (read_one(zmq::recv_flags::dontwait) != Step::nothing) {
+      continue;
+    }
+    if (deadline.expired()) {
+      return std::nullopt;
+    }
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, deadline.remaining());
+  }
+}
+
+Subscriber::Step Subscriber::read_one(zmq::recv_flags flags) {
+  const std::size_t count = receive_frames(socket_, frames_, event_frame_count + 1, flags);
+  if (count == 0) {
+    return Step::nothing;
+  }
+  const std::string_view topic = view_of(frames_[0]);
+  if (is_control(topic)) {
+    if (count == 2) {
+      handle_control(topic, view_of(frames_[1]));
+    }
+    return Step::control;
+  }
+  try {
+    DecodedEvent event = decode_event_frames(frames_, count, options_.limits);
+    // Events read while awaiting a handshake wait here; past the high-water mark they are
+    // dropped like at any other queue, and the sequence check reports the gap.
+    const auto limit = static_cast<std::size_t>(options_.receive_high_water_mark);
+    if (limit == 0 || pending_.size() < limit) {
+      pending_.push_back(std::move(event));
+    }
+    return Step::event;
+  } catch (const MalformedMessage& e) {
+    ++stats_.malformed;
+    sink_->put(DeadLetter{frames_as_strings(frames_), e.fault(), e.what(), options_.name,
+                          wall_clock_ns()});
+    return Step::malformed;
+  }
+}
+
+void Subscriber::handle_control(std::string_view topic, std::string_view publisher) {
+  const std::string own = std::string(hello_topic_prefix) + hello_id_;
+  if (topic == own + ".0") {
+    round_zero_.emplace(publisher);
+    // Round 1 goes out only once every connection is up, so it queues behind the topics.
+    if (!round_one_subscribed_ && round_zero_.size() >= options_.endpoints.size()) {
+      socket_.set(zmq::sockopt::subscribe, own + ".1");
+      round_one_subscribed_ = true;
+    }
+  } else if (topic == own + ".1") {
+    round_one_.emplace(publisher);
+  }
+  // Other subscribers' hellos reach subscribers of everything; they are ignored.
+}
+
+std::optional<Delivery> Subscriber::accept(DecodedEvent event) {
+  const SequenceCheck check = tracker_.observe(event.meta().source, event.meta().sequence, detect_gaps_);
+  if (check.continuity == Continuity::duplicate) {
+    ++stats_.duplicates;
+    return std::nullopt;
+  }
+  if (check.continuity == Continuity::gap) {
+    ++stats_.gaps;
+    stats_.missed += check.missed;
+  }
+  ++stats_.delivered;
+  return Delivery{std::move(event), check};
+}
+
+void Subscriber::dead_letter(const DecodedEvent& event, WireFault fault, std::string reason) {
+  ++stats_.malformed;
+  sink_->put(DeadLetter{{event.meta().type, std::string(event.bytes())}, fault, std::move(reason),
+                        options_.name, wall_clock_ns()});
+}
+
+}  // namespace eda

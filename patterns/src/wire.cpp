@@ -1,0 +1,62 @@
+#include "eda/wire.hpp"
+
+#include <string>
+
+namespace eda {
+
+bool send_event_frames(zmq::socket_t& socket, std::string_view topic, std::string_view envelope,
+                       zmq::send_flags flags) {
+  if (!socket.send(zmq::const_buffer(topic.data(), topic.size()), flags | zmq::send_flags::sndmore)) {
+    return false;
+  }
+  // Once the first frame is queued, ZeroMQ guarantees the rest of the message is accepted.
+  (void)socket.send(zmq::const_buffer(envelope.data(), envelope.size()), flags);
+  return true;
+}
+
+std::size_t receive_frames(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
+                           std::size_t max_frames, zmq::recv_flags flags) {
+  frames.clear();
+  zmq::message_t frame;
+  if (!socket.recv(frame, flags)) {
+    return 0;
+  }
+  std::size_t count = 1;
+  bool more = frame.more();
+  frames.push_back(std::move(frame));
+  while (more) {
+    zmq::message_t next;
+    // The remaining frames of a message arrive together with the first: this never blocks.
+    (void)socket.recv(next, zmq::recv_flags::none);
+    more = next.more();
+    ++count;
+    if (frames.size() < max_frames) {
+      frames.push_back(std::move(next));
+    }
+  }
+  return count;
+}
+
+DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames,
+                                 std::size_t frame_count, const DecodeLimits& limits) {
+  if (frame_count != event_frame_count || frames.size() != event_frame_count) {
+    throw MalformedMessage(WireFault::wrong_frame_count,
+                           "event message has " + std::to_string(frame_count) +
+                               " frames, expected " + std::to_string(event_frame_count) +
+                               " (topic, envelope)");
+  }
+  const std::string_view topic = view_of(frames[0]);
+  if (topic.size() > 200) {
+    throw MalformedMessage(WireFault::oversized, "topic frame of " + std::to_string(topic.size()) +
+                                                     " bytes is longer than 200 bytes");
+  }
+  DecodedEvent event = DecodedEvent::decode(view_of(frames[1]), limits);
+  if (topic != event.meta().type) {
+    throw MalformedMessage(WireFault::topic_mismatch,
+                           "topic frame '" + printable(topic) + "' does not match event type '" +
+                               event.meta().type + "'");
+  }
+  return event;
+}
+
+}  // namespace eda

@@ -1,0 +1,121 @@
+// The envelope and the codec: every field survives a round trip; bad bytes raise typed errors.
+#include <catch2/catch.hpp>
+
+#include "eda/codec.hpp"
+#include "test_support.hpp"
+
+using eda::test::OrderPlaced;
+using eda::test::StockReserved;
+
+TEST_CASE("every envelope field and the payload survive an encode/decode round trip", "[codec]") {
+  eda::Event<OrderPlaced> sent = eda::make_event("order-service", eda::test::sample_order(42));
+  sent.meta.sequence = 7;
+  sent.meta.causation_id = "cause-123";
+  const std::string bytes = eda::encode_event(sent);
+
+  const auto received = eda::DecodedEvent::decode(bytes);
+  CHECK(received.meta() == sent.meta);
+  CHECK(received.meta().event_id.size() == 32);
+  CHECK(received.meta().type == "shop.order.placed");
+  CHECK(received.meta().source == "order-service");
+  CHECK(received.meta().sequence == 7);
+  CHECK(received.meta().timestamp_ns == sent.meta.timestamp_ns);
+  CHECK(received.meta().schema_version == 1);
+  CHECK(received.meta().correlation_id == sent.meta.event_id);
+  CHECK(received.meta().causation_id == "cause-123");
+  CHECK(received.payload_as<OrderPlaced>() == sent.payload);
+  CHECK(received.bytes() == bytes);
+  CHECK(received.is<OrderPlaced>());
+  CHECK_FALSE(received.is<StockReserved>());
+}
+
+TEST_CASE("event ids are unique and timestamps come from the wall clock", "[codec]") {
+  std::set<std::string> ids;
+  for (int i = 0; i < 10000; ++i) {
+    ids.insert(eda::new_event_id());
+  }
+  CHECK(ids.size() == 10000);
+  const auto meta = eda::make_metadata<OrderPlaced>("s");
+  CHECK(meta.timestamp_ns > 1'600'000'000'000'000'000LL);  // after September 2020
+}
+
+TEST_CASE("a follow-up inherits the correlation id and names its cause", "[codec]") {
+  const auto placed = eda::make_event("order-service", eda::test::sample_order(1));
+  CHECK(placed.meta.correlation_id == placed.meta.event_id);
+  CHECK(placed.meta.causation_id.empty());
+
+  const auto reserved = eda::follow_up(placed.meta, "inventory", StockReserved{1});
+  CHECK(reserved.meta.correlation_id == placed.meta.event_id);
+  CHECK(reserved.meta.causation_id == placed.meta.event_id);
+  CHECK(reserved.meta.source == "inventory");
+  CHECK(reserved.meta.type == "shop.stock.reserved");
+
+  const auto next = eda::follow_up(reserved.meta, "shipping", StockReserved{1});
+  CHECK(next.meta.correlation_id == placed.meta.event_id);
+  CHECK(next.meta.causation_id == reserved.meta.event_id);
+}
+
+TEST_CASE("the JSON form is made from the same bytes and names every field", "[codec]") {
+  const auto sent = eda::make_event("order-service", eda::test::sample_order(5));
+  const auto received = eda::DecodedEvent::decode(eda::encode_event(sent));
+  const nlohmann::json json = received.to_json();
+  CHECK(json["type"] == "shop.order.placed");
+  CHECK(json["source"] == "order-service");
+  CHECK(json["event_id"] == sent.meta.event_id);
+  CHECK(json["payload"][0] == 5);
+  CHECK(json["payload"][1] == "customer-5");
+  CHECK(eda::to_json_line(received).find("\"customer-5\"") != std::string::npos);
+}
+
+TEST_CASE("typed reads refuse the wrong type, schema version or payload shape", "[codec]") {
+  auto event = eda::make_event("order-service", eda::test::sample_order(5));
+  SECTION("wrong event type") {
+    const auto received = eda::DecodedEvent::decode(eda::encode_event(event));
+    try {
+      (void)received.payload_as<StockReserved>();
+      FAIL("expected MalformedMessage");
+    } catch (const eda::MalformedMessage& e) {
+      CHECK(e.fault() == eda::WireFault::wrong_event_type);
+    }
+  }
+  SECTION("newer schema version than the reader knows") {
+    event.meta.schema_version = 2;
+    const auto received = eda::DecodedEvent::decode(eda::encode_event(event));
+    try {
+      (void)received.payload_as<OrderPlaced>();
+      FAIL("expected MalformedMessage");
+    } catch (const eda::MalformedMessage& e) {
+      CHECK(e.fault() == eda::WireFault::unknown_schema_version);
+      CHECK_THAT(e.what(), Catch::Contains("schema version 2"));
+    }
+  }
+  SECTION("payload with a field missing") {
+    eda::Event<StockReserved> wrong{event.meta, StockReserved{5}};  // 1 field, not 6
+    const auto received = eda::DecodedEvent::decode(eda::encode_event(wrong));
+    try {
+      (void)received.payload_as<OrderPlaced>();
+      FAIL("expected MalformedMessage");
+    } catch (const eda::MalformedMessage& e) {
+      CHECK(e.fault() == eda::WireFault::payload_mismatch);
+      CHECK_THAT(e.what(), Catch::Contains("has 1 fields, expected 6"));
+    }
+  }
+}
+
+TEST_CASE("values round-trip and bad value bytes raise MalformedMessage", "[codec]") {
+  CHECK(eda::decode_value<OrderPlaced>(eda::encode_value(eda::test::sample_order(9)), "order") ==
+        eda::test::sample_order(9));
+  CHECK(eda::decode_value<std::uint64_t>(eda::encode_value(std::uint64_t{77}), "id") == 77);
+  CHECK_THROWS_AS(eda::decode_value<std::uint64_t>(eda::encode_value(std::string("x")), "id"),
+                  eda::MalformedMessage);
+  CHECK_THROWS_AS(eda::decode_value<OrderPlaced>("", "order"), eda::MalformedMessage);
+}
+
+TEST_CASE("event types are validated", "[codec]") {
+  CHECK(eda::is_valid_event_type("shop.order.placed"));
+  CHECK(eda::is_valid_event_type("a"));
+  CHECK_FALSE(eda::is_valid_event_type(""));
+  CHECK_FALSE(eda::is_valid_event_type("shop order"));
+  CHECK_FALSE(eda::is_valid_event_type("\xff" "eda.hello"));
+  CHECK_FALSE(eda::is_valid_event_type(std::string(201, 'a')));
+}

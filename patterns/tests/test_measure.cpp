@@ -1,0 +1,117 @@
+// The small helpers: sequence tracking, endpoints, the latency recorder and the shared CLI.
+#include <catch2/catch.hpp>
+
+#include "eda/cli.hpp"
+#include "eda/endpoint.hpp"
+#include "eda/latency.hpp"
+#include "eda/sequence.hpp"
+
+TEST_CASE("the sequence tracker judges each number per source", "[sequence]") {
+  eda::SequenceTracker tracker;
+  CHECK(tracker.observe("a", 5).continuity == eda::Continuity::first);
+  CHECK(tracker.observe("a", 6).continuity == eda::Continuity::in_order);
+  CHECK(tracker.observe("b", 1).continuity == eda::Continuity::first);
+  const auto gap = tracker.observe("a", 10);
+  CHECK(gap.continuity == eda::Continuity::gap);
+  CHECK(gap.missed == 3);
+  CHECK(tracker.observe("a", 10).continuity == eda::Continuity::duplicate);
+  CHECK(tracker.observe("a", 2).continuity == eda::Continuity::duplicate);
+  CHECK(tracker.observe("a", 11).continuity == eda::Continuity::in_order);
+  CHECK(tracker.observe("a", 20, false).continuity == eda::Continuity::later);
+  CHECK(tracker.gaps() == 1);
+  CHECK(tracker.missed() == 3);
+  CHECK(tracker.duplicates() == 2);
+  CHECK(tracker.last("a") == 20U);
+  tracker.forget("a");
+  CHECK_FALSE(tracker.last("a"));
+  CHECK(tracker.observe("a", 1).continuity == eda::Continuity::first);
+}
+
+TEST_CASE("endpoints are validated with messages that say what would work", "[endpoint]") {
+  CHECK_NOTHROW(eda::validate_endpoint("inproc://orders"));
+  CHECK_NOTHROW(eda::validate_endpoint("ipc:///tmp/orders.sock"));
+  CHECK_NOTHROW(eda::validate_endpoint("tcp://127.0.0.1:5556"));
+  CHECK_NOTHROW(eda::validate_endpoint("tcp://*:5556"));
+  CHECK_NOTHROW(eda::validate_endpoint("tcp://127.0.0.1:*"));
+  CHECK_THROWS_WITH(eda::validate_endpoint("127.0.0.1:5556"), Catch::Contains("must start with"));
+  CHECK_THROWS_WITH(eda::validate_endpoint("tcp://127.0.0.1"), Catch::Contains("host:port"));
+  CHECK_THROWS_WITH(eda::validate_endpoint("tcp://127.0.0.1:99999"), Catch::Contains("port"));
+  CHECK_THROWS_WITH(eda::validate_endpoint("tcp://127.0.0.1:http"), Catch::Contains("invalid port"));
+  CHECK_THROWS_WITH(eda::validate_endpoint("inproc://"), Catch::Contains("needs a name"));
+  CHECK_THROWS_WITH(eda::validate_endpoint("ipc://" + std::string(200, 'x')), Catch::Contains("107"));
+}
+
+TEST_CASE("binding an ephemeral endpoint reports the real one", "[endpoint]") {
+  zmq::context_t context;
+  zmq::socket_t a(context, zmq::socket_type::rep);
+  zmq::socket_t b(context, zmq::socket_type::rep);
+  const std::string first = eda::bind_endpoint(a, eda::ephemeral_endpoint(eda::Transport::tcp, "x"));
+  const std::string second = eda::bind_endpoint(b, eda::ephemeral_endpoint(eda::Transport::tcp, "x"));
+  CHECK(first.rfind("tcp://127.0.0.1:", 0) == 0);
+  CHECK(first.find('*') == std::string::npos);
+  CHECK(first != second);
+  CHECK(eda::ephemeral_endpoint(eda::Transport::ipc, "x") != eda::ephemeral_endpoint(eda::Transport::ipc, "x"));
+  CHECK(eda::ephemeral_endpoint(eda::Transport::inproc, "x") != eda::ephemeral_endpoint(eda::Transport::inproc, "x"));
+  CHECK(eda::connectable_endpoint("tcp://0.0.0.0:5556") == "tcp://127.0.0.1:5556");
+  CHECK(eda::connectable_endpoint("tcp://[::]:5556") == "tcp://[::1]:5556");
+  zmq::socket_t c(context, zmq::socket_type::rep);
+  CHECK_THROWS_WITH(eda::bind_endpoint(c, first), Catch::Contains("cannot bind " + first));
+}
+
+TEST_CASE("the latency recorder reports nearest-rank percentiles", "[latency]") {
+  eda::LatencyRecorder recorder;
+  for (int i = 100; i >= 1; --i) recorder.record(std::int64_t{i} * 1000);
+  const auto s = recorder.summary();
+  CHECK(s.count == 100);
+  CHECK(s.min_ns == 1000);
+  CHECK(s.p50_ns == 50'000);
+  CHECK(s.p90_ns == 90'000);
+  CHECK(s.p99_ns == 99'000);
+  CHECK(s.max_ns == 100'000);
+  CHECK(s.mean_ns == Approx(50'500));
+  CHECK(s.to_string() == "n=100 p50=50.0us p90=90.0us p99=99.0us max=100.0us");
+  recorder.reset();
+  CHECK(recorder.summary().count == 0);
+}
+
+TEST_CASE("the latency recorder stays bounded and keeps exact extremes", "[latency]") {
+  eda::LatencyRecorder recorder(1000);
+  for (int i = 1; i <= 100'000; ++i) recorder.record(std::chrono::microseconds(i % 100 + 1));
+  const auto s = recorder.summary();
+  CHECK(s.count == 100'000);
+  CHECK(s.min_ns == 1000);
+  CHECK(s.max_ns == 100'000);
+  CHECK(s.p50_ns == Approx(50'000).margin(10'000));  // a sample of the uniform 1..100 us
+  CHECK(eda::format_duration(850) == "850ns");
+  CHECK(eda::format_duration(4'560'000) == "4.56ms");
+  CHECK(eda::format_duration(1'200'000'000) == "1.20s");
+}
+
+TEST_CASE("the shared CLI parses the common flags and rejects bad values", "[cli]") {
+  const auto parse = [](std::vector<std::string> args, eda::cli::CommonOptions& options,
+                        std::string* endpoint = nullptr) {
+    CLI::App app{"test"};
+    eda::cli::add_common_options(app, options, 1000);
+    std::string ignored;
+    eda::cli::add_endpoint_option(app, "--events", endpoint ? *endpoint : ignored, "events");
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
+  };
+  eda::cli::CommonOptions options;
+  std::string endpoint;
+  parse({"--transport", "tcp", "--count", "12", "-vv", "--events", "tcp://127.0.0.1:5556"}, options, &endpoint);
+  CHECK(options.transport == eda::Transport::tcp);
+  CHECK(options.count == 12);
+  CHECK(options.verbosity == 3);
+  CHECK(endpoint == "tcp://127.0.0.1:5556");
+
+  eda::cli::CommonOptions quiet;
+  parse({"-q"}, quiet);
+  CHECK(quiet.verbosity == 0);
+
+  eda::cli::CommonOptions bad;
+  CHECK_THROWS_AS(parse({"--transport", "udp"}, bad), CLI::ValidationError);
+  CHECK_THROWS_AS(parse({"--count", "0"}, bad), CLI::ValidationError);
+  CHECK_THROWS_AS(parse({"--count", "1001"}, bad), CLI::ValidationError);
+  CHECK_THROWS_AS(parse({"--events", "localhost:1"}, bad), CLI::ValidationError);
+}

@@ -1,0 +1,192 @@
+// Wire decoding of bad input: every malformed message raises a typed error, nothing crashes,
+// and a subscriber dead-letters it and goes on with the next message.
+#include <catch2/catch.hpp>
+
+#include "eda/pubsub.hpp"
+#include "eda/wire.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+/// The parts of an envelope a bad-input case may change.
+struct EnvelopeSpec {
+  std::uint32_t field_count = 10;
+  std::uint64_t format_version = 1;
+  bool event_id_as_number = false;
+  std::string type = "shop.order.placed";
+  std::uint64_t schema_version = 1;
+  std::string customer = "alice";
+};
+
+std::string build(const EnvelopeSpec& spec) {
+  msgpack::sbuffer buffer;
+  Packer pk(buffer);
+  pk.pack_array(spec.field_count);
+  const std::uint32_t fields = std::min<std::uint32_t>(spec.field_count, 10);
+  for (std::uint32_t i = 0; i < fields; ++i) {
+    switch (i) {
+      case 0: pk.pack(spec.format_version); break;
+      case 1:
+        if (spec.event_id_as_number) pk.pack(12345); else pk.pack(std::string(32, 'a'));
+        break;
+      case 2: pk.pack(spec.type); break;
+      case 3: pk.pack(std::string("raw-publisher")); break;
+      case 4: pk.pack(std::uint64_t{1}); break;
+      case 5: pk.pack(std::int64_t{1'700'000'000'000'000'000}); break;
+      case 6: pk.pack(spec.schema_version); break;
+      case 7: pk.pack(std::string(32, 'c')); break;
+      case 8: pk.pack(std::string()); break;
+      case 9: {
+        auto order = eda::test::sample_order(1);
+        order.customer = spec.customer;
+        pk.pack(order);
+        break;
+      }
+    }
+  }
+  return std::string(buffer.data(), buffer.size());
+}
+
+struct BadInput {
+  std::string name;
+  std::vector<std::string> frames;
+  eda::WireFault fault;
+};
+
+std::vector<BadInput> bad_inputs() {
+  const std::string topic = "shop.order.placed";
+  const std::string good = build({});
+  std::string deep(1000, '\x91');  // 1000 nested one-element arrays
+  deep.push_back('\x01');
+  return {
+      {"garbage bytes", {topic, "\xc1\xc1\xc1 not msgpack"}, eda::WireFault::not_messagepack},
+      {"truncated envelope", {topic, good.substr(0, good.size() - 5)}, eda::WireFault::truncated},
+      {"empty envelope", {topic, ""}, eda::WireFault::truncated},
+      {"bytes after the envelope", {topic, good + "x"}, eda::WireFault::trailing_bytes},
+      {"one frame only", {topic}, eda::WireFault::wrong_frame_count},
+      {"three frames", {topic, good, "extra"}, eda::WireFault::wrong_frame_count},
+      {"envelope not an array", {topic, eda::encode_value(std::uint64_t{5})}, eda::WireFault::bad_field},
+      {"nine fields", {topic, build({.field_count = 9})}, eda::WireFault::bad_field},
+      {"event id is a number", {topic, build({.event_id_as_number = true})}, eda::WireFault::bad_field},
+      {"unknown format version", {topic, build({.format_version = 2})}, eda::WireFault::unknown_format_version},
+      {"schema version 0", {topic, build({.schema_version = 0})}, eda::WireFault::unknown_schema_version},
+      {"invalid event type", {"shop order", build({.type = "shop order"})}, eda::WireFault::bad_field},
+      {"topic disagrees with type", {"shop.order.paid", good}, eda::WireFault::topic_mismatch},
+      {"oversized envelope", {topic, build({.customer = std::string(2000, 'x')})}, eda::WireFault::oversized},
+      {"hostile length prefix", {topic, std::string("\xdd\xff\xff\xff\xff", 5)}, eda::WireFault::truncated},
+      {"hostile nesting", {topic, deep}, eda::WireFault::not_messagepack},
+  };
+}
+
+std::vector<zmq::message_t> as_frames(const std::vector<std::string>& frames) {
+  std::vector<zmq::message_t> out;
+  for (const auto& f : frames) out.emplace_back(f.data(), f.size());
+  return out;
+}
+
+const eda::DecodeLimits test_limits{.max_envelope_bytes = 1024};
+
+}  // namespace
+
+TEST_CASE("a well-formed event message decodes", "[wire]") {
+  const auto frames = as_frames({"shop.order.placed", build({})});
+  const auto event = eda::decode_event_frames(frames, frames.size(), test_limits);
+  CHECK(event.meta().source == "raw-publisher");
+  CHECK(event.payload_as<eda::test::OrderPlaced>().customer == "alice");
+}
+
+TEST_CASE("every malformed message raises MalformedMessage with the right fault", "[wire]") {
+  for (const BadInput& input : bad_inputs()) {
+    INFO("case: " << input.name);
+    // Like receive_frames(): at most two frames are kept, the count says how many there were.
+    const std::size_t kept = std::min<std::size_t>(input.frames.size(), 2);
+    const auto first = as_frames({input.frames.begin(), input.frames.begin() + static_cast<long>(kept)});
+    try {
+      (void)eda::decode_event_frames(first, input.frames.size(), test_limits);
+      FAIL("decoded without error");
+    } catch (const eda::MalformedMessage& e) {
+      CHECK(e.fault() == input.fault);
+      CHECK(std::string(e.what()).size() > 10);  // says what was wrong, in words
+    }
+  }
+}
+
+TEST_CASE("a subscriber dead-letters malformed messages and keeps going", "[wire][pubsub]") {
+  zmq::context_t context;
+  eda::DeadLetterBox box;
+  eda::test::RawPublisher raw(context);
+  eda::Subscriber subscriber(context, {.endpoints = {raw.endpoint()},
+                                       .limits = test_limits,
+                                       .name = "inventory",
+                                       .dead_letters = &box});
+  REQUIRE(raw.handshake(subscriber));
+
+  const auto inputs = bad_inputs();
+  for (const BadInput& input : inputs) {
+    raw.send(input.frames);
+  }
+  raw.send({"shop.order.placed", build({})});  // one good event after all the bad ones
+
+  auto delivery = subscriber.receive(std::chrono::seconds(10));
+  REQUIRE(delivery);
+  CHECK(delivery->event.payload_as<eda::test::OrderPlaced>().customer == "alice");
+  CHECK(subscriber.stats().delivered == 1);
+  CHECK(subscriber.stats().malformed == inputs.size());
+  CHECK(box.total() == inputs.size());
+  CHECK(box.count(eda::WireFault::wrong_frame_count) == 2);
+  CHECK(box.count(eda::WireFault::topic_mismatch) == 1);
+
+  const auto letters = box.recent();
+  REQUIRE(letters.size() == inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    INFO("case: " << inputs[i].name);
+    CHECK(letters[i].fault == inputs[i].fault);
+    CHECK(letters[i].origin == "inventory");
+    CHECK_FALSE(letters[i].reason.empty());
+    CHECK(letters[i].frames.front() == inputs[i].frames.front());  // raw bytes are kept
+    CHECK(letters[i].to_json()["fault"] == std::string(eda::to_string(inputs[i].fault)));
+  }
+}
+
+TEST_CASE("a consumer can dead-letter an event it cannot handle", "[wire][pubsub]") {
+  zmq::context_t context;
+  eda::test::RawPublisher raw(context);
+  eda::Subscriber subscriber(context, {.endpoints = {raw.endpoint()}});
+  REQUIRE(raw.handshake(subscriber));
+  raw.send({"shop.order.placed", build({.schema_version = 3})});
+  auto delivery = subscriber.receive(std::chrono::seconds(10));
+  REQUIRE(delivery);
+  try {
+    (void)delivery->event.payload_as<eda::test::OrderPlaced>();
+    FAIL("expected a schema version error");
+  } catch (const eda::MalformedMessage& e) {
+    subscriber.dead_letter(delivery->event, e.fault(), e.what());
+  }
+  CHECK(subscriber.stats().malformed == 1);
+  auto& box = dynamic_cast<eda::DeadLetterBox&>(subscriber.dead_letters());
+  REQUIRE(box.total() == 1);
+  CHECK(box.recent().front().fault == eda::WireFault::unknown_schema_version);
+}
+
+TEST_CASE("dead letters can be written to a file as JSON lines", "[wire]") {
+  const std::string path = std::filesystem::temp_directory_path() /
+                           ("eda-dead-letters-" + eda::new_event_id() + ".jsonl");
+  {
+    eda::DeadLetterFile file(path);
+    file.put({{"shop.order.placed", "\xc1 garbage"}, eda::WireFault::not_messagepack, "bad", "test", 1});
+    file.put({{"x"}, eda::WireFault::wrong_frame_count, "one frame", "test", 2});
+    CHECK(file.total() == 2);
+  }
+  std::ifstream in(path);
+  std::string line;
+  std::vector<nlohmann::json> lines;
+  while (std::getline(in, line)) lines.push_back(nlohmann::json::parse(line));
+  std::filesystem::remove(path);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0]["fault"] == "not_messagepack");
+  CHECK(lines[0]["frames"][1] == "\\xc1 garbage");
+  CHECK(lines[1]["reason"] == "one frame");
+  CHECK_THROWS_WITH(eda::DeadLetterFile("/nonexistent-dir/x.jsonl"), Catch::Contains("cannot open"));
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages eda-patterns needs, and only those that are missing.
+# This file owns the package list. Quiet when everything is already there.
+#
+#   bash scripts/deps.sh            # what building and testing need
+#
+# Runs apt-get as root, or through sudo when not root.
+set -euo pipefail
+
+packages=(
+  build-essential      # g++ 12, make
+  cmake                # >= 3.25, with presets
+  pkg-config
+  libzmq3-dev          # libzmq 4.3.4
+  cppzmq-dev           # cppzmq 4.9.0 (zmq.hpp)
+  libmsgpack-cxx-dev   # msgpack-cxx 4.1 (the wire codec)
+  nlohmann-json3-dev   # nlohmann/json 3.11 (the human form of events)
+  libcli11-dev         # CLI11 2.1 (demo command lines)
+  libsqlite3-dev       # SQLite 3.40 (event store, read models)
+  catch2               # Catch2 2.13 (tests, v2 API)
+  libbenchmark-dev     # Google Benchmark 1.7.1
+  doxygen              # the documentation site
+  graphviz             # diagrams in the documentation site
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if [ "$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)" != "installed" ]; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "deps.sh: missing packages: ${missing[*]}" >&2
+  echo "deps.sh: run this script as root (or install sudo) to install them" >&2
+  exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps.sh: done"

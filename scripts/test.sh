@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, configures, builds, runs every test with
+# CTest (ending with its summary), and builds the documentation site (warnings are errors).
+#
+#   bash scripts/test.sh                 # the default preset (RelWithDebInfo)
+#   EDA_PRESET=asan bash scripts/test.sh # the same under AddressSanitizer + UBSan
+#
+# Running it twice in a row is incremental: only what changed is rebuilt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+preset="${EDA_PRESET:-default}"
+bash scripts/deps.sh
+
+echo "== configure ($preset)"
+cmake --preset "$preset" >/dev/null
+echo "== build ($preset)"
+cmake --build --preset "$preset"
+echo "== test ($preset)"
+ctest --preset "$preset"
+if [ "$preset" = default ]; then
+  echo "== documentation"
+  cmake --build --preset default --target docs
+fi
