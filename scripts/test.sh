@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, configures, builds, runs every test with
-# CTest (ending with its summary), and builds the documentation site (warnings are errors).
+# The whole test suite: installs what is missing, configures, builds the code and the
+# documentation site (warnings are errors), then runs every test with CTest, whose summary
+# closes the output.
 #
 #   bash scripts/test.sh                 # the default preset (RelWithDebInfo)
 #   EDA_PRESET=asan bash scripts/test.sh # the same under AddressSanitizer + UBSan
@@ -16,9 +17,10 @@ echo "== configure ($preset)"
 cmake --preset "$preset" >/dev/null
 echo "== build ($preset)"
 cmake --build --preset "$preset"
-echo "== test ($preset)"
-ctest --preset "$preset"
 if [ "$preset" = default ]; then
-  echo "== documentation"
+  echo "== documentation (warnings are errors)"
   cmake --build --preset default --target docs
 fi
+# Last, so that CTest's summary closes the output.
+echo "== test ($preset)"
+ctest --preset "$preset"

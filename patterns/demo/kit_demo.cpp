@@ -69,7 +69,10 @@ int run_demo(const eda::cli::CommonOptions& options) {
   std::thread inventory([&] {
     eda::Subscriber inbox(context, {.endpoints = {orders.endpoints().front()},
                                     .topics = {"shop.order"},
-                                    .name = "inventory"});
+                                    .name = "inventory",
+                                    // The order service publishes only shop.order.* events, so
+                                    // a jump in its sequence here is a real loss: check gaps.
+                                    .detect_gaps = true});
     eda::RpcClient order_client(context, {.endpoint = order_api.endpoints().front(),
                                           .timeout = 2000ms});
     if (!inbox.await_handshake(10s)) {

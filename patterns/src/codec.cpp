@@ -1,5 +1,6 @@
 #include "eda/codec.hpp"
 
+#include <cstring>
 #include <limits>
 
 namespace eda {
@@ -128,7 +129,10 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
                                std::to_string(limits.max_envelope_bytes) + " bytes");
   }
   DecodedEvent event;
-  auto parsed = std::make_shared<Parsed>(bytes);
+  auto parsed = std::make_shared<Parsed>(bytes.size());
+  char* copy = static_cast<char*>(parsed->zone.allocate_no_align(bytes.size()));
+  std::memcpy(copy, bytes.data(), bytes.size());
+  parsed->bytes = std::string_view(copy, bytes.size());
   parsed->root = unpack_untrusted(parsed->zone, parsed->bytes, "envelope", true);
   event.parsed_ = parsed;
   const msgpack::object& root = parsed->root;

@@ -203,10 +203,12 @@ class DecodedEvent {
 
   /// The envelope bytes and the parsed tree, shared by copies: strings and binary data in the
   /// tree point into the bytes instead of being copied (zero-copy parse).
+  /// One allocation (the zone's first chunk) holds both the bytes and the tree of a typical
+  /// event; the zone grows by itself for payloads with many fields.
   struct Parsed {
-    explicit Parsed(std::string_view raw) : bytes(raw) {}
-    std::string bytes;
-    msgpack::zone zone{1024};  // enough for an envelope's tree; grows if a payload needs more
+    explicit Parsed(std::size_t size) : zone(size + 512) {}
+    msgpack::zone zone;
+    std::string_view bytes;
     msgpack::object root;
   };
   EventMetadata meta_;
