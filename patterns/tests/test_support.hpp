@@ -1,12 +1,11 @@
-// Helpers shared by the kit's tests: sample payloads, and publishers driven by hand.
+// Sample payloads for the kit's tests.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "eda/pubsub.hpp"
+#include "eda_test_support.hpp"
 
 namespace eda::test {
 
@@ -34,23 +33,5 @@ struct StockReserved {
 
 /// A sample order with every field set to something distinctive.
 OrderPlaced sample_order(std::uint64_t id);
-
-/// Drives a publisher and a subscriber living in the same thread through the handshake.
-bool handshake(Publisher& publisher, Subscriber& subscriber,
-               std::chrono::milliseconds timeout = std::chrono::seconds(10));
-
-/// An XPUB socket that answers handshakes by hand and sends whatever frames a test wants:
-/// the way to put malformed messages and duplicates on the wire.
-class RawPublisher {
- public:
-  explicit RawPublisher(zmq::context_t& context);
-  [[nodiscard]] const std::string& endpoint() const { return endpoint_; }
-  bool handshake(Subscriber& subscriber, std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  void send(const std::vector<std::string>& frames);
-
- private:
-  zmq::socket_t socket_;
-  std::string endpoint_;
-};
 
 }  // namespace eda::test

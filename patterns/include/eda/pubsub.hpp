@@ -87,6 +87,12 @@ class Publisher {
     return meta;
   }
 
+  /// @brief The envelope bytes of the last event published, exactly as sent (valid until the
+  ///        next publish), e.g. for an outbox or an event store to keep.
+  [[nodiscard]] std::string_view last_envelope() const noexcept {
+    return {buffer_.data(), buffer_.size()};
+  }
+
   /// @brief Sends an already encoded envelope unchanged (same id and sequence), e.g. to replay
   ///        a stored event; the topic is its event type.
   void republish(const DecodedEvent& event);

@@ -1,0 +1,366 @@
+// notification-demo: event notification against its synchronous baseline, on the shop's story.
+//
+// All roles in one process by default (threads talking over inproc, ipc or tcp), narrated;
+// `--role` runs one role as its own process. `--slow ROLE` and `--down ROLE` show what a slow
+// or stopped consumer does to each design; `--baseline` runs the synchronous version.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "eda/cli.hpp"
+#include "eda/clock.hpp"
+#include "eda/latency.hpp"
+#include "eda/narrator.hpp"
+#include "eda/notification/baseline.hpp"
+#include "eda/notification/consumer.hpp"
+#include "eda/notification/order_service.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace eda::notification;
+
+/// Everything the command line says.
+struct Settings {
+  eda::cli::CommonOptions common;
+  bool baseline = false;
+  std::string role = "all";
+  std::string slow;  // a role that takes `slow_ms` per order
+  std::string down;  // a role stopped for the first half of the orders
+  int slow_ms = 200;
+  std::string events = "tcp://127.0.0.1:5556";
+  std::string api = "tcp://127.0.0.1:5557";
+  std::string listen = "tcp://127.0.0.1:*";
+  std::string inventory, shipping, billing;  // baseline downstream endpoints (role order)
+  std::string checkpoint_file;
+  int run_for_s = 600;
+};
+
+std::atomic<bool> interrupted{false};
+
+std::string money(std::int64_t cents) {
+  return std::to_string(cents / 100) + "." + (cents % 100 < 10 ? "0" : "") + std::to_string(cents % 100);
+}
+
+/// What a role did with an order, in words.
+std::string describe(std::string_view role, const OrderPlaced& placed, const Order* order) {
+  const std::string id = "order " + std::to_string(placed.order_id);
+  if (order == nullptr) return "handled " + id;
+  const auto& d = order->details;
+  if (role.starts_with("inventory")) return "reserved " + std::to_string(d.quantity) + " x " + d.item + " for " + id;
+  if (role.starts_with("shipping")) return "scheduled " + id + " to " + d.address;
+  return "charged " + d.customer + " " + money(d.price_cents) + " for " + id;
+}
+
+/// A signal the demo's threads wait on (a real one, not a sleep).
+class Gate {
+ public:
+  void open() {
+    { const std::lock_guard lock(mutex_); open_ = true; }
+    changed_.notify_all();
+  }
+  bool wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [this] { return open_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool open_ = false;
+};
+
+// ---- The pattern, all roles in one process ---------------------------------------------------
+
+int run_pattern(const Settings& s, eda::Narrator& say) {
+  zmq::context_t context;
+  const auto transport = s.common.transport;
+  OrderService service(context, {.events_endpoint = eda::ephemeral_endpoint(transport, "orders"),
+                                 .api_endpoint = eda::ephemeral_endpoint(transport, "order-api")});
+  say.heading("Event notification: the Order service publishes a thin OrderPlaced and moves on");
+  say.say("order-service", "publishes on " + service.events_endpoint() + ", API on " + service.api_endpoint());
+
+  std::atomic<bool> stop{false};
+  std::thread service_thread([&] { service.serve_while([&] { return !stop.load(); }, 5ms); });
+
+  const std::size_t orders = s.common.count;
+  Gate half_placed;
+  std::mutex stats_mutex;
+  std::map<std::string, ConsumerStats> final_stats;
+  std::vector<std::thread> consumers;
+  std::atomic<int> ready{0};
+  for (const auto role_view : downstream_roles) {
+    const std::string role(role_view);
+    consumers.emplace_back([&, role] {
+      MemoryCheckpoint checkpoint;  // survives the restart below
+      ConsumerOptions options{.name = role,
+                              .events_endpoint = service.events_endpoint(),
+                              .api_endpoint = service.api_endpoint(),
+                              .follow_ups_endpoint = eda::ephemeral_endpoint(transport, role),
+                              .work_time = role == s.slow ? std::chrono::milliseconds(s.slow_ms) : 0ms,
+                              .checkpoint = &checkpoint};
+      const Reaction reaction = [&say, role, inner = reaction_for(role)](
+                                    eda::Publisher& out, const OrderPlaced& placed, const Order* order,
+                                    const eda::EventMetadata& cause) {
+        inner(out, placed, order, cause);
+        say.say(role, describe(role, placed, order) + " (fetched the details back)");
+      };
+      auto consumer = std::make_unique<Consumer>(context, options, reaction);
+      if (!consumer->start(10s)) {
+        say.say(role, "could not reach the Order service");
+        ++ready;
+        return;
+      }
+      ConsumerStats before_restart;
+      if (role == s.down) {
+        consumer.reset();
+        say.say(role, "is DOWN (stopped before the first order)");
+        ++ready;
+        (void)half_placed.wait(60s);
+        consumer = std::make_unique<Consumer>(context, options, reaction);
+        (void)consumer->start(10s);
+        say.say(role, "is back: caught up " + std::to_string(consumer->stats().replayed) +
+                          " orders from the outbox after #" + std::to_string(consumer->last_processed() - consumer->stats().replayed));
+      } else {
+        ++ready;
+      }
+      const eda::Deadline deadline(120s);
+      while (consumer->last_processed() < orders && !deadline.expired() && !interrupted) {
+        try {
+          (void)consumer->poll(20ms);
+        } catch (const eda::RpcTimeout& e) {
+          say.say(role, std::string("the Order service does not answer: ") + e.what());
+        }
+      }
+      const std::lock_guard lock(stats_mutex);
+      final_stats[role] = consumer->stats();
+    });
+  }
+  const eda::Deadline wait_ready(15s);
+  while (ready.load() < 3 && !wait_ready.expired()) std::this_thread::yield();
+
+  eda::RpcClient customer(context, {.endpoint = service.api_endpoint(), .timeout = 5s});
+  eda::LatencyRecorder place_latency;
+  for (std::uint64_t n = 1; n <= orders && !interrupted; ++n) {
+    const std::int64_t start = eda::monotonic_ns();
+    const auto id = customer.call<std::uint64_t>(method::place_order, sample_order(n));
+    place_latency.record(eda::monotonic_ns() - start);
+    say.say("customer", "order " + std::to_string(id) + " placed in " +
+                            eda::format_duration(eda::monotonic_ns() - start));
+    if (n == (orders + 1) / 2) half_placed.open();
+  }
+  half_placed.open();
+  for (auto& t : consumers) t.join();
+  stop = true;
+  service_thread.join();
+
+  say.heading("Summary (event notification)");
+  std::cout << "PlaceOrder as the customer saw it: " << place_latency.summary().to_string() << '\n'
+            << "Order service: " << service.stats().orders << " orders, "
+            << service.stats().fetch_backs << " fetch-backs served ("
+            << (orders ? static_cast<double>(service.stats().fetch_backs) / static_cast<double>(orders) : 0.0)
+            << " per order), " << service.stats().replays << " replays\n";
+  bool complete = true;
+  for (const auto& [role, st] : final_stats) {
+    std::cout << "  " << role << ": handled " << st.handled << ", fetch-backs " << st.fetch_backs
+              << ", caught up from the outbox " << st.replayed << ", duplicates skipped "
+              << st.duplicates << ", lost " << st.lost << '\n';
+    complete = complete && st.handled == orders;
+  }
+  std::cout << (complete ? "every consumer handled every order exactly once\n"
+                         : "some orders were not handled (see above)\n");
+  return complete ? 0 : 1;
+}
+
+// ---- The baseline, all roles in one process ---------------------------------------------------
+
+int run_baseline(const Settings& s, eda::Narrator& say) {
+  zmq::context_t context;
+  const auto transport = s.common.transport;
+  say.heading("Baseline: the Order service calls inventory, shipping and billing, one after the other");
+  std::atomic<bool> stop{false};
+  Gate half_placed;
+  std::vector<std::unique_ptr<baseline::DownstreamService>> services;
+  std::vector<baseline::Downstream> targets;
+  for (const auto role_view : downstream_roles) {
+    const std::string role(role_view);
+    const auto work = role == s.slow ? std::chrono::milliseconds(s.slow_ms) : 0ms;
+    services.push_back(std::make_unique<baseline::DownstreamService>(
+        context, baseline::DownstreamOptions{.role = role,
+                                             .endpoint = eda::ephemeral_endpoint(transport, role),
+                                             .work_time = work}));
+    targets.push_back({role, services.back()->endpoint()});
+  }
+  std::vector<std::thread> downstream;
+  std::atomic<int> ready{0};
+  for (std::size_t i = 0; i < services.size(); ++i) {
+    downstream.emplace_back([&, i] {
+      baseline::DownstreamService& service = *services[i];
+      const std::string role(downstream_roles[i]);
+      if (role == s.down) {
+        // Down: bound but not answering, like a hung or unreachable service.
+        say.say(role, "is DOWN (not answering until half the orders are through)");
+        ++ready;
+        (void)half_placed.wait(120s);
+        say.say(role, "is back");
+      } else {
+        ++ready;
+      }
+      service.serve_while([&] { return !stop.load(); }, 10ms);
+    });
+  }
+  const eda::Deadline wait_ready(15s);
+  while (ready.load() < 3 && !wait_ready.expired()) std::this_thread::yield();
+
+  baseline::SyncOrderService orders(context, {.api_endpoint = eda::ephemeral_endpoint(transport, "order-api"),
+                                              .downstream = targets,
+                                              .call_timeout = 1000ms});
+  std::thread order_thread([&] { orders.serve_while([&] { return !stop.load(); }, 5ms); });
+  eda::RpcClient customer(context, {.endpoint = orders.api_endpoint(), .timeout = 30s, .attempts = 1});
+  eda::LatencyRecorder place_latency;
+  std::size_t failed = 0;
+  for (std::uint64_t n = 1; n <= s.common.count && !interrupted; ++n) {
+    const std::int64_t start = eda::monotonic_ns();
+    try {
+      const auto id = customer.call<std::uint64_t>(method::place_order, sample_order(n));
+      place_latency.record(eda::monotonic_ns() - start);
+      say.say("customer", "order " + std::to_string(id) + " placed in " +
+                              eda::format_duration(eda::monotonic_ns() - start) +
+                              " (after inventory, shipping and billing answered)");
+    } catch (const eda::RpcError& e) {
+      ++failed;
+      say.say("customer", "order FAILED after " + eda::format_duration(eda::monotonic_ns() - start) +
+                              ": " + e.what());
+    }
+    if (n == (s.common.count + 1) / 2) half_placed.open();
+  }
+  half_placed.open();
+  stop = true;
+  order_thread.join();
+  for (auto& t : downstream) t.join();
+
+  say.heading("Summary (baseline)");
+  std::cout << "PlaceOrder as the customer saw it: " << place_latency.summary().to_string() << '\n'
+            << "orders placed: " << orders.stats().orders << ", failed: " << failed
+            << ", downstream calls: " << orders.stats().downstream_calls << '\n';
+  return 0;
+}
+
+// ---- One role per process ----------------------------------------------------------------------
+
+bool keep_running(const eda::Deadline& deadline) { return !interrupted.load() && !deadline.expired(); }
+
+int run_role(const Settings& s, eda::Narrator& say) {
+  zmq::context_t context;
+  const eda::Deadline deadline(std::chrono::seconds(s.run_for_s));
+  if (s.role == "customer") {
+    eda::RpcClient customer(context, {.endpoint = s.api, .timeout = 30s, .attempts = 1});
+    for (std::uint64_t n = 1; n <= s.common.count && !interrupted; ++n) {
+      const std::int64_t start = eda::monotonic_ns();
+      const auto id = customer.call<std::uint64_t>(method::place_order, sample_order(n));
+      say.say("customer", "order " + std::to_string(id) + " placed in " + eda::format_duration(eda::monotonic_ns() - start));
+    }
+    return 0;
+  }
+  if (s.baseline) {
+    if (s.role == "order") {
+      baseline::SyncOrderService orders(context, {.api_endpoint = s.api,
+                                                  .downstream = {{"inventory", s.inventory},
+                                                                 {"shipping", s.shipping},
+                                                                 {"billing", s.billing}}});
+      say.say("order-service", "(baseline) API on " + orders.api_endpoint());
+      orders.serve_while([&] { return keep_running(deadline); });
+      return 0;
+    }
+    baseline::DownstreamService service(context, {.role = s.role, .endpoint = s.listen,
+                                                  .work_time = std::chrono::milliseconds(s.slow == s.role ? s.slow_ms : 0)});
+    say.say(s.role, "(baseline) answers " + std::string(baseline::method_for(s.role)) + " on " + service.endpoint());
+    service.serve_while([&] { return keep_running(deadline); });
+    return 0;
+  }
+  if (s.role == "order") {
+    OrderService service(context, {.events_endpoint = s.events, .api_endpoint = s.api});
+    say.say("order-service", "publishes on " + service.events_endpoint() + ", API on " + service.api_endpoint());
+    service.serve_while([&] { return keep_running(deadline); });
+    return 0;
+  }
+  std::unique_ptr<Checkpoint> checkpoint;
+  if (!s.checkpoint_file.empty()) checkpoint = std::make_unique<FileCheckpoint>(s.checkpoint_file);
+  Consumer consumer(context,
+                    {.name = s.role, .events_endpoint = s.events, .api_endpoint = s.api,
+                     .follow_ups_endpoint = s.listen,
+                     .work_time = std::chrono::milliseconds(s.slow == s.role ? s.slow_ms : 0),
+                     .checkpoint = checkpoint.get()},
+                    [&say, role = s.role, inner = reaction_for(s.role)](
+                        eda::Publisher& out, const OrderPlaced& placed, const Order* order,
+                        const eda::EventMetadata& cause) {
+                      inner(out, placed, order, cause);
+                      say.say(role, describe(role, placed, order));
+                    });
+  if (!consumer.start(30s)) {
+    throw std::runtime_error("no handshake with the Order service at " + s.events + " within 30 s");
+  }
+  say.say(s.role, "subscribed; caught up " + std::to_string(consumer.stats().replayed) + " orders from the outbox");
+  while (keep_running(deadline)) {
+    try {
+      (void)consumer.poll(100ms);
+    } catch (const eda::RpcTimeout& e) {
+      say.say(s.role, std::string("the Order service does not answer: ") + e.what());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "notification-demo: event notification against the synchronous baseline.\n"
+      "The Order service publishes a thin OrderPlaced; inventory, shipping and billing react\n"
+      "and fetch the details back. With --baseline the Order service calls them itself.\n\n"
+      "All roles in one process (default):\n"
+      "  notification-demo [--baseline] [--count N] [--slow billing] [--down billing]\n"
+      "One role per process (start the order service first):\n"
+      "  notification-demo --role order --events tcp://*:5556 --api tcp://*:5557\n"
+      "  notification-demo --role billing --events tcp://HOST:5556 --api tcp://HOST:5557\n"
+      "  notification-demo --role customer --api tcp://HOST:5557 --count 10\n"};
+  Settings s;
+  eda::cli::add_common_options(app, s.common, 100'000);
+  app.add_flag("--baseline", s.baseline, "Run the synchronous request-response version instead");
+  app.add_option("--role", s.role, "all (default), order, inventory, shipping, billing or customer")
+      ->check(CLI::IsMember({"all", "order", "inventory", "shipping", "billing", "customer"}));
+  app.add_option("--slow", s.slow, "Make this consumer slow (see --slow-ms)")
+      ->check(CLI::IsMember({"inventory", "shipping", "billing"}));
+  app.add_option("--slow-ms", s.slow_ms, "Work time per order of the --slow consumer, in ms")
+      ->check(CLI::Range(1, 10'000))->capture_default_str();
+  app.add_option("--down", s.down, "Stop this consumer for the first half of the orders (all-in-one)")
+      ->check(CLI::IsMember({"inventory", "shipping", "billing"}));
+  eda::cli::add_endpoint_option(app, "--events", s.events, "Order service events endpoint (--role)")->capture_default_str();
+  eda::cli::add_endpoint_option(app, "--api", s.api, "Order service API endpoint (--role)")->capture_default_str();
+  eda::cli::add_endpoint_option(app, "--listen", s.listen, "Where a consumer publishes its follow-ups, or a baseline service answers (--role)")->capture_default_str();
+  eda::cli::add_endpoint_option(app, "--inventory", s.inventory, "Baseline inventory endpoint (--baseline --role order)");
+  eda::cli::add_endpoint_option(app, "--shipping", s.shipping, "Baseline shipping endpoint (--baseline --role order)");
+  eda::cli::add_endpoint_option(app, "--billing", s.billing, "Baseline billing endpoint (--baseline --role order)");
+  app.add_option("--checkpoint", s.checkpoint_file, "File where a consumer keeps its progress (--role)");
+  app.add_option("--run-for", s.run_for_s, "Seconds a service role runs before it exits")
+      ->check(CLI::Range(1, 86'400))->capture_default_str();
+  return eda::cli::run(app, argc, argv, [&] {
+    std::signal(SIGINT, [](int) { interrupted = true; });
+    std::signal(SIGTERM, [](int) { interrupted = true; });
+    eda::Narrator say(std::cout, s.common.verbosity);
+    if (s.role != "all") {
+      if (s.baseline && s.role == "order" && (s.inventory.empty() || s.shipping.empty() || s.billing.empty())) {
+        throw std::invalid_argument("--baseline --role order needs --inventory, --shipping and --billing");
+      }
+      return run_role(s, say);
+    }
+    return s.baseline ? run_baseline(s, say) : run_pattern(s, say);
+  });
+}
