@@ -110,7 +110,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
                                     eda::Publisher& out, const OrderPlaced& placed, const Order* order,
                                     const eda::EventMetadata& cause) {
         inner(out, placed, order, cause);
-        say.say(role, describe(role, placed, order) + " (fetched the details back)");
+        say.say(role, "got OrderPlaced #" + std::to_string(cause.sequence) + ", fetched the details back, " +
+                          describe(role, placed, order));
       };
       auto consumer = std::make_unique<Consumer>(context, options, reaction);
       if (!consumer->start(10s)) {
@@ -124,10 +125,12 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
         say.say(role, "is DOWN (stopped before the first order)");
         ++ready;
         (void)half_placed.wait(60s);
+        say.say(role, "is back up: asks the outbox for everything after #" +
+                          std::to_string(checkpoint.load().value_or(0)));
         consumer = std::make_unique<Consumer>(context, options, reaction);
         (void)consumer->start(10s);
-        say.say(role, "is back: caught up " + std::to_string(consumer->stats().replayed) +
-                          " orders from the outbox after #" + std::to_string(consumer->last_processed() - consumer->stats().replayed));
+        say.say(role, "caught up " + std::to_string(consumer->stats().replayed) +
+                          " orders from the outbox, now live");
       } else {
         ++ready;
       }
@@ -153,7 +156,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
     const auto id = customer.call<std::uint64_t>(method::place_order, sample_order(n));
     place_latency.record(eda::monotonic_ns() - start);
     say.say("customer", "order " + std::to_string(id) + " placed in " +
-                            eda::format_duration(eda::monotonic_ns() - start));
+                            eda::format_duration(eda::monotonic_ns() - start) +
+                            " (the Order service published OrderPlaced and answered at once)");
     if (n == (orders + 1) / 2) half_placed.open();
   }
   half_placed.open();

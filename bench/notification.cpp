@@ -1,0 +1,220 @@
+// bench-notification: event notification against its synchronous baseline, same run, same
+// codec, tcp loopback, for 1, 2, 4 and 8 consumers.
+//
+// BM_Notification_Event/N: one iteration = the Order service accepts one order (place():
+//   store, publish the thin event, keep it in the outbox) and then serves whatever fetch-back
+//   calls have arrived, so the time per iteration is the producer's whole cost per order.
+//   `accept_*` counters time place() alone: when the service can take the next order.
+// BM_Notification_Sync/N: one iteration = the baseline's place(), which calls N downstream
+//   services one after the other.
+// Both: items/s = orders/s, `e2e_orders_per_s` = orders / time until every consumer handled
+// every order, `fetch_backs_per_order`. The `/slow:1` variants make one consumer take 1 ms
+// per order.
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "eda/clock.hpp"
+#include "eda/latency.hpp"
+#include "eda/notification/baseline.hpp"
+#include "eda/notification/consumer.hpp"
+#include "eda/notification/order_service.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace eda::notification;
+
+std::string role_of(std::size_t i) {
+  return std::string(downstream_roles[i % 3]) + "-" + std::to_string(i);
+}
+
+void report_latency(benchmark::State& state, const eda::LatencyRecorder& accept) {
+  const auto s = accept.summary();
+  state.counters["accept_p50_us"] = static_cast<double>(s.p50_ns) / 1e3;
+  state.counters["accept_p99_us"] = static_cast<double>(s.p99_ns) / 1e3;
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void BM_Notification_Event(benchmark::State& state) {
+  const auto consumers = static_cast<std::size_t>(state.range(0));
+  const bool slow = state.range(1) != 0;
+  zmq::context_t context;
+  OrderService service(context, {});
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> slowest{0};
+  std::vector<std::atomic<std::uint64_t>> progress(consumers);
+  std::atomic<std::size_t> started{0};
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < consumers; ++i) {
+    threads.emplace_back([&, i] {
+      Consumer consumer(context,
+                        {.name = role_of(i), .events_endpoint = service.events_endpoint(),
+                         .api_endpoint = service.api_endpoint(),
+                         .work_time = slow && i == 0 ? std::chrono::microseconds(1000) : 0us,
+                         .rpc_timeout = 10s},
+                        reaction_for(role_of(i)));
+      if (consumer.start(30s)) ++started;
+      while (!stop.load()) {
+        (void)consumer.poll(2ms);
+        progress[i] = consumer.last_processed();
+      }
+    });
+  }
+  // The service must answer handshakes and the consumers' first Replay while they start.
+  const eda::Deadline ready(30s);
+  while (service.publisher().subscriber_count() < consumers && !ready.expired()) {
+    (void)service.serve_once(1ms);
+  }
+  while (started.load() < consumers && !ready.expired()) (void)service.serve_once(1ms);
+
+  eda::LatencyRecorder accept;
+  std::uint64_t n = 0;
+  const std::int64_t first = eda::monotonic_ns();
+  for (auto _ : state) {
+    const std::int64_t start = eda::monotonic_ns();
+    benchmark::DoNotOptimize(service.place(sample_order(++n)));
+    accept.record(eda::monotonic_ns() - start);
+    while (service.serve_once(0ms)) {  // the fetch-backs that have arrived: part of the cost
+    }
+  }
+  // Outside the timed loop: keep serving until every consumer has handled every order.
+  const eda::Deadline drain(60s);
+  const auto all_done = [&] {
+    for (auto& p : progress) if (p.load() < n) return false;
+    return true;
+  };
+  while (!all_done() && !drain.expired()) (void)service.serve_once(1ms);
+  const double seconds = static_cast<double>(eda::monotonic_ns() - first) / 1e9;
+  stop = true;
+  for (auto& t : threads) t.join();
+
+  report_latency(state, accept);
+  state.counters["e2e_orders_per_s"] = all_done() ? static_cast<double>(n) / seconds : 0.0;
+  state.counters["fetch_backs_per_order"] =
+      n ? static_cast<double>(service.stats().fetch_backs) / static_cast<double>(n) : 0.0;
+  state.counters["outbox_kib"] = static_cast<double>(service.outbox().bytes()) / 1024.0;
+  if (!all_done()) state.SkipWithError("consumers did not finish within 60 s");
+  (void)slowest;
+}
+
+void BM_Notification_Sync(benchmark::State& state) {
+  const auto consumers = static_cast<std::size_t>(state.range(0));
+  const bool slow = state.range(1) != 0;
+  zmq::context_t context;
+  std::vector<std::unique_ptr<baseline::DownstreamService>> services;
+  std::vector<baseline::Downstream> targets;
+  for (std::size_t i = 0; i < consumers; ++i) {
+    services.push_back(std::make_unique<baseline::DownstreamService>(
+        context, baseline::DownstreamOptions{
+                     .role = role_of(i),
+                     .work_time = slow && i == 0 ? std::chrono::microseconds(1000) : 0us}));
+    targets.push_back({role_of(i), services.back()->endpoint()});
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (auto& s : services) {
+    threads.emplace_back([&, svc = s.get()] { svc->serve_while([&] { return !stop.load(); }, 5ms); });
+  }
+  baseline::SyncOrderService orders(context, {.downstream = targets, .call_timeout = 10s});
+
+  eda::LatencyRecorder accept;
+  std::uint64_t n = 0;
+  const std::int64_t first = eda::monotonic_ns();
+  for (auto _ : state) {
+    const std::int64_t start = eda::monotonic_ns();
+    benchmark::DoNotOptimize(orders.place(sample_order(++n)));
+    accept.record(eda::monotonic_ns() - start);
+  }
+  const double seconds = static_cast<double>(eda::monotonic_ns() - first) / 1e9;
+  stop = true;
+  for (auto& t : threads) t.join();
+  report_latency(state, accept);
+  // Synchronous: when place() returns, every downstream service has handled the order.
+  state.counters["e2e_orders_per_s"] = static_cast<double>(n) / seconds;
+  state.counters["fetch_backs_per_order"] = 0;
+}
+
+/// Resident memory of this process in KiB (from /proc/self/statm), 0 where unavailable.
+double resident_kib() {
+  std::FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  long pages = 0;
+  long resident = 0;
+  const int read = std::fscanf(statm, "%ld %ld", &pages, &resident);
+  std::fclose(statm);
+  return read == 2 ? static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1024.0 : 0;
+}
+
+// The outbox is bounded: with a consumer down, N orders cost the outbox no more than its
+// capacity, however large N is. One iteration places N orders; `outbox_kib` is what the outbox
+// holds at the end, `order_table_kib_per_1k` is the growth of the Order service's own order
+// table (its data, which grows with orders in either design) per thousand orders.
+void BM_Notification_OutboxWithConsumerDown(benchmark::State& state) {
+  // The smoke run (EDA_BENCH_ORDERS set) caps the order count: it checks the code, not the curve.
+  const std::uint64_t cap = std::getenv("EDA_BENCH_ORDERS") != nullptr ? 20'000 : UINT64_MAX;
+  const auto orders = std::min(static_cast<std::uint64_t>(state.range(0)), cap);
+  for (auto _ : state) {
+    zmq::context_t context;
+    OrderService service(context, {.outbox_capacity = 10'000});
+    {
+      // Billing subscribes (the handshake completes), then goes down.
+      eda::Subscriber billing(context, {.endpoints = {service.events_endpoint()}});
+      const eda::Deadline deadline(10s);
+      while (!billing.handshake_complete() && !deadline.expired()) {
+        (void)service.serve_once(1ms);
+        (void)billing.await_handshake(1ms);
+      }
+    }
+    const double before = resident_kib();
+    for (std::uint64_t n = 1; n <= orders; ++n) {
+      benchmark::DoNotOptimize(service.place(sample_order(n)));
+    }
+    state.counters["outbox_kib"] = static_cast<double>(service.outbox().bytes()) / 1024.0;
+    state.counters["outbox_events"] = static_cast<double>(service.outbox().size());
+    state.counters["rss_growth_kib_per_1k_orders"] =
+        (resident_kib() - before) / (static_cast<double>(orders) / 1000.0);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * orders));
+}
+
+/// Orders per pattern run: EDA_BENCH_ORDERS, or 3000 (the CTest smoke run sets 200).
+benchmark::IterationCount orders_per_run() {
+  const char* text = std::getenv("EDA_BENCH_ORDERS");
+  const long value = text != nullptr ? std::strtol(text, nullptr, 10) : 0;
+  return value > 0 ? value : 3000;
+}
+
+void consumer_counts(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"consumers", "slow"});
+  for (const int n : {1, 2, 4, 8}) b->Args({n, 0});
+  b->Args({4, 1});
+  b->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+
+// A fixed number of orders per run: the producer accepts them far faster than the consumers
+// handle them, and the run ends only when every consumer has caught up (e2e_orders_per_s), so
+// a time-based iteration count would make the drain, not the measurement, take minutes.
+// `--benchmark_min_time` therefore does not shorten these; EDA_BENCH_ORDERS does.
+BENCHMARK(BM_Notification_Event)->Apply(consumer_counts)->Iterations(orders_per_run());
+BENCHMARK(BM_Notification_Sync)->Apply(consumer_counts);
+BENCHMARK(BM_Notification_OutboxWithConsumerDown)
+    ->ArgName("orders")
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+BENCHMARK_MAIN();
