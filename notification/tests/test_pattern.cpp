@@ -15,6 +15,19 @@ ConsumerOptions options_for(const std::string& role, const OrderServiceThread& s
   return ConsumerOptions{.name = role, .events_endpoint = shop.events(), .api_endpoint = shop.api()};
 }
 
+/// Inventory, shipping and billing, started, their reactions counted in `tallies`.
+std::vector<std::unique_ptr<Consumer>> start_downstream(zmq::context_t& context,
+                                                        const OrderServiceThread& shop,
+                                                        std::map<std::string, Tally>& tallies) {
+  std::vector<std::unique_ptr<Consumer>> consumers;
+  for (const auto role_view : downstream_roles) {
+    const std::string role(role_view);
+    consumers.push_back(std::make_unique<Consumer>(context, options_for(role, shop), counted(role, tallies[role])));
+    REQUIRE(consumers.back()->start(10s));
+  }
+  return consumers;
+}
+
 bool all_handled_once(const Tally& tally, std::uint64_t orders) {
   if (tally.handled.size() != orders) return false;
   for (const auto& [id, times] : tally.handled) {
@@ -29,12 +42,7 @@ TEST_CASE("every order reaches each consumer's reaction exactly once", "[notific
   zmq::context_t context;
   OrderServiceThread shop(context);
   std::map<std::string, Tally> tallies;
-  std::vector<std::unique_ptr<Consumer>> consumers;
-  for (const auto role : downstream_roles) {
-    consumers.push_back(std::make_unique<Consumer>(context, options_for(std::string(role), shop),
-                                                   counted(std::string(role), tallies[std::string(role)])));
-    REQUIRE(consumers.back()->start(10s));
-  }
+  const auto consumers = start_downstream(context, shop, tallies);
   eda::RpcClient customer(context, {.endpoint = shop.api()});
   const auto ids = place_orders(customer, 1, 50);
   CHECK(ids.front() == 1);
@@ -137,14 +145,9 @@ TEST_CASE("follow-up events carry the order's correlation id and name their caus
   zmq::context_t context;
   OrderServiceThread shop(context);
   std::map<std::string, Tally> tallies;
-  std::vector<std::unique_ptr<Consumer>> consumers;
+  const auto consumers = start_downstream(context, shop, tallies);
   std::vector<std::string> follow_up_endpoints;
-  for (const auto role : downstream_roles) {
-    consumers.push_back(std::make_unique<Consumer>(context, options_for(std::string(role), shop),
-                                                   counted(std::string(role), tallies[std::string(role)])));
-    REQUIRE(consumers.back()->start(10s));
-    follow_up_endpoints.push_back(consumers.back()->follow_ups_endpoint());
-  }
+  for (const auto& c : consumers) follow_up_endpoints.push_back(c->follow_ups_endpoint());
   std::vector<Consumer*> all{consumers[0].get(), consumers[1].get(), consumers[2].get()};
   eda::Subscriber audit(context, {.endpoints = follow_up_endpoints});
   eda::Subscriber orders(context, {.endpoints = {shop.events()}});

@@ -12,10 +12,6 @@ namespace {
 
 std::atomic<unsigned> next_endpoint_number{0};
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 std::string safe_name(std::string_view name) {
   std::string out;
   for (const char c : name) {
@@ -49,18 +45,18 @@ void validate_endpoint(std::string_view endpoint) {
   const auto fail = [&](const std::string& problem) {
     throw std::invalid_argument("endpoint '" + std::string(endpoint) + "' " + problem);
   };
-  if (starts_with(endpoint, "inproc://")) {
+  if (endpoint.starts_with("inproc://")) {
     if (endpoint.size() == 9) fail("needs a name after inproc://, e.g. inproc://orders");
     return;
   }
-  if (starts_with(endpoint, "ipc://")) {
+  if (endpoint.starts_with("ipc://")) {
     const std::string_view path = endpoint.substr(6);
     if (path.empty()) fail("needs a path after ipc://, e.g. ipc:///tmp/orders.sock");
     // sockaddr_un holds at most 107 path bytes plus the terminating zero.
     if (path.size() > 107) fail("has a path longer than 107 bytes, too long for a Unix socket");
     return;
   }
-  if (starts_with(endpoint, "tcp://")) {
+  if (endpoint.starts_with("tcp://")) {
     const std::string_view rest = endpoint.substr(6);
     const auto colon = rest.rfind(':');
     if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) {
@@ -118,10 +114,10 @@ void connect_endpoint(zmq::socket_t& socket, std::string_view endpoint) {
 }
 
 std::string connectable_endpoint(std::string_view bound) {
-  if (starts_with(bound, "tcp://0.0.0.0:")) {
+  if (bound.starts_with("tcp://0.0.0.0:")) {
     return "tcp://127.0.0.1:" + std::string(bound.substr(14));
   }
-  if (starts_with(bound, "tcp://[::]:")) {
+  if (bound.starts_with("tcp://[::]:")) {
     return "tcp://[::1]:" + std::string(bound.substr(11));
   }
   return std::string(bound);

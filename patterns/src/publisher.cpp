@@ -51,7 +51,7 @@ std::size_t Publisher::handle_subscriptions() {
     }
     const bool subscribe = frame[0] == 1;
     const std::string_view topic = frame.substr(1);
-    if (topic.substr(0, hello_topic_prefix.size()) != hello_topic_prefix) {
+    if (!topic.starts_with(hello_topic_prefix)) {
       continue;
     }
     // Hello topics read "<prefix><subscriber id>.<round>".

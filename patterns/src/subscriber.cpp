@@ -9,7 +9,7 @@ namespace eda {
 namespace {
 
 bool is_control(std::string_view topic) {
-  return topic.substr(0, control_topic_prefix.size()) == control_topic_prefix;
+  return topic.starts_with(control_topic_prefix);
 }
 
 std::vector<std::string> frames_as_strings(const std::vector<zmq::message_t>& frames) {

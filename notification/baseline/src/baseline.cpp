@@ -4,18 +4,10 @@
 #include <thread>
 
 namespace eda::notification::baseline {
-namespace {
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-}  // namespace
-
 std::string_view method_for(std::string_view role) {
-  if (starts_with(role, "inventory")) return "ReserveStock";
-  if (starts_with(role, "shipping")) return "ScheduleShipment";
-  if (starts_with(role, "billing")) return "ChargePayment";
+  if (role.starts_with("inventory")) return "ReserveStock";
+  if (role.starts_with("shipping")) return "ScheduleShipment";
+  if (role.starts_with("billing")) return "ChargePayment";
   throw std::invalid_argument("unknown role '" + std::string(role) +
                               "': choose inventory, shipping or billing");
 }
