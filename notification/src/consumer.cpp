@@ -52,6 +52,7 @@ Consumer::Consumer(zmq::context_t& context, ConsumerOptions options, Reaction re
       checkpoint_(options_.checkpoint != nullptr ? options_.checkpoint : &own_checkpoint_),
       inbox_(context, {.endpoints = {options_.events_endpoint},
                        .topics = {std::string(OrderPlaced::event_type)},
+                       .receive_high_water_mark = options_.receive_high_water_mark,
                        .name = options_.name,
                        // Gaps are repaired here from the outbox, by sequence.
                        .detect_gaps = true,

@@ -3,6 +3,7 @@
 // no longer reaches back.
 #include <catch2/catch.hpp>
 
+#include "eda/endpoint.hpp"
 #include "eda_test_support.hpp"
 #include "shop_fixture.hpp"
 
@@ -121,6 +122,32 @@ TEST_CASE("a consumer away longer than the outbox reaches back is told what it l
   CHECK(inventory->last_processed() == 50);
   CHECK(tally.handled.size() == 15);  // 1..5 and 41..50, each once
   CHECK(tally.handled.count(6) == 0);
+}
+
+TEST_CASE("a consumer that falls behind past the high-water mark repairs the gap from the outbox",
+          "[notification]") {
+  zmq::context_t context;
+  // inproc, so the only buffers between producer and consumer are the two high-water marks.
+  OrderServiceThread shop(context, {.events_endpoint = eda::ephemeral_endpoint(eda::Transport::inproc, "orders"),
+                                    .send_high_water_mark = 5});
+  eda::RpcClient customer(context, {.endpoint = shop.api()});
+  Tally tally;
+  auto options = options_for("shipping", shop);
+  options.receive_high_water_mark = 5;
+  Consumer shipping(context, options, counted("shipping", tally));
+  REQUIRE(shipping.start(10s));
+  (void)place_orders(customer, 1, 200);  // shipping does not read meanwhile: most are dropped
+  // It handles what got through (a handful: the two queues hold about ten)...
+  for (int polls = 0; polls < 100 && shipping.poll(50ms) > 0; ++polls) {
+  }
+  CHECK(shipping.last_processed() < 200);
+  // ...and the next live event shows it the gap, which it fills from the outbox.
+  (void)place_orders(customer, 201, 1);
+  REQUIRE(drive({&shipping}, [&] { return shipping.last_processed() == 201; }));
+  CHECK(all_handled_once(tally, 201));
+  CHECK(shipping.stats().replayed > 0);    // the dropped ones came from the outbox
+  CHECK(shipping.stats().catch_ups >= 2);  // at start, and at the gap
+  CHECK(shipping.losses().empty());
 }
 
 TEST_CASE("the producer neither blocks nor fails while a consumer is stopped", "[notification]") {

@@ -76,6 +76,7 @@ struct ConsumerOptions {
   int rpc_attempts = 3;                 ///< Attempts per call before giving up (Lazy Pirate).
   std::uint32_t replay_page = 1000;     ///< Events per Replay call.
   std::size_t remembered_ids = 100'000;  ///< Event ids kept for idempotency.
+  int receive_high_water_mark = 100'000;  ///< Live events queued before new ones drop (a gap).
   Checkpoint* checkpoint = nullptr;     ///< Where progress is kept (default: in memory).
   DeadLetterSink* dead_letters = nullptr;  ///< Where bad events go (default: own box).
 };
