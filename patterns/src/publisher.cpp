@@ -30,9 +30,14 @@ Publisher::Publisher(zmq::context_t& context, PublisherOptions options)
 void Publisher::send_encoded(std::string_view topic, std::string_view envelope) {
   // PUB-side sockets never block: past the high-water mark a subscriber's copy is dropped.
   (void)send_event_frames(socket_, topic, envelope);
-  // Cheap when idle (a non-blocking read), and it means a busy publisher answers joining
-  // subscribers without anyone calling serve().
-  (void)handle_subscriptions();
+  // A busy publisher answers joining subscribers without anyone calling serve(), but at most
+  // once a millisecond: a non-blocking read that finds nothing costs libzmq a system call
+  // (it checks its command mailbox), which would otherwise be paid on every event.
+  const std::int64_t now = monotonic_ns();
+  if (now - last_subscription_check_ns_ >= 1'000'000) {
+    last_subscription_check_ns_ = now;
+    (void)handle_subscriptions();
+  }
 }
 
 void Publisher::republish(const DecodedEvent& event) {

@@ -77,14 +77,9 @@ bool Subscriber::handshake_complete() const noexcept {
 bool Subscriber::await_handshake(std::chrono::milliseconds timeout) {
   const Deadline deadline(timeout);
   while (!handshake_complete()) {
-    if (read_one(zmq::recv_flags::dontwait) != Step::nothing) {
-      continue;
-    }
-    if (deadline.expired()) {
+    if (read_one(deadline.remaining()) == Step::nothing && deadline.expired()) {
       return false;
     }
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, deadline.remaining());
   }
   return true;
 }
@@ -99,20 +94,21 @@ std::optional<Delivery> Subscriber::receive(std::chrono::milliseconds timeout) {
         return delivery;
       }
     }
-    // Read without waiting first: when messages are queued this avoids a poll system call.
-    if (read_one(zmq::recv_flags::dontwait) != Step::nothing) {
-      continue;
-    }
-    if (deadline.expired()) {
+    if (read_one(deadline.remaining()) == Step::nothing && deadline.expired()) {
       return std::nullopt;
     }
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, deadline.remaining());
   }
 }
 
-Subscriber::Step Subscriber::read_one(zmq::recv_flags flags) {
-  const std::size_t count = receive_frames(socket_, frames_, event_frame_count + 1, flags);
+Subscriber::Step Subscriber::read_one(std::chrono::milliseconds wait) {
+  // A blocking read with a timeout: when messages are queued it returns at once without a
+  // system call, and when none are it sleeps in one poll, not in a read-then-poll pair.
+  const int timeout_ms = static_cast<int>(wait.count());
+  if (timeout_ms != receive_timeout_ms_) {
+    socket_.set(zmq::sockopt::rcvtimeo, timeout_ms);
+    receive_timeout_ms_ = timeout_ms;
+  }
+  const std::size_t count = receive_frames(socket_, frames_, event_frame_count + 1);
   if (count == 0) {
     return Step::nothing;
   }

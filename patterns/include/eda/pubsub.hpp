@@ -57,7 +57,8 @@ struct PublisherOptions {
 /// Publishing never blocks and never waits for subscribers: a subscriber that falls more than
 /// `send_high_water_mark` events behind loses the newest ones, and its Subscriber reports the
 /// gap. Call serve() (or wait_for_subscribers()) while idle so that joining subscribers
-/// complete their handshake; publish() also answers pending handshakes each time it runs.
+/// complete their handshake; publish() also answers pending handshakes, at most once a
+/// millisecond so that a busy publisher does not pay a system call per event.
 ///
 /// @par Thread safety
 /// One thread at a time, like the ZeroMQ socket it owns.
@@ -126,6 +127,7 @@ class Publisher {
   std::uint64_t sequence_ = 0;
   msgpack::sbuffer buffer_{4096};
   std::set<std::string> subscribers_;  // ids of subscribers whose handshake completed
+  std::int64_t last_subscription_check_ns_ = 0;
 };
 
 /// @brief How a Subscriber is set up.
@@ -212,7 +214,7 @@ class Subscriber {
 
  private:
   enum class Step { nothing, event, control, malformed };
-  Step read_one(zmq::recv_flags flags);
+  Step read_one(std::chrono::milliseconds wait);
   void handle_control(std::string_view topic, std::string_view publisher);
   std::optional<Delivery> accept(DecodedEvent event);
 
@@ -225,6 +227,7 @@ class Subscriber {
   std::vector<zmq::message_t> frames_{};
   std::deque<DecodedEvent> pending_;  // read but not yet returned (bounded by the rcv HWM)
   bool detect_gaps_ = true;
+  int receive_timeout_ms_ = -1;  // the socket's ZMQ_RCVTIMEO, set only when it changes
   std::string hello_id_{};
   bool round_one_subscribed_ = false;
   std::set<std::string> round_zero_;  // publisher instances that answered round 0

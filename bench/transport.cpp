@@ -1,0 +1,198 @@
+// bench-transport: the ceiling every pattern is judged against — raw cppzmq with no envelope or
+// codec — and beside each measurement the same through the shared kit, so the kit's overhead
+// is a ratio read off one run.
+//
+// BM_Transport_Raw_PubSub / BM_Transport_Kit_PubSub: one-way throughput, one publisher thread,
+//   one subscriber thread, payloads of 64 B and 1 KiB, over inproc, ipc and tcp loopback. One
+//   iteration = a batch of messages published and all of them received. The kit's messages are
+//   whole events (topic frame + envelope with the payload), decoded on arrival.
+// BM_Transport_Raw_ReqRep / BM_Transport_Kit_Rpc: round-trip latency of one request.
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "eda/clock.hpp"
+#include "eda/endpoint.hpp"
+#include "eda/pubsub.hpp"
+#include "eda/rpc.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::int64_t batch = 10'000;
+constexpr int high_water_mark = 1'000'000;  // above any batch: nothing here may be dropped
+
+/// A payload of a given size, for the kit's events.
+struct Blob {
+  static constexpr std::string_view event_type = "bench.blob";
+  static constexpr std::uint32_t schema_version = 1;
+  std::string bytes;
+  MSGPACK_DEFINE(bytes)
+};
+
+eda::Transport transport_of(std::int64_t arg) {
+  return arg == 0 ? eda::Transport::inproc : arg == 1 ? eda::Transport::ipc : eda::Transport::tcp;
+}
+
+/// Waits until `received` reaches `target` (bounded: a lost message ends the run with an error).
+bool wait_for(const std::atomic<std::int64_t>& received, std::int64_t target) {
+  const eda::Deadline deadline(30s);
+  while (received.load(std::memory_order_acquire) < target) {
+    if (deadline.expired()) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+void report(benchmark::State& state, std::size_t bytes) {
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.SetBytesProcessed(state.iterations() * batch * static_cast<std::int64_t>(bytes));
+}
+
+void BM_Transport_Raw_PubSub(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  zmq::context_t context;
+  // XPUB rather than PUB only to see the subscription arrive (same send path as PUB).
+  zmq::socket_t pub(context, zmq::socket_type::xpub);
+  pub.set(zmq::sockopt::sndhwm, high_water_mark);
+  pub.set(zmq::sockopt::linger, 0);
+  const std::string endpoint = eda::bind_endpoint(pub, eda::ephemeral_endpoint(transport_of(state.range(1)), "raw"));
+  std::atomic<std::int64_t> received{0};
+  std::atomic<bool> stop{false};
+  std::thread subscriber([&] {
+    zmq::socket_t sub(context, zmq::socket_type::sub);
+    sub.set(zmq::sockopt::rcvhwm, high_water_mark);
+    sub.set(zmq::sockopt::rcvtimeo, 100);
+    sub.set(zmq::sockopt::subscribe, "");
+    sub.connect(endpoint);
+    zmq::message_t message;
+    while (!stop.load()) {
+      if (sub.recv(message)) received.fetch_add(1, std::memory_order_release);
+    }
+  });
+  // Wait for the subscription to arrive: messages sent before it would be dropped.
+  pub.set(zmq::sockopt::rcvtimeo, 10'000);
+  zmq::message_t subscription;
+  if (!pub.recv(subscription)) {
+    state.SkipWithError("the subscriber did not subscribe within 10 s");
+  }
+  const std::string payload(size, 'x');
+  std::int64_t target = 0;
+  for (auto _ : state) {
+    for (std::int64_t i = 0; i < batch; ++i) {
+      (void)pub.send(zmq::buffer(payload), zmq::send_flags::none);
+    }
+    target += batch;
+    if (!wait_for(received, target)) {
+      state.SkipWithError("messages were lost");
+      break;
+    }
+  }
+  stop = true;
+  subscriber.join();
+  report(state, size);
+}
+
+void BM_Transport_Kit_PubSub(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  zmq::context_t context;
+  eda::Publisher publisher(context, {.source = "bench",
+                                     .endpoints = {eda::ephemeral_endpoint(transport_of(state.range(1)), "kit")},
+                                     .send_high_water_mark = high_water_mark});
+  std::atomic<std::int64_t> received{0};
+  std::atomic<bool> stop{false};
+  std::atomic<bool> joined{false};
+  std::thread subscriber([&] {
+    eda::Subscriber inbox(context, {.endpoints = publisher.endpoints(),
+                                    .receive_high_water_mark = high_water_mark});
+    joined = inbox.await_handshake(10s);
+    while (!stop.load()) {
+      if (auto delivery = inbox.receive(100ms)) {
+        benchmark::DoNotOptimize(delivery->event.payload_as<Blob>());
+        received.fetch_add(1, std::memory_order_release);
+      }
+    }
+  });
+  (void)publisher.wait_for_subscribers(1, 10s);
+  const Blob blob{std::string(size, 'x')};
+  std::int64_t target = 0;
+  for (auto _ : state) {
+    for (std::int64_t i = 0; i < batch; ++i) {
+      (void)publisher.publish(blob);
+    }
+    target += batch;
+    if (!wait_for(received, target)) {
+      state.SkipWithError("events were lost");
+      break;
+    }
+  }
+  stop = true;
+  subscriber.join();
+  report(state, size);
+}
+
+void BM_Transport_Raw_ReqRep(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  zmq::context_t context;
+  zmq::socket_t rep(context, zmq::socket_type::rep);
+  rep.set(zmq::sockopt::linger, 0);
+  rep.set(zmq::sockopt::rcvtimeo, 100);
+  const std::string endpoint = eda::bind_endpoint(rep, eda::ephemeral_endpoint(transport_of(state.range(1)), "raw-rep"));
+  std::atomic<bool> stop{false};
+  std::thread server([&] {
+    zmq::message_t request;
+    while (!stop.load()) {
+      if (rep.recv(request)) (void)rep.send(request, zmq::send_flags::none);
+    }
+  });
+  zmq::socket_t req(context, zmq::socket_type::req);
+  req.set(zmq::sockopt::linger, 0);
+  req.connect(endpoint);
+  const std::string body(size, 'x');
+  zmq::message_t reply;
+  for (auto _ : state) {
+    (void)req.send(zmq::buffer(body), zmq::send_flags::none);
+    (void)req.recv(reply);
+  }
+  stop = true;
+  server.join();
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Transport_Kit_Rpc(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  zmq::context_t context;
+  eda::RpcServer server(context, {.endpoints = {eda::ephemeral_endpoint(transport_of(state.range(1)), "kit-rpc")}});
+  server.handle("Echo", [](std::string_view body) { return std::string(body); });
+  std::atomic<bool> stop{false};
+  std::thread serving([&] { server.serve_while([&] { return !stop.load(); }, 100ms); });
+  eda::RpcClient client(context, {.endpoint = server.endpoints().front()});
+  const std::string body(size, 'x');
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(client.call("Echo", body));
+  }
+  stop = true;
+  serving.join();
+  state.SetItemsProcessed(state.iterations());
+}
+
+void sizes_and_transports(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"bytes", "transport"});  // transport: 0 inproc, 1 ipc, 2 tcp
+  for (const int transport : {0, 1, 2}) {
+    for (const int bytes : {64, 1024}) b->Args({bytes, transport});
+  }
+  b->UseRealTime();
+}
+
+}  // namespace
+
+BENCHMARK(BM_Transport_Raw_PubSub)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Transport_Kit_PubSub)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Transport_Raw_ReqRep)->Apply(sizes_and_transports)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Transport_Kit_Rpc)->Apply(sizes_and_transports)->Unit(benchmark::kMicrosecond);
+
+BENCHMARK_MAIN();
