@@ -162,6 +162,7 @@ class RpcServer {
   std::map<std::string, RpcHandler, std::less<>> handlers_{};
   RpcServerStats stats_;
   std::vector<zmq::message_t> frames_{};
+  int receive_timeout_ms_ = -1;  // the socket's ZMQ_RCVTIMEO, set only when it changes
 };
 
 }  // namespace eda
