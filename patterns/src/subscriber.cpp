@@ -77,8 +77,15 @@ bool Subscriber::handshake_complete() const noexcept {
 bool Subscriber::await_handshake(std::chrono::milliseconds timeout) {
   const Deadline deadline(timeout);
   while (!handshake_complete()) {
-    if (read_one(deadline.remaining()) == Step::nothing && deadline.expired()) {
+    std::optional<DecodedEvent> event;
+    if (read_one(deadline.remaining(), event) == Step::nothing && deadline.expired()) {
       return false;
+    }
+    // Events read while awaiting a handshake wait for receive(); past the high-water mark
+    // they are dropped like at any other queue, and the sequence check reports the gap.
+    const auto limit = static_cast<std::size_t>(options_.receive_high_water_mark);
+    if (event && (limit == 0 || pending_.size() < limit)) {
+      pending_.push_back(std::move(*event));
     }
   }
   return true;
@@ -94,13 +101,20 @@ std::optional<Delivery> Subscriber::receive(std::chrono::milliseconds timeout) {
         return delivery;
       }
     }
-    if (read_one(deadline.remaining()) == Step::nothing && deadline.expired()) {
+    std::optional<DecodedEvent> event;
+    if (read_one(deadline.remaining(), event) == Step::nothing && deadline.expired()) {
       return std::nullopt;
+    }
+    if (event) {
+      if (auto delivery = accept(std::move(*event))) {
+        return delivery;
+      }
     }
   }
 }
 
-Subscriber::Step Subscriber::read_one(std::chrono::milliseconds wait) {
+Subscriber::Step Subscriber::read_one(std::chrono::milliseconds wait,
+                                      std::optional<DecodedEvent>& event) {
   // A blocking read with a timeout: when messages are queued it returns at once without a
   // system call, and when none are it sleeps in one poll, not in a read-then-poll pair.
   const int timeout_ms = static_cast<int>(wait.count());
@@ -120,13 +134,7 @@ Subscriber::Step Subscriber::read_one(std::chrono::milliseconds wait) {
     return Step::control;
   }
   try {
-    DecodedEvent event = decode_event_frames(frames_, count, options_.limits);
-    // Events read while awaiting a handshake wait here; past the high-water mark they are
-    // dropped like at any other queue, and the sequence check reports the gap.
-    const auto limit = static_cast<std::size_t>(options_.receive_high_water_mark);
-    if (limit == 0 || pending_.size() < limit) {
-      pending_.push_back(std::move(event));
-    }
+    event.emplace(decode_event_frames(frames_, count, options_.limits));
     return Step::event;
   } catch (const MalformedMessage& e) {
     ++stats_.malformed;

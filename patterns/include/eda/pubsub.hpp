@@ -214,7 +214,7 @@ class Subscriber {
 
  private:
   enum class Step { nothing, event, control, malformed };
-  Step read_one(std::chrono::milliseconds wait);
+  Step read_one(std::chrono::milliseconds wait, std::optional<DecodedEvent>& event);
   void handle_control(std::string_view topic, std::string_view publisher);
   std::optional<Delivery> accept(DecodedEvent event);
 
@@ -225,7 +225,7 @@ class Subscriber {
   SequenceTracker tracker_;
   SubscriberStats stats_;
   std::vector<zmq::message_t> frames_{};
-  std::deque<DecodedEvent> pending_;  // read but not yet returned (bounded by the rcv HWM)
+  std::deque<DecodedEvent> pending_;  // read during a handshake, not yet returned (bounded)
   bool detect_gaps_ = true;
   int receive_timeout_ms_ = -1;  // the socket's ZMQ_RCVTIMEO, set only when it changes
   std::string hello_id_{};
