@@ -1,6 +1,11 @@
-// The outbox: bounded, replays in pages, and says how far back it reaches.
+// The outbox: bounded, replays in pages, and says how far back it reaches; and the file
+// checkpoint a consumer process resumes from.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
+#include "eda/notification/consumer.hpp"
 #include "eda/notification/outbox.hpp"
 
 using eda::notification::Outbox;
@@ -41,4 +46,26 @@ TEST_CASE("the outbox refuses a sequence that does not follow the last", "[outbo
   Outbox outbox(10);
   outbox.append(1, "a");
   CHECK_THROWS_WITH(outbox.append(3, "c"), Catch::Contains("expects sequence 2"));
+}
+
+TEST_CASE("a file checkpoint survives a restart and refuses a corrupt file", "[checkpoint]") {
+  const auto dir = std::filesystem::temp_directory_path() / ("eda-checkpoint-" + eda::new_event_id());
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "billing.checkpoint").string();
+  {
+    eda::notification::FileCheckpoint checkpoint(path);
+    CHECK_FALSE(checkpoint.load());  // a consumer that never ran
+    checkpoint.save(41);
+    checkpoint.save(42);
+  }
+  eda::notification::FileCheckpoint reopened(path);
+  CHECK(reopened.load() == 42U);
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp"));  // replaced atomically, nothing left over
+
+  std::ofstream(path, std::ios::trunc) << "forty-two\n";
+  CHECK_THROWS_WITH(reopened.load(), Catch::Contains("does not hold a sequence number") &&
+                                         Catch::Contains("billing.checkpoint"));
+  eda::notification::FileCheckpoint nowhere((dir / "missing-dir" / "x").string());
+  CHECK_THROWS_WITH(nowhere.save(1), Catch::Contains("cannot"));
+  std::filesystem::remove_all(dir);
 }
