@@ -99,51 +99,56 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   for (const auto role_view : downstream_roles) {
     const std::string role(role_view);
     consumers.emplace_back([&, role] {
-      MemoryCheckpoint checkpoint;  // survives the restart below
-      ConsumerOptions options{.name = role,
-                              .events_endpoint = service.events_endpoint(),
-                              .api_endpoint = service.api_endpoint(),
-                              .follow_ups_endpoint = eda::ephemeral_endpoint(transport, role),
-                              .work_time = role == s.slow ? std::chrono::milliseconds(s.slow_ms) : 0ms,
-                              .checkpoint = &checkpoint};
-      const Reaction reaction = [&say, role, inner = reaction_for(role)](
-                                    eda::Publisher& out, const OrderPlaced& placed, const Order* order,
-                                    const eda::EventMetadata& cause) {
-        inner(out, placed, order, cause);
-        say.say(role, "got OrderPlaced #" + std::to_string(cause.sequence) + ", fetched the details back, " +
-                          describe(role, placed, order));
-      };
-      auto consumer = std::make_unique<Consumer>(context, options, reaction);
-      if (!consumer->start(10s)) {
-        say.say(role, "could not reach the Order service");
-        ++ready;
-        return;
-      }
-      ConsumerStats before_restart;
-      if (role == s.down) {
-        consumer.reset();
-        say.say(role, "is DOWN (stopped before the first order)");
-        ++ready;
-        (void)half_placed.wait(60s);
-        say.say(role, "is back up: asks the outbox for everything after #" +
-                          std::to_string(checkpoint.load().value_or(0)));
-        consumer = std::make_unique<Consumer>(context, options, reaction);
-        (void)consumer->start(10s);
-        say.say(role, "caught up " + std::to_string(consumer->stats().replayed) +
-                          " orders from the outbox, now live");
-      } else {
-        ++ready;
-      }
-      const eda::Deadline deadline(120s);
-      while (consumer->last_processed() < orders && !deadline.expired() && !interrupted) {
-        try {
-          (void)consumer->poll(20ms);
-        } catch (const eda::RpcTimeout& e) {
-          say.say(role, std::string("the Order service does not answer: ") + e.what());
+      // An error ends this consumer, not the demo: it is reported and the summary shows it.
+      try {
+        MemoryCheckpoint checkpoint;  // survives the restart below
+        ConsumerOptions options{.name = role,
+                                .events_endpoint = service.events_endpoint(),
+                                .api_endpoint = service.api_endpoint(),
+                                .follow_ups_endpoint = eda::ephemeral_endpoint(transport, role),
+                                .work_time = role == s.slow ? std::chrono::milliseconds(s.slow_ms) : 0ms,
+                                .checkpoint = &checkpoint};
+        const Reaction reaction = [&say, role, inner = reaction_for(role)](
+                                      eda::Publisher& out, const OrderPlaced& placed, const Order* order,
+                                      const eda::EventMetadata& cause) {
+          inner(out, placed, order, cause);
+          say.say(role, "got OrderPlaced #" + std::to_string(cause.sequence) + ", fetched the details back, " +
+                            describe(role, placed, order));
+        };
+        auto consumer = std::make_unique<Consumer>(context, options, reaction);
+        if (!consumer->start(10s)) {
+          say.say(role, "could not reach the Order service");
+          ++ready;
+          return;
         }
+        ConsumerStats before_restart;
+        if (role == s.down) {
+          consumer.reset();
+          say.say(role, "is DOWN (stopped before the first order)");
+          ++ready;
+          (void)half_placed.wait(60s);
+          say.say(role, "is back up: asks the outbox for everything after #" +
+                            std::to_string(checkpoint.load().value_or(0)));
+          consumer = std::make_unique<Consumer>(context, options, reaction);
+          (void)consumer->start(10s);
+          say.say(role, "caught up " + std::to_string(consumer->stats().replayed) +
+                            " orders from the outbox, now live");
+        } else {
+          ++ready;
+        }
+        const eda::Deadline deadline(120s);
+        while (consumer->last_processed() < orders && !deadline.expired() && !interrupted) {
+          try {
+            (void)consumer->poll(20ms);
+          } catch (const eda::RpcTimeout& e) {
+            say.say(role, std::string("the Order service does not answer: ") + e.what());
+          }
+        }
+        const std::lock_guard lock(stats_mutex);
+        final_stats[role] = consumer->stats();
+      } catch (const std::exception& e) {
+        say.say(role, std::string("stopped by an error: ") + e.what());
       }
-      const std::lock_guard lock(stats_mutex);
-      final_stats[role] = consumer->stats();
     });
   }
   const eda::Deadline wait_ready(15s);

@@ -159,6 +159,13 @@ void Consumer::handle(const DecodedEvent& event) {
       // it again from the outbox.
       must_catch_up_ = true;
       throw;
+    } catch (const RpcError& e) {
+      // The Order service answered but refused (e.g. it does not know the order): retrying
+      // will not help, so the event is dead-lettered and the consumer goes on.
+      ++stats_.dead_letters;
+      inbox_.dead_letter(event, WireFault::unprocessable, std::string("fetch-back failed: ") + e.what());
+      advance(meta.sequence);
+      return;
     }
     ++stats_.fetch_backs;
   }

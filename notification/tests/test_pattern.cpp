@@ -247,13 +247,20 @@ TEST_CASE("malformed, unknown and duplicate events do not stop a consumer", "[no
   odd.meta.type = "shop.order.placed";
   odd.meta.sequence = 4;
   wire.send({"shop.order.placed", eda::encode_event(odd)});
-  REQUIRE(drive({&billing}, [&] { return billing.last_processed() == 4; }));
+  // A well-formed OrderPlaced for an order the Order service does not know: the fetch-back
+  // is refused, retrying cannot help.
+  eda::Event<OrderPlaced> ghost = eda::make_event("order-service", OrderPlaced{999});
+  ghost.meta.sequence = 5;
+  wire.send({"shop.order.placed", eda::encode_event(ghost)});
+  REQUIRE(drive({&billing}, [&] { return billing.last_processed() == 5; }));
   CHECK(all_handled_once(tally, 3));
   CHECK(billing.stats().duplicates == 1);  // the re-delivered order 2 (the other is dropped by sequence)
-  REQUIRE(dead_letters.total() == 2);
+  REQUIRE(dead_letters.total() == 3);
   CHECK(dead_letters.recent()[0].fault == eda::WireFault::not_messagepack);
   CHECK(dead_letters.recent()[0].origin == "billing");
   CHECK(dead_letters.recent()[1].fault == eda::WireFault::payload_mismatch);
-  CHECK(billing.stats().dead_letters == 1);
+  CHECK(dead_letters.recent()[2].fault == eda::WireFault::unprocessable);
+  CHECK_THAT(dead_letters.recent()[2].reason, Catch::Contains("no order 999"));
+  CHECK(billing.stats().dead_letters == 2);
   (void)first;
 }

@@ -15,6 +15,7 @@ std::string_view to_string(WireFault fault) noexcept {
     case WireFault::topic_mismatch: return "topic_mismatch";
     case WireFault::wrong_event_type: return "wrong_event_type";
     case WireFault::payload_mismatch: return "payload_mismatch";
+    case WireFault::unprocessable: return "unprocessable";
   }
   return "unknown";
 }

@@ -22,6 +22,8 @@ enum class WireFault {
   topic_mismatch,          ///< The topic frame disagrees with the envelope's event type.
   wrong_event_type,        ///< A typed read asked for a different event type.
   payload_mismatch,        ///< The payload does not have the shape of the expected struct.
+  unprocessable,           ///< Well-formed, but the consumer could not act on it (e.g. what it
+                           ///< refers to does not exist).
 };
 
 /// @brief A short, stable name for a fault (`"truncated"`, `"topic_mismatch"`, ...).

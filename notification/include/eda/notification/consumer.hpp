@@ -104,7 +104,8 @@ struct ConsumerStats {
 ///        re-delivered event is never applied twice.
 ///
 /// @par Errors
-/// A malformed or unknown event is dead-lettered and skipped. When the Order service does not
+/// A malformed or unknown event is dead-lettered and skipped, and so is one whose fetch-back the
+/// Order service refuses (an order it does not know). When the Order service does not
 /// answer a fetch-back or replay, poll() and start() throw RpcTimeout and the event is not
 /// marked as processed: the next poll() catches up from the outbox again.
 ///
