@@ -59,22 +59,24 @@ std::string describe(std::string_view role, const OrderPlaced& placed, const Ord
   return "charged " + d.customer + " " + money(d.price_cents) + " for " + id;
 }
 
-/// A signal the demo's threads wait on (a real one, not a sleep).
-class Gate {
+/// A counted signal the demo's threads wait on (a real one, not a sleep or a spin).
+class Signal {
  public:
-  void open() {
-    { const std::lock_guard lock(mutex_); open_ = true; }
+  /// Counts one arrival and wakes the waiters.
+  void raise() {
+    { const std::lock_guard lock(mutex_); ++count_; }
     changed_.notify_all();
   }
-  bool wait(std::chrono::milliseconds timeout) {
+  /// Waits until at least `count` arrivals, at most `timeout`; false if it timed out.
+  bool wait_for(int count, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [this] { return open_; });
+    return changed_.wait_for(lock, timeout, [&] { return count_ >= count; });
   }
 
  private:
   std::mutex mutex_;
   std::condition_variable changed_;
-  bool open_ = false;
+  int count_ = 0;
 };
 
 // ---- The pattern, all roles in one process ---------------------------------------------------
@@ -91,11 +93,11 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   std::thread service_thread([&] { service.serve_while([&] { return !stop.load(); }, 5ms); });
 
   const std::size_t orders = s.common.count;
-  Gate half_placed;
+  Signal half_placed;
   std::mutex stats_mutex;
   std::map<std::string, ConsumerStats> final_stats;
   std::vector<std::thread> consumers;
-  std::atomic<int> ready{0};
+  Signal ready;  // one arrival per role thread, ready or failed
   for (const auto role_view : downstream_roles) {
     const std::string role(role_view);
     consumers.emplace_back([&, role] {
@@ -118,15 +120,15 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
         auto consumer = std::make_unique<Consumer>(context, options, reaction);
         if (!consumer->start(10s)) {
           say.say(role, "could not reach the Order service");
-          ++ready;
+          ready.raise();
           return;
         }
         ConsumerStats before_restart;
         if (role == s.down) {
           consumer.reset();
           say.say(role, "is DOWN (stopped before the first order)");
-          ++ready;
-          (void)half_placed.wait(60s);
+          ready.raise();
+          (void)half_placed.wait_for(1, 60s);
           say.say(role, "is back up: asks the outbox for everything after #" +
                             std::to_string(checkpoint.load().value_or(0)));
           consumer = std::make_unique<Consumer>(context, options, reaction);
@@ -134,7 +136,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
           say.say(role, "caught up " + std::to_string(consumer->stats().replayed) +
                             " orders from the outbox, now live");
         } else {
-          ++ready;
+          ready.raise();
         }
         const eda::Deadline deadline(120s);
         while (consumer->last_processed() < orders && !deadline.expired() && !interrupted) {
@@ -148,11 +150,11 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
         final_stats[role] = consumer->stats();
       } catch (const std::exception& e) {
         say.say(role, std::string("stopped by an error: ") + e.what());
+        ready.raise();  // at worst counted twice: it only lets the customer start sooner
       }
     });
   }
-  const eda::Deadline wait_ready(15s);
-  while (ready.load() < 3 && !wait_ready.expired()) std::this_thread::yield();
+  (void)ready.wait_for(3, 15s);
 
   eda::RpcClient customer(context, {.endpoint = service.api_endpoint(), .timeout = 5s});
   eda::LatencyRecorder place_latency;
@@ -163,9 +165,9 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
     say.say("customer", "order " + std::to_string(id) + " placed in " +
                             eda::format_duration(eda::monotonic_ns() - start) +
                             " (the Order service published OrderPlaced and answered at once)");
-    if (n == (orders + 1) / 2) half_placed.open();
+    if (n == (orders + 1) / 2) half_placed.raise();
   }
-  half_placed.open();
+  half_placed.raise();
   for (auto& t : consumers) t.join();
   stop = true;
   service_thread.join();
@@ -195,7 +197,7 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   const auto transport = s.common.transport;
   say.heading("Baseline: the Order service calls inventory, shipping and billing, one after the other");
   std::atomic<bool> stop{false};
-  Gate half_placed;
+  Signal half_placed;
   std::vector<std::unique_ptr<baseline::DownstreamService>> services;
   std::vector<baseline::Downstream> targets;
   for (const auto role_view : downstream_roles) {
@@ -208,7 +210,7 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
     targets.push_back({role, services.back()->endpoint()});
   }
   std::vector<std::thread> downstream;
-  std::atomic<int> ready{0};
+  Signal ready;  // one arrival per role thread, ready or failed
   for (std::size_t i = 0; i < services.size(); ++i) {
     downstream.emplace_back([&, i] {
       baseline::DownstreamService& service = *services[i];
@@ -216,17 +218,16 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
       if (role == s.down) {
         // Down: bound but not answering, like a hung or unreachable service.
         say.say(role, "is DOWN (not answering until half the orders are through)");
-        ++ready;
-        (void)half_placed.wait(120s);
+        ready.raise();
+        (void)half_placed.wait_for(1, 120s);
         say.say(role, "is back");
       } else {
-        ++ready;
+        ready.raise();
       }
       service.serve_while([&] { return !stop.load(); }, 10ms);
     });
   }
-  const eda::Deadline wait_ready(15s);
-  while (ready.load() < 3 && !wait_ready.expired()) std::this_thread::yield();
+  (void)ready.wait_for(3, 15s);
 
   baseline::SyncOrderService orders(context, {.api_endpoint = eda::ephemeral_endpoint(transport, "order-api"),
                                               .downstream = targets,
@@ -248,9 +249,9 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
       say.say("customer", "order FAILED after " + eda::format_duration(eda::monotonic_ns() - start) +
                               ": " + e.what());
     }
-    if (n == (s.common.count + 1) / 2) half_placed.open();
+    if (n == (s.common.count + 1) / 2) half_placed.raise();
   }
-  half_placed.open();
+  half_placed.raise();
   stop = true;
   order_thread.join();
   for (auto& t : downstream) t.join();
