@@ -89,14 +89,7 @@ void RpcServer::reply(std::string_view status, std::string_view body) {
 }
 
 bool RpcServer::serve_once(std::chrono::milliseconds wait) {
-  // One blocking read with a timeout: a request already queued is taken without a system
-  // call, and waiting for one costs a single poll inside libzmq.
-  const int timeout_ms = static_cast<int>(wait.count());
-  if (timeout_ms != receive_timeout_ms_) {
-    socket_.set(zmq::sockopt::rcvtimeo, timeout_ms);
-    receive_timeout_ms_ = timeout_ms;
-  }
-  const std::size_t count = receive_frames(socket_, frames_, 2);
+  const std::size_t count = receive_frames_within(socket_, frames_, 2, wait, receive_timeout_ms_);
   if (count == 0) {
     return false;
   }

@@ -115,14 +115,8 @@ std::optional<Delivery> Subscriber::receive(std::chrono::milliseconds timeout) {
 
 Subscriber::Step Subscriber::read_one(std::chrono::milliseconds wait,
                                       std::optional<DecodedEvent>& event) {
-  // A blocking read with a timeout: when messages are queued it returns at once without a
-  // system call, and when none are it sleeps in one poll, not in a read-then-poll pair.
-  const int timeout_ms = static_cast<int>(wait.count());
-  if (timeout_ms != receive_timeout_ms_) {
-    socket_.set(zmq::sockopt::rcvtimeo, timeout_ms);
-    receive_timeout_ms_ = timeout_ms;
-  }
-  const std::size_t count = receive_frames(socket_, frames_, event_frame_count + 1);
+  const std::size_t count =
+      receive_frames_within(socket_, frames_, event_frame_count + 1, wait, receive_timeout_ms_);
   if (count == 0) {
     return Step::nothing;
   }

@@ -37,6 +37,17 @@ std::size_t receive_frames(zmq::socket_t& socket, std::vector<zmq::message_t>& f
   return count;
 }
 
+std::size_t receive_frames_within(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
+                                  std::size_t max_frames, std::chrono::milliseconds wait,
+                                  int& current_timeout_ms) {
+  const int timeout_ms = static_cast<int>(wait.count());
+  if (timeout_ms != current_timeout_ms) {
+    socket.set(zmq::sockopt::rcvtimeo, timeout_ms);
+    current_timeout_ms = timeout_ms;
+  }
+  return receive_frames(socket, frames, max_frames);
+}
+
 DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames,
                                  std::size_t frame_count, const DecodeLimits& limits) {
   if (frame_count != event_frame_count || frames.size() != event_frame_count) {

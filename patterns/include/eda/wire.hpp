@@ -7,6 +7,7 @@
 /// | 1     | MessagePack envelope (codec.hpp)     | metadata + payload                        |
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,16 @@ bool send_event_frames(zmq::socket_t& socket, std::string_view topic, std::strin
 std::size_t receive_frames(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
                            std::size_t max_frames,
                            zmq::recv_flags flags = zmq::recv_flags::none);
+
+/// @brief Like receive_frames(), waiting at most `wait` for the message.
+///
+/// One blocking read with a timeout: a message already queued is taken without a system call,
+/// and waiting costs a single poll inside libzmq (a non-blocking read followed by a poll would
+/// cost two or three). `current_timeout_ms` remembers the socket's ZMQ_RCVTIMEO so it is set
+/// only when it changes; start it at -1.
+std::size_t receive_frames_within(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
+                                  std::size_t max_frames, std::chrono::milliseconds wait,
+                                  int& current_timeout_ms);
 
 /// @brief Decodes an event message from its frames; validates frame count, sizes, the
 ///        envelope and that the topic frame agrees with the event type.
