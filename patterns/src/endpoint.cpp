@@ -3,9 +3,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <thread>
+
+#include "eda/clock.hpp"
 
 namespace eda {
 namespace {
@@ -95,13 +99,23 @@ std::string ephemeral_endpoint(Transport transport, std::string_view name) {
 
 std::string bind_endpoint(zmq::socket_t& socket, std::string_view endpoint) {
   validate_endpoint(endpoint);
-  try {
-    socket.bind(std::string(endpoint));
-  } catch (const zmq::error_t& e) {
-    throw std::runtime_error("cannot bind " + std::string(endpoint) + ": " + e.what() +
-                             " (is another process using it?)");
+  // libzmq closes sockets on its own I/O thread, a moment after close() returns, so an
+  // address that a socket of this very process just gave up (a service restarting at the
+  // same endpoint) can still be taken. That is retried for a bounded time; an address held
+  // by another process fails with the same message after it.
+  const Deadline deadline(std::chrono::seconds(1));
+  for (;;) {
+    try {
+      socket.bind(std::string(endpoint));
+      return socket.get(zmq::sockopt::last_endpoint);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EADDRINUSE || deadline.expired()) {
+        throw std::runtime_error("cannot bind " + std::string(endpoint) + ": " + e.what() +
+                                 " (is another process using it?)");
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  return socket.get(zmq::sockopt::last_endpoint);
 }
 
 void connect_endpoint(zmq::socket_t& socket, std::string_view endpoint) {

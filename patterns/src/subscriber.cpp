@@ -157,7 +157,9 @@ std::optional<Delivery> Subscriber::accept(DecodedEvent event) {
   const SequenceCheck check = tracker_.observe(event.meta().source, event.meta().sequence, detect_gaps_);
   if (check.continuity == Continuity::duplicate) {
     ++stats_.duplicates;
-    return std::nullopt;
+    if (options_.drop_duplicates) {
+      return std::nullopt;
+    }
   }
   if (check.continuity == Continuity::gap) {
     ++stats_.gaps;

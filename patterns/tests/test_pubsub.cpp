@@ -167,6 +167,30 @@ TEST_CASE("a duplicate delivery is reported and not handed to the consumer", "[p
   CHECK(subscriber.stats().delivered == 2);
 }
 
+TEST_CASE("with drop_duplicates off, a restarted source's numbering is delivered, flagged",
+          "[pubsub]") {
+  zmq::context_t context;
+  eda::test::RawPublisher raw(context);
+  eda::Subscriber subscriber(context, {.endpoints = {raw.endpoint()}, .drop_duplicates = false});
+  REQUIRE(raw.handshake(subscriber));
+
+  for (const std::uint64_t sequence : {1, 2, 1}) {  // the source restarted after 2
+    auto event = eda::make_event("order-service", eda::test::sample_order(sequence));
+    event.meta.sequence = sequence;
+    raw.send({"shop.order.placed", eda::encode_event(event)});
+  }
+  std::vector<eda::Continuity> verdicts;
+  while (verdicts.size() < 3) {
+    auto delivery = subscriber.receive(10s);
+    REQUIRE(delivery);
+    verdicts.push_back(delivery->check.continuity);
+  }
+  CHECK(verdicts == std::vector{eda::Continuity::first, eda::Continuity::in_order,
+                                eda::Continuity::duplicate});
+  CHECK(subscriber.stats().duplicates == 1);
+  CHECK(subscriber.stats().delivered == 3);
+}
+
 TEST_CASE("one subscriber follows several publishers, each sequence checked on its own",
           "[pubsub]") {
   zmq::context_t context;

@@ -37,6 +37,10 @@ std::string ephemeral_endpoint(Transport transport, std::string_view name);
 
 /// @brief Binds `socket` to `endpoint` and returns the endpoint actually bound (with the real
 ///        port for `tcp://...:*`); throws std::runtime_error naming the endpoint on failure.
+///
+/// An address still held by a socket this process has just closed (libzmq releases it a
+/// moment later, on its own thread) is retried for up to a second, so a service can restart
+/// at the same endpoint.
 std::string bind_endpoint(zmq::socket_t& socket, std::string_view endpoint);
 
 /// @brief Connects `socket` to `endpoint`; throws std::runtime_error naming it on failure.

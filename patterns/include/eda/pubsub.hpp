@@ -142,13 +142,17 @@ struct SubscriberOptions {
   /// all topics, because a topic-filtered subscriber cannot tell the events it filtered out
   /// from lost ones (sequences are per source, across all its event types).
   std::optional<bool> detect_gaps{};
+  /// Whether events at or below a source's last sequence are dropped (and counted) instead of
+  /// delivered. Patterns that judge sequences themselves turn it off: a state-transfer replica
+  /// sees a restarted source's numbering start again at 1 and must not lose those events.
+  bool drop_duplicates = true;
   DeadLetterSink* dead_letters = nullptr;  ///< Where malformed messages go (default: own box).
 };
 
 /// @brief Counters a Subscriber keeps about what it received.
 struct SubscriberStats {
   std::uint64_t delivered = 0;   ///< Valid events returned by receive().
-  std::uint64_t duplicates = 0;  ///< Events dropped because their sequence was already seen.
+  std::uint64_t duplicates = 0;  ///< Events whose sequence was already seen (dropped by default).
   std::uint64_t gaps = 0;        ///< Times a sequence number was skipped.
   std::uint64_t missed = 0;      ///< Sequence numbers skipped in total (events lost).
   std::uint64_t malformed = 0;   ///< Messages dead-lettered.
@@ -174,8 +178,9 @@ struct Delivery {
 ///
 /// @par Errors
 /// receive() never throws for bad input: malformed messages are counted in stats(), handed to
-/// the dead-letter sink, and skipped. Duplicates are counted and skipped; gaps are counted and
-/// reported on the delivery that follows them.
+/// the dead-letter sink, and skipped. Duplicates are counted and skipped (or delivered with a
+/// `duplicate` verdict when `drop_duplicates` is off); gaps are counted and reported on the
+/// delivery that follows them.
 ///
 /// @par Thread safety
 /// One thread at a time, like the ZeroMQ socket it owns.
