@@ -19,6 +19,8 @@ packages=(
   libsqlite3-dev       # SQLite 3.40 (event store, read models)
   catch2               # Catch2 2.13 (tests, v2 API)
   libbenchmark-dev     # Google Benchmark 1.7.1
+  libnats-dev          # NATS C client 3.4 (bench-peers, found by pkg-config)
+  nats-server          # NATS server 2.9 (bench-peers starts one; in /usr/sbin)
   doxygen              # the documentation site
   graphviz             # diagrams in the documentation site
 )
