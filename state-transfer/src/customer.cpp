@@ -1,0 +1,75 @@
+#include "eda/state_transfer/customer.hpp"
+
+#include <array>
+
+namespace eda::state_transfer {
+namespace {
+
+constexpr std::array first_names{"Alice", "Bruno", "Chloe", "Dmitri", "Emma", "Farid",
+                                 "Grace", "Hugo",  "Ines",  "Jonas",  "Keiko", "Liam"};
+constexpr std::array last_names{"Martin", "Novak", "Okafor", "Petit", "Quinn", "Rossi",
+                                "Sato",   "Tanaka", "Ueda",  "Varga", "Weber", "Young"};
+constexpr std::array streets{"Quai Nord", "Mill Lane", "Station Street", "Rue Haute",
+                             "Harbour Road", "Linden Allee", "Via Roma", "Market Square"};
+struct Place {
+  const char* postcode;
+  const char* city;
+  const char* country;
+};
+constexpr std::array places{Place{"69001", "Lyon", "FR"},    Place{"10115", "Berlin", "DE"},
+                            Place{"00184", "Roma", "IT"},    Place{"1011", "Amsterdam", "NL"},
+                            Place{"EH1 1YZ", "Edinburgh", "GB"}, Place{"28013", "Madrid", "ES"}};
+constexpr std::array tiers{"standard", "standard", "silver", "gold"};
+
+template <class Array>
+const auto& pick(const Array& choices, std::uint64_t n) {
+  return choices[n % choices.size()];
+}
+
+}  // namespace
+
+std::string address_label(const Customer& customer) {
+  return customer.name + ", " + customer.street + ", " + customer.postcode + " " + customer.city +
+         ", " + customer.country;
+}
+
+Customer CustomerGenerator::make(CustomerId id) {
+  Customer customer;
+  customer.id = id;
+  const std::string first = pick(first_names, random_());
+  const std::string last = pick(last_names, random_());
+  customer.name = first + " " + last;
+  customer.email = first + "." + last + std::to_string(id) + "@example.com";
+  customer.tier = pick(tiers, random_());
+  return moved(std::move(customer));
+}
+
+Customer CustomerGenerator::moved(Customer customer) {
+  const Place& place = pick(places, random_());
+  customer.street = std::to_string(below(200) + 1) + " " + pick(streets, random_());
+  customer.postcode = place.postcode;
+  customer.city = place.city;
+  customer.country = place.country;
+  return customer;
+}
+
+Customer CustomerGenerator::retiered(Customer customer) {
+  const std::string previous = customer.tier;
+  while (customer.tier == previous) {  // tiers has three distinct values: ends quickly
+    customer.tier = pick(tiers, random_());
+  }
+  return customer;
+}
+
+CustomerTable CustomerGenerator::table(std::size_t count) {
+  CustomerTable records;
+  records.reserve(count);
+  for (CustomerId id = 1; id <= count; ++id) {
+    records.emplace(id, make(id));
+  }
+  return records;
+}
+
+std::uint64_t CustomerGenerator::below(std::uint64_t bound) { return random_() % bound; }
+
+}  // namespace eda::state_transfer

@@ -1,0 +1,410 @@
+#include "eda/state_transfer/replica.hpp"
+
+#include <stdexcept>
+
+#include "eda/clock.hpp"
+#include "eda/endpoint.hpp"
+#include "eda/latency.hpp"
+#include "eda/state_transfer/snapshot_protocol.hpp"
+#include "eda/wire.hpp"
+
+namespace eda::state_transfer {
+namespace {
+
+/// Frames of a snapshot reply as the DEALER sees it: command, body.
+constexpr std::size_t reply_frame_count = 2;
+
+SubscriberOptions inbox_options(const ReplicaOptions& options) {
+  if (options.updates_endpoint.empty() || options.snapshot_endpoint.empty()) {
+    throw std::invalid_argument("replica '" + options.name +
+                                "' needs the source's updates endpoint and snapshot endpoint");
+  }
+  validate_endpoint(options.snapshot_endpoint);
+  if (options.silence_timeout <= std::chrono::milliseconds(0) ||
+      options.snapshot_timeout <= std::chrono::milliseconds(0)) {
+    throw std::invalid_argument("replica timeouts must be positive");
+  }
+  return SubscriberOptions{
+      .endpoints = {options.updates_endpoint},
+      .topics = {std::string(customer_topic_prefix)},
+      .receive_high_water_mark = options.receive_high_water_mark,
+      .max_message_bytes = options.max_message_bytes,
+      .name = options.name,
+      // The replica judges every sequence number itself (see handle()): it must see a
+      // restarted source's numbers too, and it repairs gaps instead of counting them.
+      .detect_gaps = false,
+      .drop_duplicates = false,
+      .dead_letters = options.dead_letters,
+  };
+}
+
+std::string short_id(const std::string& incarnation) { return incarnation.substr(0, 8); }
+
+}  // namespace
+
+std::string_view to_string(ReplicaState state) noexcept {
+  switch (state) {
+    case ReplicaState::waiting_for_source: return "waiting for source";
+    case ReplicaState::live: return "live";
+    case ReplicaState::source_silent: return "source silent";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(SyncReason reason) noexcept {
+  switch (reason) {
+    case SyncReason::first_sync: return "first synchronisation";
+    case SyncReason::gap: return "updates were lost";
+    case SyncReason::source_back: return "the source is back";
+    case SyncReason::source_restarted: return "the source restarted";
+    case SyncReason::unreadable_update: return "an update could not be applied";
+  }
+  return "unknown";
+}
+
+Replica::Replica(zmq::context_t& context, ReplicaOptions options)
+    : options_(std::move(options)),
+      context_(context),
+      inbox_(context, inbox_options(options_)) {
+  open_snapshot_socket();
+}
+
+Replica::~Replica() = default;
+
+void Replica::open_snapshot_socket() {
+  // A fresh socket per failed attempt (the Guide's Lazy Pirate): replies to an abandoned
+  // request can never be mistaken for the next snapshot.
+  snapshot_socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
+  snapshot_socket_.set(zmq::sockopt::linger, 0);
+  snapshot_socket_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
+  snapshot_socket_.set(zmq::sockopt::rcvtimeo,
+                       static_cast<int>(options_.snapshot_timeout.count()));
+  connect_endpoint(snapshot_socket_, options_.snapshot_endpoint);
+}
+
+void Replica::pump(std::chrono::milliseconds wait) {
+  ReplicaState state;
+  {
+    std::shared_lock lock(mutex_);
+    state = state_;
+  }
+  if (state == ReplicaState::waiting_for_source) {
+    // Subscribed first; the handshake proves the subscription is in place, so no update
+    // published after the snapshot can be missed.
+    if (inbox_.await_handshake(wait)) {
+      synchronise(SyncReason::first_sync);
+    }
+    return;
+  }
+  if (auto delivery = inbox_.receive(wait)) {
+    handle(delivery->event);
+  }
+  notice_silence();
+  // The subscriber dead-letters what does not even decode; the replica what it cannot apply
+  // (through the same subscriber). Readers see one count.
+  if (const std::uint64_t malformed = inbox_.stats().malformed; malformed != dead_letters_seen_) {
+    dead_letters_seen_ = malformed;
+    std::unique_lock lock(mutex_);
+    stats_.dead_letters = malformed;
+  }
+}
+
+void Replica::run(const std::stop_token& stop, std::chrono::milliseconds tick) {
+  while (!stop.stop_requested()) {
+    pump(tick);
+  }
+}
+
+void Replica::handle(const DecodedEvent& event) {
+  const EventMetadata& meta = event.meta();
+  if (!source_.empty() && meta.source != source_) {
+    dead_letter(event, WireFault::unprocessable,
+                "update from '" + meta.source + "', but this replica follows '" + source_ + "'");
+    return;
+  }
+  last_heard_ns_ = monotonic_ns();
+  if (event.is<SourceHeartbeat>()) {
+    SourceHeartbeat heartbeat;
+    try {
+      heartbeat = event.payload_as<SourceHeartbeat>();
+    } catch (const MalformedMessage& e) {
+      dead_letter(event, e.fault(), e.what());
+      return;
+    }
+    if (heartbeat.incarnation != incarnation_) {
+      say("a new run of the source (" + short_id(heartbeat.incarnation) + ", was " +
+          short_id(incarnation_) + ") is publishing");
+      synchronise(SyncReason::source_restarted);
+      return;
+    }
+  }
+  if (state_ == ReplicaState::source_silent) {
+    // Whatever happened meanwhile, only a snapshot tells: the message that woke us is
+    // already in it, because the source sent it before answering the request.
+    synchronise(SyncReason::source_back);
+    return;
+  }
+  const std::uint64_t expected = sequence_ + 1;
+  if (meta.sequence < expected) {
+    // Queued while the snapshot was fetched, and already reflected in it.
+    std::unique_lock lock(mutex_);
+    ++stats_.stale_skipped;
+    return;
+  }
+  if (meta.sequence > expected) {
+    {
+      std::unique_lock lock(mutex_);
+      stats_.missed += meta.sequence - expected;
+    }
+    say("gap: expected update #" + std::to_string(expected) + ", got #" +
+        std::to_string(meta.sequence) + " (" + std::to_string(meta.sequence - expected) +
+        " lost)");
+    synchronise(SyncReason::gap);
+    return;
+  }
+  apply_in_order(event);
+}
+
+void Replica::apply_in_order(const DecodedEvent& event) {
+  const std::uint64_t sequence = event.meta().sequence;
+  // Decode before taking the lock: readers never wait for MessagePack.
+  std::optional<Customer> updated;
+  std::optional<CustomerId> removed;
+  try {
+    if (event.is<CustomerUpdated>()) {
+      updated = event.payload_as<CustomerUpdated>().customer;
+    } else if (event.is<CustomerRemoved>()) {
+      removed = event.payload_as<CustomerRemoved>().customer_id;
+    } else if (!event.is<SourceHeartbeat>()) {
+      // A kind of change this replica does not know (a newer source): record it and move on;
+      // a snapshot could not teach us more, since it holds only records.
+      dead_letter(event, WireFault::unprocessable,
+                  "unknown customer event type '" + event.meta().type + "'");
+    }
+  } catch (const MalformedMessage& e) {
+    dead_letter(event, e.fault(), e.what());
+    say("update #" + std::to_string(sequence) + " could not be applied; re-synchronising");
+    synchronise(SyncReason::unreadable_update);
+    return;
+  }
+  {
+    std::unique_lock lock(mutex_);
+    if (updated) {
+      records_.insert_or_assign(updated->id, std::move(*updated));
+      ++stats_.updates;
+    } else if (removed) {
+      records_.erase(*removed);
+      ++stats_.removals;
+    } else if (event.is<SourceHeartbeat>()) {
+      ++stats_.heartbeats;
+    }
+    sequence_ = sequence;
+    current_as_of_ns_ = last_heard_ns_;
+  }
+  publish_progress();
+}
+
+void Replica::synchronise(SyncReason reason) {
+  {
+    std::unique_lock lock(mutex_);
+    switch (reason) {
+      case SyncReason::first_sync: break;
+      case SyncReason::gap: ++stats_.resyncs_after_gap; break;
+      case SyncReason::source_back: ++stats_.resyncs_after_silence; break;
+      case SyncReason::source_restarted: ++stats_.resyncs_after_restart; break;
+      case SyncReason::unreadable_update: ++stats_.resyncs_after_bad_update; break;
+    }
+  }
+  const std::int64_t started = monotonic_ns();
+  CustomerTable fresh;
+  std::uint64_t sequence = 0;
+  std::string incarnation;
+  std::string source;
+  std::string problem;
+  if (!fetch_snapshot(fresh, sequence, incarnation, source, problem)) {
+    open_snapshot_socket();
+    {
+      std::unique_lock lock(mutex_);
+      ++stats_.failed_snapshots;
+      // Wait for a sign of life before the next attempt, rather than hammer a dead source.
+      if (state_ == ReplicaState::live) {
+        state_ = ReplicaState::source_silent;
+        ++stats_.silences;
+      }
+    }
+    say("snapshot failed (" + problem + "); answering from what I have until the source speaks");
+    return;
+  }
+  const std::size_t count = fresh.size();
+  {
+    std::unique_lock lock(mutex_);
+    records_.swap(fresh);  // readers see the old records or the new ones, never a mix
+    sequence_ = sequence;
+    incarnation_ = incarnation;
+    state_ = ReplicaState::live;
+    current_as_of_ns_ = monotonic_ns();
+    ++stats_.snapshots;
+    stats_.snapshot_records += count;
+  }
+  source_ = source;
+  last_heard_ns_ = monotonic_ns();
+  publish_progress();
+  say("synchronised (" + std::string(to_string(reason)) + "): " + std::to_string(count) +
+      " records as of #" + std::to_string(sequence) + " in " +
+      format_duration(monotonic_ns() - started));
+  // `fresh` now holds the old records and is destroyed here, outside the lock.
+}
+
+bool Replica::fetch_snapshot(CustomerTable& records, std::uint64_t& sequence,
+                             std::string& incarnation, std::string& source,
+                             std::string& problem) {
+  const std::string request = encode_value(SnapshotRequest{options_.name});
+  try {
+    if (!snapshot_socket_.send(zmq::buffer(snapshot_command::request), zmq::send_flags::sndmore |
+                                                                          zmq::send_flags::dontwait) ||
+        !snapshot_socket_.send(zmq::buffer(request), zmq::send_flags::dontwait)) {
+      problem = "the source is not connected";
+      return false;
+    }
+  } catch (const zmq::error_t& e) {
+    problem = e.what();
+    return false;
+  }
+  for (;;) {
+    // Each message waits at most snapshot_timeout (the socket's receive timeout).
+    const std::size_t count = receive_frames(snapshot_socket_, frames_, reply_frame_count);
+    if (count == 0) {
+      problem = "no answer within " + std::to_string(options_.snapshot_timeout.count()) + " ms";
+      return false;
+    }
+    const std::string_view command = view_of(frames_[0]);
+    try {
+      if (count != reply_frame_count) {
+        throw MalformedMessage(WireFault::wrong_frame_count,
+                               "snapshot reply with " + std::to_string(count) + " frames");
+      }
+      const std::string_view body = view_of(frames_[1]);
+      if (command == snapshot_command::chunk) {
+        for (Customer& customer : decode_value<SnapshotChunk>(body, "snapshot chunk").records) {
+          const CustomerId id = customer.id;
+          records.insert_or_assign(id, std::move(customer));
+        }
+      } else if (command == snapshot_command::end) {
+        const auto end = decode_value<SnapshotEnd>(body, "snapshot end");
+        if (end.records != records.size()) {
+          problem = "snapshot announced " + std::to_string(end.records) + " records, " +
+                    std::to_string(records.size()) + " arrived";
+          return false;
+        }
+        sequence = end.sequence;
+        incarnation = end.incarnation;
+        source = end.source;
+        return true;
+      } else if (command == snapshot_command::refused) {
+        problem = "refused: " + std::string(body);
+        return false;
+      } else {
+        throw MalformedMessage(WireFault::unprocessable,
+                               "unknown snapshot reply '" + std::string(command) + "'");
+      }
+    } catch (const MalformedMessage& e) {
+      problem = e.what();
+      return false;
+    }
+  }
+}
+
+void Replica::dead_letter(const DecodedEvent& event, WireFault fault, const std::string& why) {
+  inbox_.dead_letter(event, fault, why);
+}
+
+void Replica::notice_silence() {
+  if (state_ != ReplicaState::live) {
+    return;
+  }
+  const std::int64_t silent_ns = monotonic_ns() - last_heard_ns_;
+  if (silent_ns < std::chrono::nanoseconds(options_.silence_timeout).count()) {
+    return;
+  }
+  {
+    std::unique_lock lock(mutex_);
+    state_ = ReplicaState::source_silent;
+    ++stats_.silences;
+  }
+  say("no word from the source for " + format_duration(silent_ns) +
+      "; answering from what I have (as of #" + std::to_string(sequence_) + ")");
+}
+
+void Replica::say(const std::string& line) const {
+  if (options_.report) {
+    options_.report(line);
+  }
+}
+
+void Replica::publish_progress() {
+  if (waiters_.load(std::memory_order_acquire) > 0) {
+    std::lock_guard lock(progress_mutex_);
+    progress_.notify_all();
+  }
+}
+
+CustomerView Replica::lookup(CustomerId id) const {
+  const std::int64_t now = monotonic_ns();
+  std::shared_lock lock(mutex_);
+  CustomerView view;
+  if (const auto it = records_.find(id); it != records_.end()) {
+    view.customer = it->second;
+  }
+  view.sequence = sequence_;
+  view.state = state_;
+  view.staleness = std::chrono::nanoseconds(state_ == ReplicaState::waiting_for_source
+                                                ? 0
+                                                : now - current_as_of_ns_);
+  return view;
+}
+
+bool Replica::await_sequence(std::uint64_t sequence, std::chrono::milliseconds timeout) const {
+  const auto reached = [&] {
+    std::shared_lock lock(mutex_);
+    return sequence_ >= sequence && state_ != ReplicaState::waiting_for_source;
+  };
+  if (reached()) {
+    return true;
+  }
+  waiters_.fetch_add(1, std::memory_order_acq_rel);
+  const Deadline deadline(timeout);
+  bool done = false;
+  {
+    std::unique_lock lock(progress_mutex_);
+    // Woken by publish_progress(), which notifies under progress_mutex_: a change made
+    // between reached() and wait_for() cannot slip by, because this thread holds that mutex
+    // until wait_for() releases it, and the writer counted us in waiters_ before it looked.
+    while (!(done = reached()) && !deadline.expired()) {
+      progress_.wait_for(lock, deadline.remaining());
+    }
+  }
+  waiters_.fetch_sub(1, std::memory_order_acq_rel);
+  return done;
+}
+
+ReplicaStatus Replica::status() const {
+  const std::int64_t now = monotonic_ns();
+  std::shared_lock lock(mutex_);
+  return ReplicaStatus{state_, sequence_, records_.size(),
+                       std::chrono::nanoseconds(state_ == ReplicaState::waiting_for_source
+                                                    ? 0
+                                                    : now - current_as_of_ns_),
+                       incarnation_};
+}
+
+ReplicaStats Replica::stats() const {
+  std::shared_lock lock(mutex_);
+  return stats_;
+}
+
+CustomerTable Replica::copy() const {
+  std::shared_lock lock(mutex_);
+  return records_;
+}
+
+}  // namespace eda::state_transfer

@@ -1,0 +1,327 @@
+// The replica (Clone pattern): late joiners converge exactly, lost updates are repaired by a
+// snapshot and never applied twice, tombstones remove, a silent or restarted source is
+// survived, bad messages are dead-lettered.
+#include <atomic>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "eda/state_transfer/lossy_link.hpp"
+#include "eda/state_transfer/shipping.hpp"
+#include "replica_fixture.hpp"
+
+using namespace eda::state_transfer;
+using namespace eda::state_transfer::test;
+
+TEST_CASE("a late joiner converges to exactly the source's records while updates stream",
+          "[replica]") {
+  const auto transport = GENERATE(eda::Transport::inproc, eda::Transport::tcp);
+  INFO("transport: " << eda::to_string(transport));
+  zmq::context_t context;
+  CustomerServiceThread source(context, service_options(transport), CustomerGenerator(1).table(2000));
+  RunningReplica early(context, replica_options(source, "early"));
+
+  std::atomic<int> rounds{0};
+  std::jthread customers([&] {
+    CustomerGenerator generator(7);
+    for (int round = 0; round < 60; ++round) {
+      source.call([&](CustomerService& service) {
+        for (int i = 0; i < 50; ++i) {
+          (void)make_random_change(service, generator);
+        }
+        return 0;
+      });
+      ++rounds;
+    }
+  });
+  REQUIRE(eventually([&] { return rounds.load() >= 10; }));
+  RunningReplica late(context, replica_options(source, "late"));  // joins mid-stream
+  customers.join();
+
+  CHECK(converged(*early, source));
+  CHECK(converged(*late, source));
+  CHECK(late->stats().snapshots >= 1);
+  CHECK(late->status().state == ReplicaState::live);
+}
+
+TEST_CASE("lost updates: the gap is detected, a snapshot repairs it, nothing at or below it is "
+          "applied again", "[replica]") {
+  zmq::context_t context;
+  auto options = service_options();
+  options.heartbeat_interval = std::chrono::hours(1);  // only the updates below are published
+  CustomerServiceThread source(context, options, CustomerGenerator(1).table(100));
+  LossyLink link(context, {.upstream = source.update_endpoints().front()});
+  Replica replica(context, {.name = "shipping",
+                            .updates_endpoint = link.endpoint(),
+                            .snapshot_endpoint = source.snapshot_endpoints().front()});
+  REQUIRE(pump_until(replica, [&] { return replica.status().state == ReplicaState::live; }));
+  for (int i = 0; i < 3; ++i) {
+    replica.pump(20ms);  // drain anything queued before the snapshot (the first heartbeat)
+  }
+  const ReplicaStats before = replica.stats();
+
+  CustomerGenerator generator(3);
+  const auto move_customers = [&](int count) {
+    const std::uint64_t forwarded = link.stats().forwarded;
+    const std::uint64_t lost = link.stats().lost;
+    source.call([&](CustomerService& service) {
+      for (int i = 0; i < count; ++i) {
+        service.upsert(generator.moved(*service.find(static_cast<CustomerId>(i % 100 + 1))));
+      }
+      return 0;
+    });
+    // Let the link pass them before anything else happens: the loss must hit exactly these.
+    return eventually([&] {
+      const auto stats = link.stats();
+      return stats.forwarded + stats.lost == forwarded + lost + static_cast<std::uint64_t>(count);
+    });
+  };
+  // 10 updates arrive, the next 5 are lost, 30 more arrive; the replica reads none of them
+  // until all are queued, so the 29 after the one that reveals the gap are already in the
+  // snapshot it fetches.
+  REQUIRE(move_customers(10));
+  link.lose_next(5);
+  REQUIRE(move_customers(5));
+  REQUIRE(move_customers(30));
+  CHECK(link.stats().lost == 5);
+
+  // Pump until the 29 queued updates behind the gap were read one way or the other.
+  const auto [records, sequence] = source_state(source);
+  REQUIRE(pump_until(replica, [&, sequence = sequence] {
+    const ReplicaStats now = replica.stats();
+    return replica.status().sequence >= sequence &&
+           now.stale_skipped + now.updates - before.stale_skipped - before.updates >= 10 + 29;
+  }));
+  const ReplicaStats after = replica.stats();
+  CHECK(replica.copy() == records);
+  CHECK(after.resyncs_after_gap - before.resyncs_after_gap == 1);
+  CHECK(after.missed - before.missed == 5);
+  CHECK(after.updates - before.updates == 10);  // only those before the gap, one by one
+  CHECK(after.stale_skipped - before.stale_skipped == 29);
+  CHECK(after.snapshots - before.snapshots == 1);
+}
+
+TEST_CASE("an overflowing high-water mark is a gap like any other, and is repaired",
+          "[replica]") {
+  zmq::context_t context;
+  auto options = service_options(eda::Transport::inproc);
+  options.send_high_water_mark = 20;
+  options.heartbeat_interval = 20ms;  // the heartbeat after the burst reveals the lost tail
+  CustomerServiceThread source(context, options, CustomerGenerator(1).table(500));
+  auto replica_opts = replica_options(source, "shipping");
+  replica_opts.receive_high_water_mark = 20;
+  Replica replica(context, replica_opts);
+  REQUIRE(pump_until(replica, [&] { return replica.status().state == ReplicaState::live; }));
+
+  // A burst of 2000 changes while the replica is busy elsewhere (not pumping).
+  source.call([](CustomerService& service) {
+    CustomerGenerator generator(9);
+    for (int i = 0; i < 2000; ++i) {
+      (void)make_random_change(service, generator);
+    }
+    return 0;
+  });
+  const auto [records, sequence] = source_state(source);
+  REQUIRE(pump_until(replica, [&, sequence = sequence] {
+    return replica.status().sequence >= sequence;
+  }));
+  CHECK(replica.copy() == records);
+  CHECK(replica.stats().resyncs_after_gap >= 1);
+  CHECK(replica.stats().missed > 0);
+}
+
+TEST_CASE("tombstones remove the record on every replica", "[replica]") {
+  zmq::context_t context;
+  CustomerServiceThread source(context, service_options(), CustomerGenerator(1).table(50));
+  RunningReplica first(context, replica_options(source, "first"));
+  RunningReplica second(context, replica_options(source, "second"));
+  REQUIRE(converged(*first, source));
+  REQUIRE(converged(*second, source));
+  REQUIRE(first->lookup(7).customer);
+
+  source.call([](CustomerService& service) {
+    for (CustomerId id : {7, 8, 9}) {
+      REQUIRE(service.remove(id));
+    }
+    CHECK_FALSE(service.remove(7));  // already gone: nothing published
+    return 0;
+  });
+  for (auto* replica : {&first, &second}) {
+    REQUIRE(converged(**replica, source));
+    CHECK_FALSE((*replica)->lookup(7).customer);
+    CHECK_FALSE((*replica)->lookup(9).customer);
+    CHECK((*replica)->status().records == 47);
+    CHECK((*replica)->stats().removals == 3);
+  }
+}
+
+TEST_CASE("read-your-writes: a replica can be asked to reflect a given sequence", "[replica]") {
+  zmq::context_t context;
+  CustomerServiceThread source(context, service_options(), CustomerGenerator(1).table(20));
+  RunningReplica replica(context, replica_options(source, "shipping"));
+  REQUIRE(converged(*replica, source));
+
+  CustomerGenerator generator(5);
+  const auto [moved, sequence] = source.call([&](CustomerService& service) {
+    Customer customer = generator.moved(*service.find(3));
+    customer.street = "1 Read-Your-Writes Road";
+    return std::pair{customer, service.upsert(customer)};
+  });
+  REQUIRE(replica->await_sequence(sequence, 20s));
+  const CustomerView view = replica->lookup(3);
+  REQUIRE(view.customer);
+  CHECK(*view.customer == moved);
+  CHECK(view.sequence >= sequence);
+  CHECK_FALSE(replica->await_sequence(sequence + 1'000'000, 50ms));
+
+  // A consistent view of several records: all reflect one sequence.
+  const auto [count, at] = replica->read([](const CustomerTable& records, std::uint64_t seq) {
+    return std::pair{records.size(), seq};
+  });
+  CHECK(count == 20);
+  CHECK(at >= sequence);
+}
+
+TEST_CASE("while the source is down the replica answers and says how stale; when it is back, "
+          "the replica re-synchronises", "[replica]") {
+  zmq::context_t context;
+  auto options = service_options();
+  options.heartbeat_interval = 20ms;
+  auto source = std::make_unique<CustomerServiceThread>(context, options,
+                                                        CustomerGenerator(1).table(30));
+  options.update_endpoints = source->update_endpoints();  // come back at the same place
+  options.snapshot_endpoints = source->snapshot_endpoints();
+  auto replica_opts = replica_options(*source, "shipping");
+  replica_opts.silence_timeout = 150ms;
+  RunningReplica replica(context, replica_opts);
+  REQUIRE(converged(*replica, *source));
+
+  CustomerTable records = source->stop();  // the Customer service goes down
+  source.reset();
+  REQUIRE(eventually([&] { return replica->status().state == ReplicaState::source_silent; }));
+  const CustomerView view = replica->lookup(4);
+  REQUIRE(view.customer);  // still answering, from what it has
+  CHECK(*view.customer == records.at(4));
+  CHECK(view.state == ReplicaState::source_silent);
+  CHECK(view.staleness >= 150ms);
+  const auto label = Shipping(*replica).label_for({.order_id = 1, .customer_id = 4});
+  REQUIRE(label);
+  CHECK(label->staleness >= 150ms);
+
+  // Back, with a change made while it was away (and a new incarnation).
+  records[4].street = "7 Comeback Street";
+  source = std::make_unique<CustomerServiceThread>(context, options, records);
+  REQUIRE(eventually([&] {
+    const auto now = replica->lookup(4);
+    return now.customer && now.customer->street == "7 Comeback Street";
+  }));
+  CHECK(converged(*replica, *source));
+  CHECK(replica->status().state == ReplicaState::live);
+  const ReplicaStats stats = replica->stats();
+  CHECK(stats.silences >= 1);
+  CHECK(stats.resyncs_after_silence + stats.resyncs_after_restart >= 1);
+}
+
+TEST_CASE("a restarted source with different records is followed exactly", "[replica]") {
+  zmq::context_t context;
+  auto options = service_options(eda::Transport::tcp);  // inproc does not reconnect
+  options.heartbeat_interval = 20ms;
+  auto source = std::make_unique<CustomerServiceThread>(context, options,
+                                                        CustomerGenerator(1).table(300));
+  options.update_endpoints = source->update_endpoints();
+  options.snapshot_endpoints = source->snapshot_endpoints();
+  RunningReplica replica(context, replica_options(*source, "shipping"));  // silence: 1 s
+  REQUIRE(converged(*replica, *source));
+
+  // Restarted quickly (before the replica would call it silent), with another data set:
+  // its numbering starts again at 1; the new incarnation in its heartbeat gives it away.
+  (void)source->stop();
+  source.reset();
+  source = std::make_unique<CustomerServiceThread>(context, options,
+                                                   CustomerGenerator(2).table(120));
+  REQUIRE(eventually([&] { return replica->status().records == 120; }));
+  CHECK(converged(*replica, *source));
+  CHECK(replica->stats().resyncs_after_restart + replica->stats().resyncs_after_silence >= 1);
+}
+
+namespace {
+/// An update of the right type whose payload has the wrong shape.
+struct MisshapenUpdate {
+  static constexpr std::string_view event_type = CustomerUpdated::event_type;
+  static constexpr std::uint32_t schema_version = 1;
+  std::string nonsense = "not a customer";
+  MSGPACK_DEFINE(nonsense)
+};
+}  // namespace
+
+TEST_CASE("malformed updates are dead-lettered and the replica keeps going", "[replica]") {
+  zmq::context_t context;
+  auto options = service_options();
+  options.heartbeat_interval = std::chrono::hours(1);
+  CustomerServiceThread source(context, options, CustomerGenerator(1).table(10));
+  LossyLink link(context, {.upstream = source.update_endpoints().front()});
+  Replica replica(context, {.name = "shipping",
+                            .updates_endpoint = link.endpoint(),
+                            .snapshot_endpoint = source.snapshot_endpoints().front()});
+  REQUIRE(pump_until(replica, [&] { return replica.status().state == ReplicaState::live; }));
+  const std::uint64_t next = replica.status().sequence + 1;
+
+  // Bytes that are no envelope at all: the kit dead-letters them.
+  link.inject({"shop.customer.updated", "\xc1\xc1 not messagepack"});
+  // From a stranger: another source name.
+  auto stranger = eda::make_event("impostor", CustomerRemoved{1});
+  stranger.meta.sequence = next;
+  link.inject({"shop.customer.removed", eda::encode_event(stranger)});
+  // The right type, source and sequence, but a payload that is not a customer: dead-lettered,
+  // and the replica fetches a snapshot so that it does not miss what the update meant.
+  auto misshapen = eda::make_event("customer-service", MisshapenUpdate{});
+  misshapen.meta.sequence = next;
+  link.inject({"shop.customer.updated", eda::encode_event(misshapen)});
+
+  REQUIRE(pump_until(replica, [&] { return replica.stats().dead_letters >= 3; }));
+  CHECK(replica.lookup(1).customer);  // the stranger's tombstone was not applied
+  REQUIRE(pump_until(replica, [&] { return replica.stats().resyncs_after_bad_update == 1; }));
+
+  // And it keeps going: the next real change arrives and applies.
+  const auto sequence = source.call([](CustomerService& service) {
+    Customer customer = *service.find(2);
+    customer.city = "Still Working";
+    return service.upsert(customer);
+  });
+  REQUIRE(pump_until(replica, [&] { return replica.status().sequence >= sequence; }));
+  CHECK(replica.lookup(2).customer->city == "Still Working");
+  CHECK(replica.copy() == source_state(source).first);
+}
+
+TEST_CASE("a replica started before its source waits, then synchronises", "[replica]") {
+  zmq::context_t context;
+  auto options = service_options(eda::Transport::tcp);
+  // Reserve real ports by starting a source once, then stop it before the replica starts.
+  auto first = std::make_unique<CustomerServiceThread>(context, options);
+  options.update_endpoints = first->update_endpoints();
+  options.snapshot_endpoints = first->snapshot_endpoints();
+  auto replica_opts = replica_options(*first, "early-bird");
+  (void)first->stop();
+  first.reset();
+
+  RunningReplica replica(context, replica_opts);
+  const CustomerView nothing_yet = replica->lookup(1);
+  CHECK_FALSE(nothing_yet.customer);
+  CHECK(nothing_yet.state == ReplicaState::waiting_for_source);
+
+  CustomerServiceThread source(context, options, CustomerGenerator(1).table(40));
+  CHECK(converged(*replica, source));
+}
+
+TEST_CASE("replica options are checked", "[replica]") {
+  zmq::context_t context;
+  CHECK_THROWS_AS(Replica(context, {.updates_endpoint = "tcp://127.0.0.1:5555"}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(Replica(context, {.updates_endpoint = "tcp://127.0.0.1:5555",
+                                    .snapshot_endpoint = "http://nope"}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(Replica(context, {.updates_endpoint = "tcp://127.0.0.1:5555",
+                                    .snapshot_endpoint = "tcp://127.0.0.1:5556",
+                                    .silence_timeout = std::chrono::milliseconds(0)}),
+                  std::invalid_argument);
+}
