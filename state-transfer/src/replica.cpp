@@ -202,6 +202,9 @@ void Replica::apply_in_order(const DecodedEvent& event) {
     current_as_of_ns_ = last_heard_ns_;
   }
   publish_progress();
+  if (options_.applied) {
+    options_.applied(event.meta());
+  }
 }
 
 void Replica::synchronise(SyncReason reason) {
@@ -232,6 +235,7 @@ void Replica::synchronise(SyncReason reason) {
         ++stats_.silences;
       }
     }
+    publish_progress();
     say("snapshot failed (" + problem + "); answering from what I have until the source speaks");
     return;
   }
@@ -331,6 +335,7 @@ void Replica::notice_silence() {
     state_ = ReplicaState::source_silent;
     ++stats_.silences;
   }
+  publish_progress();
   say("no word from the source for " + format_duration(silent_ns) +
       "; answering from what I have (as of #" + std::to_string(sequence_) + ")");
 }
@@ -364,10 +369,25 @@ CustomerView Replica::lookup(CustomerId id) const {
 }
 
 bool Replica::await_sequence(std::uint64_t sequence, std::chrono::milliseconds timeout) const {
-  const auto reached = [&] {
-    std::shared_lock lock(mutex_);
-    return sequence_ >= sequence && state_ != ReplicaState::waiting_for_source;
-  };
+  return await_progress(
+      [&] {
+        std::shared_lock lock(mutex_);
+        return sequence_ >= sequence && state_ != ReplicaState::waiting_for_source;
+      },
+      timeout);
+}
+
+bool Replica::await_state(ReplicaState state, std::chrono::milliseconds timeout) const {
+  return await_progress(
+      [&] {
+        std::shared_lock lock(mutex_);
+        return state_ == state;
+      },
+      timeout);
+}
+
+bool Replica::await_progress(const std::function<bool()>& reached,
+                             std::chrono::milliseconds timeout) const {
   if (reached()) {
     return true;
   }

@@ -62,6 +62,9 @@ struct ReplicaOptions {
   /// Called (on the pumping thread) with one line whenever the replica does something a
   /// person watching should know: synchronised, detected a gap, lost or regained the source.
   std::function<void(std::string_view)> report{};
+  /// Called (on the pumping thread) after each update, tombstone or heartbeat is applied in
+  /// order, with its metadata: for measuring the update-to-replica lag, or for tracing.
+  std::function<void(const EventMetadata&)> applied{};
 };
 
 /// @brief Counters a Replica keeps.
@@ -157,6 +160,10 @@ class Replica {
   ///        returned: read-your-writes); false if `timeout` passed first.
   bool await_sequence(std::uint64_t sequence, std::chrono::milliseconds timeout) const;
 
+  /// @brief Waits until the replica is in `state` (e.g. `source_silent` after its source
+  ///        stopped); false if `timeout` passed first.
+  bool await_state(ReplicaState state, std::chrono::milliseconds timeout) const;
+
   /// @brief Where the replica stands.
   [[nodiscard]] ReplicaStatus status() const;
 
@@ -183,6 +190,8 @@ class Replica {
   void notice_silence();
   void say(const std::string& line) const;
   void publish_progress();
+  bool await_progress(const std::function<bool()>& reached,
+                      std::chrono::milliseconds timeout) const;
 
   ReplicaOptions options_;
   zmq::context_t& context_;
