@@ -1,7 +1,9 @@
 // The replica (Clone pattern): late joiners converge exactly, lost updates are repaired by a
 // snapshot and never applied twice, tombstones remove, a silent or restarted source is
 // survived, bad messages are dead-lettered.
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -158,7 +160,14 @@ TEST_CASE("tombstones remove the record on every replica", "[replica]") {
 TEST_CASE("read-your-writes: a replica can be asked to reflect a given sequence", "[replica]") {
   zmq::context_t context;
   CustomerServiceThread source(context, service_options(), CustomerGenerator(1).table(20));
-  RunningReplica replica(context, replica_options(source, "shipping"));
+  auto options = replica_options(source, "shipping");
+  std::vector<std::uint64_t> applied;  // written on the replica's thread, read after await
+  std::mutex applied_mutex;
+  options.applied = [&](const eda::EventMetadata& meta) {
+    std::lock_guard lock(applied_mutex);
+    applied.push_back(meta.sequence);
+  };
+  RunningReplica replica(context, options);
   REQUIRE(converged(*replica, source));
 
   CustomerGenerator generator(5);
@@ -173,6 +182,14 @@ TEST_CASE("read-your-writes: a replica can be asked to reflect a given sequence"
   CHECK(*view.customer == moved);
   CHECK(view.sequence >= sequence);
   CHECK_FALSE(replica->await_sequence(sequence + 1'000'000, 50ms));
+  {
+    std::lock_guard lock(applied_mutex);
+    REQUIRE_FALSE(applied.empty());
+    CHECK(std::find(applied.begin(), applied.end(), sequence) != applied.end());
+    CHECK(std::adjacent_find(applied.begin(), applied.end(), [](auto a, auto b) {
+            return b != a + 1;
+          }) == applied.end());  // told of every message, in order
+  }
 
   // A consistent view of several records: all reflect one sequence.
   const auto [count, at] = replica->read([](const CustomerTable& records, std::uint64_t seq) {
@@ -198,7 +215,7 @@ TEST_CASE("while the source is down the replica answers and says how stale; when
 
   CustomerTable records = source->stop();  // the Customer service goes down
   source.reset();
-  REQUIRE(eventually([&] { return replica->status().state == ReplicaState::source_silent; }));
+  REQUIRE(replica->await_state(ReplicaState::source_silent, 20s));
   const CustomerView view = replica->lookup(4);
   REQUIRE(view.customer);  // still answering, from what it has
   CHECK(*view.customer == records.at(4));
@@ -216,7 +233,7 @@ TEST_CASE("while the source is down the replica answers and says how stale; when
     return now.customer && now.customer->street == "7 Comeback Street";
   }));
   CHECK(converged(*replica, *source));
-  CHECK(replica->status().state == ReplicaState::live);
+  CHECK(replica->await_state(ReplicaState::live, 1s));
   const ReplicaStats stats = replica->stats();
   CHECK(stats.silences >= 1);
   CHECK(stats.resyncs_after_silence + stats.resyncs_after_restart >= 1);
