@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default --target eda-kit-demo notification-demo
+cmake --build --preset default --target eda-kit-demo notification-demo state-transfer-demo
 
 demos=build/default
 stop() { printf '\n##### %s\n' "$1"; }
@@ -27,4 +27,12 @@ stop "3. Event notification, billing down for the first orders: it catches up fr
 stop "3. ... and the synchronous baseline with billing down: orders fail"
 "$demos/notification/notification-demo" --baseline --transport tcp --count 4 --down billing
 
-printf '\nEach demo has --help; the pattern pages (notification/README.md) explain what you saw.\n'
+stop "4. Event-carried state transfer: Shipping reads its own replica; a late joiner, lost updates"
+"$demos/state-transfer/state-transfer-demo" --count 4 --late-joiner --lose 3
+stop "5. Event-carried state transfer, the Customer service down: Shipping keeps shipping"
+"$demos/state-transfer/state-transfer-demo" --count 2 --down
+stop "5. ... and the synchronous baseline with the Customer service down: labels fail"
+"$demos/state-transfer/state-transfer-demo" --baseline --count 2 --down
+
+printf '\nEach demo has --help; the pattern pages (notification/README.md,\n'
+printf 'state-transfer/README.md) explain what you saw.\n'

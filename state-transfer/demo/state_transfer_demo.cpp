@@ -228,6 +228,9 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
     }
     ship(1);
     check_identical(say, replica, *source);
+    if (late) {
+      check_identical(say, late->replica(), *source);
+    }
   }
 
   const ReplicaStats stats = replica.stats();

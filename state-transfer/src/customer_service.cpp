@@ -134,9 +134,9 @@ void CustomerService::answer_snapshot_request() {
   if (count != request_frame_count) {
     problem = "a snapshot request has 2 frames (command, body), this one had " +
               std::to_string(count - 1);
-  } else if (view_of(frames_[1]) != snapshot_command::request) {
+  } else if (view_of(frames_[1]) != snapshot_request) {
     problem = "unknown command; the snapshot server understands '" +
-              std::string(snapshot_command::request) + "'";
+              std::string(snapshot_request) + "'";
   } else {
     try {
       (void)decode_value<SnapshotRequest>(view_of(frames_[2]), "snapshot request");
@@ -146,7 +146,7 @@ void CustomerService::answer_snapshot_request() {
   }
   if (!problem.empty()) {
     ++stats_.bad_requests;
-    (void)send_to(requester, snapshot_command::refused, problem);
+    (void)send_to(requester, snapshot_refused, problem);
     return;
   }
   send_snapshot(requester);
@@ -167,13 +167,13 @@ void CustomerService::send_snapshot(const zmq::message_t& requester) {
       packer.pack(next->second);
     }
     left -= in_chunk;
-    if (!send_to(requester, snapshot_command::chunk, {buffer_.data(), buffer_.size()})) {
+    if (!send_to(requester, snapshot_chunk, {buffer_.data(), buffer_.size()})) {
       ++stats_.snapshots_abandoned;
       return;
     }
   }
   const SnapshotEnd end{sequence(), records_.size(), incarnation_, options_.source};
-  if (!send_to(requester, snapshot_command::end, encode_value(end))) {
+  if (!send_to(requester, snapshot_end, encode_value(end))) {
     ++stats_.snapshots_abandoned;
     return;
   }

@@ -264,7 +264,7 @@ bool Replica::fetch_snapshot(CustomerTable& records, std::uint64_t& sequence,
                              std::string& problem) {
   const std::string request = encode_value(SnapshotRequest{options_.name});
   try {
-    if (!snapshot_socket_.send(zmq::buffer(snapshot_command::request), zmq::send_flags::sndmore |
+    if (!snapshot_socket_.send(zmq::buffer(snapshot_request), zmq::send_flags::sndmore |
                                                                           zmq::send_flags::dontwait) ||
         !snapshot_socket_.send(zmq::buffer(request), zmq::send_flags::dontwait)) {
       problem = "the source is not connected";
@@ -288,12 +288,12 @@ bool Replica::fetch_snapshot(CustomerTable& records, std::uint64_t& sequence,
                                "snapshot reply with " + std::to_string(count) + " frames");
       }
       const std::string_view body = view_of(frames_[1]);
-      if (command == snapshot_command::chunk) {
+      if (command == snapshot_chunk) {
         for (Customer& customer : decode_value<SnapshotChunk>(body, "snapshot chunk").records) {
           const CustomerId id = customer.id;
           records.insert_or_assign(id, std::move(customer));
         }
-      } else if (command == snapshot_command::end) {
+      } else if (command == snapshot_end) {
         const auto end = decode_value<SnapshotEnd>(body, "snapshot end");
         if (end.records != records.size()) {
           problem = "snapshot announced " + std::to_string(end.records) + " records, " +
@@ -304,7 +304,7 @@ bool Replica::fetch_snapshot(CustomerTable& records, std::uint64_t& sequence,
         incarnation = end.incarnation;
         source = end.source;
         return true;
-      } else if (command == snapshot_command::refused) {
+      } else if (command == snapshot_refused) {
         problem = "refused: " + std::string(body);
         return false;
       } else {

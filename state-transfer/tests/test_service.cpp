@@ -85,16 +85,16 @@ TEST_CASE("malformed snapshot requests are refused with a reason; the service go
 
   const auto unknown = ask(dealer, {"GIVE ME EVERYTHING", ""});
   REQUIRE(unknown.size() == 2);
-  CHECK(unknown[0] == snapshot_command::refused);
+  CHECK(unknown[0] == snapshot_refused);
   CHECK_THAT(unknown[1], Catch::Contains("unknown command"));
 
-  const auto garbage = ask(dealer, {std::string(snapshot_command::request), "\xc1\xc1"});
+  const auto garbage = ask(dealer, {std::string(snapshot_request), "\xc1\xc1"});
   REQUIRE(garbage.size() == 2);
-  CHECK(garbage[0] == snapshot_command::refused);
+  CHECK(garbage[0] == snapshot_refused);
 
-  const auto one_frame = ask(dealer, {std::string(snapshot_command::request)});
+  const auto one_frame = ask(dealer, {std::string(snapshot_request)});
   REQUIRE(one_frame.size() == 2);
-  CHECK(one_frame[0] == snapshot_command::refused);
+  CHECK(one_frame[0] == snapshot_refused);
   CHECK_THAT(one_frame[1], Catch::Contains("2 frames"));
 
   CHECK(source.call([](CustomerService& service) { return service.stats().bad_requests; }) == 3);

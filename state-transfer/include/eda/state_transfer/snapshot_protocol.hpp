@@ -26,13 +26,14 @@
 
 namespace eda::state_transfer {
 
-/// @brief Frame 0 of each snapshot message.
-namespace snapshot_command {
-inline constexpr std::string_view request = "snapshot.request";  ///< Replica asks.
-inline constexpr std::string_view chunk = "snapshot.chunk";      ///< Some of the records.
-inline constexpr std::string_view end = "snapshot.end";          ///< The snapshot is complete.
-inline constexpr std::string_view refused = "snapshot.refused";  ///< The request was invalid.
-}  // namespace snapshot_command
+/// @brief Frame 0 of a request: the replica asks for a snapshot.
+inline constexpr std::string_view snapshot_request = "snapshot.request";
+/// @brief Frame 0 of a reply carrying some of the records.
+inline constexpr std::string_view snapshot_chunk = "snapshot.chunk";
+/// @brief Frame 0 of the reply that completes a snapshot.
+inline constexpr std::string_view snapshot_end = "snapshot.end";
+/// @brief Frame 0 of the reply to an invalid request.
+inline constexpr std::string_view snapshot_refused = "snapshot.refused";
 
 /// @brief Body of `snapshot.request`.
 struct SnapshotRequest {
