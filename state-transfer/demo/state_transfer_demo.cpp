@@ -67,10 +67,16 @@ std::string describe_from_replica(const ShippingLabel& label) {
          stale(label.staleness) + ")";
 }
 
-/// The Customer service's records and sequence, read on its own thread.
-std::pair<CustomerTable, std::uint64_t> state_of(CustomerServiceThread& source) {
+/// What the Customer service holds, read on its own thread.
+struct SourceState {
+  CustomerTable records;    // all its records
+  std::uint64_t sequence;   // the sequence they are current to
+  std::string incarnation;  // the run of the service they belong to
+};
+
+SourceState state_of(CustomerServiceThread& source) {
   return source.call([](CustomerService& service) {
-    return std::pair{service.records(), service.sequence()};
+    return SourceState{service.records(), service.sequence(), service.incarnation()};
   });
 }
 
@@ -107,9 +113,10 @@ class ShippingReplica {
   std::jthread thread_;  // last: stops before the replica goes
 };
 
-/// Waits (bounded) for the replica to be live and hold everything up to `sequence`.
-void await_caught_up(Replica& replica, std::uint64_t sequence) {
-  if (!replica.await_sequence(sequence, 10s)) {
+/// Waits (bounded) for the replica to hold everything up to `sequence` (of the source's run
+/// `incarnation`, when given).
+void await_caught_up(Replica& replica, std::uint64_t sequence, std::string_view incarnation = {}) {
+  if (!replica.await_sequence(sequence, 10s, incarnation)) {
     throw std::runtime_error(replica.name() + " did not catch up with #" +
                              std::to_string(sequence) + " within 10 s");
   }
@@ -117,13 +124,14 @@ void await_caught_up(Replica& replica, std::uint64_t sequence) {
 
 /// Says whether the replica holds exactly the source's records, and fails the demo if not.
 void check_identical(eda::Narrator& say, Replica& replica, CustomerServiceThread& source) {
-  const auto [records, sequence] = state_of(source);
-  await_caught_up(replica, sequence);
-  if (replica.copy() != records) {
+  const SourceState state = state_of(source);
+  await_caught_up(replica, state.sequence, state.incarnation);
+  if (replica.copy() != state.records) {
     throw std::runtime_error(replica.name() + " differs from the Customer service");
   }
-  say.say(replica.name(), "identical to the Customer service: " + std::to_string(records.size()) +
-                              " records, as of #" + std::to_string(sequence));
+  say.say(replica.name(), "identical to the Customer service: " +
+                              std::to_string(state.records.size()) + " records, as of #" +
+                              std::to_string(state.sequence));
 }
 
 int run_pattern(const Settings& s, eda::Narrator& say) {

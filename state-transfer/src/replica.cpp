@@ -354,25 +354,30 @@ void Replica::publish_progress() {
 }
 
 CustomerView Replica::lookup(CustomerId id) const {
-  const std::int64_t now = monotonic_ns();
-  std::shared_lock lock(mutex_);
+  return read_record(id, [](const Customer* record, CustomerView view) {
+    if (record != nullptr) {
+      view.customer = *record;
+    }
+    return view;
+  });
+}
+
+CustomerView Replica::view_at(std::int64_t now_ns) const {
   CustomerView view;
-  if (const auto it = records_.find(id); it != records_.end()) {
-    view.customer = it->second;
-  }
   view.sequence = sequence_;
   view.state = state_;
-  view.staleness = std::chrono::nanoseconds(state_ == ReplicaState::waiting_for_source
-                                                ? 0
-                                                : now - current_as_of_ns_);
+  view.staleness = std::chrono::nanoseconds(
+      state_ == ReplicaState::waiting_for_source ? 0 : now_ns - current_as_of_ns_);
   return view;
 }
 
-bool Replica::await_sequence(std::uint64_t sequence, std::chrono::milliseconds timeout) const {
+bool Replica::await_sequence(std::uint64_t sequence, std::chrono::milliseconds timeout,
+                             std::string_view incarnation) const {
   return await_progress(
       [&] {
         std::shared_lock lock(mutex_);
-        return sequence_ >= sequence && state_ != ReplicaState::waiting_for_source;
+        return sequence_ >= sequence && state_ != ReplicaState::waiting_for_source &&
+               (incarnation.empty() || incarnation == incarnation_);
       },
       timeout);
 }
@@ -410,11 +415,8 @@ bool Replica::await_progress(const std::function<bool()>& reached,
 ReplicaStatus Replica::status() const {
   const std::int64_t now = monotonic_ns();
   std::shared_lock lock(mutex_);
-  return ReplicaStatus{state_, sequence_, records_.size(),
-                       std::chrono::nanoseconds(state_ == ReplicaState::waiting_for_source
-                                                    ? 0
-                                                    : now - current_as_of_ns_),
-                       incarnation_};
+  const CustomerView view = view_at(now);
+  return ReplicaStatus{view.state, view.sequence, records_.size(), view.staleness, incarnation_};
 }
 
 ReplicaStats Replica::stats() const {

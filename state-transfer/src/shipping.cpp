@@ -11,11 +11,16 @@ ShippingLabel make_label(const ShipOrder& order, const Customer& customer,
 }
 
 std::optional<ShippingLabel> Shipping::label_for(const ShipOrder& order) const {
-  const CustomerView view = replica_.lookup(order.customer_id);
-  if (!view.customer) {
-    return std::nullopt;
-  }
-  return make_label(order, *view.customer, view.sequence, view.staleness);
+  // The label is made under the replica's read lock, from the record in place: copying the
+  // whole record (seven strings) would cost more than the lookup itself.
+  return replica_.read_record(
+      order.customer_id,
+      [&](const Customer* customer, const CustomerView& view) -> std::optional<ShippingLabel> {
+        if (customer == nullptr) {
+          return std::nullopt;
+        }
+        return make_label(order, *customer, view.sequence, view.staleness);
+      });
 }
 
 }  // namespace eda::state_transfer

@@ -72,18 +72,26 @@ inline bool eventually(const std::function<bool()>& condition,
   return true;
 }
 
-/// The source's records and the sequence they are current to, read on its own thread.
-inline std::pair<CustomerTable, std::uint64_t> source_state(CustomerServiceThread& source) {
+/// What the source holds, read on its own thread.
+struct SourceState {
+  CustomerTable records;    ///< All its records.
+  std::uint64_t sequence;   ///< The sequence they are current to.
+  std::string incarnation;  ///< The run of the source they belong to.
+};
+
+/// The source's records, the sequence they are current to and its run.
+inline SourceState source_state(CustomerServiceThread& source) {
   return source.call([](CustomerService& service) {
-    return std::pair{service.records(), service.sequence()};
+    return SourceState{service.records(), service.sequence(), service.incarnation()};
   });
 }
 
-/// Whether the replica holds exactly the source's records (waiting, bounded, until it has
-/// caught up with the source's current sequence).
+/// Whether the replica holds exactly the source's records (waiting, bounded, until it follows
+/// the source's current run and has caught up with its current sequence).
 inline bool converged(Replica& replica, CustomerServiceThread& source) {
-  const auto [records, sequence] = source_state(source);
-  return replica.await_sequence(sequence, 20s) && replica.copy() == records;
+  const SourceState state = source_state(source);
+  return replica.await_sequence(state.sequence, 20s, state.incarnation) &&
+         replica.copy() == state.records;
 }
 
 }  // namespace eda::state_transfer::test

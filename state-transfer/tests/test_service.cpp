@@ -51,7 +51,7 @@ TEST_CASE("a large snapshot travels in chunks and arrives whole", "[service]") {
   CustomerServiceThread source(context, options, CustomerGenerator(1).table(100));
   Replica replica(context, replica_options(source, "shipping"));
   REQUIRE(pump_until(replica, [&] { return replica.status().state == ReplicaState::live; }));
-  CHECK(replica.copy() == source_state(source).first);
+  CHECK(replica.copy() == source_state(source).records);
   CHECK(replica.stats().snapshot_records == 100);
   CHECK(source.call([](CustomerService& service) { return service.stats().snapshots_served; }) ==
         1);

@@ -19,6 +19,7 @@
 
 #include <zmq.hpp>
 
+#include "eda/clock.hpp"
 #include "eda/dead_letter.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/state_transfer/customer.hpp"
@@ -156,9 +157,26 @@ class Replica {
     return std::forward<Reader>(reader)(static_cast<const CustomerTable&>(records_), sequence_);
   }
 
+  /// @brief Calls `reader(record, view)` with the record with `id` (nullptr when there is
+  ///        none) and how current it is (`view.customer` stays empty), under the read lock:
+  ///        for a reader that needs a few fields, without copying the whole record.
+  template <class Reader>
+  decltype(auto) read_record(CustomerId id, Reader&& reader) const {
+    const std::int64_t now = monotonic_ns();
+    std::shared_lock lock(mutex_);
+    const auto it = records_.find(id);
+    return std::forward<Reader>(reader)(it == records_.end() ? nullptr : &it->second,
+                                        view_at(now));
+  }
+
   /// @brief Waits until the records reflect at least `sequence` (e.g. the number an upsert
   ///        returned: read-your-writes); false if `timeout` passed first.
-  bool await_sequence(std::uint64_t sequence, std::chrono::milliseconds timeout) const;
+  ///
+  /// Sequence numbers of different runs of the source cannot be compared (a restarted source
+  /// counts from 1 again): pass the source's `incarnation` (CustomerService::incarnation())
+  /// to also wait until the replica follows that run.
+  bool await_sequence(std::uint64_t sequence, std::chrono::milliseconds timeout,
+                      std::string_view incarnation = {}) const;
 
   /// @brief Waits until the replica is in `state` (e.g. `source_silent` after its source
   ///        stopped); false if `timeout` passed first.
@@ -180,6 +198,7 @@ class Replica {
   [[nodiscard]] const std::string& name() const noexcept { return options_.name; }
 
  private:
+  [[nodiscard]] CustomerView view_at(std::int64_t now_ns) const;  // mutex_ held
   void handle(const DecodedEvent& event);
   void apply_in_order(const DecodedEvent& event);
   void synchronise(SyncReason reason);
