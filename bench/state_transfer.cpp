@@ -144,6 +144,27 @@ void report_shipping(benchmark::State& state, const eda::LatencyRecorder& latenc
       shipments > 0 ? static_cast<double>(owner_requests) / shipments : 0.0;
 }
 
+/// Ships one order per iteration, to the customers of `plan` in turn, and times each label;
+/// `missing` is the error when a customer that should exist has no record.
+template <class AnyShipping>
+eda::LatencyRecorder ship_orders(benchmark::State& state, AnyShipping& shipping,
+                                 const std::vector<CustomerId>& plan, const char* missing) {
+  eda::LatencyRecorder latency;
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    const ShipOrder order{.order_id = ++n, .customer_id = plan[n & (plan_size - 1)]};
+    const std::int64_t start = eda::monotonic_ns();
+    const auto label = shipping.label_for(order);
+    latency.record(eda::monotonic_ns() - start);
+    if (!label) {
+      state.SkipWithError(missing);
+      break;
+    }
+    benchmark::DoNotOptimize(label);
+  }
+  return latency;
+}
+
 // Each label is timed on its own, so the percentiles are per label. The two clock reads
 // around it (a vDSO call each, about 35 ns together on a 2.5 GHz Xeon) are included: for the
 // pattern's local read the recorded latency is an upper bound, for the baseline's round trip
@@ -167,19 +188,8 @@ void BM_StateTransfer_Lookup(benchmark::State& state) {
   };
   const std::uint64_t served_before = requests_served();
 
-  eda::LatencyRecorder latency;
-  std::uint64_t n = 0;
-  for (auto _ : state) {
-    const ShipOrder order{.order_id = ++n, .customer_id = plan[n & (plan_size - 1)]};
-    const std::int64_t start = eda::monotonic_ns();
-    const auto label = shipping.label_for(order);
-    latency.record(eda::monotonic_ns() - start);
-    if (!label) {
-      state.SkipWithError("the replica has no record of a customer it should hold");
-      break;
-    }
-    benchmark::DoNotOptimize(label);
-  }
+  const eda::LatencyRecorder latency =
+      ship_orders(state, shipping, plan, "the replica has no record of a customer it should hold");
   report_shipping(state, latency, requests_served() - served_before);
 }
 
@@ -195,19 +205,9 @@ void BM_StateTransfer_Sync_Lookup(benchmark::State& state) {
   const std::vector<CustomerId> plan = shipping_plan(customers);
 
   eda::LatencyRecorder latency;
-  std::uint64_t n = 0;
   try {
-    for (auto _ : state) {
-      const ShipOrder order{.order_id = ++n, .customer_id = plan[n & (plan_size - 1)]};
-      const std::int64_t start = eda::monotonic_ns();
-      const auto label = shipping.label_for(order);
-      latency.record(eda::monotonic_ns() - start);
-      if (!label) {
-        state.SkipWithError("the Customer service has no record of a customer it should hold");
-        break;
-      }
-      benchmark::DoNotOptimize(label);
-    }
+    latency = ship_orders(state, shipping, plan,
+                          "the Customer service has no record of a customer it should hold");
   } catch (const eda::RpcTimeout& e) {
     state.SkipWithError(e.what());
   }

@@ -5,29 +5,10 @@
 #   roles_test.sh PATH/TO/notification-demo
 set -euo pipefail
 demo="$1"
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/../../patterns/tests/support/roles_lib.sh"
 
 events="ipc://$dir/events"
 api="ipc://$dir/api"
-
-# Waits (bounded) until FILE has at least N lines matching PATTERN.
-wait_for() {
-  local file=$1 pattern=$2 n=$3
-  for _ in $(seq 1 300); do
-    [ "$(grep -c -- "$pattern" "$file" 2>/dev/null || true)" -ge "$n" ] && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for $n x '$pattern' in $file:" >&2
-  cat "$file" >&2
-  return 1
-}
 
 "$demo" --role order --events "$events" --api "$api" --run-for 60 >"$dir/order.log" 2>&1 &
 pids+=($!)
