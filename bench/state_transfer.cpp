@@ -251,7 +251,7 @@ void BM_StateTransfer_BytesPerChange(benchmark::State& state) {
   for (auto _ : state) {
     const Customer& customer = sample[n % sample.size()];
     ++n;
-    fat += message_bytes(CustomerUpdated{customer}, n);
+    fat += message_bytes(CustomerUpdated{new_incarnation(), customer}, n);
     thin += message_bytes(CustomerChanged{customer.id}, n);
   }
   const auto changes = static_cast<double>(std::max<std::uint64_t>(n, 1));

@@ -71,7 +71,7 @@ std::string describe_from_replica(const ShippingLabel& label) {
 struct SourceState {
   CustomerTable records;    // all its records
   std::uint64_t sequence;   // the sequence they are current to
-  std::string incarnation;  // the run of the service they belong to
+  Incarnation incarnation;  // the run of the service they belong to
 };
 
 SourceState state_of(CustomerServiceThread& source) {
@@ -115,7 +115,7 @@ class ShippingReplica {
 
 /// Waits (bounded) for the replica to hold everything up to `sequence` (of the source's run
 /// `incarnation`, when given).
-void await_caught_up(Replica& replica, std::uint64_t sequence, std::string_view incarnation = {}) {
+void await_caught_up(Replica& replica, std::uint64_t sequence, Incarnation incarnation = 0) {
   if (!replica.await_sequence(sequence, 10s, incarnation)) {
     throw std::runtime_error(replica.name() + " did not catch up with #" +
                              std::to_string(sequence) + " within 10 s");

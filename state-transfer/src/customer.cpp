@@ -1,6 +1,9 @@
 #include "eda/state_transfer/customer.hpp"
 
 #include <array>
+#include <cstdio>
+
+#include "eda/codec.hpp"
 
 namespace eda::state_transfer {
 namespace {
@@ -27,6 +30,29 @@ const auto& pick(const Array& choices, std::uint64_t n) {
 }
 
 }  // namespace
+
+Incarnation new_incarnation() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  Incarnation incarnation = 0;
+  while (incarnation == 0) {
+    incarnation = generator();
+  }
+  return incarnation;
+}
+
+std::string to_hex(Incarnation incarnation) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(incarnation));
+  return text;
+}
+
+Customer customer_from(const msgpack::object& object, std::string_view what) {
+  Customer customer = detail::convert_checked<Customer>(object, [what] { return what; });
+  if (customer.id == 0) {
+    throw MalformedMessage(WireFault::payload_mismatch, std::string(what) + " has customer id 0");
+  }
+  return customer;
+}
 
 std::string address_label(const Customer& customer) {
   return customer.name + ", " + customer.street + ", " + customer.postcode + " " + customer.city +

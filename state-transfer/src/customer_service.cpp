@@ -1,6 +1,7 @@
 #include "eda/state_transfer/customer_service.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <stdexcept>
 
 #include "eda/clock.hpp"
@@ -15,8 +16,6 @@ namespace {
 constexpr std::size_t request_frame_count = 3;
 /// A snapshot request is a name: anything larger is not one of ours.
 constexpr std::int64_t max_request_bytes = 64 * 1024;
-/// How long sending one snapshot message may wait for a replica that does not read.
-constexpr int snapshot_send_timeout_ms = 1000;
 
 PublisherOptions publisher_options(const CustomerServiceOptions& options) {
   return PublisherOptions{.source = options.source,
@@ -32,7 +31,7 @@ CustomerService::CustomerService(zmq::context_t& context, CustomerServiceOptions
       records_(std::move(records)),
       updates_(context, publisher_options(options_)),
       snapshots_(context, zmq::socket_type::router),
-      incarnation_(new_event_id()) {
+      incarnation_(new_incarnation()) {
   if (options_.snapshot_endpoints.empty()) {
     throw std::invalid_argument("the Customer service needs a snapshot endpoint to bind, e.g. "
                                 "tcp://127.0.0.1:*");
@@ -43,10 +42,16 @@ CustomerService::CustomerService(zmq::context_t& context, CustomerServiceOptions
   if (options_.heartbeat_interval <= std::chrono::milliseconds(0)) {
     throw std::invalid_argument("heartbeat_interval must be positive, e.g. 250 ms");
   }
+  if (options_.snapshot_high_water_mark <= 0) {
+    throw std::invalid_argument("snapshot_high_water_mark must be at least 1 chunk");
+  }
   // Without ROUTER_MANDATORY a ROUTER silently drops what it cannot deliver; with it, a
-  // snapshot for a replica that went away fails loudly and is abandoned.
+  // snapshot for a replica that went away, or that has more chunks queued than the
+  // high-water mark allows, fails at once (the send never waits) and is abandoned: the
+  // source's one thread must keep publishing updates and heartbeats.
   snapshots_.set(zmq::sockopt::router_mandatory, 1);
-  snapshots_.set(zmq::sockopt::sndtimeo, snapshot_send_timeout_ms);
+  snapshots_.set(zmq::sockopt::sndhwm, options_.snapshot_high_water_mark);
+  snapshots_.set(zmq::sockopt::sndtimeo, 0);
   snapshots_.set(zmq::sockopt::maxmsgsize, max_request_bytes);
   snapshots_.set(zmq::sockopt::linger, 0);
   for (const std::string& endpoint : options_.snapshot_endpoints) {
@@ -65,7 +70,8 @@ std::uint64_t CustomerService::upsert(const Customer& customer) {
     throw std::invalid_argument("a customer record needs a non-zero id");
   }
   records_.insert_or_assign(customer.id, customer);
-  const std::uint64_t sequence = updates_.publish(CustomerUpdated{customer}).sequence;
+  const std::uint64_t sequence =
+      updates_.publish(CustomerUpdated{incarnation_, customer}).sequence;
   ++stats_.updates;
   publish_heartbeat_if_due();
   return sequence;
@@ -75,7 +81,7 @@ std::optional<std::uint64_t> CustomerService::remove(CustomerId id) {
   if (records_.erase(id) == 0) {
     return std::nullopt;
   }
-  const std::uint64_t sequence = updates_.publish(CustomerRemoved{id}).sequence;
+  const std::uint64_t sequence = updates_.publish(CustomerRemoved{incarnation_, id}).sequence;
   ++stats_.removals;
   publish_heartbeat_if_due();
   return sequence;
@@ -94,7 +100,14 @@ void CustomerService::serve(std::chrono::milliseconds wait) {
         std::chrono::nanoseconds(std::max<std::int64_t>(0, next_heartbeat_ns_ - monotonic_ns())));
     zmq::pollitem_t items[] = {{updates_.socket().handle(), 0, ZMQ_POLLIN, 0},
                                {snapshots_.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 2, std::min(deadline.remaining(), until_heartbeat));
+    try {
+      zmq::poll(items, 2, std::min(deadline.remaining(), until_heartbeat));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) {
+        return;  // a signal (Ctrl-C): let the caller look at its flags
+      }
+      throw;
+    }
     const bool subscriptions = (items[0].revents & ZMQ_POLLIN) != 0;
     const bool request = (items[1].revents & ZMQ_POLLIN) != 0;
     if (subscriptions) {
@@ -190,6 +203,7 @@ bool CustomerService::send_to(const zmq::message_t& requester, std::string_view 
            snapshots_.send(zmq::const_buffer(body.data(), body.size()), zmq::send_flags::none);
   } catch (const zmq::error_t&) {
     return false;  // EHOSTUNREACH: the requester is gone (ROUTER_MANDATORY)
+    // (EAGAIN, its queue is full, comes back as an empty result: false above)
   }
 }
 

@@ -64,9 +64,14 @@ void LossyLink::forward(const std::stop_token& stop) {
       const std::size_t count =
           receive_frames(from_publisher_, frames, max_frames, zmq::recv_flags::dontwait);
       const bool control = count > 0 && view_of(frames[0]).starts_with(control_topic_prefix);
-      std::uint64_t pending = to_lose_.load();
-      const bool lose = count > 0 && !control && pending > 0 &&
-                        to_lose_.compare_exchange_strong(pending, pending - 1);
+      // Take one from the count to lose, unless it is 0 (lose_next() may add concurrently).
+      bool lose = false;
+      if (count > 0 && !control) {
+        std::uint64_t pending = to_lose_.load();
+        while (pending > 0 && !to_lose_.compare_exchange_weak(pending, pending - 1)) {
+        }
+        lose = pending > 0;
+      }
       if (lose) {
         std::lock_guard lock(mutex_);
         ++stats_.lost;

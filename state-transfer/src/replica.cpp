@@ -1,5 +1,7 @@
 #include "eda/state_transfer/replica.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <stdexcept>
 
 #include "eda/clock.hpp"
@@ -38,7 +40,25 @@ SubscriberOptions inbox_options(const ReplicaOptions& options) {
   };
 }
 
-std::string short_id(const std::string& incarnation) { return incarnation.substr(0, 8); }
+std::string short_id(Incarnation incarnation) { return to_hex(incarnation).substr(0, 8); }
+
+/// Adds the records of one `snapshot.chunk` body (a SnapshotChunk) to `records`, checking
+/// every record field by field (see customer_from()).
+void add_chunk(std::string_view body, CustomerTable& records) {
+  msgpack::zone zone;
+  const msgpack::object chunk = unpack_untrusted(zone, body, "snapshot chunk", true);
+  if (chunk.type != msgpack::type::ARRAY || chunk.via.array.size != 1 ||
+      chunk.via.array.ptr[0].type != msgpack::type::ARRAY) {
+    throw MalformedMessage(WireFault::payload_mismatch,
+                           "snapshot chunk is not [records]: see SnapshotChunk");
+  }
+  const msgpack::object_array& list = chunk.via.array.ptr[0].via.array;
+  for (std::uint32_t i = 0; i < list.size; ++i) {
+    Customer customer = customer_from(list.ptr[i], "record in a snapshot chunk");
+    const CustomerId id = customer.id;
+    records.insert_or_assign(id, std::move(customer));
+  }
+}
 
 }  // namespace
 
@@ -83,12 +103,32 @@ void Replica::open_snapshot_socket() {
 }
 
 void Replica::pump(std::chrono::milliseconds wait) {
-  ReplicaState state;
-  {
-    std::shared_lock lock(mutex_);
-    state = state_;
+  try {
+    pump_once(wait);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) {  // a signal (Ctrl-C) interrupted the wait: the caller decides
+      throw;
+    }
   }
-  if (state == ReplicaState::waiting_for_source) {
+  // The subscriber dead-letters what does not even decode; the replica what it cannot apply
+  // (through the same subscriber). Readers see one count.
+  if (const std::uint64_t malformed = inbox_.stats().malformed; malformed != dead_letters_seen_) {
+    dead_letters_seen_ = malformed;
+    std::unique_lock lock(mutex_);
+    stats_.dead_letters = malformed;
+  }
+}
+
+void Replica::pump_once(std::chrono::milliseconds wait) {
+  if (state_ == ReplicaState::waiting_for_source) {
+    const std::int64_t backoff_left = next_attempt_ns_ - monotonic_ns();
+    if (backoff_left > 0) {
+      // The last attempt failed: wait before the next, reading (and dropping: the next
+      // snapshot holds them) whatever updates come meanwhile.
+      (void)inbox_.receive(std::min(
+          wait, std::chrono::ceil<std::chrono::milliseconds>(std::chrono::nanoseconds(backoff_left))));
+      return;
+    }
     // Subscribed first; the handshake proves the subscription is in place, so no update
     // published after the snapshot can be missed.
     if (inbox_.await_handshake(wait)) {
@@ -100,19 +140,44 @@ void Replica::pump(std::chrono::milliseconds wait) {
     handle(delivery->event);
   }
   notice_silence();
-  // The subscriber dead-letters what does not even decode; the replica what it cannot apply
-  // (through the same subscriber). Readers see one count.
-  if (const std::uint64_t malformed = inbox_.stats().malformed; malformed != dead_letters_seen_) {
-    dead_letters_seen_ = malformed;
-    std::unique_lock lock(mutex_);
-    stats_.dead_letters = malformed;
-  }
 }
 
 void Replica::run(const std::stop_token& stop, std::chrono::milliseconds tick) {
   while (!stop.stop_requested()) {
     pump(tick);
   }
+}
+
+/// One message from the source, its payload decoded.
+struct Replica::Change {
+  enum class Kind { updated, removed, heartbeat };
+  Kind kind = Kind::heartbeat;
+  Incarnation incarnation = 0;
+  Customer customer{};      // for `updated`
+  CustomerId removed = 0;   // for `removed`
+};
+
+Replica::Change Replica::read_change(const DecodedEvent& event) {
+  Change change;
+  if (event.is<CustomerUpdated>()) {
+    const auto update = event.payload_as<CustomerUpdated>();  // checks type, version, shape
+    change.kind = Change::Kind::updated;
+    change.incarnation = update.incarnation;
+    // ... and the record inside, field by field: a record with fields missing would
+    // otherwise arrive with them empty and blank the replica's copy.
+    change.customer = customer_from(event.payload().via.array.ptr[1], "customer record");
+  } else if (event.is<CustomerRemoved>()) {
+    const auto removal = event.payload_as<CustomerRemoved>();
+    change.kind = Change::Kind::removed;
+    change.incarnation = removal.incarnation;
+    change.removed = removal.customer_id;
+  } else if (event.is<SourceHeartbeat>()) {
+    change.incarnation = event.payload_as<SourceHeartbeat>().incarnation;
+  } else {
+    throw MalformedMessage(WireFault::unprocessable,
+                           "unknown customer event type '" + event.meta().type + "'");
+  }
+  return change;
 }
 
 void Replica::handle(const DecodedEvent& event) {
@@ -123,20 +188,24 @@ void Replica::handle(const DecodedEvent& event) {
     return;
   }
   last_heard_ns_ = monotonic_ns();
-  if (event.is<SourceHeartbeat>()) {
-    SourceHeartbeat heartbeat;
-    try {
-      heartbeat = event.payload_as<SourceHeartbeat>();
-    } catch (const MalformedMessage& e) {
-      dead_letter(event, e.fault(), e.what());
-      return;
-    }
-    if (heartbeat.incarnation != incarnation_) {
-      say("a new run of the source (" + short_id(heartbeat.incarnation) + ", was " +
-          short_id(incarnation_) + ") is publishing");
-      synchronise(SyncReason::source_restarted);
-      return;
-    }
+  Change change;
+  try {
+    change = read_change(event);
+  } catch (const MalformedMessage& e) {
+    // An update this replica cannot apply (a bad payload, or a kind of change from a newer
+    // source): recorded, and then a snapshot, which holds the records as they are after it.
+    dead_letter(event, e.fault(), e.what());
+    say("update #" + std::to_string(meta.sequence) + " could not be applied (" + e.what() +
+        "); re-synchronising");
+    synchronise(SyncReason::unreadable_update);
+    return;
+  }
+  if (change.incarnation != incarnation_) {
+    // A restarted source counts from 1 again: none of its numbers compare with ours.
+    say("a new run of the source (" + short_id(change.incarnation) + ", was " +
+        short_id(incarnation_) + ") is publishing");
+    synchronise(SyncReason::source_restarted);
+    return;
   }
   if (state_ == ReplicaState::source_silent) {
     // Whatever happened meanwhile, only a snapshot tells: the message that woke us is
@@ -162,52 +231,40 @@ void Replica::handle(const DecodedEvent& event) {
     synchronise(SyncReason::gap);
     return;
   }
-  apply_in_order(event);
+  apply_in_order(meta, std::move(change));
 }
 
-void Replica::apply_in_order(const DecodedEvent& event) {
-  const std::uint64_t sequence = event.meta().sequence;
-  // Decode before taking the lock: readers never wait for MessagePack.
-  std::optional<Customer> updated;
-  std::optional<CustomerId> removed;
-  try {
-    if (event.is<CustomerUpdated>()) {
-      updated = event.payload_as<CustomerUpdated>().customer;
-    } else if (event.is<CustomerRemoved>()) {
-      removed = event.payload_as<CustomerRemoved>().customer_id;
-    } else if (!event.is<SourceHeartbeat>()) {
-      // A kind of change this replica does not know (a newer source): record it and move on;
-      // a snapshot could not teach us more, since it holds only records.
-      dead_letter(event, WireFault::unprocessable,
-                  "unknown customer event type '" + event.meta().type + "'");
-    }
-  } catch (const MalformedMessage& e) {
-    dead_letter(event, e.fault(), e.what());
-    say("update #" + std::to_string(sequence) + " could not be applied; re-synchronising");
-    synchronise(SyncReason::unreadable_update);
-    return;
-  }
+void Replica::apply_in_order(const EventMetadata& meta, Change change) {
   {
     std::unique_lock lock(mutex_);
-    if (updated) {
-      records_.insert_or_assign(updated->id, std::move(*updated));
-      ++stats_.updates;
-    } else if (removed) {
-      records_.erase(*removed);
-      ++stats_.removals;
-    } else if (event.is<SourceHeartbeat>()) {
-      ++stats_.heartbeats;
+    switch (change.kind) {
+      case Change::Kind::updated: {
+        const CustomerId id = change.customer.id;
+        records_.insert_or_assign(id, std::move(change.customer));
+        ++stats_.updates;
+        break;
+      }
+      case Change::Kind::removed:
+        records_.erase(change.removed);
+        ++stats_.removals;
+        break;
+      case Change::Kind::heartbeat:
+        ++stats_.heartbeats;
+        break;
     }
-    sequence_ = sequence;
+    sequence_ = meta.sequence;
     current_as_of_ns_ = last_heard_ns_;
   }
   publish_progress();
   if (options_.applied) {
-    options_.applied(event.meta());
+    options_.applied(meta);
   }
 }
 
 void Replica::synchronise(SyncReason reason) {
+  if (monotonic_ns() < next_attempt_ns_) {
+    return;  // the last attempt failed moments ago: no snapshot storm against a sick source
+  }
   {
     std::unique_lock lock(mutex_);
     switch (reason) {
@@ -221,11 +278,14 @@ void Replica::synchronise(SyncReason reason) {
   const std::int64_t started = monotonic_ns();
   CustomerTable fresh;
   std::uint64_t sequence = 0;
-  std::string incarnation;
+  Incarnation incarnation = 0;
   std::string source;
   std::string problem;
   if (!fetch_snapshot(fresh, sequence, incarnation, source, problem)) {
     open_snapshot_socket();
+    // Back off: 100 ms, doubling up to 5 s, until an attempt succeeds.
+    retry_delay_ns_ = std::clamp<std::int64_t>(2 * retry_delay_ns_, 100'000'000, 5'000'000'000);
+    next_attempt_ns_ = monotonic_ns() + retry_delay_ns_;
     {
       std::unique_lock lock(mutex_);
       ++stats_.failed_snapshots;
@@ -252,6 +312,8 @@ void Replica::synchronise(SyncReason reason) {
   }
   source_ = source;
   last_heard_ns_ = monotonic_ns();
+  retry_delay_ns_ = 0;
+  next_attempt_ns_ = 0;
   publish_progress();
   say("synchronised (" + std::string(to_string(reason)) + "): " + std::to_string(count) +
       " records as of #" + std::to_string(sequence) + " in " +
@@ -260,7 +322,7 @@ void Replica::synchronise(SyncReason reason) {
 }
 
 bool Replica::fetch_snapshot(CustomerTable& records, std::uint64_t& sequence,
-                             std::string& incarnation, std::string& source,
+                             Incarnation& incarnation, std::string& source,
                              std::string& problem) {
   const std::string request = encode_value(SnapshotRequest{options_.name});
   try {
@@ -289,10 +351,7 @@ bool Replica::fetch_snapshot(CustomerTable& records, std::uint64_t& sequence,
       }
       const std::string_view body = view_of(frames_[1]);
       if (command == snapshot_chunk) {
-        for (Customer& customer : decode_value<SnapshotChunk>(body, "snapshot chunk").records) {
-          const CustomerId id = customer.id;
-          records.insert_or_assign(id, std::move(customer));
-        }
+        add_chunk(body, records);
       } else if (command == snapshot_end) {
         const auto end = decode_value<SnapshotEnd>(body, "snapshot end");
         if (end.records != records.size()) {
@@ -367,17 +426,18 @@ CustomerView Replica::view_at(std::int64_t now_ns) const {
   view.sequence = sequence_;
   view.state = state_;
   view.staleness = std::chrono::nanoseconds(
-      state_ == ReplicaState::waiting_for_source ? 0 : now_ns - current_as_of_ns_);
+      state_ == ReplicaState::waiting_for_source ? 0
+                                                 : std::max<std::int64_t>(0, now_ns - current_as_of_ns_));
   return view;
 }
 
 bool Replica::await_sequence(std::uint64_t sequence, std::chrono::milliseconds timeout,
-                             std::string_view incarnation) const {
+                             Incarnation incarnation) const {
   return await_progress(
       [&] {
         std::shared_lock lock(mutex_);
         return sequence_ >= sequence && state_ != ReplicaState::waiting_for_source &&
-               (incarnation.empty() || incarnation == incarnation_);
+               (incarnation == 0 || incarnation == incarnation_);
       },
       timeout);
 }
@@ -413,9 +473,8 @@ bool Replica::await_progress(const std::function<bool()>& reached,
 }
 
 ReplicaStatus Replica::status() const {
-  const std::int64_t now = monotonic_ns();
   std::shared_lock lock(mutex_);
-  const CustomerView view = view_at(now);
+  const CustomerView view = view_at(monotonic_ns());
   return ReplicaStatus{view.state, view.sequence, records_.size(), view.staleness, incarnation_};
 }
 

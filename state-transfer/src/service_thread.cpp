@@ -9,9 +9,9 @@ CustomerServiceThread::CustomerServiceThread(zmq::context_t& context,
                                              CustomerTable records) {
   std::promise<void> started;
   auto ready = started.get_future();
-  thread_ = std::jthread([&, options = std::move(options),
+  thread_ = std::jthread([this, &context, started = std::move(started), options = std::move(options),
                           records = std::move(records)](std::stop_token stop) mutable {
-    serve(context, std::move(options), std::move(records), started, stop);
+    serve(context, std::move(options), std::move(records), std::move(started), stop);
   });
   ready.get();  // rethrows a failed start; the thread has then already ended
 }
@@ -19,7 +19,7 @@ CustomerServiceThread::CustomerServiceThread(zmq::context_t& context,
 CustomerServiceThread::~CustomerServiceThread() { (void)stop(); }
 
 void CustomerServiceThread::serve(zmq::context_t& context, CustomerServiceOptions options,
-                                  CustomerTable records, std::promise<void>& started,
+                                  CustomerTable records, std::promise<void> started,
                                   const std::stop_token& stop) {
   std::optional<CustomerService> service;
   try {
@@ -62,6 +62,7 @@ void CustomerServiceThread::submit(std::function<void(CustomerService&)> work) {
 }
 
 CustomerTable CustomerServiceThread::stop() {
+  std::lock_guard stopping(stop_mutex_);
   if (thread_.joinable()) {
     thread_.request_stop();
     thread_.join();

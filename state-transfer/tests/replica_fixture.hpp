@@ -76,7 +76,7 @@ inline bool eventually(const std::function<bool()>& condition,
 struct SourceState {
   CustomerTable records;    ///< All its records.
   std::uint64_t sequence;   ///< The sequence they are current to.
-  std::string incarnation;  ///< The run of the source they belong to.
+  Incarnation incarnation;  ///< The run of the source they belong to.
 };
 
 /// The source's records, the sequence they are current to and its run.

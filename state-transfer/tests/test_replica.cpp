@@ -9,6 +9,9 @@
 #include <catch2/catch.hpp>
 
 #include "eda/state_transfer/lossy_link.hpp"
+#include "eda/state_transfer/snapshot_protocol.hpp"
+#include "eda/wire.hpp"
+#include "eda_test_support.hpp"
 #include "eda/state_transfer/shipping.hpp"
 #include "replica_fixture.hpp"
 
@@ -43,6 +46,8 @@ TEST_CASE("a late joiner converges to exactly the source's records while updates
   CHECK(converged(*early, source));
   CHECK(converged(*late, source));
   CHECK(late->stats().snapshots >= 1);
+  // It joined while updates were flowing: some were applied after its snapshot or skipped.
+  CHECK(late->stats().updates + late->stats().removals + late->stats().stale_skipped > 0);
   CHECK(late->status().state == ReplicaState::live);
 }
 
@@ -183,7 +188,7 @@ TEST_CASE("read-your-writes: a replica can be asked to reflect a given sequence"
   CHECK(view.sequence >= sequence);
   CHECK_FALSE(replica->await_sequence(sequence + 1'000'000, 50ms));
   // Sequences of another run of the source are not comparable with this one's.
-  CHECK_FALSE(replica->await_sequence(1, 50ms, "another-run"));
+  CHECK_FALSE(replica->await_sequence(1, 50ms, source_state(source).incarnation + 1));
   CHECK(replica->await_sequence(sequence, 50ms, source_state(source).incarnation));
   {
     std::lock_guard lock(applied_mutex);
@@ -289,7 +294,8 @@ TEST_CASE("malformed updates are dead-lettered and the replica keeps going", "[r
   // Bytes that are no envelope at all: the kit dead-letters them.
   link.inject({"shop.customer.updated", "\xc1\xc1 not messagepack"});
   // From a stranger: another source name.
-  auto stranger = eda::make_event("impostor", CustomerRemoved{1});
+  auto stranger = eda::make_event(
+      "impostor", CustomerRemoved{.incarnation = source_state(source).incarnation, .customer_id = 1});
   stranger.meta.sequence = next;
   link.inject({"shop.customer.removed", eda::encode_event(stranger)});
   // The right type, source and sequence, but a payload that is not a customer: dead-lettered,
@@ -344,4 +350,143 @@ TEST_CASE("replica options are checked", "[replica]") {
                                     .snapshot_endpoint = "tcp://127.0.0.1:5556",
                                     .silence_timeout = std::chrono::milliseconds(0)}),
                   std::invalid_argument);
+}
+
+TEST_CASE("a source restarted under load is noticed at its first update, not only at a "
+          "heartbeat", "[replica]") {
+  zmq::context_t context;
+  auto options = service_options();
+  options.heartbeat_interval = std::chrono::hours(1);  // no heartbeat to give the restart away
+  auto source = std::make_unique<CustomerServiceThread>(context, options,
+                                                        CustomerGenerator(1).table(200));
+  options.update_endpoints = source->update_endpoints();
+  options.snapshot_endpoints = source->snapshot_endpoints();
+  RunningReplica replica(context, replica_options(*source, "shipping"));  // silence: 1 s
+  REQUIRE(converged(*replica, *source));
+  source->call([](CustomerService& service) {  // the old run gets to #51 and beyond
+    CustomerGenerator generator(4);
+    for (int i = 0; i < 50; ++i) (void)make_random_change(service, generator);
+    return 0;
+  });
+  REQUIRE(converged(*replica, *source));
+
+  (void)source->stop();
+  source.reset();
+  source = std::make_unique<CustomerServiceThread>(context, options,
+                                                   CustomerGenerator(2).table(80));
+  // The new run publishes at once; its numbers (1, 2, ...) overlap the old run's.
+  CustomerGenerator generator(5);
+  const eda::Deadline deadline(20s);
+  SourceState state;
+  do {
+    state = source->call([&](CustomerService& service) {
+      for (int i = 0; i < 5; ++i) (void)make_random_change(service, generator);
+      return SourceState{service.records(), service.sequence(), service.incarnation()};
+    });
+  } while (!replica->await_sequence(state.sequence, 20ms, state.incarnation) &&
+           !deadline.expired());
+  CHECK(converged(*replica, *source));
+  CHECK(replica->stats().resyncs_after_restart >= 1);
+}
+
+namespace {
+/// A CustomerUpdated whose record lacks every field but the id.
+struct TruncatedUpdate {
+  static constexpr std::string_view event_type = CustomerUpdated::event_type;
+  static constexpr std::uint32_t schema_version = 1;
+  Incarnation incarnation = 0;
+  std::vector<std::uint64_t> customer{5};
+  MSGPACK_DEFINE(incarnation, customer)
+};
+}  // namespace
+
+TEST_CASE("an update whose record lacks fields never blanks the replica's copy", "[replica]") {
+  zmq::context_t context;
+  auto options = service_options();
+  options.heartbeat_interval = std::chrono::hours(1);
+  CustomerServiceThread source(context, options, CustomerGenerator(1).table(10));
+  LossyLink link(context, {.upstream = source.update_endpoints().front()});
+  Replica replica(context, {.name = "shipping",
+                            .updates_endpoint = link.endpoint(),
+                            .snapshot_endpoint = source.snapshot_endpoints().front()});
+  REQUIRE(pump_until(replica, [&] { return replica.status().state == ReplicaState::live; }));
+  const Customer before = *replica.lookup(5).customer;
+
+  auto truncated = eda::make_event(
+      "customer-service", TruncatedUpdate{.incarnation = source_state(source).incarnation});
+  truncated.meta.sequence = replica.status().sequence + 1;
+  link.inject({"shop.customer.updated", eda::encode_event(truncated)});
+  REQUIRE(pump_until(replica, [&] { return replica.stats().resyncs_after_bad_update == 1; }));
+  CHECK(replica.stats().dead_letters == 1);
+  CHECK(*replica.lookup(5).customer == before);
+}
+
+TEST_CASE("bad snapshot replies fail the attempt; the replica backs off, retries and "
+          "synchronises when a good one comes", "[replica]") {
+  zmq::context_t context;
+  eda::test::RawPublisher updates(context);
+  zmq::socket_t snapshots(context, zmq::socket_type::router);
+  snapshots.set(zmq::sockopt::linger, 0);
+  const std::string snapshot_endpoint = eda::bind_endpoint(snapshots, "tcp://127.0.0.1:*");
+  RunningReplica replica(context, {.name = "shipping",
+                                   .updates_endpoint = updates.endpoint(),
+                                   .snapshot_endpoint = snapshot_endpoint,
+                                   .snapshot_timeout = 2s});
+
+  const Customer alice = CustomerGenerator(1).make(1);
+  const std::string good_chunk = eda::encode_value(SnapshotChunk{{alice}});
+  const std::vector<std::vector<std::string>> replies = {
+      {std::string(snapshot_refused), "not today"},
+      {std::string(snapshot_chunk), "\xc1 garbage"},
+      {std::string(snapshot_chunk), good_chunk, std::string(snapshot_end),
+       eda::encode_value(SnapshotEnd{7, 2, 99, "customer-service"})},  // 2 announced, 1 sent
+      {"snapshot.whatever", ""},
+      {std::string(snapshot_chunk), good_chunk, std::string(snapshot_end),
+       eda::encode_value(SnapshotEnd{7, 1, 99, "customer-service"})},  // finally, a good one
+  };
+  std::size_t answered = 0;
+  const eda::Deadline deadline(30s);
+  while (answered < replies.size() && !deadline.expired()) {
+    updates.answer_handshakes();
+    zmq::pollitem_t item{snapshots.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, 10ms);
+    if ((item.revents & ZMQ_POLLIN) == 0) continue;
+    std::vector<zmq::message_t> request;
+    const std::size_t frames = eda::receive_frames(snapshots, request, 3);
+    REQUIRE(frames == 3);
+    CHECK(eda::view_of(request[1]) == snapshot_request);
+    const auto& reply = replies[answered++];
+    for (std::size_t i = 0; i < reply.size(); i += 2) {  // one message per (command, body)
+      snapshots.send(zmq::buffer(eda::view_of(request[0])), zmq::send_flags::sndmore);
+      snapshots.send(zmq::buffer(reply[i]), zmq::send_flags::sndmore);
+      snapshots.send(zmq::buffer(reply[i + 1]), zmq::send_flags::none);
+    }
+    if (answered < replies.size()) {
+      REQUIRE(eventually([&] { return replica->stats().failed_snapshots == answered; }));
+      CHECK(replica->status().state == ReplicaState::waiting_for_source);
+      CHECK(replica->status().records == 0);
+    }
+  }
+  REQUIRE(answered == replies.size());
+  REQUIRE(replica->await_sequence(7, 10s, 99));
+  CHECK(replica->copy() == CustomerTable{{1, alice}});
+  CHECK(replica->stats().failed_snapshots == 4);
+}
+
+TEST_CASE("work handed to a Customer service that is stopping never hangs", "[service]") {
+  zmq::context_t context;
+  for (int round = 0; round < 20; ++round) {
+    CustomerServiceThread source(context, service_options(eda::Transport::inproc));
+    std::jthread caller([&] {
+      for (int i = 0; i < 100'000; ++i) {
+        try {
+          (void)source.call([](CustomerService& service) { return service.sequence(); });
+        } catch (const std::logic_error&) {  // stopped (or its promise broken): done
+          return;
+        }
+      }
+    });
+    (void)source.stop();
+  }  // a hang here is the failure (CTest's timeout)
+  SUCCEED();
 }

@@ -34,6 +34,25 @@ struct Customer {
 /// @brief A set of customer records by id: the source's data, a replica's copy of it.
 using CustomerTable = std::unordered_map<CustomerId, Customer>;
 
+/// @brief Identifies one run of the Customer service: random, never 0, new on every start.
+///
+/// Sequence numbers are only comparable within one run: a restarted source counts from 1
+/// again. Every message carries the run it comes from, so a replica tells a restart from
+/// stale or lost messages at the first message of the new run.
+using Incarnation = std::uint64_t;
+
+/// @brief A fresh random incarnation (never 0).
+Incarnation new_incarnation();
+
+/// @brief An incarnation as 16 hex digits, for people.
+std::string to_hex(Incarnation incarnation);
+
+/// @brief Converts one record from its MessagePack form, checking its shape completely
+///        (every field present and of the right type, a non-zero id); throws MalformedMessage
+///        naming `what`. Used for records from the wire: a record with missing fields must
+///        never blank a replica's copy.
+Customer customer_from(const msgpack::object& object, std::string_view what);
+
 /// @brief The fat event: a customer record changed (or was created), and here is all of it.
 ///
 /// Carrying the whole record, not just what changed, is what makes the pattern work: a
@@ -42,27 +61,29 @@ using CustomerTable = std::unordered_map<CustomerId, Customer>;
 struct CustomerUpdated {
   static constexpr std::string_view event_type = "shop.customer.updated";  ///< Topic.
   static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  Customer customer;  ///< The complete new record.
-  MSGPACK_DEFINE(customer)
+  Incarnation incarnation = 0;  ///< The run of the source that made the change.
+  Customer customer;            ///< The complete new record.
+  MSGPACK_DEFINE(incarnation, customer)
 };
 
 /// @brief The tombstone: a customer record was deleted; replicas remove their copy.
 struct CustomerRemoved {
   static constexpr std::string_view event_type = "shop.customer.removed";  ///< Topic.
   static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  CustomerId customer_id = 0;  ///< The record that is gone.
-  MSGPACK_DEFINE(customer_id)
+  Incarnation incarnation = 0;  ///< The run of the source that made the change.
+  CustomerId customer_id = 0;   ///< The record that is gone.
+  MSGPACK_DEFINE(incarnation, customer_id)
 };
 
-/// @brief "I am alive, and this is how far I am": sent when the Customer service has had
-///        nothing else to publish for a heartbeat interval.
+/// @brief "I am alive, and this is how far I am": sent by the Customer service every
+///        heartbeat interval, busy or not.
 ///
 /// It takes a sequence number like every update, so a replica that lost the last updates
 /// before a quiet period notices the gap at the next heartbeat instead of never.
 struct SourceHeartbeat {
   static constexpr std::string_view event_type = "shop.customer.heartbeat";  ///< Topic.
   static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  std::string incarnation;       ///< Random id of this run of the source; changes on restart.
+  Incarnation incarnation = 0;   ///< The run of the source; changes on restart.
   std::uint64_t records = 0;     ///< How many records the source holds.
   std::uint32_t interval_ms = 0;  ///< The source's heartbeat interval.
   MSGPACK_DEFINE(incarnation, records, interval_ms)

@@ -22,9 +22,12 @@ struct CustomerServiceOptions {
   std::string source = "customer-service";  ///< Source name stamped on its events.
   std::vector<std::string> update_endpoints{};    ///< Where updates are published (PUB).
   std::vector<std::string> snapshot_endpoints{};  ///< Where snapshots are served (ROUTER).
-  std::chrono::milliseconds heartbeat_interval{250};  ///< Quiet time before a heartbeat.
+  std::chrono::milliseconds heartbeat_interval{250};  ///< Time between two heartbeats.
   std::size_t snapshot_chunk_records = 1000;  ///< Records per `snapshot.chunk` message.
   int send_high_water_mark = 100'000;  ///< Updates queued per replica before new ones drop.
+  /// Snapshot chunks queued per replica. The source never waits for a replica that reads a
+  /// snapshot slowly: a snapshot that does not fit is abandoned, and the replica asks again.
+  int snapshot_high_water_mark = 10'000;
 };
 
 /// @brief Counters a CustomerService keeps.
@@ -85,7 +88,7 @@ class CustomerService {
 
   /// @brief This run's random id, sent in heartbeats and snapshots so that replicas notice a
   ///        restart (a restarted source numbers its messages from 1 again).
-  [[nodiscard]] const std::string& incarnation() const noexcept { return incarnation_; }
+  [[nodiscard]] Incarnation incarnation() const noexcept { return incarnation_; }
 
   /// @brief Where updates are published (connectable form, real ports).
   [[nodiscard]] const std::vector<std::string>& update_endpoints() const noexcept {
@@ -114,7 +117,7 @@ class CustomerService {
   Publisher updates_;
   zmq::socket_t snapshots_;
   std::vector<std::string> snapshot_endpoints_{};
-  std::string incarnation_;
+  Incarnation incarnation_;
   std::int64_t next_heartbeat_ns_ = 0;  // monotonic time the next heartbeat is due
   CustomerServiceStats stats_;
   std::vector<zmq::message_t> frames_{};

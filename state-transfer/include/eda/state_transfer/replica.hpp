@@ -100,7 +100,7 @@ struct ReplicaStatus {
   std::uint64_t sequence = 0;             ///< The sequence the records reflect.
   std::size_t records = 0;                ///< How many records it holds.
   std::chrono::nanoseconds staleness{0};  ///< Time since it last knew it was current.
-  std::string incarnation;                ///< The source run it follows.
+  Incarnation incarnation = 0;            ///< The source run it follows (0: none yet).
 };
 
 /// @brief A local, read-only copy of the Customer service's records.
@@ -162,11 +162,10 @@ class Replica {
   ///        for a reader that needs a few fields, without copying the whole record.
   template <class Reader>
   decltype(auto) read_record(CustomerId id, Reader&& reader) const {
-    const std::int64_t now = monotonic_ns();
     std::shared_lock lock(mutex_);
     const auto it = records_.find(id);
     return std::forward<Reader>(reader)(it == records_.end() ? nullptr : &it->second,
-                                        view_at(now));
+                                        view_at(monotonic_ns()));
   }
 
   /// @brief Waits until the records reflect at least `sequence` (e.g. the number an upsert
@@ -176,7 +175,7 @@ class Replica {
   /// counts from 1 again): pass the source's `incarnation` (CustomerService::incarnation())
   /// to also wait until the replica follows that run.
   bool await_sequence(std::uint64_t sequence, std::chrono::milliseconds timeout,
-                      std::string_view incarnation = {}) const;
+                      Incarnation incarnation = 0) const;
 
   /// @brief Waits until the replica is in `state` (e.g. `source_silent` after its source
   ///        stopped); false if `timeout` passed first.
@@ -199,10 +198,13 @@ class Replica {
 
  private:
   [[nodiscard]] CustomerView view_at(std::int64_t now_ns) const;  // mutex_ held
+  struct Change;
+  static Change read_change(const DecodedEvent& event);
+  void pump_once(std::chrono::milliseconds wait);
   void handle(const DecodedEvent& event);
-  void apply_in_order(const DecodedEvent& event);
+  void apply_in_order(const EventMetadata& meta, Change change);
   void synchronise(SyncReason reason);
-  bool fetch_snapshot(CustomerTable& records, std::uint64_t& sequence, std::string& incarnation,
+  bool fetch_snapshot(CustomerTable& records, std::uint64_t& sequence, Incarnation& incarnation,
                       std::string& source, std::string& problem);
   void open_snapshot_socket();
   void dead_letter(const DecodedEvent& event, WireFault fault, const std::string& why);
@@ -220,12 +222,14 @@ class Replica {
   std::int64_t last_heard_ns_ = 0;  // monotonic time of the last message from the source
   std::string source_{};            // the source name its updates carry (from the snapshot)
   std::uint64_t dead_letters_seen_ = 0;  // the subscriber's malformed count, last copied
+  std::int64_t retry_delay_ns_ = 0;   // after a failed snapshot: how long to wait, doubling
+  std::int64_t next_attempt_ns_ = 0;  // no snapshot attempt before this monotonic time
 
   // Shared with readers, guarded by mutex_.
   mutable std::shared_mutex mutex_;
   CustomerTable records_{};
   std::uint64_t sequence_ = 0;
-  std::string incarnation_{};
+  Incarnation incarnation_ = 0;
   ReplicaState state_ = ReplicaState::waiting_for_source;
   std::int64_t current_as_of_ns_ = 0;  // monotonic time the replica last knew it was current
   ReplicaStats stats_{};

@@ -48,7 +48,7 @@ class CustomerServiceThread {
     // get() throws instead of waiting forever.
     auto task = std::make_shared<std::packaged_task<Result(CustomerService&)>>(std::move(work));
     auto result = task->get_future();
-    submit([task](CustomerService& service) { (*task)(service); });
+    submit([task = std::move(task)](CustomerService& service) { (*task)(service); });
     return result.get();
   }
 
@@ -69,8 +69,9 @@ class CustomerServiceThread {
  private:
   void submit(std::function<void(CustomerService&)> work);
   void serve(zmq::context_t& context, CustomerServiceOptions options, CustomerTable records,
-             std::promise<void>& started, const std::stop_token& stop);
+             std::promise<void> started, const std::stop_token& stop);
 
+  std::mutex stop_mutex_;  // one stop() at a time
   std::mutex mutex_;
   std::vector<std::function<void(CustomerService&)>> queue_;
   bool stopped_ = false;

@@ -10,8 +10,7 @@
 /// | source -> replica | `snapshot.refused` | the reason, as text (a malformed request)    |
 ///
 /// The source answers one request with zero or more chunks, then one end. Records travel in
-/// chunks so that neither side ever holds the whole data set in one message, and so that a
-/// large snapshot does not stall the source's socket. The ROUTER adds (and strips) the
+/// chunks so that neither side ever holds the whole data set in one message. The ROUTER adds (and strips) the
 /// requester's identity frame in front; the table shows what the two applications see.
 #pragma once
 
@@ -45,7 +44,7 @@ struct SnapshotRequest {
 struct SnapshotEnd {
   std::uint64_t sequence = 0;   ///< The last update the records include: apply only later ones.
   std::uint64_t records = 0;    ///< How many records were sent (a check on the chunks).
-  std::string incarnation;      ///< The source's run id (see SourceHeartbeat).
+  Incarnation incarnation = 0;  ///< The source's run (see Incarnation).
   std::string source;           ///< The source name its updates carry.
   MSGPACK_DEFINE(sequence, records, incarnation, source)
 };
