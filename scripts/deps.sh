@@ -3,6 +3,7 @@
 # This file owns the package list. Quiet when everything is already there.
 #
 #   bash scripts/deps.sh            # what building and testing need
+#   bash scripts/deps.sh --plots    # that, and what bench/plot.py needs (scripts/bench.sh)
 #
 # Runs apt-get as root, or through sudo when not root.
 set -euo pipefail
@@ -24,6 +25,16 @@ packages=(
   doxygen              # the documentation site
   graphviz             # diagrams in the documentation site
 )
+
+# Optional groups, only on request: the test suite never needs them.
+for arg in "$@"; do
+  case "$arg" in
+    --plots) packages+=(
+      python3-matplotlib   # matplotlib 3.6 for bench/plot.py (run with /usr/bin/python3)
+    ) ;;
+    *) echo "deps.sh: unknown option '$arg' (known: --plots)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for package in "${packages[@]}"; do

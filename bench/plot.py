@@ -1,0 +1,555 @@
+#!/usr/bin/python3
+"""Turn the benchmark JSON in one results folder into SVG charts beside it.
+
+    /usr/bin/python3 bench/plot.py docs/results/2026-11-26-xeon-2c
+
+Reads the Google Benchmark JSON files that scripts/bench.sh writes (<program>.json, e.g.
+notification.json) and machine.txt, and writes one chart per program that has one:
+
+    notification.svg    event notification vs its synchronous baseline, by consumers (fan-out)
+    state-transfer.svg  event-carried state transfer vs asking the owner; converge by records
+    transport.svg       the shared kit vs raw libzmq, by transport and message size
+    peers.svg           the ZeroMQ kit vs NATS core, by consumers and message size
+    codec.svg           positional vs named MessagePack vs JSON, per event
+
+A chart whose JSON is absent is skipped with a message; a benchmark missing from a JSON file
+(filtered out, skipped, failed) leaves a gap in its chart. Values are the medians of the
+repetitions (aggregate "median"); a run with a single repetition has no aggregates, so its one
+measurement is used. Times are converted from each entry's "time_unit"; counters named *_us
+are already microseconds.
+
+Needs Debian's python3-matplotlib (3.6; `bash scripts/deps.sh --plots`), Agg backend, no
+display.
+"""
+
+import json
+import math
+import re
+import textwrap
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after use())
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+# Stable SVG output: the same JSON gives byte-identical charts, so re-plotting adds no diff.
+plt.rcParams.update({
+    "svg.hashsalt": "eda-patterns",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.axisbelow": True,
+})
+SAVE_OPTIONS = {"format": "svg", "metadata": {"Date": None}}
+
+SECONDS_PER = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+TRANSPORTS = {0: "inproc", 1: "ipc", 2: "tcp"}
+# Two colours per chart, the same role everywhere: the pattern/kit/ZeroMQ side, and the
+# baseline/raw/peer side.
+OURS, THEIRS = "#1f77b4", "#ff7f0e"
+LOG_SPAN = 30  # a value axis becomes logarithmic when its values span this factor or more
+
+# Parts of a run name that are not parameters of the workload.
+RUN_NAME_NOISE = re.compile(r"^(real_time|manual_time|process_time|(iterations|repeats|"
+                            r"min_time|min_warmup_time|threads):.*)$")
+
+
+# ---------------------------------------------------------------- reading the results
+
+class Results:
+    """The measurements of one program: one value set per benchmark run, by family and args."""
+
+    def __init__(self, path):
+        data = json.loads(path.read_text())
+        by_run = {}
+        for entry in data.get("benchmarks", []):
+            if entry.get("error_occurred"):
+                continue
+            run = entry.get("run_name", entry["name"])
+            kind = entry.get("aggregate_name") if entry.get("run_type") == "aggregate" else "one"
+            by_run.setdefault(run, {}).setdefault(kind, []).append(entry)
+        self.runs = []  # (family, args, entry)
+        for run, kinds in by_run.items():
+            if "median" in kinds:
+                entry = kinds["median"][0]
+            elif "one" in kinds:  # no aggregates: a single repetition (bench.sh --quick)
+                ones = sorted(kinds["one"], key=lambda e: e.get("real_time", 0))
+                entry = ones[len(ones) // 2]
+            else:
+                continue
+            family, args = parse_run_name(run)
+            self.runs.append((family, args, entry))
+        self.repetitions = max((e.get("repetitions", 1) for _, _, e in self.runs), default=0)
+
+    def find(self, family, **args):
+        """The entry of `family` whose parameters include `args`, or None."""
+        for fam, run_args, entry in self.runs:
+            if fam == family and all(run_args.get(k) == v for k, v in args.items()):
+                return entry
+        return None
+
+    def values(self, family, key):
+        """Every run of `family` as (args, value of `key`), ordered by their parameters."""
+        found = [(args, value(entry, key)) for fam, args, entry in self.runs if fam == family]
+        return sorted([(a, v) for a, v in found if v is not None],
+                      key=lambda av: sorted(av[0].items()))
+
+
+def parse_run_name(run):
+    """'BM_X/consumers:4/slow:0/iterations:3000/real_time' -> ('BM_X', {consumers: 4, slow: 0}).
+
+    Parts without a colon (e.g. 'Positional' in 'BM_Codec_Encode/Positional') stay part of the
+    family name.
+    """
+    family, args = [], {}
+    for part in run.split("/"):
+        if RUN_NAME_NOISE.match(part):
+            continue
+        key, sep, val = part.partition(":")
+        if sep:
+            args[key] = int(val) if re.fullmatch(r"-?\d+", val) else val
+        else:
+            family.append(part)
+    return "/".join(family), args
+
+
+def value(entry, key):
+    """A number from an entry: 'seconds' (real time in seconds) or a counter, else None."""
+    if entry is None:
+        return None
+    if key == "seconds":
+        unit = entry.get("time_unit", "ns")
+        if "real_time" not in entry or unit not in SECONDS_PER:
+            return None
+        return entry["real_time"] * SECONDS_PER[unit]
+    v = entry.get(key)
+    return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+def scaled(entry, key, factor):
+    """value(entry, key) times factor (e.g. 1e6 for seconds to µs), or None."""
+    v = value(entry, key)
+    return None if v is None else v * factor
+
+
+def load(results_dir, program):
+    """The Results of `program` in the folder, or None (with a message) when absent."""
+    path = results_dir / f"{program}.json"
+    if not path.is_file():
+        print(f"plot.py: skip {program}.svg: no {path}")
+        return None
+    try:
+        results = Results(path)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"plot.py: skip {program}.svg: cannot read {path}: {error}")
+        return None
+    if not results.runs:
+        print(f"plot.py: skip {program}.svg: {path} holds no successful benchmark")
+        return None
+    return results
+
+
+def machine_line(results_dir, results):
+    """'cpu, N cores, kernel - median of 3 repetitions', from machine.txt and the JSON."""
+    fields = {}
+    machine = results_dir / "machine.txt"
+    if machine.is_file():
+        for line in machine.read_text().splitlines():
+            key, sep, val = line.partition(":")
+            if sep:
+                fields[key.strip()] = val.strip()
+    parts = [fields.get("cpu"), fields.get("cores") and f"{fields['cores']} cores",
+             fields.get("kernel"), fields.get("build")]
+    reps = results.repetitions
+    parts.append(f"median of {reps} repetitions" if reps > 1 else "1 repetition")
+    return ", ".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------- drawing helpers
+
+def new_figure(title, subtitle, rows, cols, width=12.0, height=4.6):
+    fig, axes = plt.subplots(rows, cols, figsize=(width, height * rows), squeeze=False,
+                             constrained_layout=True)
+    subtitle = textwrap.fill(subtitle, width=int(width * 11))  # ~11 characters per inch
+    fig.suptitle(f"{title}\n{subtitle}", fontsize=12)
+    return fig, [ax for row in axes for ax in row]
+
+
+def save(fig, results_dir, program):
+    path = results_dir / f"{program}.svg"
+    fig.savefig(path, **SAVE_OPTIONS)
+    plt.close(fig)
+    print(f"plot.py: wrote {path}")
+
+
+def log_if_wide(ax, values, axis="y", force=False):
+    """Logarithmic value axis when forced or when the values span LOG_SPAN or more."""
+    positive = [v for v in values if v is not None and v > 0]
+    if force or (positive and max(positive) / min(positive) >= LOG_SPAN):
+        (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+        return True
+    return False
+
+
+def fmt(v):
+    """A short human number: 0.75, 12.3, 456, 7.2k, 1.9M."""
+    if v is None:
+        return ""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:.3g}{suffix}"
+    return f"{v:.3g}"
+
+
+def human_axis(ax, axis="y"):
+    """Tick labels like 200k, 1.5M on a linear axis, instead of an offset like '1e6'."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: fmt(v) if v else "0"))
+
+
+def grouped_bars(ax, groups, series, ylabel, log=None, notes=None):
+    """Bars for each group (x ticks), one per series; `series` is [(name, colour, values)]
+    or [(name, colour, values, hatch)].
+
+    Each bar is labelled with its value, plus a line from `notes` ({series index: [text per
+    group]}) if any. A None value leaves a gap. `log`: True/False, or None to decide from the
+    values' span.
+    """
+    notes = notes or {}
+    n = len(series)
+    width = 0.8 / max(n, 1)
+    all_values = [v for s in series for v in s[2]]
+    is_log = log_if_wide(ax, all_values, force=bool(log)) if log is not False else False
+    bars = []
+    for i, (name, colour, vals, *rest) in enumerate(series):
+        hatch = rest[0] if rest else None
+        xs = [g + (i - (n - 1) / 2) * width for g in range(len(groups))]
+        heights = [v if v is not None else 0 for v in vals]
+        if is_log:
+            heights = [h if h > 0 else float("nan") for h in heights]
+        b = ax.bar(xs, heights, width, label=name, color=colour,
+                   hatch=hatch, edgecolor="white" if hatch else None)
+        extra = notes.get(i, [""] * len(vals))
+        ax.bar_label(b, labels=[fmt(v) + (f"\n{e}" if e and v is not None else "")
+                                for v, e in zip(vals, extra)], fontsize=8, padding=2)
+        bars.append(b)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(groups)
+    if is_log and not ylabel.endswith("log)"):
+        ylabel = f"{ylabel[:-1]}, log)" if ylabel.endswith(")") else f"{ylabel} (log)"
+    ax.set_ylabel(ylabel)
+    if is_log:
+        ax.set_ylim(top=ax.get_ylim()[1] * (4 if notes else 2.5))  # room for the labels
+    else:
+        ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * (1.25 if notes else 1.1))
+        human_axis(ax)
+    ax.legend()
+    return bars
+
+
+def empty(ax, title, why):
+    ax.set_title(title)
+    ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes, color="grey")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+
+
+# ---------------------------------------------------------------- the charts
+
+def plot_notification(results_dir):
+    """Event notification vs the baseline calling every consumer itself, by fan-out."""
+    r = load(results_dir, "notification")
+    if r is None:
+        return
+    fig, (a, b, c, d) = new_figure("Event notification vs synchronous calls (tcp loopback)",
+                                   machine_line(results_dir, r), 2, 2)
+    event, sync = "BM_Notification_Event", "BM_Notification_Sync"
+    consumers = sorted({args["consumers"] for fam, args, _ in r.runs
+                        if fam in (event, sync) and args.get("slow") == 0 and "consumers" in args})
+
+    def line(ax, family, key, scale, label, colour, marker):
+        pts = [(n, value(r.find(family, consumers=n, slow=0), key)) for n in consumers]
+        pts = [(n, v * scale) for n, v in pts if v is not None]
+        if pts:
+            ax.plot(*zip(*pts), marker=marker, color=colour, label=label)
+        return dict(pts)
+
+    # a: what the producer pays per order
+    if consumers:
+        ev = line(a, event, "seconds", 1e6, "event notification", OURS, "o")
+        sy = line(a, sync, "seconds", 1e6, "synchronous baseline", THEIRS, "s")
+        for n in consumers:
+            if n in ev and n in sy:
+                a.annotate(f"{sy[n] / ev[n]:.0f}x", (n, sy[n]), textcoords="offset points",
+                           xytext=(0, 7), ha="center", fontsize=8)
+        a.set_xscale("log", base=2)
+        a.set_yscale("log")
+        a.set_ylim(top=a.get_ylim()[1] * 1.6)  # room for the ratios
+        a.set_xticks(consumers)
+        a.set_xticklabels([str(n) for n in consumers])
+        a.set_title("Producer's cost per order (time per order, lower is better)")
+        a.set_xlabel("consumers (fan-out)")
+        a.set_ylabel("time per order (µs, log)")
+        a.legend(title="numbers: baseline ÷ event", title_fontsize=8)
+    else:
+        empty(a, "Producer's cost per order", "no BM_Notification_* runs")
+
+    # b: end to end, until every consumer has handled every order
+    if consumers:
+        line(b, event, "e2e_orders_per_s", 1, "event notification", OURS, "o")
+        line(b, sync, "e2e_orders_per_s", 1, "synchronous baseline", THEIRS, "s")
+        b.set_xscale("log", base=2)
+        b.set_yscale("log")
+        b.set_xticks(consumers)
+        b.set_xticklabels([str(n) for n in consumers])
+        b.set_title("End to end: orders handled by every consumer (higher is better)")
+        b.set_xlabel("consumers (fan-out)")
+        b.set_ylabel("orders per second (log)")
+        b.legend()
+    else:
+        empty(b, "End-to-end throughput", "no BM_Notification_* runs")
+
+    # c: one slow consumer (1 ms per order) among the consumers
+    slow_n = sorted({args["consumers"] for fam, args, _ in r.runs
+                     if fam in (event, sync) and args.get("slow") == 1})
+    if slow_n:
+        n = slow_n[0]
+        groups = ["all fast", "one slow (1 ms/order)"]
+        series = [(name, colour, [scaled(r.find(fam, consumers=n, slow=s), "seconds", 1e6)
+                                  for s in (0, 1)])
+                  for name, colour, fam in (("event notification", OURS, event),
+                                            ("synchronous baseline", THEIRS, sync))]
+        grouped_bars(c, groups, series, "time per order (µs, log)", log=True)
+        c.legend(loc="upper left")
+        c.set_title(f"A slow consumer, {n} consumers: producer's cost per order")
+    else:
+        empty(c, "A slow consumer", "no /slow:1 runs")
+
+    # d: a consumer down: the outbox grows, the producer keeps its pace
+    down = r.values("BM_Notification_OutboxWithConsumerDown", "items_per_second")
+    if down:
+        orders = [args["orders"] for args, _ in down]
+        d.plot(orders, [v for _, v in down], marker="o", color=OURS,
+               label="event notification: orders accepted/s")
+        d.set_xscale("log")
+        d.set_ylim(bottom=0, top=max(v for _, v in down) * 1.3)
+        d.set_xlim(min(orders) / 2, max(orders) * 2)
+        human_axis(d)
+        d.set_xticks(orders)
+        d.set_xticklabels([fmt(o) for o in orders])
+        for args, v in down:
+            e = r.find("BM_Notification_OutboxWithConsumerDown", orders=args["orders"])
+            kib = value(e, "outbox_kib")
+            if kib is not None:
+                d.annotate(f"outbox {kib / 1024:.2f} MiB", (args["orders"], v),
+                           textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
+        d.set_title("A consumer down: orders placed while it is away\n"
+                    "(the baseline fails every order instead)")
+        d.set_xlabel("orders placed while the consumer is down (log)")
+        d.set_ylabel("orders per second")
+        d.legend(loc="lower right")
+    else:
+        empty(d, "A consumer down", "no BM_Notification_OutboxWithConsumerDown runs")
+    save(fig, results_dir, "notification")
+
+
+def plot_state_transfer(results_dir):
+    """Event-carried state transfer: local replica vs asking the owner; what a replica costs."""
+    r = load(results_dir, "state-transfer")
+    if r is None:
+        return
+    fig, (a, b, c) = new_figure("Event-carried state transfer vs asking the owner (tcp loopback)",
+                                machine_line(results_dir, r), 1, 3, width=15, height=5)
+
+    # a: label latency
+    lookup, sync = r.find("BM_StateTransfer_Lookup"), r.find("BM_StateTransfer_Sync_Lookup")
+    if lookup or sync:
+        grouped_bars(a, ["p50", "p99"],
+                     [("local replica (pattern)", OURS,
+                       [value(lookup, "p50_us"), value(lookup, "p99_us")]),
+                      ("RPC to the owner (baseline)", THEIRS,
+                       [value(sync, "p50_us"), value(sync, "p99_us")])],
+                     "time per shipping label (µs, log)", log=True)
+        a.set_title("Shipping label: data from where? (lower is better)")
+        a.set_xlabel("percentile")
+    else:
+        empty(a, "Shipping label latency", "no BM_StateTransfer_*Lookup runs")
+
+    # b: a new replica going live, by data set size
+    conv = r.values("BM_StateTransfer_Converge", "seconds")
+    if conv:
+        records = [args["records"] for args, _ in conv]
+        ms = [v * 1e3 for _, v in conv]
+        b.plot(records, ms, marker="o", color=OURS, label="snapshot + apply (pattern)")
+        b.set_xscale("log")
+        b.set_yscale("log")
+        b.set_xticks(records)
+        b.set_xticklabels([fmt(x) for x in records])
+        for (args, _), y in zip(conv, ms):
+            rate = value(r.find("BM_StateTransfer_Converge", records=args["records"]),
+                         "records_per_s")
+            if rate:
+                b.annotate(f"{fmt(rate)} records/s", (args["records"], y),
+                           textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
+        b.set_xlim(min(records) / 2, max(records) * 2)
+        b.set_ylim(min(ms) / 2, max(ms) * 3)
+        b.set_title("A new replica goes live: handshake, snapshot, apply")
+        b.set_xlabel("records in the data set (log)")
+        b.set_ylabel("time to converge (ms, log)")
+        b.legend(loc="upper left")
+    else:
+        empty(b, "Replica convergence", "no BM_StateTransfer_Converge runs")
+
+    # c: the price, in bytes on the wire
+    bytes_ = r.find("BM_StateTransfer_BytesPerChange")
+    if bytes_:
+        names = ["CustomerUpdated\n(full state, pattern)", "thin notification\n(for comparison)",
+                 "request + reply\nper label (baseline)"]
+        vals = [value(bytes_, "fat_bytes_per_change"), value(bytes_, "thin_bytes_per_change"),
+                value(bytes_, "baseline_bytes_per_shipment")]
+        bars = c.bar(range(3), [v or 0 for v in vals], color=[OURS, "#9ecae1", THEIRS])
+        c.bar_label(bars, labels=[fmt(v) for v in vals], fontsize=8, padding=2)
+        c.set_xticks(range(3))
+        c.set_xticklabels(names)
+        c.set_ylim(0, max(v or 0 for v in vals) * 1.15 or 1)
+        c.set_title("The price: bytes on the wire per change / per label")
+        c.set_ylabel("bytes per message (B)")
+    else:
+        empty(c, "Bytes on the wire", "no BM_StateTransfer_BytesPerChange run")
+    save(fig, results_dir, "state-transfer")
+
+
+def size_label(b):
+    return f"{b} B" if b < 1024 else f"{b // 1024} KiB"
+
+
+def plot_transport(results_dir):
+    """The shared kit vs raw cppzmq: throughput and round trip, by transport and size."""
+    r = load(results_dir, "transport")
+    if r is None:
+        return
+    fig, (a, b) = new_figure("The shared kit vs raw libzmq (the ceiling)",
+                             machine_line(results_dir, r), 2, 1, width=11, height=4.8)
+    combos = sorted({(args["transport"], args["bytes"]) for fam, args, _ in r.runs
+                     if "transport" in args and "bytes" in args})
+    groups = [f"{TRANSPORTS.get(t, t)}\n{size_label(s)}" for t, s in combos]
+
+    def panel(ax, raw_family, kit_family, key, scale, ylabel, title, log):
+        raw = [value(r.find(raw_family, transport=t, bytes=s), key) for t, s in combos]
+        kit = [value(r.find(kit_family, transport=t, bytes=s), key) for t, s in combos]
+        if not any(v is not None for v in raw + kit):
+            empty(ax, title, f"no {raw_family} / {kit_family} runs")
+            return
+        raw = [None if v is None else v * scale for v in raw]
+        kit = [None if v is None else v * scale for v in kit]
+        ratios = [f"kit/raw {k / rw:.2f}x" if k is not None and rw else ""
+                  for k, rw in zip(kit, raw)]
+        grouped_bars(ax, groups, [("raw libzmq (cppzmq)", THEIRS, raw),
+                                  ("shared kit (envelope + codec)", OURS, kit)],
+                     ylabel, log=log, notes={1: ratios})
+        ax.set_title(title)
+        ax.set_xlabel("transport, payload size")
+
+    panel(a, "BM_Transport_Raw_PubSub", "BM_Transport_Kit_PubSub", "items_per_second", 1,
+          "messages per second", "Pub/sub one-way throughput, 1 publisher → 1 subscriber "
+          "(higher is better)", None)
+    panel(b, "BM_Transport_Raw_ReqRep", "BM_Transport_Kit_Rpc", "seconds", 1e6,
+          "round trip (µs)", "Request-reply round trip, one request at a time "
+          "(lower is better)", None)
+    save(fig, results_dir, "transport")
+
+
+def plot_peers(results_dir):
+    """The ZeroMQ kit vs NATS core on the same workloads, same run."""
+    r = load(results_dir, "peers")
+    if r is None:
+        return
+    fig, (a, b) = new_figure("ZeroMQ (the shared kit) vs NATS core, tcp loopback",
+                             machine_line(results_dir, r), 1, 2, width=14, height=5.2)
+    zmq_ps, nats_ps = "BM_Peer_Zmq_PubSub", "BM_Peer_Nats_PubSub"
+    combos = sorted({(args["consumers"], args["bytes"]) for fam, args, _ in r.runs
+                     if fam in (zmq_ps, nats_ps)})
+    if combos:
+        groups = [f"{n} consumer{'s' if n > 1 else ''}\n{size_label(s)}" for n, s in combos]
+        zmq = [value(r.find(zmq_ps, consumers=n, bytes=s), "items_per_second") for n, s in combos]
+        nats = [value(r.find(nats_ps, consumers=n, bytes=s), "items_per_second")
+                for n, s in combos]
+        grouped_bars(a, groups, [("ZeroMQ kit (brokerless)", OURS, zmq),
+                                 ("NATS core (via nats-server)", THEIRS, nats)],
+                     "messages published per second\n(each reaches every consumer)")
+        a.set_title("Pub/sub throughput, 1 publisher → N consumers (higher is better)")
+        a.set_xlabel("consumers, payload size")
+        if not any(nats):
+            a.text(0.5, 0.6, "no NATS results (nats-server missing?)", transform=a.transAxes,
+                   ha="center", va="center", color="grey")
+    else:
+        empty(a, "Pub/sub throughput", f"no {zmq_ps} / {nats_ps} runs")
+
+    zmq_rr, nats_rr = "BM_Peer_Zmq_RequestReply", "BM_Peer_Nats_RequestReply"
+    sizes = sorted({args["bytes"] for fam, args, _ in r.runs if fam in (zmq_rr, nats_rr)})
+    if sizes:
+        groups = [size_label(s) for s in sizes]
+        series = []
+        for name, colour, fam in (("ZeroMQ kit RPC", OURS, zmq_rr),
+                                  ("NATS request", THEIRS, nats_rr)):
+            for pct, hatch in (("p50", None), ("p99", "//")):
+                series.append((f"{name}, {pct}", colour,
+                               [value(r.find(fam, bytes=s), f"{pct}_us") for s in sizes], hatch))
+        grouped_bars(b, groups, series, "round trip (µs)")
+        b.set_title("Request-reply round trip, one request at a time (lower is better)")
+        b.set_xlabel("payload size (each way)")
+    else:
+        empty(b, "Request-reply round trip", f"no {zmq_rr} / {nats_rr} runs")
+    save(fig, results_dir, "peers")
+
+
+def plot_codec(results_dir):
+    """What encoding and decoding one event costs, by payload encoding."""
+    r = load(results_dir, "codec")
+    if r is None:
+        return
+    fig, (a,) = new_figure("Codec: the cost of one event", machine_line(results_dir, r), 1, 1,
+                           width=9, height=4.8)
+    formats = [("Positional", "MessagePack, positional\n(the kit's payloads)"),
+               ("Named", "MessagePack, named\n(map)"), ("Json", "JSON\n(nlohmann)")]
+    groups = [label for _, label in formats] + ["kit envelope\n(metadata + positional)"]
+    enc = [value(r.find(f"BM_Codec_Encode/{f}"), "per_op") for f, _ in formats]
+    dec = [value(r.find(f"BM_Codec_Decode/{f}"), "per_op") for f, _ in formats]
+    enc.append(value(r.find("BM_Envelope_Encode"), "per_op"))
+    dec.append(value(r.find("BM_Envelope_Decode"), "per_op"))
+    if not any(v is not None for v in enc + dec):
+        empty(a, "Codec", "no per_op counters")
+    else:
+        # per_op is an inverted rate counter: CPU seconds per operation
+        enc = [None if v is None else v * 1e9 for v in enc]
+        dec = [None if v is None else v * 1e9 for v in dec]
+        grouped_bars(a, groups, [("encode", OURS, enc), ("decode", THEIRS, dec)],
+                     "CPU time per event (ns)")
+        a.set_title("Encode / decode one six-field event (lower is better)")
+        a.set_xlabel("encoding")
+    save(fig, results_dir, "codec")
+
+
+CHARTS = [plot_notification, plot_state_transfer, plot_transport, plot_peers, plot_codec]
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0 if len(argv) == 2 else 2
+    results_dir = Path(argv[1])
+    if not results_dir.is_dir():
+        print(f"plot.py: {results_dir} is not a folder", file=sys.stderr)
+        return 1
+    for chart in CHARTS:
+        chart(results_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
