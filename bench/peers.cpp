@@ -14,7 +14,9 @@
 ///   they include the wait behind earlier messages of the batch (a queueing latency that grows
 ///   with the batch; the unloaded latency is what request-reply shows). ZeroMQ: the kit's
 ///   eda::Publisher / eda::Subscriber (whole events: envelope, sequence check, decoding).
-///   NATS: core publish/subscribe through a nats-server, no persistence (no JetStream).
+///   NATS: core publish/subscribe through a nats-server, no persistence (no JetStream),
+///   carrying the very same envelope (eda::encode_event on publish, eda::DecodedEvent::decode
+///   and payload_as on receipt), so the comparison is of transports, not of codecs.
 /// BM_Peer_{Zmq,Nats}_RequestReply/bytes:B: one requester, one responder that echoes the
 ///   body. One iteration = one round trip; `p50_us` / `p99_us` are round-trip latencies;
 ///   bytes/s counts the body both ways. ZeroMQ: eda::RpcClient / eda::RpcServer. NATS:
@@ -294,14 +296,26 @@ void nats_pubsub(benchmark::State& state, const std::string& url) {
     subscribers.emplace_back([&, i](std::stop_token stop) {
       while (!stop.stop_requested()) {
         if (const auto message = next_message(subscriptions[i].get(), 100)) {
-          inboxes[i].deliver(data_of(message->get()));
+          // The same codec as the kit's subscriber: the envelope decoded and validated, the
+          // payload converted to its struct.
+          const auto event = eda::DecodedEvent::decode(data_of(message->get()));
+          inboxes[i].deliver(event.payload_as<Blob>().bytes);
         }
       }
     });
   }
+  // The same codec as the kit's publisher: a new event id, a sequence number, the envelope.
+  Blob blob;
+  msgpack::sbuffer buffer(4096);
+  std::uint64_t sequence = 0;
   publish_batches(state, inboxes, [&](const std::string& payload) {
-    check(natsConnection_Publish(publisher.get(), nats_subject, payload.data(),
-                                 static_cast<int>(payload.size())),
+    blob.bytes = payload;
+    eda::EventMetadata meta = eda::make_metadata<Blob>("bench");
+    meta.sequence = ++sequence;
+    buffer.clear();
+    eda::encode_event(meta, blob, buffer);
+    check(natsConnection_Publish(publisher.get(), nats_subject, buffer.data(),
+                                 static_cast<int>(buffer.size())),
           "publishing");
   });
   subscribers.clear();
