@@ -1,0 +1,144 @@
+/// @file event_store.hpp
+/// @brief The event store: an append-only log of events, grouped in streams (one per
+///        aggregate, e.g. `order-42`), with optimistic concurrency and idempotent appends.
+///
+/// Every event gets two numbers: its **version** in its stream (1, 2, 3, ... with no hole) and
+/// its **position** in the whole store (increasing in commit order, so a reader that has seen
+/// position P has seen everything committed before it). Events are stored as the kit's
+/// MessagePack envelopes, exactly as they travel on the wire.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eda/codec.hpp"
+#include "eda/envelope.hpp"
+
+namespace eda::sourcing {
+
+/// @brief What an append expects of the stream's current version: the heart of optimistic
+///        concurrency. A writer that loaded version 7 appends "expecting 7"; if someone else
+///        appended meanwhile, the append fails instead of overwriting their decision.
+class ExpectedVersion {
+ public:
+  /// @brief Append whatever the stream's version (no concurrency check).
+  static ExpectedVersion any() noexcept { return ExpectedVersion(Kind::any, 0); }
+  /// @brief The stream must not exist yet (creating an aggregate).
+  static ExpectedVersion no_stream() noexcept { return ExpectedVersion(Kind::no_stream, 0); }
+  /// @brief The stream must be exactly at `version` (>= 1).
+  static ExpectedVersion exactly(std::uint64_t version);
+
+  /// @brief Whether a stream currently at `current` (0: it does not exist) satisfies this.
+  [[nodiscard]] bool allows(std::uint64_t current) const noexcept;
+
+  /// @brief `any`, `no stream` or `version N`, for messages.
+  [[nodiscard]] std::string describe() const;
+
+ private:
+  enum class Kind { any, no_stream, exact };
+  ExpectedVersion(Kind kind, std::uint64_t version) noexcept : kind_(kind), version_(version) {}
+  Kind kind_;
+  std::uint64_t version_;
+};
+
+/// @brief An event to append: its encoded envelope and the fields the store indexes.
+struct EventData {
+  std::string event_id;  ///< Unique id: appending the same id again is a retry, not a new event.
+  std::string type;      ///< Event type, e.g. `shop.order.placed`.
+  std::string envelope;  ///< The kit's MessagePack envelope (metadata and payload).
+
+  /// @brief The event `payload` with `meta` (as made by eda::make_metadata), encoded.
+  template <EventPayload P>
+  static EventData of(const EventMetadata& meta, const P& payload) {
+    msgpack::sbuffer buffer;
+    encode_event(meta, payload, buffer);
+    return EventData{meta.event_id, meta.type, std::string(buffer.data(), buffer.size())};
+  }
+};
+
+/// @brief An event as stored: where it is, and the event itself.
+struct RecordedEvent {
+  std::string stream;          ///< Its stream.
+  std::uint64_t version = 0;   ///< Its version in the stream, from 1.
+  std::uint64_t position = 0;  ///< Its position in the whole store, from 1.
+  DecodedEvent event;          ///< The decoded envelope.
+};
+
+/// @brief What an append did.
+struct AppendResult {
+  std::uint64_t first_version = 0;   ///< Version of the first event appended.
+  std::uint64_t last_version = 0;    ///< Version of the last (the stream's version now).
+  std::uint64_t first_position = 0;  ///< Position of the first event appended.
+  std::uint64_t last_position = 0;   ///< Position of the last.
+  bool already_stored = false;  ///< A retry: these events were stored before, nothing new.
+};
+
+/// @brief The stream was not at the expected version: someone else appended first.
+class ConcurrencyConflict : public std::runtime_error {
+ public:
+  /// @brief A conflict on `stream`, expected `expected`, found at `actual` (0: no stream).
+  ConcurrencyConflict(std::string stream, const ExpectedVersion& expected, std::uint64_t actual);
+  /// @brief The stream.
+  [[nodiscard]] const std::string& stream() const noexcept { return stream_; }
+  /// @brief Its version when the append was tried (0: it did not exist).
+  [[nodiscard]] std::uint64_t actual_version() const noexcept { return actual_; }
+
+ private:
+  std::string stream_;
+  std::uint64_t actual_;
+};
+
+/// @brief Stored data that cannot be read back (a corrupt envelope): names where it is.
+class CorruptEvent : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// @brief Which way to read a stream.
+enum class Direction {
+  forward,   ///< Oldest first, from a version upwards.
+  backward,  ///< Newest first, from a version downwards.
+};
+
+/// @brief An append-only store of events in streams. One interface, several stores: in
+///        memory (tests, teaching) and SQLite (one file, durable).
+///
+/// @par Thread safety
+/// Every implementation may be used from several threads at once.
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  /// @brief Appends `events` to `stream`, all or nothing, if the stream is at `expected`.
+  ///
+  /// Throws ConcurrencyConflict when it is not, std::invalid_argument for an empty stream
+  /// name, an empty batch, events with the same id twice or an envelope that does not
+  /// decode. Appending events whose ids are already stored, in this stream, in this order, is
+  /// a retry: nothing is stored and the original numbers are returned (`already_stored`).
+  /// Ids stored elsewhere (or only some of them) are an error (std::invalid_argument).
+  virtual AppendResult append(std::string_view stream, const ExpectedVersion& expected,
+                              std::span<const EventData> events) = 0;
+
+  /// @brief Up to `max_count` events of `stream`, starting at version `from` (forward: the
+  ///        first version >= from; backward: the first <= from, 0 meaning the newest).
+  [[nodiscard]] virtual std::vector<RecordedEvent> read_stream(
+      std::string_view stream, std::uint64_t from, std::size_t max_count,
+      Direction direction = Direction::forward) const = 0;
+
+  /// @brief Up to `max_count` events of every stream, from position `from` (inclusive).
+  [[nodiscard]] virtual std::vector<RecordedEvent> read_all(std::uint64_t from,
+                                                            std::size_t max_count) const = 0;
+
+  /// @brief The stream's current version (0: it does not exist).
+  [[nodiscard]] virtual std::uint64_t stream_version(std::string_view stream) const = 0;
+
+  /// @brief The position of the last event stored (0: the store is empty).
+  [[nodiscard]] virtual std::uint64_t last_position() const = 0;
+};
+
+}  // namespace eda::sourcing

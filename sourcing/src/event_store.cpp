@@ -1,0 +1,106 @@
+#include "eda/sourcing/event_store.hpp"
+
+#include <set>
+
+#include "eda/sourcing/store_support.hpp"
+
+namespace eda::sourcing {
+
+ExpectedVersion ExpectedVersion::exactly(std::uint64_t version) {
+  if (version == 0) {
+    throw std::invalid_argument(
+        "expected version 0 does not exist: use ExpectedVersion::no_stream() for a new stream");
+  }
+  return ExpectedVersion(Kind::exact, version);
+}
+
+bool ExpectedVersion::allows(std::uint64_t current) const noexcept {
+  switch (kind_) {
+    case Kind::any: return true;
+    case Kind::no_stream: return current == 0;
+    case Kind::exact: return current == version_;
+  }
+  return false;
+}
+
+std::string ExpectedVersion::describe() const {
+  switch (kind_) {
+    case Kind::any: return "any version";
+    case Kind::no_stream: return "no stream";
+    case Kind::exact: return "version " + std::to_string(version_);
+  }
+  return "?";
+}
+
+ConcurrencyConflict::ConcurrencyConflict(std::string stream, const ExpectedVersion& expected,
+                                         std::uint64_t actual)
+    : std::runtime_error("concurrency conflict on stream '" + stream + "': expected " +
+                         expected.describe() + ", but it is " +
+                         (actual == 0 ? std::string("absent") : "at version " + std::to_string(actual)) +
+                         " (someone else appended first: reload and decide again)"),
+      stream_(std::move(stream)),
+      actual_(actual) {}
+
+namespace detail {
+
+void check_batch(std::string_view stream, std::span<const EventData> events) {
+  if (stream.empty() || stream.size() > 200) {
+    throw std::invalid_argument("a stream name must be 1..200 characters, e.g. 'order-42'");
+  }
+  if (events.empty()) {
+    throw std::invalid_argument("nothing to append to stream '" + std::string(stream) + "'");
+  }
+  std::set<std::string_view> ids;
+  for (const EventData& event : events) {
+    if (!ids.insert(event.event_id).second) {
+      throw std::invalid_argument("event id " + event.event_id + " appears twice in one append");
+    }
+    try {
+      const DecodedEvent decoded = DecodedEvent::decode(event.envelope);
+      if (decoded.meta().event_id != event.event_id || decoded.meta().type != event.type) {
+        throw std::invalid_argument("event " + event.event_id + ": its envelope says id " +
+                                    decoded.meta().event_id + ", type " + decoded.meta().type);
+      }
+    } catch (const MalformedMessage& e) {
+      throw std::invalid_argument("event " + event.event_id + " for stream '" +
+                                  std::string(stream) + "' is not a valid envelope: " + e.what());
+    }
+  }
+}
+
+std::optional<AppendResult> check_retry(std::string_view stream,
+                                        std::span<const std::optional<StoredAt>> found) {
+  std::size_t stored = 0;
+  for (const auto& place : found) stored += place ? 1 : 0;
+  if (stored == 0) {
+    return std::nullopt;  // all new
+  }
+  const bool same_batch = stored == found.size() && [&] {
+    for (std::size_t i = 0; i < found.size(); ++i) {
+      if (found[i]->stream != stream || found[i]->version != found[0]->version + i) return false;
+    }
+    return true;
+  }();
+  if (!same_batch) {
+    throw std::invalid_argument(
+        "some of these event ids are already stored, but not as this same append to stream '" +
+        std::string(stream) + "': a retry must resend exactly the events it sent");
+  }
+  return AppendResult{found.front()->version, found.back()->version, found.front()->position,
+                      found.back()->position, true};
+}
+
+RecordedEvent recorded(std::string stream, std::uint64_t version, std::uint64_t position,
+                       std::string_view envelope) {
+  try {
+    DecodedEvent event = DecodedEvent::decode(envelope);  // before `stream` is moved away
+    return RecordedEvent{std::move(stream), version, position, std::move(event)};
+  } catch (const MalformedMessage& e) {
+    throw CorruptEvent("stored event at position " + std::to_string(position) + " (stream '" +
+                       stream + "', version " + std::to_string(version) +
+                       ") cannot be read: " + e.what());
+  }
+}
+
+}  // namespace detail
+}  // namespace eda::sourcing

@@ -1,0 +1,294 @@
+#include "eda/sourcing/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <limits>
+#include <utility>
+
+#include "eda/sourcing/store_support.hpp"
+
+namespace eda::sourcing {
+namespace {
+
+/// One prepared statement, reset and finalized by RAII.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("cannot prepare '") + sql + "': " + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  /// Binds the parameters (1-based, in order) for the next run; clears the last run.
+  template <class... Values>
+  Statement& bind(const Values&... values) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    int index = 0;
+    (bind_one(++index, values), ...);
+    return *this;
+  }
+  /// Advances to the next row: true while there is one.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db_));
+  }
+  /// Runs a statement that returns no rows.
+  void run() {
+    (void)step();
+    done();
+  }
+  /// Ends the current run. A statement left on a row keeps its read transaction open, and
+  /// with it the connection's view of the database: every single-row query ends with this.
+  void done() { sqlite3_reset(stmt_); }
+  /// Runs a query of one integer (NULL reads as 0) and ends it.
+  std::int64_t single_integer() {
+    const std::int64_t value = step() ? integer(0) : 0;
+    done();
+    return value;
+  }
+  [[nodiscard]] std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  [[nodiscard]] bool is_null(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+  }
+  [[nodiscard]] std::string_view text(int column) const {
+    const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return {data == nullptr ? "" : data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+  }
+  [[nodiscard]] std::string_view blob(int column) const {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    return {data == nullptr ? "" : data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+  }
+
+ private:
+  void bind_one(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  }
+  void bind_one(int index, std::uint64_t value) {
+    sqlite3_bind_int64(stmt_, index, static_cast<sqlite3_int64>(value));
+  }
+  struct Blob {
+    std::string_view bytes;
+  };
+  void bind_one(int index, Blob blob) {
+    sqlite3_bind_blob(stmt_, index, blob.bytes.data(), static_cast<int>(blob.bytes.size()),
+                      SQLITE_STATIC);
+  }
+
+ public:
+  /// Marks bytes to bind as a BLOB (text binds as TEXT).
+  static Blob as_blob(std::string_view bytes) { return Blob{bytes}; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const char* sql, const std::string& path) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error != nullptr ? error : sqlite3_errmsg(db);
+    sqlite3_free(error);
+    throw std::runtime_error("event store " + path + ": " + message);
+  }
+}
+
+}  // namespace
+
+/// The connection and its prepared statements (prepared once: appends and reads are hot).
+struct SqliteEventStore::Connection {
+  explicit Connection(const SqliteStoreOptions& options) {
+    if (sqlite3_open_v2(options.path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+      sqlite3_close_v2(db);
+      throw std::runtime_error("cannot open event store " + options.path + ": " + message);
+    }
+    try {
+      sqlite3_busy_timeout(db, options.busy_timeout_ms);
+      exec(db, "PRAGMA journal_mode=WAL", options.path);
+      exec(db, options.durability == Durability::full ? "PRAGMA synchronous=FULL"
+                                                      : "PRAGMA synchronous=NORMAL",
+           options.path);
+      exec(db,
+           "CREATE TABLE IF NOT EXISTS events ("
+           " position INTEGER PRIMARY KEY,"
+           " stream TEXT NOT NULL,"
+           " version INTEGER NOT NULL,"
+           " event_id TEXT NOT NULL UNIQUE,"
+           " type TEXT NOT NULL,"
+           " envelope BLOB NOT NULL,"
+           " UNIQUE (stream, version))",
+           options.path);
+      prepare();
+    } catch (...) {
+      close();
+      throw;
+    }
+  }
+  ~Connection() { close(); }
+
+  void prepare() {
+    find_id = std::make_unique<Statement>(
+        db, "SELECT stream, version, position FROM events WHERE event_id = ?");
+    version_of = std::make_unique<Statement>(
+        db, "SELECT max(version) FROM events WHERE stream = ?");
+    insert = std::make_unique<Statement>(
+        db, "INSERT INTO events (stream, version, event_id, type, envelope) VALUES (?, ?, ?, ?, ?)");
+    forward = std::make_unique<Statement>(
+        db, "SELECT version, position, envelope FROM events WHERE stream = ? AND version >= ? "
+            "ORDER BY version LIMIT ?");
+    backward = std::make_unique<Statement>(
+        db, "SELECT version, position, envelope FROM events WHERE stream = ? AND version <= ? "
+            "ORDER BY version DESC LIMIT ?");
+    all = std::make_unique<Statement>(
+        db, "SELECT stream, version, position, envelope FROM events WHERE position >= ? "
+            "ORDER BY position LIMIT ?");
+    last = std::make_unique<Statement>(db, "SELECT max(position) FROM events");
+    begin = std::make_unique<Statement>(db, "BEGIN IMMEDIATE");
+    commit = std::make_unique<Statement>(db, "COMMIT");
+    rollback = std::make_unique<Statement>(db, "ROLLBACK");
+  }
+
+  void close() {
+    // Statements first: a connection with unfinalized statements cannot close.
+    for (auto* statement : {&find_id, &version_of, &insert, &forward, &backward, &all, &last,
+                            &begin, &commit, &rollback}) {
+      statement->reset();
+    }
+    sqlite3_close_v2(db);
+    db = nullptr;
+  }
+
+  sqlite3* db = nullptr;
+  std::unique_ptr<Statement> find_id, version_of, insert, forward, backward, all, last, begin,
+      commit, rollback;
+};
+
+SqliteEventStore::SqliteEventStore(SqliteStoreOptions options)
+    : options_(std::move(options)), db_(std::make_unique<Connection>(options_)) {}
+
+SqliteEventStore::~SqliteEventStore() = default;
+
+AppendResult SqliteEventStore::append(std::string_view stream, const ExpectedVersion& expected,
+                                      std::span<const EventData> events) {
+  detail::check_batch(stream, events);
+  std::lock_guard lock(mutex_);
+  Connection& c = *db_;
+  // BEGIN IMMEDIATE takes the write lock now (waiting up to busy_timeout for other
+  // processes), so the version read below cannot change before the inserts.
+  c.begin->bind().run();
+  try {
+    std::vector<std::optional<detail::StoredAt>> found;
+    for (const EventData& event : events) {
+      if (c.find_id->bind(std::string_view(event.event_id)).step()) {
+        found.emplace_back(detail::StoredAt{std::string(c.find_id->text(0)),
+                                            static_cast<std::uint64_t>(c.find_id->integer(1)),
+                                            static_cast<std::uint64_t>(c.find_id->integer(2))});
+      } else {
+        found.emplace_back();
+      }
+      c.find_id->done();
+    }
+    if (auto retry = detail::check_retry(stream, found)) {
+      c.rollback->bind().run();
+      return *retry;
+    }
+    const auto current = static_cast<std::uint64_t>(c.version_of->bind(stream).single_integer());
+    if (!expected.allows(current)) {
+      throw ConcurrencyConflict(std::string(stream), expected, current);
+    }
+    AppendResult result{current + 1, current + events.size(), 0, 0, false};
+    std::uint64_t version = current;
+    for (const EventData& event : events) {
+      c.insert->bind(stream, ++version, std::string_view(event.event_id),
+                     std::string_view(event.type), Statement::as_blob(event.envelope))
+          .run();
+      const auto position = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(c.db));
+      if (result.first_position == 0) result.first_position = position;
+      result.last_position = position;
+    }
+    c.commit->bind().run();
+    return result;
+  } catch (...) {
+    c.rollback->bind().run();
+    throw;
+  }
+}
+
+std::vector<RecordedEvent> SqliteEventStore::read_stream(std::string_view stream,
+                                                         std::uint64_t from, std::size_t max_count,
+                                                         Direction direction) const {
+  std::lock_guard lock(mutex_);
+  std::vector<RecordedEvent> out;
+  if (max_count == 0) return out;
+  Statement& query = direction == Direction::forward ? *db_->forward : *db_->backward;
+  const std::uint64_t bound =
+      direction == Direction::forward ? std::max<std::uint64_t>(from, 1)
+                                      : (from == 0 ? std::numeric_limits<std::int64_t>::max() : from);
+  const auto limit = static_cast<std::uint64_t>(
+      std::min<std::size_t>(max_count, std::numeric_limits<std::int64_t>::max()));
+  query.bind(stream, bound, limit);
+  try {
+    while (query.step()) {
+      out.push_back(detail::recorded(std::string(stream),
+                                     static_cast<std::uint64_t>(query.integer(0)),
+                                     static_cast<std::uint64_t>(query.integer(1)), query.blob(2)));
+    }
+  } catch (...) {
+    query.done();  // a corrupt row: end the read before reporting it
+    throw;
+  }
+  return out;
+}
+
+std::vector<RecordedEvent> SqliteEventStore::read_all(std::uint64_t from,
+                                                      std::size_t max_count) const {
+  std::lock_guard lock(mutex_);
+  std::vector<RecordedEvent> out;
+  if (max_count == 0) return out;
+  const auto limit = static_cast<std::uint64_t>(
+      std::min<std::size_t>(max_count, std::numeric_limits<std::int64_t>::max()));
+  Statement& query = *db_->all;
+  query.bind(std::max<std::uint64_t>(from, 1), limit);
+  try {
+    while (query.step()) {
+      out.push_back(detail::recorded(std::string(query.text(0)),
+                                     static_cast<std::uint64_t>(query.integer(1)),
+                                     static_cast<std::uint64_t>(query.integer(2)), query.blob(3)));
+    }
+  } catch (...) {
+    query.done();
+    throw;
+  }
+  return out;
+}
+
+std::uint64_t SqliteEventStore::stream_version(std::string_view stream) const {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::uint64_t>(db_->version_of->bind(stream).single_integer());
+}
+
+std::uint64_t SqliteEventStore::last_position() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::uint64_t>(db_->last->bind().single_integer());
+}
+
+std::string SqliteEventStore::integrity_check() const {
+  std::lock_guard lock(mutex_);
+  Statement check(db_->db, "PRAGMA integrity_check");
+  std::string result;
+  while (check.step()) {
+    if (!result.empty()) result += "\n";
+    result += check.text(0);
+  }
+  return result;
+}
+
+}  // namespace eda::sourcing
