@@ -13,8 +13,10 @@
 
 #include "eda/sourcing/memory_store.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
+#include "store_fixture.hpp"
 
 using namespace eda::sourcing;
+using eda::sourcing::test::TempDatabase;
 
 namespace {
 
@@ -29,24 +31,6 @@ struct ItemAdded {
 EventData item_added(std::uint64_t order, std::string item) {
   return EventData::of(eda::make_metadata<ItemAdded>("order-service"), ItemAdded{order, std::move(item)});
 }
-
-/// A fresh file in the temp directory, removed (with its WAL files) afterwards.
-class TempDatabase {
- public:
-  TempDatabase()
-      : path_(std::filesystem::temp_directory_path() /
-              ("eda-store-" + eda::new_event_id() + ".db")) {}
-  ~TempDatabase() {
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::error_code ignored;
-      std::filesystem::remove(path_.string() + suffix, ignored);
-    }
-  }
-  [[nodiscard]] std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 /// Each store kind the contract runs against.
 struct MemoryKind {

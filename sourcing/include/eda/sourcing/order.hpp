@@ -1,0 +1,165 @@
+/// @file order.hpp
+/// @brief The shop's Order as an event-sourced aggregate, in decide/evolve style: commands are
+///        judged against the current state and turned into events; the state is a fold of
+///        those events and nothing else.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <msgpack.hpp>
+
+namespace eda::sourcing {
+
+// ---- Events: what happened to an order (past tense) ------------------------------------------
+
+/// @brief An order was opened for a customer.
+struct OrderPlaced {
+  static constexpr std::string_view event_type = "shop.order.placed";  ///< Type.
+  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
+  std::string customer;  ///< Who ordered.
+  MSGPACK_DEFINE(customer)
+  /// @brief Field-by-field equality.
+  friend bool operator==(const OrderPlaced&, const OrderPlaced&) = default;
+};
+
+/// @brief Items were added to an open order.
+struct ItemAdded {
+  static constexpr std::string_view event_type = "shop.order.item-added";  ///< Type.
+  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
+  std::string sku;               ///< What.
+  std::uint32_t quantity = 0;    ///< How many more.
+  std::int64_t unit_price_cents = 0;  ///< Price of one.
+  MSGPACK_DEFINE(sku, quantity, unit_price_cents)
+  /// @brief Field-by-field equality.
+  friend bool operator==(const ItemAdded&, const ItemAdded&) = default;
+};
+
+/// @brief A line was removed from an open order.
+struct ItemRemoved {
+  static constexpr std::string_view event_type = "shop.order.item-removed";  ///< Type.
+  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
+  std::string sku;  ///< The line removed.
+  MSGPACK_DEFINE(sku)
+  /// @brief Field-by-field equality.
+  friend bool operator==(const ItemRemoved&, const ItemRemoved&) = default;
+};
+
+/// @brief The order was paid in full.
+struct OrderPaid {
+  static constexpr std::string_view event_type = "shop.order.paid";  ///< Type.
+  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
+  std::int64_t amount_cents = 0;  ///< What was paid.
+  MSGPACK_DEFINE(amount_cents)
+  /// @brief Field-by-field equality.
+  friend bool operator==(const OrderPaid&, const OrderPaid&) = default;
+};
+
+/// @brief The paid order left the warehouse.
+struct OrderShipped {
+  static constexpr std::string_view event_type = "shop.order.shipped";  ///< Type.
+  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
+  std::string carrier;  ///< Who carries it.
+  MSGPACK_DEFINE(carrier)
+  /// @brief Field-by-field equality.
+  friend bool operator==(const OrderShipped&, const OrderShipped&) = default;
+};
+
+/// @brief The order was cancelled before shipping.
+struct OrderCancelled {
+  static constexpr std::string_view event_type = "shop.order.cancelled";  ///< Type.
+  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
+  std::string reason;  ///< Why.
+  MSGPACK_DEFINE(reason)
+  /// @brief Field-by-field equality.
+  friend bool operator==(const OrderCancelled&, const OrderCancelled&) = default;
+};
+
+/// @brief Any event of an order.
+using OrderEvent =
+    std::variant<OrderPlaced, ItemAdded, ItemRemoved, OrderPaid, OrderShipped, OrderCancelled>;
+
+// ---- Commands: what someone asks for (imperative) --------------------------------------------
+
+/// @brief Open an order.
+struct PlaceOrder {
+  std::string customer;  ///< Who orders.
+};
+/// @brief Add items to an open order.
+struct AddItem {
+  std::string sku;                    ///< What.
+  std::uint32_t quantity = 1;         ///< How many (>= 1).
+  std::int64_t unit_price_cents = 0;  ///< Price of one (>= 0).
+};
+/// @brief Remove a line from an open order.
+struct RemoveItem {
+  std::string sku;  ///< The line.
+};
+/// @brief Pay the order's total.
+struct Pay {
+  std::int64_t amount_cents = 0;  ///< Must equal the total.
+};
+/// @brief Ship a paid order.
+struct Ship {
+  std::string carrier = "post";  ///< Who carries it.
+};
+/// @brief Cancel an order that has not shipped.
+struct Cancel {
+  std::string reason;  ///< Why.
+};
+
+/// @brief Any command for an order.
+using OrderCommand = std::variant<PlaceOrder, AddItem, RemoveItem, Pay, Ship, Cancel>;
+
+// ---- State, decide, evolve --------------------------------------------------------------------
+
+/// @brief Where an order is in its life.
+enum class OrderStatus { none, open, paid, shipped, cancelled };
+
+/// @brief `none`, `open`, `paid`, `shipped` or `cancelled`.
+std::string_view to_string(OrderStatus status) noexcept;
+
+/// @brief One line of an order.
+struct OrderLine {
+  std::uint32_t quantity = 0;         ///< How many.
+  std::int64_t unit_price_cents = 0;  ///< Price of one.
+  /// @brief Field-by-field equality.
+  friend bool operator==(const OrderLine&, const OrderLine&) = default;
+};
+
+/// @brief An order's state: everything decide() needs, rebuilt from its events.
+struct OrderState {
+  OrderStatus status = OrderStatus::none;  ///< Where it is.
+  std::string customer;                    ///< Who ordered.
+  std::map<std::string, OrderLine> lines;  ///< By sku.
+  std::int64_t paid_cents = 0;             ///< What was paid.
+  std::string carrier;                     ///< Who carries it, once shipped.
+
+  /// @brief The sum of the lines.
+  [[nodiscard]] std::int64_t total_cents() const;
+  /// @brief Field-by-field equality.
+  friend bool operator==(const OrderState&, const OrderState&) = default;
+};
+
+/// @brief A command the current state does not allow, with the reason in words.
+class CommandRejected : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// @brief Judges `command` against `state`: the events it results in, or CommandRejected
+///        saying why not. Pure: no I/O, no clock, no randomness.
+std::vector<OrderEvent> decide(const OrderCommand& command, const OrderState& state);
+
+/// @brief The state after `event`. Pure, and total: it never fails on an event decide() made.
+OrderState evolve(OrderState state, const OrderEvent& event);
+
+/// @brief The state after all of `events`, in order, from nothing.
+OrderState replay(const std::vector<OrderEvent>& events);
+
+}  // namespace eda::sourcing

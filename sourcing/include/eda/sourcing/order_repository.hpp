@@ -1,0 +1,92 @@
+/// @file order_repository.hpp
+/// @brief Loading and saving Order aggregates through an EventStore: load = read the stream
+///        and fold it; save = append the new events expecting the version that was loaded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "eda/sourcing/event_store.hpp"
+#include "eda/sourcing/order.hpp"
+
+namespace eda::sourcing {
+
+/// @brief The stream of order `order_id`: `order-<id>`.
+std::string order_stream(std::uint64_t order_id);
+
+/// @brief An order event as stored data, from `source`, linked to `cause`.
+EventData to_event_data(const OrderEvent& event, std::string_view source, const Cause& cause = {});
+
+/// @brief The order event in a stored record; throws CorruptEvent naming the stream and
+///        version when its type is not an order event or its payload does not fit.
+OrderEvent order_event_from(const RecordedEvent& recorded);
+
+/// @brief An order as loaded: its state and the version it reflects (0: no such order).
+struct LoadedOrder {
+  OrderState state;          ///< The fold of its events.
+  std::uint64_t version = 0;  ///< Its stream's version when loaded.
+};
+
+/// @brief What executing a command did.
+struct CommandOutcome {
+  std::vector<OrderEvent> events;  ///< The events decided and stored.
+  AppendResult appended;           ///< Where they went.
+  OrderState state;                ///< The state after them.
+  int attempts = 1;                ///< 1, or more when concurrency conflicts forced retries.
+};
+
+/// @brief How an OrderRepository works.
+struct RepositoryOptions {
+  std::string source = "order-service";  ///< Source name stamped on new events.
+  int max_attempts = 3;  ///< Load-decide-append rounds before a conflict is given up (>= 1).
+  std::size_t page = 1000;  ///< Events read per query while loading.
+};
+
+/// @brief Loads and saves orders through an EventStore.
+///
+/// @par Example
+/// @code
+/// OrderRepository orders(store);
+/// orders.execute(42, PlaceOrder{"alice"});
+/// orders.execute(42, AddItem{"widget", 2, 1250});
+/// const LoadedOrder order = orders.load(42);  // status open, total 2500, version 2
+/// @endcode
+///
+/// @par Thread safety
+/// As thread-safe as its store; several repositories (threads, processes) may write the
+/// same order: optimistic concurrency keeps them honest.
+class OrderRepository {
+ public:
+  /// @brief A repository over `store` (which must outlive it).
+  explicit OrderRepository(EventStore& store, RepositoryOptions options = {});
+
+  /// @brief The order now: all its events folded.
+  [[nodiscard]] LoadedOrder load(std::uint64_t order_id) const;
+
+  /// @brief The order as it was at `version` (a temporal query): its first `version` events.
+  [[nodiscard]] LoadedOrder load_as_of_version(std::uint64_t order_id, std::uint64_t version) const;
+
+  /// @brief The order as it was at wall-clock time `timestamp_ns` (ns since the Unix epoch):
+  ///        the events published up to then.
+  [[nodiscard]] LoadedOrder load_as_of_time(std::uint64_t order_id, std::int64_t timestamp_ns) const;
+
+  /// @brief Loads the order, decides `command`, appends the events expecting the loaded
+  ///        version; on a conflict (someone else changed the order meanwhile) does it all
+  ///        again, up to `max_attempts` times. Throws CommandRejected (nothing stored) or
+  ///        ConcurrencyConflict after the last attempt.
+  CommandOutcome execute(std::uint64_t order_id, const OrderCommand& command,
+                         const Cause& cause = {});
+
+  /// @brief The full history of the order, oldest first.
+  [[nodiscard]] std::vector<RecordedEvent> history(std::uint64_t order_id) const;
+
+ private:
+  template <class Keep>
+  LoadedOrder fold(std::uint64_t order_id, Keep keep) const;
+
+  EventStore& store_;
+  RepositoryOptions options_;
+};
+
+}  // namespace eda::sourcing

@@ -1,0 +1,120 @@
+#include "eda/sourcing/order.hpp"
+
+#include <numeric>
+
+namespace eda::sourcing {
+namespace {
+
+/// Lets std::visit take one lambda per alternative.
+template <class... Handlers>
+struct Overloaded : Handlers... {
+  using Handlers::operator()...;
+};
+
+[[noreturn]] void reject(const std::string& why) { throw CommandRejected(why); }
+
+void require_status(const OrderState& state, OrderStatus wanted, std::string_view action) {
+  if (state.status != wanted) {
+    reject("cannot " + std::string(action) + " an order that is " +
+           std::string(to_string(state.status)) + " (it must be " +
+           std::string(to_string(wanted)) + ")");
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(OrderStatus status) noexcept {
+  switch (status) {
+    case OrderStatus::none: return "not placed";
+    case OrderStatus::open: return "open";
+    case OrderStatus::paid: return "paid";
+    case OrderStatus::shipped: return "shipped";
+    case OrderStatus::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::int64_t OrderState::total_cents() const {
+  return std::accumulate(lines.begin(), lines.end(), std::int64_t{0}, [](std::int64_t sum, const auto& line) {
+    return sum + static_cast<std::int64_t>(line.second.quantity) * line.second.unit_price_cents;
+  });
+}
+
+std::vector<OrderEvent> decide(const OrderCommand& command, const OrderState& state) {
+  return std::visit(
+      Overloaded{
+          [&](const PlaceOrder& c) -> std::vector<OrderEvent> {
+            if (state.status != OrderStatus::none) reject("this order was already placed");
+            if (c.customer.empty()) reject("an order needs a customer");
+            return {OrderPlaced{c.customer}};
+          },
+          [&](const AddItem& c) -> std::vector<OrderEvent> {
+            require_status(state, OrderStatus::open, "add items to");
+            if (c.sku.empty()) reject("an item needs a sku");
+            if (c.quantity == 0) reject("a quantity must be at least 1");
+            if (c.unit_price_cents < 0) reject("a price cannot be negative");
+            return {ItemAdded{c.sku, c.quantity, c.unit_price_cents}};
+          },
+          [&](const RemoveItem& c) -> std::vector<OrderEvent> {
+            require_status(state, OrderStatus::open, "remove items from");
+            if (state.lines.count(c.sku) == 0) reject("the order has no line '" + c.sku + "'");
+            return {ItemRemoved{c.sku}};
+          },
+          [&](const Pay& c) -> std::vector<OrderEvent> {
+            require_status(state, OrderStatus::open, "pay");
+            if (state.lines.empty()) reject("cannot pay an empty order");
+            if (c.amount_cents != state.total_cents()) {
+              reject("the amount " + std::to_string(c.amount_cents) +
+                     " does not match the total " + std::to_string(state.total_cents()));
+            }
+            return {OrderPaid{c.amount_cents}};
+          },
+          [&](const Ship& c) -> std::vector<OrderEvent> {
+            require_status(state, OrderStatus::paid, "ship");
+            return {OrderShipped{c.carrier}};
+          },
+          [&](const Cancel& c) -> std::vector<OrderEvent> {
+            if (state.status != OrderStatus::open && state.status != OrderStatus::paid) {
+              reject("cannot cancel an order that is " + std::string(to_string(state.status)));
+            }
+            return {OrderCancelled{c.reason}};
+          },
+      },
+      command);
+}
+
+OrderState evolve(OrderState state, const OrderEvent& event) {
+  std::visit(Overloaded{
+                 [&](const OrderPlaced& e) {
+                   state.status = OrderStatus::open;
+                   state.customer = e.customer;
+                 },
+                 [&](const ItemAdded& e) {
+                   OrderLine& line = state.lines[e.sku];
+                   line.quantity += e.quantity;
+                   line.unit_price_cents = e.unit_price_cents;
+                 },
+                 [&](const ItemRemoved& e) { state.lines.erase(e.sku); },
+                 [&](const OrderPaid& e) {
+                   state.status = OrderStatus::paid;
+                   state.paid_cents = e.amount_cents;
+                 },
+                 [&](const OrderShipped& e) {
+                   state.status = OrderStatus::shipped;
+                   state.carrier = e.carrier;
+                 },
+                 [&](const OrderCancelled&) { state.status = OrderStatus::cancelled; },
+             },
+             event);
+  return state;
+}
+
+OrderState replay(const std::vector<OrderEvent>& events) {
+  OrderState state;
+  for (const OrderEvent& event : events) {
+    state = evolve(std::move(state), event);
+  }
+  return state;
+}
+
+}  // namespace eda::sourcing

@@ -1,0 +1,131 @@
+#include "eda/sourcing/order_repository.hpp"
+
+namespace eda::sourcing {
+namespace {
+
+/// The OrderEvent alternative whose type is `type`, converted from the record.
+template <std::size_t I = 0>
+OrderEvent convert(const RecordedEvent& recorded) {
+  if constexpr (I == std::variant_size_v<OrderEvent>) {
+    throw CorruptEvent("stream '" + recorded.stream + "' version " +
+                       std::to_string(recorded.version) + " holds a " +
+                       recorded.event.meta().type + ", which is not an order event");
+  } else {
+    using Alternative = std::variant_alternative_t<I, OrderEvent>;
+    if (recorded.event.is<Alternative>()) {
+      return recorded.event.payload_as<Alternative>();
+    }
+    return convert<I + 1>(recorded);
+  }
+}
+
+}  // namespace
+
+std::string order_stream(std::uint64_t order_id) { return "order-" + std::to_string(order_id); }
+
+EventData to_event_data(const OrderEvent& event, std::string_view source, const Cause& cause) {
+  return std::visit(
+      [&](const auto& payload) {
+        using Payload = std::decay_t<decltype(payload)>;
+        return EventData::of(make_metadata<Payload>(source, cause), payload);
+      },
+      event);
+}
+
+OrderEvent order_event_from(const RecordedEvent& recorded) {
+  try {
+    return convert(recorded);
+  } catch (const MalformedMessage& e) {
+    throw CorruptEvent("stream '" + recorded.stream + "' version " +
+                       std::to_string(recorded.version) + " (position " +
+                       std::to_string(recorded.position) + "): " + e.what());
+  }
+}
+
+OrderRepository::OrderRepository(EventStore& store, RepositoryOptions options)
+    : store_(store), options_(std::move(options)) {
+  if (options_.max_attempts < 1 || options_.page == 0) {
+    throw std::invalid_argument("max_attempts and page must be at least 1");
+  }
+}
+
+template <class Keep>
+LoadedOrder OrderRepository::fold(std::uint64_t order_id, Keep keep) const {
+  LoadedOrder loaded;
+  const std::string stream = order_stream(order_id);
+  for (std::uint64_t from = 1;;) {
+    const auto page = store_.read_stream(stream, from, options_.page, Direction::forward);
+    for (const RecordedEvent& recorded : page) {
+      if (!keep(recorded)) {
+        return loaded;
+      }
+      loaded.state = evolve(std::move(loaded.state), order_event_from(recorded));
+      loaded.version = recorded.version;
+    }
+    if (page.size() < options_.page) {
+      return loaded;
+    }
+    from = page.back().version + 1;
+  }
+}
+
+LoadedOrder OrderRepository::load(std::uint64_t order_id) const {
+  return fold(order_id, [](const RecordedEvent&) { return true; });
+}
+
+LoadedOrder OrderRepository::load_as_of_version(std::uint64_t order_id,
+                                                std::uint64_t version) const {
+  return fold(order_id, [version](const RecordedEvent& r) { return r.version <= version; });
+}
+
+LoadedOrder OrderRepository::load_as_of_time(std::uint64_t order_id,
+                                             std::int64_t timestamp_ns) const {
+  return fold(order_id, [timestamp_ns](const RecordedEvent& r) {
+    return r.event.meta().timestamp_ns <= timestamp_ns;
+  });
+}
+
+CommandOutcome OrderRepository::execute(std::uint64_t order_id, const OrderCommand& command,
+                                        const Cause& cause) {
+  const std::string stream = order_stream(order_id);
+  for (int attempt = 1;; ++attempt) {
+    LoadedOrder loaded = load(order_id);
+    std::vector<OrderEvent> events = decide(command, loaded.state);  // may reject
+    std::vector<EventData> data;
+    data.reserve(events.size());
+    for (const OrderEvent& event : events) {
+      data.push_back(to_event_data(event, options_.source, cause));
+    }
+    const ExpectedVersion expected = loaded.version == 0
+                                         ? ExpectedVersion::no_stream()
+                                         : ExpectedVersion::exactly(loaded.version);
+    try {
+      const AppendResult appended = store_.append(stream, expected, data);
+      OrderState state = std::move(loaded.state);
+      for (const OrderEvent& event : events) {
+        state = evolve(std::move(state), event);
+      }
+      return CommandOutcome{std::move(events), appended, std::move(state), attempt};
+    } catch (const ConcurrencyConflict&) {
+      if (attempt >= options_.max_attempts) {
+        throw;
+      }
+      // Someone else changed the order between our load and our append: decide again on
+      // the new state (the command may now be rejected, which is the point).
+    }
+  }
+}
+
+std::vector<RecordedEvent> OrderRepository::history(std::uint64_t order_id) const {
+  std::vector<RecordedEvent> all;
+  const std::string stream = order_stream(order_id);
+  for (std::uint64_t from = 1;;) {
+    auto page = store_.read_stream(stream, from, options_.page, Direction::forward);
+    const bool last = page.size() < options_.page;
+    for (auto& recorded : page) all.push_back(std::move(recorded));
+    if (last) return all;
+    from = all.back().version + 1;
+  }
+}
+
+}  // namespace eda::sourcing

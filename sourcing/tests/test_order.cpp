@@ -1,0 +1,211 @@
+// The Order aggregate: decide rejects what the state does not allow, evolve folds; the
+// repository loads, saves with optimistic concurrency (retrying a conflict), answers temporal
+// queries; random command sequences replay to the live state on every store.
+#include <random>
+
+#include <catch2/catch.hpp>
+
+#include "eda/sourcing/memory_store.hpp"
+#include "eda/sourcing/order_repository.hpp"
+#include "eda/sourcing/sqlite_store.hpp"
+#include "store_fixture.hpp"
+
+using namespace eda::sourcing;
+using eda::sourcing::test::TempDatabase;
+
+TEST_CASE("decide turns valid commands into events and evolve folds them", "[order]") {
+  OrderState state;
+  const auto apply = [&](const OrderCommand& command) {
+    for (const OrderEvent& event : decide(command, state)) state = evolve(state, event);
+  };
+  apply(PlaceOrder{"alice"});
+  apply(AddItem{"widget", 2, 1250});
+  apply(AddItem{"gadget", 1, 990});
+  apply(AddItem{"widget", 1, 1250});
+  apply(RemoveItem{"gadget"});
+  CHECK(state.status == OrderStatus::open);
+  CHECK(state.lines.at("widget") == OrderLine{3, 1250});
+  CHECK(state.total_cents() == 3750);
+  apply(Pay{3750});
+  apply(Ship{"parcel-co"});
+  CHECK(state.status == OrderStatus::shipped);
+  CHECK(state.carrier == "parcel-co");
+  CHECK(state.paid_cents == 3750);
+}
+
+TEST_CASE("decide rejects what the order's state does not allow, saying why", "[order]") {
+  const OrderState none;
+  const OrderState open = replay({OrderPlaced{"bob"}, ItemAdded{"widget", 1, 500}});
+  const OrderState paid = evolve(open, OrderPaid{500});
+  const OrderState shipped = evolve(paid, OrderShipped{"post"});
+  CHECK_THROWS_WITH(decide(AddItem{"widget", 1, 500}, none), Catch::Contains("not placed"));
+  CHECK_THROWS_WITH(decide(PlaceOrder{"bob"}, open), Catch::Contains("already placed"));
+  CHECK_THROWS_WITH(decide(PlaceOrder{""}, none), Catch::Contains("customer"));
+  CHECK_THROWS_WITH(decide(AddItem{"widget", 0, 500}, open), Catch::Contains("at least 1"));
+  CHECK_THROWS_WITH(decide(AddItem{"widget", 1, -5}, open), Catch::Contains("negative"));
+  CHECK_THROWS_WITH(decide(RemoveItem{"gizmo"}, open), Catch::Contains("no line 'gizmo'"));
+  CHECK_THROWS_WITH(decide(Pay{499}, open), Catch::Contains("does not match the total 500"));
+  CHECK_THROWS_WITH(decide(Pay{0}, replay({OrderPlaced{"bob"}})), Catch::Contains("empty"));
+  CHECK_THROWS_WITH(decide(Ship{}, open), Catch::Contains("must be paid"));
+  CHECK_THROWS_WITH(decide(Cancel{"late"}, shipped), Catch::Contains("shipped"));
+  CHECK_THROWS_AS(decide(AddItem{"x", 1, 1}, paid), CommandRejected);
+  CHECK(decide(Cancel{"changed my mind"}, paid).size() == 1);
+}
+
+namespace {
+
+/// A random command, mostly sensible for `state`, sometimes not (rejections are part of it).
+OrderCommand random_command(std::mt19937_64& random, const OrderState& state) {
+  static const char* const skus[] = {"widget", "gadget", "gizmo"};
+  const std::string sku = skus[random() % 3];
+  switch (random() % 8) {
+    case 0: return PlaceOrder{"customer-" + std::to_string(random() % 5)};
+    case 1:
+    case 2: return AddItem{sku, static_cast<std::uint32_t>(random() % 3), static_cast<std::int64_t>(random() % 2000)};
+    case 3: return RemoveItem{sku};
+    case 4: return Pay{random() % 4 == 0 ? 1 : state.total_cents()};
+    case 5: return Ship{"post"};
+    case 6: return Cancel{"random"};
+    default: return AddItem{sku, 1, 100};
+  }
+}
+
+template <class Store>
+void check_random_histories(Store& store) {
+  OrderRepository orders(store, {.page = 7});  // small pages: loading crosses page borders
+  for (std::uint64_t order = 1; order <= 60; ++order) {
+    std::mt19937_64 random(order);
+    OrderState live;
+    std::uint64_t version = 0;
+    for (int step = 0; step < 25; ++step) {
+      const OrderCommand command = random_command(random, live);
+      try {
+        const CommandOutcome outcome = orders.execute(order, command);
+        for (const OrderEvent& event : outcome.events) live = evolve(live, event);
+        version = outcome.appended.last_version;
+        CHECK(outcome.state == live);
+      } catch (const CommandRejected&) {
+        // rejected: nothing stored, the state unchanged
+      }
+    }
+    const LoadedOrder loaded = orders.load(order);
+    REQUIRE(loaded.state == live);  // replaying the stored events gives the live state
+    REQUIRE(loaded.version == version);
+    for (const RecordedEvent& recorded : orders.history(order)) {  // decode(encode(e)) == e
+      const OrderEvent event = order_event_from(recorded);
+      const EventData again = to_event_data(event, "order-service");
+      CHECK(order_event_from(RecordedEvent{recorded.stream, recorded.version, recorded.position,
+                                           eda::DecodedEvent::decode(again.envelope)}) == event);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("for random command sequences, replaying the stored events gives the live state",
+          "[order][property]") {
+  SECTION("in memory") {
+    InMemoryEventStore store;
+    check_random_histories(store);
+  }
+  SECTION("SQLite") {
+    TempDatabase file;
+    SqliteEventStore store({.path = file.path(), .durability = Durability::normal});
+    check_random_histories(store);
+  }
+}
+
+TEST_CASE("temporal queries: an order as it was at an earlier version or time", "[order]") {
+  InMemoryEventStore store;
+  OrderRepository orders(store);
+  orders.execute(9, PlaceOrder{"carol"});
+  orders.execute(9, AddItem{"widget", 2, 1000});
+  orders.execute(9, Pay{2000});
+  orders.execute(9, Ship{"post"});
+
+  CHECK(orders.load_as_of_version(9, 1).state.status == OrderStatus::open);
+  CHECK(orders.load_as_of_version(9, 1).state.lines.empty());
+  CHECK(orders.load_as_of_version(9, 2).state.total_cents() == 2000);
+  CHECK(orders.load_as_of_version(9, 3).state.status == OrderStatus::paid);
+  CHECK(orders.load_as_of_version(9, 100).version == 4);
+  CHECK(orders.load_as_of_version(9, 0).version == 0);
+
+  const auto history = orders.history(9);
+  REQUIRE(history.size() == 4);
+  for (const RecordedEvent& recorded : history) {
+    const LoadedOrder then = orders.load_as_of_time(9, recorded.event.meta().timestamp_ns);
+    CHECK(then.version >= recorded.version);  // everything published by then, at least this
+    CHECK(then.state == orders.load_as_of_version(9, then.version).state);
+  }
+  CHECK(orders.load_as_of_time(9, history.front().event.meta().timestamp_ns - 1).version == 0);
+}
+
+namespace {
+/// A store where someone else appends to the stream just before each of our appends, `times`
+/// times: a concurrency conflict on demand.
+class InterferingStore final : public EventStore {
+ public:
+  InterferingStore(EventStore& inner, int times) : inner_(inner), times_(times) {}
+  AppendResult append(std::string_view stream, const ExpectedVersion& expected,
+                      std::span<const EventData> events) override {
+    if (times_-- > 0) {
+      OrderRepository rival(inner_);
+      rival.execute(std::stoull(std::string(stream.substr(6))), AddItem{"rival", 1, 100});
+    }
+    return inner_.append(stream, expected, events);
+  }
+  std::vector<RecordedEvent> read_stream(std::string_view s, std::uint64_t f, std::size_t m,
+                                         Direction d) const override {
+    return inner_.read_stream(s, f, m, d);
+  }
+  std::vector<RecordedEvent> read_all(std::uint64_t f, std::size_t m) const override {
+    return inner_.read_all(f, m);
+  }
+  std::uint64_t stream_version(std::string_view s) const override { return inner_.stream_version(s); }
+  std::uint64_t last_position() const override { return inner_.last_position(); }
+
+ private:
+  EventStore& inner_;
+  int times_;
+};
+}  // namespace
+
+TEST_CASE("a conflicting writer makes the repository decide again on the new state",
+          "[order]") {
+  InMemoryEventStore store;
+  OrderRepository(store).execute(3, PlaceOrder{"dave"});
+
+  InterferingStore once(store, 1);
+  const CommandOutcome outcome = OrderRepository(once).execute(3, AddItem{"widget", 1, 500});
+  CHECK(outcome.attempts == 2);
+  const LoadedOrder order = OrderRepository(store).load(3);
+  CHECK(order.version == 3);  // placed, the rival's item, ours: nothing lost
+  CHECK(order.state.lines.count("rival") == 1);
+  CHECK(order.state.lines.count("widget") == 1);
+
+  InterferingStore always(store, 100);
+  CHECK_THROWS_AS(OrderRepository(always, {.max_attempts = 3}).execute(3, AddItem{"x", 1, 1}),
+                  ConcurrencyConflict);
+  CHECK_THROWS_AS(OrderRepository(store).execute(3, Ship{}), CommandRejected);
+  CHECK(OrderRepository(store).load(3).version == 6);  // 3 rival items, nothing of ours
+}
+
+namespace {
+/// An event of another aggregate.
+struct Stranger {
+  static constexpr std::string_view event_type = "shop.stock.reserved";
+  static constexpr std::uint32_t schema_version = 1;
+  int n = 0;
+  MSGPACK_DEFINE(n)
+};
+}  // namespace
+
+TEST_CASE("a foreign event in an order stream is reported with its place", "[order]") {
+  InMemoryEventStore store;
+  OrderRepository orders(store);
+  orders.execute(4, PlaceOrder{"erin"});
+  store.append(order_stream(4), ExpectedVersion::exactly(1),
+               std::vector{EventData::of(eda::make_metadata<Stranger>("stock"), Stranger{})});
+  CHECK_THROWS_WITH(orders.load(4), Catch::Contains("order-4") && Catch::Contains("version 2") &&
+                                        Catch::Contains("not an order event"));
+}
