@@ -90,4 +90,21 @@ std::uint64_t InMemoryEventStore::last_position() const {
   return log_.size();
 }
 
+void InMemoryEventStore::save_snapshot(std::string_view stream, const Snapshot& snapshot) {
+  std::unique_lock lock(mutex_);
+  const auto it = snapshots_.find(stream);
+  if (it == snapshots_.end()) {
+    snapshots_.emplace(std::string(stream), snapshot);
+  } else if (snapshot.version >= it->second.version) {
+    it->second = snapshot;
+  }
+}
+
+std::optional<Snapshot> InMemoryEventStore::load_snapshot(std::string_view stream) const {
+  std::shared_lock lock(mutex_);
+  const auto it = snapshots_.find(stream);
+  if (it == snapshots_.end()) return std::nullopt;
+  return it->second;
+}
+
 }  // namespace eda::sourcing

@@ -1,5 +1,7 @@
 #include "eda/sourcing/order_repository.hpp"
 
+#include <limits>
+
 namespace eda::sourcing {
 namespace {
 
@@ -49,18 +51,30 @@ OrderRepository::OrderRepository(EventStore& store, RepositoryOptions options)
   }
 }
 
-template <class Keep>
-LoadedOrder OrderRepository::fold(std::uint64_t order_id, Keep keep) const {
+LoadedOrder OrderRepository::fold(std::uint64_t order_id, std::uint64_t up_to_version) const {
   LoadedOrder loaded;
   const std::string stream = order_stream(order_id);
-  for (std::uint64_t from = 1;;) {
+  // A snapshot is a cache: one of another shape, later than asked, or unreadable is ignored.
+  if (const auto snapshot = store_.load_snapshot(stream);
+      snapshot && snapshot->schema_version == order_state_schema_version &&
+      snapshot->version <= up_to_version) {
+    try {
+      loaded.state = decode_value<OrderState>(snapshot->state, "snapshot of " + stream);
+      loaded.version = snapshot->version;
+      loaded.snapshot_version = snapshot->version;
+    } catch (const MalformedMessage&) {
+      loaded = LoadedOrder{};
+    }
+  }
+  for (std::uint64_t from = loaded.version + 1;;) {
     const auto page = store_.read_stream(stream, from, options_.page, Direction::forward);
     for (const RecordedEvent& recorded : page) {
-      if (!keep(recorded)) {
+      if (recorded.version > up_to_version) {
         return loaded;
       }
       loaded.state = evolve(std::move(loaded.state), order_event_from(recorded));
       loaded.version = recorded.version;
+      ++loaded.events_replayed;
     }
     if (page.size() < options_.page) {
       return loaded;
@@ -70,19 +84,46 @@ LoadedOrder OrderRepository::fold(std::uint64_t order_id, Keep keep) const {
 }
 
 LoadedOrder OrderRepository::load(std::uint64_t order_id) const {
-  return fold(order_id, [](const RecordedEvent&) { return true; });
+  return fold(order_id, std::numeric_limits<std::uint64_t>::max());
 }
 
 LoadedOrder OrderRepository::load_as_of_version(std::uint64_t order_id,
                                                 std::uint64_t version) const {
-  return fold(order_id, [version](const RecordedEvent& r) { return r.version <= version; });
+  return fold(order_id, version);
 }
 
 LoadedOrder OrderRepository::load_as_of_time(std::uint64_t order_id,
                                              std::int64_t timestamp_ns) const {
-  return fold(order_id, [timestamp_ns](const RecordedEvent& r) {
-    return r.event.meta().timestamp_ns <= timestamp_ns;
-  });
+  // A snapshot does not say when its events happened: a point in time replays from 1.
+  LoadedOrder loaded;
+  const std::string stream = order_stream(order_id);
+  for (std::uint64_t from = 1;;) {
+    const auto page = store_.read_stream(stream, from, options_.page, Direction::forward);
+    for (const RecordedEvent& recorded : page) {
+      if (recorded.event.meta().timestamp_ns > timestamp_ns) {
+        return loaded;
+      }
+      loaded.state = evolve(std::move(loaded.state), order_event_from(recorded));
+      loaded.version = recorded.version;
+      ++loaded.events_replayed;
+    }
+    if (page.size() < options_.page) {
+      return loaded;
+    }
+    from = page.back().version + 1;
+  }
+}
+
+void OrderRepository::snapshot_if_due(std::uint64_t order_id, const OrderState& state,
+                                      const AppendResult& appended) {
+  const std::uint64_t every = options_.snapshot_every;
+  if (every == 0 || appended.already_stored ||
+      appended.last_version / every == (appended.first_version - 1) / every) {
+    return;
+  }
+  store_.save_snapshot(order_stream(order_id),
+                       Snapshot{appended.last_version, order_state_schema_version,
+                                encode_value(state)});
 }
 
 CommandOutcome OrderRepository::execute(std::uint64_t order_id, const OrderCommand& command,
@@ -105,6 +146,7 @@ CommandOutcome OrderRepository::execute(std::uint64_t order_id, const OrderComma
       for (const OrderEvent& event : events) {
         state = evolve(std::move(state), event);
       }
+      snapshot_if_due(order_id, state, appended);
       return CommandOutcome{std::move(events), appended, std::move(state), attempt};
     } catch (const ConcurrencyConflict&) {
       if (attempt >= options_.max_attempts) {

@@ -126,6 +126,13 @@ struct SqliteEventStore::Connection {
            " envelope BLOB NOT NULL,"
            " UNIQUE (stream, version))",
            options.path);
+      exec(db,
+           "CREATE TABLE IF NOT EXISTS snapshots ("
+           " stream TEXT PRIMARY KEY,"
+           " version INTEGER NOT NULL,"
+           " schema_version INTEGER NOT NULL,"
+           " state BLOB NOT NULL)",
+           options.path);
       prepare();
     } catch (...) {
       close();
@@ -151,6 +158,13 @@ struct SqliteEventStore::Connection {
         db, "SELECT stream, version, position, envelope FROM events WHERE position >= ? "
             "ORDER BY position LIMIT ?");
     last = std::make_unique<Statement>(db, "SELECT max(position) FROM events");
+    save_snapshot = std::make_unique<Statement>(
+        db, "INSERT INTO snapshots (stream, version, schema_version, state) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
+            "schema_version = excluded.schema_version, state = excluded.state "
+            "WHERE excluded.version >= snapshots.version");
+    load_snapshot = std::make_unique<Statement>(
+        db, "SELECT version, schema_version, state FROM snapshots WHERE stream = ?");
     begin = std::make_unique<Statement>(db, "BEGIN IMMEDIATE");
     commit = std::make_unique<Statement>(db, "COMMIT");
     rollback = std::make_unique<Statement>(db, "ROLLBACK");
@@ -159,7 +173,7 @@ struct SqliteEventStore::Connection {
   void close() {
     // Statements first: a connection with unfinalized statements cannot close.
     for (auto* statement : {&find_id, &version_of, &insert, &forward, &backward, &all, &last,
-                            &begin, &commit, &rollback}) {
+                            &save_snapshot, &load_snapshot, &begin, &commit, &rollback}) {
       statement->reset();
     }
     sqlite3_close_v2(db);
@@ -167,8 +181,8 @@ struct SqliteEventStore::Connection {
   }
 
   sqlite3* db = nullptr;
-  std::unique_ptr<Statement> find_id, version_of, insert, forward, backward, all, last, begin,
-      commit, rollback;
+  std::unique_ptr<Statement> find_id, version_of, insert, forward, backward, all, last,
+      save_snapshot, load_snapshot, begin, commit, rollback;
 };
 
 SqliteEventStore::SqliteEventStore(SqliteStoreOptions options)
@@ -278,6 +292,26 @@ std::uint64_t SqliteEventStore::stream_version(std::string_view stream) const {
 std::uint64_t SqliteEventStore::last_position() const {
   std::lock_guard lock(mutex_);
   return static_cast<std::uint64_t>(db_->last->bind().single_integer());
+}
+
+void SqliteEventStore::save_snapshot(std::string_view stream, const Snapshot& snapshot) {
+  std::lock_guard lock(mutex_);
+  db_->save_snapshot
+      ->bind(stream, snapshot.version, static_cast<std::uint64_t>(snapshot.schema_version),
+             Statement::as_blob(snapshot.state))
+      .run();
+}
+
+std::optional<Snapshot> SqliteEventStore::load_snapshot(std::string_view stream) const {
+  std::lock_guard lock(mutex_);
+  Statement& query = *db_->load_snapshot;
+  std::optional<Snapshot> snapshot;
+  if (query.bind(stream).step()) {
+    snapshot = Snapshot{static_cast<std::uint64_t>(query.integer(0)),
+                        static_cast<std::uint32_t>(query.integer(1)), std::string(query.blob(2))};
+  }
+  query.done();
+  return snapshot;
 }
 
 std::string SqliteEventStore::integrity_check() const {

@@ -99,6 +99,13 @@ class CorruptEvent : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// @brief A saved state of one stream's aggregate, so that loading it need not replay from 1.
+struct Snapshot {
+  std::uint64_t version = 0;         ///< The stream version the state reflects.
+  std::uint32_t schema_version = 1;  ///< The shape of the state (a new shape ignores old ones).
+  std::string state;                 ///< The state, MessagePack.
+};
+
 /// @brief Which way to read a stream.
 enum class Direction {
   forward,   ///< Oldest first, from a version upwards.
@@ -139,6 +146,14 @@ class EventStore {
 
   /// @brief The position of the last event stored (0: the store is empty).
   [[nodiscard]] virtual std::uint64_t last_position() const = 0;
+
+  /// @brief Keeps `snapshot` as the latest of `stream` (replacing an older one; an older
+  ///        version than the one kept is ignored). Snapshots are a cache: losing one only
+  ///        costs a longer replay.
+  virtual void save_snapshot(std::string_view stream, const Snapshot& snapshot) = 0;
+
+  /// @brief The latest snapshot of `stream`, if any.
+  [[nodiscard]] virtual std::optional<Snapshot> load_snapshot(std::string_view stream) const = 0;
 };
 
 }  // namespace eda::sourcing

@@ -28,6 +28,8 @@ class InMemoryEventStore final : public EventStore {
                                                     std::size_t max_count) const override;
   [[nodiscard]] std::uint64_t stream_version(std::string_view stream) const override;
   [[nodiscard]] std::uint64_t last_position() const override;
+  void save_snapshot(std::string_view stream, const Snapshot& snapshot) override;
+  [[nodiscard]] std::optional<Snapshot> load_snapshot(std::string_view stream) const override;
 
  private:
   struct Stored {
@@ -39,6 +41,7 @@ class InMemoryEventStore final : public EventStore {
   std::vector<Stored> log_;  // log_[position - 1]
   std::map<std::string, std::vector<std::uint64_t>, std::less<>> streams_;  // positions
   std::unordered_map<std::string, std::uint64_t> ids_;                       // id -> position
+  std::map<std::string, Snapshot, std::less<>> snapshots_;                   // latest per stream
 };
 
 }  // namespace eda::sourcing

@@ -128,9 +128,14 @@ std::string_view to_string(OrderStatus status) noexcept;
 struct OrderLine {
   std::uint32_t quantity = 0;         ///< How many.
   std::int64_t unit_price_cents = 0;  ///< Price of one.
+  MSGPACK_DEFINE(quantity, unit_price_cents)
   /// @brief Field-by-field equality.
   friend bool operator==(const OrderLine&, const OrderLine&) = default;
 };
+
+/// @brief Version of OrderState's MessagePack shape in snapshots; a snapshot of another
+///        shape is ignored (the order is replayed from its events instead).
+inline constexpr std::uint32_t order_state_schema_version = 1;
 
 /// @brief An order's state: everything decide() needs, rebuilt from its events.
 struct OrderState {
@@ -139,6 +144,7 @@ struct OrderState {
   std::map<std::string, OrderLine> lines;  ///< By sku.
   std::int64_t paid_cents = 0;             ///< What was paid.
   std::string carrier;                     ///< Who carries it, once shipped.
+  MSGPACK_DEFINE(status, customer, lines, paid_cents, carrier)
 
   /// @brief The sum of the lines.
   [[nodiscard]] std::int64_t total_cents() const;
@@ -163,3 +169,5 @@ OrderState evolve(OrderState state, const OrderEvent& event);
 OrderState replay(const std::vector<OrderEvent>& events);
 
 }  // namespace eda::sourcing
+
+MSGPACK_ADD_ENUM(eda::sourcing::OrderStatus);

@@ -26,6 +26,8 @@ OrderEvent order_event_from(const RecordedEvent& recorded);
 struct LoadedOrder {
   OrderState state;          ///< The fold of its events.
   std::uint64_t version = 0;  ///< Its stream's version when loaded.
+  std::uint64_t snapshot_version = 0;  ///< The snapshot it started from (0: from nothing).
+  std::uint64_t events_replayed = 0;   ///< Events read and folded on top of it.
 };
 
 /// @brief What executing a command did.
@@ -41,6 +43,9 @@ struct RepositoryOptions {
   std::string source = "order-service";  ///< Source name stamped on new events.
   int max_attempts = 3;  ///< Load-decide-append rounds before a conflict is given up (>= 1).
   std::size_t page = 1000;  ///< Events read per query while loading.
+  /// Save a snapshot of the state each time an order's version passes a multiple of this
+  /// (0: never). Loading then reads the latest snapshot and only the events after it.
+  std::uint64_t snapshot_every = 0;
 };
 
 /// @brief Loads and saves orders through an EventStore.
@@ -61,7 +66,7 @@ class OrderRepository {
   /// @brief A repository over `store` (which must outlive it).
   explicit OrderRepository(EventStore& store, RepositoryOptions options = {});
 
-  /// @brief The order now: all its events folded.
+  /// @brief The order now: its latest snapshot (if any) and the events after it, folded.
   [[nodiscard]] LoadedOrder load(std::uint64_t order_id) const;
 
   /// @brief The order as it was at `version` (a temporal query): its first `version` events.
@@ -82,8 +87,9 @@ class OrderRepository {
   [[nodiscard]] std::vector<RecordedEvent> history(std::uint64_t order_id) const;
 
  private:
-  template <class Keep>
-  LoadedOrder fold(std::uint64_t order_id, Keep keep) const;
+  LoadedOrder fold(std::uint64_t order_id, std::uint64_t up_to_version) const;
+  void snapshot_if_due(std::uint64_t order_id, const OrderState& state,
+                       const AppendResult& appended);
 
   EventStore& store_;
   RepositoryOptions options_;

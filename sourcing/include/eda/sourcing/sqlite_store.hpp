@@ -14,6 +14,9 @@
 ///   type     TEXT    NOT NULL,
 ///   envelope BLOB    NOT NULL,         -- the kit's MessagePack envelope
 ///   UNIQUE (stream, version));         -- no two writers can both get version N
+/// CREATE TABLE snapshots (                -- the latest state per stream, a cache
+///   stream TEXT PRIMARY KEY, version INTEGER NOT NULL,
+///   schema_version INTEGER NOT NULL, state BLOB NOT NULL);
 /// ```
 #pragma once
 
@@ -66,6 +69,8 @@ class SqliteEventStore final : public EventStore {
                                                     std::size_t max_count) const override;
   [[nodiscard]] std::uint64_t stream_version(std::string_view stream) const override;
   [[nodiscard]] std::uint64_t last_position() const override;
+  void save_snapshot(std::string_view stream, const Snapshot& snapshot) override;
+  [[nodiscard]] std::optional<Snapshot> load_snapshot(std::string_view stream) const override;
 
   /// @brief Runs `PRAGMA integrity_check`; returns `ok` or SQLite's list of problems.
   [[nodiscard]] std::string integrity_check() const;
