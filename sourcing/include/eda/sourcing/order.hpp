@@ -170,4 +170,7 @@ OrderState replay(const std::vector<OrderEvent>& events);
 
 }  // namespace eda::sourcing
 
+// OrderStatus travels as its number in snapshots (a macro of msgpack-cxx, not an API).
+/// @cond
 MSGPACK_ADD_ENUM(eda::sourcing::OrderStatus);
+/// @endcond
