@@ -1,5 +1,6 @@
 #include "eda/sourcing/order_repository.hpp"
 
+#include <cmath>
 #include <limits>
 
 namespace eda::sourcing {
@@ -15,13 +16,29 @@ OrderEvent convert(const RecordedEvent& recorded) {
   } else {
     using Alternative = std::variant_alternative_t<I, OrderEvent>;
     if (recorded.event.is<Alternative>()) {
-      return recorded.event.payload_as<Alternative>();
+      return order_upcasters().payload_as<Alternative>(recorded.event);
     }
     return convert<I + 1>(recorded);
   }
 }
 
 }  // namespace
+
+const Upcasters& order_upcasters() {
+  static const Upcasters upcasters = [] {
+    Upcasters chain;
+    chain.add(std::string(ItemAdded::event_type), 1,
+              [](const msgpack::object& payload, msgpack::zone& zone) {
+                const auto v1 = detail::convert_checked<ItemAddedV1>(
+                    payload, [] { return "ItemAdded version 1"; });
+                const ItemAdded v2{v1.sku, v1.quantity,
+                                   std::llround(v1.unit_price_euros * 100.0)};
+                return msgpack::object(v2, zone);
+              });
+    return chain;
+  }();
+  return upcasters;
+}
 
 std::string order_stream(std::uint64_t order_id) { return "order-" + std::to_string(order_id); }
 

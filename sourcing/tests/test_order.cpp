@@ -281,3 +281,49 @@ TEST_CASE("snapshots every N events: loading reads the snapshot and the tail, wi
     check_snapshots(store);
   }
 }
+
+namespace {
+/// A version-1 ItemAdded of a shape no version ever had.
+struct MisshapenV1 {
+  static constexpr std::string_view event_type = ItemAdded::event_type;
+  static constexpr std::uint32_t schema_version = 1;
+  std::string only = "one field";
+  MSGPACK_DEFINE(only)
+};
+}  // namespace
+
+TEST_CASE("old events load through the upcaster chain; a missing step is a clear error",
+          "[order][upcasting]") {
+  InMemoryEventStore store;
+  OrderRepository orders(store);
+  orders.execute(8, PlaceOrder{"gina"});
+  // Written by an old version of the service: ItemAdded version 1, price in euros.
+  store.append(order_stream(8), ExpectedVersion::exactly(1),
+               std::vector{EventData::of(eda::make_metadata<ItemAddedV1>("order-service"),
+                                         ItemAddedV1{"widget", 3, 12.10})});
+  orders.execute(8, AddItem{"gadget", 1, 990});  // and a current one after it
+
+  const LoadedOrder order = orders.load(8);
+  CHECK(order.state.lines.at("widget") == OrderLine{3, 1210});  // 12.10 euros, exactly
+  CHECK(order.state.total_cents() == 3 * 1210 + 990);
+  CHECK(orders.history(8)[1].event.meta().schema_version == 1);  // stored as it was
+
+  // Without a step for it, an old version is refused, naming the event and the gap.
+  Upcasters none;
+  const auto old_event = orders.history(8)[1].event;
+  CHECK_THROWS_WITH(none.payload_as<ItemAdded>(old_event),
+                    Catch::Contains("version 1") && Catch::Contains("no upcaster"));
+  CHECK(none.payload_as<OrderPlaced>(orders.history(8)[0].event).customer == "gina");
+  // A version-1 payload of the wrong shape fails in the step: reported with its place.
+  store.append(order_stream(8), ExpectedVersion::exactly(3),
+               std::vector{EventData::of(eda::make_metadata<MisshapenV1>("order-service"),
+                                         MisshapenV1{})});
+  CHECK_THROWS_WITH(orders.load(8), Catch::Contains("order-8") && Catch::Contains("version 4"));
+  // Steps are registered once, from version 1.
+  Upcasters chain;
+  const UpcastStep identity = [](const msgpack::object& o, msgpack::zone&) { return o; };
+  CHECK_THROWS_AS(chain.add("t", 0, identity), std::invalid_argument);
+  chain.add("t", 1, identity);
+  CHECK_THROWS_AS(chain.add("t", 1, identity), std::invalid_argument);
+  CHECK(chain.size() == 1);
+}

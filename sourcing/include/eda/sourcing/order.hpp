@@ -29,15 +29,29 @@ struct OrderPlaced {
 };
 
 /// @brief Items were added to an open order.
+///
+/// Version 2: the price is an exact number of cents. Version 1 (ItemAddedV1) carried it in
+/// euros as a floating-point number; order_upcasters() turns those into this shape on read.
 struct ItemAdded {
   static constexpr std::string_view event_type = "shop.order.item-added";  ///< Type.
-  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
+  static constexpr std::uint32_t schema_version = 2;  ///< Payload shape version.
   std::string sku;               ///< What.
   std::uint32_t quantity = 0;    ///< How many more.
   std::int64_t unit_price_cents = 0;  ///< Price of one.
   MSGPACK_DEFINE(sku, quantity, unit_price_cents)
   /// @brief Field-by-field equality.
   friend bool operator==(const ItemAdded&, const ItemAdded&) = default;
+};
+
+/// @brief The first shape of ItemAdded, still found in old histories: the unit price in euros,
+///        as a floating-point number (which cannot say 0.10 exactly: hence version 2).
+struct ItemAddedV1 {
+  static constexpr std::string_view event_type = ItemAdded::event_type;  ///< Same type.
+  static constexpr std::uint32_t schema_version = 1;  ///< The old shape.
+  std::string sku;             ///< What.
+  std::uint32_t quantity = 0;  ///< How many more.
+  double unit_price_euros = 0;  ///< Price of one, in euros.
+  MSGPACK_DEFINE(sku, quantity, unit_price_euros)
 };
 
 /// @brief A line was removed from an open order.

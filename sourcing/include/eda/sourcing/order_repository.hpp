@@ -9,6 +9,7 @@
 
 #include "eda/sourcing/event_store.hpp"
 #include "eda/sourcing/order.hpp"
+#include "eda/sourcing/upcasting.hpp"
 
 namespace eda::sourcing {
 
@@ -18,8 +19,12 @@ std::string order_stream(std::uint64_t order_id);
 /// @brief An order event as stored data, from `source`, linked to `cause`.
 EventData to_event_data(const OrderEvent& event, std::string_view source, const Cause& cause = {});
 
-/// @brief The order event in a stored record; throws CorruptEvent naming the stream and
-///        version when its type is not an order event or its payload does not fit.
+/// @brief The upcasters of the order events: ItemAdded version 1 (euros) to 2 (cents).
+const Upcasters& order_upcasters();
+
+/// @brief The order event in a stored record, in its current shape (old versions upcast by
+///        order_upcasters()); throws CorruptEvent naming the stream and version when its type
+///        is not an order event or its payload does not fit.
 OrderEvent order_event_from(const RecordedEvent& recorded);
 
 /// @brief An order as loaded: its state and the version it reflects (0: no such order).
