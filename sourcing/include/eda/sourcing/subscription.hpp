@@ -1,0 +1,137 @@
+/// @file subscription.hpp
+/// @brief Following the store: a catch-up subscription reads history from a position, then
+///        goes on live, woken by a ZeroMQ notification after each append instead of polling.
+///
+/// The store is the only source of events: notifications carry no events, only "something
+/// was appended, up to position P". A subscriber therefore reads everything by position, from
+/// the store, in one way for history and live alike, so there is no seam between the two
+/// where an event could be missed or seen twice.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "eda/pubsub.hpp"
+#include "eda/sourcing/event_store.hpp"
+
+namespace eda::sourcing {
+
+/// @brief The notification an append sends: the store now reaches `last_position`.
+struct EventsAppended {
+  static constexpr std::string_view event_type = "store.appended";  ///< Topic.
+  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
+  std::uint64_t last_position = 0;  ///< Position of the newest event stored.
+  MSGPACK_DEFINE(last_position)
+};
+
+/// @brief An EventStore that, after each successful append to the store it wraps, publishes
+///        EventsAppended on a PUB socket (the kit's Publisher).
+///
+/// @par Thread safety
+/// As the wrapped store; publishing is serialised by a mutex.
+class NotifyingEventStore final : public EventStore {
+ public:
+  /// @brief Wraps `inner` (which must outlive it) and binds the notification `endpoint`.
+  NotifyingEventStore(EventStore& inner, zmq::context_t& context, std::string endpoint);
+
+  /// @brief Where notifications are published (connectable, real port).
+  [[nodiscard]] const std::string& endpoint() const noexcept { return endpoint_; }
+
+  /// @brief Answers joining subscribers' handshakes for up to `wait` (call while idle).
+  void serve(std::chrono::milliseconds wait);
+
+  AppendResult append(std::string_view stream, const ExpectedVersion& expected,
+                      std::span<const EventData> events) override;
+  [[nodiscard]] std::vector<RecordedEvent> read_stream(std::string_view stream, std::uint64_t from,
+                                                       std::size_t max_count,
+                                                       Direction direction) const override {
+    return inner_.read_stream(stream, from, max_count, direction);
+  }
+  [[nodiscard]] std::vector<RecordedEvent> read_all(std::uint64_t from,
+                                                    std::size_t max_count) const override {
+    return inner_.read_all(from, max_count);
+  }
+  [[nodiscard]] std::uint64_t stream_version(std::string_view stream) const override {
+    return inner_.stream_version(stream);
+  }
+  [[nodiscard]] std::uint64_t last_position() const override { return inner_.last_position(); }
+  void save_snapshot(std::string_view stream, const Snapshot& snapshot) override {
+    inner_.save_snapshot(stream, snapshot);
+  }
+  [[nodiscard]] std::optional<Snapshot> load_snapshot(std::string_view stream) const override {
+    return inner_.load_snapshot(stream);
+  }
+
+ private:
+  EventStore& inner_;
+  std::mutex mutex_;  // one thread at a time on the publisher
+  Publisher publisher_;
+  std::string endpoint_;
+};
+
+/// @brief How a CatchUpSubscription reads.
+struct SubscriptionOptions {
+  std::uint64_t from_position = 1;  ///< The first position to deliver.
+  std::string notifications{};      ///< A NotifyingEventStore's endpoint (empty: poll only).
+  std::size_t batch = 1000;         ///< Events read per query.
+  /// Without a notification, the store is still looked at this often: a lost notification
+  /// costs at most this much delay, never an event. Without notifications at all, this is
+  /// the polling period.
+  std::chrono::milliseconds fallback_poll{1000};
+};
+
+/// @brief Delivers every event of the store in position order, from a position on: the
+///        history first, then new events as they are appended.
+///
+/// @par Example
+/// @code
+/// CatchUpSubscription follow(store, context, {.from_position = checkpoint + 1,
+///                                             .notifications = notifier.endpoint()});
+/// while (auto event = follow.next(std::chrono::milliseconds(100))) project(*event);
+/// @endcode
+///
+/// @par Thread safety
+/// One thread at a time.
+class CatchUpSubscription {
+ public:
+  /// @brief Follows `store` (which must outlive it), subscribing to the notifications. A
+  ///        notification that is lost (sent before the subscription reached the publisher,
+  ///        or dropped at a high-water mark) delays delivery by at most `fallback_poll`; it
+  ///        never loses an event, because events are always read from the store.
+  CatchUpSubscription(const EventStore& store, zmq::context_t& context,
+                      SubscriptionOptions options);
+
+  /// @brief Waits until the notification publisher has confirmed the subscription (the
+  ///        kit's handshake; the publisher must be serving); true at once without
+  ///        notifications. From then on every append wakes this subscription.
+  bool await_notifications(std::chrono::milliseconds timeout);
+
+  /// @brief The next event, waiting up to `timeout` for one to be appended; nothing when
+  ///        none came in time.
+  std::optional<RecordedEvent> next(std::chrono::milliseconds timeout);
+
+  /// @brief The position the next delivered event will have at the least.
+  [[nodiscard]] std::uint64_t next_position() const noexcept { return next_position_; }
+
+  /// @brief Whether the history is behind: the last read found the store's end.
+  [[nodiscard]] bool live() const noexcept { return live_; }
+
+ private:
+  bool fill();
+
+  const EventStore& store_;
+  SubscriptionOptions options_;
+  std::unique_ptr<Subscriber> wakeups_;
+  std::deque<RecordedEvent> buffer_;
+  std::uint64_t next_position_;
+  bool live_ = false;
+};
+
+}  // namespace eda::sourcing

@@ -1,0 +1,87 @@
+#include "eda/sourcing/subscription.hpp"
+
+#include <thread>
+
+#include "eda/clock.hpp"
+
+namespace eda::sourcing {
+
+NotifyingEventStore::NotifyingEventStore(EventStore& inner, zmq::context_t& context,
+                                         std::string endpoint)
+    : inner_(inner),
+      publisher_(context, {.source = "event-store", .endpoints = {std::move(endpoint)}}),
+      endpoint_(publisher_.endpoints().front()) {}
+
+void NotifyingEventStore::serve(std::chrono::milliseconds wait) {
+  std::lock_guard lock(mutex_);
+  (void)publisher_.serve(wait);
+}
+
+AppendResult NotifyingEventStore::append(std::string_view stream, const ExpectedVersion& expected,
+                                         std::span<const EventData> events) {
+  const AppendResult result = inner_.append(stream, expected, events);
+  if (!result.already_stored) {
+    std::lock_guard lock(mutex_);
+    (void)publisher_.publish(EventsAppended{result.last_position});
+  }
+  return result;
+}
+
+CatchUpSubscription::CatchUpSubscription(const EventStore& store, zmq::context_t& context,
+                                         SubscriptionOptions options)
+    : store_(store), options_(std::move(options)), next_position_(std::max<std::uint64_t>(options_.from_position, 1)) {
+  if (options_.batch == 0 || options_.fallback_poll <= std::chrono::milliseconds(0)) {
+    throw std::invalid_argument("a subscription needs a batch of at least 1 and a positive poll");
+  }
+  if (!options_.notifications.empty()) {
+    wakeups_ = std::make_unique<Subscriber>(
+        context, SubscriberOptions{.endpoints = {options_.notifications},
+                                   .topics = {std::string(EventsAppended::event_type)},
+                                   .receive_high_water_mark = 1000,
+                                   .name = "catch-up subscription",
+                                   .detect_gaps = false});
+  }
+}
+
+bool CatchUpSubscription::await_notifications(std::chrono::milliseconds timeout) {
+  return !wakeups_ || wakeups_->await_handshake(timeout);
+}
+
+bool CatchUpSubscription::fill() {
+  for (RecordedEvent& event : store_.read_all(next_position_, options_.batch)) {
+    buffer_.push_back(std::move(event));
+  }
+  live_ = buffer_.size() < options_.batch;
+  if (!buffer_.empty()) {
+    next_position_ = buffer_.back().position + 1;
+  }
+  return !buffer_.empty();
+}
+
+std::optional<RecordedEvent> CatchUpSubscription::next(std::chrono::milliseconds timeout) {
+  const Deadline deadline(timeout);
+  for (;;) {
+    if (buffer_.empty() && !fill()) {
+      if (deadline.expired()) {
+        return std::nullopt;
+      }
+      // Caught up: sleep until an append is announced (or the fallback period passes), then
+      // read the store again. Notifications that pile up are drained: one read serves them all.
+      const auto wait = std::min(deadline.remaining(), options_.fallback_poll);
+      if (wakeups_) {
+        if (wakeups_->receive(wait)) {
+          while (wakeups_->receive(std::chrono::milliseconds(0))) {
+          }
+        }
+      } else {
+        std::this_thread::sleep_for(wait);  // no notifications configured: plain polling
+      }
+      continue;
+    }
+    RecordedEvent event = std::move(buffer_.front());
+    buffer_.pop_front();
+    return event;
+  }
+}
+
+}  // namespace eda::sourcing
