@@ -8,9 +8,11 @@
 #include "eda/sourcing/memory_store.hpp"
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
+#include "order_fixture.hpp"
 #include "store_fixture.hpp"
 
 using namespace eda::sourcing;
+using eda::sourcing::test::random_command;
 using eda::sourcing::test::TempDatabase;
 
 TEST_CASE("decide turns valid commands into events and evolve folds them", "[order]") {
@@ -53,22 +55,6 @@ TEST_CASE("decide rejects what the order's state does not allow, saying why", "[
 }
 
 namespace {
-
-/// A random command, mostly sensible for `state`, sometimes not (rejections are part of it).
-OrderCommand random_command(std::mt19937_64& random, const OrderState& state) {
-  static const char* const skus[] = {"widget", "gadget", "gizmo"};
-  const std::string sku = skus[random() % 3];
-  switch (random() % 8) {
-    case 0: return PlaceOrder{"customer-" + std::to_string(random() % 5)};
-    case 1:
-    case 2: return AddItem{sku, static_cast<std::uint32_t>(random() % 3), static_cast<std::int64_t>(random() % 2000)};
-    case 3: return RemoveItem{sku};
-    case 4: return Pay{random() % 4 == 0 ? 1 : state.total_cents()};
-    case 5: return Ship{"post"};
-    case 6: return Cancel{"random"};
-    default: return AddItem{sku, 1, 100};
-  }
-}
 
 template <class Store>
 void check_random_histories(Store& store) {
