@@ -1,18 +1,41 @@
 #include "eda/envelope.hpp"
 
+#include <pthread.h>
+
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <random>
 
 namespace eda {
 
+namespace {
+
+/// Bumped in the child after every fork(): a forked process inherits its parent's generator
+/// state, and without a fresh seed it would repeat the parent's (and its siblings') ids.
+std::atomic<unsigned> fork_generation{0};
+
+[[maybe_unused]] const bool fork_handler_installed = [] {
+  return ::pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); }) == 0;
+}();
+
+std::mt19937_64 seeded_generator() {
+  std::random_device device;
+  std::seed_seq seed{device(), device(), device(), device()};
+  return std::mt19937_64(seed);
+}
+
+}  // namespace
+
 std::string new_event_id() {
-  // One generator per thread, seeded from the OS: ids are unique without a lock.
-  thread_local std::mt19937_64 generator{[] {
-    std::random_device device;
-    std::seed_seq seed{device(), device(), device(), device()};
-    return std::mt19937_64(seed);
-  }()};
+  // One generator per thread, seeded from the OS: ids are unique without a lock. Reseeded
+  // after a fork (an atomic load per id: cheaper than asking the OS for the process id).
+  thread_local std::mt19937_64 generator = seeded_generator();
+  thread_local unsigned generation = fork_generation.load(std::memory_order_relaxed);
+  if (const unsigned now = fork_generation.load(std::memory_order_relaxed); now != generation) {
+    generator = seeded_generator();
+    generation = now;
+  }
   static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
                                                '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
   std::string id(32, '0');

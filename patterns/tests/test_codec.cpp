@@ -1,4 +1,7 @@
 // The envelope and the codec: every field survives a round trip; bad bytes raise typed errors.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include "eda/codec.hpp"
@@ -37,6 +40,26 @@ TEST_CASE("event ids are unique and timestamps come from the wall clock", "[code
   CHECK(ids.size() == 10000);
   const auto meta = eda::make_metadata<OrderPlaced>("s");
   CHECK(meta.timestamp_ns > 1'600'000'000'000'000'000LL);  // after September 2020
+}
+
+TEST_CASE("a forked process does not repeat its parent's event ids", "[codec]") {
+  (void)eda::new_event_id();  // the parent's generator is seeded and in use
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const std::string id = eda::new_event_id();
+    _exit(::write(fds[1], id.data(), id.size()) == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  const std::string parent_id = eda::new_event_id();  // what the child would repeat
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  char buffer[32];
+  REQUIRE(::read(fds[0], buffer, sizeof buffer) == 32);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  CHECK(std::string(buffer, 32) != parent_id);
 }
 
 TEST_CASE("a follow-up inherits the correlation id and names its cause", "[codec]") {
