@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default --target eda-kit-demo notification-demo state-transfer-demo
+cmake --build --preset default --target eda-kit-demo notification-demo state-transfer-demo sourcing-demo
 
 demos=build/default
 stop() { printf '\n##### %s\n' "$1"; }
@@ -33,6 +33,11 @@ stop "5. Event-carried state transfer, the Customer service down: Shipping keeps
 "$demos/state-transfer/state-transfer-demo" --count 2 --down
 stop "5. ... and the synchronous baseline with the Customer service down: labels fail"
 "$demos/state-transfer/state-transfer-demo" --baseline --count 2 --down
+
+stop "6. Event sourcing: history, temporal queries, a conflict, an old event, snapshots"
+"$demos/sourcing/sourcing-demo" --count 2 --long-stream 1000
+stop "6. ... and the CRUD baseline: the same commands, only the present is kept"
+"$demos/sourcing/sourcing-demo" --baseline --count 2
 
 printf '\nEach demo has --help; the pattern pages (notification/README.md,\n'
 printf 'state-transfer/README.md) explain what you saw.\n'
