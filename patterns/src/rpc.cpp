@@ -12,7 +12,8 @@ constexpr std::string_view status_ok = "ok";
 
 RpcError::RpcError(std::string status, const std::string& method, const std::string& message)
     : std::runtime_error(method + " failed (" + status + "): " + message),
-      status_(std::move(status)) {}
+      status_(std::move(status)),
+      body_(message) {}
 
 RpcClient::RpcClient(zmq::context_t& context, RpcClientOptions options)
     : context_(context), options_(std::move(options)) {

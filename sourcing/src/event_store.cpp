@@ -14,6 +14,27 @@ ExpectedVersion ExpectedVersion::exactly(std::uint64_t version) {
   return ExpectedVersion(Kind::exact, version);
 }
 
+ExpectedVersion ExpectedVersion::from(std::uint8_t kind, std::uint64_t version) {
+  switch (static_cast<Kind>(kind)) {
+    case Kind::any: return any();
+    case Kind::no_stream: return no_stream();
+    case Kind::exact: return exactly(version);
+  }
+  throw std::invalid_argument("unknown kind of expected version: " + std::to_string(kind));
+}
+
+std::vector<AppendOutcome> EventStore::append_all(std::span<const AppendRequest> requests) {
+  std::vector<AppendOutcome> outcomes(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    try {
+      outcomes[i].result = append(requests[i].stream, requests[i].expected, requests[i].events);
+    } catch (...) {
+      outcomes[i].error = std::current_exception();
+    }
+  }
+  return outcomes;
+}
+
 bool ExpectedVersion::allows(std::uint64_t current) const noexcept {
   switch (kind_) {
     case Kind::any: return true;

@@ -78,6 +78,9 @@ struct SqliteEventStore::Connection {
     load_snapshot = std::make_unique<Statement>(
         db, "SELECT version, schema_version, state FROM snapshots WHERE stream = ?");
     begin = std::make_unique<Statement>(db, "BEGIN IMMEDIATE");
+    savepoint = std::make_unique<Statement>(db, "SAVEPOINT one_append");
+    release = std::make_unique<Statement>(db, "RELEASE one_append");
+    rollback_to = std::make_unique<Statement>(db, "ROLLBACK TO one_append");
     commit = std::make_unique<Statement>(db, "COMMIT");
     rollback = std::make_unique<Statement>(db, "ROLLBACK");
   }
@@ -85,7 +88,8 @@ struct SqliteEventStore::Connection {
   void close() {
     // Statements first: a connection with unfinalized statements cannot close.
     for (auto* statement : {&find_id, &version_of, &insert, &forward, &backward, &all, &last,
-                            &save_snapshot, &load_snapshot, &begin, &commit, &rollback}) {
+                            &save_snapshot, &load_snapshot, &begin, &savepoint, &release,
+                            &rollback_to, &commit, &rollback}) {
       statement->reset();
     }
     sqlite3_close_v2(db);
@@ -94,7 +98,7 @@ struct SqliteEventStore::Connection {
 
   sqlite3* db = nullptr;
   std::unique_ptr<Statement> find_id, version_of, insert, forward, backward, all, last,
-      save_snapshot, load_snapshot, begin, commit, rollback;
+      save_snapshot, load_snapshot, begin, savepoint, release, rollback_to, commit, rollback;
 };
 
 SqliteEventStore::SqliteEventStore(SqliteStoreOptions options)
@@ -102,50 +106,104 @@ SqliteEventStore::SqliteEventStore(SqliteStoreOptions options)
 
 SqliteEventStore::~SqliteEventStore() = default;
 
+/// One append inside an open transaction (the caller commits or rolls back); checks retries
+/// and the expected version, inserts the events.
+AppendResult SqliteEventStore::append_in_transaction(std::string_view stream,
+                                                     const ExpectedVersion& expected,
+                                                     std::span<const EventData> events) {
+  Connection& c = *db_;
+  std::vector<std::optional<detail::StoredAt>> found;
+  for (const EventData& event : events) {
+    if (c.find_id->bind(std::string_view(event.event_id)).step()) {
+      found.emplace_back(detail::StoredAt{std::string(c.find_id->text(0)),
+                                          static_cast<std::uint64_t>(c.find_id->integer(1)),
+                                          static_cast<std::uint64_t>(c.find_id->integer(2))});
+    } else {
+      found.emplace_back();
+    }
+    c.find_id->done();
+  }
+  if (auto retry = detail::check_retry(stream, found)) {
+    return *retry;
+  }
+  const auto current = static_cast<std::uint64_t>(c.version_of->bind(stream).single_integer());
+  if (!expected.allows(current)) {
+    throw ConcurrencyConflict(std::string(stream), expected, current);
+  }
+  AppendResult result{current + 1, current + events.size(), 0, 0, false};
+  std::uint64_t version = current;
+  for (const EventData& event : events) {
+    c.insert->bind(stream, ++version, std::string_view(event.event_id),
+                   std::string_view(event.type), Statement::as_blob(event.envelope))
+        .run();
+    const auto position = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(c.db));
+    if (result.first_position == 0) result.first_position = position;
+    result.last_position = position;
+  }
+  return result;
+}
+
 AppendResult SqliteEventStore::append(std::string_view stream, const ExpectedVersion& expected,
                                       std::span<const EventData> events) {
   detail::check_batch(stream, events);
   std::lock_guard lock(mutex_);
   Connection& c = *db_;
   // BEGIN IMMEDIATE takes the write lock now (waiting up to busy_timeout for other
-  // processes), so the version read below cannot change before the inserts.
+  // processes), so the version read inside cannot change before the inserts.
   c.begin->bind().run();
   try {
-    std::vector<std::optional<detail::StoredAt>> found;
-    for (const EventData& event : events) {
-      if (c.find_id->bind(std::string_view(event.event_id)).step()) {
-        found.emplace_back(detail::StoredAt{std::string(c.find_id->text(0)),
-                                            static_cast<std::uint64_t>(c.find_id->integer(1)),
-                                            static_cast<std::uint64_t>(c.find_id->integer(2))});
-      } else {
-        found.emplace_back();
-      }
-      c.find_id->done();
-    }
-    if (auto retry = detail::check_retry(stream, found)) {
-      c.rollback->bind().run();
-      return *retry;
-    }
-    const auto current = static_cast<std::uint64_t>(c.version_of->bind(stream).single_integer());
-    if (!expected.allows(current)) {
-      throw ConcurrencyConflict(std::string(stream), expected, current);
-    }
-    AppendResult result{current + 1, current + events.size(), 0, 0, false};
-    std::uint64_t version = current;
-    for (const EventData& event : events) {
-      c.insert->bind(stream, ++version, std::string_view(event.event_id),
-                     std::string_view(event.type), Statement::as_blob(event.envelope))
-          .run();
-      const auto position = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(c.db));
-      if (result.first_position == 0) result.first_position = position;
-      result.last_position = position;
-    }
-    c.commit->bind().run();
+    const AppendResult result = append_in_transaction(stream, expected, events);
+    c.commit->bind().run();  // a retry stored nothing: committing an empty change is free
     return result;
   } catch (...) {
     c.rollback->bind().run();
     throw;
   }
+}
+
+std::vector<AppendOutcome> SqliteEventStore::append_all(std::span<const AppendRequest> requests) {
+  std::vector<AppendOutcome> outcomes(requests.size());
+  std::vector<bool> valid(requests.size(), true);
+  for (std::size_t i = 0; i < requests.size(); ++i) {  // input errors need no transaction
+    try {
+      detail::check_batch(requests[i].stream, requests[i].events);
+    } catch (...) {
+      outcomes[i].error = std::current_exception();
+      valid[i] = false;
+    }
+  }
+  std::lock_guard lock(mutex_);
+  Connection& c = *db_;
+  // Group commit: one transaction, so one fsync, for the whole group. Each append runs in a
+  // savepoint of its own, so a conflict undoes that append only.
+  c.begin->bind().run();
+  try {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      if (!valid[i]) continue;
+      c.savepoint->bind().run();
+      try {
+        outcomes[i].result =
+            append_in_transaction(requests[i].stream, requests[i].expected, requests[i].events);
+        c.release->bind().run();
+      } catch (const std::exception&) {
+        outcomes[i].error = std::current_exception();
+        c.rollback_to->bind().run();
+        c.release->bind().run();
+      }
+    }
+    c.commit->bind().run();
+  } catch (...) {
+    // The commit itself failed (disk full, I/O error): nothing of the group is stored.
+    c.rollback->bind().run();
+    const std::exception_ptr failure = std::current_exception();
+    for (AppendOutcome& outcome : outcomes) {
+      if (outcome.result) {
+        outcome.result.reset();
+        outcome.error = failure;
+      }
+    }
+  }
+  return outcomes;
 }
 
 std::vector<RecordedEvent> SqliteEventStore::read_stream(std::string_view stream,

@@ -269,3 +269,34 @@ TEST_CASE("a file that is not an event store is refused with its name", "[sqlite
   }
   CHECK_THROWS_WITH(SqliteEventStore({.path = file.path()}), Catch::Contains(file.path()));
 }
+
+TEMPLATE_TEST_CASE("a group of appends succeeds and fails append by append", "[store]",
+                   MemoryKind, SqliteKind) {
+  TestType kind;
+  const std::unique_ptr<EventStore> store = kind.open();
+  const std::vector<EventData> earlier{item_added(3, "earlier")};
+  store->append("order-3", ExpectedVersion::no_stream(), earlier);
+
+  std::vector<AppendRequest> group;
+  group.push_back({"order-1", ExpectedVersion::no_stream(), {item_added(1, "a")}});
+  group.push_back({"order-3", ExpectedVersion::no_stream(), {item_added(3, "conflict")}});
+  group.push_back({"", ExpectedVersion::any(), {item_added(4, "no stream name")}});
+  group.push_back({"order-3", ExpectedVersion::no_stream(), earlier});  // a retry
+  group.push_back({"order-1", ExpectedVersion::exactly(1), {item_added(1, "b")}});  // sees the 1st
+  const auto outcomes = store->append_all(group);
+  REQUIRE(outcomes.size() == 5);
+  REQUIRE(outcomes[0].result);
+  CHECK(outcomes[0].result->last_version == 1);
+  CHECK_THROWS_AS(std::rethrow_exception(outcomes[1].error), ConcurrencyConflict);
+  CHECK_FALSE(outcomes[1].result);
+  CHECK_THROWS_AS(std::rethrow_exception(outcomes[2].error), std::invalid_argument);
+  REQUIRE(outcomes[3].result);
+  CHECK(outcomes[3].result->already_stored);
+  REQUIRE(outcomes[4].result);
+  CHECK(outcomes[4].result->last_version == 2);
+  CHECK(items_of(store->read_stream("order-1", 1, 10, Direction::forward)) ==
+        std::vector<std::string>{"a", "b"});
+  CHECK(items_of(store->read_stream("order-3", 1, 10, Direction::forward)) ==
+        std::vector<std::string>{"earlier"});
+  CHECK(store->last_position() == 3);
+}

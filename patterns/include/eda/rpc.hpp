@@ -34,11 +34,17 @@ class RpcError : public std::runtime_error {
   /// @brief An error reply with `status` to a call of `method`, carrying the server's message.
   RpcError(std::string status, const std::string& method, const std::string& message);
 
-  /// @brief The reply status: `error`, `bad_request`, `unknown_method` or `bad_reply`.
+  /// @brief The reply status: `error`, `bad_request`, `unknown_method`, `bad_reply`, or a
+  ///        status of the server's own protocol.
   [[nodiscard]] const std::string& status() const noexcept { return status_; }
+
+  /// @brief The reply body exactly as the server sent it (for servers that put structured
+  ///        details there).
+  [[nodiscard]] const std::string& body() const noexcept { return body_; }
 
  private:
   std::string status_{};
+  std::string body_{};
 };
 
 /// @brief No reply arrived within the timeout, on every attempt.

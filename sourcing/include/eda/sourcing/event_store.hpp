@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -26,6 +27,13 @@ namespace eda::sourcing {
 ///        appended meanwhile, the append fails instead of overwriting their decision.
 class ExpectedVersion {
  public:
+  /// @brief What is expected.
+  enum class Kind : std::uint8_t {
+    any = 0,        ///< Anything.
+    no_stream = 1,  ///< No stream.
+    exact = 2,      ///< Exactly version().
+  };
+
   /// @brief Append whatever the stream's version (no concurrency check).
   static ExpectedVersion any() noexcept { return ExpectedVersion(Kind::any, 0); }
   /// @brief The stream must not exist yet (creating an aggregate).
@@ -39,8 +47,15 @@ class ExpectedVersion {
   /// @brief `any`, `no stream` or `version N`, for messages.
   [[nodiscard]] std::string describe() const;
 
+  /// @brief What is expected.
+  [[nodiscard]] Kind kind() const noexcept { return kind_; }
+  /// @brief The exact version expected (0 unless kind() is `exact`).
+  [[nodiscard]] std::uint64_t version() const noexcept { return version_; }
+  /// @brief From its parts (e.g. off the wire); throws std::invalid_argument when they do
+  ///        not make an expectation.
+  static ExpectedVersion from(std::uint8_t kind, std::uint64_t version);
+
  private:
-  enum class Kind { any, no_stream, exact };
   ExpectedVersion(Kind kind, std::uint64_t version) noexcept : kind_(kind), version_(version) {}
   Kind kind_;
   std::uint64_t version_;
@@ -106,6 +121,19 @@ struct Snapshot {
   std::string state;                 ///< The state, MessagePack.
 };
 
+/// @brief One append of a group (see EventStore::append_all()).
+struct AppendRequest {
+  std::string stream;                                   ///< The stream.
+  ExpectedVersion expected = ExpectedVersion::any();  ///< Its expected version.
+  std::vector<EventData> events;                        ///< What to append.
+};
+
+/// @brief The outcome of one append of a group: a result, or the error it would have thrown.
+struct AppendOutcome {
+  std::optional<AppendResult> result;  ///< Set when the append succeeded (or was a retry).
+  std::exception_ptr error;            ///< Set when it failed (e.g. a ConcurrencyConflict).
+};
+
 /// @brief Which way to read a stream.
 enum class Direction {
   forward,   ///< Oldest first, from a version upwards.
@@ -130,6 +158,13 @@ class EventStore {
   /// Ids stored elsewhere (or only some of them) are an error (std::invalid_argument).
   virtual AppendResult append(std::string_view stream, const ExpectedVersion& expected,
                               std::span<const EventData> events) = 0;
+
+  /// @brief Appends several independent batches, each with its own expectation, as if one
+  ///        after the other; one failing does not stop the others. A store may commit them
+  ///        together (SQLite: one transaction and one fsync for the group, each append in a
+  ///        savepoint), which is what lets a store service acknowledge many concurrent
+  ///        writers per disk flush. The default calls append() for each.
+  virtual std::vector<AppendOutcome> append_all(std::span<const AppendRequest> requests);
 
   /// @brief Up to `max_count` events of `stream`, starting at version `from` (forward: the
   ///        first version >= from; backward: the first <= from, 0 meaning the newest).
