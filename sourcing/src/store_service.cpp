@@ -1,0 +1,263 @@
+#include "eda/sourcing/store_service.hpp"
+
+#include "eda/clock.hpp"
+#include "eda/endpoint.hpp"
+#include "eda/sourcing/store_support.hpp"
+#include "eda/wire.hpp"
+
+namespace eda::sourcing {
+namespace {
+
+namespace method {
+constexpr std::string_view append = "Append";
+constexpr std::string_view read_stream = "ReadStream";
+constexpr std::string_view read_all = "ReadAll";
+constexpr std::string_view stream_version = "StreamVersion";
+constexpr std::string_view last_position = "LastPosition";
+constexpr std::string_view save_snapshot = "SaveSnapshot";
+constexpr std::string_view load_snapshot = "LoadSnapshot";
+}  // namespace method
+
+/// Frames of a request from a REQ client, as the ROUTER sees them: identity, empty
+/// delimiter, method, body.
+constexpr std::size_t request_frames = 4;
+
+std::vector<WireRecord> to_wire(const std::vector<RecordedEvent>& events) {
+  std::vector<WireRecord> records;
+  records.reserve(events.size());
+  for (const RecordedEvent& e : events) {
+    records.push_back(WireRecord{e.stream, e.version, e.position, std::string(e.event.bytes())});
+  }
+  return records;
+}
+
+std::vector<RecordedEvent> from_wire(std::string_view reply) {
+  std::vector<RecordedEvent> events;
+  for (WireRecord& r : decode_value<std::vector<WireRecord>>(reply, "read reply")) {
+    events.push_back(detail::recorded(std::move(r.stream), r.version, r.position, r.envelope));
+  }
+  return events;
+}
+
+}  // namespace
+
+/// An append waiting for the group commit: who asked, and what.
+struct StoreService::PendingAppend {
+  zmq::message_t client;
+  AppendRequest request;
+};
+
+StoreService::StoreService(zmq::context_t& context, EventStore& store, StoreServiceOptions options)
+    : store_(store), options_(std::move(options)), socket_(context, zmq::socket_type::router) {
+  if (options_.endpoints.empty() || options_.max_group == 0) {
+    throw std::invalid_argument("a store service needs an endpoint and a max_group of at least 1");
+  }
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::maxmsgsize, options_.max_request_bytes);
+  for (const std::string& endpoint : options_.endpoints) {
+    endpoints_.push_back(connectable_endpoint(bind_endpoint(socket_, endpoint)));
+  }
+}
+
+void StoreService::reply(const zmq::message_t& client, std::string_view status,
+                         std::string_view body) {
+  // Replies never block: a client that went away just loses its reply (and its RpcClient
+  // retries, which idempotent appends make safe).
+  (void)socket_.send(zmq::const_buffer(client.data(), client.size()),
+                     zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  (void)socket_.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  (void)socket_.send(zmq::const_buffer(status.data(), status.size()),
+                     zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  (void)socket_.send(zmq::const_buffer(body.data(), body.size()), zmq::send_flags::dontwait);
+}
+
+std::string StoreService::answer_read(std::string_view name, std::string_view body) {
+  if (name == method::read_stream) {
+    const auto r = decode_value<ReadStreamBody>(body, "ReadStream body");
+    return encode_value(to_wire(store_.read_stream(
+        r.stream, r.from, r.max_count, r.backward ? Direction::backward : Direction::forward)));
+  }
+  if (name == method::read_all) {
+    const auto r = decode_value<ReadAllBody>(body, "ReadAll body");
+    return encode_value(to_wire(store_.read_all(r.from, r.max_count)));
+  }
+  if (name == method::stream_version) {
+    return encode_value(store_.stream_version(decode_value<std::string>(body, "stream name")));
+  }
+  if (name == method::last_position) {
+    return encode_value(store_.last_position());
+  }
+  if (name == method::save_snapshot) {
+    const auto s = decode_value<WireSnapshot>(body, "SaveSnapshot body");
+    store_.save_snapshot(s.stream, Snapshot{s.version, s.schema_version, s.state});
+    return encode_value(msgpack::type::nil_t());
+  }
+  if (name == method::load_snapshot) {
+    const std::string stream = decode_value<std::string>(body, "stream name");
+    const auto snapshot = store_.load_snapshot(stream);
+    return encode_value(std::tuple{snapshot.has_value(),
+                                   snapshot ? WireSnapshot{stream, snapshot->version,
+                                                           snapshot->schema_version, snapshot->state}
+                                            : WireSnapshot{}});
+  }
+  throw MalformedMessage(WireFault::unprocessable, "unknown method '" + printable(name) + "'");
+}
+
+bool StoreService::serve_once(std::chrono::milliseconds wait) {
+  zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, wait);
+  if ((item.revents & ZMQ_POLLIN) == 0) {
+    return false;
+  }
+  // Take everything that is waiting: reads are answered at once, appends gathered.
+  std::vector<PendingAppend> group;
+  std::vector<zmq::message_t> frames;
+  while (group.size() < options_.max_group) {
+    const std::size_t count =
+        receive_frames(socket_, frames, request_frames, zmq::recv_flags::dontwait);
+    if (count == 0) break;
+    if (count != request_frames || frames[1].size() != 0) {
+      ++stats_.bad_requests;
+      if (count >= 2 && frames[1].size() == 0) {
+        reply(frames[0], "bad_request", "a request is [method, body]");
+      }
+      continue;  // without the REQ delimiter there is no way to answer
+    }
+    const std::string_view name = view_of(frames[2]);
+    const std::string_view body = view_of(frames[3]);
+    try {
+      if (name == method::append) {
+        auto a = decode_value<AppendBody>(body, "Append body");
+        PendingAppend pending{zmq::message_t(frames[0].data(), frames[0].size()),
+                              AppendRequest{std::move(a.stream),
+                                            ExpectedVersion::from(a.expected_kind, a.expected_version),
+                                            {}}};
+        for (WireEvent& e : a.events) {
+          pending.request.events.push_back(
+              EventData{std::move(e.event_id), std::move(e.type), std::move(e.envelope)});
+        }
+        group.push_back(std::move(pending));
+      } else {
+        const std::string answer = answer_read(name, body);
+        ++stats_.reads;
+        reply(frames[0], "ok", answer);
+      }
+    } catch (const MalformedMessage& e) {
+      ++stats_.bad_requests;
+      reply(frames[0], "bad_request", e.what());
+    } catch (const std::invalid_argument& e) {
+      ++stats_.bad_requests;
+      reply(frames[0], "rejected", e.what());
+    } catch (const std::exception& e) {
+      reply(frames[0], "error", e.what());
+    }
+  }
+  if (group.empty()) {
+    return true;
+  }
+  std::vector<AppendRequest> requests;
+  requests.reserve(group.size());
+  for (PendingAppend& pending : group) requests.push_back(std::move(pending.request));
+  const std::vector<AppendOutcome> outcomes = store_.append_all(requests);  // one commit
+  ++stats_.groups;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    ++stats_.appends;
+    if (outcomes[i].result) {
+      const AppendResult& r = *outcomes[i].result;
+      reply(group[i].client, "ok",
+            encode_value(AppendReply{r.first_version, r.last_version, r.first_position,
+                                     r.last_position, r.already_stored}));
+      continue;
+    }
+    try {
+      std::rethrow_exception(outcomes[i].error);
+    } catch (const ConcurrencyConflict& conflict) {
+      reply(group[i].client, "conflict",
+            encode_value(ConflictBody{conflict.stream(), conflict.actual_version(), conflict.what()}));
+    } catch (const std::invalid_argument& e) {
+      reply(group[i].client, "rejected", e.what());
+    } catch (const std::exception& e) {
+      reply(group[i].client, "error", e.what());
+    }
+  }
+  return true;
+}
+
+void StoreService::serve_while(const std::function<bool()>& keep_going,
+                               std::chrono::milliseconds tick) {
+  while (keep_going()) {
+    (void)serve_once(tick);
+  }
+}
+
+RemoteEventStore::RemoteEventStore(zmq::context_t& context, RpcClientOptions options)
+    : client_(context, std::move(options)) {}
+
+AppendResult RemoteEventStore::append(std::string_view stream, const ExpectedVersion& expected,
+                                      std::span<const EventData> events) {
+  detail::check_batch(stream, events);  // refuse bad input here, before the network
+  AppendBody body{std::string(stream), static_cast<std::uint8_t>(expected.kind()),
+                  expected.version(), {}};
+  for (const EventData& e : events) body.events.push_back(WireEvent{e.event_id, e.type, e.envelope});
+  std::lock_guard lock(mutex_);
+  try {
+    const auto r = decode_value<AppendReply>(client_.call(method::append, encode_value(body)),
+                                             "Append reply");
+    return AppendResult{r.first_version, r.last_version, r.first_position, r.last_position,
+                        r.already_stored};
+  } catch (const RpcError& e) {
+    if (e.status() == "conflict") {
+      const auto conflict = decode_value<ConflictBody>(e.body(), "conflict reply");
+      throw ConcurrencyConflict(conflict.stream, expected, conflict.actual);
+    }
+    if (e.status() == "rejected") {
+      throw std::invalid_argument(e.body());
+    }
+    throw;
+  }
+}
+
+std::vector<RecordedEvent> RemoteEventStore::read_stream(std::string_view stream,
+                                                         std::uint64_t from, std::size_t max_count,
+                                                         Direction direction) const {
+  std::lock_guard lock(mutex_);
+  return from_wire(client_.call(
+      method::read_stream,
+      encode_value(ReadStreamBody{std::string(stream), from, max_count,
+                                  direction == Direction::backward})));
+}
+
+std::vector<RecordedEvent> RemoteEventStore::read_all(std::uint64_t from,
+                                                      std::size_t max_count) const {
+  std::lock_guard lock(mutex_);
+  return from_wire(client_.call(method::read_all, encode_value(ReadAllBody{from, max_count})));
+}
+
+std::uint64_t RemoteEventStore::stream_version(std::string_view stream) const {
+  std::lock_guard lock(mutex_);
+  return decode_value<std::uint64_t>(
+      client_.call(method::stream_version, encode_value(std::string(stream))), "version");
+}
+
+std::uint64_t RemoteEventStore::last_position() const {
+  std::lock_guard lock(mutex_);
+  return decode_value<std::uint64_t>(
+      client_.call(method::last_position, encode_value(msgpack::type::nil_t())), "position");
+}
+
+void RemoteEventStore::save_snapshot(std::string_view stream, const Snapshot& snapshot) {
+  std::lock_guard lock(mutex_);
+  (void)client_.call(method::save_snapshot,
+                     encode_value(WireSnapshot{std::string(stream), snapshot.version,
+                                               snapshot.schema_version, snapshot.state}));
+}
+
+std::optional<Snapshot> RemoteEventStore::load_snapshot(std::string_view stream) const {
+  std::lock_guard lock(mutex_);
+  const auto [found, s] = decode_value<std::tuple<bool, WireSnapshot>>(
+      client_.call(method::load_snapshot, encode_value(std::string(stream))), "snapshot reply");
+  if (!found) return std::nullopt;
+  return Snapshot{s.version, s.schema_version, s.state};
+}
+
+}  // namespace eda::sourcing

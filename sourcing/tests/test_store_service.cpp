@@ -1,0 +1,155 @@
+// The store as a service: a RemoteEventStore behaves like the store it reaches (the same
+// contract), conflicts and bad input come back typed, many concurrent writers are committed
+// in groups, and garbage on the socket gets an answer without hurting the service.
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "eda/sourcing/memory_store.hpp"
+#include "eda/sourcing/sqlite_store.hpp"
+#include "eda/sourcing/store_service.hpp"
+#include "eda/wire.hpp"
+#include "store_fixture.hpp"
+
+using namespace std::chrono_literals;
+using namespace eda::sourcing;
+
+namespace {
+
+struct Note {
+  static constexpr std::string_view event_type = "test.note";
+  static constexpr std::uint32_t schema_version = 1;
+  std::string text;
+  MSGPACK_DEFINE(text)
+};
+
+EventData note(std::string text) {
+  return EventData::of(eda::make_metadata<Note>("writer"), Note{std::move(text)});
+}
+
+/// A StoreService over `store`, serving on its own thread until destroyed.
+class ServiceThread {
+ public:
+  ServiceThread(zmq::context_t& context, EventStore& store)
+      : service_(context, store, {.endpoints = {"tcp://127.0.0.1:*"}}),
+        thread_([this](const std::stop_token& stop) {
+          service_.serve_while([&] { return !stop.stop_requested(); }, 5ms);
+        }) {}
+  [[nodiscard]] const std::string& endpoint() const { return service_.endpoints().front(); }
+  /// Stops serving; the counters may be read afterwards.
+  const StoreServiceStats& stop() {
+    thread_.request_stop();
+    if (thread_.joinable()) thread_.join();
+    return service_.stats();
+  }
+
+ private:
+  StoreService service_;
+  std::jthread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("a remote store appends, reads and snapshots like the store behind it", "[service]") {
+  zmq::context_t context;
+  test::TempDatabase file;
+  SqliteEventStore local({.path = file.path(), .durability = Durability::normal});
+  ServiceThread service(context, local);
+  RemoteEventStore remote(context, {.endpoint = service.endpoint(), .timeout = 5s});
+
+  const std::vector<EventData> batch{note("one"), note("two")};
+  const AppendResult a = remote.append("notes", ExpectedVersion::no_stream(), batch);
+  CHECK(a.last_version == 2);
+  CHECK(a.last_position == 2);
+  const AppendResult retry = remote.append("notes", ExpectedVersion::no_stream(), batch);
+  CHECK(retry.already_stored);
+  CHECK(retry.last_position == 2);
+  CHECK(remote.stream_version("notes") == 2);
+  CHECK(remote.last_position() == 2);
+  const auto events = remote.read_stream("notes", 1, 10, Direction::forward);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].event.payload_as<Note>().text == "two");
+  CHECK(remote.read_stream("notes", 0, 1, Direction::backward)[0].version == 2);
+  CHECK(remote.read_all(2, 10).size() == 1);
+  CHECK_FALSE(remote.load_snapshot("notes"));
+  remote.save_snapshot("notes", Snapshot{2, 1, "state"});
+  CHECK(remote.load_snapshot("notes")->state == "state");
+  CHECK(local.load_snapshot("notes")->version == 2);  // it really is the same store
+
+  try {
+    remote.append("notes", ExpectedVersion::exactly(1), std::vector{note("late")});
+    FAIL("no conflict");
+  } catch (const ConcurrencyConflict& conflict) {
+    CHECK(conflict.actual_version() == 2);
+    CHECK(conflict.stream() == "notes");
+  }
+  CHECK_THROWS_AS(remote.append("other", ExpectedVersion::any(), std::vector{batch[0]}),
+                  std::invalid_argument);  // the ids are stored elsewhere: refused by the store
+  CHECK(local.last_position() == 2);
+}
+
+TEST_CASE("many concurrent writers through the service: everything stored once, in groups",
+          "[service]") {
+  zmq::context_t context;
+  test::TempDatabase file;
+  SqliteEventStore local({.path = file.path()});  // durable: synchronous=FULL
+  ServiceThread service(context, local);
+  constexpr int writers = 8;
+  constexpr int appends_each = 40;
+  {
+    std::vector<std::jthread> threads;
+    for (int w = 0; w < writers; ++w) {
+      threads.emplace_back([&, w] {
+        RemoteEventStore remote(context, {.endpoint = service.endpoint(), .timeout = 10s});
+        for (int n = 0; n < appends_each; ++n) {
+          remote.append("writer-" + std::to_string(w), ExpectedVersion::any(),
+                        std::vector{note(std::to_string(w) + "/" + std::to_string(n))});
+        }
+      });
+    }
+  }
+  const StoreServiceStats stats = service.stop();
+  CHECK(stats.appends == writers * appends_each);
+  INFO("commits: " << stats.groups << " for " << stats.appends << " appends");
+  CHECK(stats.groups <= stats.appends);
+  const auto all = local.read_all(1, 100'000);
+  REQUIRE(all.size() == writers * appends_each);
+  std::set<std::string> texts;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    CHECK(all[i].position == i + 1);
+    texts.insert(all[i].event.payload_as<Note>().text);
+  }
+  CHECK(texts.size() == writers * appends_each);
+  for (int w = 0; w < writers; ++w) {
+    CHECK(local.stream_version("writer-" + std::to_string(w)) == appends_each);
+  }
+}
+
+TEST_CASE("garbage sent to the store service gets an error reply; the service goes on",
+          "[service]") {
+  zmq::context_t context;
+  InMemoryEventStore local;
+  ServiceThread service(context, local);
+  zmq::socket_t raw(context, zmq::socket_type::req);
+  raw.set(zmq::sockopt::rcvtimeo, 10'000);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.connect(service.endpoint());
+  const auto ask = [&](const std::vector<std::string>& frames) {
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      raw.send(zmq::buffer(frames[i]),
+               i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    std::vector<zmq::message_t> reply;
+    REQUIRE(eda::receive_frames(raw, reply, 2) == 2);
+    return std::string(eda::view_of(reply[0]));
+  };
+  CHECK(ask({"Append", "\xc1\xc1"}) == "bad_request");
+  CHECK(ask({"Explode", ""}) == "bad_request");
+  CHECK(ask({"Append"}) == "bad_request");
+  CHECK(ask({"ReadAll", eda::encode_value(ReadAllBody{1, 10})}) == "ok");
+  RemoteEventStore remote(context, {.endpoint = service.endpoint(), .timeout = 5s});
+  CHECK(remote.append("s", ExpectedVersion::any(), std::vector{note("fine")}).last_position == 1);
+  CHECK(service.stop().bad_requests == 3);
+}
