@@ -32,10 +32,12 @@ const auto& pick(const Array& choices, std::uint64_t n) {
 }  // namespace
 
 Incarnation new_incarnation() {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
+  // Straight from the OS every time (it is drawn once per start): a generator kept in memory
+  // would hand a forked child its parent's next number.
+  std::random_device device;
   Incarnation incarnation = 0;
   while (incarnation == 0) {
-    incarnation = generator();
+    incarnation = (static_cast<Incarnation>(device()) << 32U) | device();
   }
   return incarnation;
 }
