@@ -77,37 +77,22 @@ void run(eda::Narrator& say, OrderRepository& orders, std::uint64_t order,
 }
 
 /// An EventStore in which another writer appends just before our next append, once.
-class RivalBeforeNextAppend final : public EventStore {
+class RivalBeforeNextAppend final : public ForwardingEventStore {
  public:
-  RivalBeforeNextAppend(EventStore& inner, eda::Narrator& say) : inner_(inner), say_(say) {}
+  RivalBeforeNextAppend(EventStore& inner, eda::Narrator& say)
+      : ForwardingEventStore(inner), say_(say) {}
   AppendResult append(std::string_view stream, const ExpectedVersion& expected,
                       std::span<const EventData> events) override {
     if (!done_) {
       done_ = true;
-      OrderRepository rival(inner_, {.source = "warehouse-terminal"});
+      OrderRepository rival(inner(), {.source = "warehouse-terminal"});
       rival.execute(std::stoull(std::string(stream.substr(6))), AddItem{"gift-wrap", 1, 300});
       say_.say("warehouse", "meanwhile, another terminal added gift-wrap to the same order");
     }
-    return inner_.append(stream, expected, events);
-  }
-  std::vector<RecordedEvent> read_stream(std::string_view s, std::uint64_t f, std::size_t m,
-                                         Direction d) const override {
-    return inner_.read_stream(s, f, m, d);
-  }
-  std::vector<RecordedEvent> read_all(std::uint64_t f, std::size_t m) const override {
-    return inner_.read_all(f, m);
-  }
-  std::uint64_t stream_version(std::string_view s) const override { return inner_.stream_version(s); }
-  std::uint64_t last_position() const override { return inner_.last_position(); }
-  void save_snapshot(std::string_view s, const Snapshot& snapshot) override {
-    inner_.save_snapshot(s, snapshot);
-  }
-  std::optional<Snapshot> load_snapshot(std::string_view s) const override {
-    return inner_.load_snapshot(s);
+    return inner().append(stream, expected, events);
   }
 
  private:
-  EventStore& inner_;
   eda::Narrator& say_;
   bool done_ = false;
 };

@@ -1,5 +1,6 @@
 #include "eda/sourcing/subscription.hpp"
 
+#include <algorithm>
 #include <thread>
 
 #include "eda/clock.hpp"
@@ -8,7 +9,7 @@ namespace eda::sourcing {
 
 NotifyingEventStore::NotifyingEventStore(EventStore& inner, zmq::context_t& context,
                                          std::string endpoint)
-    : inner_(inner),
+    : ForwardingEventStore(inner),
       publisher_(context, {.source = "event-store", .endpoints = {std::move(endpoint)}}),
       endpoint_(publisher_.endpoints().front()) {}
 
@@ -17,14 +18,32 @@ void NotifyingEventStore::serve(std::chrono::milliseconds wait) {
   (void)publisher_.serve(wait);
 }
 
+void NotifyingEventStore::announce(std::uint64_t last_position) {
+  std::lock_guard lock(mutex_);
+  (void)publisher_.publish(EventsAppended{last_position});
+}
+
 AppendResult NotifyingEventStore::append(std::string_view stream, const ExpectedVersion& expected,
                                          std::span<const EventData> events) {
-  const AppendResult result = inner_.append(stream, expected, events);
+  const AppendResult result = inner().append(stream, expected, events);
   if (!result.already_stored) {
-    std::lock_guard lock(mutex_);
-    (void)publisher_.publish(EventsAppended{result.last_position});
+    announce(result.last_position);
   }
   return result;
+}
+
+std::vector<AppendOutcome> NotifyingEventStore::append_all(std::span<const AppendRequest> requests) {
+  std::vector<AppendOutcome> outcomes = inner().append_all(requests);
+  std::uint64_t last = 0;
+  for (const AppendOutcome& outcome : outcomes) {
+    if (outcome.result && !outcome.result->already_stored) {
+      last = std::max(last, outcome.result->last_position);
+    }
+  }
+  if (last > 0) {
+    announce(last);
+  }
+  return outcomes;
 }
 
 CatchUpSubscription::CatchUpSubscription(const EventStore& store, zmq::context_t& context,

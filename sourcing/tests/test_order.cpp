@@ -129,35 +129,19 @@ TEST_CASE("temporal queries: an order as it was at an earlier version or time", 
 namespace {
 /// A store where someone else appends to the stream just before each of our appends, `times`
 /// times: a concurrency conflict on demand.
-class InterferingStore final : public EventStore {
+class InterferingStore final : public ForwardingEventStore {
  public:
-  InterferingStore(EventStore& inner, int times) : inner_(inner), times_(times) {}
+  InterferingStore(EventStore& inner, int times) : ForwardingEventStore(inner), times_(times) {}
   AppendResult append(std::string_view stream, const ExpectedVersion& expected,
                       std::span<const EventData> events) override {
     if (times_-- > 0) {
-      OrderRepository rival(inner_);
+      OrderRepository rival(inner());
       rival.execute(std::stoull(std::string(stream.substr(6))), AddItem{"rival", 1, 100});
     }
-    return inner_.append(stream, expected, events);
-  }
-  std::vector<RecordedEvent> read_stream(std::string_view s, std::uint64_t f, std::size_t m,
-                                         Direction d) const override {
-    return inner_.read_stream(s, f, m, d);
-  }
-  std::vector<RecordedEvent> read_all(std::uint64_t f, std::size_t m) const override {
-    return inner_.read_all(f, m);
-  }
-  std::uint64_t stream_version(std::string_view s) const override { return inner_.stream_version(s); }
-  std::uint64_t last_position() const override { return inner_.last_position(); }
-  void save_snapshot(std::string_view s, const Snapshot& snapshot) override {
-    inner_.save_snapshot(s, snapshot);
-  }
-  std::optional<Snapshot> load_snapshot(std::string_view s) const override {
-    return inner_.load_snapshot(s);
+    return inner().append(stream, expected, events);
   }
 
  private:
-  EventStore& inner_;
   int times_;
 };
 }  // namespace

@@ -103,6 +103,20 @@ TEST_CASE("a caught-up subscription is woken by the append notification, not by 
   const auto event = follow.next(20s);
   REQUIRE(event);
   CHECK(event->position == 4);
+  writer.join();
+
+  // A group commit (what the store service does) is announced too.
+  std::jthread group([&] {
+    std::vector<AppendRequest> requests;
+    for (std::uint64_t n = 5; n <= 6; ++n) {
+      requests.push_back({"ticks", ExpectedVersion::any(),
+                          {EventData::of(eda::make_metadata<Tick>("clock"), Tick{n})}});
+    }
+    (void)store.append_all(requests);
+  });
+  const auto grouped = follow.next(20s);
+  REQUIRE(grouped);
+  CHECK(grouped->position == 5);
 }
 
 TEST_CASE("a subscription starts where it is told, and polls when there are no notifications",

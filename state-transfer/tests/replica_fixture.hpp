@@ -11,6 +11,7 @@
 
 #include "eda/clock.hpp"
 #include "eda/endpoint.hpp"
+#include "eda/state_transfer/lossy_link.hpp"
 #include "eda/state_transfer/replica.hpp"
 #include "eda/state_transfer/service_thread.hpp"
 
@@ -93,5 +94,32 @@ inline bool converged(Replica& replica, CustomerServiceThread& source) {
   return replica.await_sequence(state.sequence, 20s, state.incarnation) &&
          replica.copy() == state.records;
 }
+
+/// A quiet source (one heartbeat at start, then only what a test publishes), a lossy link in
+/// front of its updates, and a replica behind the link pumped by the test's own thread, live.
+struct ReplicaBehindLink {
+  ReplicaBehindLink(zmq::context_t& context, std::size_t records)
+      : source(context, quiet_options(), CustomerGenerator(1).table(records)),
+        link(context, {.upstream = source.update_endpoints().front()}),
+        replica(context, {.name = "shipping",
+                          .updates_endpoint = link.endpoint(),
+                          .snapshot_endpoint = source.snapshot_endpoints().front()}) {}
+
+  /// Pumps until the replica is live; false if it did not get there in time.
+  bool go_live() {
+    return pump_until(replica, [&] { return replica.status().state == ReplicaState::live; });
+  }
+
+  CustomerServiceThread source;  ///< The Customer service.
+  LossyLink link;                ///< Between its updates and the replica.
+  Replica replica;               ///< Pumped by the test.
+
+ private:
+  static CustomerServiceOptions quiet_options() {
+    auto options = service_options();
+    options.heartbeat_interval = std::chrono::hours(1);
+    return options;
+  }
+};
 
 }  // namespace eda::state_transfer::test

@@ -54,14 +54,9 @@ TEST_CASE("a late joiner converges to exactly the source's records while updates
 TEST_CASE("lost updates: the gap is detected, a snapshot repairs it, nothing at or below it is "
           "applied again", "[replica]") {
   zmq::context_t context;
-  auto options = service_options();
-  options.heartbeat_interval = std::chrono::hours(1);  // only the updates below are published
-  CustomerServiceThread source(context, options, CustomerGenerator(1).table(100));
-  LossyLink link(context, {.upstream = source.update_endpoints().front()});
-  Replica replica(context, {.name = "shipping",
-                            .updates_endpoint = link.endpoint(),
-                            .snapshot_endpoint = source.snapshot_endpoints().front()});
-  REQUIRE(pump_until(replica, [&] { return replica.status().state == ReplicaState::live; }));
+  ReplicaBehindLink fixture(context, 100);  // heartbeats off: only what this test publishes
+  REQUIRE(fixture.go_live());
+  auto& [source, link, replica] = fixture;
   for (int i = 0; i < 3; ++i) {
     replica.pump(20ms);  // drain anything queued before the snapshot (the first heartbeat)
   }
@@ -281,14 +276,9 @@ struct MisshapenUpdate {
 
 TEST_CASE("malformed updates are dead-lettered and the replica keeps going", "[replica]") {
   zmq::context_t context;
-  auto options = service_options();
-  options.heartbeat_interval = std::chrono::hours(1);
-  CustomerServiceThread source(context, options, CustomerGenerator(1).table(10));
-  LossyLink link(context, {.upstream = source.update_endpoints().front()});
-  Replica replica(context, {.name = "shipping",
-                            .updates_endpoint = link.endpoint(),
-                            .snapshot_endpoint = source.snapshot_endpoints().front()});
-  REQUIRE(pump_until(replica, [&] { return replica.status().state == ReplicaState::live; }));
+  ReplicaBehindLink fixture(context, 10);  // heartbeats off: only what this test publishes
+  REQUIRE(fixture.go_live());
+  auto& [source, link, replica] = fixture;
   const std::uint64_t next = replica.status().sequence + 1;
 
   // Bytes that are no envelope at all: the kit dead-letters them.
@@ -402,14 +392,9 @@ struct TruncatedUpdate {
 
 TEST_CASE("an update whose record lacks fields never blanks the replica's copy", "[replica]") {
   zmq::context_t context;
-  auto options = service_options();
-  options.heartbeat_interval = std::chrono::hours(1);
-  CustomerServiceThread source(context, options, CustomerGenerator(1).table(10));
-  LossyLink link(context, {.upstream = source.update_endpoints().front()});
-  Replica replica(context, {.name = "shipping",
-                            .updates_endpoint = link.endpoint(),
-                            .snapshot_endpoint = source.snapshot_endpoints().front()});
-  REQUIRE(pump_until(replica, [&] { return replica.status().state == ReplicaState::live; }));
+  ReplicaBehindLink fixture(context, 10);  // heartbeats off: only what this test publishes
+  REQUIRE(fixture.go_live());
+  auto& [source, link, replica] = fixture;
   const Customer before = *replica.lookup(5).customer;
 
   auto truncated = eda::make_event(

@@ -191,4 +191,49 @@ class EventStore {
   [[nodiscard]] virtual std::optional<Snapshot> load_snapshot(std::string_view stream) const = 0;
 };
 
+/// @brief An EventStore that passes every call on to another one: derive from it to change
+///        one call and keep the rest (a decorator — notifications, fault injection).
+///
+/// append_all() is passed on whole, not as calls to append(): a decorator that changes
+/// append() and must also see grouped appends overrides append_all() as well.
+class ForwardingEventStore : public EventStore {
+ public:
+  /// @brief Forwards to `inner`, which must outlive it.
+  explicit ForwardingEventStore(EventStore& inner) noexcept : inner_(inner) {}
+
+  AppendResult append(std::string_view stream, const ExpectedVersion& expected,
+                      std::span<const EventData> events) override {
+    return inner_.append(stream, expected, events);
+  }
+  std::vector<AppendOutcome> append_all(std::span<const AppendRequest> requests) override {
+    return inner_.append_all(requests);
+  }
+  [[nodiscard]] std::vector<RecordedEvent> read_stream(std::string_view stream, std::uint64_t from,
+                                                       std::size_t max_count,
+                                                       Direction direction) const override {
+    return inner_.read_stream(stream, from, max_count, direction);
+  }
+  [[nodiscard]] std::vector<RecordedEvent> read_all(std::uint64_t from,
+                                                    std::size_t max_count) const override {
+    return inner_.read_all(from, max_count);
+  }
+  [[nodiscard]] std::uint64_t stream_version(std::string_view stream) const override {
+    return inner_.stream_version(stream);
+  }
+  [[nodiscard]] std::uint64_t last_position() const override { return inner_.last_position(); }
+  void save_snapshot(std::string_view stream, const Snapshot& snapshot) override {
+    inner_.save_snapshot(stream, snapshot);
+  }
+  [[nodiscard]] std::optional<Snapshot> load_snapshot(std::string_view stream) const override {
+    return inner_.load_snapshot(stream);
+  }
+
+ protected:
+  /// @brief The store calls go to.
+  [[nodiscard]] EventStore& inner() noexcept { return inner_; }
+
+ private:
+  EventStore& inner_;
+};
+
 }  // namespace eda::sourcing

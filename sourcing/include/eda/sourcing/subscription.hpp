@@ -36,7 +36,7 @@ struct EventsAppended {
 ///
 /// @par Thread safety
 /// As the wrapped store; publishing is serialised by a mutex.
-class NotifyingEventStore final : public EventStore {
+class NotifyingEventStore final : public ForwardingEventStore {
  public:
   /// @brief Wraps `inner` (which must outlive it) and binds the notification `endpoint`.
   NotifyingEventStore(EventStore& inner, zmq::context_t& context, std::string endpoint);
@@ -47,30 +47,16 @@ class NotifyingEventStore final : public EventStore {
   /// @brief Answers joining subscribers' handshakes for up to `wait` (call while idle).
   void serve(std::chrono::milliseconds wait);
 
+  /// @brief Appends through the wrapped store, then announces the new last position.
   AppendResult append(std::string_view stream, const ExpectedVersion& expected,
                       std::span<const EventData> events) override;
-  [[nodiscard]] std::vector<RecordedEvent> read_stream(std::string_view stream, std::uint64_t from,
-                                                       std::size_t max_count,
-                                                       Direction direction) const override {
-    return inner_.read_stream(stream, from, max_count, direction);
-  }
-  [[nodiscard]] std::vector<RecordedEvent> read_all(std::uint64_t from,
-                                                    std::size_t max_count) const override {
-    return inner_.read_all(from, max_count);
-  }
-  [[nodiscard]] std::uint64_t stream_version(std::string_view stream) const override {
-    return inner_.stream_version(stream);
-  }
-  [[nodiscard]] std::uint64_t last_position() const override { return inner_.last_position(); }
-  void save_snapshot(std::string_view stream, const Snapshot& snapshot) override {
-    inner_.save_snapshot(stream, snapshot);
-  }
-  [[nodiscard]] std::optional<Snapshot> load_snapshot(std::string_view stream) const override {
-    return inner_.load_snapshot(stream);
-  }
+
+  /// @brief Appends the group through the wrapped store, then announces once.
+  std::vector<AppendOutcome> append_all(std::span<const AppendRequest> requests) override;
 
  private:
-  EventStore& inner_;
+  void announce(std::uint64_t last_position);
+
   std::mutex mutex_;  // one thread at a time on the publisher
   Publisher publisher_;
   std::string endpoint_;
