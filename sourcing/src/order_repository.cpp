@@ -83,18 +83,38 @@ LoadedOrder OrderRepository::fold(std::uint64_t order_id, std::uint64_t up_to_ve
       loaded = LoadedOrder{};
     }
   }
-  for (std::uint64_t from = loaded.version + 1;;) {
+  fold_events(order_id, loaded, [up_to_version](const RecordedEvent& recorded) {
+    return recorded.version <= up_to_version;
+  });
+  return loaded;
+}
+
+template <class Keep>
+void OrderRepository::fold_events(std::uint64_t order_id, LoadedOrder& loaded, Keep keep) const {
+  for_each_event(order_id, loaded.version + 1, [&](const RecordedEvent& recorded) {
+    if (!keep(recorded)) {
+      return false;
+    }
+    loaded.state = evolve(std::move(loaded.state), order_event_from(recorded));
+    loaded.version = recorded.version;
+    ++loaded.events_replayed;
+    return true;
+  });
+}
+
+template <class Visit>
+void OrderRepository::for_each_event(std::uint64_t order_id, std::uint64_t from,
+                                     Visit visit) const {
+  const std::string stream = order_stream(order_id);
+  for (;;) {  // page by page: a long stream is never held in memory whole
     const auto page = store_.read_stream(stream, from, options_.page, Direction::forward);
     for (const RecordedEvent& recorded : page) {
-      if (recorded.version > up_to_version) {
-        return loaded;
+      if (!visit(recorded)) {
+        return;
       }
-      loaded.state = evolve(std::move(loaded.state), order_event_from(recorded));
-      loaded.version = recorded.version;
-      ++loaded.events_replayed;
     }
     if (page.size() < options_.page) {
-      return loaded;
+      return;
     }
     from = page.back().version + 1;
   }
@@ -113,22 +133,10 @@ LoadedOrder OrderRepository::load_as_of_time(std::uint64_t order_id,
                                              std::int64_t timestamp_ns) const {
   // A snapshot does not say when its events happened: a point in time replays from 1.
   LoadedOrder loaded;
-  const std::string stream = order_stream(order_id);
-  for (std::uint64_t from = 1;;) {
-    const auto page = store_.read_stream(stream, from, options_.page, Direction::forward);
-    for (const RecordedEvent& recorded : page) {
-      if (recorded.event.meta().timestamp_ns > timestamp_ns) {
-        return loaded;
-      }
-      loaded.state = evolve(std::move(loaded.state), order_event_from(recorded));
-      loaded.version = recorded.version;
-      ++loaded.events_replayed;
-    }
-    if (page.size() < options_.page) {
-      return loaded;
-    }
-    from = page.back().version + 1;
-  }
+  fold_events(order_id, loaded, [timestamp_ns](const RecordedEvent& recorded) {
+    return recorded.event.meta().timestamp_ns <= timestamp_ns;
+  });
+  return loaded;
 }
 
 void OrderRepository::snapshot_if_due(std::uint64_t order_id, const OrderState& state,
@@ -177,14 +185,11 @@ CommandOutcome OrderRepository::execute(std::uint64_t order_id, const OrderComma
 
 std::vector<RecordedEvent> OrderRepository::history(std::uint64_t order_id) const {
   std::vector<RecordedEvent> all;
-  const std::string stream = order_stream(order_id);
-  for (std::uint64_t from = 1;;) {
-    auto page = store_.read_stream(stream, from, options_.page, Direction::forward);
-    const bool last = page.size() < options_.page;
-    for (auto& recorded : page) all.push_back(std::move(recorded));
-    if (last) return all;
-    from = all.back().version + 1;
-  }
+  for_each_event(order_id, 1, [&](const RecordedEvent& recorded) {
+    all.push_back(recorded);
+    return true;
+  });
+  return all;
 }
 
 }  // namespace eda::sourcing
