@@ -85,8 +85,7 @@ std::size_t Publisher::serve(std::chrono::milliseconds wait) {
   if (handled > 0 || wait.count() <= 0) {
     return handled;
   }
-  zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-  zmq::poll(&item, 1, wait);
+  (void)wait_readable(socket_, wait);
   return handle_subscriptions();
 }
 

@@ -1,5 +1,6 @@
 #include "eda/wire.hpp"
 
+#include <cerrno>
 #include <string>
 
 namespace eda {
@@ -14,12 +15,28 @@ bool send_event_frames(zmq::socket_t& socket, std::string_view topic, std::strin
   return true;
 }
 
+bool wait_readable(zmq::socket_t& socket, std::chrono::milliseconds wait) {
+  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+  try {
+    zmq::poll(&item, 1, wait);
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    throw;
+  }
+  return (item.revents & ZMQ_POLLIN) != 0;
+}
+
 std::size_t receive_frames(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
                            std::size_t max_frames, zmq::recv_flags flags) {
   frames.clear();
   zmq::message_t frame;
-  if (!socket.recv(frame, flags)) {
-    return 0;
+  try {
+    if (!socket.recv(frame, flags)) {
+      return 0;
+    }
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return 0;  // a signal: as if the wait timed out, the caller decides
+    throw;
   }
   std::size_t count = 1;
   bool more = frame.more();

@@ -104,9 +104,7 @@ std::string StoreService::answer_read(std::string_view name, std::string_view bo
 }
 
 bool StoreService::serve_once(std::chrono::milliseconds wait) {
-  zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-  zmq::poll(&item, 1, wait);
-  if ((item.revents & ZMQ_POLLIN) == 0) {
+  if (!wait_readable(socket_, wait)) {
     return false;
   }
   // Take everything that is waiting: reads are answered at once, appends gathered.

@@ -27,12 +27,19 @@ inline constexpr std::size_t event_frame_count = 2;
 bool send_event_frames(zmq::socket_t& socket, std::string_view topic, std::string_view envelope,
                        zmq::send_flags flags = zmq::send_flags::none);
 
+/// @brief Waits up to `wait` until `socket` has a message to read.
+///
+/// Returns false when the time passed, or when a signal (Ctrl-C, SIGTERM) interrupted the
+/// wait: the caller then looks at its flags and decides, instead of an exception ending the
+/// process with "Interrupted system call".
+bool wait_readable(zmq::socket_t& socket, std::chrono::milliseconds wait);
+
 /// @brief Receives all frames of one message into `frames` (cleared first).
 ///
 /// At most `max_frames` frames are kept; any further frames are read and discarded so the
 /// socket stays aligned on message boundaries. Returns the total number of frames the message
-/// had (which may exceed `frames.size()`), or 0 when nothing was ready (with `dontwait`) or the
-/// receive timed out.
+/// had (which may exceed `frames.size()`), or 0 when nothing was ready (with `dontwait`), the
+/// receive timed out or a signal interrupted the wait for it.
 std::size_t receive_frames(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
                            std::size_t max_frames,
                            zmq::recv_flags flags = zmq::recv_flags::none);
