@@ -6,6 +6,7 @@
 // upcaster, and snapshots cut the cost of loading a long stream. `--baseline` runs the same
 // commands against rows updated in place, and shows what they cannot answer.
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -20,61 +21,24 @@
 #include "eda/sourcing/memory_store.hpp"
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
+#include "narration.hpp"
+#include "roles.hpp"
 
 namespace {
 
 using namespace eda::sourcing;
+using namespace eda::sourcing::demo;
+
+volatile std::sig_atomic_t interrupted = 0;
 
 /// Everything the command line says.
 struct Settings {
   eda::cli::CommonOptions common;
   bool baseline = false;
-  std::string db;  // empty: in memory (pattern) or a temporary file (baseline)
+  std::string role = "all";
+  RoleSettings roles;  // roles.db is also the all-in-one run's --db
   std::size_t long_stream = 2000;
 };
-
-std::string money(std::int64_t cents) {
-  return std::to_string(cents / 100) + "." + (cents % 100 < 10 ? "0" : "") +
-         std::to_string(cents % 100);
-}
-
-std::string describe(const OrderState& state) {
-  std::string text = std::string(to_string(state.status)) + ", " + state.customer + ", ";
-  text += std::to_string(state.lines.size()) + " line(s), total " + money(state.total_cents());
-  if (state.paid_cents > 0) text += ", paid " + money(state.paid_cents);
-  if (!state.carrier.empty()) text += ", shipped by " + state.carrier;
-  return text;
-}
-
-/// What an event says, for people.
-std::string describe(const OrderEvent& event) {
-  struct {
-    std::string operator()(const OrderPlaced& e) const { return "placed by " + e.customer; }
-    std::string operator()(const ItemAdded& e) const {
-      return "added " + std::to_string(e.quantity) + " x " + e.sku + " at " + money(e.unit_price_cents);
-    }
-    std::string operator()(const ItemRemoved& e) const { return "removed " + e.sku; }
-    std::string operator()(const OrderPaid& e) const { return "paid " + money(e.amount_cents); }
-    std::string operator()(const OrderShipped& e) const { return "shipped by " + e.carrier; }
-    std::string operator()(const OrderCancelled& e) const { return "cancelled: " + e.reason; }
-  } words;
-  return std::visit(words, event);
-}
-
-/// Runs `command` on `order`, narrating the outcome or the rejection.
-void run(eda::Narrator& say, OrderRepository& orders, std::uint64_t order,
-         const OrderCommand& command) {
-  try {
-    const CommandOutcome outcome = orders.execute(order, command);
-    for (const OrderEvent& event : outcome.events) {
-      say.say("order-service", "order " + std::to_string(order) + ": " + describe(event) +
-                                   "  (version " + std::to_string(outcome.appended.last_version) +
-                                   ", position " + std::to_string(outcome.appended.last_position) + ")");
-    }
-  } catch (const CommandRejected& e) {
-    say.say("order-service", "order " + std::to_string(order) + ": rejected — " + e.what());
-  }
-}
 
 /// An EventStore in which another writer appends just before our next append, once.
 class RivalBeforeNextAppend final : public ForwardingEventStore {
@@ -97,32 +61,19 @@ class RivalBeforeNextAppend final : public ForwardingEventStore {
   bool done_ = false;
 };
 
-/// The commands every run makes: a few orders placed, changed, paid, one cancelled.
-std::vector<std::pair<std::uint64_t, OrderCommand>> story(std::uint64_t first, std::size_t count) {
-  std::vector<std::pair<std::uint64_t, OrderCommand>> commands;
-  for (std::uint64_t order = first; order < first + count; ++order) {
-    commands.emplace_back(order, PlaceOrder{order % 2 == 0 ? "alice" : "bob"});
-    commands.emplace_back(order, AddItem{"widget", 2, 1250});
-    commands.emplace_back(order, AddItem{"gadget", 1, 990});
-    commands.emplace_back(order, RemoveItem{"gadget"});
-    commands.emplace_back(order, Pay{order % 3 == 0 ? 1 : 2500});  // every third pays wrong
-  }
-  return commands;
-}
-
 int run_pattern(const Settings& s, eda::Narrator& say) {
   std::unique_ptr<EventStore> store;
-  if (s.db.empty()) {
+  if (s.roles.db.empty()) {
     store = std::make_unique<InMemoryEventStore>();
   } else {
-    store = std::make_unique<SqliteEventStore>(SqliteStoreOptions{.path = s.db});
+    store = std::make_unique<SqliteEventStore>(SqliteStoreOptions{.path = s.roles.db});
   }
   // Order ids continue after what a kept database (--db) already holds.
   const std::uint64_t first = store->last_position() + 1;
   OrderRepository orders(*store);
 
   say.heading("Event sourcing: every change is an event appended to the order's stream");
-  say.say("event-store", s.db.empty() ? "in memory" : "SQLite file " + s.db + " (" +
+  say.say("event-store", s.roles.db.empty() ? "in memory" : "SQLite file " + s.roles.db + " (" +
                                                          std::to_string(first - 1) + " events already in it)");
   for (const auto& [order, command] : story(first, s.common.count)) {
     run(say, orders, order, command);
@@ -200,9 +151,9 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
 
 int run_baseline(const Settings& s, eda::Narrator& say) {
   const std::string path =
-      s.db.empty()
+      s.roles.db.empty()
           ? (std::filesystem::temp_directory_path() / ("eda-crud-" + eda::new_event_id() + ".db")).string()
-          : s.db;
+          : s.roles.db;
   baseline::CrudOrders crud({.path = path});
   say.heading("Baseline: CRUD — the same commands overwrite a row in place");
   say.say("database", "SQLite file " + path);
@@ -218,7 +169,7 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   say.say("crud", "order 1 now: " + describe(crud.load(1)));
   say.say("crud", "its history, its state as of version 2, who removed the gadget and when: "
                   "gone — each update overwrote the last");
-  if (s.db.empty()) {
+  if (s.roles.db.empty()) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
   }
   return 0;
@@ -232,15 +183,53 @@ int main(int argc, char** argv) {
       "Orders are changed through an append-only event store; their history, temporal\n"
       "queries, a concurrency conflict, an upcast old event and snapshots are shown.\n"
       "With --baseline the same commands update rows in place.\n\n"
-      "  sourcing-demo [--count N] [--db FILE] [--baseline]\n"};
+      "All in one process (default):\n"
+      "  sourcing-demo [--count N] [--db FILE] [--long-stream N] [--baseline]\n"
+      "One role per process (any order; readers wait for the store):\n"
+      "  sourcing-demo --role store --db orders.db --listen tcp://*:5701 --notify tcp://*:5702\n"
+      "  sourcing-demo --role writer --store tcp://HOST:5701 --count 3\n"
+      "  sourcing-demo --role reader --store tcp://HOST:5701 --notify tcp://HOST:5702\n"};
   Settings s;
+  RoleSettings& r = s.roles;
   eda::cli::add_common_options(app, s.common, 10'000);
   app.add_flag("--baseline", s.baseline, "Run the CRUD version instead");
-  app.add_option("--db", s.db, "SQLite file to keep the store in between runs (default: memory)");
+  app.add_option("--role", s.role, "all (default), store, writer or reader")
+      ->check(CLI::IsMember({"all", "store", "writer", "reader"}));
+  app.add_option("--db", r.db,
+                 "SQLite file to keep the store in between runs (default: memory); "
+                 "with --role store, the store it serves");
   app.add_option("--long-stream", s.long_stream, "Events in the stream loaded with and without snapshots")
       ->check(CLI::Range(10, 1'000'000))->capture_default_str();
+  eda::cli::add_endpoint_option(app, "--listen", r.listen,
+                                "Store role: where appends and reads are served")
+      ->capture_default_str();
+  eda::cli::add_endpoint_option(app, "--notify", r.notify,
+                                "Store role: where appends are announced (default tcp://*:5702); "
+                                "reader: where to hear them (default: poll the store)");
+  eda::cli::add_endpoint_option(app, "--store", r.store, "Writer and reader: the store service")
+      ->capture_default_str();
+  app.add_option("--first-order", r.first_order,
+                 "Writer: the first order id (default: after the store's last position)")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 53));
+  app.add_option("--until-position", r.until_position,
+                 "Reader: stop once the event at this position has been shown");
+  app.add_option("--run-for", r.run_for_s, "Store and reader: seconds before they stop by themselves")
+      ->check(CLI::Range(1, 86'400))->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
+    std::signal(SIGINT, [](int) { interrupted = 1; });
+    std::signal(SIGTERM, [](int) { interrupted = 1; });
+    const StopRequested stop = [] { return interrupted != 0; };
     eda::Narrator say(std::cout, s.common.verbosity);
+    if (s.role != "all" && s.baseline) {
+      throw std::invalid_argument("--baseline runs in one process; it has no --role");
+    }
+    r.count = s.common.count;
+    if (s.role == "store") {
+      if (r.notify.empty()) r.notify = "tcp://*:5702";
+      return run_store_role(r, say, stop);
+    }
+    if (s.role == "writer") return run_writer_role(r, say);
+    if (s.role == "reader") return run_reader_role(r, say, stop);
     return s.baseline ? run_baseline(s, say) : run_pattern(s, say);
   });
 }

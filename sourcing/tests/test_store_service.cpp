@@ -7,9 +7,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "eda/clock.hpp"
 #include "eda/sourcing/memory_store.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
 #include "eda/sourcing/store_service.hpp"
+#include "eda/sourcing/subscription.hpp"
 #include "eda/wire.hpp"
 #include "store_fixture.hpp"
 
@@ -29,13 +31,18 @@ EventData note(std::string text) {
   return EventData::of(eda::make_metadata<Note>("writer"), Note{std::move(text)});
 }
 
-/// A StoreService over `store`, serving on its own thread until destroyed.
+/// A StoreService over `store`, serving on its own thread until destroyed. When `store` is a
+/// NotifyingEventStore, the thread also answers its subscribers' handshakes.
 class ServiceThread {
  public:
-  ServiceThread(zmq::context_t& context, EventStore& store)
+  ServiceThread(zmq::context_t& context, EventStore& store,
+                NotifyingEventStore* notifications = nullptr)
       : service_(context, store, {.endpoints = {"tcp://127.0.0.1:*"}}),
-        thread_([this](const std::stop_token& stop) {
-          service_.serve_while([&] { return !stop.stop_requested(); }, 5ms);
+        thread_([this, notifications](const std::stop_token& stop) {
+          while (!stop.stop_requested()) {
+            (void)service_.serve_once(5ms);
+            if (notifications != nullptr) notifications->serve(0ms);
+          }
         }) {}
   [[nodiscard]] const std::string& endpoint() const { return service_.endpoints().front(); }
   /// Stops serving; the counters may be read afterwards.
@@ -124,6 +131,47 @@ TEST_CASE("many concurrent writers through the service: everything stored once, 
   CHECK(texts.size() == writers * appends_each);
   for (int w = 0; w < writers; ++w) {
     CHECK(local.stream_version("writer-" + std::to_string(w)) == appends_each);
+  }
+}
+
+TEST_CASE("a reader elsewhere follows the service: woken by its notifications, every event "
+          "once, in order", "[service][subscription]") {
+  zmq::context_t context;
+  test::TempDatabase file;
+  SqliteEventStore local({.path = file.path(), .durability = Durability::normal});
+  NotifyingEventStore notifying(local, context, "tcp://127.0.0.1:*");
+  ServiceThread service(context, notifying, &notifying);
+  local.append("early", ExpectedVersion::no_stream(), std::vector{note("history")});
+
+  RemoteEventStore reader_side(context, {.endpoint = service.endpoint(), .timeout = 5s});
+  // The fallback poll is far longer than any wait below: only a notification can wake it.
+  CatchUpSubscription follow(reader_side, context,
+                             {.notifications = notifying.endpoint(), .fallback_poll = 60s});
+  REQUIRE(follow.await_notifications(5s));
+  auto first = follow.next(5s);
+  REQUIRE(first);
+  CHECK(first->event.payload_as<Note>().text == "history");
+  CHECK_FALSE(follow.next(0ms));  // caught up
+
+  // The writer appends while the reader is asleep in next(): each event must wake it, well
+  // before its 5 s wait (and the 60 s fallback poll) would end.
+  constexpr int appends = 20;
+  std::atomic<int> delivered{0};
+  std::jthread writer([&] {
+    RemoteEventStore writer_side(context, {.endpoint = service.endpoint(), .timeout = 5s});
+    const eda::Deadline give_up(10s);  // bounds the writer when the reader has failed
+    for (int n = 0; n < appends && !give_up.expired(); ++n) {
+      while (delivered.load() < n && !give_up.expired()) std::this_thread::sleep_for(5ms);
+      std::this_thread::sleep_for(20ms);  // let the reader fall asleep (not needed for correctness)
+      writer_side.append("live", ExpectedVersion::any(), std::vector{note(std::to_string(n))});
+    }
+  });
+  for (int n = 0; n < appends; ++n) {
+    const auto event = follow.next(5s);
+    REQUIRE(event);
+    CHECK(event->position == static_cast<std::uint64_t>(n) + 2);
+    CHECK(event->event.payload_as<Note>().text == std::to_string(n));
+    ++delivered;
   }
 }
 
