@@ -140,6 +140,8 @@ bool StoreService::serve_once(std::chrono::milliseconds wait) {
         ++stats_.reads;
         reply(frames[0], "ok", answer);
       }
+    } catch (const CorruptEvent& e) {
+      reply(frames[0], "corrupt", e.what());  // the store's data, not the request, is bad
     } catch (const MalformedMessage& e) {
       ++stats_.bad_requests;
       reply(frames[0], "bad_request", e.what());
@@ -197,9 +199,8 @@ AppendResult RemoteEventStore::append(std::string_view stream, const ExpectedVer
   AppendBody body{std::string(stream), static_cast<std::uint8_t>(expected.kind()),
                   expected.version(), {}};
   for (const EventData& e : events) body.events.push_back(WireEvent{e.event_id, e.type, e.envelope});
-  std::lock_guard lock(mutex_);
   try {
-    const auto r = decode_value<AppendReply>(client_.call(method::append, encode_value(body)),
+    const auto r = decode_value<AppendReply>(call(method::append, encode_value(body)),
                                              "Append reply");
     return AppendResult{r.first_version, r.last_version, r.first_position, r.last_position,
                         r.already_stored};
@@ -215,45 +216,50 @@ AppendResult RemoteEventStore::append(std::string_view stream, const ExpectedVer
   }
 }
 
+std::string RemoteEventStore::call(std::string_view method, const std::string& body) const {
+  std::lock_guard lock(mutex_);
+  try {
+    return client_.call(method, body);
+  } catch (const RpcError& e) {
+    if (e.status() == "corrupt") {
+      throw CorruptEvent(e.body());  // the same error a local store would have raised
+    }
+    throw;
+  }
+}
+
 std::vector<RecordedEvent> RemoteEventStore::read_stream(std::string_view stream,
                                                          std::uint64_t from, std::size_t max_count,
                                                          Direction direction) const {
-  std::lock_guard lock(mutex_);
-  return from_wire(client_.call(
-      method::read_stream,
-      encode_value(ReadStreamBody{std::string(stream), from, max_count,
-                                  direction == Direction::backward})));
+  return from_wire(call(method::read_stream,
+                        encode_value(ReadStreamBody{std::string(stream), from, max_count,
+                                                    direction == Direction::backward})));
 }
 
 std::vector<RecordedEvent> RemoteEventStore::read_all(std::uint64_t from,
                                                       std::size_t max_count) const {
-  std::lock_guard lock(mutex_);
-  return from_wire(client_.call(method::read_all, encode_value(ReadAllBody{from, max_count})));
+  return from_wire(call(method::read_all, encode_value(ReadAllBody{from, max_count})));
 }
 
 std::uint64_t RemoteEventStore::stream_version(std::string_view stream) const {
-  std::lock_guard lock(mutex_);
   return decode_value<std::uint64_t>(
-      client_.call(method::stream_version, encode_value(std::string(stream))), "version");
+      call(method::stream_version, encode_value(std::string(stream))), "version");
 }
 
 std::uint64_t RemoteEventStore::last_position() const {
-  std::lock_guard lock(mutex_);
   return decode_value<std::uint64_t>(
-      client_.call(method::last_position, encode_value(msgpack::type::nil_t())), "position");
+      call(method::last_position, encode_value(msgpack::type::nil_t())), "position");
 }
 
 void RemoteEventStore::save_snapshot(std::string_view stream, const Snapshot& snapshot) {
-  std::lock_guard lock(mutex_);
-  (void)client_.call(method::save_snapshot,
-                     encode_value(WireSnapshot{std::string(stream), snapshot.version,
-                                               snapshot.schema_version, snapshot.state}));
+  (void)call(method::save_snapshot,
+             encode_value(WireSnapshot{std::string(stream), snapshot.version,
+                                       snapshot.schema_version, snapshot.state}));
 }
 
 std::optional<Snapshot> RemoteEventStore::load_snapshot(std::string_view stream) const {
-  std::lock_guard lock(mutex_);
   const auto [found, s] = decode_value<std::tuple<bool, WireSnapshot>>(
-      client_.call(method::load_snapshot, encode_value(std::string(stream))), "snapshot reply");
+      call(method::load_snapshot, encode_value(std::string(stream))), "snapshot reply");
   if (!found) return std::nullopt;
   return Snapshot{s.version, s.schema_version, s.state};
 }

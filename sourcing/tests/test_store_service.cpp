@@ -6,12 +6,14 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include "eda/clock.hpp"
 #include "eda/sourcing/memory_store.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
 #include "eda/sourcing/store_service.hpp"
 #include "eda/sourcing/subscription.hpp"
+#include "eda/rpc.hpp"
 #include "eda/wire.hpp"
 #include "store_fixture.hpp"
 
@@ -173,6 +175,39 @@ TEST_CASE("a reader elsewhere follows the service: woken by its notifications, e
     CHECK(event->event.payload_as<Note>().text == std::to_string(n));
     ++delivered;
   }
+}
+
+TEST_CASE("corrupt data reaches a remote reader as CorruptEvent naming the stream and "
+          "position, whether it rotted in the store or on the wire", "[service]") {
+  zmq::context_t context;
+  test::TempDatabase file;
+  SqliteEventStore local({.path = file.path(), .durability = Durability::normal});
+  local.append("notes", ExpectedVersion::no_stream(), std::vector{note("good"), note("will rot")});
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(file.path().c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "UPDATE events SET envelope = x'c1c1' WHERE position = 2", nullptr,
+                         nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  ServiceThread service(context, local);
+  RemoteEventStore remote(context, {.endpoint = service.endpoint(), .timeout = 5s});
+  CHECK_THROWS_AS(remote.read_all(1, 10), CorruptEvent);
+  CHECK_THROWS_WITH(remote.read_stream("notes", 1, 10, Direction::forward),
+                    Catch::Contains("position 2") && Catch::Contains("notes"));
+  CHECK(remote.read_all(1, 1).size() == 1);  // the service goes on; good data still reads
+
+  // A server (or a network) that sends a well-formed reply holding a bad envelope.
+  eda::RpcServer liar(context, {.endpoints = {"tcp://127.0.0.1:*"}});
+  liar.handle("ReadAll", [](std::string_view) {
+    return eda::encode_value(std::vector{WireRecord{"orders-9", 3, 41, "\xc1 not an envelope"}});
+  });
+  std::jthread lying([&](const std::stop_token& stop) {
+    liar.serve_while([&] { return !stop.stop_requested(); }, 5ms);
+  });
+  RemoteEventStore misled(context, {.endpoint = liar.endpoints().front(), .timeout = 5s});
+  CHECK_THROWS_WITH(misled.read_all(1, 10),
+                    Catch::Contains("position 41") && Catch::Contains("orders-9"));
 }
 
 TEST_CASE("garbage sent to the store service gets an error reply; the service goes on",

@@ -17,7 +17,9 @@
 /// | `LoadSnapshot` | stream name | `[found, WireSnapshot]` |
 ///
 /// Error statuses: `conflict` (body: `ConflictBody`), `rejected` (invalid input; body: the
-/// reason), `error` (the store failed; body: the reason), `bad_request` (not this protocol).
+/// reason), `corrupt` (stored data cannot be read; body: CorruptEvent's message, naming the
+/// stream and position), `error` (the store failed; body: the reason), `bad_request` (not
+/// this protocol).
 #pragma once
 
 #include <chrono>
@@ -180,6 +182,8 @@ class RemoteEventStore final : public EventStore {
   [[nodiscard]] std::optional<Snapshot> load_snapshot(std::string_view stream) const override;
 
  private:
+  /// Calls `method` with `body`, one call at a time; a `corrupt` reply becomes CorruptEvent.
+  std::string call(std::string_view method, const std::string& body) const;
   mutable std::mutex mutex_;
   mutable RpcClient client_;
 };
