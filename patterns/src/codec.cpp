@@ -3,6 +3,8 @@
 #include <cstring>
 #include <limits>
 
+#include "envelope_reader.hpp"
+
 namespace eda {
 namespace {
 
@@ -23,54 +25,6 @@ enum Field : std::uint32_t {
 constexpr std::size_t max_id_bytes = 128;
 constexpr std::size_t max_source_bytes = 200;
 
-const char* field_name(std::uint32_t index) {
-  static constexpr const char* names[] = {"format_version", "event_id",       "type",
-                                          "source",         "sequence",       "timestamp_ns",
-                                          "schema_version", "correlation_id", "causation_id",
-                                          "payload"};
-  return index < std::size(names) ? names[index] : "?";
-}
-
-[[noreturn]] void bad_field(std::uint32_t index, const std::string& problem) {
-  throw MalformedMessage(WireFault::bad_field,
-                         std::string("envelope field '") + field_name(index) + "' " + problem);
-}
-
-std::string read_string(const msgpack::object& o, std::uint32_t index, std::size_t max_bytes,
-                        bool may_be_empty) {
-  if (o.type != msgpack::type::STR) {
-    bad_field(index, "is not a string");
-  }
-  if (o.via.str.size > max_bytes) {
-    bad_field(index, "is longer than " + std::to_string(max_bytes) + " bytes");
-  }
-  if (!may_be_empty && o.via.str.size == 0) {
-    bad_field(index, "is empty");
-  }
-  return std::string(o.via.str.ptr, o.via.str.size);
-}
-
-std::uint64_t read_unsigned(const msgpack::object& o, std::uint32_t index) {
-  if (o.type != msgpack::type::POSITIVE_INTEGER) {
-    bad_field(index, "is not an unsigned integer");
-  }
-  return o.via.u64;
-}
-
-std::int64_t read_signed(const msgpack::object& o, std::uint32_t index) {
-  if (o.type == msgpack::type::NEGATIVE_INTEGER) {
-    return o.via.i64;
-  }
-  if (o.type == msgpack::type::POSITIVE_INTEGER &&
-      o.via.u64 <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    return static_cast<std::int64_t>(o.via.u64);
-  }
-  bad_field(index, "is not a 64-bit signed integer");
-}
-
-}  // namespace
-
-namespace {
 bool reference_strings(msgpack::type::object_type type, std::size_t, void*) {
   return type == msgpack::type::STR || type == msgpack::type::BIN;
 }
@@ -133,19 +87,22 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
   char* copy = static_cast<char*>(parsed->zone.allocate_no_align(bytes.size()));
   std::memcpy(copy, bytes.data(), bytes.size());
   parsed->bytes = std::string_view(copy, bytes.size());
-  parsed->root = unpack_untrusted(parsed->zone, parsed->bytes, "envelope", true);
   event.parsed_ = parsed;
-  const msgpack::object& root = parsed->root;
-  if (root.type != msgpack::type::ARRAY) {
-    throw MalformedMessage(WireFault::bad_field, "envelope is not a MessagePack array");
-  }
-  if (root.via.array.size != envelope_field_count) {
+
+  detail::EnvelopeReader in(parsed->bytes);
+  std::uint32_t fields = 0;
+  if (!in.array_header(fields) || fields != envelope_field_count) {
+    // Not the envelope's shape. A generic parse tells bytes that are no MessagePack at all
+    // (not_messagepack, truncated, trailing bytes) from a good value of the wrong shape.
+    const msgpack::object root = unpack_untrusted(parsed->zone, parsed->bytes, "envelope", true);
+    if (root.type != msgpack::type::ARRAY) {
+      throw MalformedMessage(WireFault::bad_field, "envelope is not a MessagePack array");
+    }
     throw MalformedMessage(WireFault::bad_field,
                            "envelope has " + std::to_string(root.via.array.size) +
                                " fields, expected " + std::to_string(envelope_field_count));
   }
-  const msgpack::object* f = root.via.array.ptr;
-  const std::uint64_t format = read_unsigned(f[format_version], format_version);
+  const std::uint64_t format = in.unsigned_field(format_version);
   if (format != envelope_format_version) {
     throw MalformedMessage(WireFault::unknown_format_version,
                            "envelope format version " + std::to_string(format) +
@@ -153,24 +110,30 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
                                std::to_string(envelope_format_version) + ")");
   }
   EventMetadata& m = event.meta_;
-  m.event_id = read_string(f[event_id], event_id, max_id_bytes, false);
-  m.type = read_string(f[type], type, 200, false);
+  m.event_id = in.string_field(event_id, max_id_bytes, false);
+  m.type = in.string_field(type, 200, false);
   if (!is_valid_event_type(m.type)) {
-    bad_field(type, "is not a valid event type ('" + printable(m.type) + "')");
+    detail::bad_envelope_field(type, "is not a valid event type ('" + printable(m.type) + "')");
   }
-  m.source = read_string(f[source], source, max_source_bytes, false);
-  m.sequence = read_unsigned(f[sequence], sequence);
-  m.timestamp_ns = read_signed(f[timestamp], timestamp);
-  const std::uint64_t schema = read_unsigned(f[schema_version], schema_version);
+  m.source = in.string_field(source, max_source_bytes, false);
+  m.sequence = in.unsigned_field(sequence);
+  m.timestamp_ns = in.signed_field(timestamp);
+  const std::uint64_t schema = in.unsigned_field(schema_version);
   if (schema == 0 || schema > std::numeric_limits<std::uint32_t>::max()) {
     throw MalformedMessage(WireFault::unknown_schema_version,
                            "schema version " + std::to_string(schema) + " of " + m.type +
                                " is out of range (versions start at 1)");
   }
   m.schema_version = static_cast<std::uint32_t>(schema);
-  m.correlation_id = read_string(f[correlation_id], correlation_id, max_id_bytes, false);
-  m.causation_id = read_string(f[causation_id], causation_id, max_id_bytes, true);
-  event.payload_ = &f[Field::payload];
+  m.correlation_id = in.string_field(correlation_id, max_id_bytes, false);
+  m.causation_id = in.string_field(causation_id, max_id_bytes, true);
+  // The payload is the rest, and must be one whole MessagePack value: its tree is built here
+  // (strings pointing into the copied bytes), bounded like any untrusted input.
+  if (in.rest().empty()) {
+    throw MalformedMessage(WireFault::truncated, "envelope is truncated (it ends before the payload)");
+  }
+  parsed->payload = unpack_untrusted(parsed->zone, in.rest(), "envelope payload", true);
+  event.payload_ = &parsed->payload;
   return event;
 }
 

@@ -17,6 +17,12 @@ struct EnvelopeSpec {
   bool event_id_as_number = false;
   std::string type = "shop.order.placed";
   std::uint64_t schema_version = 1;
+  /// Fields in encodings this kit never writes but other encoders may: sequence 7 as a
+  /// signed 64-bit integer, timestamp -5 as a signed 8-bit one, the event id as a `str 16`
+  /// and the type as a `str 8`.
+  bool foreign_encodings = false;
+  bool source_is_unused_byte = false;  ///< The byte 0xc1, which MessagePack never uses.
+  bool negative_sequence = false;      ///< Sequence -1.
   std::string customer = "alice";
 };
 
@@ -29,12 +35,36 @@ std::string build(const EnvelopeSpec& spec) {
     switch (i) {
       case 0: pk.pack(spec.format_version); break;
       case 1:
-        if (spec.event_id_as_number) pk.pack(12345); else pk.pack(std::string(32, 'a'));
+        if (spec.event_id_as_number) {
+          pk.pack(12345);
+        } else if (spec.foreign_encodings) {
+          buffer.write("\xda\x00\x20", 3);  // str 16 of 32 bytes
+          buffer.write(std::string(32, 'a').data(), 32);
+        } else {
+          pk.pack(std::string(32, 'a'));
+        }
         break;
-      case 2: pk.pack(spec.type); break;
-      case 3: pk.pack(std::string("raw-publisher")); break;
-      case 4: pk.pack(std::uint64_t{1}); break;
-      case 5: pk.pack(std::int64_t{1'700'000'000'000'000'000}); break;
+      case 2:
+        if (spec.foreign_encodings) {
+          const char header[] = {'\xd9', static_cast<char>(spec.type.size())};  // str 8
+          buffer.write(header, 2);
+          buffer.write(spec.type.data(), spec.type.size());
+        } else {
+          pk.pack(spec.type);
+        }
+        break;
+      case 3:
+        if (spec.source_is_unused_byte) buffer.write("\xc1", 1); else pk.pack(std::string("raw-publisher"));
+        break;
+      case 4:
+        if (spec.foreign_encodings) buffer.write("\xd3\0\0\0\0\0\0\0\x07", 9);  // int 64: 7
+        else if (spec.negative_sequence) pk.pack(std::int64_t{-1});
+        else pk.pack(std::uint64_t{1});
+        break;
+      case 5:
+        if (spec.foreign_encodings) buffer.write("\xd0\xfb", 2);  // int 8: -5
+        else pk.pack(std::int64_t{1'700'000'000'000'000'000});
+        break;
       case 6: pk.pack(spec.schema_version); break;
       case 7: pk.pack(std::string(32, 'c')); break;
       case 8: pk.pack(std::string()); break;
@@ -77,6 +107,9 @@ std::vector<BadInput> bad_inputs() {
       {"oversized envelope", {topic, build({.customer = std::string(2000, 'x')})}, eda::WireFault::oversized},
       {"hostile length prefix", {topic, std::string("\xdd\xff\xff\xff\xff", 5)}, eda::WireFault::truncated},
       {"hostile nesting", {topic, deep}, eda::WireFault::not_messagepack},
+      {"cut inside the metadata", {topic, good.substr(0, 20)}, eda::WireFault::truncated},
+      {"unused byte as a field", {topic, build({.source_is_unused_byte = true})}, eda::WireFault::not_messagepack},
+      {"negative sequence", {topic, build({.negative_sequence = true})}, eda::WireFault::bad_field},
   };
 }
 
@@ -94,6 +127,17 @@ TEST_CASE("a well-formed event message decodes", "[wire]") {
   const auto frames = as_frames({"shop.order.placed", build({})});
   const auto event = eda::decode_event_frames(frames, frames.size(), test_limits);
   CHECK(event.meta().source == "raw-publisher");
+  CHECK(event.payload_as<eda::test::OrderPlaced>().customer == "alice");
+}
+
+TEST_CASE("an envelope in encodings other encoders use (signed integers, longer string "
+          "headers) decodes to the same metadata", "[wire]") {
+  const auto frames = as_frames({"shop.order.placed", build({.foreign_encodings = true})});
+  const auto event = eda::decode_event_frames(frames, frames.size(), test_limits);
+  CHECK(event.meta().event_id == std::string(32, 'a'));
+  CHECK(event.meta().type == "shop.order.placed");
+  CHECK(event.meta().sequence == 7);
+  CHECK(event.meta().timestamp_ns == -5);
   CHECK(event.payload_as<eda::test::OrderPlaced>().customer == "alice");
 }
 

@@ -201,15 +201,15 @@ class DecodedEvent {
  private:
   DecodedEvent() = default;
 
-  /// The envelope bytes and the parsed tree, shared by copies: strings and binary data in the
-  /// tree point into the bytes instead of being copied (zero-copy parse).
+  /// The envelope bytes and the payload's parsed tree, shared by copies: strings and binary
+  /// data in the tree point into the bytes instead of being copied (zero-copy parse).
   /// One allocation (the zone's first chunk) holds both the bytes and the tree of a typical
   /// event; the zone grows by itself for payloads with many fields.
   struct Parsed {
     explicit Parsed(std::size_t size) : zone(size + 512) {}
     msgpack::zone zone;
     std::string_view bytes;
-    msgpack::object root;
+    msgpack::object payload;
   };
   EventMetadata meta_;
   std::shared_ptr<const Parsed> parsed_;
