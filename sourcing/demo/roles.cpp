@@ -104,11 +104,18 @@ int run_reader_role(const RoleSettings& s, Narrator& say, const StopRequested& s
   say.say("reader", "following " + s.store + " from position 1" +
                         (s.notify.empty() ? std::string(", polling") : ", woken by " + s.notify));
   const Deadline done(std::chrono::seconds(s.run_for_s));
+  // Wakeups work once the store's publisher has confirmed the subscription; until then (the
+  // store may not be up yet) the fallback poll still finds every event, only later.
+  bool subscribed = s.notify.empty();
   bool store_down = false;
   std::uint64_t seen = 0;
   std::uint64_t last_position = 0;
   while (!done.expired() && !stop() && (s.until_position == 0 || last_position < s.until_position)) {
     try {
+      if (!subscribed && follow.await_notifications(0ms)) {
+        subscribed = true;
+        say.detail("reader", "subscribed to " + s.notify);
+      }
       const auto event = follow.next(200ms);
       if (store_down) {
         const std::uint64_t from = event ? event->position : follow.next_position();

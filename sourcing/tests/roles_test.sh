@@ -46,7 +46,7 @@ wait "$reader"                             # exits by itself at position 37
 kill -TERM "$second_store"
 wait "$second_store" || { echo "the store did not stop cleanly on SIGTERM:" >&2; cat "$dir/store-2.log" >&2; exit 1; }
 
-# Every position 1..34 shown exactly once, in order.
+# Every position 1..37 shown exactly once, in order.
 grep -o ' #[0-9]* ' "$dir/reader.log" | tr -d ' #' >"$dir/positions"
 if ! diff -q <(seq 1 37) "$dir/positions" >/dev/null; then
   echo "the reader did not show positions 1..37 exactly once, in order:" >&2

@@ -2,6 +2,7 @@
 // contract), conflicts and bad input come back typed, many concurrent writers are committed
 // in groups, and garbage on the socket gets an answer without hurting the service.
 #include <atomic>
+#include <semaphore>
 #include <set>
 #include <thread>
 
@@ -59,7 +60,73 @@ class ServiceThread {
   std::jthread thread_;
 };
 
+/// A store whose first group commit waits until the test lets it finish: meanwhile more
+/// appends pile up at the service.
+class HeldFirstCommit final : public ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+  std::vector<AppendOutcome> append_all(std::span<const AppendRequest> requests) override {
+    if (!first_done_) {
+      first_done_ = true;
+      entered_.release();
+      released_.acquire();
+    }
+    return ForwardingEventStore::append_all(requests);
+  }
+  void await_first_commit() { entered_.acquire(); }
+  void release_first_commit() { released_.release(); }
+
+ private:
+  bool first_done_ = false;  // only the service thread calls append_all
+  std::binary_semaphore entered_{0};
+  std::binary_semaphore released_{0};
+};
+
+/// A raw REQ client sending one Append of one note to `stream` (over inproc, the request is
+/// in the service's queue as soon as send returns).
+zmq::socket_t send_append(zmq::context_t& context, const std::string& endpoint,
+                          const std::string& stream) {
+  zmq::socket_t socket(context, zmq::socket_type::req);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::rcvtimeo, 10'000);
+  socket.connect(endpoint);
+  const EventData event = note(stream);
+  const std::string body = eda::encode_value(AppendBody{
+      stream, 0, 0, {WireEvent{event.event_id, event.type, event.envelope}}});
+  socket.send(zmq::str_buffer("Append"), zmq::send_flags::sndmore);
+  socket.send(zmq::buffer(body), zmq::send_flags::none);
+  return socket;
+}
+
 }  // namespace
+
+TEST_CASE("appends that arrive while a commit is running are committed together in the next "
+          "one, each answered after it", "[service]") {
+  zmq::context_t context;
+  InMemoryEventStore memory;
+  HeldFirstCommit held(memory);
+  StoreService service(context, held, {.endpoints = {"inproc://group-commit-test"}});
+  std::jthread serving([&](const std::stop_token& stop) {
+    while (!stop.stop_requested()) (void)service.serve_once(5ms);
+  });
+  std::vector<zmq::socket_t> clients;
+  clients.push_back(send_append(context, service.endpoints().front(), "first"));
+  held.await_first_commit();  // the service is inside the first commit
+  for (int i = 0; i < 7; ++i) {
+    clients.push_back(send_append(context, service.endpoints().front(), "later-" + std::to_string(i)));
+  }
+  held.release_first_commit();
+  for (zmq::socket_t& client : clients) {
+    std::vector<zmq::message_t> reply;
+    REQUIRE(eda::receive_frames(client, reply, 2) == 2);
+    CHECK(eda::view_of(reply[0]) == "ok");
+  }
+  serving.request_stop();
+  serving.join();
+  CHECK(service.stats().appends == 8);
+  CHECK(service.stats().groups == 2);  // the first alone, the seven that waited together
+  CHECK(memory.last_position() == 8);
+}
 
 TEST_CASE("a remote store appends, reads and snapshots like the store behind it", "[service]") {
   zmq::context_t context;

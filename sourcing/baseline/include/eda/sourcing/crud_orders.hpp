@@ -5,7 +5,8 @@
 /// ```sql
 /// CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, status INTEGER NOT NULL,
 ///                      paid_cents INTEGER NOT NULL, carrier TEXT NOT NULL,
-///                      version INTEGER NOT NULL);   -- optimistic locking, CRUD style
+///                      version INTEGER NOT NULL);   -- changes so far; BEGIN IMMEDIATE,
+///                                                   -- not this column, keeps writers apart
 /// CREATE TABLE order_lines (order_id INTEGER NOT NULL, sku TEXT NOT NULL,
 ///                           quantity INTEGER NOT NULL, unit_price_cents INTEGER NOT NULL,
 ///                           PRIMARY KEY (order_id, sku));
