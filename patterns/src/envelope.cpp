@@ -38,14 +38,18 @@ std::string new_event_id() {
   }
   static constexpr std::array<char, 16> digits{'0', '1', '2', '3', '4', '5', '6', '7',
                                                '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+  // Writes `count` hex digits of `bits`, most significant first, ending before `end`.
   std::string id(32, '0');
-  for (int half = 0; half < 2; ++half) {
-    std::uint64_t bits = generator();
-    for (int i = 0; i < 16; ++i) {
-      id[static_cast<std::size_t>(half * 16 + i)] = digits[bits & 0xFU];
+  const auto put = [&](std::size_t end, int count, std::uint64_t bits) {
+    for (int i = 1; i <= count; ++i) {
+      id[end - static_cast<std::size_t>(i)] = digits[bits & 0xFU];
       bits >>= 4U;
     }
-  }
+  };
+  const auto millis = static_cast<std::uint64_t>(wall_clock_ns() / 1'000'000);
+  put(12, 12, millis);        // 48 bits of time: sorts by time as text
+  put(28, 16, generator());   // 80 random bits: 64 ...
+  put(32, 4, generator());    // ... and 16 more
   return id;
 }
 
