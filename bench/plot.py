@@ -535,7 +535,112 @@ def plot_codec(results_dir):
     save(fig, results_dir, "codec")
 
 
-CHARTS = [plot_notification, plot_state_transfer, plot_transport, plot_peers, plot_codec]
+def plot_sourcing(results_dir):
+    """Event sourcing: appends, group commit, loads, replay, commands and bytes, vs CRUD."""
+    r = load(results_dir, "sourcing")
+    if r is None:
+        return
+    fig, (a, b, c, d, e, f) = new_figure("Event sourcing vs CRUD (SQLite, same disk, same run)",
+                                         machine_line(results_dir, r), 2, 3, width=16, height=5)
+
+    # a: appends per transaction, FULL and NORMAL
+    sizes = [1, 10, 100]
+    full = [value(r.find("BM_Sourcing_Append", events=n, durability=1), "items_per_second")
+            for n in sizes]
+    normal = [value(r.find("BM_Sourcing_Append", events=n, durability=0), "items_per_second")
+              for n in sizes]
+    if any(full + normal):
+        grouped_bars(a, [str(n) for n in sizes],
+                     [("synchronous=FULL", OURS, full), ("synchronous=NORMAL", "#9ecae1", normal)],
+                     "events appended per second (log)", log=True)
+        a.set_title("Appends: events per transaction share one commit")
+        a.set_xlabel("events per transaction")
+    else:
+        empty(a, "Appends", "no BM_Sourcing_Append runs")
+
+    # b: group commit through the service
+    clients = [1, 8, 32]
+    service = [r.find("BM_Sourcing_Service", clients=n, group=1) for n in clients]
+    single = [r.find("BM_Sourcing_Service", clients=n, group=0) for n in clients]
+    if any(service):
+        grouped_bars(b, [str(n) for n in clients],
+                     [("group commit", OURS, [value(s_, "items_per_second") for s_ in service]),
+                      ("one commit (one fsync) per event", THEIRS,
+                       [value(s_, "items_per_second") for s_ in single])],
+                     "durable events per second (log)", log=True,
+                     notes={0: [f"{fmt(value(s_, 'events_per_commit'))}/commit" for s_ in service]})
+        b.set_title("Store service, FULL: concurrent one-event writers")
+        b.set_xlabel("concurrent writers")
+    else:
+        empty(b, "Group commit", "no BM_Sourcing_Service runs")
+
+    # c: load latency as the stream grows
+    lengths = sorted({args["events"] for fam, args, _ in r.runs if fam == "BM_Sourcing_Load"})
+    if lengths:
+        for snaps, label, colour, marker in ((0, "full replay", THEIRS, "s"),
+                                             (1, "snapshot every 100 + tail", OURS, "o")):
+            pts = [(n, value(r.find("BM_Sourcing_Load", events=n, snapshots=snaps), "p50_us"))
+                   for n in lengths]
+            pts = [(n, v) for n, v in pts if v is not None]
+            if pts:
+                c.plot(*zip(*pts), marker=marker, color=colour, label=label)
+        c.set_xscale("log")
+        c.set_yscale("log")
+        c.set_xticks(lengths)
+        c.set_xticklabels([fmt(n) for n in lengths])
+        c.set_title("Loading one order (p50, lower is better)")
+        c.set_xlabel("events in the stream (log)")
+        c.set_ylabel("load time (µs, log)")
+        c.legend()
+    else:
+        empty(c, "Loading", "no BM_Sourcing_Load runs")
+
+    # d: replay throughput against the raw scan
+    replay = [value(r.find(name), "items_per_second") for name in
+              ("BM_Sourcing_Replay", "BM_Sourcing_Replay_ReadOnly", "BM_Sourcing_Replay_RawSqlite")]
+    if any(replay):
+        bars = d.bar(range(3), [v or 0 for v in replay], color=[OURS, "#9ecae1", "#7f7f7f"])
+        d.bar_label(bars, labels=[fmt(v) for v in replay], fontsize=8, padding=2)
+        d.set_xticks(range(3))
+        d.set_xticklabels(["read, decode,\nupcast, evolve", "read, decode", "raw SQLite scan\n(no decoding)"])
+        d.set_ylim(0, max(v or 0 for v in replay) * 1.15 or 1)
+        human_axis(d)
+        d.set_title("Replaying the whole store")
+        d.set_ylabel("events per second")
+    else:
+        empty(d, "Replay", "no BM_Sourcing_Replay runs")
+
+    # e: a command end to end
+    cmd = [[value(r.find(fam, durability=dur), "items_per_second") for dur in (1, 0)]
+           for fam in ("BM_Sourcing_Command", "BM_Sourcing_Crud_Command")]
+    if any(cmd[0] + cmd[1]):
+        grouped_bars(e, ["FULL", "NORMAL"],
+                     [("event store (load, decide, append)", OURS, cmd[0]),
+                      ("CRUD (read row, decide, update)", THEIRS, cmd[1])],
+                     "commands per second (log)", log=True)
+        e.set_title("One command end to end")
+        e.set_xlabel("durability")
+    else:
+        empty(e, "Commands", "no BM_Sourcing_*Command runs")
+
+    # f: bytes on disk per command
+    bytes_ = r.find("BM_Sourcing_BytesPerChange")
+    if bytes_:
+        vals = [value(bytes_, "store_bytes_per_command"), value(bytes_, "crud_bytes_per_command")]
+        bars = f.bar(range(2), [v or 0 for v in vals], color=[OURS, THEIRS])
+        f.bar_label(bars, labels=[fmt(v) for v in vals], fontsize=8, padding=2)
+        f.set_xticks(range(2))
+        f.set_xticklabels(["event store\n(every change kept)", "CRUD\n(the present only)"])
+        f.set_ylim(0, max(v or 0 for v in vals) * 1.15 or 1)
+        f.set_title("The price of history: bytes on disk per command")
+        f.set_ylabel("bytes per command (B)")
+    else:
+        empty(f, "Bytes per command", "no BM_Sourcing_BytesPerChange run")
+    save(fig, results_dir, "sourcing")
+
+
+CHARTS = [plot_notification, plot_state_transfer, plot_sourcing, plot_transport, plot_peers,
+          plot_codec]
 
 
 def main(argv):

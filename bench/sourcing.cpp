@@ -11,10 +11,11 @@
 /// - BM_Sourcing_Command / BM_Sourcing_Crud_Command (durability:D): one iteration = one order
 ///   command end to end — load, decide, write — through the event store (OrderRepository) or
 ///   the CRUD baseline (rows updated in place). items/s = commands/s.
-/// - BM_Sourcing_Service/clients:C: C writers, each appending one event at a time through the
-///   store service (StoreService over ZeroMQ, tcp loopback) to a FULL store. The service
-///   commits the appends that wait together (group commit). items/s = durable events/s;
-///   `events_per_commit`; `p50_us`/`p99_us` per append as a writer sees it.
+/// - BM_Sourcing_Service/clients:C/group:G: C writers, each appending one event at a time
+///   through the store service (StoreService over ZeroMQ, tcp loopback) to a FULL store. With
+///   G=1 the service commits the appends that wait together (group commit); with G=0 it
+///   commits each on its own (one fsync per event, the same path otherwise). items/s =
+///   durable events/s; `events_per_commit`; `p50_us`/`p99_us` per append as a writer sees it.
 /// - BM_Sourcing_Load/events:N/snapshots:S: loading an order whose stream holds N events, with
 ///   a snapshot every 100 events (S=1) or without (S=0). `events_replayed` per load.
 /// - BM_Sourcing_Replay: every event of a store of EDA_BENCH_REPLAY_EVENTS events (default
@@ -221,7 +222,10 @@ void BM_Sourcing_Service(benchmark::State& state) {
   ScratchFile file("service");
   SqliteEventStore store({.path = file.path(), .durability = Durability::full});
   zmq::context_t context;
-  StoreService service(context, store, {.endpoints = {"tcp://127.0.0.1:*"}});
+  // group:0 is the same service committing each append on its own: one fsync per event.
+  const std::size_t max_group = state.range(1) != 0 ? 256 : 1;
+  StoreService service(context, store,
+                       {.endpoints = {"tcp://127.0.0.1:*"}, .max_group = max_group});
   std::jthread serving([&](const std::stop_token& stop) {
     while (!stop.stop_requested()) (void)service.serve_once(5ms);
   });
@@ -462,10 +466,8 @@ BENCHMARK(BM_Sourcing_Append)
 BENCHMARK(BM_Sourcing_Command)->ArgName("durability")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Sourcing_Crud_Command)->ArgName("durability")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Sourcing_Service)
-    ->ArgName("clients")
-    ->Arg(1)
-    ->Arg(8)
-    ->Arg(32)
+    ->ArgNames({"clients", "group"})
+    ->ArgsProduct({{1, 8, 32}, {1, 0}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Sourcing_Load)
