@@ -2,6 +2,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "eda/codec.hpp"
@@ -40,6 +43,21 @@ TEST_CASE("event ids are unique and timestamps come from the wall clock", "[code
   CHECK(ids.size() == 10000);
   const auto meta = eda::make_metadata<OrderPlaced>("s");
   CHECK(meta.timestamp_ns > 1'600'000'000'000'000'000LL);  // after September 2020
+}
+
+TEST_CASE("event ids start with the time in milliseconds, so later ids sort later",
+          "[codec]") {
+  const auto millis_of = [](const std::string& id) { return std::stoull(id.substr(0, 12), nullptr, 16); };
+  const auto now_ms = [] { return static_cast<std::uint64_t>(eda::wall_clock_ns() / 1'000'000); };
+  const std::uint64_t before = now_ms();
+  const std::string first = eda::new_event_id();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));  // the next millisecond, at least
+  const std::string second = eda::new_event_id();
+  const std::uint64_t after = now_ms();
+  CHECK(millis_of(first) >= before);
+  CHECK(millis_of(second) <= after);
+  CHECK(first < second);
+  CHECK(first.find_first_not_of("0123456789abcdef") == std::string::npos);
 }
 
 TEST_CASE("a forked process does not repeat its parent's event ids", "[codec]") {

@@ -157,6 +157,28 @@ TEST_CASE("every malformed message raises MalformedMessage with the right fault"
   }
 }
 
+TEST_CASE("every truncation and every one-byte change of an envelope decodes or raises "
+          "MalformedMessage, nothing else", "[wire]") {
+  const std::string good = build({});
+  std::size_t refused = 0;
+  const auto try_decode = [&](const std::string& bytes) {
+    try {
+      (void)eda::DecodedEvent::decode(bytes, test_limits);
+    } catch (const eda::MalformedMessage&) {
+      ++refused;
+    }  // any other exception fails the test; out-of-bounds reads fail it under ASan
+  };
+  for (std::size_t size = 0; size < good.size(); ++size) try_decode(good.substr(0, size));
+  CHECK(refused == good.size());  // no prefix of an envelope is an envelope
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    for (int value = 0; value < 256; ++value) {
+      std::string changed = good;
+      changed[at] = static_cast<char>(value);
+      try_decode(changed);
+    }
+  }
+}
+
 TEST_CASE("a subscriber dead-letters malformed messages and keeps going", "[wire][pubsub]") {
   zmq::context_t context;
   eda::DeadLetterBox box;
