@@ -251,6 +251,19 @@ def grouped_bars(ax, groups, series, ylabel, log=None, notes=None):
     return bars
 
 
+def plain_bars(ax, names, vals, colours, title, ylabel, human=False):
+    """One bar per name, each labelled with its value (None: an empty slot)."""
+    bars = ax.bar(range(len(names)), [v or 0 for v in vals], color=colours)
+    ax.bar_label(bars, labels=[fmt(v) for v in vals], fontsize=8, padding=2)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names)
+    ax.set_ylim(0, max(v or 0 for v in vals) * 1.15 or 1)
+    if human:
+        human_axis(ax)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+
+
 def empty(ax, title, why):
     ax.set_title(title)
     ax.text(0.5, 0.5, why, ha="center", va="center", transform=ax.transAxes, color="grey")
@@ -412,13 +425,8 @@ def plot_state_transfer(results_dir):
                  "request + reply\nper label (baseline)"]
         vals = [value(bytes_, "fat_bytes_per_change"), value(bytes_, "thin_bytes_per_change"),
                 value(bytes_, "baseline_bytes_per_shipment")]
-        bars = c.bar(range(3), [v or 0 for v in vals], color=[OURS, "#9ecae1", THEIRS])
-        c.bar_label(bars, labels=[fmt(v) for v in vals], fontsize=8, padding=2)
-        c.set_xticks(range(3))
-        c.set_xticklabels(names)
-        c.set_ylim(0, max(v or 0 for v in vals) * 1.15 or 1)
-        c.set_title("The price: bytes on the wire per change / per label")
-        c.set_ylabel("bytes per message (B)")
+        plain_bars(c, names, vals, [OURS, "#9ecae1", THEIRS],
+                   "The price: bytes on the wire per change / per label", "bytes per message (B)")
     else:
         empty(c, "Bytes on the wire", "no BM_StateTransfer_BytesPerChange run")
     save(fig, results_dir, "state-transfer")
@@ -599,14 +607,9 @@ def plot_sourcing(results_dir):
     replay = [value(r.find(name), "items_per_second") for name in
               ("BM_Sourcing_Replay", "BM_Sourcing_Replay_ReadOnly", "BM_Sourcing_Replay_RawSqlite")]
     if any(replay):
-        bars = d.bar(range(3), [v or 0 for v in replay], color=[OURS, "#9ecae1", "#7f7f7f"])
-        d.bar_label(bars, labels=[fmt(v) for v in replay], fontsize=8, padding=2)
-        d.set_xticks(range(3))
-        d.set_xticklabels(["read, decode,\nupcast, evolve", "read, decode", "raw SQLite scan\n(no decoding)"])
-        d.set_ylim(0, max(v or 0 for v in replay) * 1.15 or 1)
-        human_axis(d)
-        d.set_title("Replaying the whole store")
-        d.set_ylabel("events per second")
+        plain_bars(d, ["read, decode,\nupcast, evolve", "read, decode", "raw SQLite scan\n(no decoding)"],
+                   replay, [OURS, "#9ecae1", "#7f7f7f"], "Replaying the whole store",
+                   "events per second", human=True)
     else:
         empty(d, "Replay", "no BM_Sourcing_Replay runs")
 
@@ -627,13 +630,9 @@ def plot_sourcing(results_dir):
     bytes_ = r.find("BM_Sourcing_BytesPerChange")
     if bytes_:
         vals = [value(bytes_, "store_bytes_per_command"), value(bytes_, "crud_bytes_per_command")]
-        bars = f.bar(range(2), [v or 0 for v in vals], color=[OURS, THEIRS])
-        f.bar_label(bars, labels=[fmt(v) for v in vals], fontsize=8, padding=2)
-        f.set_xticks(range(2))
-        f.set_xticklabels(["event store\n(every change kept)", "CRUD\n(the present only)"])
-        f.set_ylim(0, max(v or 0 for v in vals) * 1.15 or 1)
-        f.set_title("The price of history: bytes on disk per command")
-        f.set_ylabel("bytes per command (B)")
+        plain_bars(f, ["event store\n(every change kept)", "CRUD\n(the present only)"], vals,
+                   [OURS, THEIRS], "The price of history: bytes on disk per command",
+                   "bytes per command (B)")
     else:
         empty(f, "Bytes per command", "no BM_Sourcing_BytesPerChange run")
     save(fig, results_dir, "sourcing")
