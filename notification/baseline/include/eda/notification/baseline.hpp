@@ -3,6 +3,7 @@
 ///        Shipping and Billing itself, one blocking request after the other, and only then
 ///        answers its caller.
 #pragma once
+#include <atomic>
 
 #include <chrono>
 #include <cstdint>
@@ -49,13 +50,13 @@ class DownstreamService {
   }
   /// @brief Where it answers (connectable form).
   [[nodiscard]] const std::string& endpoint() const { return server_.endpoints().front(); }
-  /// @brief Calls handled.
-  [[nodiscard]] std::uint64_t handled() const noexcept { return handled_; }
+  /// @brief Calls handled (may be read from any thread while it serves).
+  [[nodiscard]] std::uint64_t handled() const noexcept { return handled_.load(); }
 
  private:
   DownstreamOptions options_;
   RpcServer server_;
-  std::uint64_t handled_ = 0;
+  std::atomic<std::uint64_t> handled_{0};
 };
 
 /// @brief One downstream service the synchronous Order service calls.
