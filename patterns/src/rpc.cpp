@@ -114,6 +114,9 @@ bool RpcServer::serve_once(std::chrono::milliseconds wait) {
   } catch (const MalformedMessage& e) {
     ++stats_.bad_requests;
     reply("bad_request", e.what());
+  } catch (const RpcError& e) {  // the handler chose its answer's status (e.g. `rejected`)
+    ++stats_.failed;
+    reply(e.status(), e.body());
   } catch (const std::exception& e) {
     ++stats_.failed;
     reply("error", e.what());

@@ -23,6 +23,9 @@ class ServerThread {
       return eda::test::sample_order(id);
     });
     server_.handle("Echo", [](std::string_view body) { return std::string(body); });
+    server_.handle("Refuse", [](std::string_view body) -> std::string {
+      throw eda::RpcError("rejected", "Refuse", "no, because " + std::string(body));
+    });
     thread_ = std::thread([this] { server_.serve_while([this] { return !stop_.load(); }, 10ms); });
   }
   ~ServerThread() {
@@ -75,6 +78,15 @@ TEST_CASE("error replies raise RpcError and the server keeps serving", "[rpc]") 
     } catch (const eda::RpcError& e) {
       CHECK(e.status() == "unknown_method");
       CHECK_THAT(e.what(), Catch::Contains("Nope"));
+    }
+  }
+  SECTION("a handler that answers with a status of its protocol") {
+    try {
+      (void)client.call("Refuse", "it is Sunday");
+      FAIL("expected RpcError");
+    } catch (const eda::RpcError& e) {
+      CHECK(e.status() == "rejected");
+      CHECK(e.body() == "no, because it is Sunday");
     }
   }
   SECTION("a body that does not decode") {

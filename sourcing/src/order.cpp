@@ -2,14 +2,10 @@
 
 #include <numeric>
 
+#include "eda/overloaded.hpp"
+
 namespace eda::sourcing {
 namespace {
-
-/// Lets std::visit take one lambda per alternative.
-template <class... Handlers>
-struct Overloaded : Handlers... {
-  using Handlers::operator()...;
-};
 
 [[noreturn]] void reject(const std::string& why) { throw CommandRejected(why); }
 
@@ -42,7 +38,7 @@ std::int64_t OrderState::total_cents() const {
 
 std::vector<OrderEvent> decide(const OrderCommand& command, const OrderState& state) {
   return std::visit(
-      Overloaded{
+      eda::Overloaded{
           [&](const PlaceOrder& c) -> std::vector<OrderEvent> {
             if (state.status != OrderStatus::none) reject("this order was already placed");
             if (c.customer.empty()) reject("an order needs a customer");
@@ -84,7 +80,7 @@ std::vector<OrderEvent> decide(const OrderCommand& command, const OrderState& st
 }
 
 OrderState evolve(OrderState state, const OrderEvent& event) {
-  std::visit(Overloaded{
+  std::visit(eda::Overloaded{
                  [&](const OrderPlaced& e) {
                    state.status = OrderStatus::open;
                    state.customer = e.customer;

@@ -11,7 +11,8 @@ template <std::size_t I = 0>
 OrderEvent convert(const RecordedEvent& recorded) {
   if constexpr (I == std::variant_size_v<OrderEvent>) {
     throw CorruptEvent("stream '" + recorded.stream + "' version " +
-                       std::to_string(recorded.version) + " holds a " +
+                       std::to_string(recorded.version) + " (position " +
+                       std::to_string(recorded.position) + ") holds a " +
                        recorded.event.meta().type + ", which is not an order event");
   } else {
     using Alternative = std::variant_alternative_t<I, OrderEvent>;
@@ -42,11 +43,16 @@ const Upcasters& order_upcasters() {
 
 std::string order_stream(std::uint64_t order_id) { return "order-" + std::to_string(order_id); }
 
-EventData to_event_data(const OrderEvent& event, std::string_view source, const Cause& cause) {
+EventData to_event_data(const OrderEvent& event, std::string_view source, const Cause& cause,
+                        std::optional<std::int64_t> timestamp_ns) {
   return std::visit(
       [&](const auto& payload) {
         using Payload = std::decay_t<decltype(payload)>;
-        return EventData::of(make_metadata<Payload>(source, cause), payload);
+        EventMetadata meta = make_metadata<Payload>(source, cause);
+        if (timestamp_ns) {
+          meta.timestamp_ns = *timestamp_ns;
+        }
+        return EventData::of(meta, payload);
       },
       event);
 }
@@ -160,7 +166,8 @@ CommandOutcome OrderRepository::execute(std::uint64_t order_id, const OrderComma
     std::vector<EventData> data;
     data.reserve(events.size());
     for (const OrderEvent& event : events) {
-      data.push_back(to_event_data(event, options_.source, cause));
+      data.push_back(to_event_data(event, options_.source, cause,
+                                   options_.clock ? std::optional(options_.clock()) : std::nullopt));
     }
     const ExpectedVersion expected = loaded.version == 0
                                          ? ExpectedVersion::no_stream()

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "eda/sourcing/store_support.hpp"
-#include "sqlite_statement.hpp"
+#include "eda/sourcing/sqlite.hpp"
 
 namespace eda::sourcing {
 
@@ -14,47 +14,29 @@ using sqlite::exec;
 using sqlite::Statement;
 /// The connection and its prepared statements (prepared once: appends and reads are hot).
 struct SqliteEventStore::Connection {
-  explicit Connection(const SqliteStoreOptions& options) {
-    if (sqlite3_open_v2(options.path.c_str(), &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-      std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
-      sqlite3_close_v2(db);
-      throw std::runtime_error("cannot open event store " + options.path + ": " + message);
-    }
-    try {
-      sqlite3_busy_timeout(db, options.busy_timeout_ms);
-      exec(db, "PRAGMA journal_mode=WAL", options.path);
-      exec(db, options.durability == Durability::full ? "PRAGMA synchronous=FULL"
-                                                      : "PRAGMA synchronous=NORMAL",
-           options.path);
-      // Reads map the file instead of copying every page through read(): replays and
-      // catch-ups read far more than they write. (Writes still go through the WAL.)
-      exec(db, "PRAGMA mmap_size=1073741824", options.path);
-      exec(db,
-           "CREATE TABLE IF NOT EXISTS events ("
-           " position INTEGER PRIMARY KEY,"
-           " stream TEXT NOT NULL,"
-           " version INTEGER NOT NULL,"
-           " event_id TEXT NOT NULL UNIQUE,"
-           " type TEXT NOT NULL,"
-           " envelope BLOB NOT NULL,"
-           " UNIQUE (stream, version))",
-           options.path);
-      exec(db,
-           "CREATE TABLE IF NOT EXISTS snapshots ("
-           " stream TEXT PRIMARY KEY,"
-           " version INTEGER NOT NULL,"
-           " schema_version INTEGER NOT NULL,"
-           " state BLOB NOT NULL)",
-           options.path);
-      prepare();
-    } catch (...) {
-      close();
-      throw;
-    }
+  explicit Connection(const SqliteStoreOptions& options)
+      : database(options.path, options.durability, "event store", options.busy_timeout_ms),
+        db(database.handle()) {
+    exec(db, "PRAGMA mmap_size=1073741824", options.path);
+    exec(db,
+         "CREATE TABLE IF NOT EXISTS events ("
+         " position INTEGER PRIMARY KEY,"
+         " stream TEXT NOT NULL,"
+         " version INTEGER NOT NULL,"
+         " event_id TEXT NOT NULL UNIQUE,"
+         " type TEXT NOT NULL,"
+         " envelope BLOB NOT NULL,"
+         " UNIQUE (stream, version))",
+         options.path);
+    exec(db,
+         "CREATE TABLE IF NOT EXISTS snapshots ("
+         " stream TEXT PRIMARY KEY,"
+         " version INTEGER NOT NULL,"
+         " schema_version INTEGER NOT NULL,"
+         " state BLOB NOT NULL)",
+         options.path);
+    prepare();
   }
-  ~Connection() { close(); }
 
   void prepare() {
     find_id = std::make_unique<Statement>(
@@ -88,18 +70,10 @@ struct SqliteEventStore::Connection {
     rollback = std::make_unique<Statement>(db, "ROLLBACK");
   }
 
-  void close() {
-    // Statements first: a connection with unfinalized statements cannot close.
-    for (auto* statement : {&find_id, &version_of, &insert, &forward, &backward, &all, &last,
-                            &save_snapshot, &load_snapshot, &begin, &savepoint, &release,
-                            &rollback_to, &commit, &rollback}) {
-      statement->reset();
-    }
-    sqlite3_close_v2(db);
-    db = nullptr;
-  }
-
-  sqlite3* db = nullptr;
+  // The database first: members are destroyed in reverse order, so every statement is
+  // finalized before the connection closes.
+  sqlite::Database database;
+  sqlite3* db;
   std::unique_ptr<Statement> find_id, version_of, insert, forward, backward, all, last,
       save_snapshot, load_snapshot, begin, savepoint, release, rollback_to, commit, rollback;
 };

@@ -101,7 +101,8 @@ class RpcClient {
 };
 
 /// @brief A handler: request body in, reply body out. Throwing sends an `error` reply whose
-///        message is the exception's `what()`.
+///        message is the exception's `what()`; throwing RpcError sends its own status and
+///        body instead (a protocol's domain answers, e.g. `rejected` with the reason).
 using RpcHandler = std::function<std::string(std::string_view body)>;
 
 /// @brief How an RpcServer is set up.

@@ -1,10 +1,13 @@
-// Test helpers shared by every module's tests: publishers driven by hand.
+// Test helpers shared by every module's tests: publishers driven by hand, temporary databases.
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
+#include "eda/envelope.hpp"
 #include "eda/pubsub.hpp"
 
 namespace eda::test {
@@ -28,6 +31,26 @@ class RawPublisher {
  private:
   zmq::socket_t socket_;
   std::string endpoint_;
+};
+
+/// A fresh file name in the temp directory; the file (with SQLite's WAL files) is removed
+/// afterwards.
+class TempDatabase {
+ public:
+  TempDatabase()
+      : path_(std::filesystem::temp_directory_path() / ("eda-test-" + eda::new_event_id() + ".db")) {}
+  ~TempDatabase() {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::error_code ignored;
+      std::filesystem::remove(path_.string() + suffix, ignored);
+    }
+  }
+  TempDatabase(const TempDatabase&) = delete;
+  TempDatabase& operator=(const TempDatabase&) = delete;
+  [[nodiscard]] std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
 };
 
 }  // namespace eda::test

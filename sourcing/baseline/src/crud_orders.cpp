@@ -1,6 +1,6 @@
 #include "eda/sourcing/crud_orders.hpp"
 
-#include "sqlite_statement.hpp"
+#include "eda/sourcing/sqlite.hpp"
 
 namespace eda::sourcing::baseline {
 
@@ -8,61 +8,38 @@ using sqlite::exec;
 using sqlite::Statement;
 
 struct CrudOrders::Connection {
-  explicit Connection(const CrudOptions& options) {
-    if (sqlite3_open_v2(options.path.c_str(), &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-      std::string message = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
-      sqlite3_close_v2(db);
-      throw std::runtime_error("cannot open order database " + options.path + ": " + message);
-    }
-    try {
-      sqlite3_busy_timeout(db, 10'000);
-      exec(db, "PRAGMA journal_mode=WAL", options.path);
-      exec(db, options.durability == Durability::full ? "PRAGMA synchronous=FULL"
-                                                      : "PRAGMA synchronous=NORMAL",
-           options.path);
-      exec(db,
-           "CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL,"
-           " status INTEGER NOT NULL, paid_cents INTEGER NOT NULL, carrier TEXT NOT NULL,"
-           " version INTEGER NOT NULL);"
-           "CREATE TABLE IF NOT EXISTS order_lines (order_id INTEGER NOT NULL, sku TEXT NOT NULL,"
-           " quantity INTEGER NOT NULL, unit_price_cents INTEGER NOT NULL,"
-           " PRIMARY KEY (order_id, sku));",
-           options.path);
-      order = std::make_unique<Statement>(
-          db, "SELECT customer, status, paid_cents, carrier FROM orders WHERE id = ?");
-      lines = std::make_unique<Statement>(
-          db, "SELECT sku, quantity, unit_price_cents FROM order_lines WHERE order_id = ?");
-      upsert_order = std::make_unique<Statement>(
-          db, "INSERT INTO orders (id, customer, status, paid_cents, carrier, version)"
-              " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET"
-              " customer = excluded.customer, status = excluded.status,"
-              " paid_cents = excluded.paid_cents, carrier = excluded.carrier,"
-              " version = version + 1");
-      delete_lines = std::make_unique<Statement>(db, "DELETE FROM order_lines WHERE order_id = ?");
-      insert_line = std::make_unique<Statement>(
-          db, "INSERT INTO order_lines (order_id, sku, quantity, unit_price_cents)"
-              " VALUES (?, ?, ?, ?)");
-      begin = std::make_unique<Statement>(db, "BEGIN IMMEDIATE");
-      commit = std::make_unique<Statement>(db, "COMMIT");
-      rollback = std::make_unique<Statement>(db, "ROLLBACK");
-    } catch (...) {
-      close();
-      throw;
-    }
+  explicit Connection(const CrudOptions& options)
+      : database(options.path, options.durability, "order database"), db(database.handle()) {
+    exec(db,
+         "CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL,"
+         " status INTEGER NOT NULL, paid_cents INTEGER NOT NULL, carrier TEXT NOT NULL,"
+         " version INTEGER NOT NULL);"
+         "CREATE TABLE IF NOT EXISTS order_lines (order_id INTEGER NOT NULL, sku TEXT NOT NULL,"
+         " quantity INTEGER NOT NULL, unit_price_cents INTEGER NOT NULL,"
+         " PRIMARY KEY (order_id, sku));",
+         options.path);
+    order = std::make_unique<Statement>(
+        db, "SELECT customer, status, paid_cents, carrier FROM orders WHERE id = ?");
+    lines = std::make_unique<Statement>(
+        db, "SELECT sku, quantity, unit_price_cents FROM order_lines WHERE order_id = ?");
+    upsert_order = std::make_unique<Statement>(
+        db, "INSERT INTO orders (id, customer, status, paid_cents, carrier, version)"
+            " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET"
+            " customer = excluded.customer, status = excluded.status,"
+            " paid_cents = excluded.paid_cents, carrier = excluded.carrier,"
+            " version = version + 1");
+    delete_lines = std::make_unique<Statement>(db, "DELETE FROM order_lines WHERE order_id = ?");
+    insert_line = std::make_unique<Statement>(
+        db, "INSERT INTO order_lines (order_id, sku, quantity, unit_price_cents)"
+            " VALUES (?, ?, ?, ?)");
+    begin = std::make_unique<Statement>(db, "BEGIN IMMEDIATE");
+    commit = std::make_unique<Statement>(db, "COMMIT");
+    rollback = std::make_unique<Statement>(db, "ROLLBACK");
   }
-  ~Connection() { close(); }
-  void close() {
-    for (auto* statement : {&order, &lines, &upsert_order, &delete_lines, &insert_line, &begin,
-                            &commit, &rollback}) {
-      statement->reset();
-    }
-    sqlite3_close_v2(db);
-    db = nullptr;
-  }
-
-  sqlite3* db = nullptr;
+  // The database first: members are destroyed in reverse order, so every statement is
+  // finalized before the connection closes.
+  sqlite::Database database;
+  sqlite3* db;
   std::unique_ptr<Statement> order, lines, upsert_order, delete_lines, insert_line, begin, commit,
       rollback;
 };

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,8 +18,10 @@ namespace eda::sourcing {
 /// @brief The stream of order `order_id`: `order-<id>`.
 std::string order_stream(std::uint64_t order_id);
 
-/// @brief An order event as stored data, from `source`, linked to `cause`.
-EventData to_event_data(const OrderEvent& event, std::string_view source, const Cause& cause = {});
+/// @brief An order event as stored data, from `source`, linked to `cause`, stamped now (or at
+///        `timestamp_ns`, ns since the Unix epoch, when given).
+EventData to_event_data(const OrderEvent& event, std::string_view source, const Cause& cause = {},
+                        std::optional<std::int64_t> timestamp_ns = std::nullopt);
 
 /// @brief The upcasters of the order events: ItemAdded version 1 (euros) to 2 (cents).
 const Upcasters& order_upcasters();
@@ -51,6 +55,9 @@ struct RepositoryOptions {
   /// Save a snapshot of the state each time an order's version passes a multiple of this
   /// (0: never). Loading then reads the latest snapshot and only the events after it.
   std::uint64_t snapshot_every = 0;
+  /// Where new events' timestamps come from (ns since the Unix epoch). Empty: the wall clock.
+  /// Simulations and tests that compare with another model pass their own.
+  std::function<std::int64_t()> clock{};
 };
 
 /// @brief Loads and saves orders through an EventStore.

@@ -25,18 +25,12 @@
 #include <string>
 
 #include "eda/sourcing/event_store.hpp"
+#include "eda/sourcing/sqlite.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace eda::sourcing {
-
-/// @brief How hard SQLite works to keep a committed append across a crash.
-enum class Durability {
-  full,    ///< `synchronous=FULL`: survives power loss (an fsync per commit). The default.
-  normal,  ///< `synchronous=NORMAL` in WAL: survives a process crash; power loss may lose the
-           ///< last commits (never corrupts).
-};
 
 /// @brief How a SqliteEventStore is opened.
 struct SqliteStoreOptions {

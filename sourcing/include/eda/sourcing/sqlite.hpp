@@ -1,0 +1,199 @@
+/// @file sqlite.hpp
+/// @brief A thin RAII layer over SQLite's C API, shared by every SQLite database in the
+///        catalogue (the event store, the CRUD baseline, CQRS's read models and its single
+///        model): a connection opened the same way everywhere, prepared statements, and
+///        transactions that roll back unless committed.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace eda::sourcing {
+
+/// @brief How hard SQLite works to keep a committed write across a crash.
+enum class Durability {
+  full,    ///< `synchronous=FULL`: survives power loss (an fsync per commit). The default.
+  normal,  ///< `synchronous=NORMAL` in WAL: survives a process crash; power loss may lose the
+           ///< last commits (never corrupts).
+};
+
+}  // namespace eda::sourcing
+
+/// @brief The RAII layer over SQLite (see sqlite.hpp).
+namespace eda::sourcing::sqlite {
+
+/// @brief One prepared statement, reset and finalized by RAII.
+class Statement {
+ public:
+  /// @brief Prepares `sql` on `db`; throws std::runtime_error quoting it when it does not
+  ///        compile.
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("cannot prepare '") + sql + "': " + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;             ///< Owns the statement.
+  Statement& operator=(const Statement&) = delete;  ///< Owns the statement.
+
+  /// @brief Binds the parameters (1-based, in order) for the next run; clears the last run.
+  template <class... Values>
+  Statement& bind(const Values&... values) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    int index = 0;
+    (bind_one(++index, values), ...);
+    return *this;
+  }
+  /// @brief Advances to the next row: true while there is one.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db_));
+  }
+  /// @brief Runs a statement that returns no rows.
+  void run() {
+    (void)step();
+    done();
+  }
+  /// @brief Ends the current run. A statement left on a row keeps its read transaction open, and
+  /// with it the connection's view of the database: every single-row query ends with this.
+  void done() { sqlite3_reset(stmt_); }
+  /// @brief Runs a query of one integer (NULL reads as 0) and ends it.
+  std::int64_t single_integer() {
+    const std::int64_t value = step() ? integer(0) : 0;
+    done();
+    return value;
+  }
+  /// @brief Column `column` (from 0) of the current row as an integer.
+  [[nodiscard]] std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  /// @brief How many columns a row of this statement has.
+  [[nodiscard]] int columns() const { return sqlite3_column_count(stmt_); }
+  /// @brief Whether column `column` of the current row is NULL.
+  [[nodiscard]] bool is_null(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+  }
+  /// @brief Column `column` as text, valid until the next step() or done().
+  [[nodiscard]] std::string_view text(int column) const {
+    const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return {data == nullptr ? "" : data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+  }
+  /// @brief Column `column` as bytes, valid until the next step() or done().
+  [[nodiscard]] std::string_view blob(int column) const {
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    return {data == nullptr ? "" : data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+  }
+
+ private:
+  void bind_one(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  }
+  void bind_one(int index, std::uint64_t value) {
+    sqlite3_bind_int64(stmt_, index, static_cast<sqlite3_int64>(value));
+  }
+  void bind_one(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+  void bind_one(int index, std::nullptr_t) { sqlite3_bind_null(stmt_, index); }
+  struct Blob {
+    std::string_view bytes;
+  };
+  void bind_one(int index, Blob blob) {
+    sqlite3_bind_blob(stmt_, index, blob.bytes.data(), static_cast<int>(blob.bytes.size()),
+                      SQLITE_STATIC);
+  }
+
+ public:
+  /// @brief Marks bytes to bind as a BLOB (text binds as TEXT).
+  static Blob as_blob(std::string_view bytes) { return Blob{bytes}; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+/// @brief Runs plain SQL (several statements allowed); errors name the database `path`.
+inline void exec(sqlite3* db, const char* sql, const std::string& path) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error != nullptr ? error : sqlite3_errmsg(db);
+    sqlite3_free(error);
+    throw std::runtime_error("database " + path + ": " + message);
+  }
+}
+
+/// @brief One open SQLite connection, set up the way every database here is: WAL (readers
+///        never block the writer), the chosen durability, a busy timeout for other processes'
+///        write locks.
+class Database {
+ public:
+  /// @brief Opens (creating if needed) `path`; `what` names the database in errors (e.g.
+  ///        "event store"). Throws std::runtime_error saying which file and why.
+  Database(const std::string& path, Durability durability, std::string_view what,
+           int busy_timeout_ms = 10'000)
+      : path_(path) {
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close_v2(db_);
+      throw std::runtime_error("cannot open " + std::string(what) + " " + path + ": " + message);
+    }
+    try {
+      sqlite3_busy_timeout(db_, busy_timeout_ms);
+      exec("PRAGMA journal_mode=WAL");
+      exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    } catch (const std::exception& e) {
+      sqlite3_close_v2(db_);
+      throw std::runtime_error("cannot open " + std::string(what) + " " + path + ": " + e.what());
+    }
+  }
+  /// @brief Closes the connection (statements still open are finalized by their owners).
+  ~Database() { sqlite3_close_v2(db_); }
+  Database(const Database&) = delete;             ///< Owns the connection.
+  Database& operator=(const Database&) = delete;  ///< Owns the connection.
+
+  /// @brief Runs plain SQL; errors name the file.
+  void exec(const char* sql) const { sqlite::exec(db_, sql, path_); }
+  /// @brief The connection, for preparing statements.
+  [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
+  /// @brief The file.
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  /// @brief Rows changed by the last INSERT, UPDATE or DELETE.
+  [[nodiscard]] int changes() const noexcept { return sqlite3_changes(db_); }
+
+ private:
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+/// @brief A write transaction (`BEGIN IMMEDIATE`: the write lock is taken at once, so two
+///        writers queue instead of failing half-way); rolled back unless commit() is called.
+class Transaction {
+ public:
+  /// @brief Begins on `db`.
+  explicit Transaction(const Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+  /// @brief Rolls back when commit() was not reached (an exception is on its way).
+  ~Transaction() {
+    if (!done_) {
+      sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+  Transaction(const Transaction&) = delete;             ///< One per BEGIN.
+  Transaction& operator=(const Transaction&) = delete;  ///< One per BEGIN.
+  /// @brief Commits (with the database's durability).
+  void commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  const Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace eda::sourcing::sqlite
