@@ -1,0 +1,51 @@
+/// @file projection.hpp
+/// @brief A projection turns the store's events into one query-shaped read model: a few
+///        tables shaped like the answer to one question, kept up to date event by event.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "eda/sourcing/order.hpp"
+#include "eda/sourcing/sqlite.hpp"
+
+namespace eda::cqrs {
+
+/// @brief One order event as projections see it: decoded, upcast, and placed in its stream.
+struct ProjectedEvent {
+  std::uint64_t order_id = 0;    ///< The order (from its stream, `order-<id>`).
+  std::uint64_t version = 0;     ///< Its version in the order's stream (1, 2, 3, ...).
+  std::uint64_t position = 0;    ///< Its position in the store.
+  std::int64_t timestamp_ns = 0;  ///< When it happened (ns since the Unix epoch).
+  sourcing::OrderEvent event;    ///< What happened.
+};
+
+/// @brief One read model and the handlers that keep it.
+///
+/// A projection owns its tables (including any working tables it needs, such as the lines of
+/// orders not yet paid), so it can be dropped and rebuilt on its own. Its handlers are
+/// **idempotent**: each table row about an order remembers the last version of the order
+/// applied to it, and an event at or below that version changes nothing. The projector's
+/// checkpoint already prevents redelivery; this is the second line of defence, and what makes
+/// "at-least-once delivery" safe.
+///
+/// @par Thread safety
+/// Called by ReadModels only, under its lock.
+class Projection {
+ public:
+  virtual ~Projection() = default;
+
+  /// @brief The projection's name, also its checkpoint's key (e.g. `customer-orders`).
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+
+  /// @brief Creates its tables when absent, and prepares its statements on `db`.
+  virtual void open(const sourcing::sqlite::Database& db) = 0;
+
+  /// @brief Drops its tables (a rebuild creates them again with open()).
+  virtual void drop(const sourcing::sqlite::Database& db) = 0;
+
+  /// @brief Applies one event, inside the caller's transaction.
+  virtual void apply(const ProjectedEvent& event) = 0;
+};
+
+}  // namespace eda::cqrs

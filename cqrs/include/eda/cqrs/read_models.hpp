@@ -1,0 +1,142 @@
+/// @file read_models.hpp
+/// @brief The read side's database: the projections' tables and their checkpoints, in one
+///        SQLite file separate from the event store, and the queries answered from it.
+///
+/// ```sql
+/// CREATE TABLE checkpoints (projection TEXT PRIMARY KEY,   -- one per projection
+///                           position INTEGER NOT NULL);    -- the last store position applied
+/// ```
+/// A batch of events and the checkpoints it moves are written in **one transaction**: after a
+/// crash the read models and their checkpoints agree, so the projector resumes exactly after
+/// the last event it applied — never applying one twice, never skipping one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "eda/cqrs/projection.hpp"
+#include "eda/cqrs/queries.hpp"
+#include "eda/sourcing/event_store.hpp"
+#include "eda/sourcing/sqlite.hpp"
+
+namespace eda::cqrs {
+
+/// @brief How a ReadModels database is opened.
+struct ReadModelOptions {
+  std::string path{};  ///< The read-model database file (created when absent).
+  /// Read models can always be rebuilt from the store, and the checkpoint commits with them,
+  /// so a process crash loses nothing: `normal` (no fsync per batch) is the sensible default.
+  sourcing::Durability durability = sourcing::Durability::normal;
+};
+
+/// @brief An answer and the store position it reflects: every event up to `position` (and
+///        none after it) is in `rows`.
+template <class Rows>
+struct Reflecting {
+  Rows rows;                   ///< The answer.
+  std::uint64_t position = 0;  ///< The projection's checkpoint when it was read.
+};
+
+/// @brief Where one batch left the projections.
+struct BatchApplied {
+  std::size_t events = 0;      ///< Events in the batch.
+  std::size_t applied = 0;     ///< Event applications (an event counts once per projection
+                               ///< that had not seen it).
+  std::uint64_t position = 0;  ///< The lowest checkpoint now (every projection is there).
+};
+
+/// @brief The read models of the shop: a SQLite database of query-shaped tables, kept by
+///        projections, with a checkpoint per projection.
+///
+/// @par Example
+/// @code
+/// ReadModels read({.path = "read.db"});
+/// read.apply(store.read_all(read.position() + 1, 1000));   // what a Projector does
+/// auto orders = read.read_customer_orders("alice");     // rows + the position they reflect
+/// @endcode
+///
+/// @par Thread safety
+/// All members may be called concurrently (one connection, one call at a time). Several
+/// processes may open the same file: one projector writes, any number of query services read.
+class ReadModels final : public ShopQueries {
+ public:
+  /// @brief Opens (creating if needed) the database with the shop's three projections.
+  explicit ReadModels(ReadModelOptions options);
+  /// @brief Opens the database with the given `projections` (names must be unique).
+  ReadModels(ReadModelOptions options, std::vector<std::unique_ptr<Projection>> projections);
+  ~ReadModels() override;
+  ReadModels(const ReadModels&) = delete;             ///< Owns a connection.
+  ReadModels& operator=(const ReadModels&) = delete;  ///< Owns a connection.
+
+  /// @brief Applies `events` (in position order) to every projection that has not seen them,
+  ///        and moves each checkpoint to the batch's last position — all in one transaction.
+  ///        Events of other streams than orders only move the checkpoints. Throws
+  ///        sourcing::CorruptEvent (nothing applied) when an event cannot be read: a projection
+  ///        never skips an event it cannot understand.
+  BatchApplied apply(std::span<const sourcing::RecordedEvent> events);
+
+  /// @brief The checkpoint of `projection` (0: nothing applied yet); throws
+  ///        std::invalid_argument for an unknown name.
+  [[nodiscard]] std::uint64_t checkpoint(std::string_view projection) const;
+
+  /// @brief The lowest checkpoint: every projection has applied every event up to here.
+  [[nodiscard]] std::uint64_t position() const;
+
+  /// @brief The projections' names, in the order they are applied.
+  [[nodiscard]] std::vector<std::string> projections() const;
+
+  /// @brief Drops `projection`'s tables and checkpoint and creates them empty: the next
+  ///        batches rebuild it from the beginning of the store (see rebuild()).
+  void reset(std::string_view projection);
+
+  /// @brief customer_orders(), with the position it reflects.
+  [[nodiscard]] Reflecting<std::vector<OrderSummary>> read_customer_orders(
+      const std::string& customer) const;
+  /// @brief sales_by_day(), with the position it reflects.
+  [[nodiscard]] Reflecting<std::vector<ProductDaySales>> read_sales_by_day(
+      const std::string& first_day, const std::string& last_day) const;
+  /// @brief awaiting_shipment(), with the position it reflects.
+  [[nodiscard]] Reflecting<std::vector<AwaitingShipment>> read_awaiting_shipment(
+      std::size_t limit) const;
+
+  [[nodiscard]] std::vector<OrderSummary> customer_orders(const std::string& customer) const override;
+  [[nodiscard]] std::vector<ProductDaySales> sales_by_day(const std::string& first_day,
+                                                          const std::string& last_day) const override;
+  [[nodiscard]] std::vector<AwaitingShipment> awaiting_shipment(std::size_t limit) const override;
+
+  /// @brief Every row of every read-model table (not the working tables), as text, sorted:
+  ///        two databases with the same dump hold the same read models. For tests, rebuild
+  ///        checks and the demo.
+  [[nodiscard]] std::string dump() const;
+
+ private:
+  struct Connection;
+  Projection& find(std::string_view projection) const;
+  std::uint64_t checkpoint_locked(std::string_view projection) const;
+
+  mutable std::mutex mutex_;
+  std::unique_ptr<Connection> db_;
+  std::vector<std::unique_ptr<Projection>> projections_;
+};
+
+/// @brief Progress of a rebuild: events applied so far, and the store's last position.
+using RebuildProgress = std::function<void(std::uint64_t position, std::uint64_t last_position)>;
+
+/// @brief Drops `projection` and rebuilds it from the first event of `store`, reading
+///        `batch` events per query and transaction; calls `progress` after each batch.
+///        Returns the number of events read. The other projections are untouched.
+std::uint64_t rebuild(ReadModels& read_models, const sourcing::EventStore& store,
+                      std::string_view projection, const RebuildProgress& progress = {},
+                      std::size_t batch = 10'000);
+
+/// @brief The order an event belongs to, from its stream name `order-<id>`; nothing for
+///        other streams.
+std::optional<std::uint64_t> order_of_stream(std::string_view stream);
+
+}  // namespace eda::cqrs

@@ -1,0 +1,294 @@
+#include "eda/cqrs/read_models.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <set>
+#include <stdexcept>
+
+#include "eda/cqrs/projections.hpp"
+#include "eda/sourcing/order_repository.hpp"
+
+namespace eda::cqrs {
+
+using sourcing::sqlite::Database;
+using sourcing::sqlite::Statement;
+using sourcing::sqlite::Transaction;
+
+namespace {
+
+/// A read transaction: every SELECT inside it sees the same committed state (WAL snapshot),
+/// so rows and the checkpoint read with them agree even while a projector commits.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(const Database& db) : db_(db) { db_.exec("BEGIN DEFERRED"); }
+  ~ReadTransaction() { sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  const Database& db_;
+};
+
+}  // namespace
+
+std::optional<std::uint64_t> order_of_stream(std::string_view stream) {
+  constexpr std::string_view prefix = "order-";
+  if (!stream.starts_with(prefix)) {
+    return std::nullopt;
+  }
+  std::uint64_t id = 0;
+  const std::string_view digits = stream.substr(prefix.size());
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (error != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
+    return std::nullopt;
+  }
+  return id;
+}
+
+struct ReadModels::Connection {
+  explicit Connection(const ReadModelOptions& options)
+      : database(options.path, options.durability, "read-model database") {
+    database.exec(
+        "CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY,"
+        " position INTEGER NOT NULL)");
+    get_checkpoint.emplace(database.handle(),
+                           "SELECT position FROM checkpoints WHERE projection = ?");
+    set_checkpoint.emplace(database.handle(),
+                           "INSERT INTO checkpoints (projection, position) VALUES (?, ?)"
+                           " ON CONFLICT (projection) DO UPDATE SET position = excluded.position");
+  }
+  /// A query's statement, prepared on first use (its tables belong to a projection, which
+  /// creates them after the connection opens).
+  Statement& query(std::optional<Statement>& statement, const char* sql) {
+    if (!statement) statement.emplace(database.handle(), sql);
+    return *statement;
+  }
+
+  Database database;  // first: destroyed last, after every statement
+  std::optional<Statement> get_checkpoint, set_checkpoint, customer_orders, sales, awaiting;
+};
+
+ReadModels::ReadModels(ReadModelOptions options) : ReadModels(std::move(options), shop_projections()) {}
+
+ReadModels::ReadModels(ReadModelOptions options, std::vector<std::unique_ptr<Projection>> projections)
+    : projections_(std::move(projections)) {
+  std::set<std::string_view> names;
+  for (const auto& projection : projections_) {
+    if (!names.insert(projection->name()).second) {
+      throw std::invalid_argument("two projections are named '" + std::string(projection->name()) + "'");
+    }
+  }
+  // Projections prepare statements on the connection: they are reset before it closes.
+  db_ = std::make_unique<Connection>(options);
+  try {
+    Transaction tx(db_->database);  // several processes may open the file at once
+    for (const auto& projection : projections_) {
+      projection->open(db_->database);
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    projections_.clear();
+    throw std::runtime_error("read-model database " + options.path + ": " + e.what());
+  }
+}
+
+ReadModels::~ReadModels() {
+  projections_.clear();  // their statements go before the connection
+}
+
+Projection& ReadModels::find(std::string_view projection) const {
+  for (const auto& p : projections_) {
+    if (p->name() == projection) return *p;
+  }
+  throw std::invalid_argument("no projection is named '" + std::string(projection) + "'");
+}
+
+std::uint64_t ReadModels::checkpoint_locked(std::string_view projection) const {
+  return static_cast<std::uint64_t>(db_->get_checkpoint->bind(projection).single_integer());
+}
+
+std::uint64_t ReadModels::checkpoint(std::string_view projection) const {
+  (void)find(projection);
+  const std::lock_guard lock(mutex_);
+  return checkpoint_locked(projection);
+}
+
+std::uint64_t ReadModels::position() const {
+  const std::lock_guard lock(mutex_);
+  std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
+  for (const auto& p : projections_) lowest = std::min(lowest, checkpoint_locked(p->name()));
+  return projections_.empty() ? 0 : lowest;
+}
+
+std::vector<std::string> ReadModels::projections() const {
+  std::vector<std::string> names;
+  for (const auto& p : projections_) names.emplace_back(p->name());
+  return names;
+}
+
+BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events) {
+  BatchApplied result{events.size(), 0, 0};
+  if (events.empty()) {
+    result.position = position();
+    return result;
+  }
+  // Decode once, before the transaction: a corrupt event stops the batch with nothing
+  // written, and names where it is.
+  std::vector<ProjectedEvent> decoded;
+  decoded.reserve(events.size());
+  for (const sourcing::RecordedEvent& recorded : events) {
+    if (const auto order_id = order_of_stream(recorded.stream)) {
+      decoded.push_back(ProjectedEvent{*order_id, recorded.version, recorded.position,
+                                       recorded.event.meta().timestamp_ns,
+                                       sourcing::order_event_from(recorded)});
+    }
+  }
+  const std::uint64_t last = events.back().position;
+  const std::lock_guard lock(mutex_);
+  Transaction tx(db_->database);
+  std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
+  for (const auto& projection : projections_) {
+    const std::uint64_t checkpoint = checkpoint_locked(projection->name());
+    for (const ProjectedEvent& event : decoded) {
+      if (event.position > checkpoint) {
+        projection->apply(event);
+        ++result.applied;
+      }
+    }
+    const std::uint64_t moved = std::max(checkpoint, last);
+    db_->set_checkpoint->bind(projection->name(), moved).run();
+    lowest = std::min(lowest, moved);
+  }
+  tx.commit();
+  result.position = lowest;
+  return result;
+}
+
+void ReadModels::reset(std::string_view projection) {
+  Projection& p = find(projection);
+  const std::lock_guard lock(mutex_);
+  Transaction tx(db_->database);
+  p.drop(db_->database);
+  p.open(db_->database);
+  db_->set_checkpoint->bind(projection, std::uint64_t{0}).run();
+  tx.commit();
+}
+
+Reflecting<std::vector<OrderSummary>> ReadModels::read_customer_orders(const std::string& customer) const {
+  const std::lock_guard lock(mutex_);
+  const ReadTransaction snapshot(db_->database);
+  Reflecting<std::vector<OrderSummary>> answer{{}, checkpoint_locked(customer_orders_projection)};
+  Statement& q = db_->query(db_->customer_orders,
+                            "SELECT order_id, customer, status, item_count, total_cents"
+                            " FROM customer_orders WHERE customer = ? ORDER BY order_id");
+  q.bind(customer);
+  while (q.step()) {
+    answer.rows.push_back(OrderSummary{static_cast<std::uint64_t>(q.integer(0)), std::string(q.text(1)),
+                                       std::string(q.text(2)), static_cast<std::uint64_t>(q.integer(3)),
+                                       q.integer(4)});
+  }
+  q.done();
+  return answer;
+}
+
+Reflecting<std::vector<ProductDaySales>> ReadModels::read_sales_by_day(const std::string& first_day,
+                                                                       const std::string& last_day) const {
+  (void)parse_day(first_day, "first_day");
+  (void)parse_day(last_day, "last_day");
+  const std::lock_guard lock(mutex_);
+  const ReadTransaction snapshot(db_->database);
+  Reflecting<std::vector<ProductDaySales>> answer{{}, checkpoint_locked(sales_projection)};
+  Statement& q = db_->query(db_->sales,
+                            "SELECT day, sku, quantity, revenue_cents FROM product_day_sales"
+                            " WHERE day BETWEEN ? AND ? ORDER BY day, sku");
+  q.bind(first_day, last_day);
+  while (q.step()) {
+    answer.rows.push_back(ProductDaySales{std::string(q.text(0)), std::string(q.text(1)),
+                                          static_cast<std::uint64_t>(q.integer(2)), q.integer(3)});
+  }
+  q.done();
+  return answer;
+}
+
+Reflecting<std::vector<AwaitingShipment>> ReadModels::read_awaiting_shipment(std::size_t limit) const {
+  const std::lock_guard lock(mutex_);
+  const ReadTransaction snapshot(db_->database);
+  Reflecting<std::vector<AwaitingShipment>> answer{{}, checkpoint_locked(shipment_projection)};
+  Statement& q = db_->query(db_->awaiting,
+                            "SELECT order_id, customer, total_cents, paid_at_ns"
+                            " FROM awaiting_shipment ORDER BY paid_at_ns, order_id LIMIT ?");
+  q.bind(static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+  while (q.step()) {
+    answer.rows.push_back(AwaitingShipment{static_cast<std::uint64_t>(q.integer(0)), std::string(q.text(1)),
+                                           q.integer(2), q.integer(3)});
+  }
+  q.done();
+  return answer;
+}
+
+std::vector<OrderSummary> ReadModels::customer_orders(const std::string& customer) const {
+  return read_customer_orders(customer).rows;
+}
+std::vector<ProductDaySales> ReadModels::sales_by_day(const std::string& first_day,
+                                                      const std::string& last_day) const {
+  return read_sales_by_day(first_day, last_day).rows;
+}
+std::vector<AwaitingShipment> ReadModels::awaiting_shipment(std::size_t limit) const {
+  return read_awaiting_shipment(limit).rows;
+}
+
+std::string ReadModels::dump() const {
+  const std::lock_guard lock(mutex_);
+  const ReadTransaction snapshot(db_->database);
+  std::vector<std::string> tables;
+  {
+    Statement list(db_->database.handle(),
+                   "SELECT name FROM sqlite_schema WHERE type = 'table' AND name != 'checkpoints'"
+                   " ORDER BY name");
+    while (list.step()) tables.emplace_back(list.text(0));
+  }
+  std::string out;
+  for (const std::string& table : tables) {
+    out += "[" + table + "]\n";
+    // Table names come from the database's own schema, not from input.
+    Statement rows(db_->database.handle(), ("SELECT * FROM \"" + table + "\"").c_str());
+    std::vector<std::string> lines;
+    while (rows.step()) {
+      std::string line;
+      const int columns = rows.columns();
+      for (int c = 0; c < columns; ++c) {
+        if (c > 0) line += '|';
+        line += rows.is_null(c) ? std::string("NULL") : std::string(rows.text(c));
+      }
+      lines.push_back(std::move(line));
+    }
+    std::sort(lines.begin(), lines.end());
+    for (const std::string& line : lines) out += line + "\n";
+  }
+  return out;
+}
+
+std::uint64_t rebuild(ReadModels& read_models, const sourcing::EventStore& store,
+                      std::string_view projection, const RebuildProgress& progress,
+                      std::size_t batch) {
+  if (batch == 0) {
+    throw std::invalid_argument("a rebuild reads at least one event per batch");
+  }
+  read_models.reset(projection);
+  std::uint64_t next = 1;
+  std::uint64_t read = 0;
+  const std::uint64_t last_position = store.last_position();
+  for (;;) {
+    const std::vector<sourcing::RecordedEvent> events = store.read_all(next, batch);
+    if (events.empty()) break;
+    read_models.apply(events);
+    read += events.size();
+    next = events.back().position + 1;
+    if (progress) progress(events.back().position, std::max(last_position, events.back().position));
+    if (events.size() < batch) break;
+  }
+  return read;
+}
+
+}  // namespace eda::cqrs
