@@ -1,5 +1,7 @@
 #include "eda/rpc.hpp"
 
+#include <algorithm>
+
 #include "eda/endpoint.hpp"
 #include "eda/wire.hpp"
 
@@ -40,7 +42,14 @@ void RpcClient::open_socket() {
 }
 
 std::string RpcClient::call(std::string_view method, std::string_view body) {
+  return call(method, body, std::chrono::milliseconds(0));
+}
+
+std::string RpcClient::call(std::string_view method, std::string_view body,
+                            std::chrono::milliseconds server_wait) {
+  const auto wait = options_.timeout + std::max(server_wait, std::chrono::milliseconds(0));
   for (int attempt = 1; attempt <= options_.attempts; ++attempt) {
+    socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(wait.count()));
     (void)socket_.send(zmq::const_buffer(method.data(), method.size()), zmq::send_flags::sndmore);
     (void)socket_.send(zmq::const_buffer(body.data(), body.size()), zmq::send_flags::none);
     const std::size_t count = receive_frames(socket_, frames_, 2);
@@ -62,7 +71,7 @@ std::string RpcClient::call(std::string_view method, std::string_view body) {
   }
   throw RpcTimeout("no reply to " + std::string(method) + " from " + options_.endpoint + " after " +
                    std::to_string(options_.attempts) + " attempt(s) of " +
-                   std::to_string(options_.timeout.count()) +
+                   std::to_string(wait.count()) +
                    " ms: is the server running and reachable?");
 }
 

@@ -23,6 +23,10 @@ class ServerThread {
       return eda::test::sample_order(id);
     });
     server_.handle("Echo", [](std::string_view body) { return std::string(body); });
+    server_.handle("Slow", [](std::string_view body) {
+      std::this_thread::sleep_for(300ms);  // a server that holds the request (a waiting query)
+      return std::string(body);
+    });
     server_.handle("Refuse", [](std::string_view body) -> std::string {
       throw eda::RpcError("rejected", "Refuse", "no, because " + std::string(body));
     });
@@ -99,6 +103,16 @@ TEST_CASE("error replies raise RpcError and the server keeps serving", "[rpc]") 
   }
   // Whatever went wrong before, the next good call works.
   CHECK(client.call<eda::test::OrderPlaced>("GetOrder", std::uint64_t{3}).order_id == 3);
+}
+
+TEST_CASE("a call may allow the server to hold it longer than the client's timeout", "[rpc]") {
+  zmq::context_t context;
+  ServerThread server(context, "inproc://slow-rpc");
+  eda::RpcClient client(context, {.endpoint = server.endpoint(), .timeout = 100ms, .attempts = 1});
+  CHECK(client.call("Slow", "held", 2s) == "held");
+  CHECK_THROWS_AS(client.call("Slow", "not held"), eda::RpcTimeout);
+  // (the server first finishes the abandoned request, so this one may wait for it)
+  CHECK(client.call("Echo", "after a timeout", 2s) == "after a timeout");
 }
 
 TEST_CASE("a request with the wrong number of frames gets a bad_request reply", "[rpc]") {

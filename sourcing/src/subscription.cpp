@@ -103,4 +103,23 @@ std::optional<RecordedEvent> CatchUpSubscription::next(std::chrono::milliseconds
   }
 }
 
+std::vector<RecordedEvent> CatchUpSubscription::next_batch(std::size_t max_count,
+                                                           std::chrono::milliseconds timeout) {
+  std::vector<RecordedEvent> batch;
+  if (max_count == 0) {
+    return batch;
+  }
+  std::optional<RecordedEvent> first = next(timeout);
+  if (!first) {
+    return batch;
+  }
+  batch.reserve(std::min(max_count, buffer_.size() + 1));
+  batch.push_back(std::move(*first));
+  while (batch.size() < max_count && !buffer_.empty()) {
+    batch.push_back(std::move(buffer_.front()));
+    buffer_.pop_front();
+  }
+  return batch;
+}
+
 }  // namespace eda::sourcing

@@ -134,3 +134,24 @@ TEST_CASE("a subscription starts where it is told, and polls when there are no n
   CHECK(follow.next(5s)->position == 11);
   CHECK_THROWS_AS(CatchUpSubscription(store, context, {.batch = 0}), std::invalid_argument);
 }
+
+TEST_CASE("next_batch hands over what one read returned, and waits only for the first event",
+          "[subscription]") {
+  zmq::context_t context;
+  InMemoryEventStore store;
+  append_ticks(store, 1, 25);
+  CatchUpSubscription follow(store, context, {.batch = 10, .fallback_poll = 5ms});
+  const auto positions = [](const std::vector<RecordedEvent>& events) {
+    std::vector<std::uint64_t> out;
+    for (const RecordedEvent& e : events) out.push_back(e.position);
+    return out;
+  };
+  CHECK(positions(follow.next_batch(4, 1s)) == std::vector<std::uint64_t>{1, 2, 3, 4});
+  CHECK(positions(follow.next_batch(100, 1s)) == std::vector<std::uint64_t>{5, 6, 7, 8, 9, 10});
+  CHECK(follow.next_batch(100, 1s).size() == 10);  // the next read
+  CHECK(positions(follow.next_batch(100, 1s)) == std::vector<std::uint64_t>{21, 22, 23, 24, 25});
+  CHECK(follow.next_batch(100, 20ms).empty());
+  CHECK(follow.next_batch(0, 20ms).empty());
+  append_ticks(store, 26, 1);
+  CHECK(positions(follow.next_batch(100, 5s)) == std::vector<std::uint64_t>{26});
+}

@@ -77,6 +77,12 @@ class RpcClient {
   /// error status.
   std::string call(std::string_view method, std::string_view body);
 
+  /// @brief Like call(), for a method the server may hold for up to `server_wait` before it
+  ///        answers (a query waiting for a consistency token): each attempt waits that much
+  ///        longer for its reply, so a long wait is not mistaken for a dead server.
+  std::string call(std::string_view method, std::string_view body,
+                   std::chrono::milliseconds server_wait);
+
   /// @brief Calls `method` with a typed request and decodes the typed reply.
   template <class Reply, class Request>
   Reply call(std::string_view method, const Request& request) {

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <msgpack.hpp>
+
 #include "eda/cqrs/projection.hpp"
 #include "eda/cqrs/queries.hpp"
 #include "eda/sourcing/event_store.hpp"
@@ -41,6 +43,7 @@ template <class Rows>
 struct Reflecting {
   Rows rows;                   ///< The answer.
   std::uint64_t position = 0;  ///< The projection's checkpoint when it was read.
+  MSGPACK_DEFINE(rows, position)
 };
 
 /// @brief Where one batch left the projections.

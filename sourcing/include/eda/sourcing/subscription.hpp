@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -102,6 +103,11 @@ class CatchUpSubscription {
   /// @brief The next event, waiting up to `timeout` for one to be appended; nothing when
   ///        none came in time.
   std::optional<RecordedEvent> next(std::chrono::milliseconds timeout);
+
+  /// @brief The next events: waits up to `timeout` for one, then adds those already read
+  ///        with it (up to `max_count`, without another query). Consumers that commit per
+  ///        batch (a projector) get large batches while behind and single events when live.
+  std::vector<RecordedEvent> next_batch(std::size_t max_count, std::chrono::milliseconds timeout);
 
   /// @brief The position the next delivered event will have at the least.
   [[nodiscard]] std::uint64_t next_position() const noexcept { return next_position_; }

@@ -1,0 +1,56 @@
+#include "eda/cqrs/projector.hpp"
+
+#include <stdexcept>
+
+namespace eda::cqrs {
+
+Projector::Projector(const sourcing::EventStore& store, ReadModels& read_models,
+                     zmq::context_t& context, ProjectorOptions options)
+    : read_models_(read_models),
+      batch_(options.batch),
+      follow_(store, context,
+              sourcing::SubscriptionOptions{.from_position = read_models.position() + 1,
+                                            .notifications = options.store_notifications,
+                                            .batch = options.batch,
+                                            .fallback_poll = options.fallback_poll}) {
+  if (!options.announce.empty()) {
+    announcer_.emplace(context, PublisherOptions{.source = "projector",
+                                                 .endpoints = std::move(options.announce),
+                                                 .send_high_water_mark = 1000,
+                                                 .linger_ms = 0});
+  }
+}
+
+bool Projector::await_notifications(std::chrono::milliseconds timeout) {
+  return follow_.await_notifications(timeout);
+}
+
+std::size_t Projector::step(std::chrono::milliseconds timeout) {
+  if (announcer_) {
+    (void)announcer_->serve(std::chrono::milliseconds(0));  // let query services join
+  }
+  const std::vector<sourcing::RecordedEvent> events = follow_.next_batch(batch_, timeout);
+  if (events.empty()) {
+    return 0;
+  }
+  const BatchApplied applied = read_models_.apply(events);
+  ++stats_.batches;
+  stats_.events += events.size();
+  if (announcer_) {
+    announcer_->publish(ProjectionAdvanced{applied.position});
+  }
+  return events.size();
+}
+
+void Projector::run_while(const std::function<bool()>& keep_going, std::chrono::milliseconds tick) {
+  while (keep_going()) {
+    (void)step(tick);
+  }
+}
+
+std::optional<std::string> Projector::announce_endpoint() const {
+  if (!announcer_) return std::nullopt;
+  return announcer_->endpoints().front();
+}
+
+}  // namespace eda::cqrs
