@@ -8,6 +8,7 @@ Projector::Projector(const sourcing::EventStore& store, ReadModels& read_models,
                      zmq::context_t& context, ProjectorOptions options)
     : read_models_(read_models),
       batch_(options.batch),
+      next_read_(read_models.position() + 1),
       follow_(store, context,
               sourcing::SubscriptionOptions{.from_position = read_models.position() + 1,
                                             .notifications = options.store_notifications,
@@ -33,7 +34,9 @@ std::size_t Projector::step(std::chrono::milliseconds timeout) {
   if (events.empty()) {
     return 0;
   }
-  const BatchApplied applied = read_models_.apply(events);
+  // The subscription delivers everything from where the last batch ended.
+  const BatchApplied applied = read_models_.apply(events, next_read_);
+  next_read_ = events.back().position + 1;
   ++stats_.batches;
   stats_.events += events.size();
   if (announcer_) {

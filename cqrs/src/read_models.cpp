@@ -127,7 +127,8 @@ std::vector<std::string> ReadModels::projections() const {
   return names;
 }
 
-BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events) {
+BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events,
+                               std::uint64_t read_from) {
   BatchApplied result{events.size(), 0, 0};
   if (events.empty()) {
     result.position = position();
@@ -150,6 +151,10 @@ BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events) 
   std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
   for (const auto& projection : projections_) {
     const std::uint64_t checkpoint = checkpoint_locked(projection->name());
+    if (read_from > 0 && checkpoint + 1 < read_from) {
+      lowest = std::min(lowest, checkpoint);  // behind this batch: its rebuild feeds it
+      continue;
+    }
     for (const ProjectedEvent& event : decoded) {
       if (event.position > checkpoint) {
         projection->apply(event);
@@ -276,17 +281,31 @@ std::uint64_t rebuild(ReadModels& read_models, const sourcing::EventStore& store
     throw std::invalid_argument("a rebuild reads at least one event per batch");
   }
   read_models.reset(projection);
+  // The highest checkpoint of the other projections: a live projector may move it on while
+  // we rebuild, skipping this projection (see apply()), so the rebuild ends only once it has
+  // caught up with them and the store had nothing more.
+  const auto others = [&] {
+    std::uint64_t highest = 0;
+    for (const std::string& name : read_models.projections()) {
+      if (name != projection) highest = std::max(highest, read_models.checkpoint(name));
+    }
+    return highest;
+  };
   std::uint64_t next = 1;
   std::uint64_t read = 0;
-  const std::uint64_t last_position = store.last_position();
   for (;;) {
     const std::vector<sourcing::RecordedEvent> events = store.read_all(next, batch);
-    if (events.empty()) break;
-    read_models.apply(events);
-    read += events.size();
-    next = events.back().position + 1;
-    if (progress) progress(events.back().position, std::max(last_position, events.back().position));
-    if (events.size() < batch) break;
+    if (!events.empty()) {
+      read_models.apply(events, next);
+      read += events.size();
+      next = events.back().position + 1;
+      if (progress) {
+        progress(events.back().position, std::max(store.last_position(), events.back().position));
+      }
+    }
+    if (events.size() < batch && read_models.checkpoint(projection) >= others()) {
+      break;
+    }
   }
   return read;
 }

@@ -87,6 +87,7 @@ class Projector {
  private:
   ReadModels& read_models_;
   std::size_t batch_;
+  std::uint64_t next_read_;  // where the next batch starts: the store position after the last
   sourcing::CatchUpSubscription follow_;
   std::optional<Publisher> announcer_;
   ProjectorStats stats_;

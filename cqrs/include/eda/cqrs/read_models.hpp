@@ -79,10 +79,15 @@ class ReadModels final : public ShopQueries {
 
   /// @brief Applies `events` (in position order) to every projection that has not seen them,
   ///        and moves each checkpoint to the batch's last position — all in one transaction.
-  ///        Events of other streams than orders only move the checkpoints. Throws
-  ///        sourcing::CorruptEvent (nothing applied) when an event cannot be read: a projection
-  ///        never skips an event it cannot understand.
-  BatchApplied apply(std::span<const sourcing::RecordedEvent> events);
+  ///
+  /// `read_from` is the position the events were read from: they are everything the store
+  /// holds from there up to the last one. A projection whose checkpoint is further back (it
+  /// was reset for a rebuild while this projector runs) would miss the events in between: it
+  /// is left alone, and its rebuild catches it up. 0 means the events follow directly on
+  /// every checkpoint. Events of other streams than orders only move the checkpoints. Throws
+  /// sourcing::CorruptEvent (nothing applied) when an event cannot be read: a projection never
+  /// skips an event it cannot understand.
+  BatchApplied apply(std::span<const sourcing::RecordedEvent> events, std::uint64_t read_from = 0);
 
   /// @brief The checkpoint of `projection` (0: nothing applied yet); throws
   ///        std::invalid_argument for an unknown name.
@@ -133,7 +138,10 @@ using RebuildProgress = std::function<void(std::uint64_t position, std::uint64_t
 
 /// @brief Drops `projection` and rebuilds it from the first event of `store`, reading
 ///        `batch` events per query and transaction; calls `progress` after each batch.
-///        Returns the number of events read. The other projections are untouched.
+///        Returns the number of events read. The other projections are untouched, and a
+///        projector may keep feeding them meanwhile (in this process or another): the rebuild
+///        goes on until the rebuilt projection has caught up with them, so nothing the live
+///        projector passed it by is missed.
 std::uint64_t rebuild(ReadModels& read_models, const sourcing::EventStore& store,
                       std::string_view projection, const RebuildProgress& progress = {},
                       std::size_t batch = 10'000);
