@@ -1,0 +1,174 @@
+#include "roles.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+
+#include "eda/clock.hpp"
+#include "eda/cqrs/command_service.hpp"
+#include "eda/cqrs/projector.hpp"
+#include "eda/cqrs/query_service.hpp"
+#include "eda/sourcing/sqlite_store.hpp"
+#include "eda/sourcing/store_service.hpp"
+#include "eda/sourcing/subscription.hpp"
+#include "story.hpp"
+
+namespace eda::cqrs::demo {
+
+using namespace std::chrono_literals;
+using namespace sourcing;
+
+namespace {
+
+bool is_endpoint(const std::string& spec) {
+  return spec.starts_with("tcp://") || spec.starts_with("ipc://") || spec.starts_with("inproc://");
+}
+
+/// The event store a spec names: a SQLite file, or a store service (`sourcing-demo --role
+/// store`) when it is an endpoint — the way to run the roles on several machines.
+std::unique_ptr<EventStore> open_store(zmq::context_t& context, const std::string& spec) {
+  if (spec.empty()) throw std::invalid_argument("--store is required: a SQLite file or a store service endpoint");
+  if (is_endpoint(spec)) {
+    return std::make_unique<RemoteEventStore>(context, RpcClientOptions{.endpoint = spec, .timeout = 2s});
+  }
+  return std::make_unique<SqliteEventStore>(SqliteStoreOptions{.path = spec});
+}
+
+void require(const std::string& value, const char* flag) {
+  if (value.empty()) throw std::invalid_argument(std::string(flag) + " is required for this role");
+}
+
+/// Runs `serve_once(tick)` until stopped or out of time, calling `report` once a second.
+template <class Serve, class Report>
+void serve_until_stopped(const RoleSettings& s, const StopRequested& stop, Serve serve, Report report) {
+  const Deadline done(std::chrono::seconds(s.run_for_s));
+  Deadline next_report(1s);
+  while (!stop() && !done.expired()) {
+    serve();
+    if (next_report.expired()) {
+      report();
+      next_report = Deadline(1s);
+    }
+  }
+  report();
+}
+
+}  // namespace
+
+int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
+  require(s.commands, "--commands");
+  zmq::context_t context;
+  std::unique_ptr<EventStore> store = open_store(context, s.store);
+  // A local store announces its appends itself; a remote store service announces its own.
+  std::optional<NotifyingEventStore> notifying;
+  if (!is_endpoint(s.store) && !s.appends.empty()) notifying.emplace(*store, context, s.appends);
+  CommandService service(context, notifying ? static_cast<EventStore&>(*notifying) : *store,
+                         {.endpoints = {s.commands}});
+  say.say("command-side", "serving commands on " + service.endpoints().front() + " over the store " +
+                              s.store + (notifying ? ", announcing appends on " + notifying->endpoint() : ""));
+  std::uint64_t reported = 0;
+  serve_until_stopped(
+      s, stop,
+      [&] {
+        (void)service.serve_once(50ms);
+        if (notifying) notifying->serve(0ms);  // projectors joining complete their handshake
+      },
+      [&] {
+        const RpcServerStats& stats = service.stats();
+        if (stats.served + stats.failed == reported) return;
+        reported = stats.served + stats.failed;
+        say.say("command-side", std::to_string(stats.served) + " commands accepted, " +
+                                    std::to_string(stats.failed) + " refused; store at position " +
+                                    std::to_string(store->last_position()));
+      });
+  return 0;
+}
+
+int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
+  require(s.read, "--read");
+  zmq::context_t context;
+  std::unique_ptr<EventStore> store = open_store(context, s.store);
+  ReadModels read({.path = s.read});
+  if (!s.rebuild.empty()) {
+    say.say("projector", "rebuilding " + s.rebuild + " from the beginning of the store");
+    Deadline next_line(1s);
+    const std::uint64_t events = rebuild(read, *store, s.rebuild, [&](std::uint64_t at, std::uint64_t last) {
+      if (next_line.expired()) {
+        say.say("projector", "  rebuilt up to position " + std::to_string(at) + " of " + std::to_string(last));
+        next_line = Deadline(1s);
+      }
+    });
+    say.say("projector", s.rebuild + " rebuilt from " + std::to_string(events) + " events");
+  }
+  Projector projector(*store, read, context,
+                      {.store_notifications = s.appends,
+                       .announce = s.progress.empty() ? std::vector<std::string>{}
+                                                      : std::vector<std::string>{s.progress}});
+  say.say("projector", "following the store " + s.store + " from position " +
+                           std::to_string(read.position() + 1) + " into " + s.read +
+                           (s.progress.empty() ? "" : ", announcing progress on " + *projector.announce_endpoint()));
+  std::uint64_t reported = 0;
+  serve_until_stopped(
+      s, stop, [&] { (void)projector.step(100ms); },
+      [&] {
+        if (projector.stats().events == reported) return;
+        reported = projector.stats().events;
+        say.say("projector", std::to_string(projector.stats().events) + " events applied in " +
+                                 std::to_string(projector.stats().batches) + " batches; read models at position " +
+                                 std::to_string(read.position()));
+      });
+  return 0;
+}
+
+int run_query_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
+  require(s.read, "--read");
+  require(s.queries, "--queries");
+  zmq::context_t context;
+  ReadModels read({.path = s.read});
+  QueryService service(context, read, {.endpoints = {s.queries}, .projector = s.progress});
+  say.say("query-side", "answering queries on " + service.endpoints().front() + " from " + s.read +
+                            (s.progress.empty() ? "" : ", woken by the projector at " + s.progress));
+  std::string reported;
+  serve_until_stopped(
+      s, stop, [&] { (void)service.serve_once(50ms); },
+      [&] {
+        const QueryServiceStats& stats = service.stats();
+        const std::string report =
+            std::to_string(stats.answered) + " answered (" + std::to_string(stats.waited) +
+            " after waiting for their token), " + std::to_string(stats.timeouts) + " timed out, " +
+            std::to_string(service.waiting()) + " waiting now";
+        if (report == reported) return;
+        reported = report;
+        say.say("query-side", report + "; read models at position " + std::to_string(read.position()));
+      });
+  return 0;
+}
+
+int run_client_role(const RoleSettings& s, Narrator& say) {
+  require(s.commands, "--commands");
+  require(s.queries, "--queries");
+  zmq::context_t context;
+  CommandClient commands(context, {.endpoint = s.commands, .timeout = 5s});
+  QueryClient queries(context, {.endpoint = s.queries, .timeout = 5s});
+  std::uint64_t token = 0;
+  for (const auto& [order, command] : story(s.first_order, s.count)) {
+    try {
+      const CommandAccepted accepted = commands.execute(order, command);
+      token = accepted.position;
+      say.say("client", "order " + std::to_string(order) + ": " + describe(command) + " -> position " +
+                            std::to_string(accepted.position));
+    } catch (const CommandRefused& e) {
+      say.say("client", "order " + std::to_string(order) + ": " + describe(command) + " -> " + e.status() +
+                            ": " + e.what());
+    }
+  }
+  for (const std::string& customer : customers()) {
+    const auto orders = queries.customer_orders(customer, {.min_position = token, .wait = 10s});
+    say.say("client", customer + "'s orders, as of position " + std::to_string(orders.position) + ":");
+    for (const OrderSummary& order : orders.rows) say.say("client", "  " + describe(order));
+  }
+  return 0;
+}
+
+}  // namespace eda::cqrs::demo
