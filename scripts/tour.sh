@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
 cmake --preset default >/dev/null
-cmake --build --preset default --target eda-kit-demo notification-demo state-transfer-demo sourcing-demo
+cmake --build --preset default --target eda-kit-demo notification-demo state-transfer-demo sourcing-demo \
+  cqrs-demo
 
 demos=build/default
 stop() { printf '\n##### %s\n' "$1"; }
@@ -39,5 +40,10 @@ stop "6. Event sourcing: history, temporal queries, a conflict, an old event, sn
 stop "6. ... and the CRUD baseline: the same commands, only the present is kept"
 "$demos/sourcing/sourcing-demo" --baseline --count 2
 
+stop "7. CQRS: commands in, queries out, the lag between them, a projector killed and resumed"
+"$demos/cqrs/cqrs-demo" --count 3
+stop "7. ... and the single-model baseline: the same queries, joined at read time"
+"$demos/cqrs/cqrs-demo" --baseline --count 3
+
 printf '\nEach demo has --help; the pattern pages (notification/README.md,\n'
-printf 'state-transfer/README.md) explain what you saw.\n'
+printf 'state-transfer/README.md, sourcing/README.md, cqrs/README.md) explain what you saw.\n'

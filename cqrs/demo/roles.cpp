@@ -79,8 +79,7 @@ int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& 
         if (stats.served + stats.failed == reported) return;
         reported = stats.served + stats.failed;
         say.say("command-side", std::to_string(stats.served) + " commands accepted, " +
-                                    std::to_string(stats.failed) + " refused; store at position " +
-                                    std::to_string(store->last_position()));
+                                    std::to_string(stats.failed) + " refused or failed");
       });
   return 0;
 }
@@ -109,8 +108,19 @@ int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested
                            std::to_string(read.position() + 1) + " into " + s.read +
                            (s.progress.empty() ? "" : ", announcing progress on " + *projector.announce_endpoint()));
   std::uint64_t reported = 0;
+  bool store_down = false;
   serve_until_stopped(
-      s, stop, [&] { (void)projector.step(100ms); },
+      s, stop,
+      [&] {
+        try {
+          (void)projector.step(100ms);
+          if (store_down) say.say("projector", "the store answers again; going on");
+          store_down = false;
+        } catch (const RpcTimeout&) {  // a remote store is down: wait for it, lose nothing
+          if (!store_down) say.say("projector", "the store " + s.store + " does not answer; waiting for it");
+          store_down = true;
+        }
+      },
       [&] {
         if (projector.stats().events == reported) return;
         reported = projector.stats().events;
