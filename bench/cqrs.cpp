@@ -670,6 +670,8 @@ class LagProbe final : public Projection {
   void open(const sqlite::Database&) override {}
   void drop(const sqlite::Database&) override {}
   void apply(const ProjectedEvent& event) override { applied_.push_back(event.timestamp_ns); }
+  void write() override {}
+  void discard() noexcept override {}
 
  private:
   std::vector<std::int64_t>& applied_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
+#include <thread>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -18,16 +20,62 @@ using sourcing::sqlite::Transaction;
 namespace {
 
 /// A read transaction: every SELECT inside it sees the same committed state (WAL snapshot),
-/// so rows and the checkpoint read with them agree even while a projector commits.
+/// so rows and the checkpoint read with them agree even while a projector commits. (Its
+/// statements are prepared once: a query is a few microseconds, compiling SQL is not free.)
 class ReadTransaction {
  public:
-  explicit ReadTransaction(const Database& db) : db_(db) { db_.exec("BEGIN DEFERRED"); }
-  ~ReadTransaction() { sqlite3_exec(db_.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+  ReadTransaction(Statement& begin, Statement& end) : end_(end) { begin.run(); }
+  ~ReadTransaction() {
+    try {
+      end_.run();
+    } catch (...) {  // a read-only transaction has nothing to lose; never throw from here
+    }
+  }
   ReadTransaction(const ReadTransaction&) = delete;
   ReadTransaction& operator=(const ReadTransaction&) = delete;
 
  private:
-  const Database& db_;
+  Statement& end_;
+};
+
+/// Checkpoints the write-ahead log in the background, so that the projector's commits never
+/// wait for it.
+///
+/// Why: with `synchronous=NORMAL` a commit only appends to the WAL; the flush to disk happens
+/// when the WAL is copied back into the database (a checkpoint), which SQLite by default does
+/// inside every thousandth commit — on the projector's thread, where it shows up as the lag's
+/// tail. Here the projector's connection never checkpoints, and this thread does, with a
+/// connection of its own, every 100 ms (PASSIVE: it never blocks a writer or a reader).
+class BackgroundCheckpointer {
+ public:
+  BackgroundCheckpointer(const std::string& path, sourcing::Durability durability)
+      : database_(path, durability, "read-model database"),
+        thread_([this] { run(); }) {}
+  ~BackgroundCheckpointer() {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  BackgroundCheckpointer(const BackgroundCheckpointer&) = delete;
+  BackgroundCheckpointer& operator=(const BackgroundCheckpointer&) = delete;
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+      // A failed checkpoint only leaves the WAL longer; the next one tries again.
+      sqlite3_wal_checkpoint_v2(database_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+  }
+
+  Database database_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
 };
 
 }  // namespace
@@ -57,6 +105,15 @@ struct ReadModels::Connection {
     set_checkpoint.emplace(database.handle(),
                            "INSERT INTO checkpoints (projection, position) VALUES (?, ?)"
                            " ON CONFLICT (projection) DO UPDATE SET position = excluded.position");
+    begin_read.emplace(database.handle(), "BEGIN DEFERRED");
+    end_read.emplace(database.handle(), "COMMIT");
+  }
+
+  /// Called before the first write: from then on the WAL is checkpointed in the background.
+  void start_checkpointer(const ReadModelOptions& options) {
+    if (checkpointer) return;
+    database.exec("PRAGMA wal_autocheckpoint=0");
+    checkpointer.emplace(options.path, options.durability);
   }
   /// A query's statement, prepared on first use (its tables belong to a projection, which
   /// creates them after the connection opens).
@@ -66,13 +123,15 @@ struct ReadModels::Connection {
   }
 
   Database database;  // first: destroyed last, after every statement
-  std::optional<Statement> get_checkpoint, set_checkpoint, customer_orders, sales, awaiting;
+  std::optional<Statement> get_checkpoint, set_checkpoint, begin_read, end_read, customer_orders, sales,
+      awaiting;
+  std::optional<BackgroundCheckpointer> checkpointer;
 };
 
 ReadModels::ReadModels(ReadModelOptions options) : ReadModels(std::move(options), shop_projections()) {}
 
 ReadModels::ReadModels(ReadModelOptions options, std::vector<std::unique_ptr<Projection>> projections)
-    : projections_(std::move(projections)) {
+    : options_(std::move(options)), projections_(std::move(projections)) {
   std::set<std::string_view> names;
   for (const auto& projection : projections_) {
     if (!names.insert(projection->name()).second) {
@@ -80,7 +139,7 @@ ReadModels::ReadModels(ReadModelOptions options, std::vector<std::unique_ptr<Pro
     }
   }
   // Projections prepare statements on the connection: they are reset before it closes.
-  db_ = std::make_unique<Connection>(options);
+  db_ = std::make_unique<Connection>(options_);
   try {
     Transaction tx(db_->database);  // several processes may open the file at once
     for (const auto& projection : projections_) {
@@ -89,7 +148,7 @@ ReadModels::ReadModels(ReadModelOptions options, std::vector<std::unique_ptr<Pro
     tx.commit();
   } catch (const std::exception& e) {
     projections_.clear();
-    throw std::runtime_error("read-model database " + options.path + ": " + e.what());
+    throw std::runtime_error("read-model database " + options_.path + ": " + e.what());
   }
 }
 
@@ -147,7 +206,16 @@ BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events,
   }
   const std::uint64_t last = events.back().position;
   const std::lock_guard lock(mutex_);
+  db_->start_checkpointer(options_);
   Transaction tx(db_->database);
+  // A batch that fails half-way is rolled back: the projections forget it too.
+  struct Discard {
+    std::vector<std::unique_ptr<Projection>>& projections;
+    bool armed = true;
+    ~Discard() {
+      if (armed) for (const auto& p : projections) p->discard();
+    }
+  } discard_on_failure{projections_};
   std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
   for (const auto& projection : projections_) {
     const std::uint64_t checkpoint = checkpoint_locked(projection->name());
@@ -161,11 +229,13 @@ BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events,
         ++result.applied;
       }
     }
+    projection->write();
     const std::uint64_t moved = std::max(checkpoint, last);
     db_->set_checkpoint->bind(projection->name(), moved).run();
     lowest = std::min(lowest, moved);
   }
   tx.commit();
+  discard_on_failure.armed = false;
   result.position = lowest;
   return result;
 }
@@ -182,7 +252,7 @@ void ReadModels::reset(std::string_view projection) {
 
 Reflecting<std::vector<OrderSummary>> ReadModels::read_customer_orders(const std::string& customer) const {
   const std::lock_guard lock(mutex_);
-  const ReadTransaction snapshot(db_->database);
+  const ReadTransaction snapshot(*db_->begin_read, *db_->end_read);
   Reflecting<std::vector<OrderSummary>> answer{{}, checkpoint_locked(customer_orders_projection)};
   Statement& q = db_->query(db_->customer_orders,
                             "SELECT order_id, customer, status, item_count, total_cents"
@@ -202,7 +272,7 @@ Reflecting<std::vector<ProductDaySales>> ReadModels::read_sales_by_day(const std
   (void)parse_day(first_day, "first_day");
   (void)parse_day(last_day, "last_day");
   const std::lock_guard lock(mutex_);
-  const ReadTransaction snapshot(db_->database);
+  const ReadTransaction snapshot(*db_->begin_read, *db_->end_read);
   Reflecting<std::vector<ProductDaySales>> answer{{}, checkpoint_locked(sales_projection)};
   Statement& q = db_->query(db_->sales,
                             "SELECT day, sku, quantity, revenue_cents FROM product_day_sales"
@@ -218,7 +288,7 @@ Reflecting<std::vector<ProductDaySales>> ReadModels::read_sales_by_day(const std
 
 Reflecting<std::vector<AwaitingShipment>> ReadModels::read_awaiting_shipment(std::size_t limit) const {
   const std::lock_guard lock(mutex_);
-  const ReadTransaction snapshot(db_->database);
+  const ReadTransaction snapshot(*db_->begin_read, *db_->end_read);
   Reflecting<std::vector<AwaitingShipment>> answer{{}, checkpoint_locked(shipment_projection)};
   Statement& q = db_->query(db_->awaiting,
                             "SELECT order_id, customer, total_cents, paid_at_ns"
@@ -245,7 +315,7 @@ std::vector<AwaitingShipment> ReadModels::awaiting_shipment(std::size_t limit) c
 
 std::string ReadModels::dump() const {
   const std::lock_guard lock(mutex_);
-  const ReadTransaction snapshot(db_->database);
+  const ReadTransaction snapshot(*db_->begin_read, *db_->end_read);
   std::vector<std::string> tables;
   {
     Statement list(db_->database.handle(),

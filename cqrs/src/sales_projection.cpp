@@ -1,7 +1,9 @@
 // Sales totals per product per day: the totals themselves are the table. A payment adds the
 // order's lines to its day; a cancellation after payment takes them off again.
 
+#include <map>
 #include <optional>
+#include <utility>
 
 #include "eda/cqrs/projections.hpp"
 #include "eda/cqrs/queries.hpp"
@@ -14,6 +16,19 @@ namespace {
 using sourcing::sqlite::Database;
 using sourcing::sqlite::Statement;
 
+/// What the projection remembers of one order: its lines, and the day it was sold on.
+struct SaleRow {
+  std::uint64_t version = 0;
+  std::optional<std::string> paid_day{};  // set while the order counts as sold
+  detail::Lines lines{};                // emptied once the order can no longer change
+};
+
+/// A change to one product's totals on one day.
+struct Delta {
+  std::int64_t quantity = 0;
+  std::int64_t revenue_cents = 0;
+};
+
 class SalesProjection final : public Projection {
  public:
   [[nodiscard]] std::string_view name() const noexcept override { return sales_projection; }
@@ -24,86 +39,105 @@ class SalesProjection final : public Projection {
         " quantity INTEGER NOT NULL, revenue_cents INTEGER NOT NULL,"
         " PRIMARY KEY (day, sku)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS sales_orders (order_id INTEGER PRIMARY KEY,"
-        " version INTEGER NOT NULL, paid_day TEXT);");
+        " version INTEGER NOT NULL, paid_day TEXT, lines BLOB);");
     statements_.emplace(db);
   }
 
   void drop(const Database& db) override {
     statements_.reset();
-    db.exec(
-        "DROP TABLE IF EXISTS product_day_sales; DROP TABLE IF EXISTS sales_orders;"
-        "DROP TABLE IF EXISTS sales_order_lines;");
+    discard();
+    db.exec("DROP TABLE IF EXISTS product_day_sales; DROP TABLE IF EXISTS sales_orders;");
   }
 
   void apply(const ProjectedEvent& e) override {
-    Statements& s = *statements_;
+    const auto load = [this](std::uint64_t order_id) { return statements_->load(order_id); };
     if (std::holds_alternative<sourcing::OrderPlaced>(e.event)) {
-      s.place.bind(e.order_id).run();
+      if (!batch_.find(e.order_id, load) && e.version == 1) batch_.create(e.order_id, SaleRow{.version = 1});
       return;
     }
-    if (!s.guard.claim(e)) {
-      return;  // applied before
-    }
+    SaleRow* row = batch_.claim(e, load);
+    if (row == nullptr) return;  // applied before (or an order never placed)
     std::visit(eda::Overloaded{
                    [&](const sourcing::OrderPlaced&) {},
-                   [&](const sourcing::ItemAdded& item) { s.lines.add(e.order_id, item); },
-                   [&](const sourcing::ItemRemoved& item) { s.lines.remove(e.order_id, item.sku); },
+                   [&](const sourcing::ItemAdded& item) { detail::add_line(row->lines, item); },
+                   [&](const sourcing::ItemRemoved& item) { row->lines.erase(item.sku); },
                    [&](const sourcing::OrderPaid&) {
-                     const std::string day = utc_day(e.timestamp_ns);
-                     s.mark_paid.bind(e.order_id, day).run();
-                     s.add_sales.bind(e.order_id, day).run();
+                     row->paid_day = utc_day(e.timestamp_ns);
+                     count(*row, +1);
                    },
                    // Shipped orders stay sold: their lines are no longer needed.
-                   [&](const sourcing::OrderShipped&) { s.lines.forget(e.order_id); },
-                   [&](const sourcing::OrderCancelled&) { cancel(e.order_id); },
+                   [&](const sourcing::OrderShipped&) { row->lines.clear(); },
+                   [&](const sourcing::OrderCancelled&) {
+                     if (row->paid_day) count(*row, -1);  // it had been sold: the sale is undone
+                     row->paid_day.reset();
+                     row->lines.clear();
+                   },
                },
                e.event);
   }
 
- private:
-  void cancel(std::uint64_t order_id) {
+  void write() override {
     Statements& s = *statements_;
-    std::optional<std::string> paid_day;
-    if (s.paid_day.bind(order_id).step() && !s.paid_day.is_null(0)) {
-      paid_day = std::string(s.paid_day.text(0));
+    batch_.write_changed([&](std::uint64_t order_id, const SaleRow& row) { s.save(order_id, row); });
+    for (const auto& [key, delta] : deltas_) {
+      if (delta.quantity == 0 && delta.revenue_cents == 0) continue;
+      s.add.bind(key.first, key.second, delta.quantity, delta.revenue_cents).run();
+      if (delta.quantity < 0) s.drop_empty.bind(key.first, key.second).run();
     }
-    s.paid_day.done();
-    if (paid_day) {  // it had been sold: the sale is undone
-      s.take_back.bind(order_id, *paid_day).run();
-      s.drop_empty.bind(*paid_day).run();
+    deltas_.clear();
+  }
+
+  void discard() noexcept override {
+    batch_.clear();
+    deltas_.clear();
+  }
+
+ private:
+  /// Adds (`sign` +1) or takes off (-1) the order's lines on its day of payment.
+  void count(const SaleRow& row, std::int64_t sign) {
+    for (const auto& [sku, line] : row.lines) {
+      Delta& delta = deltas_[{*row.paid_day, sku}];
+      delta.quantity += sign * line.quantity;
+      delta.revenue_cents += sign * static_cast<std::int64_t>(line.quantity) * line.unit_price_cents;
     }
-    s.lines.forget(order_id);
   }
 
   struct Statements {
     explicit Statements(const Database& db)
-        : guard(db, "sales_orders"),
-          lines(db, "sales_order_lines"),
-          place(db.handle(),
-                "INSERT INTO sales_orders (order_id, version) VALUES (?, 1)"
-                " ON CONFLICT (order_id) DO NOTHING"),
-          mark_paid(db.handle(), "UPDATE sales_orders SET paid_day = ?2 WHERE order_id = ?1"),
-          paid_day(db.handle(), "SELECT paid_day FROM sales_orders WHERE order_id = ?"),
-          add_sales(db.handle(),
-                    "INSERT INTO product_day_sales (day, sku, quantity, revenue_cents)"
-                    " SELECT ?2, sku, quantity, quantity * unit_price_cents"
-                    " FROM sales_order_lines WHERE order_id = ?1"
-                    " ON CONFLICT (day, sku) DO UPDATE SET"
-                    " quantity = quantity + excluded.quantity,"
-                    " revenue_cents = revenue_cents + excluded.revenue_cents"),
-          take_back(db.handle(),
-                    "UPDATE product_day_sales SET quantity = product_day_sales.quantity - l.quantity,"
-                    " revenue_cents = product_day_sales.revenue_cents"
-                    "                 - l.quantity * l.unit_price_cents"
-                    " FROM sales_order_lines AS l"
-                    " WHERE l.order_id = ?1 AND product_day_sales.day = ?2"
-                    " AND product_day_sales.sku = l.sku"),
-          drop_empty(db.handle(), "DELETE FROM product_day_sales WHERE day = ? AND quantity = 0") {}
-    detail::VersionGuard guard;
-    detail::LinesTable lines;
-    Statement place, mark_paid, paid_day, add_sales, take_back, drop_empty;
+        : select(db.handle(), "SELECT version, paid_day, lines FROM sales_orders WHERE order_id = ?"),
+          upsert(db.handle(),
+                 "INSERT INTO sales_orders (order_id, version, paid_day, lines) VALUES (?, ?, ?, ?)"
+                 " ON CONFLICT (order_id) DO UPDATE SET version = excluded.version,"
+                 " paid_day = excluded.paid_day, lines = excluded.lines"),
+          add(db.handle(),
+              "INSERT INTO product_day_sales (day, sku, quantity, revenue_cents) VALUES (?, ?, ?, ?)"
+              " ON CONFLICT (day, sku) DO UPDATE SET quantity = quantity + excluded.quantity,"
+              " revenue_cents = revenue_cents + excluded.revenue_cents"),
+          drop_empty(db.handle(), "DELETE FROM product_day_sales WHERE day = ? AND sku = ? AND quantity = 0") {}
+
+    std::optional<SaleRow> load(std::uint64_t order_id) {
+      std::optional<SaleRow> row;
+      if (select.bind(order_id).step()) {
+        row = SaleRow{.version = static_cast<std::uint64_t>(select.integer(0)),
+                      .lines = detail::decode_lines(select.blob(2))};
+        if (!select.is_null(1)) row->paid_day = std::string(select.text(1));
+      }
+      select.done();
+      return row;
+    }
+
+    void save(std::uint64_t order_id, const SaleRow& row) {
+      const std::string lines = row.lines.empty() ? std::string() : detail::encode_lines(row.lines);
+      upsert.bind(order_id, row.version, row.paid_day,
+                  row.lines.empty() ? std::nullopt : std::optional(Statement::as_blob(lines)))
+          .run();
+    }
+
+    Statement select, upsert, add, drop_empty;
   };
   std::optional<Statements> statements_;
+  detail::BatchRows<SaleRow> batch_;
+  std::map<std::pair<std::string, std::string>, Delta> deltas_;  // (day, sku): the batch's changes
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The orders waiting for shipment: exactly the paid, unshipped orders, indexed in payment
-// order, so the warehouse's "what next?" is the first rows of one index.
+// The orders waiting for shipment: exactly the paid, unshipped orders, stored in payment order
+// (the table is clustered on it), so the warehouse's "what next?" is the first rows read.
 
 #include <optional>
 
@@ -12,59 +12,110 @@ namespace {
 using sourcing::sqlite::Database;
 using sourcing::sqlite::Statement;
 
+/// What the projection remembers of one order, and whether it waits for shipment.
+struct ShipmentRow {
+  std::string customer{};
+  std::uint64_t version = 0;
+  bool waiting = false;             // paid, not yet shipped or cancelled
+  std::int64_t paid_at_ns = 0;      // (the waiting row's key)
+  std::int64_t total_cents = 0;
+  bool was_waiting = false;         // as stored before this batch
+  std::int64_t stored_paid_at_ns = 0;
+};
+
 class ShipmentProjection final : public Projection {
  public:
   [[nodiscard]] std::string_view name() const noexcept override { return shipment_projection; }
 
   void open(const Database& db) override {
     db.exec(
-        "CREATE TABLE IF NOT EXISTS awaiting_shipment (order_id INTEGER PRIMARY KEY,"
-        " customer TEXT NOT NULL, total_cents INTEGER NOT NULL, paid_at_ns INTEGER NOT NULL);"
-        "CREATE INDEX IF NOT EXISTS awaiting_shipment_by_payment"
-        " ON awaiting_shipment (paid_at_ns, order_id);"
+        "CREATE TABLE IF NOT EXISTS awaiting_shipment (paid_at_ns INTEGER NOT NULL,"
+        " order_id INTEGER NOT NULL, customer TEXT NOT NULL, total_cents INTEGER NOT NULL,"
+        " PRIMARY KEY (paid_at_ns, order_id)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS shipment_orders (order_id INTEGER PRIMARY KEY,"
-        " customer TEXT NOT NULL, version INTEGER NOT NULL);");
+        " customer TEXT NOT NULL, version INTEGER NOT NULL, waiting INTEGER NOT NULL,"
+        " paid_at_ns INTEGER NOT NULL, total_cents INTEGER NOT NULL);");
     statements_.emplace(db);
   }
 
   void drop(const Database& db) override {
     statements_.reset();
+    batch_.clear();
     db.exec("DROP TABLE IF EXISTS awaiting_shipment; DROP TABLE IF EXISTS shipment_orders;");
   }
 
   void apply(const ProjectedEvent& e) override {
-    Statements& s = *statements_;
+    const auto load = [this](std::uint64_t order_id) { return statements_->load(order_id); };
     if (const auto* placed = std::get_if<sourcing::OrderPlaced>(&e.event)) {
-      s.place.bind(e.order_id, placed->customer).run();
+      if (!batch_.find(e.order_id, load) && e.version == 1) {
+        batch_.create(e.order_id, ShipmentRow{.customer = placed->customer, .version = 1});
+      }
       return;
     }
-    if (!s.guard.claim(e)) {
-      return;  // applied before
-    }
+    ShipmentRow* row = batch_.claim(e, load);
+    if (row == nullptr) return;  // applied before (or an order never placed)
     if (const auto* paid = std::get_if<sourcing::OrderPaid>(&e.event)) {
-      s.await.bind(e.order_id, paid->amount_cents, e.timestamp_ns).run();
+      row->waiting = true;
+      row->paid_at_ns = e.timestamp_ns;
+      row->total_cents = paid->amount_cents;
     } else if (std::holds_alternative<sourcing::OrderShipped>(e.event) ||
                std::holds_alternative<sourcing::OrderCancelled>(e.event)) {
-      s.done.bind(e.order_id).run();
+      row->waiting = false;
     }
     // Items added or removed only advance the order's version here.
   }
 
+  void write() override {
+    Statements& s = *statements_;
+    batch_.write_changed([&](std::uint64_t order_id, const ShipmentRow& row) {
+      s.upsert.bind(order_id, row.customer, row.version, std::int64_t{row.waiting ? 1 : 0}, row.paid_at_ns,
+                    row.total_cents)
+          .run();
+      if (row.was_waiting && !row.waiting) s.shipped.bind(row.stored_paid_at_ns, order_id).run();
+      if (row.waiting && !row.was_waiting) {
+        s.waiting.bind(row.paid_at_ns, order_id, row.customer, row.total_cents).run();
+      }
+    });
+  }
+
+  void discard() noexcept override { batch_.clear(); }
+
  private:
   struct Statements {
     explicit Statements(const Database& db)
-        : guard(db, "shipment_orders"),
-          place(db.handle(),
-                "INSERT INTO shipment_orders (order_id, customer, version) VALUES (?, ?, 1)"
-                " ON CONFLICT (order_id) DO NOTHING"),
-          await(db.handle(),
-                "INSERT INTO awaiting_shipment (order_id, customer, total_cents, paid_at_ns)"
-                " SELECT order_id, customer, ?2, ?3 FROM shipment_orders WHERE order_id = ?1"),
-          done(db.handle(), "DELETE FROM awaiting_shipment WHERE order_id = ?") {}
-    detail::VersionGuard guard;
-    Statement place, await, done;
+        : select(db.handle(),
+                 "SELECT customer, version, waiting, paid_at_ns, total_cents FROM shipment_orders"
+                 " WHERE order_id = ?"),
+          upsert(db.handle(),
+                 "INSERT INTO shipment_orders (order_id, customer, version, waiting, paid_at_ns,"
+                 " total_cents) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET"
+                 " version = excluded.version, waiting = excluded.waiting,"
+                 " paid_at_ns = excluded.paid_at_ns, total_cents = excluded.total_cents"),
+          waiting(db.handle(),
+                  "INSERT INTO awaiting_shipment (paid_at_ns, order_id, customer, total_cents)"
+                  " VALUES (?, ?, ?, ?)"),
+          shipped(db.handle(), "DELETE FROM awaiting_shipment WHERE paid_at_ns = ? AND order_id = ?") {}
+
+    std::optional<ShipmentRow> load(std::uint64_t order_id) {
+      std::optional<ShipmentRow> row;
+      if (select.bind(order_id).step()) {
+        const bool was_waiting = select.integer(2) != 0;
+        row = ShipmentRow{.customer = std::string(select.text(0)),
+                          .version = static_cast<std::uint64_t>(select.integer(1)),
+                          .waiting = was_waiting,
+                          .paid_at_ns = select.integer(3),
+                          .total_cents = select.integer(4),
+                          .was_waiting = was_waiting,
+                          .stored_paid_at_ns = select.integer(3)};
+      }
+      select.done();
+      return row;
+    }
+
+    Statement select, upsert, waiting, shipped;
   };
   std::optional<Statements> statements_;
+  detail::BatchRows<ShipmentRow> batch_;
 };
 
 }  // namespace

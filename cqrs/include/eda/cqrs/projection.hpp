@@ -22,12 +22,13 @@ struct ProjectedEvent {
 
 /// @brief One read model and the handlers that keep it.
 ///
-/// A projection owns its tables (including any working tables it needs, such as the lines of
-/// orders not yet paid), so it can be dropped and rebuilt on its own. Its handlers are
-/// **idempotent**: each table row about an order remembers the last version of the order
-/// applied to it, and an event at or below that version changes nothing. The projector's
-/// checkpoint already prevents redelivery; this is the second line of defence, and what makes
-/// "at-least-once delivery" safe.
+/// A projection owns its tables (including any working data it needs, such as the lines of
+/// orders not yet paid), so it can be dropped and rebuilt on its own. A batch is applied in
+/// memory (apply() for each event) and written once (write()), inside the caller's
+/// transaction. Its handlers are **idempotent**: each row about an order remembers the last
+/// version of the order applied to it, and an event that is not the next one changes nothing.
+/// The projector's checkpoint already prevents redelivery; this is the second line of
+/// defence, and what makes "at-least-once delivery" safe.
 ///
 /// @par Thread safety
 /// Called by ReadModels only, under its lock.
@@ -44,8 +45,15 @@ class Projection {
   /// @brief Drops its tables (a rebuild creates them again with open()).
   virtual void drop(const sourcing::sqlite::Database& db) = 0;
 
-  /// @brief Applies one event, inside the caller's transaction.
+  /// @brief Applies one event to the batch (reading rows it needs from the database).
   virtual void apply(const ProjectedEvent& event) = 0;
+
+  /// @brief Writes what the batch changed, inside the caller's transaction, and starts a new
+  ///        batch.
+  virtual void write() = 0;
+
+  /// @brief Forgets the batch unwritten (its transaction was rolled back).
+  virtual void discard() noexcept = 0;
 };
 
 }  // namespace eda::cqrs

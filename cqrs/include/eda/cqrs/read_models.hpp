@@ -128,6 +128,7 @@ class ReadModels final : public ShopQueries {
   Projection& find(std::string_view projection) const;
   std::uint64_t checkpoint_locked(std::string_view projection) const;
 
+  ReadModelOptions options_;
   mutable std::mutex mutex_;
   std::unique_ptr<Connection> db_;
   std::vector<std::unique_ptr<Projection>> projections_;

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -42,6 +43,7 @@ class Statement {
   Statement& operator=(const Statement&) = delete;  ///< Owns the statement.
 
   /// @brief Binds the parameters (1-based, in order) for the next run; clears the last run.
+  ///        An empty std::optional binds NULL.
   template <class... Values>
   Statement& bind(const Values&... values) {
     sqlite3_reset(stmt_);
@@ -99,6 +101,14 @@ class Statement {
   }
   void bind_one(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
   void bind_one(int index, std::nullptr_t) { sqlite3_bind_null(stmt_, index); }
+  template <class T>
+  void bind_one(int index, const std::optional<T>& value) {  // empty binds NULL
+    if (value) {
+      bind_one(index, *value);
+    } else {
+      sqlite3_bind_null(stmt_, index);
+    }
+  }
   struct Blob {
     std::string_view bytes;
   };
