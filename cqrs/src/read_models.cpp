@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
+#include <future>
 #include <thread>
 #include <limits>
 #include <set>
@@ -344,40 +345,75 @@ std::string ReadModels::dump() const {
   return out;
 }
 
-std::uint64_t rebuild(ReadModels& read_models, const sourcing::EventStore& store,
-                      std::string_view projection, const RebuildProgress& progress,
-                      std::size_t batch) {
+namespace {
+
+/// Resets `rebuilt` and feeds them from the first event of the store (see rebuild()).
+std::uint64_t rebuild_projections(ReadModels& read_models, const sourcing::EventStore& store,
+                                  const std::vector<std::string>& rebuilt,
+                                  const RebuildProgress& progress, std::size_t batch) {
   if (batch == 0) {
     throw std::invalid_argument("a rebuild reads at least one event per batch");
   }
-  read_models.reset(projection);
+  for (const std::string& name : rebuilt) read_models.reset(name);
+  const auto is_rebuilt = [&](const std::string& name) {
+    return std::find(rebuilt.begin(), rebuilt.end(), name) != rebuilt.end();
+  };
   // The highest checkpoint of the other projections: a live projector may move it on while
-  // we rebuild, skipping this projection (see apply()), so the rebuild ends only once it has
-  // caught up with them and the store had nothing more.
-  const auto others = [&] {
-    std::uint64_t highest = 0;
+  // we rebuild, skipping the rebuilt ones (see apply()), so the rebuild ends only once they
+  // have caught up with it and the store had nothing more.
+  const auto caught_up = [&] {
+    std::uint64_t others = 0, ours = std::numeric_limits<std::uint64_t>::max();
     for (const std::string& name : read_models.projections()) {
-      if (name != projection) highest = std::max(highest, read_models.checkpoint(name));
+      const std::uint64_t checkpoint = read_models.checkpoint(name);
+      if (is_rebuilt(name)) {
+        ours = std::min(ours, checkpoint);
+      } else {
+        others = std::max(others, checkpoint);
+      }
     }
-    return highest;
+    return ours >= others;
+  };
+  // The next page is read (and its envelopes decoded) on another thread while this one is
+  // applied: reading and applying take about as long as each other, and there are two cores.
+  const auto read_ahead = [&store, batch](std::uint64_t from) {
+    return std::async(std::launch::async, [&store, batch, from] { return store.read_all(from, batch); });
   };
   std::uint64_t next = 1;
   std::uint64_t read = 0;
+  std::future<std::vector<sourcing::RecordedEvent>> ahead = read_ahead(next);
   for (;;) {
-    const std::vector<sourcing::RecordedEvent> events = store.read_all(next, batch);
+    const std::vector<sourcing::RecordedEvent> events = ahead.get();
+    const std::uint64_t from = next;
+    if (!events.empty()) next = events.back().position + 1;
+    const bool full = events.size() == batch;
+    if (full) ahead = read_ahead(next);
     if (!events.empty()) {
-      read_models.apply(events, next);
+      read_models.apply(events, from);
       read += events.size();
-      next = events.back().position + 1;
       if (progress) {
         progress(events.back().position, std::max(store.last_position(), events.back().position));
       }
     }
-    if (events.size() < batch && read_models.checkpoint(projection) >= others()) {
-      break;
+    if (!full) {
+      if (caught_up()) break;
+      ahead = read_ahead(next);  // the live projector moved on meanwhile: read on
     }
   }
   return read;
+}
+
+}  // namespace
+
+std::uint64_t rebuild(ReadModels& read_models, const sourcing::EventStore& store,
+                      std::string_view projection, const RebuildProgress& progress,
+                      std::size_t batch) {
+  (void)read_models.checkpoint(projection);  // an unknown name is refused before anything is dropped
+  return rebuild_projections(read_models, store, {std::string(projection)}, progress, batch);
+}
+
+std::uint64_t rebuild_all(ReadModels& read_models, const sourcing::EventStore& store,
+                          const RebuildProgress& progress, std::size_t batch) {
+  return rebuild_projections(read_models, store, read_models.projections(), progress, batch);
 }
 
 }  // namespace eda::cqrs

@@ -188,6 +188,11 @@ TEST_CASE("a rebuilt projection is identical to the live one", "[read-models]") 
     CHECK(progress.size() == (events + 3) / 4);
     CHECK(read.dump() == live);
   }
+  // All of them at once, in one pass over the store (pages of 3: read ahead while applying).
+  CHECK(rebuild_all(read, shop.store, {}, 3) == shop.store.last_position());
+  CHECK(read.dump() == live);
+  CHECK_THROWS_AS(rebuild(read, shop.store, "no-such-projection"), std::invalid_argument);
+  CHECK(read.dump() == live);  // nothing was dropped
   // A reset alone leaves the projection empty, at position 0, until it is fed again.
   read.reset(customer_orders_projection);
   CHECK(read.customer_orders("alice").empty());

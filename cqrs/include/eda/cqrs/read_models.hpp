@@ -142,10 +142,16 @@ using RebuildProgress = std::function<void(std::uint64_t position, std::uint64_t
 ///        Returns the number of events read. The other projections are untouched, and a
 ///        projector may keep feeding them meanwhile (in this process or another): the rebuild
 ///        goes on until the rebuilt projection has caught up with them, so nothing the live
-///        projector passed it by is missed.
+///        projector passed it by is missed. While one page is applied, the next is read on
+///        another thread.
 std::uint64_t rebuild(ReadModels& read_models, const sourcing::EventStore& store,
                       std::string_view projection, const RebuildProgress& progress = {},
                       std::size_t batch = 10'000);
+
+/// @brief Drops every projection and rebuilds them all from the first event of `store`, in one
+///        pass over it (see rebuild()). Returns the number of events read.
+std::uint64_t rebuild_all(ReadModels& read_models, const sourcing::EventStore& store,
+                          const RebuildProgress& progress = {}, std::size_t batch = 10'000);
 
 /// @brief The order an event belongs to, from its stream name `order-<id>`; nothing for
 ///        other streams.
