@@ -638,8 +638,64 @@ def plot_sourcing(results_dir):
     save(fig, results_dir, "sourcing")
 
 
-CHARTS = [plot_notification, plot_state_transfer, plot_sourcing, plot_transport, plot_peers,
-          plot_codec]
+def plot_cqrs(results_dir):
+    """CQRS: query latency as the history grows, projection lag, rebuild, vs one model."""
+    r = load(results_dir, "cqrs")
+    if r is None:
+        return
+    fig, panels = new_figure("CQRS vs a single model (SQLite, same history, same run)",
+                             machine_line(results_dir, r), 2, 3, width=16, height=5)
+
+    # a-d: each query's p99 as the history grows
+    queries = [("customer_orders", "A customer's orders"),
+               ("sales_by_day", "Sales per product per day, 7 days"),
+               ("sales_by_day_all", "Sales per product per day, 90 days"),
+               ("awaiting_shipment", "The next 20 orders to ship")]
+    for ax, (query, title) in zip(panels, queries):
+        drawn = False
+        for family, label, colour, marker in (("BM_Cqrs_Query", "CQRS read model", OURS, "o"),
+                                              ("BM_SingleModel_Query", "single model (joins)", THEIRS, "s")):
+            pts = [(args["events"], v) for args, v in r.values(f"{family}/{query}", "p99_us")]
+            if pts:
+                ax.plot(*zip(*pts), marker=marker, color=colour, label=label)
+                drawn = True
+        if not drawn:
+            empty(ax, title, f"no {query} runs")
+            continue
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(f"{title} (p99, lower is better)")
+        ax.set_xlabel("events in the history (log)")
+        ax.set_ylabel("query time p99 (µs, log)")
+        ax.legend()
+
+    # e: projection lag at a steady command rate
+    rates = sorted({args["commands_per_second"] for fam, args, _ in r.runs
+                    if fam == "BM_Cqrs_ProjectionLag"})
+    lag = [r.find("BM_Cqrs_ProjectionLag", commands_per_second=n, durability=1) for n in rates]
+    if any(lag):
+        grouped_bars(panels[4], [f"{n}/s" for n in rates],
+                     [("p50", OURS, [scaled(e, "lag_p50_us", 1e-3) for e in lag]),
+                      ("p99", "#9ecae1", [scaled(e, "lag_p99_us", 1e-3) for e in lag])],
+                     "write to readable (ms)")
+        panels[4].set_title("Projection lag, commands over tcp, store FULL")
+        panels[4].set_xlabel("steady command rate")
+    else:
+        empty(panels[4], "Projection lag", "no BM_Cqrs_ProjectionLag runs")
+
+    # f: rebuild throughput
+    rebuild = r.values("BM_Cqrs_Rebuild", "items_per_second")
+    if rebuild:
+        plain_bars(panels[5], [f"{fmt(args['events'])} events" for args, _ in rebuild],
+                   [v for _, v in rebuild], [OURS] * len(rebuild),
+                   "Rebuilding all three read models", "events per second", human=True)
+    else:
+        empty(panels[5], "Rebuild", "no BM_Cqrs_Rebuild runs")
+    save(fig, results_dir, "cqrs")
+
+
+CHARTS = [plot_notification, plot_state_transfer, plot_sourcing, plot_cqrs, plot_transport,
+          plot_peers, plot_codec]
 
 
 def main(argv):
