@@ -3,23 +3,24 @@
 ///        aggregate at query time: the work is done once, when the event arrives.
 ///
 /// ```sql
-/// -- customer-orders: one row per order, found by customer
+/// -- customer-orders: one row per order, found by customer through a covering index
 /// CREATE TABLE customer_orders (order_id INTEGER PRIMARY KEY, customer TEXT NOT NULL,
 ///   status TEXT NOT NULL, item_count INTEGER NOT NULL, total_cents INTEGER NOT NULL,
-///   version INTEGER NOT NULL);
-/// CREATE INDEX customer_orders_by_customer ON customer_orders (customer, order_id);
-/// CREATE TABLE customer_order_lines (...);   -- working: lines of open orders
+///   version INTEGER NOT NULL, lines BLOB);  -- working: an open order's lines (MessagePack)
+/// CREATE INDEX customer_orders_by_customer
+///   ON customer_orders (customer, order_id, status, item_count, total_cents);
 ///
 /// -- sales-by-day: the totals themselves, one row per day and product
 /// CREATE TABLE product_day_sales (day TEXT, sku TEXT, quantity INTEGER, revenue_cents INTEGER,
 ///   PRIMARY KEY (day, sku)) WITHOUT ROWID;
-/// CREATE TABLE sales_orders (...), sales_order_lines (...);  -- working: what each order sold
+/// CREATE TABLE sales_orders (order_id INTEGER PRIMARY KEY, version INTEGER NOT NULL,
+///   paid_day TEXT, lines BLOB);             -- working: what each order sold, and when
 ///
-/// -- awaiting-shipment: exactly the paid, unshipped orders, in payment order
-/// CREATE TABLE awaiting_shipment (order_id INTEGER PRIMARY KEY, customer TEXT NOT NULL,
-///   total_cents INTEGER NOT NULL, paid_at_ns INTEGER NOT NULL);
-/// CREATE INDEX awaiting_shipment_by_payment ON awaiting_shipment (paid_at_ns, order_id);
-/// CREATE TABLE shipment_orders (...);        -- working: each order's customer
+/// -- awaiting-shipment: exactly the paid, unshipped orders, stored in payment order
+/// CREATE TABLE awaiting_shipment (paid_at_ns INTEGER NOT NULL, order_id INTEGER NOT NULL,
+///   customer TEXT NOT NULL, total_cents INTEGER NOT NULL,
+///   PRIMARY KEY (paid_at_ns, order_id)) WITHOUT ROWID;
+/// CREATE TABLE shipment_orders (...);        -- working: each order's customer and payment
 /// ```
 #pragma once
 
