@@ -172,8 +172,8 @@ void QueryService::answer_waiting() {
   std::map<std::string_view, std::uint64_t> checkpoints;  // read once per round and projection
   for (auto it = waiting_.begin(); it != waiting_.end();) {
     auto [checkpoint, fresh] = checkpoints.try_emplace(it->projection, 0);
-    if (fresh) checkpoint->second = read_models_.checkpoint(it->projection);
     try {
+      if (fresh) checkpoint->second = read_models_.checkpoint(it->projection);
       if (checkpoint->second >= it->min_position && try_answer(*it)) {
         it = waiting_.erase(it);
         continue;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <future>
+#include <utility>
 #include <thread>
 #include <limits>
 #include <set>
@@ -365,7 +366,7 @@ std::uint64_t rebuild_projections(ReadModels& read_models, const sourcing::Event
   // The highest checkpoint of the other projections: a live projector may move it on while
   // we rebuild, skipping the rebuilt ones (see apply()), so the rebuild ends only once they
   // have caught up with it and the store had nothing more.
-  const auto caught_up = [&] {
+  const auto checkpoints = [&] {  // {lowest of the rebuilt ones, highest of the others}
     std::uint64_t others = 0, ours = std::numeric_limits<std::uint64_t>::max();
     for (const std::string& name : read_models.projections()) {
       const std::uint64_t checkpoint = read_models.checkpoint(name);
@@ -375,7 +376,7 @@ std::uint64_t rebuild_projections(ReadModels& read_models, const sourcing::Event
         others = std::max(others, checkpoint);
       }
     }
-    return ours >= others;
+    return std::pair{ours, others};
   };
   // The next page is read (and its envelopes decoded) on another thread while this one is
   // applied: reading and applying take about as long as each other, and there are two cores.
@@ -399,7 +400,14 @@ std::uint64_t rebuild_projections(ReadModels& read_models, const sourcing::Event
       }
     }
     if (!full) {
-      if (caught_up()) break;
+      const auto [ours, others] = checkpoints();
+      if (ours >= others) break;
+      if (others > store.last_position()) {  // no reading will ever catch up with them
+        throw std::runtime_error(
+            "the read models are ahead of the store (a projection is at position " +
+            std::to_string(others) + ", the store ends at " + std::to_string(store.last_position()) +
+            "): were they built from another store? Rebuild all of them (rebuild_all)");
+      }
       ahead = read_ahead(next);  // the live projector moved on meanwhile: read on
     }
   }

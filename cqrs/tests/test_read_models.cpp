@@ -232,6 +232,20 @@ TEST_CASE("a projection rebuilt while the projector goes on feeding the others m
   CHECK(read.sales_by_day("2026-11-25", "2026-11-26").size() == 4);  // erin's gizmos too
 }
 
+TEST_CASE("rebuilding against another, shorter store is refused instead of waiting forever",
+          "[read-models]") {
+  TempDatabase file;
+  Shop shop, other;
+  small_history(shop);
+  other.orders.execute(1, PlaceOrder{"alice"});
+  ReadModels read({.path = file.path()});
+  project_all(read, shop.store);
+  CHECK_THROWS_WITH(rebuild(read, other.store, sales_projection),
+                    Catch::Contains("ahead of the store") && Catch::Contains("rebuild_all"));
+  CHECK(rebuild_all(read, other.store) == 1);  // all of them from that store: consistent again
+  CHECK(read.position() == 1);
+}
+
 namespace {
 struct OrderRefunded {  // an event type no projection knows (yet)
   static constexpr std::string_view event_type = "shop.order.refunded";
