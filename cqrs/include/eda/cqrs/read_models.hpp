@@ -139,7 +139,8 @@ using RebuildProgress = std::function<void(std::uint64_t position, std::uint64_t
 
 /// @brief Drops `projection` and rebuilds it from the first event of `store`, reading
 ///        `batch` events per query and transaction; calls `progress` after each batch.
-///        Returns the number of events read. The other projections are untouched, and a
+///        Returns the number of events read. The other projections keep their tables (one
+///        that lags behind the pages read is fed by them too, as any batch would), and a
 ///        projector may keep feeding them meanwhile (in this process or another): the rebuild
 ///        goes on until the rebuilt projection has caught up with them, so nothing the live
 ///        projector passed it by is missed. While one page is applied, the next is read on
