@@ -65,7 +65,7 @@ class CustomerOrdersProjection final : public Projection {
       return;
     }
     SummaryRow* row = batch_.claim(e, load);
-    if (row == nullptr) return;  // applied before (or an order never placed)
+    if (row == nullptr) return;  // applied before: a redelivery changes nothing
     std::visit(eda::Overloaded{
                    [&](const sourcing::OrderPlaced&) {},
                    [&](const sourcing::ItemAdded& item) { detail::add_line(row->lines, item); },

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,9 +38,9 @@ inline Lines decode_lines(std::string_view bytes) {
 /// A batch of one event (a live projector) is no slower; a rebuild, whose batches hold
 /// thousands of events, is many times faster.
 ///
-/// Each row carries the last version of its order applied to it: an event that is not the
-/// next one is ignored, which makes the handlers idempotent (a redelivered event changes
-/// nothing), whether the row came from this batch or from the database.
+/// Each row carries the last version of its order applied to it: an event at or below it is
+/// ignored, which makes the handlers idempotent (a redelivered event changes nothing), whether
+/// the row came from this batch or from the database; an event beyond the next one is an error.
 template <class Row>
 class BatchRows {
  public:
@@ -60,11 +61,25 @@ class BatchRows {
   }
 
   /// The row, if `event` is the next event of its order (then recorded as applied and the row
-  /// marked for writing); nothing when it was applied before or the order has no row.
+  /// marked for writing); nothing when it was applied before (a redelivery changes nothing).
+  ///
+  /// An event further ahead than the next one means an event was skipped on the way here, and
+  /// an order without a row means its OrderPlaced was: either way every answer from now on
+  /// would be silently wrong, so it throws (std::runtime_error naming the order and position)
+  /// and the batch is rolled back.
   template <class Load>
   Row* claim(const ProjectedEvent& event, Load&& load) {
     std::optional<Row>& row = find(event.order_id, load);
-    if (!row || event.version != row->version + 1) return nullptr;
+    const std::uint64_t applied = row ? row->version : 0;
+    if (event.version <= applied) return nullptr;
+    if (!row || event.version != applied + 1) {
+      throw std::runtime_error(
+          "order " + std::to_string(event.order_id) + ": event " + std::to_string(event.version) +
+          " (store position " + std::to_string(event.position) + ") arrived, but the read model " +
+          (row ? "has applied its events only up to " + std::to_string(applied)
+               : std::string("has never seen it placed")) +
+          ": an event was skipped; rebuild the projection");
+    }
     row->version = event.version;
     entries_[event.order_id].dirty = true;
     return &*row;

@@ -30,12 +30,19 @@ std::size_t Projector::step(std::chrono::milliseconds timeout) {
   if (announcer_) {
     (void)announcer_->serve(std::chrono::milliseconds(0));  // let query services join
   }
-  const std::vector<sourcing::RecordedEvent> events = follow_.next_batch(batch_, timeout);
-  if (events.empty()) {
-    return 0;
+  // A batch that failed to apply (the database was busy, the disk full, ...) is still the
+  // next one: the subscription has moved past it, so it is kept and tried again rather than
+  // read anew — taking the next batch instead would skip its events for good.
+  if (pending_.empty()) {
+    pending_ = follow_.next_batch(batch_, timeout);
+    if (pending_.empty()) {
+      return 0;
+    }
   }
   // The subscription delivers everything from where the last batch ended.
-  const BatchApplied applied = read_models_.apply(events, next_read_);
+  const BatchApplied applied = read_models_.apply(pending_, next_read_);
+  const std::vector<sourcing::RecordedEvent> events = std::move(pending_);
+  pending_.clear();
   next_read_ = events.back().position + 1;
   ++stats_.batches;
   stats_.events += events.size();

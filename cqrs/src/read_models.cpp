@@ -105,12 +105,25 @@ struct ReadModels::Connection {
     database.exec("PRAGMA cache_size=-65536");  // 64 MiB
     database.exec(
         "CREATE TABLE IF NOT EXISTS checkpoints (projection TEXT PRIMARY KEY,"
-        " position INTEGER NOT NULL)");
+        " position INTEGER NOT NULL);"
+        // The furthest store position any batch has brought, whether every projection applied
+        // it or not (a projection being rebuilt lets the live batches pass): a rebuild is done
+        // once it has caught up with this. Read models from before it start at their highest
+        // checkpoint.
+        "CREATE TABLE IF NOT EXISTS head (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " position INTEGER NOT NULL);"
+        "INSERT OR IGNORE INTO head (id, position)"
+        " SELECT 1, coalesce(max(position), 0) FROM checkpoints");
     get_checkpoint.emplace(database.handle(),
                            "SELECT position FROM checkpoints WHERE projection = ?");
     set_checkpoint.emplace(database.handle(),
                            "INSERT INTO checkpoints (projection, position) VALUES (?, ?)"
                            " ON CONFLICT (projection) DO UPDATE SET position = excluded.position");
+    get_head.emplace(database.handle(), "SELECT position FROM head WHERE id = 1");
+    raise_head.emplace(database.handle(), "UPDATE head SET position = max(position, ?) WHERE id = 1");
+    clear_head.emplace(database.handle(),
+                       "UPDATE head SET position = 0 WHERE id = 1"
+                       " AND NOT EXISTS (SELECT 1 FROM checkpoints WHERE position > 0)");
     begin_read.emplace(database.handle(), "BEGIN DEFERRED");
     end_read.emplace(database.handle(), "COMMIT");
   }
@@ -129,8 +142,8 @@ struct ReadModels::Connection {
   }
 
   Database database;  // first: destroyed last, after every statement
-  std::optional<Statement> get_checkpoint, set_checkpoint, begin_read, end_read, customer_orders, sales,
-      awaiting;
+  std::optional<Statement> get_checkpoint, set_checkpoint, get_head, raise_head, clear_head, begin_read,
+      end_read, customer_orders, sales, awaiting;
   std::optional<BackgroundCheckpointer> checkpointer;
 };
 
@@ -179,6 +192,11 @@ std::uint64_t ReadModels::checkpoint(std::string_view projection) const {
   return checkpoint_locked(projection);
 }
 
+std::uint64_t ReadModels::head() const {
+  const std::lock_guard lock(mutex_);
+  return static_cast<std::uint64_t>(db_->get_head->single_integer());
+}
+
 std::uint64_t ReadModels::position() const {
   const std::lock_guard lock(mutex_);
   std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
@@ -212,6 +230,7 @@ BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events,
   }
   const std::uint64_t last = events.back().position;
   const std::lock_guard lock(mutex_);
+  if (!unusable_.empty()) throw std::runtime_error(unusable_);
   db_->start_checkpointer(options_);
   Transaction tx(db_->database);
   // A batch that fails half-way is rolled back: the projections forget it too.
@@ -240,6 +259,7 @@ BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events,
     db_->set_checkpoint->bind(projection->name(), moved).run();
     lowest = std::min(lowest, moved);
   }
+  db_->raise_head->bind(last).run();
   tx.commit();
   discard_on_failure.armed = false;
   result.position = lowest;
@@ -249,11 +269,28 @@ BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events,
 void ReadModels::reset(std::string_view projection) {
   Projection& p = find(projection);
   const std::lock_guard lock(mutex_);
-  Transaction tx(db_->database);
-  p.drop(db_->database);
-  p.open(db_->database);
-  db_->set_checkpoint->bind(projection, std::uint64_t{0}).run();
-  tx.commit();
+  if (!unusable_.empty()) throw std::runtime_error(unusable_);
+  try {
+    Transaction tx(db_->database);
+    p.drop(db_->database);
+    p.open(db_->database);
+    db_->set_checkpoint->bind(projection, std::uint64_t{0}).run();
+    db_->clear_head->run();  // nothing left anywhere: no batch has brought anything yet
+    tx.commit();
+  } catch (const std::exception& e) {
+    // Rolled back: the tables and the checkpoint are as they were, but drop() let go of the
+    // projection's prepared statements. Open it again on the restored tables, so that it
+    // keeps working, then report the failure.
+    try {
+      p.open(db_->database);
+    } catch (const std::exception& again) {
+      unusable_ = "read-model database " + options_.path + ": projection '" + std::string(projection) +
+                  "' could not be reopened after a failed reset (" + again.what() +
+                  "); open the read models again";
+    }
+    throw std::runtime_error("resetting projection '" + std::string(projection) + "' failed, nothing changed: " +
+                             e.what());
+  }
 }
 
 Reflecting<std::vector<OrderSummary>> ReadModels::read_customer_orders(const std::string& customer) const {
@@ -325,7 +362,7 @@ std::string ReadModels::dump() const {
   std::vector<std::string> tables;
   {
     Statement list(db_->database.handle(),
-                   "SELECT name FROM sqlite_schema WHERE type = 'table' AND name != 'checkpoints'"
+                   "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('checkpoints', 'head')"
                    " ORDER BY name");
     while (list.step()) tables.emplace_back(list.text(0));
   }
@@ -360,23 +397,14 @@ std::uint64_t rebuild_projections(ReadModels& read_models, const sourcing::Event
     throw std::invalid_argument("a rebuild reads at least one event per batch");
   }
   for (const std::string& name : rebuilt) read_models.reset(name);
-  const auto is_rebuilt = [&](const std::string& name) {
-    return std::find(rebuilt.begin(), rebuilt.end(), name) != rebuilt.end();
-  };
-  // The highest checkpoint of the other projections: a live projector may move it on while
-  // we rebuild, skipping the rebuilt ones (see apply()), so the rebuild ends only once they
-  // have caught up with it and the store had nothing more.
-  const auto checkpoints = [&] {  // {lowest of the rebuilt ones, highest of the others}
-    std::uint64_t others = 0, ours = std::numeric_limits<std::uint64_t>::max();
-    for (const std::string& name : read_models.projections()) {
-      const std::uint64_t checkpoint = read_models.checkpoint(name);
-      if (is_rebuilt(name)) {
-        ours = std::min(ours, checkpoint);
-      } else {
-        others = std::max(others, checkpoint);
-      }
-    }
-    return std::pair{ours, others};
+  // The rebuilt projections' lowest checkpoint. A live projector may bring batches meanwhile
+  // (in this process or another) and, because the rebuilt ones are behind them, pass them by
+  // (see apply()): the rebuild ends only once they have caught up with the furthest position
+  // any batch has brought (head()), and the store had nothing more.
+  const auto ours = [&] {
+    std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
+    for (const std::string& name : rebuilt) lowest = std::min(lowest, read_models.checkpoint(name));
+    return lowest;
   };
   // The next page is read (and its envelopes decoded) on another thread while this one is
   // applied: reading and applying take about as long as each other, and there are two cores.
@@ -400,12 +428,13 @@ std::uint64_t rebuild_projections(ReadModels& read_models, const sourcing::Event
       }
     }
     if (!full) {
-      const auto [ours, others] = checkpoints();
-      if (ours >= others) break;
-      if (others > store.last_position()) {  // no reading will ever catch up with them
+      const std::uint64_t reached = ours();  // first: the head read after it is at least as far
+      const std::uint64_t head = read_models.head();
+      if (reached >= head) break;
+      if (head > store.last_position()) {  // no reading will ever catch up with it
         throw std::runtime_error(
-            "the read models are ahead of the store (a projection is at position " +
-            std::to_string(others) + ", the store ends at " + std::to_string(store.last_position()) +
+            "the read models are ahead of the store (they have seen position " + std::to_string(head) +
+            ", the store ends at " + std::to_string(store.last_position()) +
             "): were they built from another store? Rebuild all of them (rebuild_all)");
       }
       ahead = read_ahead(next);  // the live projector moved on meanwhile: read on

@@ -53,7 +53,7 @@ class ShipmentProjection final : public Projection {
       return;
     }
     ShipmentRow* row = batch_.claim(e, load);
-    if (row == nullptr) return;  // applied before (or an order never placed)
+    if (row == nullptr) return;  // applied before: a redelivery changes nothing
     if (const auto* paid = std::get_if<sourcing::OrderPaid>(&e.event)) {
       row->waiting = true;
       row->paid_at_ns = e.timestamp_ns;

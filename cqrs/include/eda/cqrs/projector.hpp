@@ -55,8 +55,10 @@ struct ProjectorStats {
 /// @endcode
 ///
 /// @par Errors
-/// An event that cannot be read (sourcing::CorruptEvent) stops the projector: step() throws,
-/// and nothing of that batch is applied. Skipping it would make every answer silently wrong.
+/// When a batch cannot be applied, step() throws and nothing of it is applied; the next step()
+/// tries the same batch again (so a passing failure, a busy database, heals by itself). An
+/// event that cannot be read (sourcing::CorruptEvent) or that comes after a skipped one fails
+/// every time: the projector stops there. Skipping it would make every answer silently wrong.
 ///
 /// @par Thread safety
 /// One thread at a time. (The read models it feeds may be queried from other threads.)
@@ -89,6 +91,7 @@ class Projector {
   std::size_t batch_;
   std::uint64_t next_read_;  // where the next batch starts: the store position after the last
   sourcing::CatchUpSubscription follow_;
+  std::vector<sourcing::RecordedEvent> pending_;  // read, not applied yet (its apply() failed)
   std::optional<Publisher> announcer_;
   ProjectorStats stats_;
 };

@@ -5,6 +5,8 @@
 /// ```sql
 /// CREATE TABLE checkpoints (projection TEXT PRIMARY KEY,   -- one per projection
 ///                           position INTEGER NOT NULL);    -- the last store position applied
+/// CREATE TABLE head (id INTEGER PRIMARY KEY CHECK (id = 1),
+///                    position INTEGER NOT NULL);         -- the furthest position a batch brought
 /// ```
 /// A batch of events and the checkpoints it moves are written in **one transaction**: after a
 /// crash the read models and their checkpoints agree, so the projector resumes exactly after
@@ -93,6 +95,11 @@ class ReadModels final : public ShopQueries {
   ///        std::invalid_argument for an unknown name.
   [[nodiscard]] std::uint64_t checkpoint(std::string_view projection) const;
 
+  /// @brief The furthest store position any batch has brought so far, whether every
+  ///        projection applied it or (being rebuilt) let it pass; 0 again once every
+  ///        projection is reset. A rebuild is complete when it has caught up with this.
+  [[nodiscard]] std::uint64_t head() const;
+
   /// @brief The lowest checkpoint: every projection has applied every event up to here.
   [[nodiscard]] std::uint64_t position() const;
 
@@ -100,7 +107,8 @@ class ReadModels final : public ShopQueries {
   [[nodiscard]] std::vector<std::string> projections() const;
 
   /// @brief Drops `projection`'s tables and checkpoint and creates them empty: the next
-  ///        batches rebuild it from the beginning of the store (see rebuild()).
+  ///        batches rebuild it from the beginning of the store (see rebuild()). One
+  ///        transaction: when it fails, nothing changed (and the projection keeps working).
   void reset(std::string_view projection);
 
   /// @brief customer_orders(), with the position it reflects.
@@ -132,6 +140,7 @@ class ReadModels final : public ShopQueries {
   mutable std::mutex mutex_;
   std::unique_ptr<Connection> db_;
   std::vector<std::unique_ptr<Projection>> projections_;
+  std::string unusable_;  // why apply() and reset() refuse (a projection lost its statements)
 };
 
 /// @brief Progress of a rebuild: events applied so far, and the store's last position.
