@@ -38,6 +38,9 @@ std::uint32_t wait_ms_of(std::chrono::milliseconds wait) {
       std::clamp<std::int64_t>(wait.count(), 0, std::numeric_limits<std::uint32_t>::max()));
 }
 
+/// A client connection's routing id, as a key.
+std::string routing_id_of(const zmq::message_t& client) { return std::string(view_of(client)); }
+
 }  // namespace
 
 /// One query: who asked, what they need, and how to answer it (again, while it waits).
@@ -56,7 +59,8 @@ QueryService::QueryService(zmq::context_t& context, const ReadModels& read_model
   if (options_.endpoints.empty()) {
     throw std::invalid_argument("a query service needs an endpoint to listen on");
   }
-  if (options_.poll <= std::chrono::milliseconds(0) || options_.max_waiting == 0) {
+  if (options_.poll <= std::chrono::milliseconds(0) || options_.max_waiting == 0 ||
+      options_.max_waiting_per_client == 0) {
     throw std::invalid_argument("a query service needs a positive poll and room for one waiting query");
   }
   socket_.set(zmq::sockopt::linger, 0);
@@ -85,6 +89,18 @@ void QueryService::reply(const zmq::message_t& client, std::string_view status, 
   (void)socket_.send(zmq::const_buffer(nullptr, 0), more);
   (void)socket_.send(zmq::const_buffer(status.data(), status.size()), more);
   (void)socket_.send(zmq::const_buffer(body.data(), body.size()), zmq::send_flags::dontwait);
+}
+
+void QueryService::park(Query query) {
+  ++waiting_per_client_[routing_id_of(query.client)];
+  query.deadline.emplace(std::min(query.wait, options_.max_wait));
+  waiting_.push_back(std::move(query));
+}
+
+std::deque<QueryService::Query>::iterator QueryService::unpark(std::deque<Query>::iterator query) {
+  const auto count = waiting_per_client_.find(routing_id_of(query->client));
+  if (count != waiting_per_client_.end() && --count->second == 0) waiting_per_client_.erase(count);
+  return waiting_.erase(query);
 }
 
 bool QueryService::try_answer(Query& query) {
@@ -152,9 +168,13 @@ void QueryService::receive_queries() {
                   ", not yet at " + std::to_string(query.min_position) + ", and the query allowed no wait");
       } else if (waiting_.size() >= options_.max_waiting) {
         reply(query.client, "busy", "too many queries are waiting for their consistency token; try again");
+      } else if (const auto mine = waiting_per_client_.find(routing_id_of(query.client));
+                 mine != waiting_per_client_.end() && mine->second >= options_.max_waiting_per_client) {
+        reply(query.client, "busy",
+              "this connection has " + std::to_string(mine->second) +
+                  " queries waiting for their consistency token already; try again");
       } else {
-        query.deadline.emplace(std::min(query.wait, options_.max_wait));
-        waiting_.push_back(std::move(query));
+        park(std::move(query));
       }
     } catch (const MalformedMessage& e) {
       ++stats_.bad_requests;
@@ -175,7 +195,7 @@ void QueryService::answer_waiting() {
     try {
       if (fresh) checkpoint->second = read_models_.checkpoint(it->projection);
       if (checkpoint->second >= it->min_position && try_answer(*it)) {
-        it = waiting_.erase(it);
+        it = unpark(it);
         continue;
       }
       if (it->deadline->expired()) {
@@ -184,12 +204,12 @@ void QueryService::answer_waiting() {
               "the read model reached position " + std::to_string(checkpoint->second) + ", not " +
                   std::to_string(it->min_position) + ", within " + std::to_string(it->wait.count()) +
                   " ms: is the projector running?");
-        it = waiting_.erase(it);
+        it = unpark(it);
         continue;
       }
     } catch (const std::exception& e) {
       reply(it->client, "error", e.what());
-      it = waiting_.erase(it);
+      it = unpark(it);
       continue;
     }
     ++it;

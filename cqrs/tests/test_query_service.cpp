@@ -5,13 +5,16 @@
 #include <functional>
 #include <future>
 #include <thread>
+#include <tuple>
 
 #include <catch2/catch.hpp>
 
 #include "eda/cqrs/command_service.hpp"
 #include "eda/cqrs/projector.hpp"
 #include "eda/cqrs/query_service.hpp"
+#include "eda/codec.hpp"
 #include "eda/endpoint.hpp"
+#include "eda/wire.hpp"
 #include "eda/sourcing/subscription.hpp"
 #include "shop_fixture.hpp"
 
@@ -191,6 +194,48 @@ TEST_CASE("too many waiting queries are told the service is busy", "[query-servi
   }
   CHECK_THROWS_AS(first.get(), ConsistencyTimeout);
   CHECK(service.stats().timeouts == 1);
+}
+
+TEST_CASE("one connection cannot take every waiting slot", "[query-service]") {
+  zmq::context_t context;
+  TempDatabase read_file;
+  ReadModels read({.path = read_file.path()});
+  QueryService service(context, read,
+                       {.endpoints = {inproc("queries")}, .max_waiting = 10, .max_waiting_per_client = 2});
+  // A peer that sends queries without waiting for answers (a DEALER speaking REQ's envelope).
+  zmq::socket_t greedy(context, zmq::socket_type::dealer);
+  greedy.connect(service.endpoints().front());
+  const std::string body = eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::uint64_t>{5, 300, 1});
+  const auto send_query = [&] {
+    greedy.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::sndmore);
+    greedy.send(zmq::buffer(std::string_view("AwaitingShipment")), zmq::send_flags::sndmore);
+    greedy.send(zmq::buffer(body), zmq::send_flags::none);
+  };
+  for (int i = 0; i < 3; ++i) send_query();
+  for (int i = 0; i < 200 && service.waiting() < 2; ++i) service.serve_once(5ms);
+  for (int i = 0; i < 10; ++i) service.serve_once(5ms);
+  CHECK(service.waiting() == 2);  // the third was refused
+  std::vector<zmq::message_t> reply;
+  greedy.set(zmq::sockopt::rcvtimeo, 2000);
+  REQUIRE(eda::receive_frames(greedy, reply, 3) == 3);  // empty delimiter, status, body
+  CHECK(eda::view_of(reply[1]) == "busy");
+  CHECK_THAT(std::string(eda::view_of(reply[2])), Catch::Contains("this connection"));
+
+  // Another client still gets a slot (and its wait runs out as the token is never reached).
+  auto other = std::async(std::launch::async, [&] {
+    QueryClient queries(context, {.endpoint = service.endpoints().front(), .attempts = 1});
+    return queries.awaiting_shipment(1, {.min_position = 5, .wait = 100ms});
+  });
+  for (int i = 0; i < 2000 && other.wait_for(0ms) != std::future_status::ready; ++i) service.serve_once(5ms);
+  CHECK_THROWS_AS(other.get(), ConsistencyTimeout);
+  // The greedy peer's two time out as well, and leave no count behind: it may park again.
+  for (int i = 0; i < 2000 && service.waiting() > 0; ++i) service.serve_once(5ms);
+  CHECK(service.waiting() == 0);
+  for (int i = 0; i < 2; ++i) REQUIRE(eda::receive_frames(greedy, reply, 3) == 3);
+  send_query();
+  send_query();
+  for (int i = 0; i < 200 && service.waiting() < 2; ++i) service.serve_once(5ms);
+  CHECK(service.waiting() == 2);
 }
 
 TEST_CASE("bad queries get clear errors and the service goes on", "[query-service]") {

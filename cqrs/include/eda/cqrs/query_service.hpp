@@ -28,6 +28,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <zmq.hpp>
@@ -65,6 +66,9 @@ struct QueryServiceOptions {
   std::chrono::milliseconds poll{50};
   std::chrono::milliseconds max_wait{30'000};  ///< Longer waits asked for are cut to this.
   std::size_t max_waiting = 10'000;            ///< Parked queries at most; more get `busy`.
+  /// Parked queries of one client connection at most; more get `busy`. (A QueryClient has
+  /// one query out at a time; the limit keeps one misbehaving peer from taking every slot.)
+  std::size_t max_waiting_per_client = 16;
   std::int64_t max_request_bytes = 1 << 20;    ///< Larger requests drop the connection.
 };
 
@@ -78,6 +82,13 @@ struct QueryServiceStats {
 };
 
 /// @brief Answers the shop's queries from ReadModels over ZeroMQ.
+///
+/// @par Waiting queries and vanished clients
+/// A query whose token is not reached yet is parked (it never blocks the others) until the
+/// projection reaches the token or its wait runs out. ZeroMQ does not tell a ROUTER that a
+/// client went away, so the parked query of a client that died keeps its slot until its own
+/// wait ends — at most `max_wait` — and then its answer is dropped. Two limits keep that
+/// bounded: `max_waiting` in all, `max_waiting_per_client` per connection.
 ///
 /// @par Thread safety
 /// One thread at a time (it owns its sockets).
@@ -112,6 +123,8 @@ class QueryService {
   void answer_waiting();
   bool try_answer(Query& query);
   void reply(const zmq::message_t& client, std::string_view status, std::string_view body);
+  void park(Query query);
+  std::deque<Query>::iterator unpark(std::deque<Query>::iterator query);
 
   const ReadModels& read_models_;
   QueryServiceOptions options_;
@@ -119,6 +132,7 @@ class QueryService {
   std::unique_ptr<Subscriber> progress_;
   std::vector<std::string> endpoints_{};
   std::deque<Query> waiting_;
+  std::unordered_map<std::string, std::size_t> waiting_per_client_;  // by routing id
   QueryServiceStats stats_;
 };
 
