@@ -271,6 +271,19 @@ TEST_CASE("sales_by_day counts paid and shipped orders on the UTC day of payment
   CHECK(shop.sales_by_day("0001-01-01", "9999-12-31").size() == 4);  // far days are fine
 }
 
+TEST_CASE("a sale half a second before 1970 is on 1969-12-31 in both models", "[single-model]") {
+  TempDirectory dir;
+  SingleModelShop shop({.path = dir.file("shop.db"), .durability = Durability::normal});
+  const std::int64_t half_a_second_before_1970 = -500'000'000;
+  shop.execute(1, PlaceOrder{"alice"}, half_a_second_before_1970 - 2);
+  shop.execute(1, AddItem{"widget", 1, 100}, half_a_second_before_1970 - 1);
+  shop.execute(1, Pay{100}, half_a_second_before_1970);
+  const std::vector<ProductDaySales> expected{{"1969-12-31", "widget", 1, 100}};
+  CHECK(shop.sales_by_day("1969-12-31", "1969-12-31") == expected);
+  CHECK(eda::cqrs::utc_day(half_a_second_before_1970) == "1969-12-31");  // the read model's day
+  CHECK(eda::cqrs::utc_day(0) == "1970-01-01");
+}
+
 TEST_CASE("awaiting_shipment lists paid orders, oldest payment first", "[single-model]") {
   TempDirectory dir;
   SingleModelShop shop({.path = dir.file("shop.db"), .durability = Durability::normal});

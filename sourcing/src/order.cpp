@@ -49,6 +49,18 @@ std::vector<OrderEvent> decide(const OrderCommand& command, const OrderState& st
             if (c.sku.empty()) reject("an item needs a sku");
             if (c.quantity == 0) reject("a quantity must be at least 1");
             if (c.unit_price_cents < 0) reject("a price cannot be negative");
+            if (c.unit_price_cents > max_unit_price_cents) {
+              reject("a price cannot be above " + std::to_string(max_unit_price_cents) + " cents");
+            }
+            const auto line = state.lines.find(c.sku);
+            if (line == state.lines.end() && state.lines.size() >= max_order_lines) {
+              reject("an order has at most " + std::to_string(max_order_lines) + " lines");
+            }
+            const std::uint64_t held = line == state.lines.end() ? 0 : line->second.quantity;
+            if (held + c.quantity > max_line_quantity) {
+              reject("a line holds at most " + std::to_string(max_line_quantity) + " units (this one would hold " +
+                     std::to_string(held + c.quantity) + ")");
+            }
             return {ItemAdded{c.sku, c.quantity, c.unit_price_cents}};
           },
           [&](const RemoveItem& c) -> std::vector<OrderEvent> {

@@ -45,6 +45,18 @@ TEST_CASE("decide rejects what the order's state does not allow, saying why", "[
   CHECK_THROWS_WITH(decide(PlaceOrder{""}, none), Catch::Contains("customer"));
   CHECK_THROWS_WITH(decide(AddItem{"widget", 0, 500}, open), Catch::Contains("at least 1"));
   CHECK_THROWS_WITH(decide(AddItem{"widget", 1, -5}, open), Catch::Contains("negative"));
+  // Limits that keep every total (and every sum of totals a read model keeps) in 64 bits.
+  CHECK_THROWS_WITH(decide(AddItem{"widget", 1, max_unit_price_cents + 1}, open), Catch::Contains("price"));
+  CHECK(decide(AddItem{"widget", max_line_quantity - 1, 500}, open).size() == 1);
+  CHECK_THROWS_WITH(decide(AddItem{"widget", max_line_quantity, 500}, open),
+                    Catch::Contains("at most 1000000 units") && Catch::Contains("1000001"));
+  CHECK_THROWS_WITH(decide(AddItem{"gizmo", 4'000'000'000u, 500}, open), Catch::Contains("at most 1000000 units"));
+  OrderState full = replay({OrderPlaced{"bob"}});
+  for (std::size_t i = 0; i < max_order_lines; ++i) {
+    full = evolve(full, ItemAdded{"sku-" + std::to_string(i), 1, 1});
+  }
+  CHECK_THROWS_WITH(decide(AddItem{"one-more", 1, 1}, full), Catch::Contains("at most 1000 lines"));
+  CHECK(decide(AddItem{"sku-0", 1, 1}, full).size() == 1);  // an existing line may still grow
   CHECK_THROWS_WITH(decide(RemoveItem{"gizmo"}, open), Catch::Contains("no line 'gizmo'"));
   CHECK_THROWS_WITH(decide(Pay{499}, open), Catch::Contains("does not match the total 500"));
   CHECK_THROWS_WITH(decide(Pay{0}, replay({OrderPlaced{"bob"}})), Catch::Contains("empty"));

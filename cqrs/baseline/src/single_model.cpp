@@ -78,7 +78,10 @@ struct SingleModelShop::Connection {
       // The days are asked for as a range of payment times, so that the (status, paid_at_ns)
       // index finds the payments instead of a scan computing every order's day.
       sales_by_day = std::make_unique<Statement>(
-          db, "SELECT date(o.paid_at_ns / 1000000000, 'unixepoch') AS day, l.sku,"
+          // The day of a time: whole seconds rounded down (SQL's / rounds toward zero, which
+          // would put the last second before 1970 on 1970-01-01).
+          db, "SELECT date((o.paid_at_ns - (o.paid_at_ns % 1000000000 + 1000000000) % 1000000000)"
+              " / 1000000000, 'unixepoch') AS day, l.sku,"
               " sum(l.quantity), sum(l.quantity * l.unit_price_cents)"
               " FROM orders AS o JOIN order_lines AS l ON l.order_id = o.id"
               " WHERE o.status IN (?, ?) AND o.paid_at_ns >= ? AND o.paid_at_ns < ?"

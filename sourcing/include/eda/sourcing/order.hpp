@@ -166,6 +166,14 @@ struct OrderState {
   friend bool operator==(const OrderState&, const OrderState&) = default;
 };
 
+/// @brief The most units one line of an order may hold.
+inline constexpr std::uint32_t max_line_quantity = 1'000'000;
+/// @brief The highest unit price, in cents (ten million in the shop's currency).
+inline constexpr std::int64_t max_unit_price_cents = 1'000'000'000;
+/// @brief The most lines (distinct skus) an order may have. With the two limits above, every
+///        total, and every sum of totals a read model keeps, fits in 64 bits with room to spare.
+inline constexpr std::size_t max_order_lines = 1'000;
+
 /// @brief A command the current state does not allow, with the reason in words.
 class CommandRejected : public std::runtime_error {
  public:
