@@ -24,6 +24,8 @@ packages=(
   nats-server          # NATS server 2.9 (bench-peers starts one; in /usr/sbin)
   doxygen              # the documentation site
   graphviz             # diagrams in the documentation site
+  chromium             # headless browser: the test docs-site-renders reads the site as a reader would
+  python3              # the documentation checks (docs/check_*.py, standard library only)
 )
 
 # Optional groups, only on request: the test suite never needs them.
