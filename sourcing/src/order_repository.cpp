@@ -1,5 +1,6 @@
 #include "eda/sourcing/order_repository.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -89,15 +90,14 @@ LoadedOrder OrderRepository::fold(std::uint64_t order_id, std::uint64_t up_to_ve
       loaded = LoadedOrder{};
     }
   }
-  fold_events(order_id, loaded, [up_to_version](const RecordedEvent& recorded) {
-    return recorded.version <= up_to_version;
-  });
+  fold_events(order_id, loaded, up_to_version, [](const RecordedEvent&) { return true; });
   return loaded;
 }
 
 template <class Keep>
-void OrderRepository::fold_events(std::uint64_t order_id, LoadedOrder& loaded, Keep keep) const {
-  for_each_event(order_id, loaded.version + 1, [&](const RecordedEvent& recorded) {
+void OrderRepository::fold_events(std::uint64_t order_id, LoadedOrder& loaded, std::uint64_t last,
+                                  Keep keep) const {
+  for_each_event(order_id, loaded.version + 1, last, [&](const RecordedEvent& recorded) {
     if (!keep(recorded)) {
       return false;
     }
@@ -109,17 +109,20 @@ void OrderRepository::fold_events(std::uint64_t order_id, LoadedOrder& loaded, K
 }
 
 template <class Visit>
-void OrderRepository::for_each_event(std::uint64_t order_id, std::uint64_t from,
+void OrderRepository::for_each_event(std::uint64_t order_id, std::uint64_t from, std::uint64_t last,
                                      Visit visit) const {
   const std::string stream = order_stream(order_id);
-  for (;;) {  // page by page: a long stream is never held in memory whole
-    const auto page = store_.read_stream(stream, from, options_.page, Direction::forward);
+  // Page by page: a long stream is never held in memory whole, and nothing after version
+  // `last` is read (an order as of version 5 reads 5 events, not a page of 1 000).
+  while (from <= last) {
+    const auto wanted = static_cast<std::size_t>(std::min<std::uint64_t>(options_.page, last - from + 1));
+    const auto page = store_.read_stream(stream, from, wanted, Direction::forward);
     for (const RecordedEvent& recorded : page) {
       if (!visit(recorded)) {
         return;
       }
     }
-    if (page.size() < options_.page) {
+    if (page.size() < wanted) {
       return;
     }
     from = page.back().version + 1;
@@ -139,7 +142,8 @@ LoadedOrder OrderRepository::load_as_of_time(std::uint64_t order_id,
                                              std::int64_t timestamp_ns) const {
   // A snapshot does not say when its events happened: a point in time replays from 1.
   LoadedOrder loaded;
-  fold_events(order_id, loaded, [timestamp_ns](const RecordedEvent& recorded) {
+  fold_events(order_id, loaded, std::numeric_limits<std::uint64_t>::max(),
+              [timestamp_ns](const RecordedEvent& recorded) {
     return recorded.event.meta().timestamp_ns <= timestamp_ns;
   });
   return loaded;
@@ -192,7 +196,8 @@ CommandOutcome OrderRepository::execute(std::uint64_t order_id, const OrderComma
 
 std::vector<RecordedEvent> OrderRepository::history(std::uint64_t order_id) const {
   std::vector<RecordedEvent> all;
-  for_each_event(order_id, 1, [&](const RecordedEvent& recorded) {
+  for_each_event(order_id, 1, std::numeric_limits<std::uint64_t>::max(),
+                 [&](const RecordedEvent& recorded) {
     all.push_back(recorded);
     return true;
   });

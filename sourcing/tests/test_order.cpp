@@ -139,6 +139,39 @@ TEST_CASE("temporal queries: an order as it was at an earlier version or time", 
 }
 
 namespace {
+/// A store that counts the events read from it, stream by stream.
+class CountingReads final : public ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+  [[nodiscard]] std::vector<RecordedEvent> read_stream(std::string_view stream, std::uint64_t from,
+                                                       std::size_t max_count,
+                                                       Direction direction) const override {
+    auto page = ForwardingEventStore::read_stream(stream, from, max_count, direction);
+    read += page.size();
+    return page;
+  }
+  mutable std::size_t read = 0;  ///< Events read so far.
+};
+}  // namespace
+
+TEST_CASE("an order as of an early version reads only the events up to it", "[order]") {
+  InMemoryEventStore memory;
+  CountingReads store(memory);
+  OrderRepository orders(store, {.page = 4});
+  orders.execute(9, PlaceOrder{"carol"});
+  for (int i = 0; i < 20; ++i) orders.execute(9, AddItem{"widget", 1, 100});
+  store.read = 0;
+  CHECK(orders.load_as_of_version(9, 5).state.lines.at("widget").quantity == 4);
+  CHECK(store.read == 5);  // not a page further, not the whole stream
+  store.read = 0;
+  CHECK(orders.load_as_of_version(9, 8).version == 8);  // two full pages exactly
+  CHECK(store.read == 8);
+  store.read = 0;
+  CHECK(orders.load(9).version == 21);
+  CHECK(store.read == 21);  // every event once
+}
+
+namespace {
 /// A store where someone else appends to the stream just before each of our appends, `times`
 /// times: a concurrency conflict on demand.
 class InterferingStore final : public ForwardingEventStore {

@@ -101,9 +101,9 @@ class OrderRepository {
  private:
   LoadedOrder fold(std::uint64_t order_id, std::uint64_t up_to_version) const;
   template <class Keep>
-  void fold_events(std::uint64_t order_id, LoadedOrder& loaded, Keep keep) const;
+  void fold_events(std::uint64_t order_id, LoadedOrder& loaded, std::uint64_t last, Keep keep) const;
   template <class Visit>
-  void for_each_event(std::uint64_t order_id, std::uint64_t from, Visit visit) const;
+  void for_each_event(std::uint64_t order_id, std::uint64_t from, std::uint64_t last, Visit visit) const;
   void snapshot_if_due(std::uint64_t order_id, const OrderState& state,
                        const AppendResult& appended);
 
