@@ -25,11 +25,7 @@ struct SummaryRow {
     for (const auto& [sku, line] : lines) count += line.quantity;
     return count;
   }
-  [[nodiscard]] std::int64_t total_cents() const {
-    std::int64_t total = 0;
-    for (const auto& [sku, line] : lines) total += static_cast<std::int64_t>(line.quantity) * line.unit_price_cents;
-    return total;
-  }
+  [[nodiscard]] std::int64_t total_cents() const { return sourcing::total_of(lines); }
   std::uint64_t closed_item_count = 0;  // kept when the lines go
   std::int64_t closed_total_cents = 0;
   bool closed = false;

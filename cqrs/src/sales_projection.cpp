@@ -98,7 +98,9 @@ class SalesProjection final : public Projection {
     for (const auto& [sku, line] : row.lines) {
       Delta& delta = deltas_[{*row.paid_day, sku}];
       delta.quantity += sign * line.quantity;
-      delta.revenue_cents += sign * static_cast<std::int64_t>(line.quantity) * line.unit_price_cents;
+      const std::int64_t revenue = sourcing::line_total_cents(line);
+      delta.revenue_cents = sign > 0 ? sourcing::checked_add(delta.revenue_cents, revenue, "a day's revenue")
+                                     : sourcing::checked_subtract(delta.revenue_cents, revenue, "a day's revenue");
     }
   }
 

@@ -1,6 +1,7 @@
 #include "eda/sourcing/order.hpp"
 
-#include <numeric>
+#include <stdexcept>
+#include <string>
 
 #include "eda/overloaded.hpp"
 
@@ -30,11 +31,40 @@ std::string_view to_string(OrderStatus status) noexcept {
   return "unknown";
 }
 
-std::int64_t OrderState::total_cents() const {
-  return std::accumulate(lines.begin(), lines.end(), std::int64_t{0}, [](std::int64_t sum, const auto& line) {
-    return sum + static_cast<std::int64_t>(line.second.quantity) * line.second.unit_price_cents;
-  });
+// Overflow-checked arithmetic: C++20 has none, GCC and clang have these builtins (they compute
+// the exact result and say whether it fit).
+std::int64_t line_total_cents(const OrderLine& line) {
+  std::int64_t total = 0;
+  if (__builtin_mul_overflow(static_cast<std::int64_t>(line.quantity), line.unit_price_cents, &total)) {
+    throw std::overflow_error("a line of " + std::to_string(line.quantity) + " x " +
+                              std::to_string(line.unit_price_cents) + " cents does not fit in 64 bits");
+  }
+  return total;
 }
+
+std::int64_t checked_add(std::int64_t a, std::int64_t b, const char* what) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    throw std::overflow_error(std::string(what) + " does not fit in 64 bits");
+  }
+  return sum;
+}
+
+std::int64_t checked_subtract(std::int64_t a, std::int64_t b, const char* what) {
+  std::int64_t difference = 0;
+  if (__builtin_sub_overflow(a, b, &difference)) {
+    throw std::overflow_error(std::string(what) + " does not fit in 64 bits");
+  }
+  return difference;
+}
+
+std::int64_t total_of(const std::map<std::string, OrderLine>& lines) {
+  std::int64_t total = 0;
+  for (const auto& [sku, line] : lines) total = checked_add(total, line_total_cents(line), "an order's total");
+  return total;
+}
+
+std::int64_t OrderState::total_cents() const { return total_of(lines); }
 
 std::vector<OrderEvent> decide(const OrderCommand& command, const OrderState& state) {
   return std::visit(

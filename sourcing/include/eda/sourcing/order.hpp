@@ -147,6 +147,19 @@ struct OrderLine {
   friend bool operator==(const OrderLine&, const OrderLine&) = default;
 };
 
+/// @brief quantity x unit price. Throws std::overflow_error when that does not fit in 64 bits,
+///        which decide()'s limits rule out: only events stored past the rules (appended by hand
+///        or by a foreign writer) can carry such a line, and a wrapped total would be a lie.
+[[nodiscard]] std::int64_t line_total_cents(const OrderLine& line);
+
+/// @brief The sum of line_total_cents() over `lines` (std::overflow_error as there).
+[[nodiscard]] std::int64_t total_of(const std::map<std::string, OrderLine>& lines);
+
+/// @brief `a + b`, or std::overflow_error naming `what` when it does not fit in 64 bits.
+[[nodiscard]] std::int64_t checked_add(std::int64_t a, std::int64_t b, const char* what);
+/// @brief `a - b`, or std::overflow_error naming `what` when it does not fit in 64 bits.
+[[nodiscard]] std::int64_t checked_subtract(std::int64_t a, std::int64_t b, const char* what);
+
 /// @brief Version of OrderState's MessagePack shape in snapshots; a snapshot of another
 ///        shape is ignored (the order is replayed from its events instead).
 inline constexpr std::uint32_t order_state_schema_version = 1;
@@ -160,7 +173,7 @@ struct OrderState {
   std::string carrier;                     ///< Who carries it, once shipped.
   MSGPACK_DEFINE(status, customer, lines, paid_cents, carrier)
 
-  /// @brief The sum of the lines.
+  /// @brief The sum of the lines (total_of(); std::overflow_error past 64 bits).
   [[nodiscard]] std::int64_t total_cents() const;
   /// @brief Field-by-field equality.
   friend bool operator==(const OrderState&, const OrderState&) = default;
