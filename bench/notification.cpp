@@ -10,6 +10,13 @@
 // Both: items/s = orders/s, `e2e_orders_per_s` = orders / time until every consumer handled
 // every order, `fetch_backs_per_order`. The `/slow:1` variants make one consumer take 1 ms
 // per order.
+// BM_Notification_EventCurve/N/curve:0|1: BM_Notification_Event with CURVE + ZAP off, then on
+//   for every socket (the Order service's publisher and API, the consumers' subscribers, RPC
+//   clients and follow-up publishers). Each curve:1 run reports its ratios to the latest curve:0
+//   run with the same consumer count in this same process run: `time_vs_plaintext` (the
+//   producer's time per order, on / off) and `e2e_vs_plaintext` (end-to-end orders/s, on / off).
+//   Use --benchmark_repetitions with --benchmark_enable_random_interleaving=true so that the
+//   machine's mood does not favour one side.
 #include <benchmark/benchmark.h>
 
 #include <unistd.h>
@@ -19,6 +26,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -28,6 +36,7 @@
 #include "eda/notification/baseline.hpp"
 #include "eda/notification/consumer.hpp"
 #include "eda/notification/order_service.hpp"
+#include "eda/security.hpp"
 
 namespace {
 
@@ -45,10 +54,30 @@ void report_latency(benchmark::State& state, const eda::LatencyRecorder& accept)
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
-void BM_Notification_Event(benchmark::State& state) {
-  const auto consumers = static_cast<std::size_t>(state.range(0));
-  const bool slow = state.range(1) != 0;
+/// What a plaintext BM_Notification_EventCurve run measured, for the CURVE run to compare with.
+struct PlaintextRun {
+  double ns_per_order = 0;
+  double e2e_orders_per_s = 0;
+};
+std::map<std::size_t, PlaintextRun> plaintext_runs;  // by consumer count (slow:0 only)
+
+/// CURVE + ZAP for every kit socket of `context`: fresh server and client key pairs, the client
+/// allow-listed.
+std::unique_ptr<eda::ContextSecurity> curve_everywhere(zmq::context_t& context) {
+  const eda::KeyPair server = eda::KeyPair::generate();
+  const eda::KeyPair client = eda::KeyPair::generate();
+  eda::Security security = eda::Security::client(client, server.public_key);
+  security.server_keys = server;
+  eda::AllowList allowed;
+  allowed.allow(client.public_key);
+  return std::make_unique<eda::ContextSecurity>(context, std::move(security), std::move(allowed));
+}
+
+/// One run of the event-notification workload; `compare` keeps plaintext results and reports
+/// the CURVE runs' ratios to them.
+void run_event(benchmark::State& state, std::size_t consumers, bool slow, bool curve, bool compare) {
   zmq::context_t context;
+  const auto security = curve ? curve_everywhere(context) : nullptr;
   OrderService service(context, {});
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> slowest{0};
@@ -87,6 +116,8 @@ void BM_Notification_Event(benchmark::State& state) {
     while (service.serve_once(0ms)) {  // the fetch-backs that have arrived: part of the cost
     }
   }
+  const double loop_ns_per_order =
+      n ? static_cast<double>(eda::monotonic_ns() - first) / static_cast<double>(n) : 0.0;
   // Outside the timed loop: keep serving until every consumer has handled every order.
   const eda::Deadline drain(60s);
   const auto all_done = [&] {
@@ -105,6 +136,26 @@ void BM_Notification_Event(benchmark::State& state) {
   state.counters["outbox_kib"] = static_cast<double>(service.outbox().bytes()) / 1024.0;
   if (!all_done()) state.SkipWithError("consumers did not finish within 60 s");
   (void)slowest;
+  if (slow || !compare) return;
+  if (!curve) {
+    plaintext_runs[consumers] = {loop_ns_per_order, state.counters["e2e_orders_per_s"]};
+  } else if (const auto plain = plaintext_runs.find(consumers); plain != plaintext_runs.end()) {
+    if (plain->second.ns_per_order > 0) {
+      state.counters["time_vs_plaintext"] = loop_ns_per_order / plain->second.ns_per_order;
+    }
+    if (plain->second.e2e_orders_per_s > 0) {
+      state.counters["e2e_vs_plaintext"] =
+          state.counters["e2e_orders_per_s"] / plain->second.e2e_orders_per_s;
+    }
+  }
+}
+
+void BM_Notification_Event(benchmark::State& state) {
+  run_event(state, static_cast<std::size_t>(state.range(0)), state.range(1) != 0, false, false);
+}
+
+void BM_Notification_EventCurve(benchmark::State& state) {
+  run_event(state, static_cast<std::size_t>(state.range(0)), false, state.range(1) != 0, true);
 }
 
 void BM_Notification_Sync(benchmark::State& state) {
@@ -209,6 +260,16 @@ void consumer_counts(benchmark::internal::Benchmark* b) {
 // `--benchmark_min_time` therefore does not shorten these; EDA_BENCH_ORDERS does.
 BENCHMARK(BM_Notification_Event)->Apply(consumer_counts)->Iterations(orders_per_run());
 BENCHMARK(BM_Notification_Sync)->Apply(consumer_counts);
+// Plaintext first for each consumer count, so that the CURVE run can report its cost relative to it.
+BENCHMARK(BM_Notification_EventCurve)
+    ->ArgNames({"consumers", "curve"})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({4, 0})
+    ->Args({4, 1})
+    ->Iterations(orders_per_run())
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Notification_OutboxWithConsumerDown)
     ->ArgName("orders")
     ->Arg(10'000)

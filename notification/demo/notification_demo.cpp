@@ -41,6 +41,7 @@ struct Settings {
   std::string inventory, shipping, billing;  // baseline downstream endpoints (role order)
   std::string checkpoint_file;
   int run_for_s = 600;
+  std::string curve_keys;  // --curve-keys DIR: CURVE + ZAP on every socket
 };
 
 std::atomic<bool> interrupted{false};
@@ -83,6 +84,7 @@ class Signal {
 
 int run_pattern(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
   const auto transport = s.common.transport;
   OrderService service(context, {.events_endpoint = eda::ephemeral_endpoint(transport, "orders"),
                                  .api_endpoint = eda::ephemeral_endpoint(transport, "order-api")});
@@ -158,19 +160,28 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
 
   eda::RpcClient customer(context, {.endpoint = service.api_endpoint(), .timeout = 5s});
   eda::LatencyRecorder place_latency;
-  for (std::uint64_t n = 1; n <= orders && !interrupted; ++n) {
-    const std::int64_t start = eda::monotonic_ns();
-    const auto id = customer.call<std::uint64_t>(method::place_order, sample_order(n));
-    place_latency.record(eda::monotonic_ns() - start);
-    say.say("customer", "order " + std::to_string(id) + " placed in " +
-                            eda::format_duration(eda::monotonic_ns() - start) +
-                            " (the Order service published OrderPlaced and answered at once)");
-    if (n == (orders + 1) / 2) half_placed.raise();
+  std::string customer_failure;  // why orders could not be placed; the threads are joined first
+  try {
+    for (std::uint64_t n = 1; n <= orders && !interrupted; ++n) {
+      const std::int64_t start = eda::monotonic_ns();
+      const auto id = customer.call<std::uint64_t>(method::place_order, sample_order(n));
+      place_latency.record(eda::monotonic_ns() - start);
+      say.say("customer", "order " + std::to_string(id) + " placed in " +
+                              eda::format_duration(eda::monotonic_ns() - start) +
+                              " (the Order service published OrderPlaced and answered at once)");
+      if (n == (orders + 1) / 2) half_placed.raise();
+    }
+  } catch (const std::exception& e) {
+    customer_failure = e.what();
+    interrupted = true;  // no more orders will come: the consumers stop waiting for them
   }
   half_placed.raise();
   for (auto& t : consumers) t.join();
   stop = true;
   service_thread.join();
+  if (!customer_failure.empty()) {
+    throw std::runtime_error("the customer could not place its orders: " + customer_failure);
+  }
 
   say.heading("Summary (event notification)");
   std::cout << "PlaceOrder as the customer saw it: " << place_latency.summary().to_string() << '\n'
@@ -194,6 +205,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
 
 int run_baseline(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
   const auto transport = s.common.transport;
   say.heading("Baseline: the Order service calls inventory, shipping and billing, one after the other");
   std::atomic<bool> stop{false};
@@ -269,6 +281,7 @@ bool keep_running(const eda::Deadline& deadline) { return !interrupted.load() &&
 
 int run_role(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
   const eda::Deadline deadline(std::chrono::seconds(s.run_for_s));
   if (s.role == "customer") {
     eda::RpcClient customer(context, {.endpoint = s.api, .timeout = 30s, .attempts = 1});
@@ -359,6 +372,7 @@ int main(int argc, char** argv) {
   eda::cli::add_endpoint_option(app, "--shipping", s.shipping, "Baseline shipping endpoint (--baseline --role order)");
   eda::cli::add_endpoint_option(app, "--billing", s.billing, "Baseline billing endpoint (--baseline --role order)");
   app.add_option("--checkpoint", s.checkpoint_file, "File where a consumer keeps its progress (--role)");
+  eda::cli::add_curve_keys_option(app, s.curve_keys);
   app.add_option("--run-for", s.run_for_s, "Seconds a service role runs before it exits")
       ->check(CLI::Range(1, 86'400))->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {

@@ -46,10 +46,15 @@ OrderDetails details_of(std::uint64_t order_id) {
           static_cast<std::uint32_t>(order_id % 4 + 1)};
 }
 
-int run_demo(const eda::cli::CommonOptions& options) {
+int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_keys) {
   eda::Narrator narrator(std::cout, options.verbosity);
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, curve_keys);
   narrator.heading("The shared kit: events over pub/sub with a handshake, and RPC");
+  if (curve) {
+    narrator.say("security", "tcp and ipc connections run CURVE (inproc never leaves the process); "
+                             "the ZAP handler lets in the keys of " + curve_keys + "/clients");
+  }
 
   eda::Publisher orders(context, {.source = "order-service",
                                   .endpoints = {eda::ephemeral_endpoint(options.transport, "orders")}});
@@ -135,5 +140,7 @@ int main(int argc, char** argv) {
                "after a subscription handshake and fetches each order's details over RPC."};
   eda::cli::CommonOptions options;
   eda::cli::add_common_options(app, options, 100'000);
-  return eda::cli::run(app, argc, argv, [&] { return run_demo(options); });
+  std::string curve_keys;
+  eda::cli::add_curve_keys_option(app, curve_keys);
+  return eda::cli::run(app, argc, argv, [&] { return run_demo(options, curve_keys); });
 }

@@ -37,6 +37,42 @@ CLI::Option* add_endpoint_option(CLI::App& app, const std::string& flag, std::st
   return app.add_option(flag, target, description)->check(endpoint_check);
 }
 
+CLI::Option* add_curve_keys_option(CLI::App& app, std::string& directory) {
+  return app.add_option("--curve-keys", directory, curve_keys_layout)
+      ->check(CLI::ExistingDirectory.description(""))
+      ->type_name("DIR");
+}
+
+CurveKeys CurveKeys::load(const std::string& directory) {
+  namespace fs = std::filesystem;
+  const fs::path dir(directory);
+  const fs::path server_secret = dir / "server.key_secret";
+  const fs::path client_secret = dir / "clients" / "client.key_secret";
+  std::error_code ec;
+  CurveKeys keys;
+  if (fs::exists(server_secret, ec)) {
+    keys.security.server_keys = KeyPair::load(server_secret);
+    keys.allowed = AllowList::load(dir / "clients");
+  }
+  if (fs::exists(client_secret, ec)) {
+    keys.security.client_keys = KeyPair::load(client_secret);
+    keys.security.server_public_key = load_public_key(dir / "server.key");
+  }
+  if (keys.security.is_plaintext()) {
+    throw SecurityError("--curve-keys " + directory + " holds neither " + server_secret.string() +
+                        " nor " + client_secret.string() +
+                        ": make them with eda-keys generate " + directory + " server && eda-keys generate " +
+                        (dir / "clients").string() + " client");
+  }
+  return keys;
+}
+
+std::unique_ptr<ContextSecurity> secure_context(zmq::context_t& context, const std::string& directory) {
+  if (directory.empty()) return nullptr;
+  CurveKeys keys = CurveKeys::load(directory);
+  return std::make_unique<ContextSecurity>(context, std::move(keys.security), std::move(keys.allowed));
+}
+
 int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
   try {
     app.parse(argc, argv);

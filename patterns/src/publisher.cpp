@@ -21,6 +21,7 @@ Publisher::Publisher(zmq::context_t& context, PublisherOptions options)
   }
   socket_.set(zmq::sockopt::sndhwm, options_.send_high_water_mark);
   socket_.set(zmq::sockopt::linger, options_.linger_ms);
+  (void)secure_server_socket(context, socket_, options_.security, "publisher '" + options_.source + "'");
   for (const std::string& endpoint : options_.endpoints) {
     endpoints_.push_back(connectable_endpoint(bind_endpoint(socket_, endpoint)));
   }

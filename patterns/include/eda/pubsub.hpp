@@ -32,6 +32,7 @@
 #include "eda/codec.hpp"
 #include "eda/dead_letter.hpp"
 #include "eda/envelope.hpp"
+#include "eda/security.hpp"
 #include "eda/sequence.hpp"
 
 namespace eda {
@@ -49,6 +50,9 @@ struct PublisherOptions {
   std::vector<std::string> endpoints{};  ///< Where to bind; at least one (`tcp://127.0.0.1:*` ok).
   int send_high_water_mark = 100'000;  ///< Events queued per subscriber before new ones drop.
   int linger_ms = 1000;  ///< How long closing may wait to flush queued events to subscribers.
+  /// Plaintext or CURVE (the publisher binds, so it is the CURVE server); empty: the default
+  /// of its context (ContextSecurity), which is plaintext unless one was set.
+  std::optional<Security> security{};
 };
 
 /// @brief Publishes typed events on PUB/SUB (an XPUB socket), stamping each with the next
@@ -64,8 +68,9 @@ struct PublisherOptions {
 /// One thread at a time, like the ZeroMQ socket it owns.
 class Publisher {
  public:
-  /// @brief Binds to every endpoint in `options`; throws std::invalid_argument for bad options
-  ///        and std::runtime_error when an endpoint cannot be bound.
+  /// @brief Binds to every endpoint in `options`; throws std::invalid_argument for bad options,
+  ///        std::runtime_error when an endpoint cannot be bound, and SecurityError for CURVE
+  ///        without a ZapHandler in `context`.
   Publisher(zmq::context_t& context, PublisherOptions options);
 
   /// @brief The endpoints actually bound, in connectable form (real ports, no wildcards).
@@ -147,6 +152,9 @@ struct SubscriberOptions {
   /// sees a restarted source's numbering start again at 1 and must not lose those events.
   bool drop_duplicates = true;
   DeadLetterSink* dead_letters = nullptr;  ///< Where malformed messages go (default: own box).
+  /// Plaintext or CURVE (the subscriber connects, so it is a CURVE client); empty: the default
+  /// of its context (ContextSecurity), which is plaintext unless one was set.
+  std::optional<Security> security{};
 };
 
 /// @brief Counters a Subscriber keeps about what it received.
@@ -187,7 +195,9 @@ struct Delivery {
 class Subscriber {
  public:
   /// @brief Connects to every endpoint and subscribes; throws std::invalid_argument for bad
-  ///        options. Connecting does not wait: see await_handshake().
+  ///        options (SecurityError for unusable keys). Connecting does not wait: see
+  ///        await_handshake(), which also times out when the publisher refuses this
+  ///        subscriber's CURVE keys.
   Subscriber(zmq::context_t& context, SubscriberOptions options);
 
   /// @brief Waits until every publisher connected to has confirmed this subscriber's

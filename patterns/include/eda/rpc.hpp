@@ -25,6 +25,7 @@
 #include <zmq.hpp>
 
 #include "eda/codec.hpp"
+#include "eda/security.hpp"
 
 namespace eda {
 
@@ -59,6 +60,10 @@ struct RpcClientOptions {
   std::chrono::milliseconds timeout{1000};     ///< How long one attempt waits for its reply.
   int attempts = 3;                            ///< Attempts per call before RpcTimeout (>= 1).
   std::int64_t max_reply_bytes = 16 << 20;     ///< Larger replies drop the connection.
+  /// Plaintext or CURVE (the client connects, so it is a CURVE client); empty: the default of
+  /// its context (ContextSecurity), which is plaintext unless one was set. A server that
+  /// refuses the client's keys looks like a server that does not answer: RpcTimeout.
+  std::optional<Security> security{};
 };
 
 /// @brief Calls methods on an RpcServer, one blocking call at a time, with timeouts and
@@ -116,6 +121,9 @@ struct RpcServerOptions {
   std::vector<std::string> endpoints{};       ///< Where to bind; at least one.
   std::int64_t max_request_bytes = 16 << 20;  ///< Larger requests drop the connection.
   int linger_ms = 0;                        ///< How long closing may wait to flush a reply.
+  /// Plaintext or CURVE (the server binds, so it is the CURVE server); empty: the default of
+  /// its context (ContextSecurity), which is plaintext unless one was set.
+  std::optional<Security> security{};
 };
 
 /// @brief Counters an RpcServer keeps.
@@ -134,7 +142,8 @@ struct RpcServerStats {
 /// One thread at a time (register handlers before serving).
 class RpcServer {
  public:
-  /// @brief Binds to every endpoint; throws std::invalid_argument / std::runtime_error.
+  /// @brief Binds to every endpoint; throws std::invalid_argument / std::runtime_error, and
+  ///        SecurityError for CURVE without a ZapHandler in `context`.
   RpcServer(zmq::context_t& context, RpcServerOptions options);
 
   /// @brief The endpoints actually bound, in connectable form.

@@ -20,7 +20,9 @@ trap cleanup EXIT
 wait_for() {
   local file=$1 pattern=$2 n=$3
   for _ in $(seq 1 300); do
-    [ "$(grep -c -- "$pattern" "$file" 2>/dev/null || true)" -ge "$n" ] && return 0
+    local count
+    count=$(grep -c -- "$pattern" "$file" 2>/dev/null) || count=${count:-0}  # (no file yet: 0)
+    [ "$count" -ge "$n" ] && return 0
     sleep 0.1
   done
   echo "timed out waiting for $n x '$pattern' in $file:" >&2
