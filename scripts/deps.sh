@@ -4,6 +4,7 @@
 #
 #   bash scripts/deps.sh            # what building and testing need
 #   bash scripts/deps.sh --plots    # that, and what bench/plot.py needs (scripts/bench.sh)
+#   bash scripts/deps.sh --fuzz     # that, and clang with libFuzzer (scripts/fuzz.sh)
 #
 # Runs apt-get as root, or through sudo when not root.
 set -euo pipefail
@@ -34,7 +35,11 @@ for arg in "$@"; do
     --plots) packages+=(
       python3-matplotlib   # matplotlib 3.6 for bench/plot.py (run with /usr/bin/python3)
     ) ;;
-    *) echo "deps.sh: unknown option '$arg' (known: --plots)" >&2; exit 2 ;;
+    --fuzz) packages+=(
+      clang                # clang 14: builds the fuzz targets (fuzz/, preset "fuzz")
+      libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang 14
+    ) ;;
+    *) echo "deps.sh: unknown option '$arg' (known: --plots, --fuzz)" >&2; exit 2 ;;
   esac
 done
 

@@ -1,0 +1,139 @@
+// Target `envelope`: DecodedEvent::decode, the kit's hand-written envelope reader, on any bytes.
+//
+// Properties:
+// - it accepts exactly what msgpack-cxx's generic parser plus the envelope rules (codec.hpp,
+//   the kit's page) accept, and reads the same metadata and payload (a differential check of
+//   the fast reader against a plain one);
+// - a decoded event re-encodes to an envelope that decodes to the same event, and that
+//   encoding is a fixed point (decode(encode(decode(x))) == decode(x));
+// - its JSON line renders; a rejection is MalformedMessage, nothing else.
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "eda/codec.hpp"
+#include "fuzz_support.hpp"
+
+namespace {
+
+using eda::DecodedEvent;
+using eda::EventMetadata;
+using eda::MalformedMessage;
+
+/// Any payload, packed as the MessagePack object it is (for re-encoding a decoded event).
+struct ObjectPayload {
+  static constexpr std::string_view event_type = "fuzz.any";
+  static constexpr std::uint32_t schema_version = 1;
+  msgpack::object object;
+  template <class Packer>
+  void msgpack_pack(Packer& packer) const {
+    packer.pack(object);
+  }
+};
+
+bool read_string(const msgpack::object& o, std::size_t max, bool may_be_empty, std::string& out) {
+  if (o.type != msgpack::type::STR) return false;
+  if (o.via.str.size > max || (!may_be_empty && o.via.str.size == 0)) return false;
+  out.assign(o.via.str.ptr, o.via.str.size);
+  return true;
+}
+
+bool read_unsigned(const msgpack::object& o, std::uint64_t& out) {
+  if (o.type != msgpack::type::POSITIVE_INTEGER) return false;
+  out = o.via.u64;
+  return true;
+}
+
+bool read_signed(const msgpack::object& o, std::int64_t& out) {
+  if (o.type == msgpack::type::NEGATIVE_INTEGER) {
+    out = o.via.i64;
+    return true;
+  }
+  if (o.type == msgpack::type::POSITIVE_INTEGER &&
+      o.via.u64 <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    out = static_cast<std::int64_t>(o.via.u64);
+    return true;
+  }
+  return false;
+}
+
+/// The envelope rules, read from msgpack-cxx's generic tree: the reference decoder.
+std::optional<EventMetadata> reference_decode(std::string_view bytes, msgpack::object& payload,
+                                              msgpack::zone& zone) {
+  if (bytes.size() > eda::DecodeLimits{}.max_envelope_bytes) return std::nullopt;
+  msgpack::object root;
+  try {
+    root = eda::unpack_untrusted(zone, bytes, "reference", false);
+  } catch (const MalformedMessage&) {
+    return std::nullopt;
+  }
+  if (root.type != msgpack::type::ARRAY || root.via.array.size != eda::envelope_field_count) {
+    return std::nullopt;
+  }
+  const msgpack::object* f = root.via.array.ptr;
+  EventMetadata m;
+  std::uint64_t format = 0;
+  std::uint64_t schema = 0;
+  if (!read_unsigned(f[0], format) || format != eda::envelope_format_version) return std::nullopt;
+  if (!read_string(f[1], 128, false, m.event_id)) return std::nullopt;
+  if (!read_string(f[2], 200, false, m.type) || !eda::is_valid_event_type(m.type)) return std::nullopt;
+  if (!read_string(f[3], 200, false, m.source)) return std::nullopt;
+  if (!read_unsigned(f[4], m.sequence)) return std::nullopt;
+  if (!read_signed(f[5], m.timestamp_ns)) return std::nullopt;
+  if (!read_unsigned(f[6], schema) || schema == 0 ||
+      schema > std::numeric_limits<std::uint32_t>::max()) {
+    return std::nullopt;
+  }
+  m.schema_version = static_cast<std::uint32_t>(schema);
+  if (!read_string(f[7], 128, false, m.correlation_id)) return std::nullopt;
+  if (!read_string(f[8], 128, true, m.causation_id)) return std::nullopt;
+  payload = f[9];
+  return m;
+}
+
+std::string encode(const DecodedEvent& event) {
+  msgpack::sbuffer buffer;
+  eda::encode_event(event.meta(), ObjectPayload{event.payload()}, buffer);
+  return std::string(buffer.data(), buffer.size());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view bytes = eda::fuzz::as_view(data, size);
+  msgpack::zone zone;
+  msgpack::object reference_payload;
+  const std::optional<EventMetadata> reference = reference_decode(bytes, reference_payload, zone);
+
+  std::optional<DecodedEvent> event;
+  std::string rejection;
+  try {
+    event.emplace(DecodedEvent::decode(bytes));
+  } catch (const MalformedMessage& e) {
+    rejection = e.what();
+  }
+  EDA_FUZZ_CHECK(event.has_value() == reference.has_value(),
+                 event ? "the reader accepted an envelope the rules reject"
+                       : "the reader rejected a valid envelope: " + rejection);
+  if (!event) return 0;
+
+  EDA_FUZZ_CHECK(event->meta() == *reference, "the reader and msgpack-cxx read different metadata");
+  EDA_FUZZ_CHECK(event->payload() == reference_payload, "the reader and msgpack-cxx read different payloads");
+  EDA_FUZZ_CHECK(event->bytes() == bytes, "bytes() is not the input");
+
+  const std::string again = encode(*event);
+  DecodedEvent round = [&] {
+    try {
+      return DecodedEvent::decode(again);
+    } catch (const MalformedMessage& e) {
+      eda::fuzz::property_failed(__FILE__, __LINE__, "decode(encode(decode(x)))", e.what());
+    }
+  }();
+  EDA_FUZZ_CHECK(round.meta() == event->meta(), "metadata changed in a round trip");
+  EDA_FUZZ_CHECK(round.payload() == event->payload(), "payload changed in a round trip");
+  EDA_FUZZ_CHECK(encode(round) == again, "re-encoding is not a fixed point");
+
+  (void)eda::to_json_line(*event);  // the human form never throws on a decoded event
+  return 0;
+}
