@@ -8,7 +8,9 @@
 namespace eda {
 
 Publisher::Publisher(zmq::context_t& context, PublisherOptions options)
-    : options_(std::move(options)), socket_(context, zmq::socket_type::xpub) {
+    : options_(std::move(options)),
+      socket_(context, zmq::socket_type::xpub),
+      peers_(context, socket_) {
   if (options_.source.empty() || options_.source.size() > 200) {
     throw std::invalid_argument("publisher source name must be 1..200 characters, e.g. 'order-service'");
   }
@@ -21,6 +23,7 @@ Publisher::Publisher(zmq::context_t& context, PublisherOptions options)
   }
   socket_.set(zmq::sockopt::sndhwm, options_.send_high_water_mark);
   socket_.set(zmq::sockopt::linger, options_.linger_ms);
+  apply_heartbeat(socket_, options_.heartbeat, "publisher '" + options_.source + "'");
   (void)secure_server_socket(context, socket_, options_.security, "publisher '" + options_.source + "'");
   for (const std::string& endpoint : options_.endpoints) {
     endpoints_.push_back(connectable_endpoint(bind_endpoint(socket_, endpoint)));
@@ -46,6 +49,7 @@ void Publisher::republish(const DecodedEvent& event) {
 }
 
 std::size_t Publisher::handle_subscriptions() {
+  (void)peers_.poll();  // keeps the monitor's pipe short; costs one non-blocking read
   std::size_t handled = 0;
   zmq::message_t message;
   while (socket_.recv(message, zmq::recv_flags::dontwait)) {

@@ -38,6 +38,7 @@ void RpcClient::open_socket() {
   if (options_.max_reply_bytes > 0) {
     socket_.set(zmq::sockopt::maxmsgsize, options_.max_reply_bytes);
   }
+  apply_heartbeat(socket_, options_.heartbeat, "RPC client of " + options_.endpoint);
   (void)secure_client_socket(context_, socket_, options_.security, "RPC client of " + options_.endpoint);
   connect_endpoint(socket_, options_.endpoint);
 }
@@ -85,6 +86,7 @@ RpcServer::RpcServer(zmq::context_t& context, RpcServerOptions options)
   if (options_.max_request_bytes > 0) {
     socket_.set(zmq::sockopt::maxmsgsize, options_.max_request_bytes);
   }
+  apply_heartbeat(socket_, options_.heartbeat, "RPC server");
   (void)secure_server_socket(context, socket_, options_.security, "RPC server");
   for (const std::string& endpoint : options_.endpoints) {
     endpoints_.push_back(connectable_endpoint(bind_endpoint(socket_, endpoint)));

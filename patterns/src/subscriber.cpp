@@ -24,7 +24,9 @@ std::vector<std::string> frames_as_strings(const std::vector<zmq::message_t>& fr
 }  // namespace
 
 Subscriber::Subscriber(zmq::context_t& context, SubscriberOptions options)
-    : options_(std::move(options)), socket_(context, zmq::socket_type::sub) {
+    : options_(std::move(options)),
+      socket_(context, zmq::socket_type::sub),
+      peers_(context, socket_) {
   if (options_.endpoints.empty()) {
     throw std::invalid_argument("subscriber '" + options_.name +
                                 "' needs at least one publisher endpoint to connect to");
@@ -52,6 +54,7 @@ Subscriber::Subscriber(zmq::context_t& context, SubscriberOptions options)
   }
   socket_.set(zmq::sockopt::rcvhwm, options_.receive_high_water_mark);
   socket_.set(zmq::sockopt::linger, 0);
+  apply_heartbeat(socket_, options_.heartbeat, "subscriber '" + options_.name + "'");
   if (options_.max_message_bytes > 0) {
     socket_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
   }
@@ -103,8 +106,11 @@ std::optional<Delivery> Subscriber::receive(std::chrono::milliseconds timeout) {
       }
     }
     std::optional<DecodedEvent> event;
-    if (read_one(deadline.remaining(), event) == Step::nothing && deadline.expired()) {
-      return std::nullopt;
+    if (read_one(deadline.remaining(), event) == Step::nothing) {
+      (void)peers_.poll();  // idle: a good moment to keep the monitor's pipe short
+      if (deadline.expired()) {
+        return std::nullopt;
+      }
     }
     if (event) {
       if (auto delivery = accept(std::move(*event))) {

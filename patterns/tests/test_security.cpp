@@ -1,9 +1,6 @@
 // CURVE and ZAP: key files, the allow-list, and the kit's sockets refusing every client that is
 // not allow-listed (unknown key, wrong server key, plaintext), never running CURVE without a
 // ZAP handler, and serving legitimate clients while an idle raw TCP connection is open.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +18,7 @@
 #include "eda/pubsub.hpp"
 #include "eda/rpc.hpp"
 #include "eda/security.hpp"
+#include "raw_tcp.hpp"
 #include "test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -51,53 +49,15 @@ void write_file(const fs::path& file, const std::string& text) {
   out << text;
 }
 
-/// Reads a socket's monitor events (zmq_socket_monitor) and waits, bounded, for one kind.
-class Monitor {
- public:
-  Monitor(zmq::context_t& context, zmq::socket_t& watched) : watched_(watched.handle()) {
-    static std::atomic<unsigned> next{0};
-    const std::string endpoint = "inproc://eda-test-monitor-" + std::to_string(next++);
-    REQUIRE(zmq_socket_monitor(watched.handle(), endpoint.c_str(), ZMQ_EVENT_ALL) == 0);
-    events_ = zmq::socket_t(context, zmq::socket_type::pair);
-    events_.set(zmq::sockopt::linger, 0);
-    events_.connect(endpoint);
+/// Serves `publisher` until its peer watch saw a handshake refused, at most 10 s; the last
+/// refusal (kind 0 if there was none).
+eda::PeerEvent refusal_seen_by(eda::Publisher& publisher) {
+  const eda::Deadline deadline(10s);
+  while (publisher.peers().refused == 0 && !deadline.expired()) {
+    (void)publisher.serve(20ms);
   }
-
-  /// Stops monitoring and reads what is left: events left unread in the pipe when both ends
-  /// close are leaked by libzmq 4.3 (LeakSanitizer shows them). Destroy before the watched socket.
-  ~Monitor() {
-    (void)zmq_socket_monitor(watched_, nullptr, 0);
-    zmq::message_t left;
-    for (int i = 0; i < 100'000 && events_.recv(left, zmq::recv_flags::dontwait); ++i) {
-    }
-  }
-  Monitor(const Monitor&) = delete;
-  Monitor& operator=(const Monitor&) = delete;
-
-  /// The value of the first `event` seen within `timeout` (e.g. the ZAP status code of
-  /// ZMQ_EVENT_HANDSHAKE_FAILED_AUTH); empty if none came.
-  std::optional<std::uint32_t> wait_for(std::uint16_t event, std::chrono::milliseconds timeout) {
-    const eda::Deadline deadline(timeout);
-    while (!deadline.expired()) {
-      events_.set(zmq::sockopt::rcvtimeo, static_cast<int>(std::max<std::int64_t>(deadline.remaining().count(), 1)));
-      zmq::message_t head;
-      if (!events_.recv(head)) continue;
-      zmq::message_t address;
-      if (head.more()) (void)events_.recv(address);
-      if (head.size() < 6) continue;
-      std::uint16_t kind = 0;
-      std::uint32_t value = 0;
-      std::memcpy(&kind, head.data(), 2);
-      std::memcpy(&value, static_cast<const char*>(head.data()) + 2, 4);
-      if (kind == event) return value;
-    }
-    return std::nullopt;
-  }
-
- private:
-  void* watched_;
-  zmq::socket_t events_;
-};
+  return publisher.peers().last_refusal;
+}
 
 /// The keys of one test: a server, an allow-listed client, and a client nobody allowed.
 struct Keys {
@@ -123,31 +83,6 @@ std::size_t deliver(eda::Publisher& publisher, eda::Subscriber& subscriber, std:
   }
   return received;
 }
-
-/// The port of a `tcp://host:port` endpoint.
-std::uint16_t port_of(const std::string& endpoint) {
-  return static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
-}
-
-/// A plain POSIX TCP connection to 127.0.0.1:`port` that sends `bytes` and then stays idle.
-class IdleConnection {
- public:
-  IdleConnection(std::uint16_t port, const std::string& bytes) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    REQUIRE(fd_ >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
-    if (!bytes.empty()) REQUIRE(::send(fd_, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size()));
-  }
-  ~IdleConnection() { ::close(fd_); }
-  IdleConnection(const IdleConnection&) = delete;
-  IdleConnection& operator=(const IdleConnection&) = delete;
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -257,12 +192,11 @@ TEST_CASE("an unknown client key is refused by ZAP: the monitor shows it, nothin
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
                                      .security = eda::Security::server(keys.server)});
-  Monitor monitor(context, publisher.socket());
   eda::Subscriber stranger(context, {.endpoints = publisher.endpoints(),
                                      .security = eda::Security::client(keys.stranger, keys.server.public_key)});
-  const auto status = monitor.wait_for(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 10s);
-  REQUIRE(status);
-  CHECK(*status == 400);  // the ZAP handler's answer
+  const eda::PeerEvent refusal = refusal_seen_by(publisher);
+  REQUIRE(refusal.kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+  CHECK(refusal.value == 400);  // the ZAP handler's answer
   CHECK(zap.stats().denied >= 1);
   CHECK(zap.stats().allowed == 0);
   CHECK_FALSE(eda::test::handshake(publisher, stranger, 500ms));
@@ -276,7 +210,7 @@ TEST_CASE("an unknown client key gets no RPC answer", "[security]") {
   eda::ZapHandler zap(context, keys.allowed());
   eda::RpcServer server(context, {.endpoints = {"tcp://127.0.0.1:*"}, .security = eda::Security::server(keys.server)});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
-  Monitor monitor(context, server.socket());
+  eda::PeerWatch monitor(context, server.socket());
   std::atomic<bool> stop{false};
   std::thread serving([&] { server.serve_while([&] { return !stop.load(); }, 10ms); });
   eda::RpcClient stranger(context, {.endpoint = server.endpoints().front(), .timeout = 300ms, .attempts = 1,
@@ -284,7 +218,9 @@ TEST_CASE("an unknown client key gets no RPC answer", "[security]") {
   CHECK_THROWS_AS(stranger.call("Echo", "hello"), eda::RpcTimeout);
   stop = true;
   serving.join();
-  CHECK(monitor.wait_for(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 10s) == std::optional<std::uint32_t>(400));
+  const auto refusal = monitor.wait_for(ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 10s);
+  REQUIRE(refusal);
+  CHECK(refusal->value == 400);
   CHECK(server.stats().served == 0);
 }
 
@@ -298,11 +234,10 @@ TEST_CASE("a client trusting the wrong server key is refused, nothing is deliver
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
                                      .security = eda::Security::server(keys.server)});
-  Monitor monitor(context, publisher.socket());
   // An allow-listed client, but it expects another server: its HELLO cannot be opened.
   eda::Subscriber confused(context, {.endpoints = publisher.endpoints(),
                                      .security = eda::Security::client(keys.client, impostor.public_key)});
-  REQUIRE(monitor.wait_for(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, 10s));
+  REQUIRE(refusal_seen_by(publisher).kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
   CHECK_FALSE(eda::test::handshake(publisher, confused, 500ms));
   CHECK(deliver(publisher, confused, 5, 300ms) == 0);
   CHECK(zap.stats().allowed == 0);
@@ -317,9 +252,8 @@ TEST_CASE("a plaintext client cannot talk to a CURVE server", "[security]") {
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
                                      .security = eda::Security::server(keys.server)});
-  Monitor monitor(context, publisher.socket());
   eda::Subscriber plaintext(context, {.endpoints = publisher.endpoints(), .security = eda::Security::plaintext()});
-  REQUIRE(monitor.wait_for(ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL, 10s));  // NULL against CURVE
+  REQUIRE(refusal_seen_by(publisher).kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);  // NULL against CURVE
   CHECK_FALSE(eda::test::handshake(publisher, plaintext, 500ms));
   CHECK(deliver(publisher, plaintext, 5, 300ms) == 0);
   CHECK(zap.stats().allowed == 0);
@@ -365,10 +299,9 @@ TEST_CASE("a CURVE server whose ZAP handler has stopped lets nobody in", "[secur
   eda::Publisher publisher(context, {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"},
                                      .security = eda::Security::server(keys.server)});
   zap.reset();  // the mistake the class documentation warns about
-  Monitor monitor(context, publisher.socket());
   eda::Subscriber subscriber(context, {.endpoints = publisher.endpoints(),
                                        .security = eda::Security::client(keys.client, keys.server.public_key)});
-  REQUIRE(monitor.wait_for(ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, 10s));
+  REQUIRE(refusal_seen_by(publisher).kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
   CHECK_FALSE(eda::test::handshake(publisher, subscriber, 500ms));
   CHECK(deliver(publisher, subscriber, 5, 300ms) == 0);
 }
@@ -416,10 +349,12 @@ TEST_CASE("legitimate clients are served while idle raw TCP connections are open
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   // One connection that never says anything, one that stops in the middle of the greeting.
   const std::string half_greeting("\xff\0\0\0\0\0\0\0\x01\x7f\x03", 11);
-  IdleConnection silent_events(port_of(publisher.endpoints().front()), "");
-  IdleConnection stalled_events(port_of(publisher.endpoints().front()), half_greeting);
-  IdleConnection silent_rpc(port_of(server.endpoints().front()), "");
-  IdleConnection stalled_rpc(port_of(server.endpoints().front()), half_greeting);
+  const eda::test::RawConnection silent_events(publisher.endpoints().front());
+  const eda::test::RawConnection stalled_events(publisher.endpoints().front());
+  stalled_events.send(half_greeting);
+  const eda::test::RawConnection silent_rpc(server.endpoints().front());
+  const eda::test::RawConnection stalled_rpc(server.endpoints().front());
+  stalled_rpc.send(half_greeting);
 
   eda::Subscriber subscriber(context, {.endpoints = publisher.endpoints(),
                                        .security = eda::Security::client(keys.client, keys.server.public_key)});

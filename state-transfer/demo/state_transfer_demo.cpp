@@ -45,6 +45,14 @@ struct Settings {
   std::string snapshots = "tcp://127.0.0.1:5602";
   double rate = 20;  // changes per second (--role customer)
   int run_for_s = 600;
+  int heartbeat_ms = 1000;  // ZMTP heartbeat interval of the roles' update connections
+
+  /// The roles' ZMTP heartbeats: a PING every `heartbeat_ms`, a peer silent for three of them
+  /// is cut off.
+  [[nodiscard]] eda::Heartbeat heartbeat() const {
+    const std::chrono::milliseconds interval(heartbeat_ms);
+    return eda::Heartbeat{interval, 3 * interval, 3 * interval};
+  }
 };
 
 std::atomic<bool> interrupted{false};
@@ -99,11 +107,12 @@ CustomerId customer_in(const std::string& change) {
 class ShippingReplica {
  public:
   ShippingReplica(zmq::context_t& context, eda::Narrator& say, std::string name,
-                  std::string updates, std::string snapshots)
+                  std::string updates, std::string snapshots, eda::Heartbeat heartbeat = {})
       : replica_(context, {.name = name,
                            .updates_endpoint = std::move(updates),
                            .snapshot_endpoint = std::move(snapshots),
                            .silence_timeout = 500ms,
+                           .heartbeat = heartbeat,
                            .report = [&say, name](std::string_view line) { say.say(name, line); }}),
         thread_([this](const std::stop_token& stop) { replica_.run(stop, 10ms); }) {}
   Replica& replica() { return replica_; }
@@ -337,7 +346,8 @@ int run_customer_role(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
   CustomerGenerator generator(2026);
   CustomerService service(context, {.update_endpoints = {s.updates},
-                                    .snapshot_endpoints = {s.snapshots}},
+                                    .snapshot_endpoints = {s.snapshots},
+                                    .heartbeat = s.heartbeat()},
                           generator.table(s.customers));
   say.say("customer-service", "owns " + std::to_string(s.customers) + " customers; updates on " +
                                   service.update_endpoints().front() + ", snapshots on " +
@@ -347,6 +357,7 @@ int run_customer_role(const Settings& s, eda::Narrator& say) {
   const auto period = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / s.rate));
   auto next = eda::MonotonicClock::now();
   std::uint64_t snapshots = 0;
+  std::uint64_t replicas_lost = 0;
   while (!done.expired() && !interrupted) {
     service.serve(std::chrono::ceil<std::chrono::milliseconds>(
         std::max(next - eda::MonotonicClock::now(), eda::MonotonicClock::duration::zero())));
@@ -356,6 +367,13 @@ int run_customer_role(const Settings& s, eda::Narrator& say) {
                                       std::to_string(service.records().size()) +
                                       " records, as of #" + std::to_string(service.sequence()) +
                                       ")");
+    }
+    if (const eda::PeerStatus& replicas = service.replica_connections();
+        replicas.disconnects != replicas_lost) {
+      replicas_lost = replicas.disconnects;
+      say.say("customer-service", "a replica's connection was closed (it stopped answering "
+                                  "heartbeats, or went away): its queue is freed; " +
+                                      std::to_string(replicas.open) + " open");
     }
     if (eda::MonotonicClock::now() >= next) {
       const std::string what = make_random_change(service, generator);
@@ -367,14 +385,15 @@ int run_customer_role(const Settings& s, eda::Narrator& say) {
                                   " messages (" + std::to_string(service.stats().updates) +
                                   " updates, " + std::to_string(service.stats().removals) +
                                   " removals, " + std::to_string(service.stats().heartbeats) +
-                                  " heartbeats)");
+                                  " heartbeats); " + std::to_string(service.records().size()) +
+                                  " records, fingerprint " + fingerprint(service.records()));
   return 0;
 }
 
 /// --role shipping: a replica as its own process, shipping an order every 200 ms.
 int run_shipping_role(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
-  ShippingReplica shipping(context, say, "shipping", s.updates, s.snapshots);
+  ShippingReplica shipping(context, say, "shipping", s.updates, s.snapshots, s.heartbeat());
   Replica& replica = shipping.replica();
   const Shipping labels(replica);
   CustomerGenerator generator(7);
@@ -394,9 +413,11 @@ int run_shipping_role(const Settings& s, eda::Narrator& say) {
     }
   }
   const ReplicaStatus status = replica.status();
+  const std::string print = replica.read(
+      [](const CustomerTable& records, std::uint64_t) { return fingerprint(records); });
   say.say("shipping", "stopping: " + std::to_string(status.records) + " records as of #" +
                           std::to_string(status.sequence) + ", " +
-                          std::string(to_string(status.state)));
+                          std::string(to_string(status.state)) + ", fingerprint " + print);
   return 0;
 }
 
@@ -432,6 +453,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 100'000.0))->capture_default_str();
   app.add_option("--run-for", s.run_for_s, "Seconds a role runs before it exits")
       ->check(CLI::Range(1, 86'400))->capture_default_str();
+  app.add_option("--heartbeat-ms", s.heartbeat_ms,
+                 "ZMTP heartbeat interval of the roles' update connections; a peer silent for "
+                 "three intervals (frozen, its host gone) is cut off and reconnected")
+      ->check(CLI::Range(10, 60'000))->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
     std::signal(SIGINT, [](int) { interrupted = true; });
     std::signal(SIGTERM, [](int) { interrupted = true; });

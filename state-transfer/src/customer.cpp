@@ -6,6 +6,26 @@
 #include "eda/codec.hpp"
 
 namespace eda::state_transfer {
+
+std::string fingerprint(const CustomerTable& table) {
+  // Each record's MessagePack bytes hashed with FNV-1a; the hashes are added, so the order in
+  // which the unordered table is walked does not matter. Not cryptographic: it spots a
+  // difference, it does not resist someone who makes one on purpose.
+  std::uint64_t sum = table.size();
+  msgpack::sbuffer buffer;
+  for (const auto& entry : table) {
+    buffer.clear();
+    msgpack::pack(buffer, entry.second);
+    std::uint64_t hash = 14'695'981'039'346'656'037ULL;
+    for (std::size_t i = 0; i < buffer.size(); ++i) {
+      hash = (hash ^ static_cast<unsigned char>(buffer.data()[i])) * 1'099'511'628'211ULL;
+    }
+    sum += hash;
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(sum));
+  return text;
+}
 namespace {
 
 constexpr std::array first_names{"Alice", "Bruno", "Chloe", "Dmitri", "Emma", "Farid",

@@ -20,7 +20,8 @@ constexpr std::int64_t max_request_bytes = 64 * 1024;
 PublisherOptions publisher_options(const CustomerServiceOptions& options) {
   return PublisherOptions{.source = options.source,
                           .endpoints = options.update_endpoints,
-                          .send_high_water_mark = options.send_high_water_mark};
+                          .send_high_water_mark = options.send_high_water_mark,
+                          .heartbeat = options.heartbeat};
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ SubscriberOptions inbox_options(const ReplicaOptions& options) {
       .topics = {std::string(customer_topic_prefix)},
       .receive_high_water_mark = options.receive_high_water_mark,
       .max_message_bytes = options.max_message_bytes,
+      .heartbeat = options.heartbeat,
       .name = options.name,
       // The replica judges every sequence number itself (see handle()): it must see a
       // restarted source's numbers too, and it repairs gaps instead of counting them.
@@ -140,6 +141,7 @@ void Replica::pump_once(std::chrono::milliseconds wait) {
     handle(delivery->event);
   }
   notice_silence();
+  notice_lost_connection();
 }
 
 void Replica::run(const std::stop_token& stop, std::chrono::milliseconds tick) {
@@ -397,6 +399,26 @@ void Replica::notice_silence() {
   publish_progress();
   say("no word from the source for " + format_duration(silent_ns) +
       "; answering from what I have (as of #" + std::to_string(sequence_) + ")");
+}
+
+void Replica::notice_lost_connection() {
+  // Reading the connection reports costs a system call: a few times a second is plenty.
+  const std::int64_t now = monotonic_ns();
+  if (now - last_connection_check_ns_ < 50'000'000) {
+    return;
+  }
+  last_connection_check_ns_ = now;
+  const std::uint64_t disconnects = inbox_.peers().disconnects;
+  if (disconnects == disconnects_seen_) {
+    return;
+  }
+  {
+    std::unique_lock lock(mutex_);
+    stats_.connections_lost += disconnects - disconnects_seen_;
+  }
+  disconnects_seen_ = disconnects;
+  say("the connection to the source was closed (it stopped answering heartbeats, or went "
+      "away); reconnecting by itself");
 }
 
 void Replica::say(const std::string& line) const {

@@ -32,6 +32,8 @@
 #include "eda/codec.hpp"
 #include "eda/dead_letter.hpp"
 #include "eda/envelope.hpp"
+#include "eda/heartbeat.hpp"
+#include "eda/peer_watch.hpp"
 #include "eda/security.hpp"
 #include "eda/sequence.hpp"
 
@@ -50,6 +52,9 @@ struct PublisherOptions {
   std::vector<std::string> endpoints{};  ///< Where to bind; at least one (`tcp://127.0.0.1:*` ok).
   int send_high_water_mark = 100'000;  ///< Events queued per subscriber before new ones drop.
   int linger_ms = 1000;  ///< How long closing may wait to flush queued events to subscribers.
+  /// ZMTP heartbeats: a subscriber that stops answering (frozen, its host gone) has its
+  /// connection closed and its queue freed; see peers().
+  Heartbeat heartbeat{};
   /// Plaintext or CURVE (the publisher binds, so it is the CURVE server); empty: the default
   /// of its context (ContextSecurity), which is plaintext unless one was set.
   std::optional<Security> security{};
@@ -117,6 +122,10 @@ class Publisher {
   /// @brief The sequence number of the last event published (0 before the first).
   [[nodiscard]] std::uint64_t last_sequence() const noexcept { return sequence_; }
 
+  /// @brief The subscribers' connections: open now, closed so far (a subscriber that stopped
+  ///        answering heartbeats is one of them), refused handshakes.
+  const PeerStatus& peers() { return peers_.poll(); }
+
   /// @brief The underlying socket, e.g. to poll it together with others (readable = a
   ///        subscription message is waiting; call serve(0ms)).
   [[nodiscard]] zmq::socket_t& socket() noexcept { return socket_; }
@@ -127,6 +136,7 @@ class Publisher {
 
   PublisherOptions options_;
   zmq::socket_t socket_;
+  PeerWatch peers_;  // after socket_: destroyed before it
   std::vector<std::string> endpoints_{};
   std::string instance_id_;  // answers handshakes, so a subscriber can tell publishers apart
   std::uint64_t sequence_ = 0;
@@ -142,6 +152,9 @@ struct SubscriberOptions {
   int receive_high_water_mark = 100'000;  ///< Events queued before new ones drop (see gaps).
   std::int64_t max_message_bytes = 16 << 20;  ///< Larger messages drop the connection (0 = off).
   DecodeLimits limits{};                 ///< Bounds on each envelope.
+  /// ZMTP heartbeats: a publisher that stops answering (frozen, its host gone) has its
+  /// connection closed, and it is reconnected when it answers again; see peers().
+  Heartbeat heartbeat{};
   std::string name = "subscriber";     ///< Names this consumer in dead letters.
   /// Whether a jump in a source's sequence counts as a gap. Default: only when subscribed to
   /// all topics, because a topic-filtered subscriber cannot tell the events it filtered out
@@ -214,6 +227,10 @@ class Subscriber {
   /// @brief Counters so far.
   [[nodiscard]] const SubscriberStats& stats() const noexcept { return stats_; }
 
+  /// @brief The connections to the publishers: open now, closed so far (a publisher that
+  ///        stopped answering heartbeats is one of them; it is reconnected by itself).
+  const PeerStatus& peers() { return peers_.poll(); }
+
   /// @brief Hands an event the consumer could not process (e.g. an unknown type or a payload
   ///        that does not decode) to the dead-letter sink, and counts it as malformed.
   void dead_letter(const DecodedEvent& event, WireFault fault, std::string reason);
@@ -235,6 +252,7 @@ class Subscriber {
 
   SubscriberOptions options_;
   zmq::socket_t socket_;
+  PeerWatch peers_;  // after socket_: destroyed before it
   std::unique_ptr<DeadLetterBox> own_box_{};
   DeadLetterSink* sink_;
   SequenceTracker tracker_;

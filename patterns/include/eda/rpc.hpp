@@ -25,6 +25,7 @@
 #include <zmq.hpp>
 
 #include "eda/codec.hpp"
+#include "eda/heartbeat.hpp"
 #include "eda/security.hpp"
 
 namespace eda {
@@ -60,6 +61,9 @@ struct RpcClientOptions {
   std::chrono::milliseconds timeout{1000};     ///< How long one attempt waits for its reply.
   int attempts = 3;                            ///< Attempts per call before RpcTimeout (>= 1).
   std::int64_t max_reply_bytes = 16 << 20;     ///< Larger replies drop the connection.
+  /// ZMTP heartbeats: a server that stops answering them has its connection closed (the
+  /// call in progress then times out and is retried on a fresh connection).
+  Heartbeat heartbeat{};
   /// Plaintext or CURVE (the client connects, so it is a CURVE client); empty: the default of
   /// its context (ContextSecurity), which is plaintext unless one was set. A server that
   /// refuses the client's keys looks like a server that does not answer: RpcTimeout.
@@ -121,6 +125,8 @@ struct RpcServerOptions {
   std::vector<std::string> endpoints{};       ///< Where to bind; at least one.
   std::int64_t max_request_bytes = 16 << 20;  ///< Larger requests drop the connection.
   int linger_ms = 0;                        ///< How long closing may wait to flush a reply.
+  /// ZMTP heartbeats: a client that stops answering them has its connection closed.
+  Heartbeat heartbeat{};
   /// Plaintext or CURVE (the server binds, so it is the CURVE server); empty: the default of
   /// its context (ContextSecurity), which is plaintext unless one was set.
   std::optional<Security> security{};

@@ -10,9 +10,10 @@
 dir=$(mktemp -d)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # CONT too: a process a test froze with SIGSTOP would not act on the TERM before it.
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; kill -CONT "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$dir"
+  [ -n "${KEEP_ROLES_DIR:-}" ] && echo "kept $dir" || rm -rf "$dir"
 }
 trap cleanup EXIT
 
@@ -28,4 +29,9 @@ wait_for() {
   echo "timed out waiting for $n x '$pattern' in $file:" >&2
   cat "$file" >&2
   return 1
+}
+
+# How many lines of FILE match PATTERN now (0 when none, or no file yet).
+count_of() {
+  grep -c -- "$2" "$1" 2>/dev/null || true
 }

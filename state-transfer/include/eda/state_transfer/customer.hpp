@@ -34,6 +34,10 @@ struct Customer {
 /// @brief A set of customer records by id: the source's data, a replica's copy of it.
 using CustomerTable = std::unordered_map<CustomerId, Customer>;
 
+/// @brief A fingerprint of a whole table (16 hex digits), the same for equal tables whatever
+///        their order: two processes print theirs to show that a replica equals its source.
+std::string fingerprint(const CustomerTable& table);
+
 /// @brief Identifies one run of the Customer service: random, never 0, new on every start.
 ///
 /// Sequence numbers are only comparable within one run: a restarted source counts from 1

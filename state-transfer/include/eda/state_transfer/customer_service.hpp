@@ -28,6 +28,9 @@ struct CustomerServiceOptions {
   /// Snapshot chunks queued per replica. The source never waits for a replica that reads a
   /// snapshot slowly: a snapshot that does not fit is abandoned, and the replica asks again.
   int snapshot_high_water_mark = 10'000;
+  /// ZMTP heartbeats on the replicas' update connections: a replica that stops answering
+  /// (frozen, its host gone) is cut off and its queue freed; it reconnects when it runs again.
+  Heartbeat heartbeat{};
 };
 
 /// @brief Counters a CustomerService keeps.
@@ -102,6 +105,10 @@ class CustomerService {
 
   /// @brief Counters so far.
   [[nodiscard]] const CustomerServiceStats& stats() const noexcept { return stats_; }
+
+  /// @brief The replicas' update connections: open now, closed so far (a replica that stopped
+  ///        answering heartbeats is one of them).
+  const PeerStatus& replica_connections() { return updates_.peers(); }
 
   /// @brief The update publisher (e.g. to wait for a number of subscribers).
   [[nodiscard]] Publisher& publisher() noexcept { return updates_; }

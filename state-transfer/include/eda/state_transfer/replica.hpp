@@ -58,6 +58,10 @@ struct ReplicaOptions {
   /// The longest wait for the next message of a snapshot before the attempt is abandoned.
   std::chrono::milliseconds snapshot_timeout{2000};
   int receive_high_water_mark = 100'000;  ///< Updates queued before new ones drop (a gap).
+  /// ZMTP heartbeats on the connection to the source's updates: a source that stops
+  /// answering (frozen, its host gone) has its connection closed and reconnected, and the
+  /// replica says so. (Silence is noticed sooner, by `silence_timeout`.)
+  Heartbeat heartbeat{};
   std::int64_t max_message_bytes = 64 << 20;  ///< Larger messages drop the connection.
   DeadLetterSink* dead_letters = nullptr;  ///< Where bad messages go (default: own box).
   /// Called (on the pumping thread) with one line whenever the replica does something a
@@ -84,6 +88,7 @@ struct ReplicaStats {
   std::uint64_t missed = 0;             ///< Sequence numbers lost in gaps, in total.
   std::uint64_t dead_letters = 0;       ///< Messages dead-lettered (undecodable or unappliable).
   std::uint64_t silences = 0;           ///< Times the source fell silent.
+  std::uint64_t connections_lost = 0;   ///< Connections to the source closed (heartbeats, network).
 };
 
 /// @brief One answer from a replica: the record (if any) and how current the answer is.
@@ -209,6 +214,7 @@ class Replica {
   void open_snapshot_socket();
   void dead_letter(const DecodedEvent& event, WireFault fault, const std::string& why);
   void notice_silence();
+  void notice_lost_connection();
   void say(const std::string& line) const;
   void publish_progress();
   bool await_progress(const std::function<bool()>& reached,
@@ -220,6 +226,8 @@ class Replica {
   zmq::socket_t snapshot_socket_;
   std::vector<zmq::message_t> frames_{};
   std::int64_t last_heard_ns_ = 0;  // monotonic time of the last message from the source
+  std::int64_t last_connection_check_ns_ = 0;  // throttles notice_lost_connection()
+  std::uint64_t disconnects_seen_ = 0;  // the inbox's disconnects already reported
   std::string source_{};            // the source name its updates carry (from the snapshot)
   std::uint64_t dead_letters_seen_ = 0;  // the subscriber's malformed count, last copied
   std::int64_t retry_delay_ns_ = 0;   // after a failed snapshot: how long to wait, doubling
