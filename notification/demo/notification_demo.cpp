@@ -331,9 +331,16 @@ int run_role(const Settings& s, eda::Narrator& say) {
     throw std::runtime_error("no handshake with the Order service at " + s.events + " within 30 s");
   }
   say.say(s.role, "subscribed; caught up " + std::to_string(consumer.stats().replayed) + " orders from the outbox");
+  std::uint64_t reconnections = 0;
   while (keep_running(deadline)) {
     try {
       (void)consumer.poll(100ms);
+      if (consumer.stats().reconnections != reconnections) {
+        reconnections = consumer.stats().reconnections;
+        say.say(s.role, "reconnected to the Order service (the connection had been closed); "
+                        "caught up from the outbox, " + std::to_string(consumer.stats().replayed) +
+                        " orders replayed so far");
+      }
     } catch (const eda::RpcTimeout& e) {
       say.say(s.role, std::string("the Order service does not answer: ") + e.what());
     }

@@ -77,12 +77,23 @@ bool Consumer::start(std::chrono::milliseconds timeout) {
   // Subscribed first, then caught up: whatever is published from now on waits in the inbox,
   // and whatever was published before comes from the outbox. Overlap is skipped by sequence.
   catch_up();
+  handshakes_seen_ = inbox_.peers().handshakes;
   return true;
 }
 
 std::size_t Consumer::poll(std::chrono::milliseconds wait, std::size_t max_events) {
   const std::uint64_t before = stats_.handled;
   (void)follow_ups_.serve(std::chrono::milliseconds(0));  // let follow-up subscribers join
+  // A connection to the producer that was closed (heartbeats unanswered: a cut link, a frozen
+  // process) took the events queued for it along, and no later event may come to reveal the
+  // gap. So every new connection after the first is followed by a catch-up from the outbox.
+  if (const std::uint64_t handshakes = inbox_.peers().handshakes; handshakes > handshakes_seen_) {
+    if (handshakes_seen_ > 0) {
+      ++stats_.reconnections;
+      must_catch_up_ = true;
+    }
+    handshakes_seen_ = handshakes;
+  }
   if (must_catch_up_) {
     catch_up();
   }

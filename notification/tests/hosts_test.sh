@@ -61,12 +61,14 @@ echo "hosts test: 5 orders charged across the link; cutting it"
 
 ip -n "$host_b" link set "$link_b" down   # the cable is pulled on host B's side
 on_a "$demo" --role customer --api "$api" --count 7 >"$dir/customer-2.log"   # orders 6..12
-sleep 3
+sleep 5   # longer than the heartbeat timeout (3 s): both ends close the connection
 charged_during_cut=$(grep -c "charged" "$dir/billing.log" || true)
 ip -n "$host_b" link set "$link_b" up     # and plugged in again
 echo "hosts test: link restored after 7 orders ($charged_during_cut charges seen while it was down)"
 
 wait_for "$dir/billing.log" "charged" 12
+# The events queued for the closed connection went with it; billing caught up after reconnecting.
+wait_for "$dir/billing.log" "reconnected to the Order service" 1
 grep -E "gap|caught up|outbox|reconnect" "$dir/billing.log" || true   # how billing recovered
 accepted=$(cat "$dir/customer-1.log" "$dir/customer-2.log" | grep -c "placed" || true)
 charged=$(grep -o "for order [0-9]*" "$dir/billing.log" | sort | uniq -c)

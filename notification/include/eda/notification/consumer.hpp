@@ -94,6 +94,7 @@ struct ConsumerStats {
   std::uint64_t fetch_backs = 0;  ///< GetOrder calls made.
   std::uint64_t replayed = 0;     ///< Events received through Replay (catch-up).
   std::uint64_t catch_ups = 0;    ///< Times the consumer caught up from the outbox.
+  std::uint64_t reconnections = 0;  ///< Connections to the producer opened again after one closed.
   std::uint64_t lost = 0;         ///< Events the outbox no longer had (see losses()).
   std::uint64_t dead_letters = 0;  ///< Events it could not process.
 };
@@ -152,6 +153,7 @@ class Consumer {
   Publisher follow_ups_;
   bool resumed_ = false;      // a checkpoint existed: a stretch the outbox lacks is a loss
   bool must_catch_up_ = true;  // the next poll() replays first (start, gap, failed call)
+  std::uint64_t handshakes_seen_ = 0;  // the inbox's connection handshakes already accounted for
   std::uint64_t checkpoint_value_ = 0;
   std::unordered_set<std::string> seen_ids_;
   std::deque<std::string> seen_order_;
