@@ -32,12 +32,11 @@ struct DecodeLimits {
   std::size_t max_envelope_bytes = 1U << 20;  ///< Largest accepted envelope (default 1 MiB).
 };
 
-/// @brief Encodes `meta` and `payload` as one MessagePack envelope, appended to `out`.
-///
-/// `out` is reused by hot paths (a publisher keeps one buffer), so call `out.clear()` first
-/// when it should hold only this event.
-template <EventPayload P>
-void encode_event(const EventMetadata& meta, const P& payload, msgpack::sbuffer& out) {
+namespace detail {
+
+/// @brief Packs the envelope: the metadata fields in order, then `payload` as it packs itself.
+template <class Packable>
+void pack_envelope(const EventMetadata& meta, const Packable& payload, msgpack::sbuffer& out) {
   msgpack::packer<msgpack::sbuffer> pk(out);
   pk.pack_array(envelope_field_count);
   pk.pack(envelope_format_version);
@@ -50,6 +49,25 @@ void encode_event(const EventMetadata& meta, const P& payload, msgpack::sbuffer&
   pk.pack(meta.correlation_id);
   pk.pack(meta.causation_id);
   pk.pack(payload);
+}
+
+}  // namespace detail
+
+/// @brief Encodes `meta` and `payload` as one MessagePack envelope, appended to `out`.
+///
+/// `out` is reused by hot paths (a publisher keeps one buffer), so call `out.clear()` first
+/// when it should hold only this event.
+template <EventPayload P>
+void encode_event(const EventMetadata& meta, const P& payload, msgpack::sbuffer& out) {
+  detail::pack_envelope(meta, payload, out);
+}
+
+/// @brief Encodes `meta` and an already decoded payload (e.g. DecodedEvent::payload()) as one
+///        envelope appended to `out`: for tools that restamp an event's metadata without
+///        knowing its payload type.
+inline void encode_event(const EventMetadata& meta, const msgpack::object& payload,
+                         msgpack::sbuffer& out) {
+  detail::pack_envelope(meta, payload, out);
 }
 
 /// @brief Encodes a typed event as a MessagePack envelope.
