@@ -30,6 +30,7 @@
 #include "eda/narrator.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
 #include "eda/sourcing/subscription.hpp"
+#include "eda/trace/demo_trace.hpp"
 #include "roles.hpp"
 #include "story.hpp"
 
@@ -50,6 +51,7 @@ struct Settings {
   bool baseline = false;
   std::string role = "all";
   RoleSettings roles;
+  bool trace = false;  // --trace: tap the store's append notifications and the projector's progress
 };
 
 /// A fresh folder for the run's databases and ipc endpoints, removed afterwards.
@@ -169,6 +171,14 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   say.say("projector", "a separate process (pid " + std::to_string(projector.pid()) + ") following the store into " +
                            read_path);
   say.say("query-side", "query service on " + query_side.endpoints().front() + ", reading only " + read_path);
+  // The tap hears the store announce each append and the projector announce how far its read
+  // models reached; the projector names the announcement it acted on as the cause of its own,
+  // so each hop in the trace is a projection lag.
+  std::optional<eda::trace::DemoTrace> trace;
+  if (s.trace) {
+    say.say("tracer", "taps the store's appends and the projector's progress");
+    trace.emplace(context, eda::trace::DemoTraceOptions{.endpoints = {appends, progress}});
+  }
 
   say.heading("Commands go in");
   std::uint64_t token = 0;
@@ -269,6 +279,10 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   say.heading("Summary");
   say.say("demo", std::to_string(store.last_position()) + " events written by the command side; the read side "
                   "answered from its own tables, never touching them");
+  if (trace) {
+    // At least every append's announcement; the projector's follow (fewer: it batches).
+    (void)trace->report(std::cout, notifying.announcements());
+  }
   return 0;
 }
 
@@ -340,6 +354,7 @@ int main(int argc, char** argv) {
                              std::string(shipment_projection)}));
   app.add_option("--first-order", r.first_order, "Client: the first order id")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 53));
+  app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
   app.add_option("--run-for", r.run_for_s, "Services: seconds before they stop by themselves")
       ->check(CLI::Range(1, 86'400))->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
@@ -348,6 +363,10 @@ int main(int argc, char** argv) {
     const StopRequested stop = [] { return interrupted != 0; };
     eda::Narrator say(std::cout, s.common.verbosity);
     if (s.role != "all" && s.baseline) throw std::invalid_argument("--baseline runs in one process; it has no --role");
+    if (s.trace && (s.role != "all" || s.baseline)) {
+      throw std::invalid_argument("--trace shows the all-in-one pattern run (for separate processes, run "
+                                  "eda-trace live against --appends and --progress)");
+    }
     r.count = s.common.count;
     const auto fill = [](std::string& endpoint, const char* fallback) {
       if (endpoint.empty()) endpoint = fallback;

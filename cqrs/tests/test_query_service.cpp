@@ -260,3 +260,35 @@ TEST_CASE("bad queries get clear errors and the service goes on", "[query-servic
   CHECK(status_of("AwaitingShipment", eda::encode_value(std::tuple{0, 0, 10})) == "ok");
   CHECK(queries.awaiting_shipment(10).rows.empty());
 }
+
+TEST_CASE("the projector's announcement is caused by the store's: the hop is the projection lag",
+          "[query-service]") {
+  ShopServices shop(/*run_projector=*/false);
+  eda::Subscriber appended(shop.context, {.endpoints = {shop.notifying.endpoint()}, .name = "witness"});
+  eda::Subscriber advanced(shop.context,
+                           {.endpoints = {*shop.projector.announce_endpoint()}, .name = "witness"});
+  const eda::Deadline joining(10s);
+  bool joined = false;
+  while (!joined && !joining.expired()) {  // the store's publisher answers while served
+    shop.notifying.serve(5ms);
+    joined = appended.await_handshake(5ms) && shop.projector.await_notifications(5ms);
+  }
+  REQUIRE(joined);
+  shop.start_projector();  // from here on its thread serves its announcer
+  REQUIRE(advanced.await_handshake(10s));
+
+  CommandClient commands(shop.context, {.endpoint = shop.commands_service.endpoints().front()});
+  for (std::uint64_t order = 1; order <= 3; ++order) {
+    const CommandAccepted placed = commands.execute(order, PlaceOrder{"alice"});
+    const auto store_said = appended.receive(10s);
+    const auto projector_said = advanced.receive(10s);
+    REQUIRE(store_said);
+    REQUIRE(projector_said);
+    CHECK(store_said->event.payload_as<EventsAppended>().last_position == placed.position);
+    CHECK(projector_said->event.payload_as<ProjectionAdvanced>().position == placed.position);
+    const eda::EventMetadata& cause = store_said->event.meta();
+    const eda::EventMetadata& effect = projector_said->event.meta();
+    CHECK(effect.causation_id == cause.event_id);
+    CHECK(effect.correlation_id == (cause.correlation_id.empty() ? cause.event_id : cause.correlation_id));
+  }
+}

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "eda/cli.hpp"
@@ -21,6 +22,7 @@
 #include "eda/notification/baseline.hpp"
 #include "eda/notification/consumer.hpp"
 #include "eda/notification/order_service.hpp"
+#include "eda/trace/demo_trace.hpp"
 
 namespace {
 
@@ -42,6 +44,7 @@ struct Settings {
   std::string checkpoint_file;
   int run_for_s = 600;
   std::string curve_keys;  // --curve-keys DIR: CURVE + ZAP on every socket
+  bool trace = false;      // --trace: tap the Order service and the consumers' follow-ups
 };
 
 std::atomic<bool> interrupted{false};
@@ -99,6 +102,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   std::mutex stats_mutex;
   std::map<std::string, ConsumerStats> final_stats;
   std::vector<std::thread> consumers;
+  std::vector<std::string> follow_up_endpoints;  // under stats_mutex
+  Signal bound;  // one arrival per role thread: its follow-ups are published (or it failed)
   Signal ready;  // one arrival per role thread, ready or failed
   for (const auto role_view : downstream_roles) {
     const std::string role(role_view);
@@ -120,6 +125,16 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
                             describe(role, placed, order));
         };
         auto consumer = std::make_unique<Consumer>(context, options, reaction);
+        options.follow_ups_endpoint = consumer->follow_ups_endpoint();  // to come back to
+        {
+          const std::lock_guard lock(stats_mutex);
+          follow_up_endpoints.push_back(consumer->follow_ups_endpoint());
+        }
+        bound.raise();
+        // With --trace, the tap joins before the first reaction, so its trees are whole.
+        if (s.trace && !consumer->follow_ups().wait_for_subscribers(1, 15s)) {
+          say.say(role, "the trace's tap did not join; its follow-ups are missing from the trace");
+        }
         if (!consumer->start(10s)) {
           say.say(role, "could not reach the Order service");
           ready.raise();
@@ -133,7 +148,9 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
           (void)half_placed.wait_for(1, 60s);
           say.say(role, "is back up: asks the outbox for everything after #" +
                             std::to_string(checkpoint.load().value_or(0)));
+          // Back on the same address (the kit's bind waits for the old socket to let go of it).
           consumer = std::make_unique<Consumer>(context, options, reaction);
+          if (s.trace) (void)consumer->follow_ups().wait_for_subscribers(1, 5s);  // the tap reconnects
           (void)consumer->start(10s);
           say.say(role, "caught up " + std::to_string(consumer->stats().replayed) +
                             " orders from the outbox, now live");
@@ -152,9 +169,21 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
         final_stats[role] = consumer->stats();
       } catch (const std::exception& e) {
         say.say(role, std::string("stopped by an error: ") + e.what());
-        ready.raise();  // at worst counted twice: it only lets the customer start sooner
+        bound.raise();  // at worst counted twice: it only lets the demo go on sooner
+        ready.raise();
       }
     });
+  }
+  (void)bound.wait_for(3, 15s);
+  std::optional<eda::trace::DemoTrace> trace;
+  if (s.trace) {
+    std::vector<std::string> tapped{service.events_endpoint()};
+    {
+      const std::lock_guard lock(stats_mutex);
+      tapped.insert(tapped.end(), follow_up_endpoints.begin(), follow_up_endpoints.end());
+    }
+    say.say("tracer", "taps the Order service and the consumers' follow-ups");
+    trace.emplace(context, eda::trace::DemoTraceOptions{.endpoints = tapped});
   }
   (void)ready.wait_for(3, 15s);
 
@@ -198,6 +227,10 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   }
   std::cout << (complete ? "every consumer handled every order exactly once\n"
                          : "some orders were not handled (see above)\n");
+  if (trace) {
+    // Each order: OrderPlaced, then one follow-up from each of the three consumers.
+    (void)trace->report(std::cout, orders * (1 + std::size(downstream_roles)));
+  }
   return complete ? 0 : 1;
 }
 
@@ -380,6 +413,7 @@ int main(int argc, char** argv) {
   eda::cli::add_endpoint_option(app, "--billing", s.billing, "Baseline billing endpoint (--baseline --role order)");
   app.add_option("--checkpoint", s.checkpoint_file, "File where a consumer keeps its progress (--role)");
   eda::cli::add_curve_keys_option(app, s.curve_keys);
+  app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
   app.add_option("--run-for", s.run_for_s, "Seconds a service role runs before it exits")
       ->check(CLI::Range(1, 86'400))->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
@@ -390,7 +424,14 @@ int main(int argc, char** argv) {
       if (s.baseline && s.role == "order" && (s.inventory.empty() || s.shipping.empty() || s.billing.empty())) {
         throw std::invalid_argument("--baseline --role order needs --inventory, --shipping and --billing");
       }
+      if (s.trace) {
+        throw std::invalid_argument("--trace shows the all-in-one run; to trace separate "
+                                    "processes, run eda-trace live against their endpoints");
+      }
       return run_role(s, say);
+    }
+    if (s.baseline && s.trace) {
+      throw std::invalid_argument("--trace follows events; the baseline sends none (it calls)");
     }
     return s.baseline ? run_baseline(s, say) : run_pattern(s, say);
   });

@@ -21,6 +21,9 @@
 #include "eda/sourcing/memory_store.hpp"
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
+#include "eda/sourcing/subscription.hpp"
+#include "eda/endpoint.hpp"
+#include "eda/trace/demo_trace.hpp"
 #include "narration.hpp"
 #include "roles.hpp"
 
@@ -28,6 +31,7 @@ namespace {
 
 using namespace eda::sourcing;
 using namespace eda::sourcing::demo;
+using namespace std::chrono_literals;
 
 volatile std::sig_atomic_t interrupted = 0;
 
@@ -38,6 +42,7 @@ struct Settings {
   std::string role = "all";
   RoleSettings roles;  // roles.db is also the all-in-one run's --db
   std::size_t long_stream = 2000;
+  bool trace = false;  // --trace: the store announces its appends, a tap follows them
 };
 
 /// An EventStore in which another writer appends just before our next append, once.
@@ -68,9 +73,24 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   } else {
     store = std::make_unique<SqliteEventStore>(SqliteStoreOptions{.path = s.roles.db});
   }
+  // --trace: the store announces every append on ZeroMQ, as the store service does for its
+  // readers, and the demo's tap follows the announcements.
+  zmq::context_t context;
+  std::optional<NotifyingEventStore> notifying;
+  std::optional<eda::trace::DemoTrace> trace;
+  if (s.trace) {
+    notifying.emplace(*store, context, eda::ephemeral_endpoint(s.common.transport, "store-appends"));
+    say.say("tracer", "taps the store's append notifications on " + notifying->endpoint());
+    trace.emplace(context, eda::trace::DemoTraceOptions{
+                               .endpoints = {notifying->endpoint()},
+                               .trees_shown = 3,
+                               .serve_publishers = [&] { notifying->serve(5ms); }});
+  }
+  EventStore& events = notifying ? static_cast<EventStore&>(*notifying) : *store;
+
   // Order ids continue after what a kept database (--db) already holds.
-  const std::uint64_t first = store->last_position() + 1;
-  OrderRepository orders(*store);
+  const std::uint64_t first = events.last_position() + 1;
+  OrderRepository orders(events);
 
   say.heading("Event sourcing: every change is an event appended to the order's stream");
   say.say("event-store", s.roles.db.empty() ? "in memory" : "SQLite file " + s.roles.db + " (" +
@@ -93,7 +113,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   say.heading("Two writers, one order: the conflict is detected, the command decided again");
   const std::uint64_t contested = first + s.common.count;
   run(say, orders, contested, PlaceOrder{"carol"});
-  RivalBeforeNextAppend racing(*store, say);
+  RivalBeforeNextAppend racing(events, say);
   OrderRepository ours(racing);
   const CommandOutcome outcome = ours.execute(contested, AddItem{"widget", 1, 1250});
   say.say("order-service", "our AddItem stored on attempt " + std::to_string(outcome.attempts) +
@@ -101,7 +121,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
                                describe(outcome.state));
 
   say.heading("An event written by an older version of the service");
-  store->append(order_stream(contested), ExpectedVersion::exactly(3),
+  events.append(order_stream(contested), ExpectedVersion::exactly(3),
                 std::vector{EventData::of(eda::make_metadata<ItemAddedV1>("order-service-v1"),
                                           ItemAddedV1{"gizmo", 1, 4.99})});
   say.say("event-store", "stored ItemAdded schema version 1: price 4.99 as euros (a float)");
@@ -110,7 +130,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
 
   say.heading("A long stream, loaded with and without snapshots");
   const std::uint64_t busy = contested + 1;
-  OrderRepository snapshotting(*store, {.snapshot_every = 100});
+  OrderRepository snapshotting(events, {.snapshot_every = 100});
   snapshotting.execute(busy, PlaceOrder{"dave"});
   for (std::size_t i = 1; i < s.long_stream + 7; ++i) {  // a tail after the last snapshot
     snapshotting.execute(busy, AddItem{"part-" + std::to_string(i % 50), 1, 10});
@@ -144,8 +164,11 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
     throw std::runtime_error("the snapshot gave another state than the full replay");
   }
   say.heading("Summary");
-  say.say("event-store", std::to_string(store->last_position()) +
+  say.say("event-store", std::to_string(events.last_position()) +
                              " events stored; every state above was computed from them");
+  if (trace) {
+    (void)trace->report(std::cout, notifying->announcements());
+  }
   return 0;
 }
 
@@ -213,6 +236,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 53));
   app.add_option("--until-position", r.until_position,
                  "Reader: stop once the event at this position has been shown");
+  app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
   app.add_option("--run-for", r.run_for_s, "Store and reader: seconds before they stop by themselves")
       ->check(CLI::Range(1, 86'400))->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
@@ -222,6 +246,10 @@ int main(int argc, char** argv) {
     eda::Narrator say(std::cout, s.common.verbosity);
     if (s.role != "all" && s.baseline) {
       throw std::invalid_argument("--baseline runs in one process; it has no --role");
+    }
+    if (s.trace && (s.role != "all" || s.baseline)) {
+      throw std::invalid_argument("--trace shows the all-in-one pattern run (for separate "
+                                  "processes, run eda-trace live against the store's --notify)");
     }
     r.count = s.common.count;
     if (s.role == "store") {

@@ -18,6 +18,11 @@ void NotifyingEventStore::serve(std::chrono::milliseconds wait) {
   (void)publisher_.serve(wait);
 }
 
+std::uint64_t NotifyingEventStore::announcements() {
+  std::lock_guard lock(mutex_);
+  return publisher_.last_sequence();
+}
+
 void NotifyingEventStore::announce(std::uint64_t last_position) {
   std::lock_guard lock(mutex_);
   (void)publisher_.publish(EventsAppended{last_position});
@@ -88,8 +93,10 @@ std::optional<RecordedEvent> CatchUpSubscription::next(std::chrono::milliseconds
       // read the store again. Notifications that pile up are drained: one read serves them all.
       const auto wait = std::min(deadline.remaining(), options_.fallback_poll);
       if (wakeups_) {
-        if (wakeups_->receive(wait)) {
-          while (wakeups_->receive(std::chrono::milliseconds(0))) {
+        if (auto wakeup = wakeups_->receive(wait)) {
+          remember(*wakeup);
+          while ((wakeup = wakeups_->receive(std::chrono::milliseconds(0)))) {
+            remember(*wakeup);
           }
         }
       } else {
@@ -100,6 +107,43 @@ std::optional<RecordedEvent> CatchUpSubscription::next(std::chrono::milliseconds
     RecordedEvent event = std::move(buffer_.front());
     buffer_.pop_front();
     return event;
+  }
+}
+
+void CatchUpSubscription::remember(const Delivery& wakeup) {
+  try {
+    const auto appended = wakeup.event.payload_as<EventsAppended>();
+    if (announcements_.size() == max_remembered) {
+      announcements_.pop_front();
+    }
+    announcements_.emplace_back(appended.last_position, wakeup.event.meta());
+  } catch (const MalformedMessage&) {
+    // A wake-up is a hint, never data: one that does not decode still woke us, nothing more.
+  }
+}
+
+Cause CatchUpSubscription::cause_of(std::uint64_t position, std::chrono::milliseconds wait) {
+  const Deadline deadline(wait);
+  for (;;) {
+    if (wakeups_) {
+      while (auto wakeup = wakeups_->receive(std::chrono::milliseconds(0))) {
+        remember(*wakeup);
+      }
+    }
+    // Positions only grow: announcements below `position` can never be a later answer either.
+    while (!announcements_.empty() && announcements_.front().first < position) {
+      announcements_.pop_front();
+    }
+    if (!announcements_.empty()) {
+      return Cause::of(announcements_.front().second);
+    }
+    if (!wakeups_ || deadline.expired()) {
+      return Cause{};
+    }
+    const auto remaining = std::max(deadline.remaining(), std::chrono::milliseconds(1));
+    if (auto wakeup = wakeups_->receive(remaining)) {
+      remember(*wakeup);
+    }
   }
 }
 

@@ -119,6 +119,47 @@ TEST_CASE("a caught-up subscription is woken by the append notification, not by 
   CHECK(grouped->position == 5);
 }
 
+TEST_CASE("a follow-up is caused by the notification that announced its position",
+          "[subscription]") {
+  zmq::context_t context;
+  InMemoryEventStore inner;
+  NotifyingEventStore store(inner, context, "inproc://store-notifications-causes");
+  CatchUpSubscription follow(store, context,
+                             {.notifications = store.endpoint(), .fallback_poll = 1h});
+  eda::Subscriber witness(context, {.endpoints = {store.endpoint()}, .name = "witness"});
+  const eda::Deadline joining(10s);
+  bool joined = false;
+  while (!joined && !joining.expired()) {
+    store.serve(5ms);
+    joined = witness.await_handshake(5ms) && follow.await_notifications(5ms);
+  }
+  REQUIRE(joined);
+  CHECK(follow.cause_of(1).causation_id.empty());  // nothing announced yet: a new chain
+
+  append_ticks(store, 1, 3);  // three appends, three announcements (positions 1, 2, 3)
+  CHECK(store.announcements() == 3);
+  std::vector<eda::EventMetadata> announced;
+  while (announced.size() < 3) {
+    const auto delivery = witness.receive(10s);
+    REQUIRE(delivery);
+    announced.push_back(delivery->event.meta());
+  }
+  for (std::uint64_t position = 1; position <= 3; ++position) {
+    REQUIRE(follow.next(1s));
+    const eda::Cause cause = follow.cause_of(position);
+    CHECK(cause.causation_id == announced[position - 1].event_id);
+    CHECK_FALSE(cause.correlation_id.empty());
+  }
+  CHECK(follow.cause_of(4).causation_id.empty());  // not announced (yet)
+
+  // A reader a moment ahead of the news waits (bounded) for the announcement.
+  std::jthread writer([&] { append_ticks(store, 4, 1); });
+  const auto delivery = witness.receive(10s);
+  REQUIRE(delivery);
+  CHECK(follow.cause_of(4, 10s).causation_id == delivery->event.meta().event_id);
+  CHECK(follow.cause_of(5, 20ms).causation_id.empty());  // nothing came: a new chain
+}
+
 TEST_CASE("a subscription starts where it is told, and polls when there are no notifications",
           "[subscription]") {
   zmq::context_t context;

@@ -26,6 +26,7 @@
 #include "eda/state_transfer/replica.hpp"
 #include "eda/state_transfer/service_thread.hpp"
 #include "eda/state_transfer/shipping.hpp"
+#include "eda/trace/demo_trace.hpp"
 
 namespace {
 
@@ -46,6 +47,7 @@ struct Settings {
   double rate = 20;  // changes per second (--role customer)
   int run_for_s = 600;
   int heartbeat_ms = 1000;  // ZMTP heartbeat interval of the roles' update connections
+  bool trace = false;       // --trace: tap the updates Shipping receives
 
   /// The roles' ZMTP heartbeats: a PING every `heartbeat_ms`, a peer silent for three of them
   /// is cut off.
@@ -172,6 +174,17 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
                                                s.common.transport, "lossy-link")});
     say.say("network", "Shipping's updates pass through a lossy link at " + link->endpoint());
   }
+  // The tap listens where Shipping does: through the lossy link when there is one, so the
+  // trace shows the very gap the replica will notice.
+  std::optional<eda::trace::DemoTrace> trace;
+  if (s.trace) {
+    say.say("tracer", "taps the updates Shipping receives");
+    trace.emplace(context, eda::trace::DemoTraceOptions{
+                               .endpoints = {link ? link->endpoint() : options.update_endpoints.front()}});
+  }
+  // What the tap is to see: published after it joined, by the first run and the restarted one.
+  const std::uint64_t published_before_tap = trace ? state_of(*source).sequence : 0;
+  std::uint64_t published_before_restart = 0;  // by the run that --down stops
   ShippingReplica shipping(context, say, "shipping",
                            link ? link->endpoint() : options.update_endpoints.front(),
                            options.snapshot_endpoints.front());
@@ -225,6 +238,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
 
   if (s.down) {
     say.heading("The Customer service goes down; Shipping keeps shipping from its replica");
+    published_before_restart = state_of(*source).sequence;
     CustomerTable records = source->stop();
     source.reset();
     say.say("customer-service", "stopped");
@@ -262,6 +276,12 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   say.say("customer-service", "lookups served for Shipping: 0; it published " +
                                   std::to_string(changes_made) +
                                   " changes and answered the replicas' snapshot requests");
+  if (trace) {
+    // Every update, removal and heartbeat the source published, less what the link lost.
+    const std::uint64_t published =
+        published_before_restart + state_of(*source).sequence - published_before_tap;
+    (void)trace->report(std::cout, published - (link ? link->stats().lost : 0));
+  }
   return 0;
 }
 
@@ -457,10 +477,15 @@ int main(int argc, char** argv) {
                  "ZMTP heartbeat interval of the roles' update connections; a peer silent for "
                  "three intervals (frozen, its host gone) is cut off and reconnected")
       ->check(CLI::Range(10, 60'000))->capture_default_str();
+  app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
   return eda::cli::run(app, argc, argv, [&] {
     std::signal(SIGINT, [](int) { interrupted = true; });
     std::signal(SIGTERM, [](int) { interrupted = true; });
     eda::Narrator say(std::cout, s.common.verbosity);
+    if (s.trace && (s.baseline || s.role != "all")) {
+      throw std::invalid_argument("--trace shows the all-in-one pattern run (the baseline sends no "
+                                  "events; for separate processes, run eda-trace live)");
+    }
     if (s.role == "customer") return run_customer_role(s, say);
     if (s.role == "shipping") return run_shipping_role(s, say);
     if (s.baseline && (s.lose > 0 || s.late_joiner)) {

@@ -101,7 +101,8 @@ std::string event_line(const TracedEvent& event, std::int64_t origin_ns) {
          shortened(event.payload, payload_width) + (event.duplicate ? "  (duplicate)" : "");
 }
 
-void print_trees(std::ostream& out, const Analysis& analysis, const EventFilter& filter) {
+void print_trees(std::ostream& out, const Analysis& analysis, const EventFilter& filter,
+                 std::size_t max_trees) {
   std::size_t shown = 0;
   for (const CausalTree& tree : analysis.trees) {
     if (filter.matches(tree, analysis)) ++shown;
@@ -109,8 +110,16 @@ void print_trees(std::ostream& out, const Analysis& analysis, const EventFilter&
   out << "== Causal trees: " << shown << (shown == 1 ? " correlation" : " correlations");
   if (shown != analysis.trees.size()) out << " of " << analysis.trees.size();
   out << " (per hop: reaction's timestamp - cause's) ==\n";
+  std::size_t printed = 0;
   for (const CausalTree& tree : analysis.trees) {
-    if (filter.matches(tree, analysis)) print_tree(out, tree, analysis);
+    if (printed == max_trees) break;
+    if (filter.matches(tree, analysis)) {
+      print_tree(out, tree, analysis);
+      ++printed;
+    }
+  }
+  if (printed < shown) {
+    out << "  ... and " << shown - printed << " more (record the capture with eda-trace to see them all)\n";
   }
 }
 
@@ -147,8 +156,9 @@ void print_summary(std::ostream& out, const Analysis& analysis) {
   out << " ==\n";
 }
 
-void print_report(std::ostream& out, const Analysis& analysis, const EventFilter& filter) {
-  print_trees(out, analysis, filter);
+void print_report(std::ostream& out, const Analysis& analysis, const EventFilter& filter,
+                  std::size_t max_trees) {
+  print_trees(out, analysis, filter, max_trees);
   print_problems(out, analysis);
   print_summary(out, analysis);
 }

@@ -51,12 +51,19 @@ void check_sequences(Analysis& analysis) {
     }
     SourceState& source = sources[meta.source];
     const std::uint64_t sequence = meta.sequence;
-    if (sequence == 1 && source.last != 0) {
-      // #1 again with a new event id: the publisher restarted, its numbering starts over.
+    if (source.last != 0 && (sequence < source.last || sequence == 1)) {
+      // A lower number (or #1 again) on a new event: the numbering started over. Usually the publisher
+      // restarted (a tap reconnecting to it may miss its first events, so the first number
+      // seen need not be #1); the other cause is two publishers sharing a source name. Judged
+      // from here on as a fresh start: the new numbers are no duplicates of the old ones.
+      std::string detail = meta.source + " went back from #" + std::to_string(source.last) +
+                           " to #" + std::to_string(sequence) + ": ";
+      detail += sequence == 1 ? "the source restarted (numbering starts over)"
+                              : "the source restarted and its events before #" +
+                                    std::to_string(sequence) +
+                                    " were not seen, or two publishers share the source name";
       analysis.problems.push_back(
-          problem_at(ProblemKind::sequence_regression, event,
-                     meta.source + " went back from #" + std::to_string(source.last) +
-                         " to #1: the source restarted (numbering starts over)"));
+          problem_at(ProblemKind::sequence_regression, event, std::move(detail)));
       source = SourceState{};
     } else if (const auto reused = source.ids.find(sequence); reused != source.ids.end()) {
       analysis.problems.push_back(problem_at(
@@ -64,13 +71,6 @@ void check_sequences(Analysis& analysis) {
           numbered(meta) + " reused: event " + short_id(meta.event_id) + " (" + meta.type +
               ") carries the sequence number of event " + short_id(reused->second)));
       continue;
-    }
-    if (source.last != 0 && sequence < source.last) {
-      analysis.problems.push_back(
-          problem_at(ProblemKind::sequence_regression, event,
-                     meta.source + " went back from #" + std::to_string(source.last) + " to #" +
-                         std::to_string(sequence) +
-                         ": two publishers share the source name, or the order was lost"));
     } else if (detect_gaps && source.last != 0 && sequence > source.last + 1) {
       const std::uint64_t missing = sequence - source.last - 1;
       analysis.problems.push_back(problem_at(

@@ -202,6 +202,19 @@ TEST_CASE(
   CHECK_THAT(analysis.problems[0].detail, Catch::Contains("restarted"));
 }
 
+TEST_CASE("trace: a restart whose first events the tap missed is one regression, not duplicates") {
+  auto events = trace_test::shop_scenario({}, 3);
+  auto more = trace_test::shop_scenario({}, 2);  // a fresh run of the order service ...
+  std::erase_if(more, [](const auto& e) { return e.meta.source != "order-service"; });
+  REQUIRE(more.size() == 2);
+  events.push_back(more[1]);  // ... whose #1 was published before the tap reconnected
+  const Analysis analysis = eda::trace::analyse(trace_test::capture_of(events, started_before()));
+  REQUIRE(kinds(analysis) == std::vector<std::string>{"sequence_regression"});
+  CHECK_THAT(analysis.problems[0].detail,
+             Catch::StartsWith("order-service went back from #3 to #2: the source restarted "
+                               "and its events before #2 were not seen"));
+}
+
 TEST_CASE("trace: causes that loop are cut, not followed forever") {
   auto events = trace_test::shop_scenario({}, 1);
   // Make the order's placement caused by its own parcel: placed -> payment -> parcel -> placed.

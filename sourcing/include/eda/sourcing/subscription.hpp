@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <zmq.hpp>
@@ -47,6 +48,9 @@ class NotifyingEventStore final : public ForwardingEventStore {
 
   /// @brief Answers joining subscribers' handshakes for up to `wait` (call while idle).
   void serve(std::chrono::milliseconds wait);
+
+  /// @brief How many notifications were published so far (one per append that stored events).
+  [[nodiscard]] std::uint64_t announcements();
 
   /// @brief Appends through the wrapped store, then announces the new last position.
   AppendResult append(std::string_view stream, const ExpectedVersion& expected,
@@ -115,13 +119,32 @@ class CatchUpSubscription {
   /// @brief Whether the history is behind: the last read found the store's end.
   [[nodiscard]] bool live() const noexcept { return live_; }
 
+  /// @brief The cause to give a follow-up of the events up to `position` (a projector's
+  ///        ProjectionAdvanced): the store's notification that announced `position`, i.e. the
+  ///        first one received that reaches it. Notifications already queued are read first;
+  ///        when none reaches `position` yet, it waits up to `wait` for one (a writer commits
+  ///        first and announces just after, so a reader can be a moment ahead of the news). A
+  ///        default Cause (a new chain) when none came: no notifications configured, events
+  ///        read from the history, or an announcement lost.
+  ///
+  /// With it, a tracer sees "the store announced position p, the projector reached p" as one
+  /// causal chain, and the hop between them is the projection lag.
+  [[nodiscard]] Cause cause_of(std::uint64_t position,
+                               std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+
  private:
   bool fill();
+  void remember(const Delivery& wakeup);
+
+  /// Notifications received and not yet used as a cause, oldest first: (position, metadata).
+  /// Bounded: a consumer that never asks for causes keeps only the latest.
+  static constexpr std::size_t max_remembered = 64;
 
   const EventStore& store_;
   SubscriptionOptions options_;
   std::unique_ptr<Subscriber> wakeups_;
   std::deque<RecordedEvent> buffer_;
+  std::deque<std::pair<std::uint64_t, EventMetadata>> announcements_;
   std::uint64_t next_position_;
   bool live_ = false;
 };
