@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "eda/narrator.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/rpc.hpp"
+#include "eda/trace/demo_trace.hpp"
 
 namespace {
 
@@ -46,7 +48,7 @@ OrderDetails details_of(std::uint64_t order_id) {
           static_cast<std::uint32_t>(order_id % 4 + 1)};
 }
 
-int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_keys) {
+int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_keys, bool trace_flag) {
   eda::Narrator narrator(std::cout, options.verbosity);
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, curve_keys);
@@ -108,8 +110,16 @@ int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_ke
     inventory_done = true;
   });
 
+  // --trace: a tap on the order service's events; it is one more subscriber. This thread
+  // serves the publisher, so it does while the tap joins.
+  std::optional<eda::trace::DemoTrace> trace;
+  if (trace_flag) {
+    trace.emplace(context, eda::trace::DemoTraceOptions{
+                               .endpoints = {orders.endpoints().front()},
+                               .serve_publishers = [&] { (void)orders.serve(5ms); }});
+  }
   // A real signal, not a sleep: the publisher counts subscribers whose handshake completed.
-  if (orders.wait_for_subscribers(1, 10s)) {
+  if (orders.wait_for_subscribers(trace ? 2 : 1, 10s)) {
     narrator.say("order-service", "inventory's subscription to shop.order.* is confirmed");
   } else {
     narrator.say("order-service", "no subscriber joined within 10 s");
@@ -129,6 +139,9 @@ int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_ke
             << ", dead letters: " << inventory_stats.malformed << '\n'
             << "fetch-back RPC over " << eda::to_string(options.transport) << ": "
             << fetch_back.summary().to_string() << '\n';
+  if (trace) {
+    (void)trace->report(std::cout, orders.last_sequence());
+  }
   return handled == count && inventory_stats.gaps == 0 ? 0 : 1;
 }
 
@@ -142,5 +155,7 @@ int main(int argc, char** argv) {
   eda::cli::add_common_options(app, options, 100'000);
   std::string curve_keys;
   eda::cli::add_curve_keys_option(app, curve_keys);
-  return eda::cli::run(app, argc, argv, [&] { return run_demo(options, curve_keys); });
+  bool trace = false;
+  app.add_flag("--trace", trace, eda::trace::trace_flag_help);
+  return eda::cli::run(app, argc, argv, [&] { return run_demo(options, curve_keys, trace); });
 }
