@@ -145,6 +145,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   const std::string store_path = folder.file("store.db"), read_path = folder.file("read.db");
   const std::string appends = folder.ipc("appends"), progress = folder.ipc("progress");
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.roles.curve_keys);
   SqliteEventStore store({.path = store_path});
   NotifyingEventStore notifying(store, context, appends);
   CommandService command_side(context, notifying,
@@ -160,8 +161,13 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
     }
   });
   Background query_loop([&](const auto& go) { query_side.serve_while(go, 10ms); });
-  ProjectorProcess projector({"cqrs-demo", "--role", "projector", "--store", store_path, "--read", read_path,
-                              "--appends", appends, "--progress", progress, "--run-for", "3600", "-q"});
+  std::vector<std::string> projector_args{"cqrs-demo", "--role", "projector", "--store", store_path,
+                                          "--read", read_path, "--appends", appends, "--progress", progress,
+                                          "--run-for", "3600", "-q"};
+  if (!s.roles.curve_keys.empty()) {  // the child's sockets run CURVE like ours
+    projector_args.insert(projector_args.end(), {"--curve-keys", s.roles.curve_keys});
+  }
+  ProjectorProcess projector(std::move(projector_args));
   CommandClient commands(context, {.endpoint = command_side.endpoints().front(), .timeout = 5s});
   QueryClient queries(context, {.endpoint = query_side.endpoints().front(), .timeout = 5s});
 
@@ -355,6 +361,7 @@ int main(int argc, char** argv) {
   app.add_option("--first-order", r.first_order, "Client: the first order id")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 53));
   app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
+  eda::cli::add_curve_keys_option(app, r.curve_keys);
   app.add_option("--run-for", r.run_for_s, "Services: seconds before they stop by themselves")
       ->check(CLI::Range(1, 86'400))->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {

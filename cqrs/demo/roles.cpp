@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "eda/cli.hpp"
 #include "eda/clock.hpp"
 #include "eda/cqrs/command_service.hpp"
 #include "eda/cqrs/projector.hpp"
@@ -59,6 +60,7 @@ void serve_until_stopped(const RoleSettings& s, const StopRequested& stop, Serve
 int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
   require(s.commands, "--commands");
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
   std::unique_ptr<EventStore> store = open_store(context, s.store);
   // A local store announces its appends itself; a remote store service announces its own.
   std::optional<NotifyingEventStore> notifying;
@@ -87,6 +89,7 @@ int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& 
 int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
   require(s.read, "--read");
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
   std::unique_ptr<EventStore> store = open_store(context, s.store);
   ReadModels read({.path = s.read});
   if (!s.rebuild.empty()) {
@@ -135,6 +138,7 @@ int run_query_role(const RoleSettings& s, Narrator& say, const StopRequested& st
   require(s.read, "--read");
   require(s.queries, "--queries");
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
   ReadModels read({.path = s.read});
   QueryService service(context, read, {.endpoints = {s.queries}, .projector = s.progress});
   say.say("query-side", "answering queries on " + service.endpoints().front() + " from " + s.read +
@@ -159,6 +163,7 @@ int run_client_role(const RoleSettings& s, Narrator& say) {
   require(s.commands, "--commands");
   require(s.queries, "--queries");
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
   CommandClient commands(context, {.endpoint = s.commands, .timeout = 5s});
   QueryClient queries(context, {.endpoint = s.queries, .timeout = 5s});
   std::uint64_t token = 0;

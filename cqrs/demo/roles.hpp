@@ -26,6 +26,7 @@ struct RoleSettings {
   std::size_t count = 5;   ///< Client: orders to place.
   std::uint64_t first_order = 1;  ///< Client: the first order id.
   int run_for_s = 60;      ///< Services: seconds before stopping by themselves.
+  std::string curve_keys{};  ///< `--curve-keys DIR`: CURVE + ZAP on every socket (empty: plaintext).
 };
 
 /// @brief Whether the user asked the process to stop (SIGINT, SIGTERM).

@@ -65,6 +65,8 @@ QueryService::QueryService(zmq::context_t& context, const ReadModels& read_model
   }
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, options_.max_request_bytes);
+  apply_heartbeat(socket_, options_.heartbeat, "the query service");
+  (void)secure_server_socket(context, socket_, options_.security, "the query service");
   for (const std::string& endpoint : options_.endpoints) {
     endpoints_.push_back(connectable_endpoint(bind_endpoint(socket_, endpoint)));
   }
@@ -74,7 +76,8 @@ QueryService::QueryService(zmq::context_t& context, const ReadModels& read_model
                                    .topics = {std::string(ProjectionAdvanced::event_type)},
                                    .receive_high_water_mark = 1000,
                                    .name = "query service",
-                                   .detect_gaps = false});
+                                   .detect_gaps = false,
+                                   .security = options_.security});
   }
 }
 

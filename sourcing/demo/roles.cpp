@@ -4,6 +4,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "eda/cli.hpp"
 #include "eda/clock.hpp"
 #include "eda/rpc.hpp"
 #include "eda/sourcing/memory_store.hpp"
@@ -35,6 +36,7 @@ std::string unreachable(const std::string& endpoint) {
 
 int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
   std::unique_ptr<EventStore> durable;
   if (s.db.empty()) {
     durable = std::make_unique<InMemoryEventStore>();
@@ -76,6 +78,7 @@ int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& st
 
 int run_writer_role(const RoleSettings& s, Narrator& say) {
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
   RemoteEventStore store(context, client_of(s.store, 2000ms, 3));
   std::uint64_t first = s.first_order;
   try {
@@ -99,6 +102,7 @@ int run_writer_role(const RoleSettings& s, Narrator& say) {
 
 int run_reader_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
   RemoteEventStore store(context, client_of(s.store, 500ms, 1));
   CatchUpSubscription follow(store, context, {.notifications = s.notify});
   say.say("reader", "following " + s.store + " from position 1" +

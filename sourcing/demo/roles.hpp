@@ -20,6 +20,7 @@ struct RoleSettings {
   std::uint64_t first_order = 0;     ///< Writer: the first order id (0: after the store's last position).
   std::uint64_t until_position = 0;  ///< Reader: stop once this position is delivered (0: never).
   int run_for_s = 60;           ///< Store and reader: seconds before stopping by themselves.
+  std::string curve_keys{};     ///< `--curve-keys DIR`: CURVE + ZAP on every socket (empty: plaintext).
 };
 
 /// @brief Whether the user asked the process to stop (SIGINT, SIGTERM).

@@ -76,6 +76,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   // --trace: the store announces every append on ZeroMQ, as the store service does for its
   // readers, and the demo's tap follows the announcements.
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.roles.curve_keys);
   std::optional<NotifyingEventStore> notifying;
   std::optional<eda::trace::DemoTrace> trace;
   if (s.trace) {
@@ -237,6 +238,7 @@ int main(int argc, char** argv) {
   app.add_option("--until-position", r.until_position,
                  "Reader: stop once the event at this position has been shown");
   app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
+  eda::cli::add_curve_keys_option(app, r.curve_keys);
   app.add_option("--run-for", r.run_for_s, "Store and reader: seconds before they stop by themselves")
       ->check(CLI::Range(1, 86'400))->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {

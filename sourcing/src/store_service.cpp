@@ -54,6 +54,8 @@ StoreService::StoreService(zmq::context_t& context, EventStore& store, StoreServ
   }
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, options_.max_request_bytes);
+  apply_heartbeat(socket_, options_.heartbeat, "the store service");
+  (void)secure_server_socket(context, socket_, options_.security, "the store service");
   for (const std::string& endpoint : options_.endpoints) {
     endpoints_.push_back(connectable_endpoint(bind_endpoint(socket_, endpoint)));
   }

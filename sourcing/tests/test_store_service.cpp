@@ -39,8 +39,9 @@ EventData note(std::string text) {
 class ServiceThread {
  public:
   ServiceThread(zmq::context_t& context, EventStore& store,
-                NotifyingEventStore* notifications = nullptr)
-      : service_(context, store, {.endpoints = {"tcp://127.0.0.1:*"}}),
+                NotifyingEventStore* notifications = nullptr,
+                std::optional<eda::Security> security = std::nullopt)
+      : service_(context, store, {.endpoints = {"tcp://127.0.0.1:*"}, .security = std::move(security)}),
         thread_([this, notifications](const std::stop_token& stop) {
           while (!stop.stop_requested()) {
             (void)service_.serve_once(5ms);
@@ -302,4 +303,31 @@ TEST_CASE("garbage sent to the store service gets an error reply; the service go
   RemoteEventStore remote(context, {.endpoint = service.endpoint(), .timeout = 5s});
   CHECK(remote.append("s", ExpectedVersion::any(), std::vector{note("fine")}).last_position == 1);
   CHECK(service.stop().bad_requests == 3);
+}
+
+TEST_CASE("over CURVE, an allow-listed writer is served; a stranger gets no answer and stores "
+          "nothing", "[service][security]") {
+  const auto server = eda::KeyPair::generate();
+  const auto client = eda::KeyPair::generate();
+  const auto stranger = eda::KeyPair::generate();
+  eda::AllowList allowed;
+  allowed.allow(client.public_key);
+  zmq::context_t context;
+  eda::ZapHandler zap(context, allowed);
+  InMemoryEventStore inner;
+  ServiceThread service(context, inner, nullptr, eda::Security::server(server));
+
+  RemoteEventStore trusted(context, {.endpoint = service.endpoint(), .timeout = 5s,
+                                     .security = eda::Security::client(client, server.public_key)});
+  const AppendResult stored = trusted.append("notes", ExpectedVersion::no_stream(), std::vector{note("hello")});
+  CHECK(stored.last_position == 1);
+  CHECK(trusted.read_stream("notes", 1, 10, Direction::forward).size() == 1);
+
+  RemoteEventStore outsider(context, {.endpoint = service.endpoint(), .timeout = 300ms, .attempts = 1,
+                                      .security = eda::Security::client(stranger, server.public_key)});
+  CHECK_THROWS_AS(outsider.append("notes", ExpectedVersion::any(), std::vector{note("intruder")}),
+                  eda::RpcTimeout);
+  CHECK(zap.stats().denied >= 1);
+  CHECK(inner.last_position() == 1);  // nothing of the stranger's was stored
+  CHECK(service.stop().appends == 1);
 }

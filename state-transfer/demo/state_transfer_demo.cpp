@@ -48,6 +48,7 @@ struct Settings {
   int run_for_s = 600;
   int heartbeat_ms = 1000;  // ZMTP heartbeat interval of the roles' update connections
   bool trace = false;       // --trace: tap the updates Shipping receives
+  std::string curve_keys;   // --curve-keys DIR: CURVE + ZAP on every socket
 
   /// The roles' ZMTP heartbeats: a PING every `heartbeat_ms`, a peer silent for three of them
   /// is cut off.
@@ -59,6 +60,7 @@ struct Settings {
 
 std::atomic<bool> interrupted{false};
 std::uint64_t changes_made = 0;  // by the pattern's all-in-one run, across restarts
+bool curve_on = false;           // --curve-keys given: a refused key is a likely cause of silence
 
 /// How a staleness reads in a sentence.
 std::string stale(std::chrono::nanoseconds staleness) {
@@ -129,7 +131,10 @@ class ShippingReplica {
 void await_caught_up(Replica& replica, std::uint64_t sequence, Incarnation incarnation = 0) {
   if (!replica.await_sequence(sequence, 10s, incarnation)) {
     throw std::runtime_error(replica.name() + " did not catch up with #" +
-                             std::to_string(sequence) + " within 10 s");
+                             std::to_string(sequence) + " within 10 s" +
+                             (curve_on ? " (CURVE: is this client's key on the server's allow-list, "
+                                         "and is DIR/server.key the server's public key?)"
+                                       : ""));
   }
 }
 
@@ -151,6 +156,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
                                 "reconnect to a restarted service");
   }
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
+  curve_on = curve != nullptr;
   CustomerGenerator generator(2026);
   CustomerServiceOptions options{
       .update_endpoints = {eda::ephemeral_endpoint(s.common.transport, "customer-updates")},
@@ -308,6 +315,8 @@ class BaselineOwner {
 
 int run_baseline(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
+  curve_on = curve != nullptr;
   CustomerGenerator generator(2026);
   CustomerTable records = generator.table(s.customers);
   say.heading("Baseline: Shipping asks the Customer service for the record every time");
@@ -364,6 +373,8 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
 /// --role customer: the Customer service as its own process, changing customers at a rate.
 int run_customer_role(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
+  curve_on = curve != nullptr;
   CustomerGenerator generator(2026);
   CustomerService service(context, {.update_endpoints = {s.updates},
                                     .snapshot_endpoints = {s.snapshots},
@@ -413,6 +424,8 @@ int run_customer_role(const Settings& s, eda::Narrator& say) {
 /// --role shipping: a replica as its own process, shipping an order every 200 ms.
 int run_shipping_role(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
+  const auto curve = eda::cli::secure_context(context, s.curve_keys);
+  curve_on = curve != nullptr;
   ShippingReplica shipping(context, say, "shipping", s.updates, s.snapshots, s.heartbeat());
   Replica& replica = shipping.replica();
   const Shipping labels(replica);
@@ -478,6 +491,7 @@ int main(int argc, char** argv) {
                  "three intervals (frozen, its host gone) is cut off and reconnected")
       ->check(CLI::Range(10, 60'000))->capture_default_str();
   app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
+  eda::cli::add_curve_keys_option(app, s.curve_keys);
   return eda::cli::run(app, argc, argv, [&] {
     std::signal(SIGINT, [](int) { interrupted = true; });
     std::signal(SIGTERM, [](int) { interrupted = true; });

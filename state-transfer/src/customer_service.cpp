@@ -21,7 +21,8 @@ PublisherOptions publisher_options(const CustomerServiceOptions& options) {
   return PublisherOptions{.source = options.source,
                           .endpoints = options.update_endpoints,
                           .send_high_water_mark = options.send_high_water_mark,
-                          .heartbeat = options.heartbeat};
+                          .heartbeat = options.heartbeat,
+                          .security = options.security};
 }
 
 }  // namespace
@@ -55,6 +56,9 @@ CustomerService::CustomerService(zmq::context_t& context, CustomerServiceOptions
   snapshots_.set(zmq::sockopt::sndtimeo, 0);
   snapshots_.set(zmq::sockopt::maxmsgsize, max_request_bytes);
   snapshots_.set(zmq::sockopt::linger, 0);
+  const std::string owner = "the snapshots of '" + options_.source + "'";
+  apply_heartbeat(snapshots_, options_.heartbeat, owner);
+  (void)secure_server_socket(context, snapshots_, options_.security, owner);
   for (const std::string& endpoint : options_.snapshot_endpoints) {
     snapshot_endpoints_.push_back(connectable_endpoint(bind_endpoint(snapshots_, endpoint)));
   }

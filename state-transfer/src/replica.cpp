@@ -38,6 +38,7 @@ SubscriberOptions inbox_options(const ReplicaOptions& options) {
       .detect_gaps = false,
       .drop_duplicates = false,
       .dead_letters = options.dead_letters,
+      .security = options.security,
   };
 }
 
@@ -100,6 +101,9 @@ void Replica::open_snapshot_socket() {
   snapshot_socket_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
   snapshot_socket_.set(zmq::sockopt::rcvtimeo,
                        static_cast<int>(options_.snapshot_timeout.count()));
+  const std::string owner = "replica '" + options_.name + "' (snapshots)";
+  apply_heartbeat(snapshot_socket_, options_.heartbeat, owner);
+  (void)secure_client_socket(context_, snapshot_socket_, options_.security, owner);
   connect_endpoint(snapshot_socket_, options_.snapshot_endpoint);
 }
 

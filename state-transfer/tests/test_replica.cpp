@@ -475,3 +475,38 @@ TEST_CASE("work handed to a Customer service that is stopping never hangs", "[se
   }  // a hang here is the failure (CTest's timeout)
   SUCCEED();
 }
+
+TEST_CASE("over CURVE, an allow-listed replica synchronises; a stranger's gets nothing",
+          "[replica][security]") {
+  const auto server = eda::KeyPair::generate();
+  const auto client = eda::KeyPair::generate();
+  const auto stranger = eda::KeyPair::generate();
+  eda::AllowList allowed;
+  allowed.allow(client.public_key);
+  zmq::context_t context;
+  eda::ZapHandler zap(context, allowed);
+  CustomerServiceOptions options = service_options(eda::Transport::tcp);
+  options.security = eda::Security::server(server);
+  CustomerServiceThread source(context, options, CustomerGenerator(3).table(300));
+
+  ReplicaOptions trusted = replica_options(source, "trusted");
+  trusted.security = eda::Security::client(client, server.public_key);
+  RunningReplica replica(context, trusted);
+  ReplicaOptions unknown = replica_options(source, "stranger");
+  unknown.security = eda::Security::client(stranger, server.public_key);
+  unknown.snapshot_timeout = 200ms;
+  RunningReplica outsider(context, unknown);
+
+  source.call([](CustomerService& service) {
+    CustomerGenerator generator(9);
+    for (int i = 0; i < 20; ++i) (void)make_random_change(service, generator);
+    return 0;
+  });
+  CHECK(converged(*replica, source));  // snapshot and updates, both over CURVE
+  CHECK(replica->stats().snapshots >= 1);
+  // The stranger's handshakes are refused by the ZAP handler: no snapshot, no update.
+  REQUIRE(eventually([&] { return zap.stats().denied >= 2; }));  // both of its connections
+  CHECK(outsider->stats().snapshots == 0);
+  CHECK(outsider->stats().updates == 0);
+  CHECK(outsider->status().state == ReplicaState::waiting_for_source);
+}

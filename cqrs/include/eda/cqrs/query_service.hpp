@@ -70,6 +70,13 @@ struct QueryServiceOptions {
   /// one query out at a time; the limit keeps one misbehaving peer from taking every slot.)
   std::size_t max_waiting_per_client = 16;
   std::int64_t max_request_bytes = 1 << 20;    ///< Larger requests drop the connection.
+  /// ZMTP heartbeats: a client that stops answering (frozen, its host gone) has its
+  /// connection closed, and the queries it left waiting are dropped when they expire.
+  Heartbeat heartbeat{};
+  /// Plaintext or CURVE: the service binds (a CURVE server) and subscribes to the projector
+  /// (a CURVE client), so a CURVE Security here holds both halves. Empty: the default of its
+  /// context (ContextSecurity), which is plaintext unless one was set.
+  std::optional<Security> security{};
 };
 
 /// @brief Counters a QueryService keeps.

@@ -111,6 +111,12 @@ struct StoreServiceOptions {
   std::vector<std::string> endpoints{};   ///< Where clients connect (ROUTER).
   std::size_t max_group = 256;            ///< Appends committed together at most.
   std::int64_t max_request_bytes = 64 << 20;  ///< Larger requests drop the connection.
+  /// ZMTP heartbeats: a client that stops answering (frozen, its host gone) has its
+  /// connection closed; it reconnects when it runs again (and retries, idempotently).
+  Heartbeat heartbeat{};
+  /// Plaintext or CURVE (the service binds: the CURVE server); empty: the default of its
+  /// context (ContextSecurity), which is plaintext unless one was set.
+  std::optional<Security> security{};
 };
 
 /// @brief Counters a StoreService keeps.

@@ -28,9 +28,13 @@ struct CustomerServiceOptions {
   /// Snapshot chunks queued per replica. The source never waits for a replica that reads a
   /// snapshot slowly: a snapshot that does not fit is abandoned, and the replica asks again.
   int snapshot_high_water_mark = 10'000;
-  /// ZMTP heartbeats on the replicas' update connections: a replica that stops answering
-  /// (frozen, its host gone) is cut off and its queue freed; it reconnects when it runs again.
+  /// ZMTP heartbeats on the replicas' connections (updates and snapshots): a replica that
+  /// stops answering (frozen, its host gone) is cut off and its queue freed; it reconnects
+  /// when it runs again.
   Heartbeat heartbeat{};
+  /// Plaintext or CURVE on both sockets (the service binds them: the CURVE server); empty:
+  /// the default of its context (ContextSecurity), which is plaintext unless one was set.
+  std::optional<Security> security{};
 };
 
 /// @brief Counters a CustomerService keeps.

@@ -58,10 +58,13 @@ struct ReplicaOptions {
   /// The longest wait for the next message of a snapshot before the attempt is abandoned.
   std::chrono::milliseconds snapshot_timeout{2000};
   int receive_high_water_mark = 100'000;  ///< Updates queued before new ones drop (a gap).
-  /// ZMTP heartbeats on the connection to the source's updates: a source that stops
-  /// answering (frozen, its host gone) has its connection closed and reconnected, and the
-  /// replica says so. (Silence is noticed sooner, by `silence_timeout`.)
+  /// ZMTP heartbeats on the connections to the source (updates and snapshots): a source that
+  /// stops answering (frozen, its host gone) has its connection closed and reconnected, and
+  /// the replica says so. (Silence is noticed sooner, by `silence_timeout`.)
   Heartbeat heartbeat{};
+  /// Plaintext or CURVE on both connections (the replica connects: a CURVE client); empty:
+  /// the default of its context (ContextSecurity), which is plaintext unless one was set.
+  std::optional<Security> security{};
   std::int64_t max_message_bytes = 64 << 20;  ///< Larger messages drop the connection.
   DeadLetterSink* dead_letters = nullptr;  ///< Where bad messages go (default: own box).
   /// Called (on the pumping thread) with one line whenever the replica does something a
