@@ -16,6 +16,7 @@
 #include "eda/endpoint.hpp"
 #include "eda/wire.hpp"
 #include "eda/sourcing/subscription.hpp"
+#include "raw_tcp.hpp"
 #include "shop_fixture.hpp"
 
 using namespace eda::cqrs;
@@ -47,14 +48,16 @@ std::string inproc(const char* name) { return eda::ephemeral_endpoint(eda::Trans
 /// The whole CQRS shop in one process: a store with notifications, the command service, a
 /// projector into a read-model file, and the query service woken by the projector.
 struct ShopServices {
-  explicit ShopServices(bool run_projector = true)
-      : notifying(store, context, inproc("appended")),
-        commands_service(context, notifying, {.endpoints = {inproc("commands")}}),
+  explicit ShopServices(bool run_projector = true, eda::Transport transport = eda::Transport::inproc)
+      : notifying(store, context, eda::ephemeral_endpoint(transport, "appended")),
+        commands_service(context, notifying, {.endpoints = {eda::ephemeral_endpoint(transport, "commands")}}),
         read({.path = read_file.path()}),
         projector(notifying, read, context,
-                  {.store_notifications = notifying.endpoint(), .announce = {inproc("advanced")}}),
+                  {.store_notifications = notifying.endpoint(),
+                   .announce = {eda::ephemeral_endpoint(transport, "advanced")}}),
         queries_service(context, read,
-                        {.endpoints = {inproc("queries")}, .projector = *projector.announce_endpoint()}) {
+                        {.endpoints = {eda::ephemeral_endpoint(transport, "queries")},
+                         .projector = *projector.announce_endpoint()}) {
     command_loop.emplace([this](const auto& go) { commands_service.serve_while(go, 10ms); });
     query_loop.emplace([this](const auto& go) { queries_service.serve_while(go, 10ms); });
     if (run_projector) start_projector();
@@ -321,4 +324,23 @@ TEST_CASE("over CURVE, an allow-listed client is answered; a stranger gets nothi
   }
   CHECK(zap.stats().denied >= 1);
   CHECK(service.stats().answered == 1);
+}
+
+TEST_CASE("hostile bytes on every CQRS port drop that peer; commands and queries go on",
+          "[query-service][hostile]") {
+  using eda::test::Hostility;
+  ShopServices shop(/*run_projector=*/true, eda::Transport::tcp);
+  for (const Hostility how : {Hostility::garbage, Hostility::oversized_message}) {
+    INFO("hostility " << static_cast<int>(how));
+    CHECK(eda::test::hostile_peer_is_dropped(shop.commands_service.endpoints().front(), how, "DEALER"));
+    CHECK(eda::test::hostile_peer_is_dropped(shop.queries_service.endpoints().front(), how, "DEALER"));
+    CHECK(eda::test::hostile_peer_is_dropped(shop.notifying.endpoint(), how, "SUB"));
+    CHECK(eda::test::hostile_peer_is_dropped(*shop.projector.announce_endpoint(), how, "SUB"));
+  }
+  CommandClient commands(shop.context, {.endpoint = shop.commands_service.endpoints().front(), .timeout = 5s});
+  QueryClient queries(shop.context, {.endpoint = shop.queries_service.endpoints().front(), .timeout = 5s});
+  const CommandAccepted placed = commands.execute(1, PlaceOrder{"alice"});
+  const auto mine = queries.customer_orders("alice", {.min_position = placed.position, .wait = 10s});
+  REQUIRE(mine.rows.size() == 1);
+  CHECK(mine.rows.front().order_id == 1);
 }

@@ -5,6 +5,7 @@
 
 #include "eda/endpoint.hpp"
 #include "eda_test_support.hpp"
+#include "raw_tcp.hpp"
 #include "shop_fixture.hpp"
 
 using namespace eda::notification;
@@ -263,4 +264,30 @@ TEST_CASE("malformed, unknown and duplicate events do not stop a consumer", "[no
   CHECK_THAT(dead_letters.recent()[2].reason, Catch::Contains("no order 999"));
   CHECK(billing.stats().dead_letters == 2);
   (void)first;
+}
+
+TEST_CASE("hostile bytes on the Order service's and a consumer's ports drop that peer; orders "
+          "still flow", "[notification][hostile]") {
+  using eda::test::Hostility;
+  zmq::context_t context;
+  OrderServiceThread shop(context);  // tcp loopback
+  std::map<std::string, Tally> tallies;
+  const auto consumers = start_downstream(context, shop, tallies);
+  for (const Hostility how : {Hostility::garbage, Hostility::oversized_message}) {
+    INFO("hostility " << static_cast<int>(how));
+    CHECK(eda::test::hostile_peer_is_dropped(shop.events(), how, "SUB"));
+    CHECK(eda::test::hostile_peer_is_dropped(shop.api(), how, "DEALER"));
+    CHECK(eda::test::hostile_peer_is_dropped(consumers[0]->follow_ups_endpoint(), how, "SUB"));
+  }
+  eda::RpcClient customer(context, {.endpoint = shop.api()});
+  (void)place_orders(customer, 1, 5);
+  std::vector<Consumer*> all{consumers[0].get(), consumers[1].get(), consumers[2].get()};
+  REQUIRE(drive(all, [&] {
+    for (const auto& c : consumers) if (c->stats().handled < 5) return false;
+    return true;
+  }));
+  for (const auto& [role, tally] : tallies) {
+    INFO("role: " << role);
+    CHECK(all_handled_once(tally, 5));
+  }
 }

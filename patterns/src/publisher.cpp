@@ -21,6 +21,11 @@ Publisher::Publisher(zmq::context_t& context, PublisherOptions options)
   if (options_.send_high_water_mark < 0) {
     throw std::invalid_argument("send_high_water_mark must be >= 0 (0 means unlimited)");
   }
+  if (options_.max_subscription_bytes < 256) {
+    throw std::invalid_argument("max_subscription_bytes must be at least 256 (a topic and the "
+                                "kit's hello fit in that)");
+  }
+  socket_.set(zmq::sockopt::maxmsgsize, options_.max_subscription_bytes);
   socket_.set(zmq::sockopt::sndhwm, options_.send_high_water_mark);
   socket_.set(zmq::sockopt::linger, options_.linger_ms);
   apply_heartbeat(socket_, options_.heartbeat, "publisher '" + options_.source + "'");

@@ -33,52 +33,15 @@
 using namespace std::chrono_literals;
 
 using eda::test::Descriptor;
+using eda::test::receive_handshake;
 using eda::test::send_all;
+using eda::test::zmtp_greeting;
+using eda::test::zmtp_ready;
 
 namespace {
 
 /// A heartbeat fast enough for a test: a frozen peer is closed within about half a second.
 constexpr eda::Heartbeat quick_heartbeat{100ms, 400ms, 400ms};
-
-/// The 64-byte ZMTP 3.0 greeting of a peer using `mechanism` (RFC 23), NULL by default.
-std::string zmtp_greeting(std::string_view mechanism = "NULL") {
-  std::string greeting(64, '\0');
-  greeting[0] = '\xff';
-  greeting[9] = '\x7f';
-  greeting[10] = 3;  // version 3.0
-  std::memcpy(greeting.data() + 12, mechanism.data(), std::min<std::size_t>(mechanism.size(), 20));
-  return greeting;
-}
-
-/// The READY command announcing `socket_type` (e.g. "PUB"), as a short command frame.
-std::string zmtp_ready(std::string_view socket_type) {
-  std::string body = "\x05READY\x0bSocket-Type";
-  body += std::string{'\0', '\0', '\0', static_cast<char>(socket_type.size())};
-  body += socket_type;
-  return std::string{'\x04', static_cast<char>(body.size())} + body;
-}
-
-/// Reads exactly `size` bytes (at most 10 s: the socket has a receive timeout).
-void receive_exactly(int fd, std::size_t size) {
-  std::array<char, 256> buffer{};
-  while (size > 0) {
-    const ssize_t got = ::recv(fd, buffer.data(), std::min(size, buffer.size()), 0);
-    REQUIRE(got > 0);
-    size -= static_cast<std::size_t>(got);
-  }
-}
-
-/// Reads the other side's greeting and READY command. A message sent before them would reach
-/// libzmq while it still expects handshake commands, and be refused as an unexpected command.
-void receive_handshake(int fd) {
-  const timeval ten_seconds{10, 0};
-  REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &ten_seconds, sizeof ten_seconds) == 0);
-  receive_exactly(fd, 64);
-  std::array<unsigned char, 2> header{};  // a short command: flags 0x04, then the body's size
-  REQUIRE(::recv(fd, header.data(), header.size(), MSG_WAITALL) == 2);
-  REQUIRE(header[0] == 0x04);
-  receive_exactly(fd, header[1]);
-}
 
 /// A loopback TCP "publisher" that accepts one connection, says hello as a ZMTP PUB socket,
 /// and from then on does nothing at all.

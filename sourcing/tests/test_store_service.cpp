@@ -16,6 +16,7 @@
 #include "eda/sourcing/subscription.hpp"
 #include "eda/rpc.hpp"
 #include "eda/wire.hpp"
+#include "raw_tcp.hpp"
 #include "store_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -330,4 +331,25 @@ TEST_CASE("over CURVE, an allow-listed writer is served; a stranger gets no answ
   CHECK(zap.stats().denied >= 1);
   CHECK(inner.last_position() == 1);  // nothing of the stranger's was stored
   CHECK(service.stop().appends == 1);
+}
+
+TEST_CASE("hostile bytes on the store service's and the notifications' ports drop that peer; "
+          "the next writer is served and its append announced", "[service][hostile]") {
+  using eda::test::Hostility;
+  zmq::context_t context;
+  InMemoryEventStore inner;
+  NotifyingEventStore notifying(inner, context, "tcp://127.0.0.1:*");
+  ServiceThread service(context, notifying, &notifying);
+  for (const Hostility how : {Hostility::garbage, Hostility::oversized_message}) {
+    INFO("hostility " << static_cast<int>(how));
+    CHECK(eda::test::hostile_peer_is_dropped(service.endpoint(), how, "DEALER"));
+    CHECK(eda::test::hostile_peer_is_dropped(notifying.endpoint(), how, "SUB"));
+  }
+  CatchUpSubscription follow(inner, context, {.notifications = notifying.endpoint(), .fallback_poll = 1h});
+  REQUIRE(follow.await_notifications(10s));  // the service thread answers the handshake
+  RemoteEventStore writer(context, {.endpoint = service.endpoint(), .timeout = 5s});
+  CHECK(writer.append("notes", ExpectedVersion::no_stream(), std::vector{note("after")}).last_position == 1);
+  const auto event = follow.next(10s);  // woken by the announcement, not by polling
+  REQUIRE(event);
+  CHECK(event->position == 1);
 }

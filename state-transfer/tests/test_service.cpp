@@ -4,6 +4,7 @@
 
 #include "eda/state_transfer/snapshot_protocol.hpp"
 #include "eda/wire.hpp"
+#include "raw_tcp.hpp"
 #include "replica_fixture.hpp"
 
 using namespace eda::state_transfer;
@@ -148,4 +149,20 @@ TEST_CASE("make_random_change signs up, moves, re-tiers and removes customers", 
   }
   CHECK(kinds.size() == 4);
   CHECK(service.stats().updates + service.stats().removals == 400);
+}
+
+TEST_CASE("hostile bytes on the Customer service's ports drop that peer; a fresh replica "
+          "synchronises", "[service][hostile]") {
+  using eda::test::Hostility;
+  zmq::context_t context;
+  CustomerServiceThread source(context, service_options(eda::Transport::tcp),
+                               CustomerGenerator(1).table(50));
+  for (const Hostility how : {Hostility::garbage, Hostility::oversized_message}) {
+    INFO("hostility " << static_cast<int>(how));
+    CHECK(eda::test::hostile_peer_is_dropped(source.update_endpoints().front(), how, "SUB"));
+    CHECK(eda::test::hostile_peer_is_dropped(source.snapshot_endpoints().front(), how, "DEALER"));
+  }
+  RunningReplica replica(context, replica_options(source, "after-the-strangers"));
+  CHECK(converged(*replica, source));
+  CHECK(replica->status().records == 50);
 }

@@ -52,6 +52,10 @@ struct PublisherOptions {
   std::vector<std::string> endpoints{};  ///< Where to bind; at least one (`tcp://127.0.0.1:*` ok).
   int send_high_water_mark = 100'000;  ///< Events queued per subscriber before new ones drop.
   int linger_ms = 1000;  ///< How long closing may wait to flush queued events to subscribers.
+  /// What a publisher receives are subscriptions (a topic prefix, or the kit's hello): a
+  /// larger message drops the subscriber's connection (ZMQ_MAXMSGSIZE), so a stranger cannot
+  /// make it allocate what a frame header claims.
+  std::int64_t max_subscription_bytes = 64 * 1024;
   /// ZMTP heartbeats: a subscriber that stops answering (frozen, its host gone) has its
   /// connection closed and its queue freed; see peers().
   Heartbeat heartbeat{};
