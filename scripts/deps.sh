@@ -19,6 +19,8 @@ packages=(
   nlohmann-json3-dev   # nlohmann/json 3.11 (the human form of events)
   libcli11-dev         # CLI11 2.1 (demo command lines)
   libsqlite3-dev       # SQLite 3.40 (event store, read models)
+  libpq-dev            # libpq 15 (the PostgreSQL event store, found by pkg-config)
+  postgresql           # PostgreSQL 15 server (sourcing-postgres tests start a throw-away cluster)
   catch2               # Catch2 2.13 (tests, v2 API)
   libbenchmark-dev     # Google Benchmark 1.7.1
   libnats-dev          # NATS C client 3.4 (bench-peers, found by pkg-config)

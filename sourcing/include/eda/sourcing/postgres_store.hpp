@@ -1,0 +1,141 @@
+/// @file postgres_store.hpp
+/// @brief The EventStore for when one machine is not enough: PostgreSQL, reached with libpq
+///        through a connection string. Same guarantees as the SQLite store, enforced by the
+///        database server so that any number of processes on any number of machines may
+///        append to the same store.
+///
+/// The schema (created when absent, in one transaction, under an advisory lock so that
+/// processes opening a new database at the same moment do not trip over each other):
+///
+/// ```sql
+/// CREATE TABLE store_head (               -- one row: the last position handed out
+///   id       boolean PRIMARY KEY CHECK (id),
+///   position bigint  NOT NULL);
+/// CREATE TABLE events (
+///   position bigint PRIMARY KEY,          -- global order, from 1, in commit order
+///   stream   text   NOT NULL,
+///   version  bigint NOT NULL,             -- 1, 2, 3, ... per stream
+///   event_id text   NOT NULL,
+///   type     text   NOT NULL,
+///   envelope bytea  NOT NULL,             -- the kit's MessagePack envelope
+///   CONSTRAINT events_stream_version UNIQUE (stream, version),  -- no two writers get version N
+///   CONSTRAINT events_event_id UNIQUE (event_id));               -- idempotent appends
+/// CREATE TABLE snapshots (                -- the latest state per stream, a cache
+///   stream text PRIMARY KEY, version bigint NOT NULL,
+///   schema_version bigint NOT NULL, state bytea NOT NULL);
+/// ```
+///
+/// @par Why positions come from a locked row, not from a sequence
+/// A reader follows the whole store with read_all(): it asks for everything from position P,
+/// and next time from one past the last position it got. That is only safe if no event can
+/// ever appear *behind* a position the reader has already passed. A `bigserial` (a sequence)
+/// breaks exactly that: sequence numbers are handed out when a row is inserted, not when its
+/// transaction commits. Transaction A takes position 10, transaction B takes 11, and B commits
+/// first. A reader at "from 10" sees 11, records it, and asks "from 12" next; when A commits a
+/// moment later, event 10 is in the store forever and the reader never sees it. (A sequence
+/// also leaves holes behind every rolled-back append, so a reader could not even tell a hole
+/// from an event still in flight.)
+///
+/// This store hands out positions from the one row of `store_head` instead: every append
+/// first moves that row on by the number of events it stores (`UPDATE store_head SET
+/// position = position + n ... RETURNING position`), which locks the row until the
+/// transaction commits or rolls back. Appenders therefore take turns, each sees every earlier append committed, and the
+/// position order is the commit order: a reader that sees position P sees everything below it.
+/// A rolled-back append rolls the head back too, so positions have no holes. The price is that
+/// appends to the whole store are serialised (as they are in SQLite); append_all() lets one
+/// transaction, and one disk flush, carry many appends.
+///
+/// The UNIQUE constraints stay as the last word: should a version be taken anyway (another
+/// program writing to the tables without the head lock), the insert fails on
+/// `events_stream_version` and the append is reported as a ConcurrencyConflict naming the
+/// version actually stored, never as a duplicate version.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "eda/sourcing/event_store.hpp"
+
+namespace eda::sourcing {
+
+/// @brief How a PostgresEventStore connects.
+struct PostgresStoreOptions {
+  /// @brief The libpq connection string, as a URI (`postgresql://user@db.example:5432/shop`)
+  ///        or as `key=value` pairs (`host=db.example dbname=shop`). Its keywords win over
+  ///        the fields below; the environment variables libpq knows (`PGPASSWORD`, ...) apply.
+  std::string connection{};
+  /// @brief How long to wait for the server when connecting (libpq's `connect_timeout`).
+  std::chrono::seconds connect_timeout = std::chrono::seconds(10);
+  /// @brief Shown in error messages as the name of the application (`application_name`).
+  std::string application_name = "eda-event-store";
+};
+
+/// @brief An EventStore in a PostgreSQL database: the same contract as SqliteEventStore,
+///        shared by every process that connects to the same database.
+///
+/// Each append is one transaction. It first locks the store's head row (see the file's
+/// documentation for why positions are assigned that way), then checks retries and the
+/// expected version, inserts the events and moves the head on. The UNIQUE constraints on
+/// `(stream, version)` and `event_id` mean a lost race can only ever become a
+/// ConcurrencyConflict or a retry, never a duplicate version or a stored-twice event.
+///
+/// @par Example
+/// ```cpp
+/// PostgresEventStore store({.connection = "postgresql://shop@db.example/shop"});
+/// store.append("order-42", ExpectedVersion::no_stream(), events);
+/// ```
+///
+/// @par Thread safety
+/// All members may be called concurrently; they share one connection, one call at a time (a
+/// mutex, as in SqliteEventStore). For parallel appends from one process, open several stores:
+/// the database keeps them correct.
+///
+/// @par Errors
+/// Opening throws std::runtime_error naming the server (host, port, database and user, never
+/// the password) when it cannot connect, and naming the database when the schema cannot be
+/// created or the tables there are not an event store's; std::invalid_argument when the
+/// connection string does not parse. A call that finds the connection lost fails; the next
+/// one reconnects (once) before it runs. Stored bytes that do not decode throw CorruptEvent
+/// naming the stream, version and position.
+class PostgresEventStore final : public EventStore {
+ public:
+  /// @brief Connects and creates the schema when it is absent; throws std::runtime_error
+  ///        naming the server (never the password) when that fails.
+  explicit PostgresEventStore(PostgresStoreOptions options);
+  ~PostgresEventStore() override;
+  PostgresEventStore(const PostgresEventStore&) = delete;             ///< Owns a connection.
+  PostgresEventStore& operator=(const PostgresEventStore&) = delete;  ///< Owns a connection.
+
+  AppendResult append(std::string_view stream, const ExpectedVersion& expected,
+                      std::span<const EventData> events) override;
+  /// @brief Group commit: all of `requests` in one transaction (one disk flush), each in a
+  ///        savepoint of its own so that one conflict does not undo the others.
+  std::vector<AppendOutcome> append_all(std::span<const AppendRequest> requests) override;
+  [[nodiscard]] std::vector<RecordedEvent> read_stream(std::string_view stream, std::uint64_t from,
+                                                       std::size_t max_count,
+                                                       Direction direction) const override;
+  [[nodiscard]] std::vector<RecordedEvent> read_all(std::uint64_t from,
+                                                    std::size_t max_count) const override;
+  [[nodiscard]] std::uint64_t stream_version(std::string_view stream) const override;
+  [[nodiscard]] std::uint64_t last_position() const override;
+  void save_snapshot(std::string_view stream, const Snapshot& snapshot) override;
+  [[nodiscard]] std::optional<Snapshot> load_snapshot(std::string_view stream) const override;
+
+  /// @brief Where the store is, for messages: `host:port/database as user` (no password).
+  [[nodiscard]] const std::string& describe() const noexcept { return where_; }
+
+ private:
+  struct Connection;
+  AppendResult append_in_transaction(std::string_view stream, const ExpectedVersion& expected,
+                                     std::span<const EventData> events);
+  AppendResult append_as_unit(std::string_view stream, const ExpectedVersion& expected,
+                              std::span<const EventData> events, bool in_group);
+  PostgresStoreOptions options_;
+  std::string where_;
+  mutable std::mutex mutex_;
+  std::unique_ptr<Connection> db_;
+};
+
+}  // namespace eda::sourcing

@@ -1,0 +1,588 @@
+#include "eda/sourcing/postgres_store.hpp"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <utility>
+
+#include "eda/sourcing/store_support.hpp"
+
+namespace eda::sourcing {
+
+namespace {
+
+// Type OIDs of the parameters we send (fixed in PostgreSQL's catalogue, pg_type.dat).
+constexpr Oid bytea_oid = 17;
+constexpr Oid int8_oid = 20;
+constexpr Oid text_oid = 25;
+
+// Serialises schema creation between processes opening the same new database at once
+// (CREATE TABLE IF NOT EXISTS alone can still fail when two sessions race on it).
+// The bytes of "eda-stor", as a key for pg_advisory_xact_lock.
+constexpr const char* schema_lock_key = "7306071343340220274";
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const noexcept { PQclear(result); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+/// A statement that failed on the server: the SQLSTATE and the constraint tell a lost race
+/// (a unique violation) from a real failure.
+class DatabaseError : public std::runtime_error {
+ public:
+  DatabaseError(const std::string& message, std::string sqlstate, std::string constraint)
+      : std::runtime_error(message),
+        sqlstate_(std::move(sqlstate)),
+        constraint_(std::move(constraint)) {}
+  [[nodiscard]] bool unique_violation_of(std::string_view constraint) const {
+    return sqlstate_ == "23505" && constraint_ == constraint;
+  }
+
+ private:
+  std::string sqlstate_;
+  std::string constraint_;
+};
+
+/// The parameters of one statement, all sent in binary: text as its bytes, bigint as 8 bytes
+/// in network order, bytea as its bytes (no escaping, no copy of the envelope).
+class Params {
+ public:
+  Params& text(std::string_view value) { return bytes(value); }
+  Params& bytes(std::string_view value) {
+    values_.push_back(value.empty() ? "" : value.data());
+    lengths_.push_back(static_cast<int>(value.size()));
+    return *this;
+  }
+  Params& int8(std::uint64_t value) {
+    if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      value = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    }
+    std::string& buffer = owned_.emplace_back(8, '\0');
+    for (int i = 7; i >= 0; --i) {
+      buffer[static_cast<std::size_t>(i)] = static_cast<char>(value & 0xff);
+      value >>= 8;
+    }
+    return bytes(buffer);
+  }
+  [[nodiscard]] int count() const { return static_cast<int>(values_.size()); }
+  [[nodiscard]] const char* const* values() const { return values_.data(); }
+  [[nodiscard]] const int* lengths() const { return lengths_.data(); }
+  [[nodiscard]] const int* formats() const {
+    formats_.assign(values_.size(), 1);
+    return formats_.data();
+  }
+
+ private:
+  std::deque<std::string> owned_;  // a deque: growing it never moves what values_ points at
+  std::vector<const char*> values_;
+  std::vector<int> lengths_;
+  mutable std::vector<int> formats_;
+};
+
+/// A value of a binary result: bytes as they are, bigint from network order.
+std::string_view bytes_at(const PGresult* result, int row, int column) {
+  return {PQgetvalue(result, row, column),
+          static_cast<std::size_t>(PQgetlength(result, row, column))};
+}
+std::uint64_t int8_at(const PGresult* result, int row, int column) {
+  const std::string_view raw = bytes_at(result, row, column);
+  if (raw.size() != 8) {
+    throw std::runtime_error("PostgreSQL event store: expected a bigint, got " +
+                             std::to_string(raw.size()) + " bytes (is this an event store?)");
+  }
+  std::uint64_t value = 0;
+  for (const char byte : raw) value = (value << 8) | static_cast<unsigned char>(byte);
+  return value;
+}
+
+/// `host:port/database as user` from a connection string: what error messages may show. The
+/// password (and anything else in the string) never appears.
+std::string where_of(const std::string& connection) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(connection.c_str(), &error);
+  if (options == nullptr) {
+    std::string reason = error != nullptr ? error : "out of memory";
+    PQfreemem(error);
+    while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
+    // libpq's reason may quote a piece of the string; a string holding a password keeps it.
+    const bool has_password = connection.find("password") != std::string::npos ||
+                              [&] {
+                                const auto scheme = connection.find("://");
+                                if (scheme == std::string::npos) return false;
+                                const auto at = connection.find('@', scheme);
+                                const auto colon = connection.find(':', scheme + 3);
+                                return at != std::string::npos && colon < at;
+                              }();
+    throw std::invalid_argument(
+        "not a PostgreSQL connection string (expected postgresql://user@host:port/database or "
+        "key=value pairs)" + (has_password ? std::string() : ": " + reason));
+  }
+  std::string host = "the default host", port = "5432", database, user;
+  for (const PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (option->val == nullptr || *option->val == '\0') continue;
+    const std::string_view keyword = option->keyword;
+    if (keyword == "host" || (keyword == "hostaddr" && host == "the default host")) {
+      host = option->val;
+    } else if (keyword == "port") {
+      port = option->val;
+    } else if (keyword == "dbname") {
+      database = option->val;
+    } else if (keyword == "user") {
+      user = option->val;
+    }
+  }
+  PQconninfoFree(options);
+  std::string where = host + ":" + port;
+  if (!database.empty()) where += "/" + database;
+  if (!user.empty()) where += " as " + user;
+  return where;
+}
+
+std::string trimmed(const char* message) {
+  std::string text = message != nullptr ? message : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+void ignore_notice(void*, const char*) {}  // "relation already exists, skipping" and the like
+
+/// The prepared statements: name, SQL, parameter types.
+struct StatementDef {
+  const char* name;
+  const char* sql;
+  std::vector<Oid> types;
+};
+
+const std::vector<StatementDef>& statements() {
+  static const std::vector<StatementDef> all{
+      // Moves the head on by $1 and returns where it now is; the row stays locked until the
+      // transaction ends: every append takes its turn here (see postgres_store.hpp).
+      {"advance_head", "UPDATE store_head SET position = position + $1 WHERE id RETURNING position",
+       {int8_oid}},
+      {"find_id", "SELECT stream, version, position FROM events WHERE event_id = $1", {text_oid}},
+      {"version_of", "SELECT coalesce(max(version), 0)::bigint FROM events WHERE stream = $1",
+       {text_oid}},
+      {"insert",
+       "INSERT INTO events (position, stream, version, event_id, type, envelope) "
+       "VALUES ($1, $2, $3, $4, $5, $6)",
+       {int8_oid, text_oid, int8_oid, text_oid, text_oid, bytea_oid}},
+      {"forward",
+       "SELECT version, position, envelope FROM events WHERE stream = $1 AND version >= $2 "
+       "ORDER BY version LIMIT $3",
+       {text_oid, int8_oid, int8_oid}},
+      {"backward",
+       "SELECT version, position, envelope FROM events WHERE stream = $1 AND version <= $2 "
+       "ORDER BY version DESC LIMIT $3",
+       {text_oid, int8_oid, int8_oid}},
+      {"all",
+       "SELECT stream, version, position, envelope FROM events WHERE position >= $1 "
+       "ORDER BY position LIMIT $2",
+       {int8_oid, int8_oid}},
+      {"last", "SELECT position FROM store_head WHERE id", {}},
+      {"save_snapshot",
+       "INSERT INTO snapshots (stream, version, schema_version, state) VALUES ($1, $2, $3, $4) "
+       "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
+       "schema_version = excluded.schema_version, state = excluded.state "
+       "WHERE excluded.version >= snapshots.version",
+       {text_oid, int8_oid, int8_oid, bytea_oid}},
+      {"load_snapshot", "SELECT version, schema_version, state FROM snapshots WHERE stream = $1",
+       {text_oid}},
+  };
+  return all;
+}
+
+constexpr const char* schema_sql =
+    "CREATE TABLE IF NOT EXISTS store_head ("
+    " id boolean PRIMARY KEY DEFAULT true CHECK (id),"
+    " position bigint NOT NULL);"
+    "INSERT INTO store_head (id, position) VALUES (true, 0) ON CONFLICT (id) DO NOTHING;"
+    "CREATE TABLE IF NOT EXISTS events ("
+    " position bigint PRIMARY KEY,"
+    " stream text NOT NULL,"
+    " version bigint NOT NULL,"
+    " event_id text NOT NULL,"
+    " type text NOT NULL,"
+    " envelope bytea NOT NULL,"
+    " CONSTRAINT events_stream_version UNIQUE (stream, version),"
+    " CONSTRAINT events_event_id UNIQUE (event_id));"
+    "CREATE TABLE IF NOT EXISTS snapshots ("
+    " stream text PRIMARY KEY,"
+    " version bigint NOT NULL,"
+    " schema_version bigint NOT NULL,"
+    " state bytea NOT NULL);";
+
+constexpr std::string_view version_constraint = "events_stream_version";
+constexpr std::string_view event_id_constraint = "events_event_id";
+
+}  // namespace
+
+/// One libpq connection with the store's statements prepared on it.
+struct PostgresEventStore::Connection {
+  Connection(const PostgresStoreOptions& options, std::string where_)
+      : where(std::move(where_)) {
+    const std::string timeout =
+        std::to_string(std::max<long long>(options.connect_timeout.count(), 1));
+    // Ours first: the connection string (expanded from "dbname") comes after and wins.
+    const std::array<const char*, 4> keywords{"connect_timeout", "application_name", "dbname",
+                                              nullptr};
+    const std::array<const char*, 4> values{timeout.c_str(), options.application_name.c_str(),
+                                            options.connection.c_str(), nullptr};
+    conn = PQconnectdbParams(keywords.data(), values.data(), 1);
+    if (conn == nullptr) throw std::bad_alloc();
+    if (PQstatus(conn) != CONNECTION_OK) {
+      const std::string reason = trimmed(PQerrorMessage(conn));
+      PQfinish(conn);
+      throw std::runtime_error("cannot connect to the PostgreSQL event store at " + where + ": " +
+                               reason +
+                               " (is the server running and the connection string right?)");
+    }
+    PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+    try {
+      create_schema();
+      prepare();
+    } catch (...) {
+      PQfinish(conn);  // the destructor does not run for a constructor that throws
+      throw;
+    }
+  }
+  ~Connection() { PQfinish(conn); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void create_schema() {
+    try {
+      command("BEGIN");
+      command((std::string("SELECT pg_advisory_xact_lock(") + schema_lock_key + ")").c_str());
+      command(schema_sql, "CREATE TABLE IF NOT EXISTS (events, snapshots, store_head)");
+      command("COMMIT");
+    } catch (const std::exception& e) {
+      rollback_quietly();
+      throw std::runtime_error("cannot create the event store's tables in " + where + ": " +
+                               e.what());
+    }
+  }
+
+  void prepare() {
+    for (const StatementDef& def : statements()) {
+      const Result result(PQprepare(conn, def.name, def.sql, static_cast<int>(def.types.size()),
+                                    def.types.empty() ? nullptr : def.types.data()));
+      if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+        throw std::runtime_error("the database " + where +
+                                 " does not hold an event store of this shape: " +
+                                 trimmed(PQresultErrorMessage(result.get())));
+      }
+    }
+  }
+
+  /// Before each call: a connection lost since the last one is re-established (once), with
+  /// its statements prepared again; a transaction left open by a failure is ended.
+  void ensure() {
+    if (PQstatus(conn) != CONNECTION_OK) {
+      PQreset(conn);
+      if (PQstatus(conn) != CONNECTION_OK) {
+        throw std::runtime_error("lost the connection to the PostgreSQL event store at " + where +
+                                 " and cannot reconnect: " + trimmed(PQerrorMessage(conn)));
+      }
+      prepare();
+    } else if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+      rollback_quietly();
+    }
+  }
+
+  [[noreturn]] void fail(const PGresult* result, std::string_view doing) const {
+    const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME);
+    const std::string reason =
+        result != nullptr ? trimmed(PQresultErrorMessage(result)) : trimmed(PQerrorMessage(conn));
+    throw DatabaseError("PostgreSQL event store at " + where + ": " + std::string(doing) +
+                            " failed: " + (reason.empty() ? trimmed(PQerrorMessage(conn)) : reason),
+                        sqlstate != nullptr ? sqlstate : "",
+                        constraint != nullptr ? constraint : "");
+  }
+
+  /// A statement without parameters (transaction control, the schema); `label` names it in
+  /// error messages instead of the SQL.
+  void command(const char* sql, const char* label = nullptr) {
+    const Result result(PQexec(conn, sql));
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+      fail(result.get(), label != nullptr ? label : sql);
+    }
+  }
+
+  /// A prepared statement, binary in and out.
+  Result run(const char* name, const Params& params) {
+    Result result(PQexecPrepared(conn, name, params.count(), params.values(), params.lengths(),
+                                 params.formats(), 1));
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(result.get(), name);
+    return result;
+  }
+
+  std::uint64_t single_int8(const char* name, const Params& params) {
+    const Result result = run(name, params);
+    if (PQntuples(result.get()) != 1) {
+      throw std::runtime_error("PostgreSQL event store at " + where + ": " + name +
+                               " returned no row (is the store_head row missing?)");
+    }
+    return int8_at(result.get(), 0, 0);
+  }
+
+  /// Cleanup after a failure: never throws (a lost connection is noticed by the next call).
+  void rollback_quietly() noexcept { PQclear(PQexec(conn, "ROLLBACK")); }
+
+  // One append is a unit of work: a transaction of its own (append), or a savepoint inside
+  // the group's transaction (append_all).
+  void begin_unit(bool nested) {
+    // READ COMMITTED whatever the server's default: each statement then sees every append
+    // committed before it, in particular all those that held the head before this one.
+    command(nested ? "SAVEPOINT one_append" : "BEGIN ISOLATION LEVEL READ COMMITTED");
+  }
+  void commit_unit(bool nested) {
+    if (nested) {
+      command("RELEASE one_append");
+      return;
+    }
+    commit();
+  }
+  void commit() {
+    // COMMIT of a failed transaction "succeeds" as a rollback: refuse to report it stored.
+    if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
+      throw std::runtime_error("PostgreSQL event store at " + where +
+                               ": the transaction failed before its commit; nothing was stored");
+    }
+    command("COMMIT");
+  }
+  void rollback_unit(bool nested) noexcept {
+    if (nested) {
+      PQclear(PQexec(conn, "ROLLBACK TO one_append"));
+      PQclear(PQexec(conn, "RELEASE one_append"));
+    } else {
+      rollback_quietly();
+    }
+  }
+
+  std::uint64_t stream_version(std::string_view stream) {
+    return single_int8("version_of", Params().text(stream));
+  }
+
+  std::string where;
+  PGconn* conn = nullptr;
+};
+
+PostgresEventStore::PostgresEventStore(PostgresStoreOptions options)
+    : options_(std::move(options)),
+      where_(where_of(options_.connection)),
+      db_(std::make_unique<Connection>(options_, where_)) {}
+
+PostgresEventStore::~PostgresEventStore() = default;
+
+/// One append inside an open unit of work (the caller commits or rolls back): takes the
+/// head, checks retries and the expected version, inserts the events.
+AppendResult PostgresEventStore::append_in_transaction(std::string_view stream,
+                                                       const ExpectedVersion& expected,
+                                                       std::span<const EventData> events) {
+  Connection& c = *db_;
+  // First the head: from here to the end of the transaction no other append runs, so what
+  // the reads below see cannot change before the inserts.
+  const std::uint64_t head = c.single_int8("advance_head", Params().int8(events.size()));
+  std::vector<std::optional<detail::StoredAt>> found;
+  for (const EventData& event : events) {
+    const Result row = c.run("find_id", Params().text(event.event_id));
+    if (PQntuples(row.get()) == 1) {
+      found.emplace_back(detail::StoredAt{std::string(bytes_at(row.get(), 0, 0)),
+                                          int8_at(row.get(), 0, 1), int8_at(row.get(), 0, 2)});
+    } else {
+      found.emplace_back();
+    }
+  }
+  if (auto retry = detail::check_retry(stream, found)) {
+    return *retry;  // the caller rolls back: the head moves on only for stored events
+  }
+  const std::uint64_t current = c.stream_version(stream);
+  if (!expected.allows(current)) {
+    throw ConcurrencyConflict(std::string(stream), expected, current);
+  }
+  const std::uint64_t first_position = head - events.size() + 1;
+  std::uint64_t version = current;
+  std::uint64_t position = first_position;
+  for (const EventData& event : events) {
+    c.run("insert", Params()
+                        .int8(position++)
+                        .text(stream)
+                        .int8(++version)
+                        .text(event.event_id)
+                        .text(event.type)
+                        .bytes(event.envelope));
+  }
+  return AppendResult{current + 1, current + events.size(), first_position, head, false};
+}
+
+/// One append as a unit of work (its own transaction, or a savepoint of the group's).
+AppendResult PostgresEventStore::append_as_unit(std::string_view stream,
+                                                const ExpectedVersion& expected,
+                                                std::span<const EventData> events, bool nested) {
+  Connection& c = *db_;
+  for (int attempt = 1;; ++attempt) {
+    c.begin_unit(nested);
+    try {
+      const AppendResult result = append_in_transaction(stream, expected, events);
+      if (result.already_stored) {
+        c.rollback_unit(nested);  // nothing stored: give the head back
+      } else {
+        c.commit_unit(nested);
+      }
+      return result;
+    } catch (const DatabaseError& e) {
+      c.rollback_unit(nested);
+      // The constraints are the last word. Under the head lock neither can fire for
+      // appenders of this store; another writer of the tables could make them.
+      if (e.unique_violation_of(version_constraint) &&
+          (expected.kind() != ExpectedVersion::Kind::any || attempt >= 3)) {
+        throw ConcurrencyConflict(std::string(stream), expected, c.stream_version(stream));
+      }
+      if (!(e.unique_violation_of(version_constraint) ||
+            e.unique_violation_of(event_id_constraint)) ||
+          attempt >= 3) {
+        throw;
+      }
+      // A version taken under "any", or an id stored meanwhile: look again (the retry check
+      // then finds the id and says whether this is a retry or an error).
+    } catch (...) {
+      c.rollback_unit(nested);
+      throw;
+    }
+  }
+}
+
+AppendResult PostgresEventStore::append(std::string_view stream, const ExpectedVersion& expected,
+                                        std::span<const EventData> events) {
+  detail::check_batch(stream, events);
+  std::lock_guard lock(mutex_);
+  db_->ensure();
+  return append_as_unit(stream, expected, events, false);
+}
+
+std::vector<AppendOutcome> PostgresEventStore::append_all(
+    std::span<const AppendRequest> requests) {
+  std::vector<AppendOutcome> outcomes(requests.size());
+  std::vector<bool> valid(requests.size(), true);
+  for (std::size_t i = 0; i < requests.size(); ++i) {  // input errors need no transaction
+    try {
+      detail::check_batch(requests[i].stream, requests[i].events);
+    } catch (...) {
+      outcomes[i].error = std::current_exception();
+      valid[i] = false;
+    }
+  }
+  std::lock_guard lock(mutex_);
+  Connection& c = *db_;
+  try {
+    c.ensure();
+    // Group commit: one transaction, so one disk flush, for the whole group. Each append
+    // runs in a savepoint of its own, so a conflict undoes that append only.
+    c.command("BEGIN ISOLATION LEVEL READ COMMITTED");
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      if (!valid[i]) continue;
+      try {
+        outcomes[i].result =
+            append_as_unit(requests[i].stream, requests[i].expected, requests[i].events, true);
+      } catch (const std::exception&) {
+        outcomes[i].error = std::current_exception();
+      }
+    }
+    c.commit();
+  } catch (...) {
+    // The group's transaction failed (the connection was lost, the commit failed): nothing
+    // of the group is stored.
+    c.rollback_quietly();
+    const std::exception_ptr failure = std::current_exception();
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      if (valid[i]) {
+        outcomes[i].result.reset();
+        outcomes[i].error = failure;
+      }
+    }
+  }
+  return outcomes;
+}
+
+std::vector<RecordedEvent> PostgresEventStore::read_stream(std::string_view stream,
+                                                           std::uint64_t from,
+                                                           std::size_t max_count,
+                                                           Direction direction) const {
+  std::lock_guard lock(mutex_);
+  std::vector<RecordedEvent> out;
+  if (max_count == 0) return out;
+  db_->ensure();
+  const bool forward = direction == Direction::forward;
+  const std::uint64_t newest = std::numeric_limits<std::int64_t>::max();
+  const std::uint64_t bound =
+      forward ? std::max<std::uint64_t>(from, 1) : (from == 0 ? newest : from);
+  const Result rows = db_->run(forward ? "forward" : "backward",
+                               Params().text(stream).int8(bound).int8(max_count));
+  const int count = PQntuples(rows.get());
+  out.reserve(static_cast<std::size_t>(count));
+  for (int row = 0; row < count; ++row) {
+    out.push_back(detail::recorded(std::string(stream), int8_at(rows.get(), row, 0),
+                                   int8_at(rows.get(), row, 1), bytes_at(rows.get(), row, 2)));
+  }
+  return out;
+}
+
+std::vector<RecordedEvent> PostgresEventStore::read_all(std::uint64_t from,
+                                                        std::size_t max_count) const {
+  std::lock_guard lock(mutex_);
+  std::vector<RecordedEvent> out;
+  if (max_count == 0) return out;
+  db_->ensure();
+  // One statement, one snapshot: because positions are handed out in commit order, the rows
+  // it returns have no hole that a later commit could fill.
+  const Result rows =
+      db_->run("all", Params().int8(std::max<std::uint64_t>(from, 1)).int8(max_count));
+  const int count = PQntuples(rows.get());
+  out.reserve(static_cast<std::size_t>(count));
+  for (int row = 0; row < count; ++row) {
+    out.push_back(detail::recorded(std::string(bytes_at(rows.get(), row, 0)),
+                                   int8_at(rows.get(), row, 1), int8_at(rows.get(), row, 2),
+                                   bytes_at(rows.get(), row, 3)));
+  }
+  return out;
+}
+
+std::uint64_t PostgresEventStore::stream_version(std::string_view stream) const {
+  std::lock_guard lock(mutex_);
+  db_->ensure();
+  return db_->stream_version(stream);
+}
+
+std::uint64_t PostgresEventStore::last_position() const {
+  std::lock_guard lock(mutex_);
+  db_->ensure();
+  return db_->single_int8("last", Params());
+}
+
+void PostgresEventStore::save_snapshot(std::string_view stream, const Snapshot& snapshot) {
+  std::lock_guard lock(mutex_);
+  db_->ensure();
+  db_->run("save_snapshot", Params()
+                                .text(stream)
+                                .int8(snapshot.version)
+                                .int8(snapshot.schema_version)
+                                .bytes(snapshot.state));
+}
+
+std::optional<Snapshot> PostgresEventStore::load_snapshot(std::string_view stream) const {
+  std::lock_guard lock(mutex_);
+  db_->ensure();
+  const Result rows = db_->run("load_snapshot", Params().text(stream));
+  if (PQntuples(rows.get()) != 1) return std::nullopt;
+  return Snapshot{int8_at(rows.get(), 0, 0), static_cast<std::uint32_t>(int8_at(rows.get(), 0, 1)),
+                  std::string(bytes_at(rows.get(), 0, 2))};
+}
+
+}  // namespace eda::sourcing
