@@ -8,6 +8,10 @@ namespace eda::state_transfer {
 namespace {
 
 constexpr int link_high_water_mark = 1'000'000;  // the link itself must not lose anything
+// What the link receives, like every receiving socket of the project, is bounded: events from
+// the publisher (as large as a subscriber accepts) and subscriptions from the subscribers.
+constexpr std::int64_t max_event_bytes = std::int64_t{64} << 20;
+constexpr std::int64_t max_subscription_bytes = 64 * 1024;
 
 void send_all(zmq::socket_t& socket, const std::vector<zmq::message_t>& frames,
               std::size_t count) {
@@ -31,6 +35,8 @@ LossyLink::LossyLink(zmq::context_t& context, LossyLinkOptions options)
   // Pass every subscription up, not only the first of each topic: the publisher counts
   // subscribers by their handshakes.
   to_subscribers_.set(zmq::sockopt::xpub_verbose, 1);
+  to_subscribers_.set(zmq::sockopt::maxmsgsize, max_subscription_bytes);
+  from_publisher_.set(zmq::sockopt::maxmsgsize, max_event_bytes);
   // Like any socket of its context: CURVE when the context says so (ContextSecurity), the
   // link being a server to the subscribers and a client of the publisher.
   (void)secure_server_socket(context, to_subscribers_, std::nullopt, "the lossy link");

@@ -157,12 +157,16 @@ TEST_CASE("hostile bytes on the Customer service's ports drop that peer; a fresh
   zmq::context_t context;
   CustomerServiceThread source(context, service_options(eda::Transport::tcp),
                                CustomerGenerator(1).table(50));
+  LossyLink link(context, {.upstream = source.update_endpoints().front()});  // the demo's --lose
   for (const Hostility how : {Hostility::garbage, Hostility::oversized_message}) {
     INFO("hostility " << static_cast<int>(how));
     CHECK(eda::test::hostile_peer_is_dropped(source.update_endpoints().front(), how, "SUB"));
     CHECK(eda::test::hostile_peer_is_dropped(source.snapshot_endpoints().front(), how, "DEALER"));
+    CHECK(eda::test::hostile_peer_is_dropped(link.endpoint(), how, "SUB"));
   }
-  RunningReplica replica(context, replica_options(source, "after-the-strangers"));
+  ReplicaOptions through_link = replica_options(source, "after-the-strangers");
+  through_link.updates_endpoint = link.endpoint();
+  RunningReplica replica(context, through_link);
   CHECK(converged(*replica, source));
   CHECK(replica->status().records == 50);
 }
