@@ -298,28 +298,24 @@ TEST_CASE("the projector's announcement is caused by the store's: the hop is the
 
 TEST_CASE("over CURVE, an allow-listed client is answered; a stranger gets nothing",
           "[query-service][security]") {
-  const auto server = eda::KeyPair::generate();
-  const auto client = eda::KeyPair::generate();
-  const auto stranger = eda::KeyPair::generate();
-  eda::AllowList allowed;
-  allowed.allow(client.public_key);
+  const eda::test::CurveTestKeys keys;
   zmq::context_t context;
-  eda::ZapHandler zap(context, allowed);
+  eda::ZapHandler zap(context, keys.allowed());
   TempDatabase read_file;
   ReadModels read({.path = read_file.path()});
   QueryService service(context, read,
-                       {.endpoints = {"tcp://127.0.0.1:*"}, .security = eda::Security::server(server)});
+                       {.endpoints = {"tcp://127.0.0.1:*"}, .security = keys.server_side()});
   {
     Background serving([&](const auto& go) { service.serve_while(go, 10ms); });
     QueryClient trusted(context, {.endpoint = service.endpoints().front(), .timeout = 5s,
-                                  .security = eda::Security::client(client, server.public_key)});
+                                  .security = keys.client_side()});
     const auto answer = trusted.awaiting_shipment(10);
     CHECK(answer.rows.empty());
     CHECK(answer.position == 0);
 
     QueryClient outsider(context, {.endpoint = service.endpoints().front(), .timeout = 300ms,
                                    .attempts = 1,
-                                   .security = eda::Security::client(stranger, server.public_key)});
+                                   .security = keys.stranger_side()});
     CHECK_THROWS_AS(outsider.awaiting_shipment(10), eda::RpcTimeout);
   }
   CHECK(zap.stats().denied >= 1);

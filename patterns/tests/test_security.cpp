@@ -60,16 +60,7 @@ eda::PeerEvent refusal_seen_by(eda::Publisher& publisher) {
 }
 
 /// The keys of one test: a server, an allow-listed client, and a client nobody allowed.
-struct Keys {
-  eda::KeyPair server = eda::KeyPair::generate();
-  eda::KeyPair client = eda::KeyPair::generate();
-  eda::KeyPair stranger = eda::KeyPair::generate();
-  [[nodiscard]] eda::AllowList allowed() const {
-    eda::AllowList list;
-    list.allow(client.public_key);
-    return list;
-  }
-};
+using Keys = eda::test::CurveTestKeys;
 
 /// Publishes until the subscriber has received `count` events or `timeout` passes; how many
 /// it received. Bounded in count and time.

@@ -64,6 +64,20 @@ ConcurrencyConflict::ConcurrencyConflict(std::string stream, const ExpectedVersi
 
 namespace detail {
 
+std::vector<bool> check_group(std::span<const AppendRequest> requests,
+                              std::vector<AppendOutcome>& outcomes) {
+  std::vector<bool> valid(requests.size(), true);
+  for (std::size_t i = 0; i < requests.size(); ++i) {  // input errors need no transaction
+    try {
+      check_batch(requests[i].stream, requests[i].events);
+    } catch (...) {
+      outcomes[i].error = std::current_exception();
+      valid[i] = false;
+    }
+  }
+  return valid;
+}
+
 void check_batch(std::string_view stream, std::span<const EventData> events) {
   if (stream.empty() || stream.size() > 200) {
     throw std::invalid_argument("a stream name must be 1..200 characters, e.g. 'order-42'");

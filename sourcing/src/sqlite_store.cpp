@@ -140,15 +140,7 @@ AppendResult SqliteEventStore::append(std::string_view stream, const ExpectedVer
 
 std::vector<AppendOutcome> SqliteEventStore::append_all(std::span<const AppendRequest> requests) {
   std::vector<AppendOutcome> outcomes(requests.size());
-  std::vector<bool> valid(requests.size(), true);
-  for (std::size_t i = 0; i < requests.size(); ++i) {  // input errors need no transaction
-    try {
-      detail::check_batch(requests[i].stream, requests[i].events);
-    } catch (...) {
-      outcomes[i].error = std::current_exception();
-      valid[i] = false;
-    }
-  }
+  const std::vector<bool> valid = detail::check_group(requests, outcomes);
   std::lock_guard lock(mutex_);
   Connection& c = *db_;
   // Group commit: one transaction, so one fsync, for the whole group. Each append runs in a

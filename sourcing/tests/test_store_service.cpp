@@ -308,24 +308,20 @@ TEST_CASE("garbage sent to the store service gets an error reply; the service go
 
 TEST_CASE("over CURVE, an allow-listed writer is served; a stranger gets no answer and stores "
           "nothing", "[service][security]") {
-  const auto server = eda::KeyPair::generate();
-  const auto client = eda::KeyPair::generate();
-  const auto stranger = eda::KeyPair::generate();
-  eda::AllowList allowed;
-  allowed.allow(client.public_key);
+  const eda::test::CurveTestKeys keys;
   zmq::context_t context;
-  eda::ZapHandler zap(context, allowed);
+  eda::ZapHandler zap(context, keys.allowed());
   InMemoryEventStore inner;
-  ServiceThread service(context, inner, nullptr, eda::Security::server(server));
+  ServiceThread service(context, inner, nullptr, keys.server_side());
 
   RemoteEventStore trusted(context, {.endpoint = service.endpoint(), .timeout = 5s,
-                                     .security = eda::Security::client(client, server.public_key)});
+                                     .security = keys.client_side()});
   const AppendResult stored = trusted.append("notes", ExpectedVersion::no_stream(), std::vector{note("hello")});
   CHECK(stored.last_position == 1);
   CHECK(trusted.read_stream("notes", 1, 10, Direction::forward).size() == 1);
 
   RemoteEventStore outsider(context, {.endpoint = service.endpoint(), .timeout = 300ms, .attempts = 1,
-                                      .security = eda::Security::client(stranger, server.public_key)});
+                                      .security = keys.stranger_side()});
   CHECK_THROWS_AS(outsider.append("notes", ExpectedVersion::any(), std::vector{note("intruder")}),
                   eda::RpcTimeout);
   CHECK(zap.stats().denied >= 1);

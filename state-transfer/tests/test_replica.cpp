@@ -478,22 +478,18 @@ TEST_CASE("work handed to a Customer service that is stopping never hangs", "[se
 
 TEST_CASE("over CURVE, an allow-listed replica synchronises; a stranger's gets nothing",
           "[replica][security]") {
-  const auto server = eda::KeyPair::generate();
-  const auto client = eda::KeyPair::generate();
-  const auto stranger = eda::KeyPair::generate();
-  eda::AllowList allowed;
-  allowed.allow(client.public_key);
+  const eda::test::CurveTestKeys keys;
   zmq::context_t context;
-  eda::ZapHandler zap(context, allowed);
+  eda::ZapHandler zap(context, keys.allowed());
   CustomerServiceOptions options = service_options(eda::Transport::tcp);
-  options.security = eda::Security::server(server);
+  options.security = keys.server_side();
   CustomerServiceThread source(context, options, CustomerGenerator(3).table(300));
 
   ReplicaOptions trusted = replica_options(source, "trusted");
-  trusted.security = eda::Security::client(client, server.public_key);
+  trusted.security = keys.client_side();
   RunningReplica replica(context, trusted);
   ReplicaOptions unknown = replica_options(source, "stranger");
-  unknown.security = eda::Security::client(stranger, server.public_key);
+  unknown.security = keys.stranger_side();
   unknown.snapshot_timeout = 200ms;
   RunningReplica outsider(context, unknown);
 

@@ -9,6 +9,7 @@
 
 #include "eda/envelope.hpp"
 #include "eda/pubsub.hpp"
+#include "eda/security.hpp"
 
 namespace eda::test {
 
@@ -31,6 +32,26 @@ class RawPublisher {
  private:
   zmq::socket_t socket_;
   std::string endpoint_;
+};
+
+/// The keys of a CURVE test: a server, an allow-listed client, and a stranger (a valid key
+/// nobody allowed).
+struct CurveTestKeys {
+  KeyPair server = KeyPair::generate();    ///< The servers' pair.
+  KeyPair client = KeyPair::generate();    ///< On the allow-list.
+  KeyPair stranger = KeyPair::generate();  ///< Not on it.
+  /// The allow-list: the client's public key only.
+  [[nodiscard]] AllowList allowed() const {
+    AllowList list;
+    list.allow(client.public_key);
+    return list;
+  }
+  /// What a server socket is given.
+  [[nodiscard]] Security server_side() const { return Security::server(server); }
+  /// What the allow-listed client's sockets are given.
+  [[nodiscard]] Security client_side() const { return Security::client(client, server.public_key); }
+  /// What the stranger's sockets are given (it trusts the right server, but is not let in).
+  [[nodiscard]] Security stranger_side() const { return Security::client(stranger, server.public_key); }
 };
 
 /// A fresh file name in the temp directory; the file (with SQLite's WAL files) is removed

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "eda/sourcing/event_store.hpp"
 
@@ -22,6 +23,12 @@ struct StoredAt {
 /// @brief Validates an append's input at the boundary (see EventStore::append); throws
 ///        std::invalid_argument.
 void check_batch(std::string_view stream, std::span<const EventData> events);
+
+/// @brief Checks every request of a group (check_batch) before any transaction starts: a
+///        request whose input is bad gets its error in `outcomes` (same index) and `false`
+///        in the result; the others `true`, to be appended.
+std::vector<bool> check_group(std::span<const AppendRequest> requests,
+                              std::vector<AppendOutcome>& outcomes);
 
 /// @brief Given where each event id of a batch is already stored (nothing: new), returns the
 ///        original result for a retry, nothing for a new batch, or throws
