@@ -334,14 +334,16 @@ int main(int argc, char** argv) {
       "--progress tcp://*:5803\n"
       "  cqrs-demo --role query     --read read.db --queries tcp://*:5804 --progress tcp://HOST:5803\n"
       "  cqrs-demo --role client    --commands tcp://HOST:5801 --queries tcp://HOST:5804 --count 3\n"
-      "(--store may also be a `sourcing-demo --role store` endpoint, for several machines.)\n"};
+      "(--store may also be sqlite:FILE, postgresql://... or a `sourcing-demo --role store`\n"
+      "endpoint, for several machines.)\n"};
   Settings s;
   RoleSettings& r = s.roles;
   eda::cli::add_common_options(app, s.common, 10'000);
   app.add_flag("--baseline", s.baseline, "Run the single-model version instead");
   app.add_option("--role", s.role, "all (default), command, projector, query or client")
       ->check(CLI::IsMember({"all", "command", "projector", "query", "client"}));
-  app.add_option("--store", r.store, "Command and projector: the event store (SQLite file or store service endpoint)");
+  app.add_option("--store", r.store, "Command and projector: the event store (FILE, sqlite:FILE, postgresql://... or a store "
+                 "service endpoint tcp://...)");
   app.add_option("--read", r.read, "Projector and query: the read-model database file");
   eda::cli::add_endpoint_option(app, "--commands", r.commands,
                                 "Command: where to serve commands (default tcp://*:5801); client: where to send them "

@@ -10,7 +10,7 @@
 #include "eda/cqrs/command_service.hpp"
 #include "eda/cqrs/projector.hpp"
 #include "eda/cqrs/query_service.hpp"
-#include "eda/sourcing/sqlite_store.hpp"
+#include "eda/sourcing/open_store.hpp"
 #include "eda/sourcing/store_service.hpp"
 #include "eda/sourcing/subscription.hpp"
 #include "story.hpp"
@@ -26,14 +26,23 @@ bool is_endpoint(const std::string& spec) {
   return spec.starts_with("tcp://") || spec.starts_with("ipc://") || spec.starts_with("inproc://");
 }
 
-/// The event store a spec names: a SQLite file, or a store service (`sourcing-demo --role
-/// store`) when it is an endpoint — the way to run the roles on several machines.
+/// The event store a spec names: a store service (`sourcing-demo --role store`) when it is an
+/// endpoint — the way to run the roles on several machines — else whatever open_event_store()
+/// opens: a SQLite file (FILE or sqlite:FILE) or a PostgreSQL database (postgresql://...).
 std::unique_ptr<EventStore> open_store(zmq::context_t& context, const std::string& spec) {
-  if (spec.empty()) throw std::invalid_argument("--store is required: a SQLite file or a store service endpoint");
+  if (spec.empty()) {
+    throw std::invalid_argument(std::string("--store is required: a store service endpoint (tcp://...) or ") +
+                                accepted_store_specs());
+  }
   if (is_endpoint(spec)) {
     return std::make_unique<RemoteEventStore>(context, RpcClientOptions{.endpoint = spec, .timeout = 2s});
   }
-  return std::make_unique<SqliteEventStore>(SqliteStoreOptions{.path = spec});
+  return open_event_store(spec);
+}
+
+/// The store a spec names, as narration prints it (never with a password).
+std::string describe_store(const std::string& spec) {
+  return is_endpoint(spec) ? "service " + spec : describe_store_spec(spec);
 }
 
 void require(const std::string& value, const char* flag) {
@@ -68,7 +77,7 @@ int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& 
   CommandService service(context, notifying ? static_cast<EventStore&>(*notifying) : *store,
                          {.endpoints = {s.commands}});
   say.say("command-side", "serving commands on " + service.endpoints().front() + " over the store " +
-                              s.store + (notifying ? ", announcing appends on " + notifying->endpoint() : ""));
+                              describe_store(s.store) + (notifying ? ", announcing appends on " + notifying->endpoint() : ""));
   std::uint64_t reported = 0;
   serve_until_stopped(
       s, stop,
@@ -107,7 +116,7 @@ int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested
                       {.store_notifications = s.appends,
                        .announce = s.progress.empty() ? std::vector<std::string>{}
                                                       : std::vector<std::string>{s.progress}});
-  say.say("projector", "following the store " + s.store + " from position " +
+  say.say("projector", "following the store " + describe_store(s.store) + " from position " +
                            std::to_string(read.position() + 1) + " into " + s.read +
                            (s.progress.empty() ? "" : ", announcing progress on " + *projector.announce_endpoint()));
   std::uint64_t reported = 0;
@@ -120,7 +129,7 @@ int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested
           if (store_down) say.say("projector", "the store answers again; going on");
           store_down = false;
         } catch (const RpcTimeout&) {  // a remote store is down: wait for it, lose nothing
-          if (!store_down) say.say("projector", "the store " + s.store + " does not answer; waiting for it");
+          if (!store_down) say.say("projector", "the store " + describe_store(s.store) + " does not answer; waiting for it");
           store_down = true;
         }
       },

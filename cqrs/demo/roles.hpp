@@ -16,7 +16,7 @@ namespace eda::cqrs::demo {
 ///        owns them (command: `commands`, `appends`; projector: `progress`; query: `queries`)
 ///        and connected to by the others.
 struct RoleSettings {
-  std::string store{};     ///< The event store: a SQLite file, or a sourcing store service endpoint.
+  std::string store{};     ///< The event store: FILE, sqlite:FILE, postgresql://... or a store service endpoint.
   std::string read{};      ///< The read-model database file.
   std::string commands{};  ///< The command service.
   std::string appends{};   ///< The store's append notifications.

@@ -8,8 +8,8 @@
 #include "eda/clock.hpp"
 #include "eda/rpc.hpp"
 #include "eda/sourcing/memory_store.hpp"
+#include "eda/sourcing/open_store.hpp"
 #include "eda/sourcing/order_repository.hpp"
-#include "eda/sourcing/sqlite_store.hpp"
 #include "eda/sourcing/store_service.hpp"
 #include "eda/sourcing/subscription.hpp"
 #include "narration.hpp"
@@ -41,11 +41,11 @@ int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& st
   if (s.db.empty()) {
     durable = std::make_unique<InMemoryEventStore>();
   } else {
-    durable = std::make_unique<SqliteEventStore>(SqliteStoreOptions{.path = s.db});
+    durable = open_event_store(s.db);  // FILE, sqlite:FILE or postgresql://...
   }
   NotifyingEventStore notifying(*durable, context, s.notify);
   StoreService service(context, notifying, {.endpoints = {s.listen}});
-  say.say("store", (s.db.empty() ? std::string("in memory") : "SQLite file " + s.db) + ", " +
+  say.say("store", (s.db.empty() ? std::string("in memory") : describe_store_spec(s.db)) + ", " +
                        std::to_string(durable->last_position()) + " events in it; serving on " +
                        service.endpoints().front() + ", announcing appends on " +
                        notifying.endpoint());
@@ -72,7 +72,7 @@ int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& st
   }
   report();
   say.say("store", "stopping; every acknowledged append is in " +
-                       (s.db.empty() ? std::string("memory (and now gone)") : s.db));
+                       (s.db.empty() ? std::string("memory (and now gone)") : describe_store_spec(s.db)));
   return 0;
 }
 

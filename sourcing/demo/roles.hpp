@@ -12,7 +12,7 @@ namespace eda::sourcing::demo {
 
 /// @brief What the roles are told on the command line.
 struct RoleSettings {
-  std::string db{};             ///< Store role: the SQLite file (empty: in memory).
+  std::string db{};             ///< The store: FILE, sqlite:FILE or postgresql://... (empty: in memory).
   std::string listen = "tcp://*:5701";        ///< Store role: where appends and reads are served.
   std::string notify{};         ///< Store role: where appends are announced; reader: where to hear them.
   std::string store = "tcp://127.0.0.1:5701";  ///< Writer and reader: the store service to use.

@@ -20,7 +20,7 @@
 #include "eda/sourcing/crud_orders.hpp"
 #include "eda/sourcing/memory_store.hpp"
 #include "eda/sourcing/order_repository.hpp"
-#include "eda/sourcing/sqlite_store.hpp"
+#include "eda/sourcing/open_store.hpp"
 #include "eda/sourcing/subscription.hpp"
 #include "eda/endpoint.hpp"
 #include "eda/trace/demo_trace.hpp"
@@ -71,7 +71,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   if (s.roles.db.empty()) {
     store = std::make_unique<InMemoryEventStore>();
   } else {
-    store = std::make_unique<SqliteEventStore>(SqliteStoreOptions{.path = s.roles.db});
+    store = open_event_store(s.roles.db);  // FILE, sqlite:FILE or postgresql://...
   }
   // --trace: the store announces every append on ZeroMQ, as the store service does for its
   // readers, and the demo's tap follows the announcements.
@@ -94,7 +94,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   OrderRepository orders(events);
 
   say.heading("Event sourcing: every change is an event appended to the order's stream");
-  say.say("event-store", s.roles.db.empty() ? "in memory" : "SQLite file " + s.roles.db + " (" +
+  say.say("event-store", s.roles.db.empty() ? "in memory" : describe_store_spec(s.roles.db) + " (" +
                                                          std::to_string(first - 1) + " events already in it)");
   for (const auto& [order, command] : story(first, s.common.count)) {
     run(say, orders, order, command);
@@ -174,10 +174,14 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
 }
 
 int run_baseline(const Settings& s, eda::Narrator& say) {
+  // The CRUD rows live in a SQLite file: --db may name one (FILE or sqlite:FILE), nothing else.
+  if (!s.roles.db.empty() && parse_store_spec(s.roles.db).kind != StoreKind::sqlite) {
+    throw std::invalid_argument("--baseline keeps its rows in a SQLite file: --db FILE or sqlite:FILE");
+  }
   const std::string path =
       s.roles.db.empty()
           ? (std::filesystem::temp_directory_path() / ("eda-crud-" + eda::new_event_id() + ".db")).string()
-          : s.roles.db;
+          : parse_store_spec(s.roles.db).location;
   baseline::CrudOrders crud({.path = path});
   say.heading("Baseline: CRUD — the same commands overwrite a row in place");
   say.say("database", "SQLite file " + path);
@@ -208,7 +212,7 @@ int main(int argc, char** argv) {
       "queries, a concurrency conflict, an upcast old event and snapshots are shown.\n"
       "With --baseline the same commands update rows in place.\n\n"
       "All in one process (default):\n"
-      "  sourcing-demo [--count N] [--db FILE] [--long-stream N] [--baseline]\n"
+      "  sourcing-demo [--count N] [--db FILE|sqlite:FILE|postgresql://...] [--long-stream N] [--baseline]\n"
       "One role per process (any order; readers wait for the store):\n"
       "  sourcing-demo --role store --db orders.db --listen tcp://*:5701 --notify tcp://*:5702\n"
       "  sourcing-demo --role writer --store tcp://HOST:5701 --count 3\n"
@@ -220,8 +224,8 @@ int main(int argc, char** argv) {
   app.add_option("--role", s.role, "all (default), store, writer or reader")
       ->check(CLI::IsMember({"all", "store", "writer", "reader"}));
   app.add_option("--db", r.db,
-                 "SQLite file to keep the store in between runs (default: memory); "
-                 "with --role store, the store it serves");
+                 "The store to keep events in between runs: FILE, sqlite:FILE or "
+                 "postgresql://... (default: memory); with --role store, the store it serves");
   app.add_option("--long-stream", s.long_stream, "Events in the stream loaded with and without snapshots")
       ->check(CLI::Range(10, 1'000'000))->capture_default_str();
   eda::cli::add_endpoint_option(app, "--listen", r.listen,

@@ -17,6 +17,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "eda/sourcing/open_store.hpp"
 #include "eda/sourcing/postgres_store.hpp"
 #include "postgres_fixture.hpp"
 
@@ -366,6 +367,34 @@ TEST_CASE("the PostgreSQL store keeps what it acknowledged across reopening", "[
   // And it carries on where it was: the next position is 3.
   CHECK(reopened.append("order-1", ExpectedVersion::exactly(1), std::vector{item_added(1, "more")})
             .first_position == 3);
+}
+
+TEST_CASE("a postgresql:// store spec opens the PostgreSQL store, and appends and reads there",
+          "[postgres][open-store]") {
+  TempPostgresDatabase database;
+  // EDA_TEST_POSTGRES is a URI (postgresql://USER@HOST:PORT/postgres): the same server, with
+  // the test's own database in place of the path.
+  const std::string server = eda::sourcing::test::postgres_server();
+  const std::size_t authority = server.find("://");
+  REQUIRE(authority != std::string::npos);
+  const std::size_t path = server.find('/', authority + 3);
+  const std::string spec =
+      (path == std::string::npos ? server : server.substr(0, path)) + "/" + database.name();
+  {
+    const std::unique_ptr<EventStore> store = open_event_store(spec);
+    REQUIRE(dynamic_cast<PostgresEventStore*>(store.get()) != nullptr);
+    store->append("order-7", ExpectedVersion::no_stream(),
+                  std::vector{item_added(7, "widget"), item_added(7, "gadget")});
+    CHECK(items_of(store->read_stream("order-7", 1, 10, Direction::forward)) ==
+          std::vector<std::string>{"widget", "gadget"});
+  }
+  // The postgres:// spelling reaches the same database.
+  const std::unique_ptr<EventStore> again =
+      open_event_store("postgres" + spec.substr(std::string("postgresql").size()));
+  REQUIRE(dynamic_cast<PostgresEventStore*>(again.get()) != nullptr);
+  CHECK(again->last_position() == 2);
+  CHECK(items_of(again->read_all(1, 10)) == std::vector<std::string>{"widget", "gadget"});
+  CHECK(describe_store_spec(spec) == spec);  // no password to take out here
 }
 
 TEST_CASE("connections opening a new database at the same moment all get the one store",
