@@ -19,6 +19,8 @@ namespace {
 constexpr Oid bytea_oid = 17;
 constexpr Oid int8_oid = 20;
 constexpr Oid text_oid = 25;
+constexpr Oid bytea_array_oid = 1001;
+constexpr Oid text_array_oid = 1009;
 
 // Serialises schema creation between processes opening the same new database at once
 // (CREATE TABLE IF NOT EXISTS alone can still fail when two sessions race on it).
@@ -56,6 +58,35 @@ class Params {
     values_.push_back(value.empty() ? "" : value.data());
     lengths_.push_back(static_cast<int>(value.size()));
     return *this;
+  }
+  /// SQL NULL.
+  Params& null() {
+    values_.push_back(nullptr);
+    lengths_.push_back(0);
+    return *this;
+  }
+  /// A one-dimensional array of text (`element` = text_oid) or bytea (bytea_oid), in
+  /// PostgreSQL's binary array format: dimensions, flags and element type, then each element
+  /// as its length and its bytes. One parameter carries a whole append's events.
+  template <class Range, class Bytes>
+  Params& array(Oid element, const Range& items, Bytes bytes_of) {
+    std::string& buffer = owned_.emplace_back();
+    const auto put32 = [&buffer](std::uint32_t value) {
+      for (int shift = 24; shift >= 0; shift -= 8) {
+        buffer += static_cast<char>((value >> shift) & 0xff);
+      }
+    };
+    put32(1);        // dimensions
+    put32(0);        // flags: no NULL elements
+    put32(element);  // element type
+    put32(static_cast<std::uint32_t>(std::size(items)));
+    put32(1);        // lower bound: arrays count from 1
+    for (const auto& item : items) {
+      const std::string_view value = bytes_of(item);
+      put32(static_cast<std::uint32_t>(value.size()));
+      buffer += value;
+    }
+    return bytes(buffer);
   }
   Params& int8(std::uint64_t value) {
     if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
@@ -159,17 +190,11 @@ struct StatementDef {
 
 const std::vector<StatementDef>& statements() {
   static const std::vector<StatementDef> all{
-      // Moves the head on by $1 and returns where it now is; the row stays locked until the
-      // transaction ends: every append takes its turn here (see postgres_store.hpp).
-      {"advance_head", "UPDATE store_head SET position = position + $1 WHERE id RETURNING position",
-       {int8_oid}},
-      {"find_id", "SELECT stream, version, position FROM events WHERE event_id = $1", {text_oid}},
+      // The whole append, in the database (see append_sql): one round trip per append.
+      {"append", "SELECT * FROM eda_append($1, $2, $3, $4, $5)",
+       {text_oid, int8_oid, text_array_oid, text_array_oid, bytea_array_oid}},
       {"version_of", "SELECT coalesce(max(version), 0)::bigint FROM events WHERE stream = $1",
        {text_oid}},
-      {"insert",
-       "INSERT INTO events (position, stream, version, event_id, type, envelope) "
-       "VALUES ($1, $2, $3, $4, $5, $6)",
-       {int8_oid, text_oid, int8_oid, text_oid, text_oid, bytea_oid}},
       {"forward",
        "SELECT version, position, envelope FROM events WHERE stream = $1 AND version >= $2 "
        "ORDER BY version LIMIT $3",
@@ -215,6 +240,61 @@ constexpr const char* schema_sql =
     " schema_version bigint NOT NULL,"
     " state bytea NOT NULL);";
 
+// One append as a function in the database, so that it costs one round trip to the server
+// instead of one per step (taking the head, looking for the ids, reading the version,
+// inserting each event, moving the head on), which is where an append's time went. It takes
+// the stream, the version the stream must be at (NULL: any; 0: no stream yet) and the events'
+// ids, types and envelopes as arrays, and answers with rows:
+//   'stored',   version before, head after          the events are in
+//   'conflict', current version                     the expected version does not hold
+//   'found', index, stream, version, position       a retry: these ids are stored already
+//                                                   (one row each; nothing stored)
+//   'taken:<constraint>'                            a UNIQUE constraint fired (a writer not
+//                                                   going through the head); nothing stored
+// Order matters as in postgres_store.hpp: the head row is locked first (FOR UPDATE waits for
+// the previous appender's commit), and in READ COMMITTED every later statement of a volatile
+// function sees that commit. The EXCEPTION block is a subtransaction: a failed insert undoes
+// itself only, so a group's other appends survive it without a savepoint per append.
+constexpr const char* append_sql = R"sql(
+CREATE OR REPLACE FUNCTION eda_append(
+    p_stream text, p_expected bigint, p_ids text[], p_types text[], p_envelopes bytea[])
+  RETURNS TABLE (r_outcome text, r_version bigint, r_head bigint,
+                 r_index bigint, r_stream text, r_position bigint)
+  LANGUAGE plpgsql AS $body$
+DECLARE
+  head bigint;
+  current_version bigint;
+  constraint_name text;
+BEGIN
+  SELECT h.position INTO head FROM store_head h WHERE h.id FOR UPDATE;
+  RETURN QUERY
+    SELECT 'found', e.version, head, a.i, e.stream, e.position
+    FROM unnest(p_ids) WITH ORDINALITY AS a(id, i) JOIN events e ON e.event_id = a.id;
+  IF FOUND THEN
+    RETURN;
+  END IF;
+  SELECT coalesce(max(e.version), 0) INTO current_version FROM events e WHERE e.stream = p_stream;
+  IF p_expected IS NOT NULL AND current_version <> p_expected THEN
+    RETURN QUERY SELECT 'conflict', current_version, head, NULL::bigint, NULL::text, NULL::bigint;
+    RETURN;
+  END IF;
+  BEGIN
+    INSERT INTO events (position, stream, version, event_id, type, envelope)
+      SELECT head + a.i, p_stream, current_version + a.i, a.id, a.type, a.envelope
+      FROM unnest(p_ids, p_types, p_envelopes) WITH ORDINALITY AS a(id, type, envelope, i);
+  EXCEPTION WHEN unique_violation THEN
+    GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
+    RETURN QUERY SELECT 'taken:' || constraint_name, current_version, head,
+                        NULL::bigint, NULL::text, NULL::bigint;
+    RETURN;
+  END;
+  UPDATE store_head SET position = head + cardinality(p_ids) WHERE id;
+  RETURN QUERY SELECT 'stored', current_version, head + cardinality(p_ids),
+                      NULL::bigint, NULL::text, NULL::bigint;
+END
+$body$;
+)sql";
+
 constexpr std::string_view version_constraint = "events_stream_version";
 constexpr std::string_view event_id_constraint = "events_event_id";
 
@@ -258,6 +338,7 @@ struct PostgresEventStore::Connection {
       command("BEGIN");
       command((std::string("SELECT pg_advisory_xact_lock(") + schema_lock_key + ")").c_str());
       command(schema_sql, "CREATE TABLE IF NOT EXISTS (events, snapshots, store_head)");
+      command(append_sql, "CREATE OR REPLACE FUNCTION eda_append");
       command("COMMIT");
     } catch (const std::exception& e) {
       rollback_quietly();
@@ -266,7 +347,11 @@ struct PostgresEventStore::Connection {
     }
   }
 
+  /// Prepares the statements, and makes every transaction READ COMMITTED whatever the
+  /// server's default: each statement then sees every append committed before it, in
+  /// particular all those that held the head before this one (eda_append relies on it).
   void prepare() {
+    command("SET default_transaction_isolation = 'read committed'");
     for (const StatementDef& def : statements()) {
       const Result result(PQprepare(conn, def.name, def.sql, static_cast<int>(def.types.size()),
                                     def.types.empty() ? nullptr : def.types.data()));
@@ -335,35 +420,14 @@ struct PostgresEventStore::Connection {
   /// Cleanup after a failure: never throws (a lost connection is noticed by the next call).
   void rollback_quietly() noexcept { PQclear(PQexec(conn, "ROLLBACK")); }
 
-  // One append is a unit of work: a transaction of its own (append), or a savepoint inside
-  // the group's transaction (append_all).
-  void begin_unit(bool nested) {
-    // READ COMMITTED whatever the server's default: each statement then sees every append
-    // committed before it, in particular all those that held the head before this one.
-    command(nested ? "SAVEPOINT one_append" : "BEGIN ISOLATION LEVEL READ COMMITTED");
-  }
-  void commit_unit(bool nested) {
-    if (nested) {
-      command("RELEASE one_append");
-      return;
-    }
-    commit();
-  }
+  /// Ends the group's transaction; a transaction that failed on the way "commits" as a
+  /// rollback, which must not be reported as stored.
   void commit() {
-    // COMMIT of a failed transaction "succeeds" as a rollback: refuse to report it stored.
     if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
       throw std::runtime_error("PostgreSQL event store at " + where +
                                ": the transaction failed before its commit; nothing was stored");
     }
     command("COMMIT");
-  }
-  void rollback_unit(bool nested) noexcept {
-    if (nested) {
-      PQclear(PQexec(conn, "ROLLBACK TO one_append"));
-      PQclear(PQexec(conn, "RELEASE one_append"));
-    } else {
-      rollback_quietly();
-    }
   }
 
   std::uint64_t stream_version(std::string_view stream) {
@@ -381,80 +445,64 @@ PostgresEventStore::PostgresEventStore(PostgresStoreOptions options)
 
 PostgresEventStore::~PostgresEventStore() = default;
 
-/// One append inside an open unit of work (the caller commits or rolls back): takes the
-/// head, checks retries and the expected version, inserts the events.
-AppendResult PostgresEventStore::append_in_transaction(std::string_view stream,
-                                                       const ExpectedVersion& expected,
-                                                       std::span<const EventData> events) {
+/// One append: a call of eda_append, on its own (a transaction by itself) or inside the
+/// group's transaction. What the database answered becomes the result, a retry's original
+/// result, or the ConcurrencyConflict.
+AppendResult PostgresEventStore::append_once(std::string_view stream,
+                                             const ExpectedVersion& expected,
+                                             std::span<const EventData> events) {
   Connection& c = *db_;
-  // First the head: from here to the end of the transaction no other append runs, so what
-  // the reads below see cannot change before the inserts.
-  const std::uint64_t head = c.single_int8("advance_head", Params().int8(events.size()));
-  std::vector<std::optional<detail::StoredAt>> found;
-  for (const EventData& event : events) {
-    const Result row = c.run("find_id", Params().text(event.event_id));
-    if (PQntuples(row.get()) == 1) {
-      found.emplace_back(detail::StoredAt{std::string(bytes_at(row.get(), 0, 0)),
-                                          int8_at(row.get(), 0, 1), int8_at(row.get(), 0, 2)});
-    } else {
-      found.emplace_back();
-    }
+  Params params;
+  params.text(stream);
+  // The version the stream must be at: NULL for any, 0 for "no stream yet" (as allows()).
+  if (expected.kind() == ExpectedVersion::Kind::any) {
+    params.null();
+  } else {
+    params.int8(expected.version());
   }
-  if (auto retry = detail::check_retry(stream, found)) {
-    return *retry;  // the caller rolls back: the head moves on only for stored events
-  }
-  const std::uint64_t current = c.stream_version(stream);
-  if (!expected.allows(current)) {
-    throw ConcurrencyConflict(std::string(stream), expected, current);
-  }
-  const std::uint64_t first_position = head - events.size() + 1;
-  std::uint64_t version = current;
-  std::uint64_t position = first_position;
-  for (const EventData& event : events) {
-    c.run("insert", Params()
-                        .int8(position++)
-                        .text(stream)
-                        .int8(++version)
-                        .text(event.event_id)
-                        .text(event.type)
-                        .bytes(event.envelope));
-  }
-  return AppendResult{current + 1, current + events.size(), first_position, head, false};
-}
-
-/// One append as a unit of work (its own transaction, or a savepoint of the group's).
-AppendResult PostgresEventStore::append_as_unit(std::string_view stream,
-                                                const ExpectedVersion& expected,
-                                                std::span<const EventData> events, bool nested) {
-  Connection& c = *db_;
+  params.array(text_oid, events, [](const EventData& e) -> std::string_view { return e.event_id; })
+      .array(text_oid, events, [](const EventData& e) -> std::string_view { return e.type; })
+      .array(bytea_oid, events, [](const EventData& e) -> std::string_view { return e.envelope; });
   for (int attempt = 1;; ++attempt) {
-    c.begin_unit(nested);
-    try {
-      const AppendResult result = append_in_transaction(stream, expected, events);
-      if (result.already_stored) {
-        c.rollback_unit(nested);  // nothing stored: give the head back
-      } else {
-        c.commit_unit(nested);
+    const Result rows = c.run("append", params);
+    if (PQntuples(rows.get()) < 1) {
+      throw std::runtime_error("PostgreSQL event store at " + where_ +
+                               ": eda_append answered nothing (is this an event store?)");
+    }
+    const std::string_view outcome = bytes_at(rows.get(), 0, 0);
+    const std::uint64_t version = int8_at(rows.get(), 0, 1);
+    const std::uint64_t head = int8_at(rows.get(), 0, 2);
+    if (outcome == "stored") {
+      return AppendResult{version + 1, version + events.size(), head - events.size() + 1, head,
+                          false};
+    }
+    if (outcome == "conflict") {
+      throw ConcurrencyConflict(std::string(stream), expected, version);
+    }
+    if (outcome == "found") {
+      std::vector<std::optional<detail::StoredAt>> found(events.size());
+      for (int row = 0; row < PQntuples(rows.get()); ++row) {
+        const std::uint64_t index = int8_at(rows.get(), row, 3);  // from 1
+        if (index >= 1 && index <= found.size()) {
+          found[index - 1] = detail::StoredAt{std::string(bytes_at(rows.get(), row, 4)),
+                                              int8_at(rows.get(), row, 1),
+                                              int8_at(rows.get(), row, 5)};
+        }
       }
-      return result;
-    } catch (const DatabaseError& e) {
-      c.rollback_unit(nested);
-      // The constraints are the last word. Under the head lock neither can fire for
-      // appenders of this store; another writer of the tables could make them.
-      if (e.unique_violation_of(version_constraint) &&
-          (expected.kind() != ExpectedVersion::Kind::any || attempt >= 3)) {
-        throw ConcurrencyConflict(std::string(stream), expected, c.stream_version(stream));
-      }
-      if (!(e.unique_violation_of(version_constraint) ||
-            e.unique_violation_of(event_id_constraint)) ||
-          attempt >= 3) {
-        throw;
-      }
-      // A version taken under "any", or an id stored meanwhile: look again (the retry check
-      // then finds the id and says whether this is a retry or an error).
-    } catch (...) {
-      c.rollback_unit(nested);
-      throw;
+      if (auto retry = detail::check_retry(stream, found)) return *retry;
+      throw std::logic_error("eda_append reported stored ids it did not name");
+    }
+    // A UNIQUE constraint fired: only a writer that bypasses the head can cause that. A
+    // version taken is a conflict unless any version will do (then look again, a few
+    // times); an id taken meanwhile makes this a retry, which the next look finds.
+    const bool version_taken = outcome == std::string("taken:") + std::string(version_constraint);
+    const bool id_taken = outcome == std::string("taken:") + std::string(event_id_constraint);
+    if (version_taken && (expected.kind() != ExpectedVersion::Kind::any || attempt >= 3)) {
+      throw ConcurrencyConflict(std::string(stream), expected, c.stream_version(stream));
+    }
+    if (!(version_taken || id_taken) || attempt >= 3) {
+      throw std::runtime_error("PostgreSQL event store at " + where_ + ": appending to '" +
+                               std::string(stream) + "' failed: " + std::string(outcome));
     }
   }
 }
@@ -464,7 +512,7 @@ AppendResult PostgresEventStore::append(std::string_view stream, const ExpectedV
   detail::check_batch(stream, events);
   std::lock_guard lock(mutex_);
   db_->ensure();
-  return append_as_unit(stream, expected, events, false);
+  return append_once(stream, expected, events);
 }
 
 std::vector<AppendOutcome> PostgresEventStore::append_all(
@@ -475,14 +523,13 @@ std::vector<AppendOutcome> PostgresEventStore::append_all(
   Connection& c = *db_;
   try {
     c.ensure();
-    // Group commit: one transaction, so one disk flush, for the whole group. Each append
-    // runs in a savepoint of its own, so a conflict undoes that append only.
-    c.command("BEGIN ISOLATION LEVEL READ COMMITTED");
+    // Group commit: one transaction, so one disk flush, for the whole group. An append that
+    // is refused (a conflict, a retry, a constraint) stores nothing, so the others go on.
+    c.command("BEGIN");
     for (std::size_t i = 0; i < requests.size(); ++i) {
       if (!valid[i]) continue;
       try {
-        outcomes[i].result =
-            append_as_unit(requests[i].stream, requests[i].expected, requests[i].events, true);
+        outcomes[i].result = append_once(requests[i].stream, requests[i].expected, requests[i].events);
       } catch (const std::exception&) {
         outcomes[i].error = std::current_exception();
       }
