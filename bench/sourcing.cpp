@@ -36,18 +36,8 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
-#include <iostream>
-#include <unordered_map>
-#include <memory>
-#include <stdexcept>
-#include <stop_token>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "eda/clock.hpp"
@@ -56,69 +46,15 @@
 #include "eda/sourcing/order.hpp"
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
-#include "eda/sourcing/store_service.hpp"
+#include "store_workloads.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using namespace eda::sourcing;
-
-/// A positive count from the environment variable `name`, or `fallback`.
-std::uint64_t env_count(const char* name, std::uint64_t fallback) {
-  const char* text = std::getenv(name);
-  const long long value = text != nullptr ? std::strtoll(text, nullptr, 10) : 0;
-  return value > 0 ? static_cast<std::uint64_t>(value) : fallback;
-}
-
-/// A database file in the temporary folder, removed (with its WAL files) when it goes.
-class ScratchFile {
- public:
-  explicit ScratchFile(const std::string& name)
-      : path_((std::filesystem::temp_directory_path() /
-               ("eda-bench-" + name + "-" + eda::new_event_id() + ".db"))
-                  .string()) {}
-  ~ScratchFile() {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix, ignored_);
-  }
-  ScratchFile(const ScratchFile&) = delete;
-  ScratchFile& operator=(const ScratchFile&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-  /// The database's bytes on disk: the file and its write-ahead log.
-  [[nodiscard]] std::uintmax_t bytes() const {
-    std::uintmax_t total = 0;
-    for (const char* suffix : {"", "-wal"}) {
-      const auto size = std::filesystem::file_size(path_ + suffix, ignored_);
-      if (!ignored_) total += size;
-    }
-    return total;
-  }
-
- private:
-  std::string path_;
-  mutable std::error_code ignored_;
-};
+using namespace eda::bench;
 
 Durability durability_of(std::int64_t arg) { return arg != 0 ? Durability::full : Durability::normal; }
-
-void set_latency_counters(benchmark::State& state, const eda::LatencyRecorder& recorder,
-                          const std::string& prefix = "") {
-  const eda::LatencySummary summary = recorder.summary();
-  state.counters[prefix + "p50_us"] = static_cast<double>(summary.p50_ns) / 1e3;
-  state.counters[prefix + "p99_us"] = static_cast<double>(summary.p99_ns) / 1e3;
-}
-
-/// One order's events as the shop writes them: placed, eight items, one removed, paid.
-std::vector<OrderEvent> order_life(std::uint64_t order_id) {
-  std::vector<OrderEvent> events{OrderPlaced{order_id % 2 == 0 ? "alice" : "bob"}};
-  for (int i = 0; i < 8; ++i) events.emplace_back(ItemAdded{"part-" + std::to_string(i), 1, 250});
-  events.emplace_back(ItemRemoved{"part-0"});
-  return events;
-}
-
-/// The order id in a stream name `order-<id>`.
-std::uint64_t order_id_of(const std::string& stream) {
-  return std::strtoull(stream.c_str() + 6, nullptr, 10);
-}
 
 // ---- The disk itself ----------------------------------------------------------------------
 
@@ -149,28 +85,9 @@ void BM_Disk_Fsync(benchmark::State& state) {
 // ---- Appends ------------------------------------------------------------------------------
 
 void BM_Sourcing_Append(benchmark::State& state) {
-  const auto per_transaction = static_cast<std::size_t>(state.range(0));
   ScratchFile file("append");
   SqliteEventStore store({.path = file.path(), .durability = durability_of(state.range(1))});
-  eda::LatencyRecorder recorder;
-  std::uint64_t stream = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    std::vector<EventData> events;
-    for (const OrderEvent& event : order_life(++stream)) {
-      if (events.size() == per_transaction) break;
-      events.push_back(to_event_data(event, "bench"));
-    }
-    while (events.size() < per_transaction) {
-      events.push_back(to_event_data(ItemAdded{"more", 1, 10}, "bench"));
-    }
-    state.ResumeTiming();
-    const std::int64_t start = eda::monotonic_ns();
-    store.append(order_stream(stream), ExpectedVersion::no_stream(), events);
-    recorder.record(eda::monotonic_ns() - start);
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(per_transaction));
-  set_latency_counters(state, recorder);
+  measure_appends(state, store, static_cast<std::size_t>(state.range(0)));
 }
 
 // ---- Commands: event store against CRUD ---------------------------------------------------
@@ -217,93 +134,22 @@ void BM_Sourcing_Crud_Command(benchmark::State& state) {
 // ---- Group commit through the store service -----------------------------------------------
 
 void BM_Sourcing_Service(benchmark::State& state) {
-  const auto clients = static_cast<std::size_t>(state.range(0));
-  const std::uint64_t appends_each = env_count("EDA_BENCH_SERVICE_APPENDS", 200);
   ScratchFile file("service");
   SqliteEventStore store({.path = file.path(), .durability = Durability::full});
-  zmq::context_t context;
   // group:0 is the same service committing each append on its own: one fsync per event.
-  const std::size_t max_group = state.range(1) != 0 ? 256 : 1;
-  StoreService service(context, store,
-                       {.endpoints = {"tcp://127.0.0.1:*"}, .max_group = max_group});
-  std::jthread serving([&](const std::stop_token& stop) {
-    while (!stop.stop_requested()) (void)service.serve_once(5ms);
-  });
-  std::vector<std::unique_ptr<RemoteEventStore>> writers;
-  for (std::size_t c = 0; c < clients; ++c) {
-    writers.push_back(std::make_unique<RemoteEventStore>(
-        context, eda::RpcClientOptions{.endpoint = service.endpoints().front(), .timeout = 30s}));
-  }
-  std::vector<eda::LatencyRecorder> recorders(clients);
-  std::atomic<bool> failed{false};
-  for (auto _ : state) {
-    std::vector<std::jthread> threads;
-    for (std::size_t c = 0; c < clients; ++c) {
-      threads.emplace_back([&, c] {
-        try {
-          for (std::uint64_t n = 0; n < appends_each; ++n) {
-            const std::vector event{to_event_data(ItemAdded{"part", 1, 10}, "writer")};
-            const std::int64_t start = eda::monotonic_ns();
-            writers[c]->append("writer-" + std::to_string(c), ExpectedVersion::any(), event);
-            recorders[c].record(eda::monotonic_ns() - start);
-          }
-        } catch (const std::exception& e) {
-          std::cerr << "writer " << c << ": " << e.what() << "\n";
-          failed = true;
-        }
-      });
-    }
-  }
-  serving.request_stop();
-  serving.join();
-  if (failed) {
-    state.SkipWithError("a writer failed (see above)");
-    return;
-  }
-  eda::LatencyRecorder all;
-  for (const auto& recorder : recorders) all.merge(recorder);
-  const StoreServiceStats& stats = service.stats();
-  state.SetItemsProcessed(static_cast<std::int64_t>(stats.appends));
-  state.counters["events_per_commit"] =
-      stats.groups > 0 ? static_cast<double>(stats.appends) / static_cast<double>(stats.groups) : 0;
-  set_latency_counters(state, all);
+  measure_service_writers(state, store, static_cast<std::size_t>(state.range(0)),
+                          state.range(1) != 0 ? 256 : 1,
+                          env_count("EDA_BENCH_SERVICE_APPENDS", 200));
 }
 
 // ---- Loading an aggregate -----------------------------------------------------------------
 
 void BM_Sourcing_Load(benchmark::State& state) {
-  const auto events = static_cast<std::uint64_t>(state.range(0));
   const bool snapshots = state.range(1) != 0;
   ScratchFile file("load");
   SqliteEventStore store({.path = file.path(), .durability = Durability::normal});
-  OrderRepository orders(store, {.snapshot_every = snapshots ? 100u : 0u});
-  if (snapshots) {
-    // Through the repository, which saves a snapshot every 100 events as it goes.
-    (void)orders.execute(1, PlaceOrder{"dave"});
-    for (std::uint64_t i = 1; i < events; ++i) {
-      (void)orders.execute(1, AddItem{"part-" + std::to_string(i % 50), 1, 10});
-    }
-  } else {
-    // The same events appended directly: executing them one by one would replay the
-    // growing stream each time (quadratic), which is not what is measured here.
-    std::vector<EventData> batch{to_event_data(OrderPlaced{"dave"}, "bench")};
-    for (std::uint64_t i = 1; i < events; ++i) {
-      batch.push_back(to_event_data(ItemAdded{"part-" + std::to_string(i % 50), 1, 10}, "bench"));
-    }
-    store.append(order_stream(1), ExpectedVersion::no_stream(), batch);
-  }
-  eda::LatencyRecorder recorder;
-  std::uint64_t replayed = 0;
-  for (auto _ : state) {
-    const std::int64_t start = eda::monotonic_ns();
-    const LoadedOrder loaded = orders.load(1);
-    recorder.record(eda::monotonic_ns() - start);
-    replayed = loaded.events_replayed;
-    benchmark::DoNotOptimize(loaded);
-  }
-  state.SetItemsProcessed(state.iterations());
-  state.counters["events_replayed"] = static_cast<double>(replayed);
-  set_latency_counters(state, recorder);
+  write_long_order(store, static_cast<std::uint64_t>(state.range(0)), snapshots);
+  measure_loads(state, store, snapshots);
 }
 
 // ---- Replaying a big store ----------------------------------------------------------------
@@ -322,63 +168,16 @@ class ReplayStore {
  private:
   explicit ReplayStore(std::uint64_t wanted) : file_("replay") {
     SqliteEventStore store({.path = file_.path(), .durability = Durability::normal});
-    const eda::Deadline quiet(2s);
-    std::uint64_t order = 0;
-    while (events_ < wanted) {
-      std::vector<AppendRequest> group;
-      for (std::uint64_t in_group = 0; in_group < 1000 && events_ < wanted;) {
-        AppendRequest request{order_stream(++order), ExpectedVersion::no_stream(), {}};
-        for (const OrderEvent& event : order_life(order)) {
-          if (events_ == wanted) break;
-          request.events.push_back(to_event_data(event, "bench"));
-          ++events_;
-          ++in_group;
-        }
-        group.push_back(std::move(request));
-      }
-      (void)store.append_all(group);
-      if (quiet.expired() && order % 10'000 == 0) {
-        std::cerr << "\rbench-sourcing: building the replay store, " << events_ << " of "
-                  << wanted << " events" << std::flush;
-      }
-    }
-    if (quiet.expired()) std::cerr << "\n";
+    events_ = fill_with_orders(store, wanted, "bench-sourcing: building the replay store");
   }
   ScratchFile file_;
   std::uint64_t events_ = 0;
 };
 
-/// Reads every event of the replay store in position order, a page at a time, handing each
-/// to `visit`; returns how many there were.
-template <class Visit>
-std::uint64_t read_everything(const SqliteEventStore& store, Visit visit) {
-  constexpr std::size_t page_size = 10'000;
-  std::uint64_t count = 0;
-  for (std::uint64_t from = 1;;) {
-    const std::vector<RecordedEvent> page = store.read_all(from, page_size);
-    for (const RecordedEvent& recorded : page) visit(recorded);
-    count += page.size();
-    if (page.size() < page_size) return count;
-    from = page.back().position + 1;
-  }
-}
-
 void BM_Sourcing_Replay(benchmark::State& state) {
   const ReplayStore& replay = ReplayStore::get();
   SqliteEventStore store({.path = replay.path(), .durability = Durability::normal});
-  std::uint64_t folded = 0;
-  for (auto _ : state) {
-    // Keyed by order id, as a projection would keep them.
-    std::unordered_map<std::uint64_t, OrderState> orders;
-    orders.reserve(replay.events() / 10 + 1);
-    folded = read_everything(store, [&](const RecordedEvent& recorded) {
-      OrderState& order = orders[order_id_of(recorded.stream)];
-      order = evolve(std::move(order), order_event_from(recorded));
-    });
-    benchmark::DoNotOptimize(orders);
-  }
-  if (folded != replay.events()) state.SkipWithError("the replay did not see every event");
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(replay.events()));
+  measure_replay(state, store, replay.events());
 }
 
 /// The replay without the fold: reading and decoding the envelopes only.

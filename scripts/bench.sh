@@ -140,6 +140,7 @@ os="$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}" || echo un
   echo "nats-server: $(version nats-server)"
   echo "libnats: $(version libnats-dev)"
   echo "sqlite: $(version libsqlite3-dev)"
+  echo "postgresql: $(version postgresql-15) (server, bench-event-stores); libpq: $(version libpq-dev)"
   echo "build: $(cache_value CMAKE_BUILD_TYPE) (preset $preset)"
 } >"$out/machine.txt"
 

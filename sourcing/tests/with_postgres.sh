@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command against a throw-away PostgreSQL server:
 #
-#   bash with_postgres.sh PROGRAM [ARGS...]
+#   bash with_postgres.sh [--optional] PROGRAM [ARGS...]
 #
 # Creates a temporary directory, makes a new cluster there with initdb, starts it listening on
 # 127.0.0.1 only (a free port, its Unix socket in the temporary directory), exports
@@ -10,17 +10,35 @@
 # service is touched. Exits with the command's status, or 77 (CTest's "skipped") when no
 # server can be started here: PostgreSQL is not installed, initdb or the start failed.
 #
+# --optional: when no server can be started, run the command anyway, without
+# EDA_TEST_POSTGRES and with EDA_POSTGRES_UNAVAILABLE set to the reason, and exit with its
+# status (for programs that measure PostgreSQL among other things, such as a benchmark).
+#
 # initdb refuses to run as root; as root (CI) the cluster belongs to an unprivileged user
 # (EDA_POSTGRES_OS_USER, default nobody). PostgreSQL's binaries are taken from PG_BINDIR,
 # else /usr/lib/postgresql/15/bin, else `pg_config --bindir`.
 set -uo pipefail
 
+optional=0
+if [ "${1:-}" = "--optional" ]; then
+  optional=1
+  shift
+fi
 if [ $# -lt 1 ]; then
-  echo "usage: bash with_postgres.sh PROGRAM [ARGS...]" >&2
+  echo "usage: bash with_postgres.sh [--optional] PROGRAM [ARGS...]" >&2
   exit 2
 fi
+here="$PWD"
+command=("$@")
 
 skip() {
+  if [ "$optional" -eq 1 ]; then
+    echo "with_postgres.sh: cannot start PostgreSQL: $*; running without it" >&2
+    cd "$here" || exit 1
+    export EDA_POSTGRES_UNAVAILABLE="$*"
+    "${command[@]}" <&0  # the trap still removes what was made so far
+    exit $?
+  fi
   echo "with_postgres.sh: cannot start PostgreSQL: $*; skipping" >&2
   exit 77
 }
@@ -99,7 +117,6 @@ fi
 
 # ---- A new cluster --------------------------------------------------------------------------
 # From inside the temporary directory: the owner may not be allowed into the current one.
-here="$PWD"
 cd "$dir" || skip "cannot enter $dir"
 # trust on loopback only: a throw-away server for tests, reachable from this machine alone.
 if ! "${as_owner[@]}" "$bindir/initdb" -D "$dir/data" -U eda --auth=trust --encoding=UTF8 \
