@@ -4,11 +4,13 @@
 # SIGKILL and restarted while a second client writes: its reads wait for their token and are
 # answered once the projector is back, and nothing is counted twice.
 #   roles_test.sh PATH/TO/cqrs-demo
+# The event store is a SQLite file in the scratch folder, or the store spec in
+# CQRS_ROLES_STORE (e.g. postgresql://...: a fresh database, the roles share it).
 set -euo pipefail
 demo="$1"
 source "$(dirname "$0")/../../patterns/tests/support/roles_lib.sh"
 
-store="$dir/store.db"
+store="${CQRS_ROLES_STORE:-$dir/store.db}"
 read="$dir/read.db"
 commands="ipc://$dir/commands"
 appends="ipc://$dir/appends"
