@@ -110,6 +110,16 @@ class TempPostgresDatabase {
   [[nodiscard]] std::string connection() const { return with_database(server_, name_); }
   /// Its name.
   [[nodiscard]] const std::string& name() const { return name_; }
+  /// This database as a store spec for open_event_store(): EDA_TEST_POSTGRES is a URI
+  /// (postgresql://USER@HOST:PORT/postgres), here with this database in place of its path.
+  [[nodiscard]] std::string store_spec() const {
+    const std::size_t authority = server_.find("://");
+    if (authority == std::string::npos) {
+      throw std::runtime_error("EDA_TEST_POSTGRES is not a postgresql:// URI");
+    }
+    const std::size_t path = server_.find_first_of("/?", authority + 3);
+    return server_.substr(0, path) + "/" + name_;
+  }
 
  private:
   std::string server_;

@@ -372,14 +372,7 @@ TEST_CASE("the PostgreSQL store keeps what it acknowledged across reopening", "[
 TEST_CASE("a postgresql:// store spec opens the PostgreSQL store, and appends and reads there",
           "[postgres][open-store]") {
   TempPostgresDatabase database;
-  // EDA_TEST_POSTGRES is a URI (postgresql://USER@HOST:PORT/postgres): the same server, with
-  // the test's own database in place of the path.
-  const std::string server = eda::sourcing::test::postgres_server();
-  const std::size_t authority = server.find("://");
-  REQUIRE(authority != std::string::npos);
-  const std::size_t path = server.find('/', authority + 3);
-  const std::string spec =
-      (path == std::string::npos ? server : server.substr(0, path)) + "/" + database.name();
+  const std::string spec = database.store_spec();  // postgresql://USER@HOST:PORT/DATABASE
   {
     const std::unique_ptr<EventStore> store = open_event_store(spec);
     REQUIRE(dynamic_cast<PostgresEventStore*>(store.get()) != nullptr);
