@@ -10,6 +10,9 @@
 ///   `synchronous_commit=on`), D=0 is not (SQLite NORMAL; PostgreSQL `synchronous_commit=off`:
 ///   a crash of the machine may lose the last commits, never corrupt). items/s = events/s;
 ///   `p50_us`/`p99_us` per transaction.
+/// - BM_Stores_Command/store:S: one order command end to end, durable — load the order,
+///   decide, append expecting its version (OrderRepository) — as the CQRS command side runs
+///   it. items/s = commands/s.
 /// - BM_Stores_Writers/store:S/clients:C: C writers, each with its own connection, appending
 ///   one durable event at a time to a stream of its own — several processes sharing a store
 ///   directly. items/s = events/s; `p50_us`/`p99_us` per append.
@@ -50,6 +53,7 @@
 #include "eda/clock.hpp"
 #include "eda/latency.hpp"
 #include "eda/sourcing/open_store.hpp"
+#include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/postgres_store.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
 #include "postgres_fixture.hpp"
@@ -113,6 +117,15 @@ void append_transactions(benchmark::State& state, Backend backend) {
   measure_appends(state, *store, static_cast<std::size_t>(state.range(0)));
 }
 
+void commands(benchmark::State& state, Backend backend) {
+  const auto scratch = scratch_store(backend);
+  const auto store = scratch->open();
+  OrderRepository orders(*store);
+  measure_commands(state, [&](std::uint64_t order, const OrderCommand& command) {
+    (void)orders.execute(order, command);
+  });
+}
+
 void direct_writers(benchmark::State& state, Backend backend) {
   const auto clients = static_cast<std::size_t>(state.range(0));
   const std::uint64_t appends_each = env_count("EDA_BENCH_STORE_APPENDS", 200);
@@ -160,6 +173,9 @@ void register_for(Backend backend) {
   benchmark::RegisterBenchmark(("BM_Stores_Append" + store).c_str(), on(append_transactions))
       ->ArgNames({"events", "durability"})
       ->ArgsProduct({{1, 10, 100}, {1, 0}})
+      ->UseRealTime()
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark(("BM_Stores_Command" + store).c_str(), on(commands))
       ->UseRealTime()
       ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark(("BM_Stores_Writers" + store).c_str(), on(direct_writers))

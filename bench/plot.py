@@ -11,6 +11,8 @@ notification.json) and machine.txt, and writes one chart per program that has on
     transport.svg       the shared kit vs raw libzmq, by transport and message size
     peers.svg           the ZeroMQ kit vs NATS core, by consumers and message size
     codec.svg           positional vs named MessagePack vs JSON, per event
+    event-stores.svg    the event store on SQLite vs on PostgreSQL: appends, writers, loads,
+                        replay
 
 A chart whose JSON is absent is skipped with a message; a benchmark missing from a JSON file
 (filtered out, skipped, failed) leaves a gap in its chart. Values are the medians of the
@@ -270,6 +272,28 @@ def empty(ax, title, why):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+
+
+def load_panel(ax, r, family, lines):
+    """Load time (p50) against stream length, log-log, one line per entry of `lines`:
+    (benchmark arguments besides `events`, label, colour, marker, line style)."""
+    lengths = sorted({args["events"] for fam, args, _ in r.runs if fam == family})
+    if not lengths:
+        empty(ax, "Loading", f"no {family} runs")
+        return
+    for args, label, colour, marker, style in lines:
+        pts = [(n, value(r.find(family, events=n, **args), "p50_us")) for n in lengths]
+        pts = [(n, v) for n, v in pts if v is not None]
+        if pts:
+            ax.plot(*zip(*pts), marker=marker, linestyle=style, color=colour, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(lengths)
+    ax.set_xticklabels([fmt(n) for n in lengths])
+    ax.set_title("Loading one order (p50, lower is better)")
+    ax.set_xlabel("events in the stream (log)")
+    ax.set_ylabel("load time (µs, log)")
+    ax.legend()
 
 
 # ---------------------------------------------------------------- the charts
@@ -583,25 +607,9 @@ def plot_sourcing(results_dir):
         empty(b, "Group commit", "no BM_Sourcing_Service runs")
 
     # c: load latency as the stream grows
-    lengths = sorted({args["events"] for fam, args, _ in r.runs if fam == "BM_Sourcing_Load"})
-    if lengths:
-        for snaps, label, colour, marker in ((0, "full replay", THEIRS, "s"),
-                                             (1, "snapshot every 100 + tail", OURS, "o")):
-            pts = [(n, value(r.find("BM_Sourcing_Load", events=n, snapshots=snaps), "p50_us"))
-                   for n in lengths]
-            pts = [(n, v) for n, v in pts if v is not None]
-            if pts:
-                c.plot(*zip(*pts), marker=marker, color=colour, label=label)
-        c.set_xscale("log")
-        c.set_yscale("log")
-        c.set_xticks(lengths)
-        c.set_xticklabels([fmt(n) for n in lengths])
-        c.set_title("Loading one order (p50, lower is better)")
-        c.set_xlabel("events in the stream (log)")
-        c.set_ylabel("load time (µs, log)")
-        c.legend()
-    else:
-        empty(c, "Loading", "no BM_Sourcing_Load runs")
+    load_panel(c, r, "BM_Sourcing_Load",
+               [({"snapshots": 0}, "full replay", THEIRS, "s", "-"),
+                ({"snapshots": 1}, "snapshot every 100 + tail", OURS, "o", "-")])
 
     # d: replay throughput against the raw scan
     replay = [value(r.find(name), "items_per_second") for name in
@@ -694,8 +702,94 @@ def plot_cqrs(results_dir):
     save(fig, results_dir, "cqrs")
 
 
-CHARTS = [plot_notification, plot_state_transfer, plot_sourcing, plot_cqrs, plot_transport,
-          plot_peers, plot_codec]
+SQLITE, SQLITE_LIGHT = "#1f77b4", "#9ecae1"
+POSTGRES, POSTGRES_LIGHT = "#2ca02c", "#a1d99b"
+
+
+def plot_event_stores(results_dir):
+    """The same event store contract on SQLite and on PostgreSQL, same run."""
+    r = load(results_dir, "event-stores")
+    if r is None:
+        return
+    stores = [s_ for s_ in ("sqlite", "postgres")
+              if any(args.get("store") == s_ for _, args, _ in r.runs)]
+    note = "" if "postgres" in stores else " (PostgreSQL not measured in this run)"
+    fig, (a, b, c, d, e, f) = new_figure("The event store on SQLite and on PostgreSQL" + note,
+                                         machine_line(results_dir, r), 2, 3, width=18,
+                                         height=4.8)
+    label = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+    colour = {"sqlite": (SQLITE, SQLITE_LIGHT), "postgres": (POSTGRES, POSTGRES_LIGHT)}
+
+    # a: one transaction of N events, durable and not
+    sizes = [1, 10, 100]
+    series = []
+    for store in stores:
+        for durable, shade, how in ((1, 0, "durable"), (0, 1, "not durable")):
+            series.append((f"{label[store]}, {how}", colour[store][shade],
+                           [value(r.find("BM_Stores_Append", store=store, events=n,
+                                         durability=durable), "items_per_second")
+                            for n in sizes]))
+    if any(v for s_ in series for v in s_[2]):
+        grouped_bars(a, [str(n) for n in sizes], series, "events appended per second (log)",
+                     log=True)
+        a.set_title("One writer: events per transaction share one commit")
+        a.set_xlabel("events per transaction")
+    else:
+        empty(a, "Appends", "no BM_Stores_Append runs")
+
+    # b: concurrent one-event writers, each on its own connection or through the service
+    clients = [1, 8, 32]
+    series = []
+    for store in stores:
+        series.append((f"{label[store]}, a connection each", colour[store][0],
+                       [value(r.find("BM_Stores_Writers", store=store, clients=n),
+                              "items_per_second") for n in clients]))
+        series.append((f"{label[store]}, through the store service", colour[store][1],
+                       [value(r.find("BM_Stores_Service", store=store, clients=n),
+                              "items_per_second") for n in clients], "//"))
+    if any(v for s_ in series for v in s_[2]):
+        grouped_bars(b, [str(n) for n in clients], series, "durable events per second (log)",
+                     log=True)
+        b.set_title("Concurrent writers, one durable event per append")
+        b.set_xlabel("concurrent writers")
+    else:
+        empty(b, "Writers", "no BM_Stores_Writers runs")
+
+    # c: load latency as the stream grows
+    load_panel(c, r, "BM_Stores_Load",
+               [({"store": store, "snapshots": snaps}, f"{label[store]}, {how}",
+                 colour[store][0], marker, style)
+                for store in stores
+                for snaps, how, marker, style in ((0, "full replay", "s", "--"),
+                                                  (1, "snapshot every 100 + tail", "o", "-"))])
+
+    # d: replay
+    replay = [value(r.find("BM_Stores_Replay", store=store), "items_per_second")
+              for store in stores]
+    if any(replay):
+        plain_bars(d, [label[s_] for s_ in stores], replay, [colour[s_][0] for s_ in stores],
+                   "Replaying the whole store: read, decode, evolve", "events per second",
+                   human=True)
+    else:
+        empty(d, "Replay", "no BM_Stores_Replay runs")
+
+    # e: one command end to end (what the CQRS command side does per command)
+    command = [r.find("BM_Stores_Command", store=store) for store in stores]
+    if any(command):
+        plain_bars(e, [f"{label[s_]}\np50 {fmt(value(c_, 'p50_us'))} µs" for s_, c_ in
+                       zip(stores, command)],
+                   [value(c_, "items_per_second") for c_ in command],
+                   [colour[s_][0] for s_ in stores],
+                   "One order command: load, decide, durable append", "commands per second",
+                   human=True)
+    else:
+        empty(e, "Commands", "no BM_Stores_Command runs")
+    f.axis("off")
+    save(fig, results_dir, "event-stores")
+
+
+CHARTS = [plot_notification, plot_state_transfer, plot_sourcing, plot_event_stores, plot_cqrs,
+          plot_transport, plot_peers, plot_codec]
 
 
 def main(argv):

@@ -92,33 +92,11 @@ void BM_Sourcing_Append(benchmark::State& state) {
 
 // ---- Commands: event store against CRUD ---------------------------------------------------
 
-/// The commands of one order's life, for the command benchmarks.
-std::vector<OrderCommand> order_commands() {
-  return {PlaceOrder{"alice"}, AddItem{"widget", 2, 1250}, AddItem{"gadget", 1, 990},
-          RemoveItem{"gadget"}, Pay{2500}};
-}
-
-template <class Execute>
-void run_commands(benchmark::State& state, Execute execute) {
-  const std::vector<OrderCommand> life = order_commands();
-  eda::LatencyRecorder recorder;
-  std::uint64_t n = 0;
-  for (auto _ : state) {
-    const std::uint64_t order = n / life.size() + 1;
-    const std::int64_t start = eda::monotonic_ns();
-    execute(order, life[n % life.size()]);
-    recorder.record(eda::monotonic_ns() - start);
-    ++n;
-  }
-  state.SetItemsProcessed(state.iterations());
-  set_latency_counters(state, recorder);
-}
-
 void BM_Sourcing_Command(benchmark::State& state) {
   ScratchFile file("command");
   SqliteEventStore store({.path = file.path(), .durability = durability_of(state.range(0))});
   OrderRepository orders(store);
-  run_commands(state, [&](std::uint64_t order, const OrderCommand& command) {
+  measure_commands(state, [&](std::uint64_t order, const OrderCommand& command) {
     (void)orders.execute(order, command);
   });
 }
@@ -126,7 +104,7 @@ void BM_Sourcing_Command(benchmark::State& state) {
 void BM_Sourcing_Crud_Command(benchmark::State& state) {
   ScratchFile file("crud");
   baseline::CrudOrders crud({.path = file.path(), .durability = durability_of(state.range(0))});
-  run_commands(state, [&](std::uint64_t order, const OrderCommand& command) {
+  measure_commands(state, [&](std::uint64_t order, const OrderCommand& command) {
     (void)crud.execute(order, command);
   });
 }
