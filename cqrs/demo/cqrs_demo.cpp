@@ -28,6 +28,7 @@
 #include "eda/endpoint.hpp"
 #include "eda/latency.hpp"
 #include "eda/narrator.hpp"
+#include "eda/sourcing/open_store.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
 #include "eda/sourcing/subscription.hpp"
 #include "eda/trace/demo_trace.hpp"
@@ -140,13 +141,34 @@ std::string clean_projection(const EventStore& store, const std::string& path) {
   return clean.dump();
 }
 
+/// The all-in-one run's event store: a new SQLite file in the run's folder, or the store
+/// `--store` names, which the projector child opens too — so a file or a database (not
+/// `memory:`, which a second process cannot share), and an empty one: the story numbers
+/// its orders from 1.
+std::unique_ptr<EventStore> open_story_store(const std::string& spec) {
+  const StoreSpec parsed = parse_store_spec(spec);  // throws, naming the accepted forms
+  if (parsed.kind == StoreKind::memory) {
+    throw std::invalid_argument("--store memory: cannot be shared with the projector process; give a file "
+                                "or a postgresql:// database");
+  }
+  std::unique_ptr<EventStore> store = open_event_store(spec);
+  if (const std::uint64_t held = store->last_position(); held != 0) {
+    throw std::invalid_argument("the all-in-one story needs an empty event store, and " + describe_store_spec(spec) +
+                                " already holds " + std::to_string(held) +
+                                " events (give it a new database, or run the roles against it)");
+  }
+  return store;
+}
+
 int run_pattern(const Settings& s, eda::Narrator& say) {
   const RunFolder folder;
-  const std::string store_path = folder.file("store.db"), read_path = folder.file("read.db");
+  const std::string store_spec = s.roles.store.empty() ? folder.file("store.db") : s.roles.store;
+  const std::string read_path = folder.file("read.db");
   const std::string appends = folder.ipc("appends"), progress = folder.ipc("progress");
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.roles.curve_keys);
-  SqliteEventStore store({.path = store_path});
+  const std::unique_ptr<EventStore> opened = open_story_store(store_spec);
+  EventStore& store = *opened;
   NotifyingEventStore notifying(store, context, appends);
   CommandService command_side(context, notifying,
                               {.endpoints = {eda::ephemeral_endpoint(s.common.transport, "commands")}});
@@ -161,7 +183,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
     }
   });
   Background query_loop([&](const auto& go) { query_side.serve_while(go, 10ms); });
-  std::vector<std::string> projector_args{"cqrs-demo", "--role", "projector", "--store", store_path,
+  std::vector<std::string> projector_args{"cqrs-demo", "--role", "projector", "--store", store_spec,
                                           "--read", read_path, "--appends", appends, "--progress", progress,
                                           "--run-for", "3600", "-q"};
   if (!s.roles.curve_keys.empty()) {  // the child's sockets run CURVE like ours
@@ -173,7 +195,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
 
   say.heading("CQRS: commands change the write model; a projector turns its events into read models; "
               "queries read only those");
-  say.say("command-side", "command service on " + command_side.endpoints().front() + ", event store " + store_path);
+  say.say("command-side", "command service on " + command_side.endpoints().front() + ", event store " + describe_store_spec(store_spec));
   say.say("projector", "a separate process (pid " + std::to_string(projector.pid()) + ") following the store into " +
                            read_path);
   say.say("query-side", "query service on " + query_side.endpoints().front() + ", reading only " + read_path);
@@ -326,8 +348,9 @@ int main(int argc, char** argv) {
       "events into read models; a query service answers from those only. Shown: the lag\n"
       "between write and read, read-your-writes with a consistency token, the projector\n"
       "killed and resumed, a projection rebuilt. With --baseline, one model does both.\n\n"
-      "All in one run (the projector is a child process):\n"
-      "  cqrs-demo [--count N] [--baseline]\n"
+      "All in one run (the projector is a child process; the store a new SQLite file, or\n"
+      "an empty one --store names, e.g. a PostgreSQL database):\n"
+      "  cqrs-demo [--count N] [--baseline] [--store postgresql://...]\n"
       "One role per process (start them in any order):\n"
       "  cqrs-demo --role command   --store store.db --commands tcp://*:5801 --appends tcp://*:5802\n"
       "  cqrs-demo --role projector --store store.db --read read.db --appends tcp://HOST:5802 "
@@ -343,7 +366,7 @@ int main(int argc, char** argv) {
   app.add_option("--role", s.role, "all (default), command, projector, query or client")
       ->check(CLI::IsMember({"all", "command", "projector", "query", "client"}));
   app.add_option("--store", r.store, "Command and projector: the event store (FILE, sqlite:FILE, postgresql://... or a store "
-                 "service endpoint tcp://...)");
+                 "service endpoint tcp://...); all in one: an empty FILE or database (default: a new file)");
   app.add_option("--read", r.read, "Projector and query: the read-model database file");
   eda::cli::add_endpoint_option(app, "--commands", r.commands,
                                 "Command: where to serve commands (default tcp://*:5801); client: where to send them "
@@ -375,6 +398,18 @@ int main(int argc, char** argv) {
     if (s.trace && (s.role != "all" || s.baseline)) {
       throw std::invalid_argument("--trace shows the all-in-one pattern run (for separate processes, run "
                                   "eda-trace live against --appends and --progress)");
+    }
+    if (s.role == "all") {  // options of the roles only: refused rather than silently ignored
+      for (const char* option : {"--read", "--commands", "--appends", "--progress", "--queries", "--rebuild",
+                                 "--first-order", "--run-for"}) {
+        if (app.count(option) > 0) {
+          throw std::invalid_argument(std::string(option) + " applies to --role command, projector, query or client; "
+                                      "the all-in-one run chooses its own");
+        }
+      }
+      if (s.baseline && !r.store.empty()) {
+        throw std::invalid_argument("--baseline keeps its single model in a file of its own; it takes no --store");
+      }
     }
     r.count = s.common.count;
     const auto fill = [](std::string& endpoint, const char* fallback) {
