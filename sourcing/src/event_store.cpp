@@ -78,15 +78,69 @@ std::vector<bool> check_group(std::span<const AppendRequest> requests,
   return valid;
 }
 
+namespace {
+
+/// Whether `text` is well-formed UTF-8 without a NUL byte: what a text column takes in every
+/// database (PostgreSQL refuses anything else when it receives it, which would fail a whole
+/// group of appends instead of the one that brought it).
+bool is_clean_text(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead == 0) return false;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    // The lead byte says how many bytes the character has, and its first bits.
+    std::size_t length = 0;
+    std::uint32_t code = 0;
+    if ((lead & 0xE0) == 0xC0) {
+      length = 2, code = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3, code = lead & 0x0F;
+    } else if ((lead & 0xF8) == 0xF0) {
+      length = 4, code = lead & 0x07;
+    } else {
+      return false;  // a continuation byte where a character should start, or 0xF8..0xFF
+    }
+    if (i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    // Not the shortest form, beyond Unicode, or a UTF-16 surrogate: not UTF-8.
+    constexpr std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < smallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+}  // namespace
+
 void check_batch(std::string_view stream, std::span<const EventData> events) {
   if (stream.empty() || stream.size() > 200) {
     throw std::invalid_argument("a stream name must be 1..200 characters, e.g. 'order-42'");
+  }
+  if (!is_clean_text(stream)) {
+    throw std::invalid_argument("a stream name must be UTF-8 text without NUL bytes");
   }
   if (events.empty()) {
     throw std::invalid_argument("nothing to append to stream '" + std::string(stream) + "'");
   }
   std::set<std::string_view> ids;
   for (const EventData& event : events) {
+    if (event.event_id.empty() || event.event_id.size() > 200 || !is_clean_text(event.event_id)) {
+      throw std::invalid_argument("an event id must be 1..200 bytes of UTF-8 text without NUL "
+                                  "bytes (stream '" + std::string(stream) + "')");
+    }
+    if (event.type.empty() || event.type.size() > 200 || !is_clean_text(event.type)) {
+      throw std::invalid_argument("event " + event.event_id + ": its type must be 1..200 bytes of "
+                                  "UTF-8 text without NUL bytes");
+    }
     if (!ids.insert(event.event_id).second) {
       throw std::invalid_argument("event id " + event.event_id + " appears twice in one append");
     }

@@ -32,21 +32,12 @@ struct ResultDeleter {
 };
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
-/// A statement that failed on the server: the SQLSTATE and the constraint tell a lost race
-/// (a unique violation) from a real failure.
+/// A statement the server refused (rather than a lost connection or a check of ours). In a
+/// group's transaction it leaves the transaction failed: append_all() then leaves that append
+/// out and runs the group again.
 class DatabaseError : public std::runtime_error {
  public:
-  DatabaseError(const std::string& message, std::string sqlstate, std::string constraint)
-      : std::runtime_error(message),
-        sqlstate_(std::move(sqlstate)),
-        constraint_(std::move(constraint)) {}
-  [[nodiscard]] bool unique_violation_of(std::string_view constraint) const {
-    return sqlstate_ == "23505" && constraint_ == constraint;
-  }
-
- private:
-  std::string sqlstate_;
-  std::string constraint_;
+  using std::runtime_error::runtime_error;
 };
 
 /// The parameters of one statement, all sent in binary: text as its bytes, bigint as 8 bytes
@@ -191,7 +182,7 @@ struct StatementDef {
 const std::vector<StatementDef>& statements() {
   static const std::vector<StatementDef> all{
       // The whole append, in the database (see append_sql): one round trip per append.
-      {"append", "SELECT * FROM eda_append($1, $2, $3, $4, $5)",
+      {"append", "SELECT * FROM eda_append_v1($1, $2, $3, $4, $5)",
        {text_oid, int8_oid, text_array_oid, text_array_oid, bytea_array_oid}},
       {"version_of", "SELECT coalesce(max(version), 0)::bigint FROM events WHERE stream = $1",
        {text_oid}},
@@ -249,14 +240,21 @@ constexpr const char* schema_sql =
 //   'conflict', current version                     the expected version does not hold
 //   'found', version, event id, stream, position    a retry: these ids are stored already
 //                                                   (one row each; nothing stored)
-//   'taken:<constraint>'                            a UNIQUE constraint fired (a writer not
-//                                                   going through the head); nothing stored
+//   'taken:<constraint>'                            a row was there already that only a writer
+//                                                   not going through the head can have put
+//                                                   there; nothing stored
 // Order matters as in postgres_store.hpp: the head row is locked first (FOR UPDATE waits for
 // the previous appender's commit), and in READ COMMITTED every later statement of a volatile
-// function sees that commit. The EXCEPTION block is a subtransaction: a failed insert undoes
-// itself only, so a group's other appends survive it without a savepoint per append.
+// function sees that commit. A clash is handled with ON CONFLICT DO NOTHING and taking back
+// this call's own rows, not with an EXCEPTION block: that would be a subtransaction per
+// append, and a group of more than 64 of them slows every session's snapshots.
+//
+// The name carries a version: the function is created when missing and never replaced, so
+// opening a store neither needs to own the function nor makes other sessions plan theirs
+// again. A change to it gets a new name.
+constexpr const char* append_function = "eda_append_v1(text,bigint,text[],text[],bytea[])";
 constexpr const char* append_sql = R"sql(
-CREATE OR REPLACE FUNCTION eda_append(
+CREATE FUNCTION eda_append_v1(
     p_stream text, p_expected bigint, p_ids text[], p_types text[], p_envelopes bytea[])
   RETURNS TABLE (r_outcome text, r_version bigint, r_head bigint,
                  r_event_id text, r_stream text, r_position bigint)
@@ -266,7 +264,7 @@ DECLARE
   current_version bigint;
   wanted text;
   any_found boolean := false;
-  constraint_name text;
+  mine bigint[];
 BEGIN
   SELECT h.position INTO head FROM store_head h WHERE h.id FOR UPDATE;
   -- One lookup per id, each by equality: a plan that is the unique index whatever the size
@@ -287,16 +285,26 @@ BEGIN
     RETURN QUERY SELECT 'conflict', current_version, head, NULL::text, NULL::text, NULL::bigint;
     RETURN;
   END IF;
-  BEGIN
+  WITH inserted AS (
     INSERT INTO events (position, stream, version, event_id, type, envelope)
       SELECT head + a.i, p_stream, current_version + a.i, a.id, a.type, a.envelope
-      FROM unnest(p_ids, p_types, p_envelopes) WITH ORDINALITY AS a(id, type, envelope, i);
-  EXCEPTION WHEN unique_violation THEN
-    GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
-    RETURN QUERY SELECT 'taken:' || constraint_name, current_version, head,
-                        NULL::text, NULL::text, NULL::bigint;
+      FROM unnest(p_ids, p_types, p_envelopes) WITH ORDINALITY AS a(id, type, envelope, i)
+    ON CONFLICT DO NOTHING
+    RETURNING position)
+  SELECT array_agg(position) INTO mine FROM inserted;
+  IF coalesce(cardinality(mine), 0) < cardinality(p_ids) THEN
+    -- Some row was there already: take back the rows of this call, and say which constraint.
+    DELETE FROM events e WHERE e.position = ANY (mine);
+    RETURN QUERY SELECT
+        'taken:' || CASE
+          WHEN EXISTS (SELECT 1 FROM events e WHERE e.event_id = ANY (p_ids)) THEN 'events_event_id'
+          WHEN EXISTS (SELECT 1 FROM events e WHERE e.stream = p_stream
+                                              AND e.version > current_version)
+            THEN 'events_stream_version'
+          ELSE 'events_pkey' END,
+        current_version, head, NULL::text, NULL::text, NULL::bigint;
     RETURN;
-  END;
+  END IF;
   UPDATE store_head SET position = head + cardinality(p_ids) WHERE id;
   RETURN QUERY SELECT 'stored', current_version, head + cardinality(p_ids),
                       NULL::text, NULL::text, NULL::bigint;
@@ -346,14 +354,30 @@ struct PostgresEventStore::Connection {
     try {
       command("BEGIN");
       command((std::string("SELECT pg_advisory_xact_lock(") + schema_lock_key + ")").c_str());
-      command(schema_sql, "CREATE TABLE IF NOT EXISTS (events, snapshots, store_head)");
-      command(append_sql, "CREATE OR REPLACE FUNCTION eda_append");
+      // Only what is missing is created: a role allowed to use the store but not to create
+      // in the schema (PostgreSQL 15 grants no CREATE on public by default) opens it too.
+      if (missing("to_regclass('events') IS NULL OR to_regclass('snapshots') IS NULL OR "
+                  "to_regclass('store_head') IS NULL")) {
+        command(schema_sql, "CREATE TABLE IF NOT EXISTS (events, snapshots, store_head)");
+      }
+      if (missing(std::string("to_regprocedure('") + append_function + "') IS NULL")) {
+        command(append_sql, "CREATE FUNCTION eda_append_v1");
+      }
       command("COMMIT");
     } catch (const std::exception& e) {
       rollback_quietly();
       throw std::runtime_error("cannot create the event store's tables in " + where + ": " +
                                e.what());
     }
+  }
+
+  /// Whether `condition`, a SQL test of what the database lacks (`... IS NULL`), is true.
+  bool missing(const std::string& condition) {
+    const Result result(PQexec(conn, ("SELECT " + condition).c_str()));
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) != 1) {
+      fail(result.get(), "looking for the event store's tables");
+    }
+    return std::string_view(PQgetvalue(result.get(), 0, 0)) == "t";
   }
 
   /// Prepares the statements, and makes every transaction READ COMMITTED whatever the
@@ -388,14 +412,10 @@ struct PostgresEventStore::Connection {
   }
 
   [[noreturn]] void fail(const PGresult* result, std::string_view doing) const {
-    const char* sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
-    const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME);
     const std::string reason =
         result != nullptr ? trimmed(PQresultErrorMessage(result)) : trimmed(PQerrorMessage(conn));
     throw DatabaseError("PostgreSQL event store at " + where + ": " + std::string(doing) +
-                            " failed: " + (reason.empty() ? trimmed(PQerrorMessage(conn)) : reason),
-                        sqlstate != nullptr ? sqlstate : "",
-                        constraint != nullptr ? constraint : "");
+                        " failed: " + (reason.empty() ? trimmed(PQerrorMessage(conn)) : reason));
   }
 
   /// A statement without parameters (transaction control, the schema); `label` names it in
@@ -425,6 +445,9 @@ struct PostgresEventStore::Connection {
     }
     return int8_at(result.get(), 0, 0);
   }
+
+  /// Whether the open transaction failed (a statement refused): only a rollback ends it.
+  [[nodiscard]] bool transaction_failed() const { return PQtransactionStatus(conn) == PQTRANS_INERROR; }
 
   /// Cleanup after a failure: never throws (a lost connection is noticed by the next call).
   void rollback_quietly() noexcept { PQclear(PQexec(conn, "ROLLBACK")); }
@@ -529,36 +552,48 @@ AppendResult PostgresEventStore::append(std::string_view stream, const ExpectedV
 std::vector<AppendOutcome> PostgresEventStore::append_all(
     std::span<const AppendRequest> requests) {
   std::vector<AppendOutcome> outcomes(requests.size());
-  const std::vector<bool> valid = detail::check_group(requests, outcomes);
+  std::vector<bool> pending = detail::check_group(requests, outcomes);
   std::lock_guard lock(mutex_);
   Connection& c = *db_;
-  try {
-    c.ensure();
-    // Group commit: one transaction, so one disk flush, for the whole group. An append that
-    // is refused (a conflict, a retry, a constraint) stores nothing, so the others go on.
-    c.command("BEGIN");
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-      if (!valid[i]) continue;
-      try {
-        outcomes[i].result = append_once(requests[i].stream, requests[i].expected, requests[i].events);
-      } catch (const std::exception&) {
-        outcomes[i].error = std::current_exception();
+  // Group commit: one transaction, so one disk flush, for the whole group. An append that is
+  // refused (a conflict, a retry, a row already there) stores nothing, so the others go on.
+  // One the server fails with an error leaves the transaction failed: it keeps its error, and
+  // the group runs again without it (nothing was committed) — at most once per append.
+  for (std::size_t round = 0; round <= requests.size(); ++round) {
+    std::optional<std::size_t> failed_on_server;
+    try {
+      c.ensure();
+      c.command("BEGIN");
+      for (std::size_t i = 0; i < requests.size() && !failed_on_server; ++i) {
+        if (!pending[i]) continue;
+        outcomes[i] = AppendOutcome{};
+        try {
+          outcomes[i].result = append_once(requests[i].stream, requests[i].expected, requests[i].events);
+        } catch (const DatabaseError&) {
+          outcomes[i].error = std::current_exception();
+          if (c.transaction_failed()) failed_on_server = i;
+        } catch (const std::exception&) {
+          outcomes[i].error = std::current_exception();
+        }
       }
-    }
-    c.commit();
-  } catch (...) {
-    // The group's transaction failed (the connection was lost, the commit failed): nothing
-    // of the group is stored.
-    c.rollback_quietly();
-    const std::exception_ptr failure = std::current_exception();
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      if (valid[i]) {
-        outcomes[i].result.reset();
-        outcomes[i].error = failure;
+      if (!failed_on_server) {
+        c.commit();
+        return outcomes;
       }
+      c.rollback_quietly();
+      pending[*failed_on_server] = false;
+    } catch (...) {
+      // The group's transaction failed as a whole (the connection was lost, the commit
+      // failed): nothing of the group is stored.
+      c.rollback_quietly();
+      const std::exception_ptr failure = std::current_exception();
+      for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        if (pending[i]) outcomes[i] = AppendOutcome{std::nullopt, failure};
+      }
+      return outcomes;
     }
   }
-  return outcomes;
+  return outcomes;  // every append failed on the server: each has its own error
 }
 
 std::vector<RecordedEvent> PostgresEventStore::read_stream(std::string_view stream,
