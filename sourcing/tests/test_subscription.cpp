@@ -1,90 +1,20 @@
-// Catch-up subscriptions: history, then live, with no gap and no duplicate at the seam while
-// writers keep appending; woken by the store's ZeroMQ notification, not by polling.
-#include <atomic>
+// Catch-up subscriptions: woken by the store's ZeroMQ notification, not by polling; causes,
+// starting positions, batches. The history/live seam (no gap, no duplicate while writers keep
+// appending) is part of the store contract (store_contract.inc), run on every store.
 #include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "eda/clock.hpp"
 #include "eda/sourcing/memory_store.hpp"
-#include "eda/sourcing/sqlite_store.hpp"
 #include "eda/sourcing/subscription.hpp"
-#include "store_fixture.hpp"
+#include "subscription_fixture.hpp"
 
 using namespace std::chrono_literals;
 using namespace eda::sourcing;
-using eda::sourcing::test::TempDatabase;
-
-namespace {
-
-struct Tick {
-  static constexpr std::string_view event_type = "test.tick";
-  static constexpr std::uint32_t schema_version = 1;
-  std::uint64_t n = 0;
-  MSGPACK_DEFINE(n)
-};
-
-void append_ticks(EventStore& store, std::uint64_t first, std::uint64_t count) {
-  for (std::uint64_t n = first; n < first + count; ++n) {
-    store.append("ticks-" + std::to_string(n % 5), ExpectedVersion::any(),
-                 std::vector{EventData::of(eda::make_metadata<Tick>("clock"), Tick{n})});
-  }
-}
-
-/// The notifier serves handshakes on its own thread until the subscription is confirmed.
-bool connect(NotifyingEventStore& notifier, CatchUpSubscription& subscription) {
-  std::atomic<bool> done{false};
-  std::jthread serving([&] {
-    while (!done) notifier.serve(5ms);
-  });
-  const bool confirmed = subscription.await_notifications(10s);
-  done = true;
-  return confirmed;
-}
-
-template <class Store>
-void check_seam(Store& inner) {
-  zmq::context_t context;
-  NotifyingEventStore store(inner, context, "inproc://store-notifications-seam");
-  append_ticks(store, 1, 100);  // history
-  CatchUpSubscription follow(store, context,
-                             {.from_position = 1, .notifications = store.endpoint(), .batch = 16});
-  REQUIRE(connect(store, follow));
-  std::jthread writer([&] { append_ticks(store, 101, 300); });  // live, while we read
-
-  std::vector<std::uint64_t> positions;
-  std::vector<std::uint64_t> ticks;
-  const eda::Deadline deadline(30s);
-  while (positions.size() < 400 && !deadline.expired()) {
-    if (auto event = follow.next(100ms)) {
-      positions.push_back(event->position);
-      ticks.push_back(event->event.template payload_as<Tick>().n);
-    }
-  }
-  writer.join();
-  REQUIRE(positions.size() == 400);
-  for (std::size_t i = 0; i < positions.size(); ++i) {
-    REQUIRE(positions[i] == i + 1);  // no gap, no duplicate, in order
-    REQUIRE(ticks[i] == i + 1);
-  }
-  CHECK_FALSE(follow.next(20ms));  // and nothing more
-  CHECK(follow.live());
-}
-
-}  // namespace
-
-TEST_CASE("a catch-up subscription has no gap and no duplicate at the history/live seam",
-          "[subscription]") {
-  SECTION("in memory") {
-    InMemoryEventStore store;
-    check_seam(store);
-  }
-  SECTION("SQLite") {
-    TempDatabase file;
-    SqliteEventStore store({.path = file.path(), .durability = Durability::normal});
-    check_seam(store);
-  }
-}
+using eda::sourcing::test::append_ticks;
+using eda::sourcing::test::connect;
+using eda::sourcing::test::Tick;
 
 TEST_CASE("a caught-up subscription is woken by the append notification, not by polling",
           "[subscription]") {
