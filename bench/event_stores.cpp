@@ -94,8 +94,9 @@ class ScratchPostgres final : public ScratchStore {
   [[nodiscard]] std::unique_ptr<EventStore> open(bool durable) const override {
     // synchronous_commit=off is PostgreSQL's counterpart of SQLite's NORMAL: a commit returns
     // before its log record is flushed, so a machine crash may lose the last commits.
+    // Said either way, so that a server configured otherwise measures what the name says.
     std::string connection = database_.connection();
-    if (!durable) connection += " options='-c synchronous_commit=off'";
+    connection += durable ? " options='-c synchronous_commit=on'" : " options='-c synchronous_commit=off'";
     return std::make_unique<PostgresEventStore>(
         PostgresStoreOptions{.connection = connection, .application_name = "bench-event-stores"});
   }
@@ -213,6 +214,12 @@ bool asks_only_for_information(int argc, char** argv) {
 /// server and sets EDA_TEST_POSTGRES (or, when it cannot, EDA_POSTGRES_UNAVAILABLE with the
 /// reason). Returns only when that cannot be done.
 void run_again_with_a_server(int argc, char** argv) {
+  if (::access(EDA_WITH_POSTGRES_SCRIPT, R_OK) != 0) {
+    std::cerr << "bench-event-stores: cannot read " << EDA_WITH_POSTGRES_SCRIPT
+              << " (the source tree moved?): PostgreSQL is not measured\n";
+    ::setenv("EDA_POSTGRES_UNAVAILABLE", "with_postgres.sh is not where this program was built", 1);
+    return;
+  }
   char self[PATH_MAX] = {};
   const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (length <= 0) return;
@@ -271,6 +278,9 @@ int main(int argc, char** argv) {
       const std::string version =
           test::RawPostgres(*server.connection).value("SHOW server_version");
       benchmark::AddCustomContext("postgresql", version);
+      // What "durable" rests on besides synchronous_commit, which each connection sets.
+      benchmark::AddCustomContext("postgresql_fsync",
+                                  test::RawPostgres(*server.connection).value("SHOW fsync"));
       std::cout << "bench-event-stores: PostgreSQL " << version << " at "
                 << redact_store_spec(*server.connection) << std::endl;
       register_for(Backend::postgres);

@@ -36,7 +36,11 @@ skip() {
     echo "with_postgres.sh: cannot start PostgreSQL: $*; running without it" >&2
     cd "$here" || exit 1
     export EDA_POSTGRES_UNAVAILABLE="$*"
-    "${command[@]}" <&0  # the trap still removes what was made so far
+    # In the background, as below, so that a signal to this script reaches the command; the
+    # trap still removes what was made so far.
+    "${command[@]}" <&0 &
+    command_pid=$!
+    wait "$command_pid"
     exit $?
   fi
   echo "with_postgres.sh: cannot start PostgreSQL: $*; skipping" >&2
