@@ -49,7 +49,7 @@
 /// @par One round trip per append
 /// The steps of an append (take the head, look for the event ids, read the stream's version,
 /// insert the events, move the head on) run inside the database, in the function
-/// `eda_append` that opening the store creates, with the events passed as arrays. Sent one
+/// `eda_append_v1` that opening the store creates, with the events passed as arrays. Sent one
 /// statement at a time they cost a round trip to the server each — six for a one-event
 /// append, over two hundred for a hundred events — and the head stayed locked through all of
 /// them, so every other writer waited for those round trips too.
@@ -57,7 +57,8 @@
 /// The UNIQUE constraints stay as the last word: should a version be taken anyway (another
 /// program writing to the tables without the head lock), the insert fails on
 /// `events_stream_version` and the append is reported as a ConcurrencyConflict naming the
-/// version actually stored, never as a duplicate version.
+/// version actually stored (in a group, as the server's error for that append alone), never
+/// as a duplicate version.
 #pragma once
 
 #include <chrono>
@@ -84,7 +85,7 @@ struct PostgresStoreOptions {
 /// @brief An EventStore in a PostgreSQL database: the same contract as SqliteEventStore,
 ///        shared by every process that connects to the same database.
 ///
-/// Each append is one transaction and one call of the database function `eda_append`: it
+/// Each append is one transaction and one call of the database function `eda_append_v1`: it
 /// locks the store's head row (see the file's documentation for why positions are assigned
 /// that way), checks retries and the expected version, inserts the events and moves the head
 /// on. The UNIQUE constraints on
