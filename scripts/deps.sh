@@ -27,6 +27,8 @@ packages=(
   nats-server          # NATS server 2.9 (bench-peers starts one; in /usr/sbin)
   doxygen              # the documentation site
   graphviz             # diagrams in the documentation site
+  fonts-liberation2    # the diagrams' Helvetica/Arial: the committed SVGs were laid out with it,
+                       # and without it text widths change (test docs-diagrams-current fails)
   chromium             # headless browser: the test docs-site-renders reads the site as a reader would
   python3              # the documentation checks (docs/check_*.py, standard library only)
 )
