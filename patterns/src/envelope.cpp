@@ -27,7 +27,9 @@ std::mt19937_64 seeded_generator() {
 
 }  // namespace
 
-std::string new_event_id() {
+std::string new_event_id() { return new_event_id(wall_clock_ns()); }
+
+std::string new_event_id(std::int64_t now_ns) {
   // One generator per thread, seeded from the OS: ids are unique without a lock. Reseeded
   // after a fork (an atomic load per id: cheaper than asking the OS for the process id).
   thread_local std::mt19937_64 generator = seeded_generator();
@@ -46,7 +48,7 @@ std::string new_event_id() {
       bits >>= 4U;
     }
   };
-  const auto millis = static_cast<std::uint64_t>(wall_clock_ns() / 1'000'000);
+  const auto millis = static_cast<std::uint64_t>(now_ns / 1'000'000);
   put(12, 12, millis);        // 48 bits of time: sorts by time as text
   put(28, 16, generator());   // 80 random bits: 64 ...
   put(32, 4, generator());    // ... and 16 more

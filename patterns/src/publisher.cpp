@@ -36,21 +36,23 @@ Publisher::Publisher(zmq::context_t& context, PublisherOptions options)
   instance_id_ = new_event_id();
 }
 
-void Publisher::send_encoded(std::string_view topic, std::string_view envelope) {
+void Publisher::send_encoded(std::string_view topic, std::string_view envelope,
+                             std::int64_t now_ns) {
   // PUB-side sockets never block: past the high-water mark a subscriber's copy is dropped.
   (void)send_event_frames(socket_, topic, envelope);
   // A busy publisher answers joining subscribers without anyone calling serve(), but at most
   // once a millisecond: a non-blocking read that finds nothing costs libzmq a system call
-  // (it checks its command mailbox), which would otherwise be paid on every event.
-  const std::int64_t now = monotonic_ns();
-  if (now - last_subscription_check_ns_ >= 1'000'000) {
-    last_subscription_check_ns_ = now;
+  // (it checks its command mailbox), which would otherwise be paid on every event. The time is
+  // the event's own timestamp, not a second read of the clock; a wall clock stepped back
+  // checks at once.
+  if (now_ns - last_subscription_check_ns_ >= 1'000'000 || now_ns < last_subscription_check_ns_) {
+    last_subscription_check_ns_ = now_ns;
     (void)handle_subscriptions();
   }
 }
 
 void Publisher::republish(const DecodedEvent& event) {
-  send_encoded(event.meta().type, event.bytes());
+  send_encoded(event.meta().type, event.bytes(), wall_clock_ns());
 }
 
 std::size_t Publisher::handle_subscriptions() {

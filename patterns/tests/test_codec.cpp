@@ -60,6 +60,20 @@ TEST_CASE("event ids start with the time in milliseconds, so later ids sort late
   CHECK(first.find_first_not_of("0123456789abcdef") == std::string::npos);
 }
 
+TEST_CASE("an event's id carries the millisecond of its own timestamp", "[codec]") {
+  const auto millis_of = [](const std::string& id) { return std::stoull(id.substr(0, 12), nullptr, 16); };
+  const std::int64_t given = 1'700'000'000'123'456'789LL;
+  const std::string id = eda::new_event_id(given);
+  CHECK(millis_of(id) == 1'700'000'000'123ULL);
+  CHECK(id.size() == 32);
+  CHECK(eda::new_event_id(given) != id);  // the same millisecond, other random bits
+  // make_metadata reads the clock once for both: they agree even across a millisecond edge.
+  for (int i = 0; i < 1000; ++i) {
+    const auto meta = eda::make_metadata<OrderPlaced>("s");
+    REQUIRE(millis_of(meta.event_id) == static_cast<std::uint64_t>(meta.timestamp_ns / 1'000'000));
+  }
+}
+
 TEST_CASE("a forked process does not repeat its parent's event ids", "[codec]") {
   (void)eda::new_event_id();  // the parent's generator is seeded and in use
   int fds[2];

@@ -65,6 +65,11 @@ struct Event {
 /// random bits; the order is a help to storage, not a promise (clocks step back).
 std::string new_event_id();
 
+/// @brief Like new_event_id(), with the time already read (ns since the Unix epoch): an event
+///        stamped with `now_ns` as its timestamp gets an id of the same millisecond without a
+///        second read of the clock.
+std::string new_event_id(std::int64_t now_ns);
+
 /// @brief Wall-clock time now, in nanoseconds since the Unix epoch (for event timestamps).
 std::int64_t wall_clock_ns();
 
@@ -89,10 +94,10 @@ struct Cause {
 template <EventPayload P>
 EventMetadata make_metadata(std::string_view source, const Cause& cause = {}) {
   EventMetadata meta{};
-  meta.event_id = new_event_id();
+  meta.timestamp_ns = wall_clock_ns();
+  meta.event_id = new_event_id(meta.timestamp_ns);
   meta.type = std::string(P::event_type);
   meta.source = std::string(source);
-  meta.timestamp_ns = wall_clock_ns();
   meta.schema_version = P::schema_version;
   meta.correlation_id = cause.correlation_id.empty() ? meta.event_id : cause.correlation_id;
   meta.causation_id = cause.causation_id;

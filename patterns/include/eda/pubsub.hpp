@@ -98,7 +98,7 @@ class Publisher {
     meta.sequence = ++sequence_;
     buffer_.clear();
     encode_event(meta, payload, buffer_);
-    send_encoded(meta.type, std::string_view(buffer_.data(), buffer_.size()));
+    send_encoded(meta.type, std::string_view(buffer_.data(), buffer_.size()), meta.timestamp_ns);
     return meta;
   }
 
@@ -135,7 +135,8 @@ class Publisher {
   [[nodiscard]] zmq::socket_t& socket() noexcept { return socket_; }
 
  private:
-  void send_encoded(std::string_view topic, std::string_view envelope);
+  // `now_ns`: the wall-clock time of sending, read once by the caller (an event's timestamp).
+  void send_encoded(std::string_view topic, std::string_view envelope, std::int64_t now_ns);
   std::size_t handle_subscriptions();
 
   PublisherOptions options_;
@@ -251,6 +252,9 @@ class Subscriber {
  private:
   enum class Step { nothing, event, control, malformed };
   Step read_one(std::chrono::milliseconds wait, std::optional<DecodedEvent>& event);
+  Step read_one_waiting(std::optional<DecodedEvent>& event);
+  Step handle_message(std::size_t frame_count, std::optional<DecodedEvent>& event);
+  std::optional<Delivery> take_waiting();
   void handle_control(std::string_view topic, std::string_view publisher);
   std::optional<Delivery> accept(DecodedEvent event);
 
