@@ -461,38 +461,47 @@ def size_label(b):
 
 
 def plot_transport(results_dir):
-    """The shared kit vs raw cppzmq: throughput and round trip, by transport and size."""
+    """The shared kit vs raw cppzmq: throughput, round trip and pipelined requests, by
+    transport and size."""
     r = load(results_dir, "transport")
     if r is None:
         return
-    fig, (a, b) = new_figure("The shared kit vs raw libzmq (the ceiling)",
-                             machine_line(results_dir, r), 2, 1, width=11, height=4.8)
+    fig, (a, b, c) = new_figure("The shared kit vs raw libzmq (the ceiling)",
+                                machine_line(results_dir, r), 3, 1, width=11, height=4.8)
     combos = sorted({(args["transport"], args["bytes"]) for fam, args, _ in r.runs
                      if "transport" in args and "bytes" in args})
     groups = [f"{TRANSPORTS.get(t, t)}\n{size_label(s)}" for t, s in combos]
 
-    def panel(ax, raw_family, kit_family, key, scale, ylabel, title, log):
-        raw = [value(r.find(raw_family, transport=t, bytes=s), key) for t, s in combos]
-        kit = [value(r.find(kit_family, transport=t, bytes=s), key) for t, s in combos]
-        if not any(v is not None for v in raw + kit):
-            empty(ax, title, f"no {raw_family} / {kit_family} runs")
+    def panel(ax, raw_families, kit_family, key, scale, ylabel, title):
+        """`raw_families`: [(family, legend)]; the ratio under each kit bar is against the
+        first of them."""
+        def series(family):
+            found = [value(r.find(family, transport=t, bytes=s), key) for t, s in combos]
+            return [None if v is None else v * scale for v in found]
+        raws = [(legend, series(family)) for family, legend in raw_families]
+        kit = series(kit_family)
+        if not any(v is not None for _, vals in raws for v in vals + kit):
+            empty(ax, title, f"no {raw_families[0][0]} / {kit_family} runs")
             return
-        raw = [None if v is None else v * scale for v in raw]
-        kit = [None if v is None else v * scale for v in kit]
         ratios = [f"kit/raw {k / rw:.2f}x" if k is not None and rw else ""
-                  for k, rw in zip(kit, raw)]
-        grouped_bars(ax, groups, [("raw libzmq (cppzmq)", THEIRS, raw),
-                                  ("shared kit (envelope + codec)", OURS, kit)],
-                     ylabel, log=log, notes={1: ratios})
+                  for k, rw in zip(kit, raws[0][1])]
+        shades = [THEIRS, "#fdae6b"]
+        bars = [(legend, shades[i % len(shades)], vals) for i, (legend, vals) in enumerate(raws)]
+        bars.append(("shared kit (envelope + codec)", OURS, kit))
+        grouped_bars(ax, groups, bars, ylabel, log=None, notes={len(bars) - 1: ratios})
         ax.set_title(title)
         ax.set_xlabel("transport, payload size")
 
-    panel(a, "BM_Transport_Raw_PubSub", "BM_Transport_Kit_PubSub", "items_per_second", 1,
-          "messages per second", "Pub/sub one-way throughput, 1 publisher → 1 subscriber "
-          "(higher is better)", None)
-    panel(b, "BM_Transport_Raw_ReqRep", "BM_Transport_Kit_Rpc", "seconds", 1e6,
-          "round trip (µs)", "Request-reply round trip, one request at a time "
-          "(lower is better)", None)
+    panel(a, [("BM_Transport_Raw_PubSub", "raw libzmq, one frame"),
+              ("BM_Transport_Raw_PubSubTwoFrames", "raw libzmq, topic + payload frames")],
+          "BM_Transport_Kit_PubSub", "items_per_second", 1, "messages per second",
+          "Pub/sub one-way throughput, 1 publisher → 1 subscriber (higher is better)")
+    panel(b, [("BM_Transport_Raw_ReqRep", "raw libzmq REQ/REP")], "BM_Transport_Kit_Rpc",
+          "seconds", 1e6, "round trip (µs)",
+          "Request-reply round trip, one request at a time (lower is better)")
+    panel(c, [("BM_Transport_Raw_DealerRouter", "raw libzmq DEALER → ROUTER echo")],
+          "BM_Transport_Kit_RpcPipelined", "items_per_second", 1, "requests per second",
+          "Pipelined requests, a DEALER keeping 100 in flight (higher is better)")
     save(fig, results_dir, "transport")
 
 

@@ -6,7 +6,11 @@
 //   one subscriber thread, payloads of 64 B and 1 KiB, over inproc, ipc and tcp loopback. One
 //   iteration = a batch of messages published and all of them received. The kit's messages are
 //   whole events (topic frame + envelope with the payload), decoded on arrival.
+//   BM_Transport_Raw_PubSubTwoFrames sends raw messages in two frames (a topic, then the
+//   payload), as the kit does.
 // BM_Transport_Raw_ReqRep / BM_Transport_Kit_Rpc: round-trip latency of one request.
+// BM_Transport_Raw_DealerRouter / BM_Transport_Kit_RpcPipelined: pipelined request throughput,
+//   a DEALER keeping 100 requests in flight, against a raw ROUTER echo and the kit's RpcServer.
 #include <benchmark/benchmark.h>
 
 #include <atomic>
@@ -18,6 +22,7 @@
 #include "eda/endpoint.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/rpc.hpp"
+#include "eda/wire.hpp"
 
 namespace {
 
@@ -53,7 +58,10 @@ void report(benchmark::State& state, std::size_t bytes) {
   state.SetBytesProcessed(state.iterations() * batch * static_cast<std::int64_t>(bytes));
 }
 
-void BM_Transport_Raw_PubSub(benchmark::State& state) {
+/// Raw PUB/SUB throughput; `frames` 2 sends each message as a topic frame then the payload,
+/// as the kit does (its SUB filtering reads the first frame), so the kit's price for that frame
+/// can be told apart from its envelope's and codec's.
+void raw_pub_sub(benchmark::State& state, int frames) {
   const auto size = static_cast<std::size_t>(state.range(0));
   zmq::context_t context;
   // XPUB rather than PUB only to see the subscription arrive (same send path as PUB).
@@ -71,7 +79,7 @@ void BM_Transport_Raw_PubSub(benchmark::State& state) {
     sub.connect(endpoint);
     zmq::message_t message;
     while (!stop.load()) {
-      if (sub.recv(message)) received.fetch_add(1, std::memory_order_release);
+      if (sub.recv(message) && !message.more()) received.fetch_add(1, std::memory_order_release);
     }
   });
   // Wait for the subscription to arrive: messages sent before it would be dropped.
@@ -81,9 +89,11 @@ void BM_Transport_Raw_PubSub(benchmark::State& state) {
     state.SkipWithError("the subscriber did not subscribe within 10 s");
   }
   const std::string payload(size, 'x');
+  const std::string topic(Blob::event_type);
   std::int64_t target = 0;
   for (auto _ : state) {
     for (std::int64_t i = 0; i < batch; ++i) {
+      if (frames == 2) (void)pub.send(zmq::buffer(topic), zmq::send_flags::sndmore);
       (void)pub.send(zmq::buffer(payload), zmq::send_flags::none);
     }
     target += batch;
@@ -96,6 +106,10 @@ void BM_Transport_Raw_PubSub(benchmark::State& state) {
   subscriber.join();
   report(state, size);
 }
+
+void BM_Transport_Raw_PubSub(benchmark::State& state) { raw_pub_sub(state, 1); }
+
+void BM_Transport_Raw_PubSubTwoFrames(benchmark::State& state) { raw_pub_sub(state, 2); }
 
 void BM_Transport_Kit_PubSub(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
@@ -180,6 +194,93 @@ void BM_Transport_Kit_Rpc(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+constexpr std::int64_t window = 100;  // requests a pipelining client keeps in flight
+
+/// Sends `batch` requests from a DEALER with at most `window` in flight, reading the replies
+/// as they come; `request` sends one request's frames. False if a reply did not come in time.
+template <class SendRequest>
+bool pipeline_batch(zmq::socket_t& dealer, const SendRequest& request) {
+  std::int64_t sent = 0;
+  std::int64_t answered = 0;
+  std::vector<zmq::message_t> reply;
+  while (answered < batch) {
+    while (sent < batch && sent - answered < window) {
+      request();
+      ++sent;
+    }
+    if (eda::receive_frames(dealer, reply, 4) == 0) return false;  // rcvtimeo passed
+    ++answered;
+  }
+  return true;
+}
+
+/// A DEALER client for the pipelined benchmarks, connected to `endpoint`.
+zmq::socket_t pipelining_client(zmq::context_t& context, const std::string& endpoint) {
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.set(zmq::sockopt::rcvtimeo, 10'000);
+  dealer.connect(endpoint);
+  return dealer;
+}
+
+void BM_Transport_Raw_DealerRouter(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  zmq::context_t context;
+  zmq::socket_t router(context, zmq::socket_type::router);
+  router.set(zmq::sockopt::linger, 0);
+  router.set(zmq::sockopt::rcvtimeo, 100);
+  const std::string endpoint = eda::bind_endpoint(router, eda::ephemeral_endpoint(transport_of(state.range(1)), "raw-router"));
+  std::atomic<bool> stop{false};
+  std::thread server([&] {  // echoes every request: [client id, body] back as it came
+    std::vector<zmq::message_t> frames;
+    while (!stop.load()) {
+      if (eda::receive_frames(router, frames, 2) != 2) continue;
+      (void)router.send(frames[0], zmq::send_flags::sndmore);
+      (void)router.send(frames[1], zmq::send_flags::none);
+    }
+  });
+  zmq::socket_t dealer = pipelining_client(context, endpoint);
+  const std::string body(size, 'x');
+  for (auto _ : state) {
+    if (!pipeline_batch(dealer, [&] { (void)dealer.send(zmq::buffer(body), zmq::send_flags::none); })) {
+      state.SkipWithError("a reply did not come within 10 s");
+      break;
+    }
+  }
+  stop = true;
+  server.join();
+  report(state, size);
+}
+
+/// The kit's RpcServer answering a DEALER that speaks its framing (an empty delimiter, as a REQ
+/// socket sends, then method and body): the server's own cost per request, without a round
+/// trip's wait in it.
+void BM_Transport_Kit_RpcPipelined(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  zmq::context_t context;
+  eda::RpcServer server(context, {.endpoints = {eda::ephemeral_endpoint(transport_of(state.range(1)), "kit-rpc-pipelined")}});
+  server.handle("Echo", [](std::string_view body) { return std::string(body); });
+  std::atomic<bool> stop{false};
+  std::thread serving([&] { server.serve_while([&] { return !stop.load(); }, 100ms); });
+  zmq::socket_t dealer = pipelining_client(context, server.endpoints().front());
+  const std::string body(size, 'x');
+  const std::string method = "Echo";
+  for (auto _ : state) {
+    const bool answered = pipeline_batch(dealer, [&] {
+      (void)dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
+      (void)dealer.send(zmq::buffer(method), zmq::send_flags::sndmore);
+      (void)dealer.send(zmq::buffer(body), zmq::send_flags::none);
+    });
+    if (!answered) {
+      state.SkipWithError("a reply did not come within 10 s");
+      break;
+    }
+  }
+  stop = true;
+  serving.join();
+  report(state, size);
+}
+
 void sizes_and_transports(benchmark::internal::Benchmark* b) {
   b->ArgNames({"bytes", "transport"});  // transport: 0 inproc, 1 ipc, 2 tcp
   for (const int transport : {0, 1, 2}) {
@@ -191,8 +292,11 @@ void sizes_and_transports(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(BM_Transport_Raw_PubSub)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Transport_Raw_PubSubTwoFrames)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Transport_Kit_PubSub)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Transport_Raw_ReqRep)->Apply(sizes_and_transports)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Transport_Kit_Rpc)->Apply(sizes_and_transports)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Transport_Raw_DealerRouter)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Transport_Kit_RpcPipelined)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
