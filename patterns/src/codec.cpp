@@ -127,14 +127,38 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
   m.schema_version = static_cast<std::uint32_t>(schema);
   m.correlation_id = in.string_field(correlation_id, max_id_bytes, false);
   m.causation_id = in.string_field(causation_id, max_id_bytes, true);
-  // The payload is the rest, and must be one whole MessagePack value: its tree is built here
-  // (strings pointing into the copied bytes), bounded like any untrusted input.
+  // The payload is the rest, and must be one whole MessagePack value. It is checked here, as
+  // unpack_untrusted() would check it, without building its tree: payload() and payload_as()
+  // build that when asked.
   if (in.rest().empty()) {
     throw MalformedMessage(WireFault::truncated, "envelope is truncated (it ends before the payload)");
   }
-  parsed->payload = unpack_untrusted(parsed->zone, in.rest(), "envelope payload", true);
-  event.payload_ = &parsed->payload;
+  detail::check_one_value(in.rest(), "envelope payload");
+  parsed->payload_bytes = in.rest();
   return event;
+}
+
+const msgpack::object& DecodedEvent::payload() const {
+  const Parsed& p = *parsed_;
+  std::call_once(p.tree_once, [&p] {
+    // Checked by decode(), so this parse does not fail (short of memory).
+    p.payload = unpack_untrusted(p.zone, p.payload_bytes, "envelope payload", true);
+    p.tree_built.store(true, std::memory_order_release);
+  });
+  return p.payload;
+}
+
+const msgpack::object& DecodedEvent::passing_payload_tree() const {
+  const Parsed& p = *parsed_;
+  if (p.tree_built.load(std::memory_order_acquire)) return p.payload;
+  // One zone per thread, emptied for each conversion: its first chunk is kept, so a tree
+  // that fits costs no allocation. The tree is gone at the next call on this thread, which
+  // is why only payload_as(), converting at once, uses it.
+  thread_local msgpack::zone zone;
+  thread_local msgpack::object tree;
+  zone.clear();
+  tree = unpack_untrusted(zone, p.payload_bytes, "envelope payload", true);
+  return tree;
 }
 
 nlohmann::json DecodedEvent::to_json() const {
@@ -146,7 +170,7 @@ nlohmann::json DecodedEvent::to_json() const {
                         {"schema_version", meta_.schema_version},
                         {"correlation_id", meta_.correlation_id},
                         {"causation_id", meta_.causation_id},
-                        {"payload", json_from_msgpack(encode_value(*payload_))}};
+                        {"payload", json_from_msgpack(parsed_->payload_bytes)}};
 }
 
 nlohmann::json json_from_msgpack(std::string_view bytes) noexcept {

@@ -51,6 +51,13 @@ class EnvelopeReader {
   std::size_t offset_ = 0;
 };
 
+/// Checks that `bytes` are exactly one MessagePack value, as unpack_untrusted() does (same
+/// faults, same messages naming `what`, the same bounds: nesting up to 64 containers deep, no
+/// container declaring more elements than the bytes hold), but without building the value's
+/// tree: it allocates nothing. decode() checks payloads with it; the tree is built only for a
+/// consumer that asks for it.
+void check_one_value(std::string_view bytes, std::string_view what);
+
 /// The envelope field's name, e.g. `event_id`, for messages.
 const char* envelope_field_name(std::uint32_t index) noexcept;
 

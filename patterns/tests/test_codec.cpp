@@ -3,7 +3,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
+#include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -173,4 +177,156 @@ TEST_CASE("event types are validated", "[codec]") {
   CHECK_FALSE(eda::is_valid_event_type("shop order"));
   CHECK_FALSE(eda::is_valid_event_type("\xff" "eda.hello"));
   CHECK_FALSE(eda::is_valid_event_type(std::string(201, 'a')));
+}
+
+namespace {
+
+/// An envelope whose payload is exactly `payload_bytes`, however malformed.
+std::string envelope_with_payload(std::string_view payload_bytes) {
+  msgpack::sbuffer buffer;
+  msgpack::object nil;  // packs as the single byte 0xc0, which is cut off again
+  eda::encode_event(eda::make_metadata<OrderPlaced>("checker"), nil, buffer);
+  std::string bytes(buffer.data(), buffer.size() - 1);
+  bytes += payload_bytes;
+  return bytes;
+}
+
+/// Decoding an envelope judges its payload exactly as msgpack-cxx does (unpack_untrusted):
+/// the same values pass, and a refused one gets the same fault and message.
+void check_judged_like_msgpack(const std::string& payload_bytes) {
+  INFO("payload bytes (hex): " << [&] {
+    std::string hex;
+    for (const char c : payload_bytes) {
+      static constexpr char digits[] = "0123456789abcdef";
+      hex += digits[(static_cast<unsigned char>(c) >> 4) & 0xfU];
+      hex += digits[static_cast<unsigned char>(c) & 0xfU];
+    }
+    return hex;
+  }());
+  std::optional<msgpack::object_handle> reference;
+  std::optional<eda::MalformedMessage> refused;
+  try {
+    reference.emplace(eda::unpack_untrusted(payload_bytes, "envelope payload", true));
+  } catch (const eda::MalformedMessage& e) {
+    refused.emplace(e);
+  }
+  const std::string envelope = envelope_with_payload(payload_bytes);
+  try {
+    const eda::DecodedEvent event = eda::DecodedEvent::decode(envelope);
+    REQUIRE_FALSE(refused);
+    CHECK(event.payload() == reference->get());
+  } catch (const eda::MalformedMessage& e) {
+    REQUIRE(refused);
+    CHECK(e.fault() == refused->fault());
+    CHECK(std::string(e.what()) == refused->what());
+  }
+}
+
+/// One value of every MessagePack format, in one array.
+std::string every_format() {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_array(30);
+  pk.pack_nil();
+  pk.pack_true();
+  pk.pack_false();
+  pk.pack_fix_uint8(5);
+  pk.pack_uint8(200);
+  pk.pack_uint16(60'000);
+  pk.pack_uint32(4'000'000'000U);
+  pk.pack_uint64(1ULL << 40);
+  pk.pack_fix_int8(-3);
+  pk.pack_int8(-100);
+  pk.pack_int16(-30'000);
+  pk.pack_int32(-2'000'000'000);
+  pk.pack_int64(-(1LL << 40));
+  pk.pack_float(1.5F);
+  pk.pack_double(2.25);
+  pk.pack(std::string(3, 's'));    // fixstr
+  pk.pack(std::string(40, 's'));   // str 8
+  pk.pack(std::string(300, 's'));  // str 16
+  pk.pack_str(70'000);             // str 32
+  pk.pack_str_body(std::string(70'000, 't').data(), 70'000);
+  pk.pack_bin(3);
+  pk.pack_bin_body("abc", 3);
+  for (const std::uint32_t size : {1U, 2U, 4U, 8U, 16U, 3U, 300U, 70'000U}) {  // fixext, ext 8/16/32
+    const std::string data(size, 'e');
+    pk.pack_ext(size, 7);
+    pk.pack_ext_body(data.data(), size);
+  }
+  pk.pack_map(2);
+  pk.pack(std::string("k"));
+  pk.pack_array(0);
+  pk.pack(std::uint64_t{1});
+  pk.pack_map(0);
+  return std::string(buffer.data(), buffer.size());
+}
+
+}  // namespace
+
+TEST_CASE("decoding checks a payload without building its tree, judging it as msgpack-cxx does",
+          "[codec]") {
+  SECTION("every format, whole and cut at every byte") {
+    const std::string all = every_format();
+    check_judged_like_msgpack(all);
+    for (std::size_t cut = 1; cut < all.size(); cut += (cut < 400 ? 1 : 997)) {
+      check_judged_like_msgpack(all.substr(0, cut));
+    }
+    check_judged_like_msgpack(all + "x");  // trailing bytes
+  }
+  SECTION("nesting: 64 containers deep pass, 65 do not") {
+    for (const std::size_t depth : {63U, 64U, 65U}) {
+      check_judged_like_msgpack(std::string(depth, '\x91') + '\x01');
+      check_judged_like_msgpack(std::string(depth - 1, '\x91') + '\x90');  // the innermost empty
+      check_judged_like_msgpack(std::string(depth - 1, '\x81') + "\x01\x80");  // maps
+    }
+  }
+  SECTION("counts the bytes cannot hold, and the byte MessagePack never uses") {
+    check_judged_like_msgpack(std::string("\xdd\xff\xff\xff\xff", 5));
+    check_judged_like_msgpack(std::string("\xdf\x00\x00\x00\x03\x01\x02", 7));  // 3 pairs, 7 bytes
+    check_judged_like_msgpack(std::string("\xdc\x00\x03\x01\x02", 5));  // 3 of 5 bytes, 2 there
+    check_judged_like_msgpack(std::string("\x92\x01\xc1", 3));
+    check_judged_like_msgpack(std::string("\xc1", 1));
+    check_judged_like_msgpack(std::string("\x93\xc1\xdd\xff\xff\xff\xff", 7));  // first fault wins
+  }
+  SECTION("random bytes, mostly markers") {
+    std::mt19937 random(20261127);
+    std::uniform_int_distribution<int> length(1, 24);
+    std::uniform_int_distribution<int> byte(0, 255);
+    const std::string markers = std::string("\x90\x91\x92\x80\x81\xdc\xdd\xde\xdf\xc1\xc0\xd9\xc4\xc7\xd4\xd8\xa3\x01\x00\xff", 20);
+    std::uniform_int_distribution<std::size_t> pick(0, markers.size() - 1);
+    for (int i = 0; i < 20'000; ++i) {
+      std::string bytes;
+      const int size = length(random);
+      for (int b = 0; b < size; ++b) {
+        bytes += byte(random) < 128 ? markers[pick(random)] : static_cast<char>(byte(random));
+      }
+      check_judged_like_msgpack(bytes);
+    }
+  }
+}
+
+TEST_CASE("the payload's tree is built once, for every copy, and payload_as needs none", "[codec]") {
+  const OrderPlaced placed{.order_id = 7, .customer = "customer-7", .item = "mug", .quantity = 2, .price_cents = 900, .express = true};
+  const std::string bytes = eda::encode_event(eda::make_event("checker", placed));
+  const eda::DecodedEvent event = eda::DecodedEvent::decode(bytes);
+  CHECK(event.payload_as<OrderPlaced>() == placed);  // before any tree exists
+  const eda::DecodedEvent copy = event;
+  std::vector<const msgpack::object*> seen(4, nullptr);
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t t = 0; t < seen.size(); ++t) {
+      threads.emplace_back([&, t] { seen[t] = &(t % 2 == 0 ? event : copy).payload(); });
+    }
+  }
+  for (const msgpack::object* tree : seen) CHECK(tree == seen.front());
+  CHECK(seen.front()->type == msgpack::type::ARRAY);
+  CHECK(event.payload_as<OrderPlaced>() == placed);  // from the built tree now
+  // A conversion's tree on this thread never disturbs another event's.
+  const OrderPlaced eighth{.order_id = 8, .customer = "c-8", .item = "cup", .quantity = 1, .price_cents = 400, .express = false};
+  const eda::DecodedEvent other = eda::DecodedEvent::decode(eda::encode_event(eda::make_event("checker", eighth)));
+  const OrderPlaced first = copy.payload_as<OrderPlaced>();
+  const OrderPlaced second = other.payload_as<OrderPlaced>();
+  CHECK(first == placed);
+  CHECK(second.order_id == 8);
 }

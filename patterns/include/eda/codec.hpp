@@ -7,9 +7,11 @@
 /// lets a payload evolve.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -153,9 +155,10 @@ T decode_value(std::string_view bytes, std::string_view what) {
 /// @brief One event read from the wire or from storage: validated metadata, the payload still
 ///        in MessagePack form, and the original bytes.
 ///
-/// Decoding checks the envelope completely (every field's type, the format version, sizes);
-/// the payload is converted to a struct only when a consumer asks for it with payload_as(),
-/// so a consumer can route on `meta().type` first and never pays for payloads it ignores.
+/// Decoding checks the envelope completely (every field's type, the format version, sizes, and
+/// that the payload is one whole MessagePack value); the payload is converted to a struct only
+/// when a consumer asks for it with payload_as(), so a consumer can route on `meta().type`
+/// first and never pays for payloads it ignores.
 ///
 /// @par Example
 /// @code
@@ -170,8 +173,13 @@ class DecodedEvent {
   /// @brief The envelope's metadata.
   [[nodiscard]] const EventMetadata& meta() const noexcept { return meta_; }
 
-  /// @brief The payload as a MessagePack object (valid as long as this DecodedEvent lives).
-  [[nodiscard]] const msgpack::object& payload() const noexcept { return *payload_; }
+  /// @brief The payload as a MessagePack object (valid as long as this DecodedEvent or a copy
+  ///        of it lives).
+  ///
+  /// The object tree is built on the first call, once for all copies (safe from several
+  /// threads); decoding only checks the payload's bytes, and payload_as() converts without
+  /// keeping a tree, so events read in bulk carry no tree they never use.
+  [[nodiscard]] const msgpack::object& payload() const;
 
   /// @brief The complete envelope bytes as received.
   [[nodiscard]] std::string_view bytes() const noexcept { return parsed_->bytes; }
@@ -204,7 +212,7 @@ class DecodedEvent {
               " (older versions need an upcaster, newer ones a newer reader)");
     }
     return detail::convert_checked<P>(
-        *payload_, [this] { return "payload of " + meta_.type + " event " + meta_.event_id; });
+        passing_payload_tree(), [this] { return "payload of " + meta_.type + " event " + meta_.event_id; });
   }
 
   /// @brief The same typed event with its metadata.
@@ -219,19 +227,26 @@ class DecodedEvent {
  private:
   DecodedEvent() = default;
 
-  /// The envelope bytes and the payload's parsed tree, shared by copies: strings and binary
-  /// data in the tree point into the bytes instead of being copied (zero-copy parse).
-  /// One allocation (the zone's first chunk) holds both the bytes and the tree of a typical
-  /// event; the zone grows by itself for payloads with many fields.
+  /// The payload's tree for a conversion that follows at once: the tree payload() built if
+  /// there is one, else a tree in a zone of this thread that the next call reuses (so that
+  /// converting allocates nothing for the tree).
+  [[nodiscard]] const msgpack::object& passing_payload_tree() const;
+
+  /// The envelope bytes, shared by copies, and the payload's tree once payload() built it:
+  /// strings and binary data in the tree point into the bytes instead of being copied
+  /// (zero-copy parse). The zone's first chunk holds just the bytes; the tree, when built,
+  /// takes another.
   struct Parsed {
-    explicit Parsed(std::size_t size) : zone(size + 512) {}
-    msgpack::zone zone;
+    explicit Parsed(std::size_t size) : zone(size) {}
+    mutable msgpack::zone zone;
     std::string_view bytes;
-    msgpack::object payload;
+    std::string_view payload_bytes;  ///< The payload's bytes: the tail of `bytes`.
+    mutable std::once_flag tree_once;
+    mutable std::atomic<bool> tree_built{false};
+    mutable msgpack::object payload;
   };
   EventMetadata meta_;
   std::shared_ptr<const Parsed> parsed_;
-  const msgpack::object* payload_ = nullptr;
 };
 
 /// @brief The human (JSON) form of any MessagePack bytes; `null` when they do not parse.
