@@ -3,15 +3,18 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <msgpack.hpp>
 #include <zmq.hpp>
 
 namespace eda::fuzz {
@@ -22,6 +25,64 @@ inline constexpr std::string_view frame_separator = "\xc1\xc1";
 
 /// At most this many frames are made of one input (the rest stays in the last frame).
 inline constexpr std::size_t max_frames = 16;
+
+/// A MessagePack float, 32 or 64 bits.
+inline bool is_float(const msgpack::object& o) {
+  return o.type == msgpack::type::FLOAT32 || o.type == msgpack::type::FLOAT64;
+}
+
+/// A MessagePack integer of either sign.
+inline bool is_integer(const msgpack::object& o) {
+  return o.type == msgpack::type::POSITIVE_INTEGER || o.type == msgpack::type::NEGATIVE_INTEGER;
+}
+
+/// Byte-wise equality that never hands memcmp a null pointer (msgpack-cxx leaves an empty
+/// string's pointer null, and its own == passes that to memcmp).
+inline bool same_bytes(const char* a, std::size_t a_size, const char* b, std::size_t b_size) {
+  return a_size == b_size && (a_size == 0 || std::memcmp(a, b, a_size) == 0);
+}
+
+/// Whether `a` and `b` hold the same value, where msgpack::object's == says otherwise for two
+/// reasons that are not the reader's: NaN is never == to itself, and msgpack-cxx's packer
+/// writes a float holding a whole number as that integer (pack_float, pack_double), so a
+/// re-encoded payload may hold 5 where the original held 5.0.
+inline bool same_value(const msgpack::object& a, const msgpack::object& b) {
+  if (is_float(a) && is_integer(b)) {
+    return b.type == msgpack::type::POSITIVE_INTEGER ? a.via.f64 == static_cast<double>(b.via.u64)
+                                                     : a.via.f64 == static_cast<double>(b.via.i64);
+  }
+  if (is_integer(a) && is_float(b)) return same_value(b, a);
+  if (a.type != b.type) return false;
+  switch (a.type) {
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64:
+      return a.via.f64 == b.via.f64 || (std::isnan(a.via.f64) && std::isnan(b.via.f64));
+    case msgpack::type::ARRAY:
+      if (a.via.array.size != b.via.array.size) return false;
+      for (std::uint32_t i = 0; i < a.via.array.size; ++i) {
+        if (!same_value(a.via.array.ptr[i], b.via.array.ptr[i])) return false;
+      }
+      return true;
+    case msgpack::type::MAP:
+      if (a.via.map.size != b.via.map.size) return false;
+      for (std::uint32_t i = 0; i < a.via.map.size; ++i) {
+        if (!same_value(a.via.map.ptr[i].key, b.via.map.ptr[i].key) ||
+            !same_value(a.via.map.ptr[i].val, b.via.map.ptr[i].val)) {
+          return false;
+        }
+      }
+      return true;
+    case msgpack::type::STR:
+      return same_bytes(a.via.str.ptr, a.via.str.size, b.via.str.ptr, b.via.str.size);
+    case msgpack::type::BIN:
+      return same_bytes(a.via.bin.ptr, a.via.bin.size, b.via.bin.ptr, b.via.bin.size);
+    case msgpack::type::EXT:
+      return a.via.ext.type() == b.via.ext.type() &&
+             same_bytes(a.via.ext.data(), a.via.ext.size, b.via.ext.data(), b.via.ext.size);
+    default:  // nil, booleans, integers
+      return a == b;
+  }
+}
 
 inline std::string_view as_view(const std::uint8_t* data, std::size_t size) {
   return {reinterpret_cast<const char*>(data), size};
