@@ -42,16 +42,27 @@ inline bool same_bytes(const char* a, std::size_t a_size, const char* b, std::si
   return a_size == b_size && (a_size == 0 || std::memcmp(a, b, a_size) == 0);
 }
 
-/// Whether `a` and `b` hold the same value, where msgpack::object's == says otherwise for two
-/// reasons that are not the reader's: NaN is never == to itself, and msgpack-cxx's packer
-/// writes a float holding a whole number as that integer (pack_float, pack_double), so a
-/// re-encoded payload may hold 5 where the original held 5.0.
-inline bool same_value(const msgpack::object& a, const msgpack::object& b) {
-  if (is_float(a) && is_integer(b)) {
-    return b.type == msgpack::type::POSITIVE_INTEGER ? a.via.f64 == static_cast<double>(b.via.u64)
-                                                     : a.via.f64 == static_cast<double>(b.via.i64);
+/// Whether the float `original` is the whole number msgpack-cxx's packer writes as the integer
+/// `reencoded` (pack_float, pack_double: a float holding a whole number in range goes out as
+/// that integer): exactly, both ways.
+inline bool packed_as_integer(const msgpack::object& original, const msgpack::object& reencoded) {
+  const double value = original.via.f64;
+  if (reencoded.type == msgpack::type::POSITIVE_INTEGER) {
+    return value >= 0 && value < 18446744073709551616.0 &&
+           static_cast<std::uint64_t>(value) == reencoded.via.u64 &&
+           static_cast<double>(reencoded.via.u64) == value;
   }
-  if (is_integer(a) && is_float(b)) return same_value(b, a);
+  return value < 0 && value >= -9223372036854775808.0 &&
+         static_cast<std::int64_t>(value) == reencoded.via.i64 &&
+         static_cast<double>(reencoded.via.i64) == value;
+}
+
+/// Whether `a` and `b` hold the same value, type for type, where msgpack::object's == is wrong
+/// for reasons that are not the reader's: NaN is never == to itself, and == hands memcmp the
+/// null pointer msgpack-cxx leaves in an empty string. With `b_reencoded` (b is `a` packed
+/// and read again), a float of `a` may also be the integer msgpack-cxx's packer made of it.
+inline bool same_value(const msgpack::object& a, const msgpack::object& b, bool b_reencoded = false) {
+  if (b_reencoded && is_float(a) && is_integer(b)) return packed_as_integer(a, b);
   if (a.type != b.type) return false;
   switch (a.type) {
     case msgpack::type::FLOAT32:
@@ -60,14 +71,14 @@ inline bool same_value(const msgpack::object& a, const msgpack::object& b) {
     case msgpack::type::ARRAY:
       if (a.via.array.size != b.via.array.size) return false;
       for (std::uint32_t i = 0; i < a.via.array.size; ++i) {
-        if (!same_value(a.via.array.ptr[i], b.via.array.ptr[i])) return false;
+        if (!same_value(a.via.array.ptr[i], b.via.array.ptr[i], b_reencoded)) return false;
       }
       return true;
     case msgpack::type::MAP:
       if (a.via.map.size != b.via.map.size) return false;
       for (std::uint32_t i = 0; i < a.via.map.size; ++i) {
-        if (!same_value(a.via.map.ptr[i].key, b.via.map.ptr[i].key) ||
-            !same_value(a.via.map.ptr[i].val, b.via.map.ptr[i].val)) {
+        if (!same_value(a.via.map.ptr[i].key, b.via.map.ptr[i].key, b_reencoded) ||
+            !same_value(a.via.map.ptr[i].val, b.via.map.ptr[i].val, b_reencoded)) {
           return false;
         }
       }

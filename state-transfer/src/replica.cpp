@@ -166,12 +166,14 @@ struct Replica::Change {
 Replica::Change Replica::read_change(const DecodedEvent& event) {
   Change change;
   if (event.is<CustomerUpdated>()) {
+    // The tree first: payload_as() then converts from it instead of parsing the bytes again.
+    const msgpack::object& payload = event.payload();
     const auto update = event.payload_as<CustomerUpdated>();  // checks type, version, shape
     change.kind = Change::Kind::updated;
     change.incarnation = update.incarnation;
     // ... and the record inside, field by field: a record with fields missing would
     // otherwise arrive with them empty and blank the replica's copy.
-    change.customer = customer_from(event.payload().via.array.ptr[1], "customer record");
+    change.customer = customer_from(payload.via.array.ptr[1], "customer record");
   } else if (event.is<CustomerRemoved>()) {
     const auto removal = event.payload_as<CustomerRemoved>();
     change.kind = Change::Kind::removed;

@@ -196,6 +196,10 @@ class DecodedEvent {
   /// when the schema version is not `P::schema_version` (unknown_schema_version: an older
   /// version needs an upcaster, a newer one a newer reader), or when the payload's shape does
   /// not match the struct (payload_mismatch).
+  ///
+  /// Strings in `P` are copies. A field of type `msgpack::object` (an "any value" field) would
+  /// point into the tree the conversion read, which is the event's own only after payload()
+  /// built it: call payload() first when `P` has such a field.
   template <EventPayload P>
   [[nodiscard]] P payload_as() const {
     if (meta_.type != P::event_type) {
