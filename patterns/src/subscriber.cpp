@@ -112,7 +112,7 @@ std::optional<Delivery> Subscriber::take_waiting() {
 
 std::optional<Delivery> Subscriber::receive(std::chrono::milliseconds timeout) {
   // A busy subscriber mostly finds an event already waiting: it is taken without reading the
-  // clock for a deadline (two clock reads per event were a tenth of the kit's cost).
+  // clock for a deadline (perf put the clock reads at about 6% of the kit's PUB/SUB samples).
   if (auto delivery = take_waiting()) {
     return delivery;
   }
