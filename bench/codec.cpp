@@ -54,9 +54,12 @@ Named from_json(const nlohmann::json& j) {
   return o;
 }
 
-void report(benchmark::State& state) {
+/// items/s = values (or envelopes) per second; bytes/s = their encoded bytes per second;
+/// `per_op` = time per value.
+void report(benchmark::State& state, std::size_t encoded_bytes) {
   const auto ops = static_cast<double>(state.iterations()) * batch;
   state.SetItemsProcessed(static_cast<std::int64_t>(ops));
+  state.SetBytesProcessed(static_cast<std::int64_t>(ops) * static_cast<std::int64_t>(encoded_bytes));
   state.counters["per_op"] =
       benchmark::Counter(ops, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
@@ -72,7 +75,7 @@ void BM_Codec_Encode(benchmark::State& state) {
       benchmark::DoNotOptimize(buffer.data());
     }
   }
-  report(state);
+  report(state, buffer.size());
 }
 
 template <class T>
@@ -85,7 +88,7 @@ void BM_Codec_Decode(benchmark::State& state) {
       benchmark::DoNotOptimize(value);
     }
   }
-  report(state);
+  report(state, bytes.size());
 }
 
 void BM_Codec_Encode_Json(benchmark::State& state) {
@@ -96,7 +99,7 @@ void BM_Codec_Encode_Json(benchmark::State& state) {
       benchmark::DoNotOptimize(text);
     }
   }
-  report(state);
+  report(state, to_json(value).dump().size());
 }
 
 void BM_Codec_Decode_Json(benchmark::State& state) {
@@ -107,7 +110,7 @@ void BM_Codec_Decode_Json(benchmark::State& state) {
       benchmark::DoNotOptimize(value);
     }
   }
-  report(state);
+  report(state, text.size());
 }
 
 // The kit's full envelope: eight metadata fields plus the positional payload.
@@ -122,7 +125,7 @@ void BM_Envelope_Encode(benchmark::State& state) {
     }
   }
   state.counters["bytes"] = static_cast<double>(buffer.size());
-  report(state);
+  report(state, buffer.size());
 }
 
 void BM_Envelope_Decode(benchmark::State& state) {
@@ -134,7 +137,7 @@ void BM_Envelope_Decode(benchmark::State& state) {
       benchmark::DoNotOptimize(payload);
     }
   }
-  report(state);
+  report(state, bytes.size());
 }
 
 }  // namespace

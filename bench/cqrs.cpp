@@ -82,12 +82,14 @@
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
 #include "eda/sourcing/subscription.hpp"
+#include "latency_counters.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using namespace eda::cqrs;
 using namespace eda::sourcing;
+using eda::bench::set_latency_counters;
 
 /// A positive count from the environment variable `name`, or `fallback`.
 std::uint64_t env_count(const char* name, std::uint64_t fallback) {
@@ -151,13 +153,6 @@ class ScratchFile {
   std::string path_;
   std::error_code ignored_;
 };
-
-void set_latency_counters(benchmark::State& state, const eda::LatencyRecorder& recorder,
-                          const std::string& prefix = "") {
-  const eda::LatencySummary summary = recorder.summary();
-  state.counters[prefix + "p50_us"] = static_cast<double>(summary.p50_ns) / 1e3;
-  state.counters[prefix + "p99_us"] = static_cast<double>(summary.p99_ns) / 1e3;
-}
 
 // ---- The simulated shop -------------------------------------------------------------------
 

@@ -58,10 +58,12 @@
 #include "eda/latency.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/rpc.hpp"
+#include "latency_counters.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using eda::bench::set_latency_counters;
 
 constexpr int high_water_mark = 1'000'000;  // above any batch: nothing here may be dropped
 constexpr const char* nats_subject = "bench.peers";
@@ -135,11 +137,6 @@ void publish_batches(benchmark::State& state, const std::vector<Inbox>& inboxes,
   state.SetBytesProcessed(state.iterations() * batch * state.range(1));
 }
 
-void report_latency(benchmark::State& state, const eda::LatencyRecorder& latency) {
-  const auto s = latency.summary();
-  state.counters["p50_us"] = static_cast<double>(s.p50_ns) / 1e3;
-  state.counters["p99_us"] = static_cast<double>(s.p99_ns) / 1e3;
-}
 
 /// Latencies of every subscriber together; call once the subscriber threads have ended.
 eda::LatencyRecorder merged(const std::vector<Inbox>& inboxes) {
@@ -201,7 +198,7 @@ void zmq_pubsub(benchmark::State& state) {
     (void)publisher.publish(blob);
   });
   subscribers.clear();
-  report_latency(state, merged(inboxes));
+  set_latency_counters(state, merged(inboxes));
 }
 
 void zmq_request_reply(benchmark::State& state) {
@@ -221,7 +218,7 @@ void zmq_request_reply(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(state.iterations() * 2 * state.range(0));
-  report_latency(state, round_trip);
+  set_latency_counters(state, round_trip);
 }
 
 // ---- NATS core, through the C client --------------------------------------------------------
@@ -319,7 +316,7 @@ void nats_pubsub(benchmark::State& state, const std::string& url) {
           "publishing");
   });
   subscribers.clear();
-  report_latency(state, merged(inboxes));
+  set_latency_counters(state, merged(inboxes));
 }
 
 void nats_request_reply(benchmark::State& state, const std::string& url) {
@@ -348,7 +345,7 @@ void nats_request_reply(benchmark::State& state, const std::string& url) {
   }
   state.SetItemsProcessed(state.iterations());
   state.SetBytesProcessed(state.iterations() * 2 * state.range(0));
-  report_latency(state, round_trip);
+  set_latency_counters(state, round_trip);
 }
 
 // ---- The nats-server the benchmark runs -----------------------------------------------------

@@ -603,11 +603,15 @@ def plot_sourcing(results_dir):
     clients = [1, 8, 32]
     service = [r.find("BM_Sourcing_Service", clients=n, group=1) for n in clients]
     single = [r.find("BM_Sourcing_Service", clients=n, group=0) for n in clients]
+    no_disk = [r.find("BM_Sourcing_Service_NoDisk", clients=n) for n in clients]
     if any(service):
-        grouped_bars(b, [str(n) for n in clients],
-                     [("group commit", OURS, [value(s_, "items_per_second") for s_ in service]),
-                      ("one commit (one fsync) per event", THEIRS,
-                       [value(s_, "items_per_second") for s_ in single])],
+        series = [("group commit", OURS, [value(s_, "items_per_second") for s_ in service]),
+                  ("one commit (one fsync) per event", THEIRS,
+                   [value(s_, "items_per_second") for s_ in single])]
+        if any(no_disk):  # the ceiling: the same service and writers, nothing stored on disk
+            series.append(("no disk (in-memory store): the messaging's ceiling", "#bdbdbd",
+                           [value(s_, "items_per_second") for s_ in no_disk]))
+        grouped_bars(b, [str(n) for n in clients], series,
                      "durable events per second (log)", log=True,
                      notes={0: [f"{fmt(value(s_, 'events_per_commit'))}/commit" for s_ in service]})
         b.set_title("Store service, FULL: concurrent one-event writers")

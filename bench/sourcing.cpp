@@ -16,6 +16,9 @@
 ///   G=1 the service commits the appends that wait together (group commit); with G=0 it
 ///   commits each on its own (one fsync per event, the same path otherwise). items/s =
 ///   durable events/s; `events_per_commit`; `p50_us`/`p99_us` per append as a writer sees it.
+///   BM_Sourcing_Service_NoDisk/clients:C is the same service and writers in front of the
+///   in-memory store: no SQLite, no fsync — what the messaging alone allows, the ceiling of
+///   the row above on this machine.
 /// - BM_Sourcing_Load/events:N/snapshots:S: loading an order whose stream holds N events, with
 ///   a snapshot every 100 events (S=1) or without (S=0). `events_replayed` per load.
 /// - BM_Sourcing_Replay: every event of a store of EDA_BENCH_REPLAY_EVENTS events (default
@@ -43,6 +46,7 @@
 #include "eda/clock.hpp"
 #include "eda/latency.hpp"
 #include "eda/sourcing/crud_orders.hpp"
+#include "eda/sourcing/memory_store.hpp"
 #include "eda/sourcing/order.hpp"
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
@@ -120,6 +124,14 @@ void BM_Sourcing_Service(benchmark::State& state) {
                           env_count("EDA_BENCH_SERVICE_APPENDS", 200));
 }
 
+/// The reference for BM_Sourcing_Service: the same service and writers with nothing to store
+/// on disk.
+void BM_Sourcing_Service_NoDisk(benchmark::State& state) {
+  InMemoryEventStore store;
+  measure_service_writers(state, store, static_cast<std::size_t>(state.range(0)), 256,
+                          env_count("EDA_BENCH_SERVICE_APPENDS", 200));
+}
+
 // ---- Loading an aggregate -----------------------------------------------------------------
 
 void BM_Sourcing_Load(benchmark::State& state) {
@@ -185,9 +197,10 @@ void BM_Sourcing_Replay_RawSqlite(benchmark::State& state) {
     return;
   }
   std::uint64_t rows = 0;
+  std::uint64_t bytes = 0;
   for (auto _ : state) {
     rows = 0;
-    std::uint64_t bytes = 0;
+    bytes = 0;
     while (sqlite3_step(select) == SQLITE_ROW) {
       bytes += static_cast<std::uint64_t>(sqlite3_column_bytes(select, 3));
       benchmark::DoNotOptimize(sqlite3_column_blob(select, 3));
@@ -200,6 +213,7 @@ void BM_Sourcing_Replay_RawSqlite(benchmark::State& state) {
   sqlite3_close(db);
   if (rows != replay.events()) state.SkipWithError("the raw read did not see every row");
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(replay.events()));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes));  // envelopes
 }
 
 // ---- What history costs on disk -----------------------------------------------------------
@@ -247,9 +261,17 @@ BENCHMARK(BM_Sourcing_Service)
     ->ArgsProduct({{1, 8, 32}, {1, 0}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Sourcing_Service_NoDisk)
+    ->ArgName("clients")
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(32)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Sourcing_Load)
     ->ArgNames({"events", "snapshots"})
     ->ArgsProduct({{10, 100, 1'000, 10'000}, {0, 1}})
+    ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Sourcing_Replay)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Sourcing_Replay_ReadOnly)->UseRealTime()->Unit(benchmark::kMillisecond);

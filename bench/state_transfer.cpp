@@ -46,6 +46,7 @@
 #include "eda/state_transfer/replica.hpp"
 #include "eda/state_transfer/service_thread.hpp"
 #include "eda/state_transfer/shipping.hpp"
+#include "latency_counters.hpp"
 
 namespace {
 
@@ -135,11 +136,9 @@ double mean_rpc_bytes(const CustomerTable& table) {
 /// Counters shared by both lookup benchmarks.
 void report_shipping(benchmark::State& state, const eda::LatencyRecorder& latency,
                      std::uint64_t owner_requests) {
-  const auto summary = latency.summary();
   const auto shipments = static_cast<double>(state.iterations());
   state.SetItemsProcessed(state.iterations());
-  state.counters["p50_us"] = static_cast<double>(summary.p50_ns) / 1e3;
-  state.counters["p99_us"] = static_cast<double>(summary.p99_ns) / 1e3;
+  eda::bench::set_latency_counters(state, latency);
   state.counters["owner_requests_per_shipment"] =
       shipments > 0 ? static_cast<double>(owner_requests) / shipments : 0.0;
 }

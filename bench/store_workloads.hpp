@@ -27,6 +27,7 @@
 #include "eda/sourcing/order.hpp"
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/store_service.hpp"
+#include "latency_counters.hpp"
 
 namespace eda::bench {
 
@@ -66,14 +67,6 @@ class ScratchFile {
   std::string path_;
   mutable std::error_code ignored_;
 };
-
-/// @brief Sets the `p50_us` and `p99_us` counters (with an optional prefix) from `recorder`.
-inline void set_latency_counters(benchmark::State& state, const eda::LatencyRecorder& recorder,
-                                 const std::string& prefix = "") {
-  const eda::LatencySummary summary = recorder.summary();
-  state.counters[prefix + "p50_us"] = static_cast<double>(summary.p50_ns) / 1e3;
-  state.counters[prefix + "p99_us"] = static_cast<double>(summary.p99_ns) / 1e3;
-}
 
 /// @brief One order's events as the shop writes them: placed, eight items, one removed.
 inline std::vector<sourcing::OrderEvent> order_life(std::uint64_t order_id) {

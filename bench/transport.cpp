@@ -8,7 +8,8 @@
 //   whole events (topic frame + envelope with the payload), decoded on arrival.
 //   BM_Transport_Raw_PubSubTwoFrames sends raw messages in two frames (a topic, then the
 //   payload), as the kit does.
-// BM_Transport_Raw_ReqRep / BM_Transport_Kit_Rpc: round-trip latency of one request.
+// BM_Transport_Raw_ReqRep / BM_Transport_Kit_Rpc: round-trip latency of one request
+//   (`p50_us`/`p99_us` per round trip; bytes/s counts request and reply).
 // BM_Transport_Raw_DealerRouter / BM_Transport_Kit_RpcPipelined: pipelined request throughput,
 //   a DEALER keeping 100 requests in flight, against a raw ROUTER echo and the kit's RpcServer.
 #include <benchmark/benchmark.h>
@@ -20,9 +21,11 @@
 
 #include "eda/clock.hpp"
 #include "eda/endpoint.hpp"
+#include "eda/latency.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/rpc.hpp"
 #include "eda/wire.hpp"
+#include "latency_counters.hpp"
 
 namespace {
 
@@ -149,6 +152,13 @@ void BM_Transport_Kit_PubSub(benchmark::State& state) {
   report(state, size);
 }
 
+/// items/s = round trips/s; bytes/s counts the request and the reply; p50/p99 per round trip.
+void report_round_trips(benchmark::State& state, const eda::LatencyRecorder& round_trip) {
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * 2 * state.range(0));
+  eda::bench::set_latency_counters(state, round_trip);
+}
+
 void BM_Transport_Raw_ReqRep(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
   zmq::context_t context;
@@ -168,13 +178,16 @@ void BM_Transport_Raw_ReqRep(benchmark::State& state) {
   req.connect(endpoint);
   const std::string body(size, 'x');
   zmq::message_t reply;
+  eda::LatencyRecorder round_trip;
   for (auto _ : state) {
+    const std::int64_t start = eda::monotonic_ns();
     (void)req.send(zmq::buffer(body), zmq::send_flags::none);
     (void)req.recv(reply);
+    round_trip.record(eda::monotonic_ns() - start);
   }
   stop = true;
   server.join();
-  state.SetItemsProcessed(state.iterations());
+  report_round_trips(state, round_trip);
 }
 
 void BM_Transport_Kit_Rpc(benchmark::State& state) {
@@ -186,12 +199,15 @@ void BM_Transport_Kit_Rpc(benchmark::State& state) {
   std::thread serving([&] { server.serve_while([&] { return !stop.load(); }, 100ms); });
   eda::RpcClient client(context, {.endpoint = server.endpoints().front()});
   const std::string body(size, 'x');
+  eda::LatencyRecorder round_trip;
   for (auto _ : state) {
+    const std::int64_t start = eda::monotonic_ns();
     benchmark::DoNotOptimize(client.call("Echo", body));
+    round_trip.record(eda::monotonic_ns() - start);
   }
   stop = true;
   serving.join();
-  state.SetItemsProcessed(state.iterations());
+  report_round_trips(state, round_trip);
 }
 
 constexpr std::int64_t window = 100;  // requests a pipelining client keeps in flight
