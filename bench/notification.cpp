@@ -207,8 +207,9 @@ double resident_kib() {
 
 // The outbox is bounded: with a consumer down, N orders cost the outbox no more than its
 // capacity, however large N is. One iteration places N orders; `outbox_kib` is what the outbox
-// holds at the end, `order_table_kib_per_1k` is the growth of the Order service's own order
-// table (its data, which grows with orders in either design) per thousand orders.
+// holds at the end, `rss_growth_kib_per_1k_orders` is the growth of the process's resident memory
+// (mostly the Order service's own order table, which grows with orders in either design) per
+// thousand orders.
 void BM_Notification_OutboxWithConsumerDown(benchmark::State& state) {
   // The smoke run (EDA_BENCH_ORDERS set) caps the order count: it checks the code, not the curve.
   const std::uint64_t cap = std::getenv("EDA_BENCH_ORDERS") != nullptr ? 20'000 : UINT64_MAX;
