@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Turn the benchmark JSON in one results folder into SVG charts beside it.
 
-    /usr/bin/python3 bench/plot.py docs/results/2026-11-26-xeon-2c
+    /usr/bin/python3 bench/plot.py docs/results/2026-11-27-xeon-2c-b
 
 Reads the Google Benchmark JSON files that scripts/bench.sh writes (<program>.json, e.g.
 notification.json) and machine.txt, and writes one chart per program that has one:
@@ -612,9 +612,9 @@ def plot_sourcing(results_dir):
             series.append(("no disk (in-memory store): the messaging's ceiling", "#bdbdbd",
                            [value(s_, "items_per_second") for s_ in no_disk]))
         grouped_bars(b, [str(n) for n in clients], series,
-                     "durable events per second (log)", log=True,
+                     "events appended per second (log)", log=True,
                      notes={0: [f"{fmt(value(s_, 'events_per_commit'))}/commit" for s_ in service]})
-        b.set_title("Store service, FULL: concurrent one-event writers")
+        b.set_title("Store service: concurrent one-event writers\n(durable, FULL; grey: nothing on disk)")
         b.set_xlabel("concurrent writers")
     else:
         empty(b, "Group commit", "no BM_Sourcing_Service runs")

@@ -20,12 +20,13 @@
 ///   in-memory store: no SQLite, no fsync — what the messaging alone allows, the ceiling of
 ///   the row above on this machine.
 /// - BM_Sourcing_Load/events:N/snapshots:S: loading an order whose stream holds N events, with
-///   a snapshot every 100 events (S=1) or without (S=0). `events_replayed` per load.
+///   a snapshot every 100 events (S=1) or without (S=0), real time. `events_replayed` per load;
+///   `p50_us`/`p99_us` per load.
 /// - BM_Sourcing_Replay: every event of a store of EDA_BENCH_REPLAY_EVENTS events (default
 ///   1M) read in position order, decoded (upcast where needed) and folded with evolve() into
 ///   its order. items/s = events/s. BM_Sourcing_Replay_ReadOnly stops after reading and
 ///   decoding; BM_Sourcing_Replay_RawSqlite reads the same rows with the bare SQLite API and
-///   decodes nothing: the ceiling.
+///   decodes nothing: the ceiling (its bytes/s counts the envelope column it reads).
 /// - BM_Sourcing_BytesPerChange: the same commands through both designs, then the files'
 ///   sizes: `store_bytes_per_command` against `crud_bytes_per_command` (the price of history).
 ///
