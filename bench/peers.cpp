@@ -137,7 +137,6 @@ void publish_batches(benchmark::State& state, const std::vector<Inbox>& inboxes,
   state.SetBytesProcessed(state.iterations() * batch * state.range(1));
 }
 
-
 /// Latencies of every subscriber together; call once the subscriber threads have ended.
 eda::LatencyRecorder merged(const std::vector<Inbox>& inboxes) {
   eda::LatencyRecorder all;
