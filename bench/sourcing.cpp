@@ -178,7 +178,7 @@ void BM_Sourcing_Replay_ReadOnly(benchmark::State& state) {
   std::uint64_t read = 0;
   for (auto _ : state) {
     read = read_everything(store, [](const RecordedEvent& recorded) {
-      benchmark::DoNotOptimize(recorded.event.meta().schema_version);
+      benchmark::DoNotOptimize(recorded.event.schema_version());
     });
   }
   if (read != replay.events()) state.SkipWithError("the read did not see every event");

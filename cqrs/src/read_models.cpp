@@ -224,7 +224,7 @@ BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events,
   for (const sourcing::RecordedEvent& recorded : events) {
     if (const auto order_id = order_of_stream(recorded.stream)) {
       decoded.push_back(ProjectedEvent{*order_id, recorded.version, recorded.position,
-                                       recorded.event.meta().timestamp_ns,
+                                       recorded.event.timestamp_ns(),
                                        sourcing::order_event_from(recorded)});
     }
   }

@@ -82,19 +82,14 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
                                " bytes exceeds the limit of " +
                                std::to_string(limits.max_envelope_bytes) + " bytes");
   }
-  DecodedEvent event;
-  auto parsed = std::make_shared<Parsed>(bytes.size());
-  char* copy = static_cast<char*>(parsed->zone.allocate_no_align(bytes.size()));
-  std::memcpy(copy, bytes.data(), bytes.size());
-  parsed->bytes = std::string_view(copy, bytes.size());
-  event.parsed_ = parsed;
-
+  auto parsed = std::make_shared<Parsed>(bytes);
   detail::EnvelopeReader in(parsed->bytes);
   std::uint32_t fields = 0;
   if (!in.array_header(fields) || fields != envelope_field_count) {
     // Not the envelope's shape. A generic parse tells bytes that are no MessagePack at all
     // (not_messagepack, truncated, trailing bytes) from a good value of the wrong shape.
-    const msgpack::object root = unpack_untrusted(parsed->zone, parsed->bytes, "envelope", true);
+    msgpack::zone zone;
+    const msgpack::object root = unpack_untrusted(zone, parsed->bytes, "envelope", true);
     if (root.type != msgpack::type::ARRAY) {
       throw MalformedMessage(WireFault::bad_field, "envelope is not a MessagePack array");
     }
@@ -102,31 +97,35 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
                            "envelope has " + std::to_string(root.via.array.size) +
                                " fields, expected " + std::to_string(envelope_field_count));
   }
-  const std::uint64_t format = in.unsigned_field(format_version);
+  const std::uint64_t format = in.unsigned_field(Field::format_version);
   if (format != envelope_format_version) {
     throw MalformedMessage(WireFault::unknown_format_version,
                            "envelope format version " + std::to_string(format) +
                                " is not supported (this build reads version " +
                                std::to_string(envelope_format_version) + ")");
   }
-  EventMetadata& m = event.meta_;
-  m.event_id = in.string_field(event_id, max_id_bytes, false);
-  m.type = in.string_field(type, 200, false);
-  if (!is_valid_event_type(m.type)) {
-    detail::bad_envelope_field(type, "is not a valid event type ('" + printable(m.type) + "')");
+  // The strings stay views into the envelope (meta() copies them when first asked); the
+  // numbers go straight into the metadata.
+  Parsed& p = *parsed;
+  EventMetadata& m = p.meta;
+  p.event_id = in.string_field(Field::event_id, max_id_bytes, false);
+  p.type = in.string_field(Field::type, 200, false);
+  if (!is_valid_event_type(p.type)) {
+    detail::bad_envelope_field(Field::type,
+                               "is not a valid event type ('" + printable(p.type) + "')");
   }
-  m.source = in.string_field(source, max_source_bytes, false);
-  m.sequence = in.unsigned_field(sequence);
-  m.timestamp_ns = in.signed_field(timestamp);
-  const std::uint64_t schema = in.unsigned_field(schema_version);
+  p.source = in.string_field(Field::source, max_source_bytes, false);
+  m.sequence = in.unsigned_field(Field::sequence);
+  m.timestamp_ns = in.signed_field(Field::timestamp);
+  const std::uint64_t schema = in.unsigned_field(Field::schema_version);
   if (schema == 0 || schema > std::numeric_limits<std::uint32_t>::max()) {
     throw MalformedMessage(WireFault::unknown_schema_version,
-                           "schema version " + std::to_string(schema) + " of " + m.type +
-                               " is out of range (versions start at 1)");
+                           "schema version " + std::to_string(schema) + " of " +
+                               std::string(p.type) + " is out of range (versions start at 1)");
   }
   m.schema_version = static_cast<std::uint32_t>(schema);
-  m.correlation_id = in.string_field(correlation_id, max_id_bytes, false);
-  m.causation_id = in.string_field(causation_id, max_id_bytes, true);
+  p.correlation_id = in.string_field(Field::correlation_id, max_id_bytes, false);
+  p.causation_id = in.string_field(Field::causation_id, max_id_bytes, true);
   // The payload is the rest, and must be one whole MessagePack value. It is checked here, as
   // unpack_untrusted() would check it, without building its tree: payload() and payload_as()
   // build that when asked.
@@ -134,15 +133,34 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
     throw MalformedMessage(WireFault::truncated, "envelope is truncated (it ends before the payload)");
   }
   detail::check_one_value(in.rest(), "envelope payload");
-  parsed->payload_bytes = in.rest();
+  p.payload_bytes = in.rest();
+  DecodedEvent event;
+  event.parsed_ = std::move(parsed);
   return event;
+}
+
+const EventMetadata& DecodedEvent::meta() const {
+  const Parsed& p = *parsed_;
+  // Once built, an acquire load is all a call costs (std::call_once is dearer on every call).
+  if (!p.meta_built.load(std::memory_order_acquire)) {
+    std::call_once(p.meta_once, [&p] {
+      p.meta.event_id = p.event_id;
+      p.meta.type = p.type;
+      p.meta.source = p.source;
+      p.meta.correlation_id = p.correlation_id;
+      p.meta.causation_id = p.causation_id;
+      p.meta_built.store(true, std::memory_order_release);
+    });
+  }
+  return p.meta;
 }
 
 const msgpack::object& DecodedEvent::payload() const {
   const Parsed& p = *parsed_;
   std::call_once(p.tree_once, [&p] {
     // Checked by decode(), so this parse does not fail (short of memory).
-    p.payload = unpack_untrusted(p.zone, p.payload_bytes, "envelope payload", true);
+    p.zone.emplace();
+    p.payload = unpack_untrusted(*p.zone, p.payload_bytes, "envelope payload", true);
     p.tree_built.store(true, std::memory_order_release);
   });
   return p.payload;
@@ -162,14 +180,15 @@ const msgpack::object& DecodedEvent::passing_payload_tree() const {
 }
 
 nlohmann::json DecodedEvent::to_json() const {
-  return nlohmann::json{{"event_id", meta_.event_id},
-                        {"type", meta_.type},
-                        {"source", meta_.source},
-                        {"sequence", meta_.sequence},
-                        {"timestamp_ns", meta_.timestamp_ns},
-                        {"schema_version", meta_.schema_version},
-                        {"correlation_id", meta_.correlation_id},
-                        {"causation_id", meta_.causation_id},
+  const EventMetadata& m = meta();
+  return nlohmann::json{{"event_id", m.event_id},
+                        {"type", m.type},
+                        {"source", m.source},
+                        {"sequence", m.sequence},
+                        {"timestamp_ns", m.timestamp_ns},
+                        {"schema_version", m.schema_version},
+                        {"correlation_id", m.correlation_id},
+                        {"causation_id", m.causation_id},
                         {"payload", json_from_msgpack(parsed_->payload_bytes)}};
 }
 

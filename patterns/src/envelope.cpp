@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -62,17 +63,20 @@ std::int64_t wall_clock_ns() {
 }
 
 bool is_valid_event_type(std::string_view type) noexcept {
+  // Every decoded event's type is checked, so the test is one table look-up per character.
+  static constexpr std::array<bool, 256> allowed = [] {
+    std::array<bool, 256> table{};
+    for (unsigned char c = 0; c < 128; ++c) {
+      table[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+    }
+    return table;
+  }();
   if (type.empty() || type.size() > 200) {
     return false;
   }
-  for (const char c : type) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
+  return std::all_of(type.begin(), type.end(),
+                     [](char c) { return allowed[static_cast<unsigned char>(c)]; });
 }
 
 }  // namespace eda

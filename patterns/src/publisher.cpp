@@ -52,7 +52,7 @@ void Publisher::send_encoded(std::string_view topic, std::string_view envelope,
 }
 
 void Publisher::republish(const DecodedEvent& event) {
-  send_encoded(event.meta().type, event.bytes(), wall_clock_ns());
+  send_encoded(event.type(), event.bytes(), wall_clock_ns());
 }
 
 std::size_t Publisher::handle_subscriptions() {

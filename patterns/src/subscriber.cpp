@@ -186,7 +186,7 @@ void Subscriber::handle_control(std::string_view topic, std::string_view publish
 }
 
 std::optional<Delivery> Subscriber::accept(DecodedEvent event) {
-  const SequenceCheck check = tracker_.observe(event.meta().source, event.meta().sequence, detect_gaps_);
+  const SequenceCheck check = tracker_.observe(event.source(), event.sequence(), detect_gaps_);
   if (check.continuity == Continuity::duplicate) {
     ++stats_.duplicates;
     if (options_.drop_duplicates) {

@@ -79,7 +79,7 @@ DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames,
                                                      " bytes is longer than 200 bytes");
   }
   DecodedEvent event = DecodedEvent::decode(view_of(frames[1]), limits);
-  if (topic != event.meta().type) {
+  if (topic != event.type()) {
     throw MalformedMessage(WireFault::topic_mismatch,
                            "topic frame '" + printable(topic) + "' does not match event type '" +
                                event.meta().type + "'");

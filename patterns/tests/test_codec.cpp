@@ -41,6 +41,29 @@ TEST_CASE("every envelope field and the payload survive an encode/decode round t
   CHECK_FALSE(received.is<StockReserved>());
 }
 
+TEST_CASE("the metadata's views agree with meta(), which is built once for every copy", "[codec]") {
+  eda::Event<OrderPlaced> sent = eda::make_event("order-service", eda::test::sample_order(43));
+  sent.meta.sequence = 9;
+  const eda::DecodedEvent event = eda::DecodedEvent::decode(eda::encode_event(sent));
+  // Before meta() ran: the views and numbers come straight from the envelope.
+  CHECK(event.type() == sent.meta.type);
+  CHECK(event.event_id() == sent.meta.event_id);
+  CHECK(event.source() == "order-service");
+  CHECK(event.sequence() == 9);
+  CHECK(event.schema_version() == 1);
+  CHECK(event.timestamp_ns() == sent.meta.timestamp_ns);
+  const eda::DecodedEvent copy = event;
+  std::vector<const eda::EventMetadata*> seen(4, nullptr);
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t t = 0; t < seen.size(); ++t) {
+      threads.emplace_back([&, t] { seen[t] = &(t % 2 == 0 ? event : copy).meta(); });
+    }
+  }
+  for (const eda::EventMetadata* meta : seen) CHECK(meta == seen.front());
+  CHECK(*seen.front() == sent.meta);
+}
+
 TEST_CASE("event ids are unique and timestamps come from the wall clock", "[codec]") {
   std::set<std::string> ids;
   for (int i = 0; i < 10000; ++i) {

@@ -146,7 +146,7 @@ void check_batch(std::string_view stream, std::span<const EventData> events) {
     }
     try {
       const DecodedEvent decoded = DecodedEvent::decode(event.envelope);
-      if (decoded.meta().event_id != event.event_id || decoded.meta().type != event.type) {
+      if (decoded.event_id() != event.event_id || decoded.type() != event.type) {
         throw std::invalid_argument("event " + event.event_id + ": its envelope says id " +
                                     decoded.meta().event_id + ", type " + decoded.meta().type);
       }

@@ -144,7 +144,7 @@ LoadedOrder OrderRepository::load_as_of_time(std::uint64_t order_id,
   LoadedOrder loaded;
   fold_events(order_id, loaded, std::numeric_limits<std::uint64_t>::max(),
               [timestamp_ns](const RecordedEvent& recorded) {
-    return recorded.event.meta().timestamp_ns <= timestamp_ns;
+    return recorded.event.timestamp_ns() <= timestamp_ns;
   });
   return loaded;
 }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -157,13 +158,13 @@ T decode_value(std::string_view bytes, std::string_view what) {
 ///
 /// Decoding checks the envelope completely (every field's type, the format version, sizes, and
 /// that the payload is one whole MessagePack value); the payload is converted to a struct only
-/// when a consumer asks for it with payload_as(), so a consumer can route on `meta().type`
-/// first and never pays for payloads it ignores.
+/// when a consumer asks for it with payload_as(), so a consumer can route on type() first and
+/// never pays for payloads it ignores.
 ///
 /// @par Example
 /// @code
 /// auto event = eda::DecodedEvent::decode(bytes);
-/// if (event.is<OrderPlaced>()) handle(event.payload_as<OrderPlaced>());
+/// if (event.is<OrderPlaced>()) handle(event.payload_as<OrderPlaced>());   // or route on event.type()
 /// @endcode
 class DecodedEvent {
  public:
@@ -171,7 +172,24 @@ class DecodedEvent {
   static DecodedEvent decode(std::string_view bytes, const DecodeLimits& limits = {});
 
   /// @brief The envelope's metadata.
-  [[nodiscard]] const EventMetadata& meta() const noexcept { return meta_; }
+  ///
+  /// Its strings are copied out of the envelope on the first call, once for all copies (safe
+  /// from several threads): a reader in bulk that routes on type() and schema_version() alone
+  /// (a replay, a projection) never pays for five string copies per event.
+  [[nodiscard]] const EventMetadata& meta() const;
+
+  /// @brief The event type, e.g. `shop.order.placed` (a view into the envelope).
+  [[nodiscard]] std::string_view type() const noexcept { return parsed_->type; }
+  /// @brief The event id (a view into the envelope).
+  [[nodiscard]] std::string_view event_id() const noexcept { return parsed_->event_id; }
+  /// @brief The service that published it (a view into the envelope).
+  [[nodiscard]] std::string_view source() const noexcept { return parsed_->source; }
+  /// @brief Its per-source sequence number (0 = unstamped).
+  [[nodiscard]] std::uint64_t sequence() const noexcept { return parsed_->meta.sequence; }
+  /// @brief The version of the payload's shape.
+  [[nodiscard]] std::uint32_t schema_version() const noexcept { return parsed_->meta.schema_version; }
+  /// @brief The time of publication, ns since the Unix epoch.
+  [[nodiscard]] std::int64_t timestamp_ns() const noexcept { return parsed_->meta.timestamp_ns; }
 
   /// @brief The payload as a MessagePack object (valid as long as this DecodedEvent or a copy
   ///        of it lives).
@@ -187,7 +205,7 @@ class DecodedEvent {
   /// @brief Whether this event is of payload type `P` (compares the event type).
   template <EventPayload P>
   [[nodiscard]] bool is() const noexcept {
-    return meta_.type == P::event_type;
+    return type() == P::event_type;
   }
 
   /// @brief The payload as a `P`.
@@ -202,27 +220,27 @@ class DecodedEvent {
   /// built it: call payload() first when `P` has such a field.
   template <EventPayload P>
   [[nodiscard]] P payload_as() const {
-    if (meta_.type != P::event_type) {
+    if (type() != P::event_type) {
       throw MalformedMessage(WireFault::wrong_event_type,
-                             "event " + meta_.event_id + " is a " + meta_.type + ", not a " +
+                             "event " + meta().event_id + " is a " + meta().type + ", not a " +
                                  std::string(P::event_type));
     }
-    if (meta_.schema_version != P::schema_version) {
+    if (schema_version() != P::schema_version) {
       throw MalformedMessage(
           WireFault::unknown_schema_version,
-          meta_.type + " event " + meta_.event_id + " has schema version " +
-              std::to_string(meta_.schema_version) + ", this reader understands version " +
+          meta().type + " event " + meta().event_id + " has schema version " +
+              std::to_string(schema_version()) + ", this reader understands version " +
               std::to_string(P::schema_version) +
               " (older versions need an upcaster, newer ones a newer reader)");
     }
     return detail::convert_checked<P>(
-        passing_payload_tree(), [this] { return "payload of " + meta_.type + " event " + meta_.event_id; });
+        passing_payload_tree(), [this] { return "payload of " + meta().type + " event " + meta().event_id; });
   }
 
   /// @brief The same typed event with its metadata.
   template <EventPayload P>
   [[nodiscard]] Event<P> as_event() const {
-    return Event<P>{meta_, payload_as<P>()};
+    return Event<P>{meta(), payload_as<P>()};
   }
 
   /// @brief The human form: a JSON object with the metadata fields and the payload.
@@ -236,20 +254,28 @@ class DecodedEvent {
   /// converting allocates nothing for the tree).
   [[nodiscard]] const msgpack::object& passing_payload_tree() const;
 
-  /// The envelope bytes, shared by copies, and the payload's tree once payload() built it:
-  /// strings and binary data in the tree point into the bytes instead of being copied
-  /// (zero-copy parse). The zone's first chunk holds just the bytes; the tree, when built,
-  /// takes another.
+  /// What decode() found, shared by copies: the envelope bytes, views of the metadata's
+  /// strings and of the payload into them, and what is built from them on demand (the
+  /// metadata's strings, the payload's tree). Strings and binary data in the tree point into
+  /// the bytes instead of being copied (zero-copy parse).
   struct Parsed {
-    explicit Parsed(std::size_t size) : zone(size) {}
-    mutable msgpack::zone zone;
-    std::string_view bytes;
+    explicit Parsed(std::string_view envelope) : storage(envelope), bytes(storage) {}
+    const std::string storage;       ///< The envelope, copied once.
+    const std::string_view bytes;    ///< `storage`.
     std::string_view payload_bytes;  ///< The payload's bytes: the tail of `bytes`.
+    std::string_view event_id;       ///< The metadata's strings, in `bytes`.
+    std::string_view type;
+    std::string_view source;
+    std::string_view correlation_id;
+    std::string_view causation_id;
+    mutable EventMetadata meta;  ///< Numbers set by decode(); strings once meta() ran.
+    mutable std::once_flag meta_once;
+    mutable std::atomic<bool> meta_built{false};
     mutable std::once_flag tree_once;
     mutable std::atomic<bool> tree_built{false};
+    mutable std::optional<msgpack::zone> zone;  ///< Holds the tree, once built.
     mutable msgpack::object payload;
   };
-  EventMetadata meta_;
   std::shared_ptr<const Parsed> parsed_;
 };
 

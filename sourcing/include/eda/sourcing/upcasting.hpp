@@ -44,7 +44,7 @@ class Upcasters {
   ///        missing or the event is newer than `P`, `payload_mismatch` when a shape is wrong.
   template <EventPayload P>
   [[nodiscard]] P payload_as(const DecodedEvent& event) const {
-    const std::uint32_t stored = event.meta().schema_version;
+    const std::uint32_t stored = event.schema_version();
     if (stored >= P::schema_version || !event.is<P>()) {
       return event.payload_as<P>();  // current, newer or another type: its own checks say
     }
