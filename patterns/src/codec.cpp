@@ -158,9 +158,9 @@ const EventMetadata& DecodedEvent::meta() const {
 const msgpack::object& DecodedEvent::payload() const {
   const Parsed& p = *parsed_;
   std::call_once(p.tree_once, [&p] {
-    // Checked by decode(), so this parse does not fail (short of memory).
+    // Checked by decode() (check_one_value), so the tree is built without checking again.
     p.zone.emplace();
-    p.payload = unpack_untrusted(*p.zone, p.payload_bytes, "envelope payload", true);
+    p.payload = detail::build_checked_value(*p.zone, p.payload_bytes);
     p.tree_built.store(true, std::memory_order_release);
   });
   return p.payload;
@@ -175,7 +175,7 @@ const msgpack::object& DecodedEvent::passing_payload_tree() const {
   thread_local msgpack::zone zone;
   thread_local msgpack::object tree;
   zone.clear();
-  tree = unpack_untrusted(zone, p.payload_bytes, "envelope payload", true);
+  tree = detail::build_checked_value(zone, p.payload_bytes);
   return tree;
 }
 

@@ -1,6 +1,7 @@
 #include "envelope_reader.hpp"
 
 #include <array>
+#include <cstring>
 #include <iterator>
 #include <limits>
 
@@ -232,6 +233,150 @@ void check_one_value(std::string_view bytes, std::string_view what) {
       --depth;
     }
   }
+}
+
+namespace {
+
+/// Builds the values of bytes that check_one_value() accepted, in order: every read is in
+/// bounds and every marker is valid, so nothing is checked again.
+class TreeBuilder {
+ public:
+  TreeBuilder(std::string_view bytes, msgpack::zone& zone) noexcept : bytes_(bytes), zone_(zone) {}
+
+  /// The next value into `out`.
+  void value(msgpack::object& out) {
+    const auto marker = static_cast<std::uint8_t>(bytes_[offset_++]);
+    if (marker <= 0x7f) return unsigned_integer(out, marker);  // positive fixint
+    if (marker >= 0xe0) return signed_integer(out, static_cast<std::int8_t>(marker));
+    if (marker <= 0x8f) return map(out, marker & 0x0fU);
+    if (marker <= 0x9f) return array(out, marker & 0x0fU);
+    if (marker <= 0xbf) return str(out, marker & 0x1fU);
+    switch (marker) {
+      case 0xc0: out.type = msgpack::type::NIL; return;
+      case 0xc2: return boolean(out, false);
+      case 0xc3: return boolean(out, true);
+      case 0xc4: return bin(out, big_endian(1));
+      case 0xc5: return bin(out, big_endian(2));
+      case 0xc6: return bin(out, big_endian(4));
+      case 0xc7: return ext(out, big_endian(1));
+      case 0xc8: return ext(out, big_endian(2));
+      case 0xc9: return ext(out, big_endian(4));
+      case 0xca: return float32(out);
+      case 0xcb: return float64(out);
+      case 0xcc: return unsigned_integer(out, big_endian(1));
+      case 0xcd: return unsigned_integer(out, big_endian(2));
+      case 0xce: return unsigned_integer(out, big_endian(4));
+      case 0xcf: return unsigned_integer(out, big_endian(8));
+      case 0xd0: return signed_integer(out, static_cast<std::int8_t>(big_endian(1)));
+      case 0xd1: return signed_integer(out, static_cast<std::int16_t>(big_endian(2)));
+      case 0xd2: return signed_integer(out, static_cast<std::int32_t>(big_endian(4)));
+      case 0xd3: return signed_integer(out, static_cast<std::int64_t>(big_endian(8)));
+      case 0xd4: return ext(out, 1);
+      case 0xd5: return ext(out, 2);
+      case 0xd6: return ext(out, 4);
+      case 0xd7: return ext(out, 8);
+      case 0xd8: return ext(out, 16);
+      case 0xd9: return str(out, big_endian(1));
+      case 0xda: return str(out, big_endian(2));
+      case 0xdb: return str(out, big_endian(4));
+      case 0xdc: return array(out, big_endian(2));
+      case 0xdd: return array(out, big_endian(4));
+      case 0xde: return map(out, big_endian(2));
+      default: return map(out, big_endian(4));  // 0xdf: check_one_value refused 0xc1
+    }
+  }
+
+ private:
+  std::uint64_t big_endian(std::size_t size) noexcept {
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < size; ++i) {
+      value = (value << 8) | static_cast<std::uint8_t>(bytes_[offset_++]);
+    }
+    return value;
+  }
+  const char* take(std::uint64_t size) noexcept {
+    const char* at = bytes_.data() + offset_;
+    offset_ += size;
+    return at;
+  }
+  static void boolean(msgpack::object& out, bool value) noexcept {
+    out.type = msgpack::type::BOOLEAN;
+    out.via.boolean = value;
+  }
+  static void unsigned_integer(msgpack::object& out, std::uint64_t value) noexcept {
+    out.type = msgpack::type::POSITIVE_INTEGER;
+    out.via.u64 = value;
+  }
+  // As msgpack-cxx does: a signed format holding a value >= 0 is a positive integer.
+  static void signed_integer(msgpack::object& out, std::int64_t value) noexcept {
+    if (value >= 0) return unsigned_integer(out, static_cast<std::uint64_t>(value));
+    out.type = msgpack::type::NEGATIVE_INTEGER;
+    out.via.i64 = value;
+  }
+  void float32(msgpack::object& out) noexcept {
+    const auto bits = static_cast<std::uint32_t>(big_endian(4));
+    float value = 0;
+    std::memcpy(&value, &bits, sizeof value);
+    out.type = msgpack::type::FLOAT32;
+    out.via.f64 = value;
+  }
+  void float64(msgpack::object& out) noexcept {
+    const std::uint64_t bits = big_endian(8);
+    double value = 0;
+    std::memcpy(&value, &bits, sizeof value);
+    out.type = msgpack::type::FLOAT64;
+    out.via.f64 = value;
+  }
+  void str(msgpack::object& out, std::uint64_t size) noexcept {
+    out.type = msgpack::type::STR;
+    out.via.str.size = static_cast<std::uint32_t>(size);
+    out.via.str.ptr = take(size);
+  }
+  void bin(msgpack::object& out, std::uint64_t size) noexcept {
+    out.type = msgpack::type::BIN;
+    out.via.bin.size = static_cast<std::uint32_t>(size);
+    out.via.bin.ptr = take(size);
+  }
+  void ext(msgpack::object& out, std::uint64_t data_size) noexcept {  // the type byte, then data
+    out.type = msgpack::type::EXT;
+    out.via.ext.size = static_cast<std::uint32_t>(data_size);
+    out.via.ext.ptr = take(data_size + 1);
+  }
+  void array(msgpack::object& out, std::uint64_t size) {
+    out.type = msgpack::type::ARRAY;
+    out.via.array.size = static_cast<std::uint32_t>(size);
+    out.via.array.ptr = nullptr;
+    if (size == 0) return;
+    auto* elements = static_cast<msgpack::object*>(
+        zone_.allocate_align(size * sizeof(msgpack::object), MSGPACK_ZONE_ALIGNOF(msgpack::object)));
+    for (std::uint64_t i = 0; i < size; ++i) value(elements[i]);
+    out.via.array.ptr = elements;
+  }
+  void map(msgpack::object& out, std::uint64_t size) {
+    out.type = msgpack::type::MAP;
+    out.via.map.size = static_cast<std::uint32_t>(size);
+    out.via.map.ptr = nullptr;
+    if (size == 0) return;
+    auto* pairs = static_cast<msgpack::object_kv*>(zone_.allocate_align(
+        size * sizeof(msgpack::object_kv), MSGPACK_ZONE_ALIGNOF(msgpack::object_kv)));
+    for (std::uint64_t i = 0; i < size; ++i) {
+      value(pairs[i].key);
+      value(pairs[i].val);
+    }
+    out.via.map.ptr = pairs;
+  }
+
+  std::string_view bytes_;
+  msgpack::zone& zone_;
+  std::size_t offset_ = 0;
+};
+
+}  // namespace
+
+msgpack::object build_checked_value(msgpack::zone& zone, std::string_view bytes) {
+  msgpack::object root;
+  TreeBuilder(bytes, zone).value(root);
+  return root;
 }
 
 }  // namespace eda::detail

@@ -338,6 +338,16 @@ TEST_CASE("decoding checks a payload without building its tree, judging it as ms
     }
     check_judged_like_msgpack(all + "x");  // trailing bytes
   }
+  SECTION("signed formats holding values >= 0, unsigned ones holding small values") {
+    // msgpack-cxx makes a positive integer of a signed format's non-negative value; the tree
+    // decode() builds must too.
+    check_judged_like_msgpack(std::string("\x94\xd0\x05\xd1\x00\x00\xd2\x00\x00\x01\x00"
+                                          "\xd3\x00\x00\x00\x00\x00\x00\x00\x07", 20));
+    check_judged_like_msgpack(std::string("\x94\xcc\x00\xcd\x00\x01\xce\x00\x00\x00\x02"
+                                          "\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 20));
+    check_judged_like_msgpack(std::string("\x92\xca\x7f\xc0\x00\x00\xcb\xff\xf8\x00\x00"
+                                          "\x00\x00\x00\x00", 15));  // NaNs
+  }
   SECTION("nesting: 64 containers deep pass, 65 do not") {
     for (const std::size_t depth : {63U, 64U, 65U}) {
       check_judged_like_msgpack(std::string(depth, '\x91') + '\x01');
