@@ -1,6 +1,5 @@
 #include "eda/codec.hpp"
 
-#include <cstring>
 #include <limits>
 
 #include "envelope_reader.hpp"
