@@ -54,9 +54,35 @@ void LatencyRecorder::record(std::int64_t ns) {
 }
 
 void LatencyRecorder::merge(const LatencyRecorder& other) {
-  for (const std::int64_t ns : other.samples_) {
-    record(ns);
+  if (other.count_ == 0) {
+    return;
   }
+  // Count, min, max and the sum are exact on both sides: combine them as they are, not from
+  // the samples (a recorder that overflowed keeps only some of its samples).
+  min_ = count_ == 0 ? other.min_ : std::min(min_, other.min_);
+  max_ = count_ == 0 ? other.max_ : std::max(max_, other.max_);
+  sum_ += other.sum_;
+  const std::uint64_t mine = count_;
+  count_ += other.count_;
+  const std::size_t kept = samples_.size() + other.samples_.size();
+  if (kept <= capacity_ && samples_.size() == mine && other.samples_.size() == other.count_) {
+    samples_.insert(samples_.end(), other.samples_.begin(), other.samples_.end());  // all kept
+    return;
+  }
+  // Each side's samples stand for all the samples it recorded: give each a share of the room
+  // in proportion to its count, drawn at random from what it kept, so the percentiles of the
+  // merged recorder stay representative of both runs.
+  const std::size_t room = std::min(capacity_, kept);
+  const double my_share = static_cast<double>(mine) / static_cast<double>(count_);
+  std::size_t from_mine = std::min(samples_.size(),
+                                   static_cast<std::size_t>(std::llround(my_share * static_cast<double>(room))));
+  const std::size_t from_other = std::min(other.samples_.size(), room - from_mine);
+  from_mine = std::min(samples_.size(), room - from_other);
+  std::shuffle(samples_.begin(), samples_.end(), random_);
+  samples_.resize(from_mine);
+  std::vector<std::int64_t> theirs = other.samples_;
+  std::shuffle(theirs.begin(), theirs.end(), random_);
+  samples_.insert(samples_.end(), theirs.begin(), theirs.begin() + static_cast<std::ptrdiff_t>(from_other));
 }
 
 LatencySummary LatencyRecorder::summary() const {

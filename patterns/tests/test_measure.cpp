@@ -87,6 +87,38 @@ TEST_CASE("the latency recorder stays bounded and keeps exact extremes", "[laten
   CHECK(eda::format_duration(1'200'000'000) == "1.20s");
 }
 
+TEST_CASE("merging recorders keeps count, extremes and mean exact, and weighs both runs", "[latency]") {
+  // Two threads' recorders, each past its capacity of 100 samples: one saw 10 000 latencies of
+  // 1 us and a single outlier of 500 us, the other 10 000 of 3 us.
+  eda::LatencyRecorder fast(100);
+  for (int i = 0; i < 10'000; ++i) fast.record(std::chrono::microseconds(1));
+  fast.record(std::chrono::microseconds(500));
+  eda::LatencyRecorder slow(100);
+  for (int i = 0; i < 10'000; ++i) slow.record(std::chrono::microseconds(3));
+
+  eda::LatencyRecorder all(100);
+  all.merge(fast);
+  all.merge(slow);
+  const auto s = all.summary();
+  CHECK(s.count == 20'001);
+  CHECK(s.min_ns == 1'000);
+  CHECK(s.max_ns == 500'000);  // exact, whether or not the outlier was among the kept samples
+  CHECK(s.mean_ns == Approx((10'000.0 * 1'000 + 500'000 + 10'000.0 * 3'000) / 20'001));
+  CHECK(s.p90_ns == 3'000);  // half of the run was 3 us: it must not be drowned by the other half
+  CHECK(s.p50_ns >= 1'000);
+
+  // Recorders that never overflowed merge sample for sample.
+  eda::LatencyRecorder a(10), b(10);
+  for (int i = 1; i <= 4; ++i) a.record(std::int64_t{i});
+  for (int i = 5; i <= 8; ++i) b.record(std::int64_t{i});
+  a.merge(b);
+  CHECK(a.count() == 8);
+  CHECK(a.summary().p50_ns == 4);
+  CHECK(a.summary().max_ns == 8);
+  a.merge(eda::LatencyRecorder{});  // an empty recorder changes nothing
+  CHECK(a.count() == 8);
+}
+
 TEST_CASE("the shared CLI parses the common flags and rejects bad values", "[cli]") {
   const auto parse = [](std::vector<std::string> args, eda::cli::CommonOptions& options,
                         std::string* endpoint = nullptr) {

@@ -50,7 +50,11 @@ class LatencyRecorder {
     record(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
   }
 
-  /// @brief Adds every sample of `other` to this recorder.
+  /// @brief Adds what `other` recorded to this recorder.
+  ///
+  /// Count, min, max and mean stay exact. When either side has overflowed its capacity, the
+  /// merged samples are drawn from both sides in proportion to how many each recorded, so the
+  /// percentiles describe both runs and not just the one that kept more samples.
   void merge(const LatencyRecorder& other);
 
   /// @brief Number of samples recorded.
