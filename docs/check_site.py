@@ -13,7 +13,9 @@ when:
   event and every <img> that ended up without pixels;
 - an <object>, <iframe> or <embed> names a file that does not exist;
 - a link to a local file is broken: the file does not exist, or its #anchor is not an id (or a
-  name) in the target page.
+  name) in the target page;
+- an image is wider than the text column in a 1300-pixel window (its right half would hide
+  behind a scroll bar), or a link or table cell shows Markdown as text (a literal backtick).
 
 Links to other sites (https:, mailto:) are not followed: the check runs without a network.
 
@@ -41,6 +43,8 @@ import time
 import urllib.parse
 
 PROBE_ID = "eda-site-check"
+# The window the pages are read in: a laptop's browser, not a wide monitor.
+WINDOW = "1300,900"
 
 # Injected at the start of <head>: it sees every resource error (the capture phase catches the
 # non-bubbling error events of <img>, <script> and <link>), and after the load event it writes
@@ -64,9 +68,20 @@ PROBE = """<script>(function () {
     return images && (!nav || nav.querySelectorAll('a').length > 0);
   }
   function report(polls) {
+    // Each image's box against the column that holds the text: an image wider than the column
+    // is cut off behind a scroll bar (measured at the window size the check asks Chromium for).
+    var column = document.querySelector('div.contents') || document.body;
+    var columnBox = column.getBoundingClientRect();
     var images = Array.prototype.map.call(document.images, function (i) {
-      return {src: i.currentSrc || i.src, complete: i.complete, width: i.naturalWidth};
+      var box = i.getBoundingClientRect();
+      var inColumn = column.contains(i);
+      return {src: i.currentSrc || i.src, complete: i.complete, width: i.naturalWidth,
+              overflow: inColumn && box.width > 0 ? Math.round(box.right - columnBox.right) : 0};
     });
+    // Markdown that Doxygen did not render: a backtick left in a link's or a cell's text.
+    var raw = Array.prototype.filter.call(column.querySelectorAll('a, td, th'), function (e) {
+      return e.children.length === 0 && e.textContent.indexOf('`') >= 0;
+    }).map(function (e) { return e.textContent.trim().slice(0, 60); });
     var embedded = Array.prototype.map.call(
       document.querySelectorAll('object[data], iframe[src], embed[src]'),
       function (o) { return o.data || o.src; });
@@ -80,7 +95,7 @@ PROBE = """<script>(function () {
       title: document.title, polls: polls,
       text: (document.querySelector('div.contents') || document.body).innerText.length,
       navtree: nav ? nav.querySelectorAll('a').length : -1,
-      images: images, embedded: embedded, links: links, failed: failed});
+      images: images, embedded: embedded, links: links, failed: failed, raw: raw});
     document.body.appendChild(out);
   }
   window.addEventListener('load', function () {
@@ -160,7 +175,8 @@ def render(chromium: str, url: str, profile: str, timeout: float, budget_ms: int
     """The DOM of a page after Chromium rendered it (stdout), and Chromium's stderr."""
     command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                "--no-first-run", "--disable-extensions", "--user-data-dir=" + profile,
-               "--virtual-time-budget=%d" % budget_ms, "--dump-dom", url]
+               "--window-size=" + WINDOW, "--virtual-time-budget=%d" % budget_ms,
+               "--dump-dom", url]
     # Its own process group, so that a timeout ends the browser's helper processes too.
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           start_new_session=True) as browser:
@@ -274,6 +290,11 @@ def check_page(name: str, report: dict, base: str, root: str) -> list[str]:
     for image in report["images"]:
         if not image["complete"] or image["width"] == 0:
             problems.append("%s: image does not load: %s" % (name, shorten(image["src"], base)))
+        elif image.get("overflow", 0) > 1:
+            problems.append("%s: image is %d px wider than the text column at a %s window: %s"
+                            % (name, image["overflow"], WINDOW, shorten(image["src"], base)))
+    for text in report.get("raw", []):
+        problems.append("%s: markup shown as text (a literal backtick): %s" % (name, text))
     for target in report["embedded"]:
         where, _ = local_file(target, base, root)
         if where is not None and not os.path.isfile(where):
