@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "eda/codec.hpp"
 
 namespace {

@@ -16,6 +16,7 @@
 
 #include "codec_types.hpp"
 #include "eda/codec.hpp"
+#include "eda/json.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

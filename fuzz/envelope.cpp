@@ -13,6 +13,7 @@
 #include <string>
 
 #include "eda/codec.hpp"
+#include "eda/json.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

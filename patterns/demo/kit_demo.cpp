@@ -15,6 +15,7 @@
 
 #include "eda/cli.hpp"
 #include "eda/clock.hpp"
+#include "eda/json.hpp"
 #include "eda/latency.hpp"
 #include "eda/narrator.hpp"
 #include "eda/pubsub.hpp"

@@ -178,33 +178,4 @@ const msgpack::object& DecodedEvent::passing_payload_tree() const {
   return tree;
 }
 
-nlohmann::json DecodedEvent::to_json() const {
-  const EventMetadata& m = meta();
-  return nlohmann::json{{"event_id", m.event_id},
-                        {"type", m.type},
-                        {"source", m.source},
-                        {"sequence", m.sequence},
-                        {"timestamp_ns", m.timestamp_ns},
-                        {"schema_version", m.schema_version},
-                        {"correlation_id", m.correlation_id},
-                        {"causation_id", m.causation_id},
-                        {"payload", json_from_msgpack(parsed_->payload_bytes)}};
-}
-
-nlohmann::json json_from_msgpack(std::string_view bytes) noexcept {
-  try {
-    // Validate (and bound the nesting depth) with the untrusted-input parser first: the JSON
-    // library parses recursively and must never see hostile nesting.
-    (void)unpack_untrusted(bytes, "value");
-    return nlohmann::json::from_msgpack(bytes.begin(), bytes.end());
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
-
-std::string to_json_line(const DecodedEvent& event) {
-  // Strings on the wire need not be UTF-8; replace bad bytes instead of throwing.
-  return event.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 }  // namespace eda

@@ -2,27 +2,9 @@
 
 #include <stdexcept>
 
-#include "eda/codec.hpp"
+#include "eda/json.hpp"
 
 namespace eda {
-
-nlohmann::json DeadLetter::to_json() const {
-  nlohmann::json rendered = nlohmann::json::array();
-  for (const std::string& frame : frames) {
-    nlohmann::json as_json = json_from_msgpack(frame);
-    // A frame that parses as MessagePack is shown decoded; anything else as escaped text.
-    if (as_json.is_null() || as_json.is_number()) {
-      rendered.push_back(printable(frame, 200));
-    } else {
-      rendered.push_back(std::move(as_json));
-    }
-  }
-  return nlohmann::json{{"fault", std::string(to_string(fault))},
-                        {"reason", reason},
-                        {"origin", origin},
-                        {"received_at_ns", received_at_ns},
-                        {"frames", std::move(rendered)}};
-}
 
 DeadLetterBox::DeadLetterBox(std::size_t capacity) : capacity_(capacity) {}
 
@@ -63,8 +45,7 @@ DeadLetterFile::DeadLetterFile(const std::string& path) : out_(path, std::ios::a
 }
 
 void DeadLetterFile::put(DeadLetter letter) {
-  const std::string line =
-      letter.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string line = one_line(to_json(letter));
   const std::lock_guard lock(mutex_);
   out_ << line << '\n';
   out_.flush();

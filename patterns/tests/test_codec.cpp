@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "eda/codec.hpp"
+#include "eda/json.hpp"
 #include "test_support.hpp"
 
 using eda::test::OrderPlaced;
@@ -142,7 +143,7 @@ TEST_CASE("a follow-up inherits the correlation id and names its cause", "[codec
 TEST_CASE("the JSON form is made from the same bytes and names every field", "[codec]") {
   const auto sent = eda::make_event("order-service", eda::test::sample_order(5));
   const auto received = eda::DecodedEvent::decode(eda::encode_event(sent));
-  const nlohmann::json json = received.to_json();
+  const nlohmann::json json = eda::to_json(received);
   CHECK(json["type"] == "shop.order.placed");
   CHECK(json["source"] == "order-service");
   CHECK(json["event_id"] == sent.meta.event_id);

@@ -2,6 +2,7 @@
 // and a subscriber dead-letters it and goes on with the next message.
 #include <catch2/catch.hpp>
 
+#include "eda/json.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/wire.hpp"
 #include "test_support.hpp"
@@ -212,7 +213,7 @@ TEST_CASE("a subscriber dead-letters malformed messages and keeps going", "[wire
     CHECK(letters[i].origin == "inventory");
     CHECK_FALSE(letters[i].reason.empty());
     CHECK(letters[i].frames.front() == inputs[i].frames.front());  // raw bytes are kept
-    CHECK(letters[i].to_json()["fault"] == std::string(eda::to_string(inputs[i].fault)));
+    CHECK(eda::to_json(letters[i])["fault"] == std::string(eda::to_string(inputs[i].fault)));
   }
 }
 

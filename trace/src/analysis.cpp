@@ -7,6 +7,7 @@
 #include "analysis_steps.hpp"
 #include "eda/codec.hpp"
 #include "eda/errors.hpp"
+#include "eda/json.hpp"
 #include "eda/wire.hpp"
 
 namespace eda::trace {
@@ -47,7 +48,7 @@ TracedEvent trace_message(const CapturedMessage& captured, std::size_t message) 
   traced.meta = event.meta();
   // Strings on the wire need not be UTF-8: replace bad bytes rather than throw.
   traced.payload =
-      event.to_json()["payload"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      eda::one_line(eda::to_json(event)["payload"]);
   return traced;
 }
 

@@ -1,5 +1,5 @@
 /// @file codec.hpp
-/// @brief MessagePack encoding of events and values, and their JSON form for people.
+/// @brief MessagePack encoding of events and values (their JSON form for people is in json.hpp).
 ///
 /// The envelope is one MessagePack array with fields in a fixed position (see the kit's page
 /// for the table). Payload structs use `MSGPACK_DEFINE` (positional fields): decoding them is
@@ -17,7 +17,6 @@
 #include <string_view>
 
 #include <msgpack.hpp>
-#include <nlohmann/json.hpp>
 
 #include "eda/envelope.hpp"
 #include "eda/errors.hpp"
@@ -202,6 +201,10 @@ class DecodedEvent {
   /// @brief The complete envelope bytes as received.
   [[nodiscard]] std::string_view bytes() const noexcept { return parsed_->bytes; }
 
+  /// @brief The payload's MessagePack bytes as received (the envelope's last field), checked
+  ///        by decode() to be one well-formed value.
+  [[nodiscard]] std::string_view payload_bytes() const noexcept { return parsed_->payload_bytes; }
+
   /// @brief Whether this event is of payload type `P` (compares the event type).
   template <EventPayload P>
   [[nodiscard]] bool is() const noexcept {
@@ -243,9 +246,6 @@ class DecodedEvent {
     return Event<P>{meta(), payload_as<P>()};
   }
 
-  /// @brief The human form: a JSON object with the metadata fields and the payload.
-  [[nodiscard]] nlohmann::json to_json() const;
-
  private:
   DecodedEvent() = default;
 
@@ -278,11 +278,5 @@ class DecodedEvent {
   };
   std::shared_ptr<const Parsed> parsed_;
 };
-
-/// @brief The human (JSON) form of any MessagePack bytes; `null` when they do not parse.
-nlohmann::json json_from_msgpack(std::string_view bytes) noexcept;
-
-/// @brief A one-line JSON rendering of an event, for narration and traces.
-std::string to_json_line(const DecodedEvent& event);
 
 }  // namespace eda

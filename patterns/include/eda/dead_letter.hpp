@@ -15,8 +15,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "eda/errors.hpp"
 
 namespace eda {
@@ -28,10 +26,6 @@ struct DeadLetter {
   std::string reason{};               ///< The decoder's explanation.
   std::string origin{};               ///< Where it came from (endpoint, consumer name, ...).
   std::int64_t received_at_ns = 0;  ///< Wall-clock time it was dead-lettered.
-
-  /// @brief The human form: reason, origin, time, and each frame as JSON (when it is
-  ///        MessagePack) or as escaped text.
-  [[nodiscard]] nlohmann::json to_json() const;
 };
 
 /// @brief Receives dead letters. Implementations must be safe to call from several threads.
