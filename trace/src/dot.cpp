@@ -1,23 +1,20 @@
 #include "eda/trace/dot.hpp"
 
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <filesystem>
+#include <chrono>
 #include <ostream>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
 
+#include "eda/child_process.hpp"
 #include "eda/trace/report.hpp"
-
-extern char** environ;
 
 namespace eda::trace {
 namespace {
+
+/// How long dot may take: minutes for a capture of thousands of correlations, far less
+/// usually; past it, dot is stopped and the error names the command and the limit.
+constexpr std::chrono::minutes render_limit{5};
 
 /// A DOT string literal: quotes and backslashes escaped, control bytes replaced.
 std::string dot_string(std::string_view text) {
@@ -99,45 +96,19 @@ std::size_t write_dot(std::ostream& out, const Analysis& analysis, const EventFi
   return written;
 }
 
-bool dot_available() {
-  const char* path = std::getenv("PATH");
-  if (path == nullptr) return false;
-  std::string_view rest(path);
-  while (!rest.empty()) {
-    const std::size_t colon = rest.find(':');
-    const std::string_view dir = rest.substr(0, colon);
-    if (!dir.empty()) {
-      const std::filesystem::path candidate = std::filesystem::path(dir) / "dot";
-      if (::access(candidate.c_str(), X_OK) == 0) return true;
-    }
-    if (colon == std::string_view::npos) break;
-    rest.remove_prefix(colon + 1);
-  }
-  return false;
-}
+bool dot_available() { return find_on_path("dot").has_value(); }
 
 void render_svg(const std::string& dot_file, const std::string& svg_file) {
   if (!dot_available()) {
     throw std::runtime_error("Graphviz's dot is not installed (apt-get install graphviz): " +
                              dot_file + " was written, but no SVG");
   }
-  std::vector<std::string> args{"dot", "-Tsvg", dot_file, "-o", svg_file};
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  pid_t child = 0;
-  if (const int error = ::posix_spawnp(&child, "dot", nullptr, nullptr, argv.data(), environ);
-      error != 0) {
-    throw std::runtime_error("could not start dot to render " + svg_file + " (error " +
-                             std::to_string(error) + ")");
-  }
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) throw std::runtime_error("waiting for dot failed");
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw std::runtime_error("dot failed to render " + svg_file + " from " + dot_file +
-                             " (status " + std::to_string(status) + ")");
+  // dot's own messages (a syntax error, a warning) go where ours go.
+  ChildProcess dot({.argv = {"dot", "-Tsvg", dot_file, "-o", svg_file}});
+  const ChildResult result = dot.wait(render_limit);
+  if (!result.succeeded()) {
+    throw std::runtime_error("dot failed to render " + svg_file + " from " + dot_file + " (" +
+                             result.describe() + ")");
   }
 }
 

@@ -140,3 +140,20 @@ TEST_CASE(
     std::filesystem::remove_all(dir);
   }
 }
+
+TEST_CASE("trace: a DOT file dot cannot render is an error with dot's command and status") {
+  if (!eda::trace::dot_available()) {
+    WARN("Graphviz's dot is not installed: nothing to check");
+    return;
+  }
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("eda-trace-dot-" + eda::new_event_id());
+  std::filesystem::create_directories(dir);
+  const std::string dot_file = (dir / "broken.dot").string();
+  const std::string svg_file = (dir / "broken.svg").string();
+  std::ofstream(dot_file) << "digraph {\n  a -> \n";  // dot prints its syntax error, exits 1
+  CHECK_THROWS_WITH(eda::trace::render_svg(dot_file, svg_file),
+                    "dot failed to render " + svg_file + " from " + dot_file + " (dot -Tsvg " +
+                        dot_file + " -o " + svg_file + ": exit 1)");
+  std::filesystem::remove_all(dir);
+}

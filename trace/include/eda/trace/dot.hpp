@@ -19,8 +19,9 @@ std::size_t write_dot(std::ostream& out, const Analysis& analysis, const EventFi
 /// @brief Whether Graphviz's `dot` program is on the PATH.
 bool dot_available();
 
-/// @brief Runs `dot -Tsvg dot_file -o svg_file` (no shell); throws std::runtime_error with
-///        dot's exit status when it fails, or when `dot` is not installed.
+/// @brief Runs `dot -Tsvg dot_file -o svg_file` (no shell, its messages on our standard error,
+///        at most 5 minutes); throws std::runtime_error with the command and how it ended when
+///        it fails or runs past that, or when `dot` is not installed.
 void render_svg(const std::string& dot_file, const std::string& svg_file);
 
 }  // namespace eda::trace
