@@ -29,14 +29,8 @@
 #include <nats/nats.h>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -44,7 +38,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -53,6 +46,7 @@
 #include <thread>
 #include <vector>
 
+#include "eda/child_process.hpp"
 #include "eda/clock.hpp"
 #include "eda/endpoint.hpp"
 #include "eda/latency.hpp"
@@ -349,23 +343,6 @@ void nats_request_reply(benchmark::State& state, const std::string& url) {
 
 // ---- The nats-server the benchmark runs -----------------------------------------------------
 
-/// The full path of `program` in a directory of PATH, or nothing when it is not there.
-std::optional<std::string> find_on_path(std::string_view program) {
-  const char* path = std::getenv("PATH");
-  std::string_view dirs = path != nullptr ? path : "";
-  while (!dirs.empty()) {
-    const auto colon = dirs.find(':');
-    const std::string_view dir = dirs.substr(0, colon);
-    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
-    if (dir.empty()) continue;
-    const std::string candidate = std::string(dir) + "/" + std::string(program);
-    if (::access(candidate.c_str(), X_OK) == 0 && !std::filesystem::is_directory(candidate)) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
-}
-
 /// A loopback port nobody listens on right now (the kernel picks it; it is released at once,
 /// so in principle another program could take it before the server does).
 int free_loopback_port() {
@@ -384,56 +361,27 @@ int free_loopback_port() {
 }
 
 /// A nats-server child process listening on a free loopback port, ready when constructed and
-/// stopped when destroyed (SIGTERM, then SIGKILL if it has not exited within 5 s). The child
-/// also gets SIGTERM if this process dies first, so no server outlives a crashed benchmark.
+/// stopped when destroyed (eda::ChildProcess: SIGTERM, then SIGKILL if it has not exited within
+/// 5 s). Its log is discarded (it would mix with the results), and it gets SIGTERM if this
+/// process dies first, so no server outlives a crashed benchmark.
 class NatsServer {
  public:
   /// Starts `program`; throws std::runtime_error when it does not accept connections in 5 s.
-  explicit NatsServer(const std::string& program) {
-    const std::string port = std::to_string(free_loopback_port());
-    url_ = "nats://127.0.0.1:" + port;
-    std::vector<std::string> args = {program, "-a", "127.0.0.1", "-p", port};
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error(std::string("fork(): ") + std::strerror(errno));
-    if (pid_ == 0) {  // the child: only async-signal-safe calls until exec
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (::getppid() != parent) ::_exit(127);
-      const int null = ::open("/dev/null", O_WRONLY);  // its log would mix with the results
-      ::dup2(null, STDOUT_FILENO);
-      ::dup2(null, STDERR_FILENO);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    // A pidfd becomes readable when the child exits: a wait with a timeout, without sleeping.
-    // (Called as a system call: glibc 2.36 declares pidfd_open() without C linkage for C++.)
-    exit_signal_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-    if (exit_signal_ < 0) {
-      const std::string reason = std::strerror(errno);
-      stop();
-      throw std::runtime_error("pidfd_open(): " + reason);
-    }
-    try {
-      wait_until_ready(program);
-    } catch (...) {
-      stop();
-      throw;
-    }
+  explicit NatsServer(const std::string& program)
+      : port_(std::to_string(free_loopback_port())),
+        url_("nats://127.0.0.1:" + port_),
+        server_({.argv = {program, "-a", "127.0.0.1", "-p", port_},
+                 .output = eda::ChildOutput::discard,
+                 .end_with_owner = true}) {
+    wait_until_ready(program);
   }
-
-  NatsServer(const NatsServer&) = delete;
-  NatsServer& operator=(const NatsServer&) = delete;
-  ~NatsServer() { stop(); }
 
   /// Where clients connect, e.g. `nats://127.0.0.1:40123`.
   [[nodiscard]] const std::string& url() const noexcept { return url_; }
 
  private:
   /// The readiness signal is a connection that succeeds. Between attempts it waits up to
-  /// 10 ms for the child to exit, which paces the attempts and notices a server that failed.
+  /// 10 ms for the server to exit, which paces the attempts and notices a server that failed.
   void wait_until_ready(const std::string& program) {
     const eda::Deadline deadline(5s);
     while (!deadline.expired()) {
@@ -442,39 +390,17 @@ class NatsServer {
         natsConnection_Destroy(probe);
         return;
       }
-      if (exited_within(10ms)) {
-        throw std::runtime_error(program + " exited at start (run " + program +
-                                 " -a 127.0.0.1 -p PORT to see why)");
+      if (const auto ended = server_.wait_for(10ms)) {
+        throw std::runtime_error(program + " exited at start (" + ended->ending() + "; run " +
+                                 program + " -a 127.0.0.1 -p PORT to see why)");
       }
     }
     throw std::runtime_error(program + " did not accept connections on " + url_ + " within 5 s");
   }
 
-  /// Whether the child exits within `timeout` (it is then reaped).
-  bool exited_within(std::chrono::milliseconds timeout) {
-    pollfd exit{.fd = exit_signal_, .events = POLLIN, .revents = 0};
-    if (::poll(&exit, 1, static_cast<int>(timeout.count())) <= 0) return false;
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    return true;
-  }
-
-  void stop() noexcept {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      if (exit_signal_ < 0 || !exited_within(5s)) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-      }
-    }
-    if (exit_signal_ >= 0) ::close(exit_signal_);
-    exit_signal_ = -1;
-  }
-
-  pid_t pid_ = -1;        // the child, until it has been reaped
-  int exit_signal_ = -1;  // its pidfd
+  std::string port_;
   std::string url_;
+  eda::ChildProcess server_;  // the last member: the server stops before the rest goes
 };
 
 // ---- Registration ---------------------------------------------------------------------------
@@ -499,7 +425,7 @@ int main(int argc, char** argv) {
 
   // Decide before registering: the NATS benchmarks exist only when there is a server to run.
   std::optional<NatsServer> server;
-  if (const auto program = find_on_path("nats-server")) {
+  if (const auto program = eda::find_on_path("nats-server")) {
     try {
       server.emplace(*program);
     } catch (const std::exception& e) {
