@@ -21,16 +21,17 @@
 
 #include "eda/cqrs/read_models.hpp"
 #include "eda/sourcing/order_repository.hpp"
-#include "eda/sourcing/sqlite.hpp"
 #include "eda/sourcing/store_support.hpp"
+#include "eda/sqlite/database.hpp"
 #include "fuzz_support.hpp"
 #include "shop_history.hpp"
 
 namespace {
 
 using namespace eda::sourcing;
-using eda::sourcing::sqlite::Database;
-using eda::sourcing::sqlite::Statement;
+using eda::sqlite::Database;
+using eda::sqlite::Durability;
+using eda::sqlite::Statement;
 using Lines = std::map<std::string, OrderLine>;
 
 std::filesystem::path database_path() {

@@ -10,8 +10,8 @@
 namespace eda::cqrs {
 namespace {
 
-using sourcing::sqlite::Database;
-using sourcing::sqlite::Statement;
+using sqlite::Database;
+using sqlite::Statement;
 
 /// One order's summary, and the lines it is computed from while the order is open.
 struct SummaryRow {

@@ -15,9 +15,9 @@
 
 namespace eda::cqrs {
 
-using sourcing::sqlite::Database;
-using sourcing::sqlite::Statement;
-using sourcing::sqlite::Transaction;
+using sqlite::Database;
+using sqlite::Statement;
+using sqlite::Transaction;
 
 namespace {
 
@@ -50,7 +50,7 @@ class ReadTransaction {
 /// connection of its own, every 100 ms (PASSIVE: it never blocks a writer or a reader).
 class BackgroundCheckpointer {
  public:
-  BackgroundCheckpointer(const std::string& path, sourcing::Durability durability)
+  BackgroundCheckpointer(const std::string& path, sqlite::Durability durability)
       : database_(path, durability, "read-model database"),
         thread_([this] { run(); }) {}
   ~BackgroundCheckpointer() {

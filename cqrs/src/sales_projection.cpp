@@ -13,8 +13,8 @@
 namespace eda::cqrs {
 namespace {
 
-using sourcing::sqlite::Database;
-using sourcing::sqlite::Statement;
+using sqlite::Database;
+using sqlite::Statement;
 
 /// What the projection remembers of one order: its lines, and the day it was sold on.
 struct SaleRow {

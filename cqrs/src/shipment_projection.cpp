@@ -9,8 +9,8 @@
 namespace eda::cqrs {
 namespace {
 
-using sourcing::sqlite::Database;
-using sourcing::sqlite::Statement;
+using sqlite::Database;
+using sqlite::Statement;
 
 /// What the projection remembers of one order, and whether it waits for shipment.
 struct ShipmentRow {

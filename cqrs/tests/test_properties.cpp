@@ -46,7 +46,7 @@ TEST_CASE("for random command sequences every read model equals the single model
     std::mt19937_64 random(seed);
     Shop shop(late_on_the_25th - one_day_ns);
     TempDatabase single_file, read_file;
-    baseline::SingleModelShop single({.path = single_file.path(), .durability = Durability::normal});
+    baseline::SingleModelShop single({.path = single_file.path(), .durability = sqlite::Durability::normal});
     ReadModels read({.path = read_file.path()});
 
     int accepted = 0;

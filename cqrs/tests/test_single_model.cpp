@@ -15,7 +15,7 @@
 
 #include "eda/cqrs/single_model.hpp"
 #include "eda/envelope.hpp"
-#include "eda/sourcing/sqlite.hpp"
+#include "eda/sqlite/database.hpp"
 
 using namespace eda::sourcing;
 using namespace std::chrono_literals;
@@ -23,6 +23,7 @@ using eda::cqrs::AwaitingShipment;
 using eda::cqrs::OrderSummary;
 using eda::cqrs::ProductDaySales;
 using eda::cqrs::baseline::SingleModelShop;
+using eda::sqlite::Durability;
 
 namespace {
 
@@ -355,7 +356,7 @@ TEST_CASE("a file that is not a single-model database is refused with its name",
   SECTION("SQLite, with another kind of orders table") {
     const std::string path = dir.file("other.db");
     {
-      sqlite::Database other(path, Durability::normal, "other database");
+      eda::sqlite::Database other(path, Durability::normal, "other database");
       other.exec("CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT, version INTEGER)");
     }
     CHECK_THROWS_AS(SingleModelShop({.path = path}), std::runtime_error);

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "eda/sourcing/store_support.hpp"
-#include "eda/sourcing/sqlite.hpp"
+#include "eda/sqlite/database.hpp"
 
 namespace eda::sourcing {
 

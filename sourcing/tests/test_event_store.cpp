@@ -9,8 +9,8 @@
 #include <catch2/catch.hpp>
 
 #include "eda/sourcing/memory_store.hpp"
-#include "eda/sourcing/sqlite.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
+#include "eda/sqlite/database.hpp"
 #include "store_fixture.hpp"
 
 using namespace eda::sourcing;
@@ -34,7 +34,7 @@ struct SqliteKind {
   }
   /// Spoils the envelope stored at `position`, through a connection of its own to the file.
   void corrupt(std::uint64_t position) {
-    const sqlite::Database spoiler(file.path(), Durability::normal, "event store");
+    const eda::sqlite::Database spoiler(file.path(), Durability::normal, "event store");
     spoiler.exec(("UPDATE events SET envelope = x'c1c1c1' WHERE position = " +
                   std::to_string(position)).c_str());
   }

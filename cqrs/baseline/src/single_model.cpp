@@ -15,7 +15,7 @@ using sourcing::OrderCommand;
 using sourcing::OrderEvent;
 using sourcing::OrderState;
 using sourcing::OrderStatus;
-using sourcing::sqlite::Statement;
+using sqlite::Statement;
 
 namespace {
 
@@ -96,7 +96,7 @@ struct SingleModelShop::Connection {
   }
   // The database first: members are destroyed in reverse order, so every statement is
   // finalized before the connection closes.
-  sourcing::sqlite::Database database;
+  sqlite::Database database;
   std::unique_ptr<Statement> select_order, select_lines, insert_order, add_to_line, delete_line,
       mark_paid, mark_shipped, mark_cancelled, customer_orders, sales_by_day, awaiting_shipment;
 };
@@ -168,7 +168,7 @@ void SingleModelShop::apply_locked(std::uint64_t order_id, const OrderEvent& eve
 OrderState SingleModelShop::execute(std::uint64_t order_id, const OrderCommand& command,
                                     std::int64_t timestamp_ns) {
   std::lock_guard lock(mutex_);
-  sourcing::sqlite::Transaction transaction(db_->database);  // rolled back if anything throws
+  sqlite::Transaction transaction(db_->database);  // rolled back if anything throws
   OrderState state = load_locked(order_id);
   for (const OrderEvent& event : sourcing::decide(command, state)) {  // the aggregate's rules
     apply_locked(order_id, event, timestamp_ns);  // ... but the rows are changed in place

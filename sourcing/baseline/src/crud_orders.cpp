@@ -1,6 +1,6 @@
 #include "eda/sourcing/crud_orders.hpp"
 
-#include "eda/sourcing/sqlite.hpp"
+#include "eda/sqlite/database.hpp"
 
 namespace eda::sourcing::baseline {
 

@@ -7,9 +7,13 @@
 #include <string_view>
 
 #include "eda/sourcing/order.hpp"
-#include "eda/sourcing/sqlite.hpp"
+#include "eda/sqlite/database.hpp"
 
 namespace eda::cqrs {
+
+/// @brief The SQLite layer a projection keeps its tables with (eda::sqlite), also by its short
+///        name where `using namespace eda::cqrs` is in force: `sqlite::Database`.
+namespace sqlite = eda::sqlite;
 
 /// @brief One order event as projections see it: decoded, upcast, and placed in its stream.
 struct ProjectedEvent {
@@ -40,10 +44,10 @@ class Projection {
   [[nodiscard]] virtual std::string_view name() const noexcept = 0;
 
   /// @brief Creates its tables when absent, and prepares its statements on `db`.
-  virtual void open(const sourcing::sqlite::Database& db) = 0;
+  virtual void open(const sqlite::Database& db) = 0;
 
   /// @brief Drops its tables (a rebuild creates them again with open()).
-  virtual void drop(const sourcing::sqlite::Database& db) = 0;
+  virtual void drop(const sqlite::Database& db) = 0;
 
   /// @brief Applies one event to the batch (reading rows it needs from the database).
   virtual void apply(const ProjectedEvent& event) = 0;

@@ -27,7 +27,7 @@
 #include "eda/cqrs/projection.hpp"
 #include "eda/cqrs/queries.hpp"
 #include "eda/sourcing/event_store.hpp"
-#include "eda/sourcing/sqlite.hpp"
+#include "eda/sqlite/database.hpp"
 
 namespace eda::cqrs {
 
@@ -36,7 +36,7 @@ struct ReadModelOptions {
   std::string path{};  ///< The read-model database file (created when absent).
   /// Read models can always be rebuilt from the store, and the checkpoint commits with them,
   /// so a process crash loses nothing: `normal` (no fsync per batch) is the sensible default.
-  sourcing::Durability durability = sourcing::Durability::normal;
+  sqlite::Durability durability = sqlite::Durability::normal;
 };
 
 /// @brief An answer and the store position it reflects: every event up to `position` (and

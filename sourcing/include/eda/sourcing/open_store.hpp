@@ -21,7 +21,7 @@
 #include <string>
 
 #include "eda/sourcing/event_store.hpp"
-#include "eda/sourcing/sqlite.hpp"
+#include "eda/sourcing/sqlite_store.hpp"
 
 namespace eda::sourcing {
 

@@ -25,12 +25,16 @@
 #include <string>
 
 #include "eda/sourcing/event_store.hpp"
-#include "eda/sourcing/sqlite.hpp"
+#include "eda/sqlite/database.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace eda::sourcing {
+
+/// @brief How hard a SQLite store works to keep a committed append across a crash (the SQLite
+///        layer's setting, under the name the stores' options use).
+using Durability = sqlite::Durability;
 
 /// @brief How a SqliteEventStore is opened.
 struct SqliteStoreOptions {

@@ -29,7 +29,7 @@
 
 #include "eda/cqrs/queries.hpp"
 #include "eda/sourcing/order.hpp"
-#include "eda/sourcing/sqlite.hpp"
+#include "eda/sqlite/database.hpp"
 
 /// @brief The synchronous baseline of CQRS (see single_model.hpp).
 namespace eda::cqrs::baseline {
@@ -37,7 +37,7 @@ namespace eda::cqrs::baseline {
 /// @brief How a SingleModelShop database is opened.
 struct SingleModelOptions {
   std::string path{};  ///< The database file (created when absent).
-  sourcing::Durability durability = sourcing::Durability::full;  ///< fsync per commit or not.
+  sqlite::Durability durability = sqlite::Durability::full;  ///< fsync per commit or not.
 };
 
 /// @brief The shop with one model: orders and their lines as rows updated in place, and every

@@ -1,8 +1,11 @@
-/// @file sqlite.hpp
+/// @file database.hpp
 /// @brief A thin RAII layer over SQLite's C API, shared by every SQLite database in the
 ///        catalogue (the event store, the CRUD baseline, CQRS's read models and its single
 ///        model): a connection opened the same way everywhere, prepared statements, and
 ///        transactions that roll back unless committed.
+///
+/// The calls made per row (binding, stepping, reading a column) are inline: an event store
+/// replaying a stream makes millions of them.
 #pragma once
 
 #include <sqlite3.h>
@@ -10,11 +13,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
-namespace eda::sourcing {
+/// @brief The RAII layer over SQLite (see database.hpp).
+namespace eda::sqlite {
 
 /// @brief How hard SQLite works to keep a committed write across a crash.
 enum class Durability {
@@ -23,21 +26,12 @@ enum class Durability {
            ///< last commits (never corrupts).
 };
 
-}  // namespace eda::sourcing
-
-/// @brief The RAII layer over SQLite (see sqlite.hpp).
-namespace eda::sourcing::sqlite {
-
 /// @brief One prepared statement, reset and finalized by RAII.
 class Statement {
  public:
   /// @brief Prepares `sql` on `db`; throws std::runtime_error quoting it when it does not
   ///        compile.
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string("cannot prepare '") + sql + "': " + sqlite3_errmsg(db));
-    }
-  }
+  Statement(sqlite3* db, const char* sql);
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;             ///< Owns the statement.
   Statement& operator=(const Statement&) = delete;  ///< Owns the statement.
@@ -52,12 +46,13 @@ class Statement {
     (bind_one(++index, values), ...);
     return *this;
   }
-  /// @brief Advances to the next row: true while there is one.
+  /// @brief Advances to the next row: true while there is one; throws std::runtime_error with
+  ///        SQLite's message when the statement fails.
   bool step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db_));
+    fail();
   }
   /// @brief Runs a statement that returns no rows.
   void run() {
@@ -93,6 +88,7 @@ class Statement {
   }
 
  private:
+  [[noreturn]] void fail() const;  // step()'s error: SQLite's message
   void bind_one(int index, std::string_view text) {
     sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
   }
@@ -127,14 +123,7 @@ class Statement {
 };
 
 /// @brief Runs plain SQL (several statements allowed); errors name the database `path`.
-inline void exec(sqlite3* db, const char* sql, const std::string& path) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string message = error != nullptr ? error : sqlite3_errmsg(db);
-    sqlite3_free(error);
-    throw std::runtime_error("database " + path + ": " + message);
-  }
-}
+void exec(sqlite3* db, const char* sql, const std::string& path);
 
 /// @brief One open SQLite connection, set up the way every database here is: WAL (readers
 ///        never block the writer), the chosen durability, a busy timeout for other processes'
@@ -144,26 +133,9 @@ class Database {
   /// @brief Opens (creating if needed) `path`; `what` names the database in errors (e.g.
   ///        "event store"). Throws std::runtime_error saying which file and why.
   Database(const std::string& path, Durability durability, std::string_view what,
-           int busy_timeout_ms = 10'000)
-      : path_(path) {
-    if (sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-      std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close_v2(db_);
-      throw std::runtime_error("cannot open " + std::string(what) + " " + path + ": " + message);
-    }
-    try {
-      sqlite3_busy_timeout(db_, busy_timeout_ms);
-      exec("PRAGMA journal_mode=WAL");
-      exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
-    } catch (const std::exception& e) {
-      sqlite3_close_v2(db_);
-      throw std::runtime_error("cannot open " + std::string(what) + " " + path + ": " + e.what());
-    }
-  }
+           int busy_timeout_ms = 10'000);
   /// @brief Closes the connection (statements still open are finalized by their owners).
-  ~Database() { sqlite3_close_v2(db_); }
+  ~Database();
   Database(const Database&) = delete;             ///< Owns the connection.
   Database& operator=(const Database&) = delete;  ///< Owns the connection.
 
@@ -186,24 +158,17 @@ class Database {
 class Transaction {
  public:
   /// @brief Begins on `db`.
-  explicit Transaction(const Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+  explicit Transaction(const Database& db);
   /// @brief Rolls back when commit() was not reached (an exception is on its way).
-  ~Transaction() {
-    if (!done_) {
-      sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-  }
+  ~Transaction();
   Transaction(const Transaction&) = delete;             ///< One per BEGIN.
   Transaction& operator=(const Transaction&) = delete;  ///< One per BEGIN.
   /// @brief Commits (with the database's durability).
-  void commit() {
-    db_.exec("COMMIT");
-    done_ = true;
-  }
+  void commit();
 
  private:
   const Database& db_;
   bool done_ = false;
 };
 
-}  // namespace eda::sourcing::sqlite
+}  // namespace eda::sqlite

@@ -1,0 +1,58 @@
+#include "eda/sqlite/database.hpp"
+
+#include <stdexcept>
+
+namespace eda::sqlite {
+
+Statement::Statement(sqlite3* db, const char* sql) : db_(db) {
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
+    throw std::runtime_error(std::string("cannot prepare '") + sql + "': " + sqlite3_errmsg(db));
+  }
+}
+
+void Statement::fail() const { throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db_)); }
+
+void exec(sqlite3* db, const char* sql, const std::string& path) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error != nullptr ? error : sqlite3_errmsg(db);
+    sqlite3_free(error);
+    throw std::runtime_error("database " + path + ": " + message);
+  }
+}
+
+Database::Database(const std::string& path, Durability durability, std::string_view what,
+                   int busy_timeout_ms)
+    : path_(path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close_v2(db_);
+    throw std::runtime_error("cannot open " + std::string(what) + " " + path + ": " + message);
+  }
+  try {
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
+    exec("PRAGMA journal_mode=WAL");
+    exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  } catch (const std::exception& e) {
+    sqlite3_close_v2(db_);
+    throw std::runtime_error("cannot open " + std::string(what) + " " + path + ": " + e.what());
+  }
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+Transaction::Transaction(const Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (!done_) {
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace eda::sqlite
