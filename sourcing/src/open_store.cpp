@@ -1,21 +1,26 @@
 #include "eda/sourcing/open_store.hpp"
 
-#include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <stdexcept>
 #include <string_view>
 
 #include "eda/sourcing/memory_store.hpp"
-#include "eda/sourcing/postgres_store.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
+#include "store_spec_scheme.hpp"
 
 namespace eda::sourcing {
 
 namespace {
 
-/// The scheme at the start of `spec` (RFC 3986: a letter, then letters, digits, `+-.`),
-/// lower-cased, without its `:`; empty when there is none.
-std::string scheme_of(std::string_view spec) {
+// How PostgreSQL specs are opened, when the program links the PostgreSQL store: it installs
+// this before main() (postgres_registration.cpp). Constant-initialized, so it is null before
+// any registration runs whatever the order in which the program's files are initialized.
+constinit std::atomic<detail::PostgresOpener> postgres_opener{nullptr};
+
+}  // namespace
+
+std::string detail::scheme_of(std::string_view spec) {
   const std::size_t colon = spec.find(':');
   if (colon == std::string_view::npos || colon == 0) return {};
   std::string scheme;
@@ -29,42 +34,9 @@ std::string scheme_of(std::string_view spec) {
   return scheme;
 }
 
-bool is_password_key(std::string_view text) {
-  constexpr std::string_view key = "password=";
-  if (text.size() < key.size()) return false;
-  for (std::size_t i = 0; i < key.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != key[i]) return false;
-  }
-  return true;
-}
+void detail::install_postgres_opener(PostgresOpener opener) noexcept { postgres_opener.store(opener); }
 
-/// `text` without any `password=VALUE` (a URI query parameter, or a libpq keyword pair that
-/// was written where a path was expected), and without the separator before it.
-std::string without_password_parameters(const std::string& text) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const bool at_start = i == 0 || text[i - 1] == '?' || text[i - 1] == '&' ||
-                          std::isspace(static_cast<unsigned char>(text[i - 1])) != 0;
-    if (at_start && is_password_key(std::string_view(text).substr(i))) {
-      std::size_t end = i;
-      while (end < text.size() && text[end] != '&' && text[end] != '#' &&
-             std::isspace(static_cast<unsigned char>(text[end])) == 0) {
-        ++end;
-      }
-      // Drop the separator too: `?a=1&password=x&b=2` -> `?a=1&b=2`, `?password=x` -> ``.
-      if (end < text.size() && text[end] == '&') {
-        ++end;
-      } else if (!out.empty() && (out.back() == '&' || out.back() == '?')) {
-        out.pop_back();
-      }
-      i = end;
-      continue;
-    }
-    out += text[i++];
-  }
-  return out;
-}
+namespace {
 
 [[noreturn]] void refuse(const std::string& spec, const std::string& why) {
   throw std::invalid_argument("event store \"" + redact_store_spec(spec) + "\": " + why +
@@ -80,7 +52,7 @@ const char* accepted_store_specs() noexcept {
 
 StoreSpec parse_store_spec(const std::string& spec) {
   if (spec.empty()) refuse(spec, "no store given");
-  const std::string scheme = scheme_of(spec);
+  const std::string scheme = detail::scheme_of(spec);
   const std::string rest = scheme.empty() ? spec : spec.substr(scheme.size() + 1);
   if (scheme == "memory") {
     if (!rest.empty()) refuse(spec, "memory: takes nothing after the colon");
@@ -113,28 +85,19 @@ std::unique_ptr<EventStore> open_event_store(const std::string& spec,
       return std::make_unique<SqliteEventStore>(
           SqliteStoreOptions{.path = std::move(parsed.location), .durability = options.durability});
     case StoreKind::postgres:
-      return std::make_unique<PostgresEventStore>(
-          PostgresStoreOptions{.connection = std::move(parsed.location),
-                               .connect_timeout = options.connect_timeout,
-                               .application_name = options.application_name});
+      if (const detail::PostgresOpener open_postgres = postgres_opener.load()) {
+        return open_postgres(parsed.location, options);
+      }
+      throw std::runtime_error("event store \"" + redact_store_spec(spec) +
+                               "\": this program was built without the PostgreSQL event store; "
+                               "link it with the CMake target eda::sourcing_postgres (which needs "
+                               "libpq: the Debian package libpq-dev)");
   }
   refuse(spec, "unknown kind of store");
 }
 
-std::string redact_store_spec(const std::string& spec) {
-  std::string out = spec;
-  const std::size_t slashes = out.find("://");
-  if (slashes != std::string::npos && !scheme_of(out).empty()) {
-    const std::size_t begin = slashes + 3;
-    const std::size_t end = std::min(out.find_first_of("/?#", begin), out.size());
-    // The user part ends at the last `@` of the authority (a password may hold a raw `@`).
-    const std::size_t at = out.rfind('@', end == 0 ? 0 : end - 1);
-    if (at != std::string::npos && at >= begin) {
-      const std::size_t colon = out.find(':', begin);
-      if (colon < at) out.erase(colon, at - colon);
-    }
-  }
-  return without_password_parameters(out);
+bool can_open(StoreKind kind) noexcept {
+  return kind != StoreKind::postgres || postgres_opener.load() != nullptr;
 }
 
 std::string describe_store_spec(const std::string& spec) {

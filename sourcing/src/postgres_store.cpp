@@ -4,23 +4,26 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
-#include <deque>
-#include <limits>
 #include <utility>
 
 #include "eda/sourcing/store_support.hpp"
+#include "postgres_params.hpp"
+#include "postgres_server.hpp"
+#include "postgres_sql.hpp"  // generated from sourcing/sql/*.sql (embed_sql.cmake)
 
 namespace eda::sourcing {
 
 namespace {
 
-// Type OIDs of the parameters we send (fixed in PostgreSQL's catalogue, pg_type.dat).
-constexpr Oid bytea_oid = 17;
-constexpr Oid int8_oid = 20;
-constexpr Oid text_oid = 25;
-constexpr Oid bytea_array_oid = 1001;
-constexpr Oid text_array_oid = 1009;
+using postgres::Params;
+using postgres::largest_bigint;
+
+// The parameter types as libpq takes them (Oid is libpq's name for the same 32-bit number).
+constexpr Oid bytea_oid = postgres::oid::bytea;
+constexpr Oid int8_oid = postgres::oid::int8;
+constexpr Oid text_oid = postgres::oid::text;
+constexpr Oid bytea_array_oid = postgres::oid::bytea_array;
+constexpr Oid text_array_oid = postgres::oid::text_array;
 
 // Serialises schema creation between processes opening the same new database at once
 // (CREATE TABLE IF NOT EXISTS alone can still fail when two sessions race on it).
@@ -52,128 +55,13 @@ class DatabaseError : public std::runtime_error {
   std::string constraint_;
 };
 
-/// The parameters of one statement, all sent in binary: text as its bytes, bigint as 8 bytes
-/// in network order, bytea as its bytes (no escaping, no copy of the envelope).
-class Params {
- public:
-  Params& text(std::string_view value) { return bytes(value); }
-  Params& bytes(std::string_view value) {
-    values_.push_back(value.empty() ? "" : value.data());
-    lengths_.push_back(static_cast<int>(value.size()));
-    return *this;
-  }
-  /// SQL NULL.
-  Params& null() {
-    values_.push_back(nullptr);
-    lengths_.push_back(0);
-    return *this;
-  }
-  /// A one-dimensional array of text (`element` = text_oid) or bytea (bytea_oid), in
-  /// PostgreSQL's binary array format: dimensions, flags and element type, then each element
-  /// as its length and its bytes. One parameter carries a whole append's events.
-  template <class Range, class Bytes>
-  Params& array(Oid element, const Range& items, Bytes bytes_of) {
-    std::string& buffer = owned_.emplace_back();
-    const auto put32 = [&buffer](std::uint32_t value) {
-      for (int shift = 24; shift >= 0; shift -= 8) {
-        buffer += static_cast<char>((value >> shift) & 0xff);
-      }
-    };
-    put32(1);        // dimensions
-    put32(0);        // flags: no NULL elements
-    put32(element);  // element type
-    put32(static_cast<std::uint32_t>(std::size(items)));
-    put32(1);        // lower bound: arrays count from 1
-    for (const auto& item : items) {
-      const std::string_view value = bytes_of(item);
-      put32(static_cast<std::uint32_t>(value.size()));
-      buffer += value;
-    }
-    return bytes(buffer);
-  }
-  Params& int8(std::uint64_t value) {
-    if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-      value = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    }
-    std::string& buffer = owned_.emplace_back(8, '\0');
-    for (int i = 7; i >= 0; --i) {
-      buffer[static_cast<std::size_t>(i)] = static_cast<char>(value & 0xff);
-      value >>= 8;
-    }
-    return bytes(buffer);
-  }
-  [[nodiscard]] int count() const { return static_cast<int>(values_.size()); }
-  [[nodiscard]] const char* const* values() const { return values_.data(); }
-  [[nodiscard]] const int* lengths() const { return lengths_.data(); }
-  [[nodiscard]] const int* formats() const {
-    formats_.assign(values_.size(), 1);
-    return formats_.data();
-  }
-
- private:
-  std::deque<std::string> owned_;  // a deque: growing it never moves what values_ points at
-  std::vector<const char*> values_;
-  std::vector<int> lengths_;
-  mutable std::vector<int> formats_;
-};
-
 /// A value of a binary result: bytes as they are, bigint from network order.
 std::string_view bytes_at(const PGresult* result, int row, int column) {
   return {PQgetvalue(result, row, column),
           static_cast<std::size_t>(PQgetlength(result, row, column))};
 }
 std::uint64_t int8_at(const PGresult* result, int row, int column) {
-  const std::string_view raw = bytes_at(result, row, column);
-  if (raw.size() != 8) {
-    throw std::runtime_error("PostgreSQL event store: expected a bigint, got " +
-                             std::to_string(raw.size()) + " bytes (is this an event store?)");
-  }
-  std::uint64_t value = 0;
-  for (const char byte : raw) value = (value << 8) | static_cast<unsigned char>(byte);
-  return value;
-}
-
-/// `host:port/database as user` from a connection string: what error messages may show. The
-/// password (and anything else in the string) never appears.
-std::string where_of(const std::string& connection) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(connection.c_str(), &error);
-  if (options == nullptr) {
-    std::string reason = error != nullptr ? error : "out of memory";
-    PQfreemem(error);
-    while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
-    // libpq's reason may quote a piece of the string; a string holding a password keeps it.
-    const bool has_password = connection.find("password") != std::string::npos ||
-                              [&] {
-                                const auto scheme = connection.find("://");
-                                if (scheme == std::string::npos) return false;
-                                const auto at = connection.find('@', scheme);
-                                const auto colon = connection.find(':', scheme + 3);
-                                return at != std::string::npos && colon < at;
-                              }();
-    throw std::invalid_argument(
-        "not a PostgreSQL connection string (expected postgresql://user@host:port/database or "
-        "key=value pairs)" + (has_password ? std::string() : ": " + reason));
-  }
-  std::string host = "the default host", port = "5432", database, user;
-  for (const PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
-    if (option->val == nullptr || *option->val == '\0') continue;
-    const std::string_view keyword = option->keyword;
-    if (keyword == "host" || (keyword == "hostaddr" && host == "the default host")) {
-      host = option->val;
-    } else if (keyword == "port") {
-      port = option->val;
-    } else if (keyword == "dbname") {
-      database = option->val;
-    } else if (keyword == "user") {
-      user = option->val;
-    }
-  }
-  PQconninfoFree(options);
-  std::string where = host + ":" + port;
-  if (!database.empty()) where += "/" + database;
-  if (!user.empty()) where += " as " + user;
-  return where;
+  return postgres::int8_from_binary(bytes_at(result, row, column));
 }
 
 std::string trimmed(const char* message) {
@@ -193,7 +81,7 @@ struct StatementDef {
 
 const std::vector<StatementDef>& statements() {
   static const std::vector<StatementDef> all{
-      // The whole append, in the database (see append_sql): one round trip per append.
+      // The whole append, in the database (sql/postgres_append_v1.sql): one round trip.
       {"append", "SELECT * FROM eda_append_v1($1, $2, $3, $4, $5)",
        {text_oid, int8_oid, text_array_oid, text_array_oid, bytea_array_oid}},
       {"version_of", "SELECT coalesce(max(version), 0)::bigint FROM events WHERE stream = $1",
@@ -223,89 +111,15 @@ const std::vector<StatementDef>& statements() {
   return all;
 }
 
-constexpr const char* schema_sql =
-    "CREATE TABLE IF NOT EXISTS store_head ("
-    " id boolean PRIMARY KEY DEFAULT true CHECK (id),"
-    " position bigint NOT NULL);"
-    "INSERT INTO store_head (id, position) VALUES (true, 0) ON CONFLICT (id) DO NOTHING;"
-    "CREATE TABLE IF NOT EXISTS events ("
-    " position bigint PRIMARY KEY,"
-    " stream text NOT NULL,"
-    " version bigint NOT NULL,"
-    " event_id text NOT NULL,"
-    " type text NOT NULL,"
-    " envelope bytea NOT NULL,"
-    " CONSTRAINT events_stream_version UNIQUE (stream, version),"
-    " CONSTRAINT events_event_id UNIQUE (event_id));"
-    "CREATE TABLE IF NOT EXISTS snapshots ("
-    " stream text PRIMARY KEY,"
-    " version bigint NOT NULL,"
-    " schema_version bigint NOT NULL,"
-    " state bytea NOT NULL);";
-
-// One append as a function in the database, so that it costs one round trip to the server
-// instead of one per step (taking the head, looking for the ids, reading the version,
-// inserting each event, moving the head on), which is where an append's time went. It takes
-// the stream, the version the stream must be at (NULL: any; 0: no stream yet) and the events'
-// ids, types and envelopes as arrays, and answers with rows:
-//   'stored',   version before, head after          the events are in
-//   'conflict', current version                     the expected version does not hold
-//   'found', version, event id, stream, position    a retry: these ids are stored already
-//                                                   (one row each; nothing stored)
-// Order matters as in postgres_store.hpp: the head row is locked first (FOR UPDATE waits for
-// the previous appender's commit), and in READ COMMITTED every later statement of a volatile
-// function sees that commit. Under the head lock no row can clash with the ones inserted;
-// should one anyway (a program writing the table around the head), the INSERT fails on a
-// UNIQUE constraint and the statement with it, leaving nothing behind. No EXCEPTION block
-// catches that: it would be a subtransaction per append — a group of more than 64 of them
-// slows every session's snapshots — and the caller handles the error (append_once).
-// (ON CONFLICT DO NOTHING with taking back the rows, tried too, made 100-event appends 45%
-// slower: pgbench on the function alone, 2.9 -> 4.3 ms.)
-//
-// The name carries a version: the function is created when missing and never replaced, so
-// opening a store neither needs to own the function nor makes other sessions plan theirs
-// again. A change to it gets a new name.
+// The function the whole append runs in, by its signature (sql/postgres_append_v1.sql says
+// what it does and why). It is created when missing and never replaced: a change gets a new
+// name, and a new file.
 constexpr const char* append_function = "eda_append_v1(text,bigint,text[],text[],bytea[])";
-constexpr const char* append_sql = R"sql(
-CREATE FUNCTION eda_append_v1(
-    p_stream text, p_expected bigint, p_ids text[], p_types text[], p_envelopes bytea[])
-  RETURNS TABLE (r_outcome text, r_version bigint, r_head bigint,
-                 r_event_id text, r_stream text, r_position bigint)
-  LANGUAGE plpgsql AS $body$
-DECLARE
-  head bigint;
-  current_version bigint;
-  wanted text;
-  any_found boolean := false;
-BEGIN
-  SELECT h.position INTO head FROM store_head h WHERE h.id FOR UPDATE;
-  -- One lookup per id, each by equality: a plan that is the unique index whatever the size
-  -- of the table, made once per session. (A join with unnest(p_ids) is planned again at
-  -- every call, which took a third of a one-event append; "= ANY (p_ids)", tried too, made
-  -- hundred-event appends ten times slower in the benchmark.)
-  FOREACH wanted IN ARRAY p_ids LOOP
-    RETURN QUERY
-      SELECT 'found', e.version, head, e.event_id, e.stream, e.position
-      FROM events e WHERE e.event_id = wanted;
-    any_found := any_found OR FOUND;
-  END LOOP;
-  IF any_found THEN
-    RETURN;
-  END IF;
-  SELECT coalesce(max(e.version), 0) INTO current_version FROM events e WHERE e.stream = p_stream;
-  IF p_expected IS NOT NULL AND current_version <> p_expected THEN
-    RETURN QUERY SELECT 'conflict', current_version, head, NULL::text, NULL::text, NULL::bigint;
-    RETURN;
-  END IF;
-  INSERT INTO events (position, stream, version, event_id, type, envelope)
-    SELECT head + a.i, p_stream, current_version + a.i, a.id, a.type, a.envelope
-    FROM unnest(p_ids, p_types, p_envelopes) WITH ORDINALITY AS a(id, type, envelope, i);
-  UPDATE store_head SET position = head + cardinality(p_ids) WHERE id;
-  RETURN QUERY SELECT 'stored', current_version, head + cardinality(p_ids),
-                      NULL::text, NULL::text, NULL::bigint;
-END
-$body$;
-)sql";
+
+/// A LIMIT, or where a backward read starts, for which anything beyond a bigint means "no
+/// bound": the largest bigint says the same. (Params::int8 refuses what does not fit, so every
+/// such bound is said here, on purpose, and nowhere silently.)
+std::uint64_t at_most_bigint(std::uint64_t value) { return std::min(value, largest_bigint); }
 
 constexpr std::string_view version_constraint = "events_stream_version";
 constexpr std::string_view event_id_constraint = "events_event_id";
@@ -353,10 +167,10 @@ struct PostgresEventStore::Connection {
       // in the schema (PostgreSQL 15 grants no CREATE on public by default) opens it too.
       if (missing("to_regclass('events') IS NULL OR to_regclass('snapshots') IS NULL OR "
                   "to_regclass('store_head') IS NULL")) {
-        command(schema_sql, "CREATE TABLE IF NOT EXISTS (events, snapshots, store_head)");
+        command(sql::postgres_schema, "CREATE TABLE IF NOT EXISTS (events, snapshots, store_head)");
       }
       if (missing(std::string("to_regprocedure('") + append_function + "') IS NULL")) {
-        command(append_sql, "CREATE FUNCTION eda_append_v1");
+        command(sql::postgres_append_v1, "CREATE FUNCTION eda_append_v1");
       }
       command("COMMIT");
     } catch (const std::exception& e) {
@@ -470,7 +284,7 @@ struct PostgresEventStore::Connection {
 
 PostgresEventStore::PostgresEventStore(PostgresStoreOptions options)
     : options_(std::move(options)),
-      where_(where_of(options_.connection)),
+      where_(postgres::describe_server(options_.connection)),
       db_(std::make_unique<Connection>(options_, where_)) {}
 
 PostgresEventStore::~PostgresEventStore() = default;
@@ -487,6 +301,9 @@ AppendResult PostgresEventStore::append_once(std::string_view stream,
   // The version the stream must be at: NULL for any, 0 for "no stream yet" (as allows()).
   if (expected.kind() == ExpectedVersion::Kind::any) {
     params.null();
+  } else if (expected.version() > largest_bigint) {
+    // No stream ever gets there (a version is a bigint): the expectation cannot hold.
+    throw ConcurrencyConflict(std::string(stream), expected, c.stream_version(stream));
   } else {
     params.int8(expected.version());
   }
@@ -609,11 +426,11 @@ std::vector<RecordedEvent> PostgresEventStore::read_stream(std::string_view stre
   if (max_count == 0) return out;
   db_->ensure();
   const bool forward = direction == Direction::forward;
-  const std::uint64_t newest = std::numeric_limits<std::int64_t>::max();
+  if (forward && from > largest_bigint) return out;  // no version is that high
   const std::uint64_t bound =
-      forward ? std::max<std::uint64_t>(from, 1) : (from == 0 ? newest : from);
+      forward ? std::max<std::uint64_t>(from, 1) : (from == 0 ? largest_bigint : at_most_bigint(from));
   const Result rows = db_->run(forward ? "forward" : "backward",
-                               Params().text(stream).int8(bound).int8(max_count));
+                               Params().text(stream).int8(bound).int8(at_most_bigint(max_count)));
   const int count = PQntuples(rows.get());
   out.reserve(static_cast<std::size_t>(count));
   for (int row = 0; row < count; ++row) {
@@ -627,12 +444,12 @@ std::vector<RecordedEvent> PostgresEventStore::read_all(std::uint64_t from,
                                                         std::size_t max_count) const {
   std::lock_guard lock(mutex_);
   std::vector<RecordedEvent> out;
-  if (max_count == 0) return out;
+  if (max_count == 0 || from > largest_bigint) return out;  // no position is that high
   db_->ensure();
   // One statement, one snapshot: because positions are handed out in commit order, the rows
   // it returns have no hole that a later commit could fill.
   const Result rows =
-      db_->run("all", Params().int8(std::max<std::uint64_t>(from, 1)).int8(max_count));
+      db_->run("all", Params().int8(std::max<std::uint64_t>(from, 1)).int8(at_most_bigint(max_count)));
   const int count = PQntuples(rows.get());
   out.reserve(static_cast<std::size_t>(count));
   for (int row = 0; row < count; ++row) {

@@ -1,7 +1,8 @@
 // Opening a store from a store spec (open_store.hpp): each form opens its kind of store, a
 // bare path is a SQLite file, bad specs are refused with the accepted forms, and a password
 // never reaches a description or an error message. (Opening a PostgreSQL spec against a live
-// server is tested in test_postgres_store.cpp.)
+// server is tested in test_postgres_store.cpp; in a program without the PostgreSQL store, in
+// test_without_postgres.cpp.)
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -88,6 +89,8 @@ TEST_CASE("specs are taken apart into the kind of store and where it is", "[open
 
 TEST_CASE("a PostgreSQL spec opens a PostgreSQL store (here: fails to connect, as one)",
           "[open-store]") {
+  // This program links eda::sourcing_postgres, and that is all it takes.
+  CHECK(can_open(StoreKind::postgres));
   // Nothing listens on port 1: the PostgreSQL store's own connection error, not a refused
   // spec, and without the password.
   const std::string spec = "postgresql://shop:s3cret-pw@127.0.0.1:1/shop";
@@ -99,7 +102,7 @@ TEST_CASE("a PostgreSQL spec opens a PostgreSQL store (here: fails to connect, a
   } catch (const std::runtime_error& e) {
     const std::string message = e.what();
     CHECK(message.find("s3cret-pw") == std::string::npos);
-    CHECK(message.find("127.0.0.1") != std::string::npos);
+    CHECK_THAT(message, Catch::Contains("cannot connect") && Catch::Contains("127.0.0.1"));
   }
 }
 

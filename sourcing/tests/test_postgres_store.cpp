@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -476,4 +478,32 @@ TEST_CASE("a store whose connection was cut reconnects on the next call", "[post
   CHECK(store.stream_version("order-1") == 1);
   CHECK(store.append("order-1", ExpectedVersion::exactly(1), std::vector{item_added(1, "after")})
             .last_position == 2);
+}
+
+TEST_CASE("numbers beyond a bigint are no bound, a conflict or a clear error, never clamped",
+          "[postgres]") {
+  TempPostgresDatabase database;
+  PostgresEventStore store({.connection = database.connection()});
+  store.append("order-1", ExpectedVersion::no_stream(),
+               std::vector{item_added(1, "first"), item_added(1, "second")});
+  constexpr std::uint64_t beyond = std::numeric_limits<std::uint64_t>::max();
+  // As a bound they mean "no bound": read forward from there, nothing; backward, the newest;
+  // as a count, everything.
+  CHECK(store.read_stream("order-1", beyond, 10, Direction::forward).empty());
+  CHECK(items_of(store.read_stream("order-1", beyond, 1, Direction::backward)) ==
+        std::vector<std::string>{"second"});
+  CHECK(store.read_stream("order-1", 1, std::numeric_limits<std::size_t>::max(), Direction::forward).size() == 2);
+  CHECK(store.read_all(beyond, 10).empty());
+  CHECK(store.read_all(1, std::numeric_limits<std::size_t>::max()).size() == 2);
+  // A stream is never at such a version: expecting it is a conflict naming the real one.
+  try {
+    store.append("order-1", ExpectedVersion::exactly(beyond), std::vector{item_added(1, "third")});
+    FAIL("appended at an impossible version");
+  } catch (const ConcurrencyConflict& e) {
+    CHECK(e.actual_version() == 2);
+  }
+  // A snapshot at a version no bigint holds is refused, not stored at another version.
+  CHECK_THROWS_AS(store.save_snapshot("order-1", Snapshot{beyond, 1, "state"}), std::out_of_range);
+  CHECK_FALSE(store.load_snapshot("order-1").has_value());
+  CHECK(store.last_position() == 2);
 }

@@ -14,6 +14,14 @@
 /// | `postgres://user@host/shop`         | the same (libpq accepts both schemes)      |
 ///
 /// A bare path keeps the older flags (`--db FILE`, `--store FILE`) working unchanged.
+///
+/// @par PostgreSQL is linked in, or not
+/// The PostgreSQL store is a library of its own, the CMake target `eda::sourcing_postgres`,
+/// so that a program using the in-memory or SQLite store does not link libpq. open_event_store()
+/// lives here, below it, and learns how to open a PostgreSQL spec from that library: linking it
+/// is enough (it installs its opener before main(), see postgres_registration.cpp). In a
+/// program without it, a PostgreSQL spec is refused with an error naming the target to link;
+/// can_open() tells beforehand.
 #pragma once
 
 #include <chrono>
@@ -60,7 +68,9 @@ struct StoreSpecOptions {
 
 /// @brief Opens the store `spec` names (see the file's table): creates the SQLite file or the
 ///        PostgreSQL schema when absent. Throws std::invalid_argument for a spec that is none
-///        of the accepted forms, std::runtime_error when the store cannot be opened.
+///        of the accepted forms, std::runtime_error when the store cannot be opened — a
+///        PostgreSQL spec included, in a program that does not link eda::sourcing_postgres
+///        (the message says so).
 ///
 /// @par Example
 /// ```cpp
@@ -69,6 +79,10 @@ struct StoreSpecOptions {
 /// ```
 [[nodiscard]] std::unique_ptr<EventStore> open_event_store(const std::string& spec,
                                                            const StoreSpecOptions& options = {});
+
+/// @brief Whether open_event_store() can open a store of this kind in this program: always for
+///        memory and SQLite, for PostgreSQL when the program links eda::sourcing_postgres.
+[[nodiscard]] bool can_open(StoreKind kind) noexcept;
 
 /// @brief `spec` as it may be printed: the password taken out of a URI's user part and out
 ///        of a `password=` parameter (`postgresql://user:secret@host/db` becomes
@@ -80,5 +94,18 @@ struct StoreSpecOptions {
 ///        redact_store_spec() prints it. Never throws for a bad spec: it is then described
 ///        as `unknown store spec ...` (redacted).
 [[nodiscard]] std::string describe_store_spec(const std::string& spec);
+
+namespace detail {
+
+/// @brief How open_event_store() opens a PostgreSQL spec: `connection` is the URI as given.
+using PostgresOpener = std::unique_ptr<EventStore> (*)(const std::string& connection,
+                                                       const StoreSpecOptions& options);
+
+/// @brief Makes open_event_store() open PostgreSQL specs with `opener`. Called once, before
+///        main(), by the PostgreSQL store's library (eda::sourcing_postgres); nothing else
+///        needs to call it.
+void install_postgres_opener(PostgresOpener opener) noexcept;
+
+}  // namespace detail
 
 }  // namespace eda::sourcing

@@ -4,6 +4,11 @@
 ///        database server so that any number of processes on any number of machines may
 ///        append to the same store.
 ///
+/// It is a library of its own, the CMake target `eda::sourcing_postgres` (the only one that
+/// links libpq); linking it also lets open_event_store() open `postgresql://` specs. Its SQL is
+/// kept as SQL: the schema in `sourcing/sql/postgres_schema.sql`, the append function in
+/// `sourcing/sql/postgres_append_v1.sql`, both compiled in at build time.
+///
 /// The schema (created when absent, in one transaction, under an advisory lock so that
 /// processes opening a new database at the same moment do not trip over each other):
 ///
@@ -53,6 +58,11 @@
 /// statement at a time they cost a round trip to the server each — six for a one-event
 /// append, over two hundred for a hundred events — and the head stayed locked through all of
 /// them, so every other writer waited for those round trips too.
+///
+/// Numbers travel as bigints, which hold up to 2^63 - 1: a count or a bound beyond that means
+/// "no bound" and is sent as the largest bigint, an expected version beyond it is a
+/// ConcurrencyConflict (no stream gets there), and a snapshot version beyond it is refused with
+/// std::out_of_range — never stored as another number.
 ///
 /// The UNIQUE constraints stay as the last word: should a version be taken anyway (another
 /// program writing to the tables without the head lock), the insert fails on

@@ -50,7 +50,7 @@ class Upcasters {
     }
     msgpack::zone zone;
     const msgpack::object current = upcast(event, P::schema_version, zone);
-    return detail::convert_checked<P>(current, [&] {
+    return eda::detail::convert_checked<P>(current, [&] {
       return "payload of " + event.meta().type + " event " + event.meta().event_id +
              " upcast from version " + std::to_string(stored);
     });
