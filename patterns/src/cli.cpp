@@ -1,5 +1,8 @@
 #include "eda/cli.hpp"
 
+#include <atomic>
+#include <cerrno>
+#include <csignal>
 #include <exception>
 #include <iostream>
 
@@ -73,6 +76,42 @@ std::unique_ptr<ContextSecurity> secure_context(zmq::context_t& context, const s
   return std::make_unique<ContextSecurity>(context, std::move(keys.security), std::move(keys.allowed));
 }
 
+namespace {
+
+// Written by the signal handler, read by any thread: it must be lock-free to be both.
+std::atomic<bool> stop_flag{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void on_stop_signal(int) { stop_flag.store(true); }
+
+}  // namespace
+
+struct StopOnSignals::Saved {
+  struct sigaction interrupt {};
+  struct sigaction terminate {};
+};
+
+StopOnSignals::StopOnSignals() : saved_(std::make_unique<Saved>()) {
+  stop_flag.store(false);
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  action.sa_flags = SA_RESTART | SA_RESETHAND;  // why: see the class's documentation
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &saved_->interrupt);
+  sigaction(SIGTERM, &action, &saved_->terminate);
+}
+
+StopOnSignals::~StopOnSignals() {
+  sigaction(SIGINT, &saved_->interrupt, nullptr);
+  sigaction(SIGTERM, &saved_->terminate, nullptr);
+}
+
+bool stop_requested() noexcept { return stop_flag.load(); }
+
+bool interrupted_by_stop(const zmq::error_t& error) noexcept {
+  return error.num() == EINTR && stop_requested();
+}
+
 int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
   try {
     app.parse(argc, argv);
@@ -82,6 +121,13 @@ int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) 
   }
   try {
     return body();
+  } catch (const zmq::error_t& e) {
+    if (!interrupted_by_stop(e)) {
+      std::cerr << app.get_name() << ": error: " << e.what() << '\n';
+      return 1;
+    }
+    std::cout << "stopped: interrupted while waiting" << std::endl;
+    return 0;
   } catch (const std::exception& e) {
     std::cerr << app.get_name() << ": error: " << e.what() << '\n';
     return 1;

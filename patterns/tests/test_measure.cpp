@@ -1,4 +1,10 @@
 // The small helpers: sequence tracking, endpoints, the latency recorder and the shared CLI.
+#include <cerrno>
+#include <csignal>
+#include <functional>
+#include <iostream>
+#include <sstream>
+
 #include <catch2/catch.hpp>
 
 #include "eda/cli.hpp"
@@ -146,4 +152,95 @@ TEST_CASE("the shared CLI parses the common flags and rejects bad values", "[cli
   CHECK_THROWS_AS(parse({"--count", "0"}, bad), CLI::ValidationError);
   CHECK_THROWS_AS(parse({"--count", "1001"}, bad), CLI::ValidationError);
   CHECK_THROWS_AS(parse({"--events", "localhost:1"}, bad), CLI::ValidationError);
+}
+
+namespace {
+
+/// The handler installed for `signal` now.
+void (*handler_of(int signal))(int) {
+  struct sigaction current {};
+  sigaction(signal, nullptr, &current);
+  return current.sa_handler;
+}
+
+/// What cppzmq throws when a signal ends a ZeroMQ wait.
+[[noreturn]] void throw_interrupted_wait() {
+  errno = EINTR;
+  throw zmq::error_t();
+}
+
+/// eda::cli::run() on `body` with no arguments: its exit code, and what it printed.
+struct RunResult {
+  int code;
+  std::string out;
+  std::string err;
+};
+RunResult run_cli(const std::function<int()>& body) {
+  CLI::App app{"test", "stopper"};
+  std::ostringstream out, err;
+  auto* const old_out = std::cout.rdbuf(out.rdbuf());
+  auto* const old_err = std::cerr.rdbuf(err.rdbuf());
+  char name[] = "stopper";
+  char* argv[] = {name, nullptr};
+  const int code = eda::cli::run(app, 1, argv, body);
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  return {code, out.str(), err.str()};
+}
+
+}  // namespace
+
+TEST_CASE("Ctrl-C and SIGTERM ask the program to stop; the handlers before are put back", "[cli]") {
+  const auto interrupt_before = handler_of(SIGINT);
+  const auto terminate_before = handler_of(SIGTERM);
+  {
+    const eda::cli::StopOnSignals stop_on_signals;
+    CHECK_FALSE(eda::cli::stop_requested());
+    CHECK(handler_of(SIGTERM) != terminate_before);
+    REQUIRE(std::raise(SIGTERM) == 0);      // the process lives on...
+    CHECK(eda::cli::stop_requested());     // ...asked to stop
+    CHECK(handler_of(SIGTERM) == SIG_DFL);  // a second SIGTERM would end it at once
+    CHECK(handler_of(SIGINT) != interrupt_before);
+  }
+  CHECK(handler_of(SIGINT) == interrupt_before);
+  CHECK(handler_of(SIGTERM) == terminate_before);
+  {
+    const eda::cli::StopOnSignals again;
+    CHECK_FALSE(eda::cli::stop_requested());  // each one starts afresh
+    REQUIRE(std::raise(SIGINT) == 0);
+    CHECK(eda::cli::stop_requested());
+  }
+}
+
+TEST_CASE("a ZeroMQ wait cut short by a stop request ends the run cleanly; without one it is an error",
+          "[cli]") {
+  // Without a stop request, EINTR is an error like any other: exit 1, saying what happened.
+  const RunResult failed = run_cli([]() -> int {
+    const eda::cli::StopOnSignals stop_on_signals;
+    throw_interrupted_wait();
+  });
+  CHECK(failed.code == 1);
+  CHECK(failed.err == "stopper: error: Interrupted system call\n");
+
+  // After one, it is the stop that was asked for: exit 0, and the last line says so.
+  const RunResult stopped = run_cli([]() -> int {
+    const eda::cli::StopOnSignals stop_on_signals;
+    REQUIRE(std::raise(SIGTERM) == 0);
+    throw_interrupted_wait();
+  });
+  CHECK(stopped.code == 0);
+  CHECK(stopped.out == "stopped: interrupted while waiting\n");
+  CHECK(stopped.err.empty());
+
+  // unless_stopped() takes the interruption for an answer, and nothing else.
+  const eda::cli::StopOnSignals stop_on_signals;
+  CHECK(eda::cli::unless_stopped([] {}));
+  CHECK_THROWS_AS(eda::cli::unless_stopped(throw_interrupted_wait), zmq::error_t);  // no stop yet
+  REQUIRE(std::raise(SIGINT) == 0);
+  CHECK_FALSE(eda::cli::unless_stopped(throw_interrupted_wait));
+  CHECK_THROWS_AS(eda::cli::unless_stopped([] {
+                    errno = EAGAIN;
+                    throw zmq::error_t();
+                  }),
+                  zmq::error_t);
 }

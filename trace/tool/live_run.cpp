@@ -1,6 +1,4 @@
-#include <atomic>
 #include <chrono>
-#include <csignal>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -19,35 +17,6 @@
 
 namespace eda::trace::tool {
 namespace {
-
-volatile std::sig_atomic_t interrupted = 0;
-
-extern "C" void on_signal(int) { interrupted = 1; }
-
-/// Ctrl-C and SIGTERM end the tapping, not the process: the analysis of what was seen still
-/// prints. A second signal finds the default handler back and ends the process.
-class StopOnSignal {
- public:
-  StopOnSignal() {
-    interrupted = 0;
-    struct sigaction action {};
-    action.sa_handler = on_signal;
-    action.sa_flags = SA_RESETHAND;  // the second Ctrl-C kills, as a user expects
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~StopOnSignal() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopOnSignal(const StopOnSignal&) = delete;
-  StopOnSignal& operator=(const StopOnSignal&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
 
 std::chrono::nanoseconds seconds(double s) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
@@ -78,8 +47,10 @@ int run_live(const TapRun& run, const Output& output) {
   if (!run.record_file.empty()) {
     writer = std::make_unique<CaptureWriter>(run.record_file, tap.capture().info);
   }
-  // Before saying it taps: a Ctrl-C from then on must reach the handler.
-  const StopOnSignal stop_on_signal;
+  // Before saying it taps: a Ctrl-C from then on must reach the handler. Ctrl-C and SIGTERM
+  // end the tapping, not the process: the analysis of what was seen still prints. A second
+  // signal finds the default handler back and ends the process.
+  const cli::StopOnSignals stop_on_signals;
   std::cerr << "eda-trace: tapping " << run.endpoints.size()
             << (run.endpoints.size() == 1 ? " publisher" : " publishers") << " for up to "
             << run.duration_s << " s"
@@ -89,7 +60,7 @@ int run_live(const TapRun& run, const Output& output) {
   bool confirmed = false;
   std::size_t handled = 0;
   std::unordered_set<std::string> seen_ids;
-  while (interrupted == 0 && !deadline.expired() && (run.count == 0 || handled < run.count)) {
+  while (!cli::stop_requested() && !deadline.expired() && (run.count == 0 || handled < run.count)) {
     (void)tap.poll(std::min(deadline.remaining(), std::chrono::milliseconds(100)));
     if (!confirmed && tap.handshake_complete()) {
       confirmed = true;
