@@ -52,12 +52,12 @@ wait_for "$shipping_log" "no word from the source" $(( silences + 1 ))  # all se
 kill -TERM "$shipping"
 wait "$shipping"
 
-source_line=$(grep "customer-service.*stopping after" "$customer_log")
-replica_line=$(grep "shipping.*stopping:" "$shipping_log")
-source_sequence=$(sed -E 's/.*stopping after ([0-9]+) messages.*/\1/' <<<"$source_line")
+source_line=$(grep "customer-service.*stopped: [0-9]* messages published" "$customer_log")
+replica_line=$(grep "shipping.*stopped:" "$shipping_log")
+source_sequence=$(sed -E 's/.*stopped: ([0-9]+) messages published.*/\1/' <<<"$source_line")
 source_records=$(sed -E 's/.*; ([0-9]+) records, fingerprint.*/\1/' <<<"$source_line")
 source_print=$(sed -E 's/.*fingerprint ([0-9a-f]+).*/\1/' <<<"$source_line")
-replica_records=$(sed -E 's/.*stopping: ([0-9]+) records as of.*/\1/' <<<"$replica_line")
+replica_records=$(sed -E 's/.*stopped: ([0-9]+) records as of.*/\1/' <<<"$replica_line")
 replica_sequence=$(sed -E 's/.*records as of #([0-9]+),.*/\1/' <<<"$replica_line")
 replica_print=$(sed -E 's/.*fingerprint ([0-9a-f]+).*/\1/' <<<"$replica_line")
 cat "$customer_log" "$shipping_log" | grep -v -- ", live$\|, source silent$" || true
