@@ -458,7 +458,8 @@ TEST_CASE("bad snapshot replies fail the attempt; the replica backs off, retries
   CHECK(replica->stats().failed_snapshots == 4);
 }
 
-TEST_CASE("work handed to a Customer service that is stopping never hangs", "[service]") {
+TEST_CASE("work handed to a Customer service that is stopping returns (fails by hanging)",
+          "[service]") {
   zmq::context_t context;
   for (int round = 0; round < 20; ++round) {
     CustomerServiceThread source(context, service_options(eda::Transport::inproc));
