@@ -71,12 +71,14 @@ int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& st
     }
   }
   report();
-  say.say("store", "stopping; every acknowledged append is in " +
-                       (s.db.empty() ? std::string("memory (and now gone)") : describe_store_spec(s.db)));
+  const std::string events = std::to_string(durable->last_position()) + " events";
+  say.say("store", "stopped: " + (s.db.empty() ? events + " were in memory; nothing kept"
+                                               : "the store keeps " + events + ", every acknowledged append, in " +
+                                                     describe_store_spec(s.db)));
   return 0;
 }
 
-int run_writer_role(const RoleSettings& s, Narrator& say) {
+int run_writer_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
   RemoteEventStore store(context, client_of(s.store, 2000ms, 3));
@@ -84,17 +86,31 @@ int run_writer_role(const RoleSettings& s, Narrator& say) {
   try {
     if (first == 0) first = store.last_position() + 1;
   } catch (const RpcTimeout&) {
+    if (stop()) {
+      say.say("writer", "stopped before " + s.store + " answered; nothing written");
+      return 0;
+    }
     throw std::runtime_error(unreachable(s.store));
   }
   OrderRepository orders(store, {.source = "writer-" + std::to_string(first)});
   say.say("writer", "changing orders " + std::to_string(first) + " to " +
                         std::to_string(first + s.count - 1) + " through " + s.store);
-  for (const auto& [order, command] : story(first, s.count)) {
+  const auto commands = story(first, s.count);
+  std::size_t done = 0;
+  for (const auto& [order, command] : commands) {
+    if (stop()) break;
     try {
       run(say, orders, order, command, "writer");
+      ++done;
     } catch (const RpcTimeout&) {
+      if (stop()) break;  // the wait for the store's answer was cut short by the stop
       throw std::runtime_error(unreachable(s.store));
     }
+  }
+  if (stop()) {
+    say.say("writer", "stopped: " + std::to_string(done) + " of " + std::to_string(commands.size()) +
+                          " commands answered by " + s.store + " (the store keeps the events of those it accepted)");
+    return 0;
   }
   say.say("writer", "done: " + std::to_string(s.count) + " orders written");
   return 0;
@@ -136,8 +152,8 @@ int run_reader_role(const RoleSettings& s, Narrator& say, const StopRequested& s
       store_down = true;
     }
   }
-  say.say("reader", "stopping: " + std::to_string(seen) + " events followed, up to position " +
-                        std::to_string(last_position));
+  say.say("reader", "stopped: " + std::to_string(seen) + " events followed, up to position " +
+                        std::to_string(last_position) + "; nothing kept (a reader holds no state)");
   return 0;
 }
 

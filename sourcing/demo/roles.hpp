@@ -30,8 +30,9 @@ using StopRequested = std::function<bool()>;
 ///        requested, printing what it committed once a second.
 int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
 
-/// @brief Places and changes `count` orders through the store service, then exits.
-int run_writer_role(const RoleSettings& s, Narrator& say);
+/// @brief Places and changes `count` orders through the store service, then exits (sooner when
+///        a stop is requested).
+int run_writer_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
 
 /// @brief Follows the store from position 1: prints its history, then each event as it is
 ///        appended; waits for the store when it is down.

@@ -6,7 +6,6 @@
 // upcaster, and snapshots cut the cost of loading a long stream. `--baseline` runs the same
 // commands against rows updated in place, and shows what they cannot answer.
 
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -32,8 +31,6 @@ namespace {
 using namespace eda::sourcing;
 using namespace eda::sourcing::demo;
 using namespace std::chrono_literals;
-
-volatile std::sig_atomic_t interrupted = 0;
 
 /// Everything the command line says.
 struct Settings {
@@ -92,13 +89,24 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   // Order ids continue after what a kept database (--db) already holds.
   const std::uint64_t first = events.last_position() + 1;
   OrderRepository orders(events);
+  // A stop request ends the run between two commands, saying where the events are.
+  const auto stopped = [&] {
+    say.say("event-store", "stopped: " + (s.roles.db.empty()
+                                              ? std::to_string(events.last_position()) +
+                                                    " events were in memory; nothing kept"
+                                              : "the store keeps " + std::to_string(events.last_position()) +
+                                                    " events in " + describe_store_spec(s.roles.db)));
+    return 0;
+  };
 
   say.heading("Event sourcing: every change is an event appended to the order's stream");
   say.say("event-store", s.roles.db.empty() ? "in memory" : describe_store_spec(s.roles.db) + " (" +
                                                          std::to_string(first - 1) + " events already in it)");
   for (const auto& [order, command] : story(first, s.common.count)) {
+    if (eda::cli::stop_requested()) return stopped();
     run(say, orders, order, command);
   }
+  if (eda::cli::stop_requested()) return stopped();
 
   say.heading("The history of order " + std::to_string(first) + ", and its state rebuilt from it");
   for (const RecordedEvent& recorded : orders.history(first)) {
@@ -111,6 +119,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   say.say("temporal", "as of version 2: " + describe(then.state) +
                           " (CRUD cannot answer this: the row holds only the present)");
 
+  if (eda::cli::stop_requested()) return stopped();
   say.heading("Two writers, one order: the conflict is detected, the command decided again");
   const std::uint64_t contested = first + s.common.count;
   run(say, orders, contested, PlaceOrder{"carol"});
@@ -134,6 +143,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   OrderRepository snapshotting(events, {.snapshot_every = 100});
   snapshotting.execute(busy, PlaceOrder{"dave"});
   for (std::size_t i = 1; i < s.long_stream + 7; ++i) {  // a tail after the last snapshot
+    if (eda::cli::stop_requested()) return stopped();
     snapshotting.execute(busy, AddItem{"part-" + std::to_string(i % 50), 1, 10});
   }
   const auto time_load = [&](bool use_snapshot) {
@@ -185,7 +195,12 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   baseline::CrudOrders crud({.path = path});
   say.heading("Baseline: CRUD — the same commands overwrite a row in place");
   say.say("database", "SQLite file " + path);
+  const auto stopped = [&] {
+    say.say("database", "stopped: " + (s.roles.db.empty() ? std::string("nothing kept (the rows were in a temporary file, removed)")
+                                                          : "the rows are in " + path));
+  };
   for (const auto& [order, command] : story(1, s.common.count)) {
+    if (eda::cli::stop_requested()) break;
     try {
       const OrderState state = crud.execute(order, command);
       say.say("order-service", "order " + std::to_string(order) + ": " + describe(state));
@@ -193,13 +208,16 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
       say.say("order-service", "order " + std::to_string(order) + ": rejected — " + e.what());
     }
   }
-  say.heading("What the baseline cannot answer");
-  say.say("crud", "order 1 now: " + describe(crud.load(1)));
-  say.say("crud", "its history, its state as of version 2, who removed the gadget and when: "
-                  "gone — each update overwrote the last");
+  if (!eda::cli::stop_requested()) {
+    say.heading("What the baseline cannot answer");
+    say.say("crud", "order 1 now: " + describe(crud.load(1)));
+    say.say("crud", "its history, its state as of version 2, who removed the gadget and when: "
+                    "gone — each update overwrote the last");
+  }
   if (s.roles.db.empty()) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
   }
+  if (eda::cli::stop_requested()) stopped();
   return 0;
 }
 
@@ -246,9 +264,8 @@ int main(int argc, char** argv) {
   app.add_option("--run-for", r.run_for_s, "Store and reader: seconds before they stop by themselves")
       ->check(CLI::Range(1, 86'400))->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
-    std::signal(SIGINT, [](int) { interrupted = 1; });
-    std::signal(SIGTERM, [](int) { interrupted = 1; });
-    const StopRequested stop = [] { return interrupted != 0; };
+    const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
+    const StopRequested stop = [] { return eda::cli::stop_requested(); };
     eda::Narrator say(std::cout, s.common.verbosity);
     if (s.role != "all" && s.baseline) {
       throw std::invalid_argument("--baseline runs in one process; it has no --role");
@@ -262,7 +279,7 @@ int main(int argc, char** argv) {
       if (r.notify.empty()) r.notify = "tcp://*:5702";
       return run_store_role(r, say, stop);
     }
-    if (s.role == "writer") return run_writer_role(r, say);
+    if (s.role == "writer") return run_writer_role(r, say, stop);
     if (s.role == "reader") return run_reader_role(r, say, stop);
     return s.baseline ? run_baseline(s, say) : run_pattern(s, say);
   });

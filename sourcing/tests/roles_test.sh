@@ -60,7 +60,7 @@ if ! diff -q <(seq 1 37) "$dir/positions" >/dev/null; then
   cat "$dir/reader.log" >&2
   exit 1
 fi
-grep -q "stopping; every acknowledged append is in" "$dir/store-2.log"
+grep -q "stopped: the store keeps 37 events, every acknowledged append, in" "$dir/store-2.log"
 cat "$dir/reader.log"
 echo "roles test: two writers served together, the store restarted with nothing lost, the"
 echo "reader saw positions 1..37 once each"
