@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -44,8 +43,6 @@ using namespace eda::cqrs::demo;
 using namespace eda::sourcing;
 using namespace std::chrono_literals;
 
-volatile std::sig_atomic_t interrupted = 0;
-
 /// Everything the command line says.
 struct Settings {
   eda::cli::CommonOptions common;
@@ -53,7 +50,22 @@ struct Settings {
   std::string role = "all";
   RoleSettings roles;
   bool trace = false;  // --trace: tap the store's append notifications and the projector's progress
+  bool tamper = false;  // --tamper: fault injection, the live sales read model emptied before the rebuild
 };
+
+/// The last line of an all-in-one run stopped by Ctrl-C or SIGTERM: what it leaves behind
+/// (`events`: how many the store holds, when known).
+int say_stopped(const Settings& s, eda::Narrator& say, std::optional<std::uint64_t> events) {
+  if (s.roles.store.empty()) {
+    say.say("demo", "stopped: nothing kept (the run's event store and read models were in a temporary "
+                    "folder, now removed)");
+  } else {
+    say.say("demo", "stopped: the store keeps " + (events ? std::to_string(*events) + " events" : std::string("the events")) +
+                        " in " + describe_store_spec(s.roles.store) +
+                        "; the read models were in a temporary folder, now removed");
+  }
+  return 0;
+}
 
 /// A fresh folder for the run's databases and ipc endpoints, removed afterwards.
 class RunFolder {
@@ -208,9 +220,12 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
     trace.emplace(context, eda::trace::DemoTraceOptions{.endpoints = {appends, progress}});
   }
 
+  // A stop request ends the run between two commands or two scenes.
+  const auto stopped = [&] { return say_stopped(s, say, store.last_position()); };
   say.heading("Commands go in");
   std::uint64_t token = 0;
   for (const auto& [order, command] : story(1, s.common.count)) {
+    if (eda::cli::stop_requested()) return stopped();
     try {
       const CommandAccepted accepted = commands.execute(order, command);
       token = accepted.position;
@@ -222,6 +237,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
     }
   }
 
+  if (eda::cli::stop_requested()) return stopped();
   say.heading("Queries come out: every answer says which position it reflects");
   for (const std::string& customer : customers()) {
     const auto orders = queries.customer_orders(customer, {.min_position = token, .wait = 10s});
@@ -234,12 +250,14 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   const auto waiting = queries.awaiting_shipment(10, {.min_position = token, .wait = 10s});
   say.say("query-side", std::to_string(waiting.rows.size()) + " paid orders wait for shipment, oldest first");
 
+  if (eda::cli::stop_requested()) return stopped();
   say.heading("The read side lags behind the write side: how much, and read-your-writes");
   const std::uint64_t first_erin = s.common.count + 1;
   int stale = 0;
   eda::LatencyRecorder lag;
   constexpr int rounds = 50;
   for (int i = 0; i < rounds; ++i) {
+    if (eda::cli::stop_requested()) return stopped();
     const CommandAccepted placed = commands.execute(first_erin + i, PlaceOrder{"erin"});
     const std::int64_t written = eda::monotonic_ns();
     if (queries.customer_orders("erin").position < placed.position) ++stale;  // no token: whatever is there
@@ -259,6 +277,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
     say.say("client", std::string("a token nobody wrote yet: ") + e.what());
   }
 
+  if (eda::cli::stop_requested()) return stopped();
   say.heading("The projector is killed with SIGKILL in the middle of its work, and resumes");
   std::atomic<std::uint64_t> burst_done{0};
   std::optional<Background> burst;
@@ -291,7 +310,13 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
                       (identical ? "identical, nothing counted twice, nothing skipped" : "DIFFERENT"));
   if (!identical) throw std::runtime_error("the resumed projection differs from a clean one");
 
+  if (eda::cli::stop_requested()) return stopped();
   say.heading("A projection dropped and rebuilt from the store, while the projector keeps running");
+  if (s.tamper) {
+    read.reset(sales_projection);
+    say.say("demo", "--tamper: the live sales-by-day read model emptied behind the projector's back "
+                    "(as a botched migration would)");
+  }
   const std::string before = read.dump();
   eda::Deadline next_line(0ms);
   const std::uint64_t replayed =
@@ -301,8 +326,13 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
           next_line = eda::Deadline(200ms);
         }
       }, 500);
+  const bool rebuilt_identical = read.dump() == before;
   say.say("rebuild", std::to_string(replayed) + " events replayed; the rebuilt read model is " +
-                         (read.dump() == before ? "identical to the live one" : "DIFFERENT"));
+                         (rebuilt_identical ? "identical to the live one" : "DIFFERENT from the live one"));
+  if (!rebuilt_identical) {
+    throw std::runtime_error("the rebuilt sales-by-day read model differs from the live one: the live one had "
+                             "drifted from the events (a projection bug, or a change made behind the projector)");
+  }
 
   say.heading("Summary");
   say.say("demo", std::to_string(store.last_position()) + " events written by the command side; the read side "
@@ -319,6 +349,10 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   baseline::SingleModelShop shop({.path = folder.file("shop.db")});
   say.heading("Baseline: one model — commands update normalized tables, queries join them");
   for (const auto& [order, command] : story(1, s.common.count)) {
+    if (eda::cli::stop_requested()) {
+      say.say("demo", "stopped: nothing kept (the single model was in a temporary folder, now removed)");
+      return 0;
+    }
     try {
       shop.execute(order, command, eda::wall_clock_ns());
       say.say("order-service", "order " + std::to_string(order) + ": " + describe(command) + " -> done");
@@ -386,15 +420,19 @@ int main(int argc, char** argv) {
   app.add_option("--first-order", r.first_order, "Client: the first order id")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 53));
   app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
+  app.add_flag("--tamper", s.tamper,
+               "Fault injection (all in one): empty the live sales-by-day read model behind the projector's "
+               "back before it is rebuilt; the rebuild then differs from the live model and the demo fails, "
+               "saying so: comparing a rebuild with the live model is how a drifted read model is caught");
   eda::cli::add_curve_keys_option(app, r.curve_keys);
   app.add_option("--run-for", r.run_for_s, "Services: seconds before they stop by themselves")
       ->check(CLI::Range(1, 86'400))->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
-    std::signal(SIGINT, [](int) { interrupted = 1; });
-    std::signal(SIGTERM, [](int) { interrupted = 1; });
-    const StopRequested stop = [] { return interrupted != 0; };
+    const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
+    const StopRequested stop = [] { return eda::cli::stop_requested(); };
     eda::Narrator say(std::cout, s.common.verbosity);
     if (s.role != "all" && s.baseline) throw std::invalid_argument("--baseline runs in one process; it has no --role");
+    if (s.role != "all" && s.tamper) throw std::invalid_argument("--tamper applies to the all-in-one run");
     if (s.trace && (s.role != "all" || s.baseline)) {
       throw std::invalid_argument("--trace shows the all-in-one pattern run (for separate processes, run "
                                   "eda-trace live against --appends and --progress)");
@@ -435,8 +473,18 @@ int main(int argc, char** argv) {
     if (s.role == "client") {
       fill(r.commands, "tcp://127.0.0.1:5801");
       fill(r.queries, "tcp://127.0.0.1:5804");
-      return run_client_role(r, say);
+      return run_client_role(r, say, stop);
     }
-    return s.baseline ? run_baseline(s, say) : run_pattern(s, say);
+    if (s.baseline) {
+      if (s.tamper) throw std::invalid_argument("--tamper shows the rebuild of a read model: the baseline has none");
+      return run_baseline(s, say);
+    }
+    try {
+      return run_pattern(s, say);
+    } catch (const eda::RpcTimeout&) {
+      // The kit reports a call whose wait a stop request cut short as unanswered.
+      if (!eda::cli::stop_requested()) throw;
+      return say_stopped(s, say, std::nullopt);
+    }
   });
 }

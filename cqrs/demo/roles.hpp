@@ -41,7 +41,8 @@ int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested
 /// @brief Answers queries from the read models until stopped.
 int run_query_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
 
-/// @brief Sends the story's commands and reads each customer's orders with the last token.
-int run_client_role(const RoleSettings& s, Narrator& say);
+/// @brief Sends the story's commands and reads each customer's orders with the last token
+///        (ending sooner when a stop is requested).
+int run_client_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
 
 }  // namespace eda::cqrs::demo
