@@ -1,5 +1,6 @@
 // The order summary per customer: one row per order, kept with the order's item count and
-// total, so "all orders of alice" is one range of one covering index.
+// total, so "all orders of alice" is one range of one covering index. Its tables, its
+// statements and its query (CustomerOrdersQuery) are all here.
 
 #include <optional>
 
@@ -141,6 +142,23 @@ class CustomerOrdersProjection final : public Projection {
 
 std::unique_ptr<Projection> make_customer_orders_projection() {
   return std::make_unique<CustomerOrdersProjection>();
+}
+
+std::vector<OrderSummary> CustomerOrdersQuery::operator()(const std::string& customer) {
+  if (!statement_) {
+    statement_.emplace(db_.handle(),
+                       "SELECT order_id, customer, status, item_count, total_cents"
+                       " FROM customer_orders WHERE customer = ? ORDER BY order_id");
+  }
+  Statement& q = *statement_;
+  std::vector<OrderSummary> rows;
+  q.bind(customer);
+  while (q.step()) {
+    rows.push_back(OrderSummary{static_cast<std::uint64_t>(q.integer(0)), std::string(q.text(1)),
+                                std::string(q.text(2)), static_cast<std::uint64_t>(q.integer(3)), q.integer(4)});
+  }
+  q.done();
+  return rows;
 }
 
 }  // namespace eda::cqrs

@@ -4,7 +4,7 @@
 
 namespace eda::cqrs {
 
-Projector::Projector(const sourcing::EventStore& store, ReadModels& read_models,
+Projector::Projector(const sourcing::EventStore& store, ProjectionHost& read_models,
                      zmq::context_t& context, ProjectorOptions options)
     : read_models_(read_models),
       batch_(options.batch),

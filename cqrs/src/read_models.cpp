@@ -1,7 +1,9 @@
+// The projection host: the read models' database, the checkpoints, the batches and the
+// rebuilds. What the read models hold, and how they are asked, is their projections' business
+// (customer_orders_projection.cpp and the others): nothing here knows a table of theirs.
 #include "eda/cqrs/read_models.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <condition_variable>
 #include <future>
 #include <utility>
@@ -10,9 +12,6 @@
 #include <set>
 #include <stdexcept>
 
-#include "eda/cqrs/projections.hpp"
-#include "eda/sourcing/order_repository.hpp"
-
 namespace eda::cqrs {
 
 using sqlite::Database;
@@ -20,25 +19,6 @@ using sqlite::Statement;
 using sqlite::Transaction;
 
 namespace {
-
-/// A read transaction: every SELECT inside it sees the same committed state (WAL snapshot),
-/// so rows and the checkpoint read with them agree even while a projector commits. (Its
-/// statements are prepared once: a query is a few microseconds, compiling SQL is not free.)
-class ReadTransaction {
- public:
-  ReadTransaction(Statement& begin, Statement& end) : end_(end) { begin.run(); }
-  ~ReadTransaction() {
-    try {
-      end_.run();
-    } catch (...) {  // a read-only transaction has nothing to lose; never throw from here
-    }
-  }
-  ReadTransaction(const ReadTransaction&) = delete;
-  ReadTransaction& operator=(const ReadTransaction&) = delete;
-
- private:
-  Statement& end_;
-};
 
 /// Checkpoints the write-ahead log in the background, so that the projector's commits never
 /// wait for it.
@@ -82,21 +62,7 @@ class BackgroundCheckpointer {
 
 }  // namespace
 
-std::optional<std::uint64_t> order_of_stream(std::string_view stream) {
-  constexpr std::string_view prefix = "order-";
-  if (!stream.starts_with(prefix)) {
-    return std::nullopt;
-  }
-  std::uint64_t id = 0;
-  const std::string_view digits = stream.substr(prefix.size());
-  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-  if (error != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
-    return std::nullopt;
-  }
-  return id;
-}
-
-struct ReadModels::Connection {
+struct ProjectionHost::Connection {
   explicit Connection(const ReadModelOptions& options)
       : database(options.path, options.durability, "read-model database") {
     // A projector touches rows all over its tables (every open order's); with SQLite's
@@ -134,22 +100,16 @@ struct ReadModels::Connection {
     database.exec("PRAGMA wal_autocheckpoint=0");
     checkpointer.emplace(options.path, options.durability);
   }
-  /// A query's statement, prepared on first use (its tables belong to a projection, which
-  /// creates them after the connection opens).
-  Statement& query(std::optional<Statement>& statement, const char* sql) {
-    if (!statement) statement.emplace(database.handle(), sql);
-    return *statement;
-  }
 
   Database database;  // first: destroyed last, after every statement
+  // Read snapshots' statements are prepared once too: a query is a few microseconds, compiling
+  // SQL is not free.
   std::optional<Statement> get_checkpoint, set_checkpoint, get_head, raise_head, clear_head, begin_read,
-      end_read, customer_orders, sales, awaiting;
+      end_read;
   std::optional<BackgroundCheckpointer> checkpointer;
 };
 
-ReadModels::ReadModels(ReadModelOptions options) : ReadModels(std::move(options), shop_projections()) {}
-
-ReadModels::ReadModels(ReadModelOptions options, std::vector<std::unique_ptr<Projection>> projections)
+ProjectionHost::ProjectionHost(ReadModelOptions options, std::vector<std::unique_ptr<Projection>> projections)
     : options_(std::move(options)), projections_(std::move(projections)) {
   std::set<std::string_view> names;
   for (const auto& projection : projections_) {
@@ -171,47 +131,61 @@ ReadModels::ReadModels(ReadModelOptions options, std::vector<std::unique_ptr<Pro
   }
 }
 
-ReadModels::~ReadModels() {
+ProjectionHost::~ProjectionHost() {
   projections_.clear();  // their statements go before the connection
 }
 
-Projection& ReadModels::find(std::string_view projection) const {
+const Database& ProjectionHost::database() const noexcept { return db_->database; }
+
+// Rows and the checkpoint read with them agree even while a projector commits.
+ProjectionHost::ReadSnapshot::ReadSnapshot(const ProjectionHost& host) : host_(host) {
+  host_.db_->begin_read->run();
+}
+
+ProjectionHost::ReadSnapshot::~ReadSnapshot() {
+  try {
+    host_.db_->end_read->run();
+  } catch (...) {  // a read-only transaction has nothing to lose; never throw from here
+  }
+}
+
+Projection& ProjectionHost::find(std::string_view projection) const {
   for (const auto& p : projections_) {
     if (p->name() == projection) return *p;
   }
   throw std::invalid_argument("no projection is named '" + std::string(projection) + "'");
 }
 
-std::uint64_t ReadModels::checkpoint_locked(std::string_view projection) const {
+std::uint64_t ProjectionHost::checkpoint_locked(std::string_view projection) const {
   return static_cast<std::uint64_t>(db_->get_checkpoint->bind(projection).single_integer());
 }
 
-std::uint64_t ReadModels::checkpoint(std::string_view projection) const {
+std::uint64_t ProjectionHost::checkpoint(std::string_view projection) const {
   (void)find(projection);
   const std::lock_guard lock(mutex_);
   return checkpoint_locked(projection);
 }
 
-std::uint64_t ReadModels::head() const {
+std::uint64_t ProjectionHost::head() const {
   const std::lock_guard lock(mutex_);
   return static_cast<std::uint64_t>(db_->get_head->single_integer());
 }
 
-std::uint64_t ReadModels::position() const {
+std::uint64_t ProjectionHost::position() const {
   const std::lock_guard lock(mutex_);
   std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
   for (const auto& p : projections_) lowest = std::min(lowest, checkpoint_locked(p->name()));
   return projections_.empty() ? 0 : lowest;
 }
 
-std::vector<std::string> ReadModels::projections() const {
+std::vector<std::string> ProjectionHost::projections() const {
   std::vector<std::string> names;
   for (const auto& p : projections_) names.emplace_back(p->name());
   return names;
 }
 
-BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events,
-                               std::uint64_t read_from) {
+BatchApplied ProjectionHost::apply(std::span<const sourcing::RecordedEvent> events,
+                                   std::uint64_t read_from) {
   BatchApplied result{events.size(), 0, 0};
   if (events.empty()) {
     result.position = position();
@@ -222,10 +196,8 @@ BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events,
   std::vector<ProjectedEvent> decoded;
   decoded.reserve(events.size());
   for (const sourcing::RecordedEvent& recorded : events) {
-    if (const auto order_id = order_of_stream(recorded.stream)) {
-      decoded.push_back(ProjectedEvent{*order_id, recorded.version, recorded.position,
-                                       recorded.event.timestamp_ns(),
-                                       sourcing::order_event_from(recorded)});
+    if (std::optional<ProjectedEvent> event = projected_event_of(recorded)) {
+      decoded.push_back(std::move(*event));
     }
   }
   const std::uint64_t last = events.back().position;
@@ -266,7 +238,7 @@ BatchApplied ReadModels::apply(std::span<const sourcing::RecordedEvent> events,
   return result;
 }
 
-void ReadModels::reset(std::string_view projection) {
+void ProjectionHost::reset(std::string_view projection) {
   Projection& p = find(projection);
   const std::lock_guard lock(mutex_);
   if (!unusable_.empty()) throw std::runtime_error(unusable_);
@@ -293,72 +265,9 @@ void ReadModels::reset(std::string_view projection) {
   }
 }
 
-Reflecting<std::vector<OrderSummary>> ReadModels::read_customer_orders(const std::string& customer) const {
+std::string ProjectionHost::dump() const {
   const std::lock_guard lock(mutex_);
-  const ReadTransaction snapshot(*db_->begin_read, *db_->end_read);
-  Reflecting<std::vector<OrderSummary>> answer{{}, checkpoint_locked(customer_orders_projection)};
-  Statement& q = db_->query(db_->customer_orders,
-                            "SELECT order_id, customer, status, item_count, total_cents"
-                            " FROM customer_orders WHERE customer = ? ORDER BY order_id");
-  q.bind(customer);
-  while (q.step()) {
-    answer.rows.push_back(OrderSummary{static_cast<std::uint64_t>(q.integer(0)), std::string(q.text(1)),
-                                       std::string(q.text(2)), static_cast<std::uint64_t>(q.integer(3)),
-                                       q.integer(4)});
-  }
-  q.done();
-  return answer;
-}
-
-Reflecting<std::vector<ProductDaySales>> ReadModels::read_sales_by_day(const std::string& first_day,
-                                                                       const std::string& last_day) const {
-  (void)parse_day(first_day, "first_day");
-  (void)parse_day(last_day, "last_day");
-  const std::lock_guard lock(mutex_);
-  const ReadTransaction snapshot(*db_->begin_read, *db_->end_read);
-  Reflecting<std::vector<ProductDaySales>> answer{{}, checkpoint_locked(sales_projection)};
-  Statement& q = db_->query(db_->sales,
-                            "SELECT day, sku, quantity, revenue_cents FROM product_day_sales"
-                            " WHERE day BETWEEN ? AND ? ORDER BY day, sku");
-  q.bind(first_day, last_day);
-  while (q.step()) {
-    answer.rows.push_back(ProductDaySales{std::string(q.text(0)), std::string(q.text(1)),
-                                          static_cast<std::uint64_t>(q.integer(2)), q.integer(3)});
-  }
-  q.done();
-  return answer;
-}
-
-Reflecting<std::vector<AwaitingShipment>> ReadModels::read_awaiting_shipment(std::size_t limit) const {
-  const std::lock_guard lock(mutex_);
-  const ReadTransaction snapshot(*db_->begin_read, *db_->end_read);
-  Reflecting<std::vector<AwaitingShipment>> answer{{}, checkpoint_locked(shipment_projection)};
-  Statement& q = db_->query(db_->awaiting,
-                            "SELECT order_id, customer, total_cents, paid_at_ns"
-                            " FROM awaiting_shipment ORDER BY paid_at_ns, order_id LIMIT ?");
-  q.bind(static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
-  while (q.step()) {
-    answer.rows.push_back(AwaitingShipment{static_cast<std::uint64_t>(q.integer(0)), std::string(q.text(1)),
-                                           q.integer(2), q.integer(3)});
-  }
-  q.done();
-  return answer;
-}
-
-std::vector<OrderSummary> ReadModels::customer_orders(const std::string& customer) const {
-  return read_customer_orders(customer).rows;
-}
-std::vector<ProductDaySales> ReadModels::sales_by_day(const std::string& first_day,
-                                                      const std::string& last_day) const {
-  return read_sales_by_day(first_day, last_day).rows;
-}
-std::vector<AwaitingShipment> ReadModels::awaiting_shipment(std::size_t limit) const {
-  return read_awaiting_shipment(limit).rows;
-}
-
-std::string ReadModels::dump() const {
-  const std::lock_guard lock(mutex_);
-  const ReadTransaction snapshot(*db_->begin_read, *db_->end_read);
+  const ReadSnapshot snapshot(*this);
   std::vector<std::string> tables;
   {
     Statement list(db_->database.handle(),
@@ -390,7 +299,7 @@ std::string ReadModels::dump() const {
 namespace {
 
 /// Resets `rebuilt` and feeds them from the first event of the store (see rebuild()).
-std::uint64_t rebuild_projections(ReadModels& read_models, const sourcing::EventStore& store,
+std::uint64_t rebuild_projections(ProjectionHost& read_models, const sourcing::EventStore& store,
                                   const std::vector<std::string>& rebuilt,
                                   const RebuildProgress& progress, std::size_t batch) {
   if (batch == 0) {
@@ -450,14 +359,14 @@ std::uint64_t rebuild_projections(ReadModels& read_models, const sourcing::Event
 
 }  // namespace
 
-std::uint64_t rebuild(ReadModels& read_models, const sourcing::EventStore& store,
+std::uint64_t rebuild(ProjectionHost& read_models, const sourcing::EventStore& store,
                       std::string_view projection, const RebuildProgress& progress,
                       std::size_t batch) {
   (void)read_models.checkpoint(projection);  // an unknown name is refused before anything is dropped
   return rebuild_projections(read_models, store, {std::string(projection)}, progress, batch);
 }
 
-std::uint64_t rebuild_all(ReadModels& read_models, const sourcing::EventStore& store,
+std::uint64_t rebuild_all(ProjectionHost& read_models, const sourcing::EventStore& store,
                           const RebuildProgress& progress, std::size_t batch) {
   return rebuild_projections(read_models, store, read_models.projections(), progress, batch);
 }

@@ -1,5 +1,6 @@
 // Sales totals per product per day: the totals themselves are the table. A payment adds the
-// order's lines to its day; a cancellation after payment takes them off again.
+// order's lines to its day; a cancellation after payment takes them off again. Its tables,
+// its statements and its query (SalesByDayQuery) are all here.
 
 #include <map>
 #include <optional>
@@ -145,5 +146,24 @@ class SalesProjection final : public Projection {
 }  // namespace
 
 std::unique_ptr<Projection> make_sales_projection() { return std::make_unique<SalesProjection>(); }
+
+std::vector<ProductDaySales> SalesByDayQuery::operator()(const std::string& first_day, const std::string& last_day) {
+  (void)parse_day(first_day, "first_day");
+  (void)parse_day(last_day, "last_day");
+  if (!statement_) {
+    statement_.emplace(db_.handle(),
+                       "SELECT day, sku, quantity, revenue_cents FROM product_day_sales"
+                       " WHERE day BETWEEN ? AND ? ORDER BY day, sku");
+  }
+  Statement& q = *statement_;
+  std::vector<ProductDaySales> rows;
+  q.bind(first_day, last_day);
+  while (q.step()) {
+    rows.push_back(ProductDaySales{std::string(q.text(0)), std::string(q.text(1)),
+                                   static_cast<std::uint64_t>(q.integer(2)), q.integer(3)});
+  }
+  q.done();
+  return rows;
+}
 
 }  // namespace eda::cqrs

@@ -1,6 +1,9 @@
 // The orders waiting for shipment: exactly the paid, unshipped orders, stored in payment order
-// (the table is clustered on it), so the warehouse's "what next?" is the first rows read.
+// (the table is clustered on it), so the warehouse's "what next?" is the first rows read. Its
+// tables, its statements and its query (AwaitingShipmentQuery) are all here.
 
+#include <algorithm>
+#include <limits>
 #include <optional>
 
 #include "eda/cqrs/projections.hpp"
@@ -122,6 +125,24 @@ class ShipmentProjection final : public Projection {
 
 std::unique_ptr<Projection> make_shipment_projection() {
   return std::make_unique<ShipmentProjection>();
+}
+
+std::vector<AwaitingShipment> AwaitingShipmentQuery::operator()(std::size_t limit) {
+  if (!statement_) {
+    statement_.emplace(db_.handle(),
+                       "SELECT order_id, customer, total_cents, paid_at_ns"
+                       " FROM awaiting_shipment ORDER BY paid_at_ns, order_id LIMIT ?");
+  }
+  Statement& q = *statement_;
+  std::vector<AwaitingShipment> rows;
+  // A limit beyond what SQLite counts to is no limit.
+  q.bind(static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+  while (q.step()) {
+    rows.push_back(AwaitingShipment{static_cast<std::uint64_t>(q.integer(0)), std::string(q.text(1)), q.integer(2),
+                                    q.integer(3)});
+  }
+  q.done();
+  return rows;
 }
 
 std::vector<std::unique_ptr<Projection>> shop_projections() {

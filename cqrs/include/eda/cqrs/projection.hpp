@@ -1,11 +1,25 @@
 /// @file projection.hpp
 /// @brief A projection turns the store's events into one query-shaped read model: a few
 ///        tables shaped like the answer to one question, kept up to date event by event.
+///
+/// What a projection owns and what its host does (ProjectionHost, read_models.hpp):
+///
+/// | the projection (e.g. `customer_orders_projection.cpp`) | the host |
+/// |---|---|
+/// | its tables, created and dropped by open() and drop() | the database file and its connection |
+/// | its statements, and the queries asked of its tables | the transaction per batch, read snapshots |
+/// | what each event does to its rows: apply(), write() | which events a batch holds, once decoded |
+/// | | a checkpoint per projection, rebuilds |
+///
+/// The events are the shop's order events, decoded once per batch for every projection
+/// (projected_event_of()); the host knows nothing else of the shop.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
+#include "eda/sourcing/event_store.hpp"
 #include "eda/sourcing/order.hpp"
 #include "eda/sqlite/database.hpp"
 
@@ -24,6 +38,16 @@ struct ProjectedEvent {
   sourcing::OrderEvent event;    ///< What happened.
 };
 
+/// @brief The order an event belongs to, from its stream name `order-<id>`; nothing for
+///        other streams.
+std::optional<std::uint64_t> order_of_stream(std::string_view stream);
+
+/// @brief `recorded` as projections see it, when it is an order's event (its stream is
+///        `order-<id>`): decoded and upcast. Nothing for the events of other streams, which
+///        projections do not read. Throws sourcing::CorruptEvent, naming stream and position,
+///        for an order's event that cannot be read.
+std::optional<ProjectedEvent> projected_event_of(const sourcing::RecordedEvent& recorded);
+
 /// @brief One read model and the handlers that keep it.
 ///
 /// A projection owns its tables (including any working data it needs, such as the lines of
@@ -34,8 +58,11 @@ struct ProjectedEvent {
 /// The projector's checkpoint already prevents redelivery; this is the second line of
 /// defence, and what makes "at-least-once delivery" safe.
 ///
+/// The questions asked of its tables are its own too (projections.hpp: CustomerOrdersQuery and
+/// the others), so the host runs projections without knowing their SQL.
+///
 /// @par Thread safety
-/// Called by ReadModels only, under its lock.
+/// Called by its ProjectionHost only, under the host's lock.
 class Projection {
  public:
   virtual ~Projection() = default;

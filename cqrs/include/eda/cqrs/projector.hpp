@@ -65,7 +65,7 @@ struct ProjectorStats {
 class Projector {
  public:
   /// @brief Follows `store` into `read_models` (both must outlive it).
-  Projector(const sourcing::EventStore& store, ReadModels& read_models, zmq::context_t& context,
+  Projector(const sourcing::EventStore& store, ProjectionHost& read_models, zmq::context_t& context,
             ProjectorOptions options);
 
   /// @brief Waits until the store's notifications reach this projector (true at once without
@@ -87,7 +87,7 @@ class Projector {
   [[nodiscard]] const ProjectorStats& stats() const noexcept { return stats_; }
 
  private:
-  ReadModels& read_models_;
+  ProjectionHost& read_models_;
   std::size_t batch_;
   std::uint64_t next_read_;  // where the next batch starts: the store position after the last
   sourcing::CatchUpSubscription follow_;
