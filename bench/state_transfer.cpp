@@ -2,7 +2,12 @@
 /// @brief bench-state-transfer: event-carried state transfer against its synchronous baseline,
 ///        in the same run, with the same codec, over tcp loopback.
 ///
-/// What the pattern buys, and what it costs:
+/// The workloads and what each counter measures are defined once, in the shop workloads
+/// (`workloads/`, target eda::shop_workloads), which the tour's state-transfer stop runs too at
+/// a smaller size: the label latency (eda::workloads::make_label, over an
+/// eda::workloads::ShippingPlan), the bytes on the wire (eda::workloads::ChangeBytes,
+/// eda::workloads::mean_rpc_bytes) and the replica lag (eda::workloads::ReplicaLagRun). What
+/// the pattern buys, and what it costs:
 ///
 /// - BM_StateTransfer_Lookup / BM_StateTransfer_Sync_Lookup: one iteration = Shipping makes the
 ///   label for one order to a pseudo-random customer out of 10k, from its local Replica (the
@@ -26,18 +31,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
+#include <exception>
 #include <limits>
+#include <memory>
 #include <stop_token>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "eda/clock.hpp"
-#include "eda/codec.hpp"
 #include "eda/endpoint.hpp"
-#include "eda/envelope.hpp"
 #include "eda/latency.hpp"
 #include "eda/rpc.hpp"
 #include "eda/state_transfer/baseline.hpp"
@@ -46,92 +49,21 @@
 #include "eda/state_transfer/replica.hpp"
 #include "eda/state_transfer/service_thread.hpp"
 #include "eda/state_transfer/shipping.hpp"
+#include "eda/workloads/customer_lookups.hpp"
+#include "eda/workloads/replica_lag.hpp"
+#include "eda/workloads/wire_bytes.hpp"
+#include "environment.hpp"
 #include "latency_counters.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using namespace eda::state_transfer;
+using namespace eda::workloads;
+using eda::bench::env_count;
 
 /// Customers Shipping looks up, and the data set the lag run changes.
-constexpr std::size_t customers = 10'000;
-/// Length of the pseudo-random shipping plan (a power of two, so `n & (plan_size - 1)` cycles).
-constexpr std::size_t plan_size = 1 << 16;
-
-/// A positive count from the environment variable `name`, or `fallback`.
-std::uint64_t env_count(const char* name, std::uint64_t fallback) {
-  const char* text = std::getenv(name);
-  const long long value = text != nullptr ? std::strtoll(text, nullptr, 10) : 0;
-  return value > 0 ? static_cast<std::uint64_t>(value) : fallback;
-}
-
-/// A Customer service on ephemeral tcp loopback ports.
-CustomerServiceOptions source_options() {
-  return CustomerServiceOptions{
-      .update_endpoints = {eda::ephemeral_endpoint(eda::Transport::tcp, "customer-updates")},
-      .snapshot_endpoints = {eda::ephemeral_endpoint(eda::Transport::tcp, "customer-snapshots")}};
-}
-
-/// A replica of `source` (a CustomerService or a CustomerServiceThread), named `name`.
-template <class Source>
-ReplicaOptions replica_options(const Source& source, std::string name) {
-  return ReplicaOptions{.name = std::move(name),
-                        .updates_endpoint = source.update_endpoints().front(),
-                        .snapshot_endpoint = source.snapshot_endpoints().front()};
-}
-
-/// A Replica that follows its source on a thread of its own, as a Shipping service's would.
-class FollowingReplica {
- public:
-  FollowingReplica(zmq::context_t& context, ReplicaOptions options)
-      : replica_(context, std::move(options)),
-        follower_([this](const std::stop_token& stop) { replica_.run(stop, 5ms); }) {}
-
-  Replica& replica() noexcept { return replica_; }
-
-  /// Stops following; afterwards, what the following thread wrote may be read safely.
-  void stop() {
-    follower_.request_stop();
-    if (follower_.joinable()) follower_.join();
-  }
-
- private:
-  Replica replica_;
-  std::jthread follower_;  // declared last: stops before the replica is destroyed
-};
-
-/// Whether `replica` has synchronised and is following its source.
-bool is_live(const Replica& replica) { return replica.status().state == ReplicaState::live; }
-
-/// The customers the orders go to: pseudo-random ids in 1..count, drawn before the timed loop
-/// so that both designs ship to the same customers, at no cost to either.
-std::vector<CustomerId> shipping_plan(std::size_t count) {
-  CustomerGenerator random(7);
-  std::vector<CustomerId> plan(plan_size);
-  for (CustomerId& id : plan) id = random.below(count) + 1;
-  return plan;
-}
-
-/// Bytes one baseline `GetCustomer` call moves for `customer`: the request's frames (method
-/// name, encoded id) plus the reply's (status, encoded CustomerReply), encoded exactly as the
-/// RPC encodes them. Frame contents only: ZeroMQ's few bytes of framing per frame and the
-/// TCP/IP headers come on top, in both designs alike.
-std::size_t rpc_bytes(const Customer& customer) {
-  constexpr std::string_view reply_status = "ok";  // the status frame of a successful reply
-  const std::size_t request =
-      baseline::method::get_customer.size() + eda::encode_value(customer.id).size();
-  const std::size_t reply =
-      reply_status.size() +
-      eda::encode_value(baseline::CustomerReply{.found = true, .customer = customer}).size();
-  return request + reply;
-}
-
-/// rpc_bytes() averaged over every customer of `table`.
-double mean_rpc_bytes(const CustomerTable& table) {
-  double total = 0;
-  for (const auto& [id, customer] : table) total += static_cast<double>(rpc_bytes(customer));
-  return table.empty() ? 0.0 : total / static_cast<double>(table.size());
-}
+constexpr std::size_t customers = suite_customers;
 
 /// Counters shared by both lookup benchmarks.
 void report_shipping(benchmark::State& state, const eda::LatencyRecorder& latency,
@@ -143,35 +75,27 @@ void report_shipping(benchmark::State& state, const eda::LatencyRecorder& latenc
       shipments > 0 ? static_cast<double>(owner_requests) / shipments : 0.0;
 }
 
-/// Ships one order per iteration, to the customers of `plan` in turn, and times each label;
-/// `missing` is the error when a customer that should exist has no record.
+/// Ships one order per iteration, to the customers of the shipping plan in turn, and times
+/// each label; `missing` is the error when a customer that should exist has no record.
 template <class AnyShipping>
 eda::LatencyRecorder ship_orders(benchmark::State& state, AnyShipping& shipping,
-                                 const std::vector<CustomerId>& plan, const char* missing) {
+                                 const char* missing) {
+  ShippingPlan plan(customers);
   eda::LatencyRecorder latency;
-  std::uint64_t n = 0;
   for (auto _ : state) {
-    const ShipOrder order{.order_id = ++n, .customer_id = plan[n & (plan_size - 1)]};
-    const std::int64_t start = eda::monotonic_ns();
-    const auto label = shipping.label_for(order);
-    latency.record(eda::monotonic_ns() - start);
-    if (!label) {
+    if (!make_label(shipping, plan.next(), latency)) {
       state.SkipWithError(missing);
       break;
     }
-    benchmark::DoNotOptimize(label);
   }
   return latency;
 }
 
-// Each label is timed on its own, so the percentiles are per label. The two clock reads
-// around it (a vDSO call each, about 35 ns together on a 2.5 GHz Xeon) are included: for the
-// pattern's local read the recorded latency is an upper bound, for the baseline's round trip
-// they are noise.
 void BM_StateTransfer_Lookup(benchmark::State& state) {
   zmq::context_t context;
-  CustomerServiceThread source(context, source_options(), CustomerGenerator().table(customers));
-  FollowingReplica follower(context, replica_options(source, "shipping"));
+  CustomerServiceThread source(context, customer_service_options(),
+                               CustomerGenerator().table(customers));
+  FollowingReplica follower(context, replica_of(source, "shipping"));
   const Replica& replica = follower.replica();
   // await_sequence(0) holds once the replica has synchronised: the first snapshot is in.
   if (!replica.await_sequence(0, 30s) || replica.status().records != customers) {
@@ -179,17 +103,12 @@ void BM_StateTransfer_Lookup(benchmark::State& state) {
     return;
   }
   const Shipping shipping(replica);
-  const std::vector<CustomerId> plan = shipping_plan(customers);
-  // The owner's own count of the requests it served (snapshots: the only thing a replica asks
-  // for), read on its thread before and after the run.
-  const auto requests_served = [&] {
-    return source.call([](CustomerService& service) { return service.stats().snapshots_served; });
-  };
-  const std::uint64_t served_before = requests_served();
+  // The owner's own count of the requests it served, read on its thread before and after.
+  const std::uint64_t served_before = snapshots_served(source);
 
   const eda::LatencyRecorder latency =
-      ship_orders(state, shipping, plan, "the replica has no record of a customer it should hold");
-  report_shipping(state, latency, requests_served() - served_before);
+      ship_orders(state, shipping, "the replica has no record of a customer it should hold");
+  report_shipping(state, latency, snapshots_served(source) - served_before);
 }
 
 void BM_StateTransfer_Sync_Lookup(benchmark::State& state) {
@@ -201,11 +120,10 @@ void BM_StateTransfer_Sync_Lookup(benchmark::State& state) {
     owner.serve_while([&] { return !stop.stop_requested(); }, 5ms);
   });
   baseline::SyncShipping shipping(context, {.endpoint = owner.endpoints().front()});
-  const std::vector<CustomerId> plan = shipping_plan(customers);
 
   eda::LatencyRecorder latency;
   try {
-    latency = ship_orders(state, shipping, plan,
+    latency = ship_orders(state, shipping,
                           "the Customer service has no record of a customer it should hold");
   } catch (const eda::RpcTimeout& e) {
     state.SkipWithError(e.what());
@@ -216,47 +134,16 @@ void BM_StateTransfer_Sync_Lookup(benchmark::State& state) {
   state.counters["bytes_per_shipment"] = mean_rpc_bytes(owner.records());
 }
 
-/// The thin alternative, for comparison only: "customer 42 changed", and nothing else (event
-/// notification; whoever needs the new address must then call the owner for it).
-struct CustomerChanged {
-  static constexpr std::string_view event_type = "shop.customer.changed";
-  static constexpr std::uint32_t schema_version = 1;
-  CustomerId customer_id = 0;
-  MSGPACK_DEFINE(customer_id)
-};
-
-/// Bytes of the message that publishes `payload` as change number `sequence`: the topic frame
-/// plus the envelope, encoded as the Publisher encodes them.
-template <class Payload>
-std::size_t message_bytes(const Payload& payload, std::uint64_t sequence) {
-  eda::Event<Payload> event{eda::make_metadata<Payload>(CustomerServiceOptions{}.source),
-                            payload};
-  event.meta.sequence = sequence;  // the Publisher stamps it; its size depends on the value
-  return Payload::event_type.size() + eda::encode_event(event).size();
-}
-
 // One iteration encodes the fat and the thin message of one change (how long that takes is
-// bench-codec's subject; here the sizes are), averaged over a thousand sample customers. The
+// bench-codec's subject; here the sizes are), over a thousand sample customers in turn. The
 // baseline publishes nothing when a customer changes; it pays `baseline_bytes_per_shipment`
 // on every label instead.
 void BM_StateTransfer_BytesPerChange(benchmark::State& state) {
-  const CustomerTable table = CustomerGenerator().table(1'000);
-  std::vector<Customer> sample;
-  for (const auto& [id, customer] : table) sample.push_back(customer);
-
-  std::uint64_t fat = 0;
-  std::uint64_t thin = 0;
-  std::uint64_t n = 0;
-  for (auto _ : state) {
-    const Customer& customer = sample[n % sample.size()];
-    ++n;
-    fat += message_bytes(CustomerUpdated{new_incarnation(), customer}, n);
-    thin += message_bytes(CustomerChanged{customer.id}, n);
-  }
-  const auto changes = static_cast<double>(std::max<std::uint64_t>(n, 1));
-  state.counters["fat_bytes_per_change"] = static_cast<double>(fat) / changes;
-  state.counters["thin_bytes_per_change"] = static_cast<double>(thin) / changes;
-  state.counters["baseline_bytes_per_shipment"] = mean_rpc_bytes(table);
+  ChangeBytes sizes(1'000);
+  for (auto _ : state) sizes.add_next();
+  state.counters["fat_bytes_per_change"] = sizes.fat_bytes_per_change();
+  state.counters["thin_bytes_per_change"] = sizes.thin_bytes_per_change();
+  state.counters["baseline_bytes_per_shipment"] = mean_rpc_bytes(sizes.sample());
 }
 
 /// Heap bytes in use, from glibc's mallinfo2() (all arenas): small blocks (uordblks) plus the
@@ -279,13 +166,14 @@ void BM_StateTransfer_Converge(benchmark::State& state) {
       std::min(static_cast<std::uint64_t>(state.range(0)),
                env_count("EDA_BENCH_RECORDS", std::numeric_limits<std::uint64_t>::max()));
   zmq::context_t context;
-  CustomerServiceThread source(context, source_options(), CustomerGenerator().table(records));
+  CustomerServiceThread source(context, customer_service_options(),
+                               CustomerGenerator().table(records));
 
   double seconds = 0;
   double bytes_per_record = 0;
   std::uint64_t n = 0;
   for (auto _ : state) {
-    ReplicaOptions options = replica_options(source, "replica-" + std::to_string(++n));
+    ReplicaOptions options = replica_of(source, "replica-" + std::to_string(++n));
     const std::int64_t start = eda::monotonic_ns();
     Replica replica(context, std::move(options));
     const eda::Deadline deadline(30s);
@@ -309,78 +197,36 @@ void BM_StateTransfer_Converge(benchmark::State& state) {
   state.counters["replica_bytes_per_record"] = bytes_per_record;
 }
 
-/// `count` changes to make to `records`: customers moving house, drawn before the run starts.
-std::vector<Customer> planned_moves(const CustomerTable& records, std::uint64_t count) {
-  CustomerGenerator random(11);
-  std::vector<Customer> moves;
-  moves.reserve(count);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    moves.push_back(random.moved(records.at(random.below(records.size()) + 1)));
-  }
-  return moves;
-}
-
-// One iteration = a paced run: the Customer service, driven on this thread, publishes
-// `updates` changes at `rate` per second while a replica follows on its own thread. The
-// replica's `applied` hook, on that thread, records each change's lag: wall clock now minus
-// the timestamp the publisher stamped (both from this machine's clock).
+// One iteration = a paced run (eda::workloads::ReplicaLagRun): the Customer service, driven
+// on this thread, publishes `updates` changes at `rate` per second while a replica follows on
+// its own thread.
 void BM_StateTransfer_Lag(benchmark::State& state) {
-  const auto rate = static_cast<std::uint64_t>(state.range(0));
-  const std::uint64_t updates = env_count("EDA_BENCH_UPDATES", 20'000);
-  zmq::context_t context;
-  CustomerService source(context, source_options(), CustomerGenerator().table(customers));
-  const std::vector<Customer> moves = planned_moves(source.records(), updates);
-
-  eda::LatencyRecorder lag;  // written on the replica's thread only, read after it stopped
-  ReplicaOptions options = replica_options(source, "shipping");
-  options.applied = [&lag](const eda::EventMetadata& meta) {
-    if (meta.type == CustomerUpdated::event_type) {  // not the heartbeats
-      lag.record(eda::wall_clock_ns() - meta.timestamp_ns);
-    }
-  };
-  FollowingReplica follower(context, std::move(options));
-  Replica& replica = follower.replica();
-  // The source answers the replica's handshake and snapshot request from this thread.
-  const eda::Deadline synchronised(30s);
-  while (!is_live(replica) && !synchronised.expired()) source.serve(1ms);
-  if (!is_live(replica)) {
-    state.SkipWithError("the replica did not synchronise within 30 s");
+  std::unique_ptr<ReplicaLagRun> run;
+  try {
+    run = std::make_unique<ReplicaLagRun>(
+        ReplicaLagOptions{.customers = customers,
+                          .changes = env_count("EDA_BENCH_UPDATES", 20'000),
+                          .changes_per_second = static_cast<std::uint64_t>(state.range(0))});
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
     return;
   }
-
-  double publish_seconds = 0;
   for (auto _ : state) {
-    const std::int64_t period_ns = 1'000'000'000 / static_cast<std::int64_t>(rate);
-    const std::int64_t start = eda::monotonic_ns();
-    std::uint64_t last = 0;
-    for (std::uint64_t i = 0; i < updates; ++i) {
-      // Busy pacing, yielding so that the replica and ZeroMQ's I/O thread keep a core on a
-      // small machine.
-      const std::int64_t due = start + static_cast<std::int64_t>(i) * period_ns;
-      while (eda::monotonic_ns() < due) std::this_thread::yield();
-      last = source.upsert(moves[i]);
-    }
-    publish_seconds = static_cast<double>(eda::monotonic_ns() - start) / 1e9;
-    // Serving meanwhile, in case the replica lost an update and asks for a snapshot.
-    const eda::Deadline drained(30s);
-    while (!replica.await_sequence(last, 1ms) && !drained.expired()) source.serve(0ms);
-    if (!replica.await_sequence(last, 0ms)) {
-      state.SkipWithError("the replica did not catch up within 30 s");
+    try {
+      run->publish();
+    } catch (const std::exception& e) {
+      state.SkipWithError(e.what());
     }
   }
-  follower.stop();
+  run->stop();
 
-  const auto summary = lag.summary();
-  const ReplicaStats stats = replica.stats();
+  const auto summary = run->lag().summary();
   state.counters["lag_p50_us"] = static_cast<double>(summary.p50_ns) / 1e3;
   state.counters["lag_p99_us"] = static_cast<double>(summary.p99_ns) / 1e3;
   state.counters["lag_max_us"] = static_cast<double>(summary.max_ns) / 1e3;
-  state.counters["updates_per_s"] =
-      publish_seconds > 0 ? static_cast<double>(updates) / publish_seconds : 0.0;
+  state.counters["updates_per_s"] = run->changes_per_second();
   // 0 unless the replica lost updates: those a snapshot repaired have no lag sample.
-  state.counters["resyncs"] =
-      static_cast<double>(stats.resyncs_after_gap + stats.resyncs_after_silence +
-                          stats.resyncs_after_restart + stats.resyncs_after_bad_update);
+  state.counters["resyncs"] = static_cast<double>(run->resyncs());
 }
 
 }  // namespace

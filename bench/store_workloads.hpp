@@ -27,16 +27,10 @@
 #include "eda/sourcing/order.hpp"
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/store_service.hpp"
+#include "environment.hpp"
 #include "latency_counters.hpp"
 
 namespace eda::bench {
-
-/// @brief A positive count from the environment variable `name`, or `fallback`.
-inline std::uint64_t env_count(const char* name, std::uint64_t fallback) {
-  const char* text = std::getenv(name);
-  const long long value = text != nullptr ? std::strtoll(text, nullptr, 10) : 0;
-  return value > 0 ? static_cast<std::uint64_t>(value) : fallback;
-}
 
 /// @brief A database file in the temporary folder, removed (with its WAL files) when it goes.
 class ScratchFile {

@@ -1,5 +1,6 @@
 // The event-carried-state-transfer stop: Shipping reads customer addresses from its own
-// replica, kept current by fat events; the baseline asks the Customer service every time.
+// replica, kept current by fat events; the baseline asks the Customer service every time. The
+// workloads are bench-state-transfer's (eda::shop_workloads), at a smaller size.
 
 #include <algorithm>
 #include <chrono>
@@ -8,19 +9,20 @@
 #include <stop_token>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "demo_programs.hpp"
-#include "eda/codec.hpp"
 #include "eda/endpoint.hpp"
-#include "eda/envelope.hpp"
 #include "eda/latency.hpp"
+#include "eda/rpc.hpp"
 #include "eda/state_transfer/baseline.hpp"
 #include "eda/state_transfer/customer.hpp"
 #include "eda/state_transfer/customer_service.hpp"
 #include "eda/state_transfer/replica.hpp"
 #include "eda/state_transfer/service_thread.hpp"
 #include "eda/state_transfer/shipping.hpp"
+#include "eda/workloads/customer_lookups.hpp"
+#include "eda/workloads/replica_lag.hpp"
+#include "eda/workloads/wire_bytes.hpp"
 #include "measure.hpp"
 #include "progress.hpp"
 #include "stop.hpp"
@@ -31,17 +33,19 @@ namespace {
 
 using namespace std::chrono_literals;
 using namespace eda::state_transfer;
+using namespace eda::workloads;
 
-/// How big the measurements are.
+/// How big the measurements are (bench-state-transfer: 10 000 customers; its lag run
+/// publishes 20 000 changes at 10 000/s).
 struct Sizes {
-  std::size_t customers = 10'000;  ///< Records the Customer service owns.
-  Budget replica_labels;           ///< Labels made from the replica.
-  Budget rpc_labels;               ///< Labels made by asking the Customer service.
-  std::size_t down_labels = 100;   ///< Labels tried while the Customer service is down.
-  std::size_t down_tries = 3;      ///< ... by the baseline, each waiting `down_timeout`.
+  std::size_t customers = suite_customers;  ///< Records the Customer service owns.
+  Budget replica_labels;                    ///< Labels made from the replica.
+  Budget rpc_labels;                        ///< Labels made by asking the Customer service.
+  std::size_t down_labels = 100;  ///< Labels tried while the Customer service is down.
+  std::size_t down_tries = 3;     ///< ... by the baseline, each waiting `down_timeout`.
   std::chrono::milliseconds down_timeout{100};
-  std::uint64_t changes = 5000;        ///< Changes published to measure the replica's lag ...
-  std::uint64_t changes_per_s = 5000;  ///< ... at this rate.
+  std::uint64_t changes = 5000;         ///< Changes published to measure the replica's lag ...
+  std::uint64_t changes_per_s = 10'000;  ///< ... at this rate.
 };
 
 Sizes sizes_for(const TourOptions& options) {
@@ -57,38 +61,21 @@ Sizes sizes_for(const TourOptions& options) {
   return {.replica_labels = {200'000, 300ms}, .rpc_labels = {3000, 1000ms}};
 }
 
-/// A Customer service on ephemeral tcp loopback ports.
-CustomerServiceOptions source_options() {
-  return {.update_endpoints = {ephemeral_endpoint(Transport::tcp, "customer-updates")},
-          .snapshot_endpoints = {ephemeral_endpoint(Transport::tcp, "customer-snapshots")}};
-}
-
-/// A replica, named `name`, of `source` (a CustomerService or a CustomerServiceThread).
-template <class Source>
-ReplicaOptions replica_of(const Source& source, std::string name) {
-  return {.name = std::move(name),
-          .updates_endpoint = source.update_endpoints().front(),
-          .snapshot_endpoint = source.snapshot_endpoints().front()};
-}
-
 /// Labels made in a row: how long each took, and how many per second.
 struct LabelRun {
-  LatencySummary latency;  ///< Per label.
+  LatencySummary latency;  ///< Per label (eda::workloads::make_label).
   double per_second = 0;   ///< Labels per second, one after the other on one thread.
 };
 
-/// Makes labels for orders to pseudo-random customers until `budget` runs out, timing each;
+/// Makes labels for the orders of a shipping plan until `budget` runs out, timing each;
 /// `shipping` is the pattern's Shipping or the baseline's SyncShipping.
 template <class AnyShipping>
 LabelRun make_labels(AnyShipping& shipping, const Budget& budget, std::size_t customers) {
-  CustomerGenerator random(7);  // the same customers for both designs
+  ShippingPlan plan(customers);  // the same customers for both designs
   LatencyRecorder latency;
-  const LoopResult loop = run_bounded(budget, [&](std::size_t i) {
-    const ShipOrder order{.order_id = i + 1, .customer_id = random.below(customers) + 1};
-    const std::int64_t start = monotonic_ns();
-    const auto label = shipping.label_for(order);
-    latency.record(monotonic_ns() - start);
-    if (!label)
+  const LoopResult loop = run_bounded(budget, [&](std::size_t) {
+    const ShipOrder order = plan.next();
+    if (!make_label(shipping, order, latency))
       throw std::runtime_error("no record of customer " + std::to_string(order.customer_id));
   });
   return {latency.summary(), loop.per_second()};
@@ -106,22 +93,19 @@ struct ShippingResult {
 
 ShippingResult pattern_shipping(const Sizes& sizes) {
   zmq::context_t context;
-  CustomerServiceThread source(context, source_options(),
+  CustomerServiceThread source(context, customer_service_options(),
                                CustomerGenerator().table(sizes.customers));
-  Replica replica(context, replica_of(source, "shipping"));
-  std::jthread follower([&replica](const std::stop_token& stop) { replica.run(stop, 5ms); });
+  FollowingReplica follower(context, replica_of(source, "shipping"));
+  const Replica& replica = follower.replica();
   // await_sequence(0) holds once the first snapshot is in.
-  if (!replica.await_sequence(0, 15s) || replica.status().records != sizes.customers) {
-    throw std::runtime_error("the replica did not synchronise within 15 s");
+  if (!replica.await_sequence(0, 30s) || replica.status().records != sizes.customers) {
+    throw std::runtime_error("the replica did not synchronise within 30 s");
   }
-  const auto snapshots_served = [&] {
-    return source.call([](CustomerService& service) { return service.stats().snapshots_served; });
-  };
-  const std::uint64_t served_before = snapshots_served();
+  const std::uint64_t served_before = snapshots_served(source);
   const Shipping shipping(replica);
   ShippingResult result;
   result.labels = make_labels(shipping, sizes.replica_labels, sizes.customers);
-  result.owner_requests_per_label = static_cast<double>(snapshots_served() - served_before) /
+  result.owner_requests_per_label = static_cast<double>(snapshots_served(source) - served_before) /
                                     static_cast<double>(result.labels.latency.count);
 
   (void)source.stop();  // the Customer service goes down
@@ -168,58 +152,23 @@ ShippingResult baseline_shipping(const Sizes& sizes) {
   return result;
 }
 
-/// How long a change takes from publication until the replica has applied it, while the
-/// Customer service publishes `sizes.changes` changes at `sizes.changes_per_s`.
+/// The replica lag (eda::workloads::ReplicaLagRun) while the Customer service publishes
+/// `sizes.changes` changes at `sizes.changes_per_s`.
 LatencySummary replica_lag(const Sizes& sizes) {
-  zmq::context_t context;
-  CustomerService source(context, source_options(), CustomerGenerator().table(sizes.customers));
-  CustomerGenerator random(11);
-  std::vector<Customer> moves;  // drawn before the run: customers moving house
-  for (std::uint64_t i = 0; i < sizes.changes; ++i) {
-    moves.push_back(random.moved(source.records().at(random.below(sizes.customers) + 1)));
-  }
-  LatencyRecorder lag;  // written on the replica's thread only, read after it stopped
-  ReplicaOptions options = replica_of(source, "shipping");
-  options.applied = [&lag](const EventMetadata& meta) {
-    if (meta.type == CustomerUpdated::event_type) lag.record(wall_clock_ns() - meta.timestamp_ns);
-  };
-  Replica replica(context, std::move(options));
-  std::jthread follower([&replica](const std::stop_token& stop) { replica.run(stop, 5ms); });
-  // The source answers the replica's handshake and snapshot request from this thread.
-  const Deadline synchronised(15s);
-  while (replica.status().state != ReplicaState::live && !synchronised.expired()) source.serve(1ms);
-  if (replica.status().state != ReplicaState::live) {
-    throw std::runtime_error("the replica did not synchronise within 15 s");
-  }
-  const std::int64_t period_ns = 1'000'000'000 / static_cast<std::int64_t>(sizes.changes_per_s);
-  const std::int64_t start = monotonic_ns();
-  std::uint64_t last = 0;
-  for (std::uint64_t i = 0; i < sizes.changes; ++i) {
-    // Paced by the clock; yielding lets the replica and ZeroMQ's I/O thread run on 2 cores.
-    while (monotonic_ns() < start + static_cast<std::int64_t>(i) * period_ns)
-      std::this_thread::yield();
-    last = source.upsert(moves[i]);
-  }
-  // Serving meanwhile, in case the replica lost an update and asks for a snapshot.
-  const Deadline drained(10s);
-  while (!replica.await_sequence(last, 1ms) && !drained.expired()) source.serve(0ms);
-  if (!replica.await_sequence(last, 0ms))
-    throw std::runtime_error("the replica did not catch up within 10 s");
-  follower.request_stop();
-  follower.join();
-  return lag.summary();
+  ReplicaLagRun run({.customers = sizes.customers,
+                     .changes = sizes.changes,
+                     .changes_per_second = sizes.changes_per_s});
+  run.publish();
+  run.stop();
+  return run.lag().summary();
 }
 
-/// Bytes one CustomerUpdated takes on the wire (topic frame and envelope), averaged over
-/// sample customers: what every change costs, per replica.
-double bytes_per_change() {
-  const CustomerTable sample = CustomerGenerator().table(100);
-  double total = 0;
-  for (const auto& [id, customer] : sample) {
-    const auto event = make_event("customer-service", CustomerUpdated{new_incarnation(), customer});
-    total += static_cast<double>(CustomerUpdated::event_type.size() + encode_event(event).size());
-  }
-  return total / static_cast<double>(sample.size());
+/// Bytes on the wire per change, per replica (eda::workloads::ChangeBytes), over as many
+/// changes as the lag run publishes.
+double bytes_per_change(const Sizes& sizes) {
+  ChangeBytes sizes_of(1000);
+  for (std::uint64_t i = 0; i < sizes.changes; ++i) sizes_of.add_next();
+  return sizes_of.fat_bytes_per_change();
 }
 
 std::string p50_p99(const LatencySummary& summary) {
@@ -241,7 +190,7 @@ Findings measure(const TourOptions& options, Progress& progress) {
       "measuring the replica's lag: " + format_count(static_cast<double>(sizes.changes)) +
           " changes at " + format_rate(static_cast<double>(sizes.changes_per_s)),
       [&] { return replica_lag(sizes); });
-  const double fat_bytes = bytes_per_change();
+  const double fat_bytes = bytes_per_change(sizes);
 
   const double pattern_p50 = static_cast<double>(pattern.labels.latency.p50_ns);
   const double sync_p50 = static_cast<double>(sync.labels.latency.p50_ns);
@@ -275,6 +224,13 @@ Findings measure(const TourOptions& options, Progress& progress) {
       "While the Customer service is down the replica answers from what it has, and each answer "
       "says how "
       "old it may be; the baseline waits for its timeout, then cannot ship.",
+      "bench-state-transfer measures these labels, the lag and the bytes with the same code at "
+      "its own sizes: labels to 10 000 customers (here " +
+          customers + "), the lag with 20 000 changes at 10 000/s (here " +
+          format_count(static_cast<double>(sizes.changes)) + " at " +
+          format_rate(static_cast<double>(sizes.changes_per_s)) +
+          "), the bytes per change over as many changes as its loop runs (here " +
+          format_count(static_cast<double>(sizes.changes)) + ").",
   };
   findings.buys = {
       "latency: a label " + compare_times(pattern_p50, sync_p50) + " (p50 " +
