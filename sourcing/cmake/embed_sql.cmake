@@ -5,7 +5,7 @@
 #   cmake -DOUTPUT=<header> -DNAMESPACE=<c++ namespace> -DINPUTS=<a.sql;b.sql> -P embed_sql.cmake
 #
 # Each file NAME.sql becomes `inline constexpr char NAME[]`, its text byte for byte as a raw
-# string literal. The header is only rewritten when its text changes.
+# string literal.
 cmake_minimum_required(VERSION 3.25)
 
 foreach(required OUTPUT NAMESPACE INPUTS)
@@ -33,6 +33,6 @@ foreach(input IN LISTS INPUTS)
 endforeach()
 string(APPEND text "\n}  // namespace ${NAMESPACE}\n")
 
-file(WRITE "${OUTPUT}.new" "${text}")
-file(COPY_FILE "${OUTPUT}.new" "${OUTPUT}" ONLY_IF_DIFFERENT)
-file(REMOVE "${OUTPUT}.new")
+# Written every time the script runs (only when a file changed): were it left as it was, the
+# build would find it older than the .sql files and run the script at every build.
+file(WRITE "${OUTPUT}" "${text}")
