@@ -41,7 +41,7 @@ struct Named {
 };
 
 nlohmann::json to_json(const Named& o) {
-  return {{"order_id", o.order_id}, {"customer", o.customer}, {"item", o.item},
+  return {{"order_id", o.order_id}, {"customer", o.customer},       {"item", o.item},
           {"quantity", o.quantity}, {"price_cents", o.price_cents}, {"express", o.express}};
 }
 
@@ -61,7 +61,8 @@ Named from_json(const nlohmann::json& j) {
 void report(benchmark::State& state, std::size_t encoded_bytes) {
   const auto ops = static_cast<double>(state.iterations()) * batch;
   state.SetItemsProcessed(static_cast<std::int64_t>(ops));
-  state.SetBytesProcessed(static_cast<std::int64_t>(ops) * static_cast<std::int64_t>(encoded_bytes));
+  state.SetBytesProcessed(static_cast<std::int64_t>(ops) *
+                          static_cast<std::int64_t>(encoded_bytes));
   state.counters["per_op"] =
       benchmark::Counter(ops, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }

@@ -122,7 +122,8 @@ class ScratchFile {
  public:
   explicit ScratchFile(const std::string& name) : path_(ScratchFolder::get().new_path(name)) {}
   ~ScratchFile() {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix, ignored_);
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path_ + suffix, ignored_);
   }
   ScratchFile(const ScratchFile&) = delete;
   ScratchFile& operator=(const ScratchFile&) = delete;
@@ -142,13 +143,13 @@ class History {
  public:
   explicit History(std::uint64_t events)
       : shop_(files(), events,
-              [this, events, quiet = eda::Deadline(2s), next_ns = std::int64_t{0}](
-                  std::uint64_t written) mutable {
+              [this, events, quiet = eda::Deadline(2s),
+               next_ns = std::int64_t{0}](std::uint64_t written) mutable {
                 if (!quiet.expired() || eda::monotonic_ns() < next_ns) return;
                 next_ns = eda::monotonic_ns() + 1'000'000'000;
                 progress_shown_ = true;
-                std::cerr << "\rbench-cqrs: writing the " << events << "-event history: "
-                          << written << " events in the single model" << std::flush;
+                std::cerr << "\rbench-cqrs: writing the " << events << "-event history: " << written
+                          << " events in the single model" << std::flush;
               }) {
     if (progress_shown_) std::cerr << "\n";
     const std::size_t awaiting =
@@ -167,7 +168,8 @@ class History {
 
  private:
   [[nodiscard]] eda::workloads::ShopHistoryFiles files() const {
-    return {.store = store_file_.path(), .read_models = read_file_.path(),
+    return {.store = store_file_.path(),
+            .read_models = read_file_.path(),
             .single_model = single_file_.path()};
   }
 

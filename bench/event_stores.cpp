@@ -96,7 +96,8 @@ class ScratchPostgres final : public ScratchStore {
     // before its log record is flushed, so a machine crash may lose the last commits.
     // Said either way, so that a server configured otherwise measures what the name says.
     std::string connection = database_.connection();
-    connection += durable ? " options='-c synchronous_commit=on'" : " options='-c synchronous_commit=off'";
+    connection +=
+        durable ? " options='-c synchronous_commit=on'" : " options='-c synchronous_commit=off'";
     return std::make_unique<PostgresEventStore>(
         PostgresStoreOptions{.connection = connection, .application_name = "bench-event-stores"});
   }
@@ -134,8 +135,7 @@ void direct_writers(benchmark::State& state, Backend backend) {
   std::vector<std::unique_ptr<EventStore>> connections;
   for (std::size_t c = 0; c < clients; ++c) connections.push_back(scratch->open());
   if (run_one_event_writers(state, connections, appends_each)) {
-    state.SetItemsProcessed(state.iterations() *
-                            static_cast<std::int64_t>(clients * appends_each));
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(clients * appends_each));
   }
 }
 
@@ -158,10 +158,9 @@ void load_order(benchmark::State& state, Backend backend) {
 void replay_store(benchmark::State& state, Backend backend) {
   const auto scratch = scratch_store(backend);
   const auto store = scratch->open(false);
-  const std::uint64_t events =
-      fill_with_orders(*store, env_count("EDA_BENCH_STORE_REPLAY_EVENTS", 200'000),
-                       std::string("bench-event-stores: filling the ") + name_of(backend) +
-                           " store to replay");
+  const std::uint64_t events = fill_with_orders(
+      *store, env_count("EDA_BENCH_STORE_REPLAY_EVENTS", 200'000),
+      std::string("bench-event-stores: filling the ") + name_of(backend) + " store to replay");
   measure_replay(state, *store, events);
 }
 
@@ -181,12 +180,16 @@ void register_for(Backend backend) {
       ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark(("BM_Stores_Writers" + store).c_str(), on(direct_writers))
       ->ArgName("clients")
-      ->Arg(1)->Arg(8)->Arg(32)
+      ->Arg(1)
+      ->Arg(8)
+      ->Arg(32)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark(("BM_Stores_Service" + store).c_str(), on(service_writers))
       ->ArgName("clients")
-      ->Arg(1)->Arg(8)->Arg(32)
+      ->Arg(1)
+      ->Arg(8)
+      ->Arg(32)
       ->UseRealTime()
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark(("BM_Stores_Load" + store).c_str(), on(load_order))

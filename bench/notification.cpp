@@ -115,7 +115,8 @@ std::unique_ptr<eda::ContextSecurity> curve_everywhere(zmq::context_t& context) 
 
 /// One run of the event-notification workload; `compare` keeps plaintext results and reports
 /// the CURVE runs' ratios to them.
-void run_event(benchmark::State& state, std::size_t consumers, bool slow, bool curve, bool compare) {
+void run_event(benchmark::State& state, std::size_t consumers, bool slow, bool curve,
+               bool compare) {
   zmq::context_t context;
   const auto security = curve ? curve_everywhere(context) : nullptr;
   OrderService service(context, {});
@@ -127,7 +128,8 @@ void run_event(benchmark::State& state, std::size_t consumers, bool slow, bool c
   for (std::size_t i = 0; i < consumers; ++i) {
     threads.emplace_back([&, i] {
       Consumer consumer(context,
-                        {.name = role_of(i), .events_endpoint = service.events_endpoint(),
+                        {.name = role_of(i),
+                         .events_endpoint = service.events_endpoint(),
                          .api_endpoint = service.api_endpoint(),
                          .work_time = slow && i == 0 ? std::chrono::microseconds(1000) : 0us,
                          .rpc_timeout = 10s},
@@ -165,7 +167,8 @@ void run_event(benchmark::State& state, std::size_t consumers, bool slow, bool c
   // it when they are done).
   const eda::Deadline drain(60s);
   const auto all_done = [&] {
-    for (auto& p : progress) if (p.load() < n) return false;
+    for (auto& p : progress)
+      if (p.load() < n) return false;
     return true;
   };
   const std::uint64_t fetch_backs_due = n * consumers;
@@ -225,7 +228,8 @@ void BM_Notification_Sync(benchmark::State& state) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   for (auto& s : services) {
-    threads.emplace_back([&, svc = s.get()] { svc->serve_while([&] { return !stop.load(); }, 5ms); });
+    threads.emplace_back(
+        [&, svc = s.get()] { svc->serve_while([&] { return !stop.load(); }, 5ms); });
   }
   baseline::SyncOrderService orders(context, {.downstream = targets, .call_timeout = 10s});
 
@@ -256,7 +260,9 @@ double resident_kib() {
   long resident = 0;
   const int read = std::fscanf(statm, "%ld %ld", &pages, &resident);
   std::fclose(statm);
-  return read == 2 ? static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1024.0 : 0;
+  return read == 2
+             ? static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1024.0
+             : 0;
 }
 
 // The replay buffer (class Outbox) is bounded: with a consumer down, N orders cost it no more
@@ -273,7 +279,8 @@ void BM_Notification_OutboxWithConsumerDown(benchmark::State& state) {
     // are not (they would weigh most in the smallest run).
     state.PauseTiming();
     auto context = std::make_unique<zmq::context_t>();
-    auto service = std::make_unique<OrderService>(*context, OrderServiceOptions{.outbox_capacity = 10'000});
+    auto service =
+        std::make_unique<OrderService>(*context, OrderServiceOptions{.outbox_capacity = 10'000});
     {
       // Billing subscribes (the handshake completes), then goes down.
       eda::Subscriber billing(*context, {.endpoints = {service->events_endpoint()}});

@@ -164,9 +164,10 @@ struct Blob {
 void zmq_pubsub(benchmark::State& state) {
   const auto consumers = static_cast<std::size_t>(state.range(0));
   zmq::context_t context;
-  eda::Publisher publisher(context, {.source = "bench",
-                                     .endpoints = {eda::ephemeral_endpoint(eda::Transport::tcp, "peers")},
-                                     .send_high_water_mark = high_water_mark});
+  eda::Publisher publisher(context,
+                           {.source = "bench",
+                            .endpoints = {eda::ephemeral_endpoint(eda::Transport::tcp, "peers")},
+                            .send_high_water_mark = high_water_mark});
   std::vector<Inbox> inboxes(consumers);
   std::vector<std::jthread> subscribers;  // destroyed first: stop, then join
   for (std::size_t i = 0; i < consumers; ++i) {
@@ -196,7 +197,8 @@ void zmq_pubsub(benchmark::State& state) {
 
 void zmq_request_reply(benchmark::State& state) {
   zmq::context_t context;
-  eda::RpcServer server(context, {.endpoints = {eda::ephemeral_endpoint(eda::Transport::tcp, "peers-rpc")}});
+  eda::RpcServer server(context,
+                        {.endpoints = {eda::ephemeral_endpoint(eda::Transport::tcp, "peers-rpc")}});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   const std::jthread serving([&](std::stop_token stop) {
     server.serve_while([&] { return !stop.stop_requested(); }, 100ms);
@@ -219,7 +221,9 @@ void zmq_request_reply(benchmark::State& state) {
 template <auto destroy>
 struct Destroy {
   template <class T>
-  void operator()(T* object) const { destroy(object); }
+  void operator()(T* object) const {
+    destroy(object);
+  }
 };
 using NatsOptions = std::unique_ptr<natsOptions, Destroy<natsOptions_Destroy>>;
 using NatsConnection = std::unique_ptr<natsConnection, Destroy<natsConnection_Destroy>>;
@@ -229,7 +233,8 @@ using NatsMessage = std::unique_ptr<natsMsg, Destroy<natsMsg_Destroy>>;
 /// Throws std::runtime_error naming `what` when a NATS call did not succeed.
 void check(natsStatus status, std::string_view what) {
   if (status != NATS_OK) {
-    throw std::runtime_error("NATS: " + std::string(what) + " failed: " + natsStatus_GetText(status));
+    throw std::runtime_error("NATS: " + std::string(what) +
+                             " failed: " + natsStatus_GetText(status));
   }
 }
 
@@ -255,7 +260,8 @@ NatsSubscription subscribe(natsConnection* connection, const char* subject) {
   check(natsConnection_SubscribeSync(&subscription, connection, subject), "subscribing");
   NatsSubscription owned(subscription);
   // Queue as much as a ZeroMQ subscriber would (high_water_mark), bytes unlimited.
-  check(natsSubscription_SetPendingLimits(subscription, high_water_mark, -1), "setting pending limits");
+  check(natsSubscription_SetPendingLimits(subscription, high_water_mark, -1),
+        "setting pending limits");
   check(natsConnection_Flush(connection), "flushing the subscription");
   return owned;
 }
@@ -434,21 +440,25 @@ int main(int argc, char** argv) {
     }
   } else {
     // On stderr, so that --benchmark_format=json output stays valid JSON.
-    std::fprintf(stderr, "bench-peers: nats-server not installed (not on PATH); NATS benchmarks "
-                         "skipped (install Debian's nats-server, which goes to /usr/sbin)\n");
+    std::fprintf(stderr,
+                 "bench-peers: nats-server not installed (not on PATH); NATS benchmarks "
+                 "skipped (install Debian's nats-server, which goes to /usr/sbin)\n");
   }
   const std::string url = server ? server->url() : std::string();
 
-  benchmark::RegisterBenchmark("BM_Peer_Zmq_PubSub", guarded(zmq_pubsub))->Apply(consumers_and_sizes);
+  benchmark::RegisterBenchmark("BM_Peer_Zmq_PubSub", guarded(zmq_pubsub))
+      ->Apply(consumers_and_sizes);
   if (server) {
     benchmark::RegisterBenchmark("BM_Peer_Nats_PubSub",
                                  guarded([url](benchmark::State& s) { nats_pubsub(s, url); }))
         ->Apply(consumers_and_sizes);
   }
-  benchmark::RegisterBenchmark("BM_Peer_Zmq_RequestReply", guarded(zmq_request_reply))->Apply(sizes);
+  benchmark::RegisterBenchmark("BM_Peer_Zmq_RequestReply", guarded(zmq_request_reply))
+      ->Apply(sizes);
   if (server) {
-    benchmark::RegisterBenchmark("BM_Peer_Nats_RequestReply",
-                                 guarded([url](benchmark::State& s) { nats_request_reply(s, url); }))
+    benchmark::RegisterBenchmark("BM_Peer_Nats_RequestReply", guarded([url](benchmark::State& s) {
+                                   nats_request_reply(s, url);
+                                 }))
         ->Apply(sizes);
   }
 

@@ -59,7 +59,9 @@ using namespace std::chrono_literals;
 using namespace eda::sourcing;
 using namespace eda::bench;
 
-Durability durability_of(std::int64_t arg) { return arg != 0 ? Durability::full : Durability::normal; }
+Durability durability_of(std::int64_t arg) {
+  return arg != 0 ? Durability::full : Durability::normal;
+}
 
 // ---- The disk itself ----------------------------------------------------------------------
 
@@ -191,7 +193,8 @@ void BM_Sourcing_Replay_RawSqlite(benchmark::State& state) {
   sqlite3_stmt* select = nullptr;
   if (sqlite3_open_v2(replay.path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
       sqlite3_exec(db, "PRAGMA mmap_size=1073741824", nullptr, nullptr, nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "SELECT position, stream, version, envelope FROM events ORDER BY position",
+      sqlite3_prepare_v2(db,
+                         "SELECT position, stream, version, envelope FROM events ORDER BY position",
                          -1, &select, nullptr) != SQLITE_OK) {
     state.SkipWithError(sqlite3_errmsg(db));
     sqlite3_close(db);
@@ -255,8 +258,18 @@ BENCHMARK(BM_Sourcing_Append)
     ->ArgsProduct({{1, 10, 100}, {1, 0}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Sourcing_Command)->ArgName("durability")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Sourcing_Crud_Command)->ArgName("durability")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Sourcing_Command)
+    ->ArgName("durability")
+    ->Arg(1)
+    ->Arg(0)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Sourcing_Crud_Command)
+    ->ArgName("durability")
+    ->Arg(1)
+    ->Arg(0)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Sourcing_Service)
     ->ArgNames({"clients", "group"})
     ->ArgsProduct({{1, 8, 32}, {1, 0}})

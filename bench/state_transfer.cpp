@@ -192,8 +192,7 @@ void BM_StateTransfer_Converge(benchmark::State& state) {
     }
   }
   state.counters["records"] = static_cast<double>(records);
-  state.counters["records_per_s"] =
-      seconds > 0 ? static_cast<double>(records * n) / seconds : 0.0;
+  state.counters["records_per_s"] = seconds > 0 ? static_cast<double>(records * n) / seconds : 0.0;
   state.counters["replica_bytes_per_record"] = bytes_per_record;
 }
 

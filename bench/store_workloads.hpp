@@ -41,7 +41,8 @@ class ScratchFile {
                ("eda-bench-" + name + "-" + eda::new_event_id() + ".db"))
                   .string()) {}
   ~ScratchFile() {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix, ignored_);
+    for (const char* suffix : {"", "-wal", "-shm"})
+      std::filesystem::remove(path_ + suffix, ignored_);
   }
   ScratchFile(const ScratchFile&) = delete;             ///< Owns the file.
   ScratchFile& operator=(const ScratchFile&) = delete;  ///< Owns the file.
@@ -64,8 +65,10 @@ class ScratchFile {
 
 /// @brief One order's events as the shop writes them: placed, eight items, one removed.
 inline std::vector<sourcing::OrderEvent> order_life(std::uint64_t order_id) {
-  std::vector<sourcing::OrderEvent> events{sourcing::OrderPlaced{order_id % 2 == 0 ? "alice" : "bob"}};
-  for (int i = 0; i < 8; ++i) events.emplace_back(sourcing::ItemAdded{"part-" + std::to_string(i), 1, 250});
+  std::vector<sourcing::OrderEvent> events{
+      sourcing::OrderPlaced{order_id % 2 == 0 ? "alice" : "bob"}};
+  for (int i = 0; i < 8; ++i)
+    events.emplace_back(sourcing::ItemAdded{"part-" + std::to_string(i), 1, 250});
   events.emplace_back(sourcing::ItemRemoved{"part-0"});
   return events;
 }
@@ -138,7 +141,9 @@ inline std::uint64_t order_id_of(const std::string& stream) {
 ///        last one goes through a repository, which saves the snapshot its version is due.
 inline void write_long_order(sourcing::EventStore& store, std::uint64_t events, bool snapshots) {
   using namespace sourcing;
-  const auto item = [](std::uint64_t i) { return ItemAdded{"part-" + std::to_string(i % 50), 1, 10}; };
+  const auto item = [](std::uint64_t i) {
+    return ItemAdded{"part-" + std::to_string(i % 50), 1, 10};
+  };
   std::vector<EventData> batch{to_event_data(OrderPlaced{"dave"}, "bench")};
   for (std::uint64_t i = 1; i + 1 < events; ++i) batch.push_back(to_event_data(item(i), "bench"));
   store.append(order_stream(1), ExpectedVersion::no_stream(), batch);
@@ -236,7 +241,8 @@ inline void measure_replay(benchmark::State& state, const sourcing::EventStore& 
 ///        iteration, to a stream of its own, `writer-<c>`) through `stores[c]`. Sets p50/p99
 ///        per append as a writer sees it; returns false (after saying why) when a writer failed.
 template <class Store>
-bool run_one_event_writers(benchmark::State& state, const std::vector<std::unique_ptr<Store>>& stores,
+bool run_one_event_writers(benchmark::State& state,
+                           const std::vector<std::unique_ptr<Store>>& stores,
                            std::uint64_t appends_each) {
   using namespace sourcing;
   std::vector<eda::LatencyRecorder> recorders(stores.size());
@@ -280,7 +286,8 @@ inline void measure_service_writers(benchmark::State& state, sourcing::EventStor
   using namespace std::chrono_literals;
   using namespace sourcing;
   zmq::context_t context;
-  StoreService service(context, store, {.endpoints = {"tcp://127.0.0.1:*"}, .max_group = max_group});
+  StoreService service(context, store,
+                       {.endpoints = {"tcp://127.0.0.1:*"}, .max_group = max_group});
   std::jthread serving([&](const std::stop_token& stop) {
     while (!stop.stop_requested()) (void)service.serve_once(5ms);
   });

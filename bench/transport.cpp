@@ -71,7 +71,8 @@ void raw_pub_sub(benchmark::State& state, int frames) {
   zmq::socket_t pub(context, zmq::socket_type::xpub);
   pub.set(zmq::sockopt::sndhwm, high_water_mark);
   pub.set(zmq::sockopt::linger, 0);
-  const std::string endpoint = eda::bind_endpoint(pub, eda::ephemeral_endpoint(transport_of(state.range(1)), "raw"));
+  const std::string endpoint =
+      eda::bind_endpoint(pub, eda::ephemeral_endpoint(transport_of(state.range(1)), "raw"));
   std::atomic<std::int64_t> received{0};
   std::atomic<bool> stop{false};
   std::thread subscriber([&] {
@@ -117,15 +118,16 @@ void BM_Transport_Raw_PubSubTwoFrames(benchmark::State& state) { raw_pub_sub(sta
 void BM_Transport_Kit_PubSub(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
   zmq::context_t context;
-  eda::Publisher publisher(context, {.source = "bench",
-                                     .endpoints = {eda::ephemeral_endpoint(transport_of(state.range(1)), "kit")},
-                                     .send_high_water_mark = high_water_mark});
+  eda::Publisher publisher(
+      context, {.source = "bench",
+                .endpoints = {eda::ephemeral_endpoint(transport_of(state.range(1)), "kit")},
+                .send_high_water_mark = high_water_mark});
   std::atomic<std::int64_t> received{0};
   std::atomic<bool> stop{false};
   std::atomic<bool> joined{false};
   std::thread subscriber([&] {
-    eda::Subscriber inbox(context, {.endpoints = publisher.endpoints(),
-                                    .receive_high_water_mark = high_water_mark});
+    eda::Subscriber inbox(
+        context, {.endpoints = publisher.endpoints(), .receive_high_water_mark = high_water_mark});
     joined = inbox.await_handshake(10s);
     while (!stop.load()) {
       if (auto delivery = inbox.receive(100ms)) {
@@ -165,7 +167,8 @@ void BM_Transport_Raw_ReqRep(benchmark::State& state) {
   zmq::socket_t rep(context, zmq::socket_type::rep);
   rep.set(zmq::sockopt::linger, 0);
   rep.set(zmq::sockopt::rcvtimeo, 100);
-  const std::string endpoint = eda::bind_endpoint(rep, eda::ephemeral_endpoint(transport_of(state.range(1)), "raw-rep"));
+  const std::string endpoint =
+      eda::bind_endpoint(rep, eda::ephemeral_endpoint(transport_of(state.range(1)), "raw-rep"));
   std::atomic<bool> stop{false};
   std::thread server([&] {
     zmq::message_t request;
@@ -193,7 +196,8 @@ void BM_Transport_Raw_ReqRep(benchmark::State& state) {
 void BM_Transport_Kit_Rpc(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
   zmq::context_t context;
-  eda::RpcServer server(context, {.endpoints = {eda::ephemeral_endpoint(transport_of(state.range(1)), "kit-rpc")}});
+  eda::RpcServer server(
+      context, {.endpoints = {eda::ephemeral_endpoint(transport_of(state.range(1)), "kit-rpc")}});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   std::atomic<bool> stop{false};
   std::thread serving([&] { server.serve_while([&] { return !stop.load(); }, 100ms); });
@@ -245,7 +249,8 @@ void BM_Transport_Raw_DealerRouter(benchmark::State& state) {
   zmq::socket_t router(context, zmq::socket_type::router);
   router.set(zmq::sockopt::linger, 0);
   router.set(zmq::sockopt::rcvtimeo, 100);
-  const std::string endpoint = eda::bind_endpoint(router, eda::ephemeral_endpoint(transport_of(state.range(1)), "raw-router"));
+  const std::string endpoint = eda::bind_endpoint(
+      router, eda::ephemeral_endpoint(transport_of(state.range(1)), "raw-router"));
   std::atomic<bool> stop{false};
   std::thread server([&] {  // echoes every request: [client id, body] back as it came
     std::vector<zmq::message_t> frames;
@@ -258,7 +263,8 @@ void BM_Transport_Raw_DealerRouter(benchmark::State& state) {
   zmq::socket_t dealer = pipelining_client(context, endpoint);
   const std::string body(size, 'x');
   for (auto _ : state) {
-    if (!pipeline_batch(dealer, [&] { (void)dealer.send(zmq::buffer(body), zmq::send_flags::none); })) {
+    if (!pipeline_batch(dealer,
+                        [&] { (void)dealer.send(zmq::buffer(body), zmq::send_flags::none); })) {
       state.SkipWithError("a reply did not come within 10 s");
       break;
     }
@@ -274,7 +280,9 @@ void BM_Transport_Raw_DealerRouter(benchmark::State& state) {
 void BM_Transport_Kit_RpcPipelined(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
   zmq::context_t context;
-  eda::RpcServer server(context, {.endpoints = {eda::ephemeral_endpoint(transport_of(state.range(1)), "kit-rpc-pipelined")}});
+  eda::RpcServer server(
+      context,
+      {.endpoints = {eda::ephemeral_endpoint(transport_of(state.range(1)), "kit-rpc-pipelined")}});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   std::atomic<bool> stop{false};
   std::thread serving([&] { server.serve_while([&] { return !stop.load(); }, 100ms); });
@@ -308,11 +316,17 @@ void sizes_and_transports(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(BM_Transport_Raw_PubSub)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Transport_Raw_PubSubTwoFrames)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Transport_Raw_PubSubTwoFrames)
+    ->Apply(sizes_and_transports)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Transport_Kit_PubSub)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Transport_Raw_ReqRep)->Apply(sizes_and_transports)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Transport_Kit_Rpc)->Apply(sizes_and_transports)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Transport_Raw_DealerRouter)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Transport_Kit_RpcPipelined)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Transport_Raw_DealerRouter)
+    ->Apply(sizes_and_transports)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Transport_Kit_RpcPipelined)
+    ->Apply(sizes_and_transports)
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -29,7 +29,8 @@ using PayBody = std::tuple<std::uint64_t, std::int64_t>;
 struct Fixture {
   Fixture()
       : service(eda::fuzz::context(), store,
-                eda::cqrs::CommandServiceOptions{.endpoints = {eda::fuzz::inproc_endpoint("commands")}}),
+                eda::cqrs::CommandServiceOptions{
+                    .endpoints = {eda::fuzz::inproc_endpoint("commands")}}),
         peer(service.endpoints().front()) {}
   InMemoryEventStore store;
   eda::cqrs::CommandService service;
@@ -44,7 +45,8 @@ std::optional<std::uint64_t> order_of(std::string_view method, std::string_view 
   try {
     if (method == "AddItem") return std::get<0>(eda::decode_value<AddItemBody>(body, "body"));
     if (method == "Pay") return std::get<0>(eda::decode_value<PayBody>(body, "body"));
-    if (method == "PlaceOrder" || method == "RemoveItem" || method == "Ship" || method == "Cancel") {
+    if (method == "PlaceOrder" || method == "RemoveItem" || method == "Ship" ||
+        method == "Cancel") {
       return std::get<0>(eda::decode_value<IdAndText>(body, "body"));
     }
   } catch (const eda::MalformedMessage&) {
@@ -61,12 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parts.insert(parts.begin(), std::string_view());
   const std::uint64_t position_before = f.store.last_position();
   f.peer.send(parts);
-  const auto reply = f.peer.await_reply([&] { (void)f.service.serve_once(std::chrono::milliseconds(5)); });
+  const auto reply =
+      f.peer.await_reply([&] { (void)f.service.serve_once(std::chrono::milliseconds(5)); });
   EDA_FUZZ_CHECK(reply.has_value(), "no reply to a command");
   EDA_FUZZ_CHECK(reply->size() == 3 && (*reply)[0].empty(),
                  "a reply is [delimiter, status, body], got " + eda::fuzz::describe_frames(*reply));
   const std::string& status = (*reply)[1];
-  static const std::set<std::string> statuses{"ok", "rejected", "conflict", "bad_request", "unknown_method"};
+  static const std::set<std::string> statuses{"ok", "rejected", "conflict", "bad_request",
+                                              "unknown_method"};
   EDA_FUZZ_CHECK(statuses.count(status) == 1, "status " + status + ": " + (*reply)[2]);
 
   const std::optional<std::uint64_t> order =
@@ -74,19 +78,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!order) {
     EDA_FUZZ_CHECK(status == "bad_request" || status == "unknown_method",
                    "a malformed command got " + status);
-    EDA_FUZZ_CHECK(f.store.last_position() == position_before, "a malformed command changed the store");
+    EDA_FUZZ_CHECK(f.store.last_position() == position_before,
+                   "a malformed command changed the store");
     return 0;
   }
   EDA_FUZZ_CHECK(status != "bad_request" && status != "unknown_method",
                  "a well-formed command got " + status + ": " + (*reply)[2]);
   if (status != "ok") {
-    EDA_FUZZ_CHECK(f.store.last_position() == position_before, "a refused command changed the store");
+    EDA_FUZZ_CHECK(f.store.last_position() == position_before,
+                   "a refused command changed the store");
     return 0;
   }
-  const auto accepted = eda::decode_value<eda::cqrs::CommandAccepted>((*reply)[2], "CommandAccepted");
+  const auto accepted =
+      eda::decode_value<eda::cqrs::CommandAccepted>((*reply)[2], "CommandAccepted");
   EDA_FUZZ_CHECK(accepted.order_id == *order, "accepted for another order");
-  EDA_FUZZ_CHECK(accepted.position == f.store.last_position(), "the token is not the store's position");
-  EDA_FUZZ_CHECK(accepted.version == f.store.stream_version(order_stream(*order)), "the version is not the stream's");
+  EDA_FUZZ_CHECK(accepted.position == f.store.last_position(),
+                 "the token is not the store's position");
+  EDA_FUZZ_CHECK(accepted.version == f.store.stream_version(order_stream(*order)),
+                 "the version is not the stream's");
   EDA_FUZZ_CHECK(!accepted.events.empty(), "accepted without an event");
   for (const RecordedEvent& r : f.store.read_all(position_before + 1, 100)) {
     (void)order_event_from(r);  // CorruptEvent here: the service stored something unreadable

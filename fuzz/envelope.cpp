@@ -86,7 +86,8 @@ std::optional<EventMetadata> reference_decode(std::string_view bytes, msgpack::o
   std::uint64_t schema = 0;
   if (!read_unsigned(f[0], format) || format != eda::envelope_format_version) return std::nullopt;
   if (!read_string(f[1], 128, false, m.event_id)) return std::nullopt;
-  if (!read_string(f[2], 200, false, m.type) || !eda::is_valid_event_type(m.type)) return std::nullopt;
+  if (!read_string(f[2], 200, false, m.type) || !eda::is_valid_event_type(m.type))
+    return std::nullopt;
   if (!read_string(f[3], 200, false, m.source)) return std::nullopt;
   if (!read_unsigned(f[4], m.sequence)) return std::nullopt;
   if (!read_signed(f[5], m.timestamp_ns)) return std::nullopt;

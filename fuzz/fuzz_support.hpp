@@ -61,7 +61,8 @@ inline bool packed_as_integer(const msgpack::object& original, const msgpack::ob
 /// for reasons that are not the reader's: NaN is never == to itself, and == hands memcmp the
 /// null pointer msgpack-cxx leaves in an empty string. With `b_reencoded` (b is `a` packed
 /// and read again), a float of `a` may also be the integer msgpack-cxx's packer made of it.
-inline bool same_value(const msgpack::object& a, const msgpack::object& b, bool b_reencoded = false) {
+inline bool same_value(const msgpack::object& a, const msgpack::object& b,
+                       bool b_reencoded = false) {
   if (b_reencoded && is_float(a) && is_integer(b)) return packed_as_integer(a, b);
   if (a.type != b.type) return false;
   switch (a.type) {
@@ -132,8 +133,8 @@ inline std::string join_frames(const std::vector<std::string>& frames) {
   std::abort();
 }
 
-#define EDA_FUZZ_CHECK(condition, detail)                                              \
-  do {                                                                                 \
+#define EDA_FUZZ_CHECK(condition, detail)                                                   \
+  do {                                                                                      \
     if (!(condition)) ::eda::fuzz::property_failed(__FILE__, __LINE__, #condition, detail); \
   } while (0)
 

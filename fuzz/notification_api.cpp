@@ -52,7 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto parts = eda::fuzz::split_frames(eda::fuzz::as_view(data, size));
   parts.insert(parts.begin(), std::string_view());
   f.peer.send(parts);
-  const auto reply = f.peer.await_reply([&] { (void)f.service.serve_once(std::chrono::milliseconds(5)); });
+  const auto reply =
+      f.peer.await_reply([&] { (void)f.service.serve_once(std::chrono::milliseconds(5)); });
   EDA_FUZZ_CHECK(reply.has_value(), "no reply to a request");
   EDA_FUZZ_CHECK(reply->size() == 3 && (*reply)[0].empty(),
                  "a reply is [delimiter, status, body], got " + eda::fuzz::describe_frames(*reply));
@@ -61,29 +62,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const std::set<std::string> statuses{"ok", "error", "bad_request", "unknown_method"};
   EDA_FUZZ_CHECK(statuses.count(status) == 1, "status " + status + ": " + body);
   if (parts.size() != 3) {
-    EDA_FUZZ_CHECK(status == "bad_request", "a request of " + std::to_string(parts.size() - 1) + " frames got " + status);
+    EDA_FUZZ_CHECK(status == "bad_request",
+                   "a request of " + std::to_string(parts.size() - 1) + " frames got " + status);
     return 0;
   }
   const std::string_view method = parts[1];
   const std::string_view request = parts[2];
   if (method == "PlaceOrder") {
     const auto order = decode<OrderRequest>(request);
-    EDA_FUZZ_CHECK(order.has_value() == (status != "bad_request"), "PlaceOrder: " + status + ": " + body);
+    EDA_FUZZ_CHECK(order.has_value() == (status != "bad_request"),
+                   "PlaceOrder: " + status + ": " + body);
     if (!order) return 0;
-    EDA_FUZZ_CHECK((status == "ok") == (order->quantity > 0), "PlaceOrder of quantity " +
-                                                                   std::to_string(order->quantity) + ": " + status);
+    EDA_FUZZ_CHECK((status == "ok") == (order->quantity > 0),
+                   "PlaceOrder of quantity " + std::to_string(order->quantity) + ": " + status);
     if (status == "ok") {
       const auto id = eda::decode_value<std::uint64_t>(body, "order id");
       const Order* stored = f.service.find(id);
-      EDA_FUZZ_CHECK(stored != nullptr && stored->details == *order, "a placed order is not stored as sent");
+      EDA_FUZZ_CHECK(stored != nullptr && stored->details == *order,
+                     "a placed order is not stored as sent");
     }
   } else if (method == "GetOrder") {
     const auto id = decode<std::uint64_t>(request);
-    EDA_FUZZ_CHECK(id.has_value() == (status != "bad_request"), "GetOrder: " + status + ": " + body);
+    EDA_FUZZ_CHECK(id.has_value() == (status != "bad_request"),
+                   "GetOrder: " + status + ": " + body);
     if (!id) return 0;
     const Order* stored = f.service.find(*id);
-    EDA_FUZZ_CHECK((status == "ok") == (stored != nullptr), "GetOrder " + std::to_string(*id) + ": " + status);
-    if (stored != nullptr) EDA_FUZZ_CHECK(eda::decode_value<Order>(body, "order") == *stored, "fetched back a different order");
+    EDA_FUZZ_CHECK((status == "ok") == (stored != nullptr),
+                   "GetOrder " + std::to_string(*id) + ": " + status);
+    if (stored != nullptr)
+      EDA_FUZZ_CHECK(eda::decode_value<Order>(body, "order") == *stored,
+                     "fetched back a different order");
   } else if (method == "Replay") {
     const auto ask = decode<ReplayRequest>(request);
     EDA_FUZZ_CHECK((status == "ok") == ask.has_value(), "Replay: " + status + ": " + body);
@@ -95,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto event = eda::DecodedEvent::decode(std::string_view(bytes.data(), bytes.size()));
       (void)event.payload_as<OrderPlaced>();
       EDA_FUZZ_CHECK(event.meta().sequence > last && event.meta().sequence <= answer.last_sequence,
-                     "replayed sequence " + std::to_string(event.meta().sequence) + " after " + std::to_string(last));
+                     "replayed sequence " + std::to_string(event.meta().sequence) + " after " +
+                         std::to_string(last));
       last = event.meta().sequence;
     }
   } else {

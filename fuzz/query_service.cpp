@@ -33,8 +33,9 @@ using SalesByDayRequest = std::tuple<std::uint64_t, std::uint32_t, std::string, 
 using AwaitingShipmentRequest = std::tuple<std::uint64_t, std::uint32_t, std::uint64_t>;
 
 std::filesystem::path database_path() {
-  static const std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                            ("eda-fuzz-query-" + std::to_string(::getpid()) + ".db");
+  static const std::filesystem::path path =
+      std::filesystem::temp_directory_path() /
+      ("eda-fuzz-query-" + std::to_string(::getpid()) + ".db");
   return path;
 }
 
@@ -80,26 +81,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto parts = eda::fuzz::split_frames(eda::fuzz::as_view(data, size));
   f.peer.send(parts);
   const bool answerable = parts.front().empty();
-  const auto serve = [&] { (void)f.service.serve_once(std::chrono::milliseconds(answerable ? 5 : 0)); };
+  const auto serve = [&] {
+    (void)f.service.serve_once(std::chrono::milliseconds(answerable ? 5 : 0));
+  };
   if (!answerable) {
     serve();
     serve();
     const auto reply = f.peer.try_receive();
-    EDA_FUZZ_CHECK(!reply, "a reply to a message without the REQ delimiter: " + eda::fuzz::describe_frames(*reply));
+    EDA_FUZZ_CHECK(!reply, "a reply to a message without the REQ delimiter: " +
+                               eda::fuzz::describe_frames(*reply));
     return 0;
   }
   const auto reply = f.peer.await_reply(serve);
-  EDA_FUZZ_CHECK(reply.has_value(), "no reply to " + eda::fuzz::describe_frames({parts.begin(), parts.end()}));
+  EDA_FUZZ_CHECK(reply.has_value(),
+                 "no reply to " + eda::fuzz::describe_frames({parts.begin(), parts.end()}));
   EDA_FUZZ_CHECK(reply->size() == 3 && (*reply)[0].empty(),
                  "a reply is [delimiter, status, body], got " + eda::fuzz::describe_frames(*reply));
   EDA_FUZZ_CHECK(!f.peer.try_receive(), "two replies to one query");
   EDA_FUZZ_CHECK(f.service.waiting() == 0, "a query is still parked after its wait ran out");
   const std::string& status = (*reply)[1];
   const std::string& body = (*reply)[2];
-  static const std::set<std::string> statuses{"ok", "timeout", "rejected", "busy", "bad_request", "unknown_method"};
+  static const std::set<std::string> statuses{"ok",   "timeout",     "rejected",
+                                              "busy", "bad_request", "unknown_method"};
   EDA_FUZZ_CHECK(statuses.count(status) == 1, "status " + status + ": " + body);
   if (parts.size() != 3) {
-    EDA_FUZZ_CHECK(status == "bad_request", "a request of " + std::to_string(parts.size()) + " frames got " + status);
+    EDA_FUZZ_CHECK(status == "bad_request",
+                   "a request of " + std::to_string(parts.size()) + " frames got " + status);
     return 0;
   }
   const std::string_view method = parts[1];
@@ -108,7 +115,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     EDA_FUZZ_CHECK(status == "ok" || status == "timeout" || status == "rejected",
                    "a well-formed query got " + status + ": " + body);
     if (status == "timeout") {
-      EDA_FUZZ_CHECK(min > f.read_models.checkpoint(projection), "timeout for a token already reached");
+      EDA_FUZZ_CHECK(min > f.read_models.checkpoint(projection),
+                     "timeout for a token already reached");
     }
   };
   try {
@@ -127,7 +135,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       } catch (const std::invalid_argument&) {
         days = false;
       }
-      EDA_FUZZ_CHECK(days == (status != "rejected"), "SalesByDay: days valid " + std::to_string(days) + ", " + status);
+      EDA_FUZZ_CHECK(days == (status != "rejected"),
+                     "SalesByDay: days valid " + std::to_string(days) + ", " + status);
       if (status == "ok") check_answer<std::vector<ProductDaySales>>(body, min);
     } else if (method == "AwaitingShipment") {
       const auto [min, wait, limit] = eda::decode_value<AwaitingShipmentRequest>(request, "q");
@@ -135,7 +144,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       EDA_FUZZ_CHECK(status != "rejected", "AwaitingShipment rejected: " + body);
       if (status == "ok") {
         check_answer<std::vector<AwaitingShipment>>(body, min);
-        const auto rows = eda::decode_value<Reflecting<std::vector<AwaitingShipment>>>(body, "a").rows;
+        const auto rows =
+            eda::decode_value<Reflecting<std::vector<AwaitingShipment>>>(body, "a").rows;
         EDA_FUZZ_CHECK(rows.size() <= limit, "more rows than the limit");
       }
     } else {

@@ -35,8 +35,9 @@ using eda::sqlite::Statement;
 using Lines = std::map<std::string, OrderLine>;
 
 std::filesystem::path database_path() {
-  static const std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                            ("eda-fuzz-lines-" + std::to_string(::getpid()) + ".db");
+  static const std::filesystem::path path =
+      std::filesystem::temp_directory_path() /
+      ("eda-fuzz-lines-" + std::to_string(::getpid()) + ".db");
   return path;
 }
 
@@ -72,7 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static auto* fixture = new Fixture();
   Fixture& f = *fixture;
   // (Never a null pointer: SQLite would store NULL, which marks a closed order's row.)
-  const std::string_view blob = size == 0 ? std::string_view("", 0) : eda::fuzz::as_view(data, size);
+  const std::string_view blob =
+      size == 0 ? std::string_view("", 0) : eda::fuzz::as_view(data, size);
 
   std::optional<Lines> lines;
   try {
@@ -111,7 +113,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::int64_t cost = 0;
       count += line.quantity;
       fits = fits &&
-             !__builtin_mul_overflow(static_cast<std::int64_t>(line.quantity), line.unit_price_cents, &cost) &&
+             !__builtin_mul_overflow(static_cast<std::int64_t>(line.quantity),
+                                     line.unit_price_cents, &cost) &&
              !__builtin_add_overflow(total, cost, &total);
     }
   }
@@ -122,11 +125,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)f.read_models.apply(next);
   } catch (const eda::MalformedMessage&) {
     EDA_FUZZ_CHECK(!lines || !fits, "lines that decode were refused");
-    EDA_FUZZ_CHECK(f.read_models.position() == position - 1, "a failed batch moved the checkpoints");
+    EDA_FUZZ_CHECK(f.read_models.position() == position - 1,
+                   "a failed batch moved the checkpoints");
     return 0;
   } catch (const std::runtime_error&) {  // e.g. CorruptEvent: lines whose total cannot be kept
     EDA_FUZZ_CHECK(lines && !fits, "a batch failed for lines that are fine");
-    EDA_FUZZ_CHECK(f.read_models.position() == position - 1, "a failed batch moved the checkpoints");
+    EDA_FUZZ_CHECK(f.read_models.position() == position - 1,
+                   "a failed batch moved the checkpoints");
     return 0;
   }
   EDA_FUZZ_CHECK(lines.has_value(), "lines that do not decode were accepted");

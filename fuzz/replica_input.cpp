@@ -29,7 +29,8 @@ std::vector<Customer> read_chunk(std::string_view body) {
   const msgpack::object chunk = eda::unpack_untrusted(zone, body, "snapshot chunk", true);
   if (chunk.type != msgpack::type::ARRAY || chunk.via.array.size != 1 ||
       chunk.via.array.ptr[0].type != msgpack::type::ARRAY) {
-    throw eda::MalformedMessage(eda::WireFault::payload_mismatch, "snapshot chunk is not [records]");
+    throw eda::MalformedMessage(eda::WireFault::payload_mismatch,
+                                "snapshot chunk is not [records]");
   }
   std::vector<Customer> records;
   const msgpack::object_array& list = chunk.via.array.ptr[0].via.array;
@@ -48,10 +49,12 @@ void update(const std::vector<std::string_view>& parts) {
   if (event.is<CustomerUpdated>()) {
     const auto changed = event.payload_as<CustomerUpdated>();
     const Customer record = customer_from(event.payload().via.array.ptr[1], "customer record");
-    EDA_FUZZ_CHECK(record == changed.customer, "customer_from and payload_as read different records");
+    EDA_FUZZ_CHECK(record == changed.customer,
+                   "customer_from and payload_as read different records");
     msgpack::sbuffer again;
     eda::encode_event(event.meta(), changed, again);
-    const auto reread = eda::DecodedEvent::decode({again.data(), again.size()}).payload_as<CustomerUpdated>();
+    const auto reread =
+        eda::DecodedEvent::decode({again.data(), again.size()}).payload_as<CustomerUpdated>();
     EDA_FUZZ_CHECK(reread.customer == record && reread.incarnation == changed.incarnation,
                    "an update changed when re-encoded");
   } else if (event.is<CustomerRemoved>()) {

@@ -24,11 +24,15 @@ struct TypedRequest {
 };
 
 struct Fixture {
-  Fixture() : server(eda::fuzz::context(), eda::RpcServerOptions{.endpoints = {eda::fuzz::inproc_endpoint("rpc")}}),
-              peer(server.endpoints().front()) {
+  Fixture()
+      : server(eda::fuzz::context(),
+               eda::RpcServerOptions{.endpoints = {eda::fuzz::inproc_endpoint("rpc")}}),
+        peer(server.endpoints().front()) {
     server.handle("Echo", [](std::string_view body) { return std::string(body); });
     server.handle_typed<TypedRequest>("Typed", [](const TypedRequest& r) { return r; });
-    server.handle("Fail", [](std::string_view) -> std::string { throw std::runtime_error("failed on purpose"); });
+    server.handle("Fail", [](std::string_view) -> std::string {
+      throw std::runtime_error("failed on purpose");
+    });
   }
   eda::RpcServer server;
   eda::fuzz::RawPeer peer;
@@ -42,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   parts.insert(parts.begin(), std::string_view());  // the REQ delimiter: a REP drops anything else
   const eda::RpcServerStats before = fixture->server.stats();
   fixture->peer.send(parts);
-  const auto reply = fixture->peer.await_reply([&] { (void)fixture->server.serve_once(std::chrono::milliseconds(5)); });
+  const auto reply = fixture->peer.await_reply(
+      [&] { (void)fixture->server.serve_once(std::chrono::milliseconds(5)); });
   EDA_FUZZ_CHECK(reply.has_value(), "no reply to a request");
   EDA_FUZZ_CHECK(reply->size() == 3 && (*reply)[0].empty(),
                  "a reply is [delimiter, status, body], got " + eda::fuzz::describe_frames(*reply));
@@ -58,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const std::size_t frames = parts.size() - 1;
   if (frames != 2) {
-    EDA_FUZZ_CHECK(status == "bad_request", "a request of " + std::to_string(frames) + " frames got " + status);
+    EDA_FUZZ_CHECK(status == "bad_request",
+                   "a request of " + std::to_string(frames) + " frames got " + status);
     return 0;
   }
   const std::string_view method = parts[1];
@@ -76,7 +82,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (method == "Fail") {
     EDA_FUZZ_CHECK(status == "error" && body == "failed on purpose", "Fail did not fail");
   } else {
-    EDA_FUZZ_CHECK(status == "unknown_method", "unknown method " + std::string(method) + " got " + status);
+    EDA_FUZZ_CHECK(status == "unknown_method",
+                   "unknown method " + std::string(method) + " got " + status);
   }
   return 0;
 }

@@ -22,10 +22,11 @@ using namespace eda::state_transfer;
 struct Fixture {
   Fixture()
       : service(eda::fuzz::context(),
-                CustomerServiceOptions{.update_endpoints = {eda::fuzz::inproc_endpoint("customer-updates")},
-                                       .snapshot_endpoints = {eda::fuzz::inproc_endpoint("customer-snapshots")},
-                                       .heartbeat_interval = std::chrono::hours(1),
-                                       .snapshot_chunk_records = 10},
+                CustomerServiceOptions{
+                    .update_endpoints = {eda::fuzz::inproc_endpoint("customer-updates")},
+                    .snapshot_endpoints = {eda::fuzz::inproc_endpoint("customer-snapshots")},
+                    .heartbeat_interval = std::chrono::hours(1),
+                    .snapshot_chunk_records = 10},
                 CustomerGenerator(42).table(25)),
         peer(service.snapshot_endpoints().front()) {}
   CustomerService service;
@@ -41,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint64_t refused_before = f.service.stats().bad_requests;
   f.peer.send(parts);
   auto reply = f.peer.await_reply([&] { f.service.serve(std::chrono::milliseconds(5)); });
-  EDA_FUZZ_CHECK(reply.has_value(), "no answer to " + eda::fuzz::describe_frames({parts.begin(), parts.end()}));
+  EDA_FUZZ_CHECK(reply.has_value(),
+                 "no answer to " + eda::fuzz::describe_frames({parts.begin(), parts.end()}));
 
   bool valid = parts.size() == 2 && parts[0] == snapshot_request;
   if (valid) {
@@ -54,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!valid) {
     EDA_FUZZ_CHECK(reply->size() == 2 && (*reply)[0] == snapshot_refused,
                    "an invalid request got " + eda::fuzz::describe_frames(*reply));
-    EDA_FUZZ_CHECK(f.service.stats().bad_requests == refused_before + 1, "a refusal was not counted");
+    EDA_FUZZ_CHECK(f.service.stats().bad_requests == refused_before + 1,
+                   "a refusal was not counted");
     EDA_FUZZ_CHECK(!f.peer.try_receive(), "more than one answer to an invalid request");
     return 0;
   }
@@ -68,8 +71,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    "a chunk is not [records]");
     for (std::uint32_t i = 0; i < chunk.via.array.ptr[0].via.array.size; ++i) {
       const Customer customer = customer_from(chunk.via.array.ptr[0].via.array.ptr[i], "record");
-      EDA_FUZZ_CHECK(f.service.find(customer.id) != nullptr && *f.service.find(customer.id) == customer,
-                     "a snapshot record is not the service's");
+      EDA_FUZZ_CHECK(
+          f.service.find(customer.id) != nullptr && *f.service.find(customer.id) == customer,
+          "a snapshot record is not the service's");
       ++records;
     }
     reply = f.peer.try_receive();
@@ -78,7 +82,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   EDA_FUZZ_CHECK(reply->size() == 2 && (*reply)[0] == snapshot_end,
                  "a snapshot ends with " + eda::fuzz::describe_frames(*reply));
   const auto end = eda::decode_value<SnapshotEnd>((*reply)[1], "snapshot end");
-  EDA_FUZZ_CHECK(end.records == records && records == f.service.records().size(), "the record counts disagree");
+  EDA_FUZZ_CHECK(end.records == records && records == f.service.records().size(),
+                 "the record counts disagree");
   EDA_FUZZ_CHECK(end.sequence == f.service.sequence() && end.incarnation == f.service.incarnation(),
                  "the snapshot does not say what it reflects");
   EDA_FUZZ_CHECK(!f.peer.try_receive(), "messages after the end of a snapshot");

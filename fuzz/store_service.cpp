@@ -53,11 +53,13 @@ void check_ok(std::string_view method, std::string_view request, std::string_vie
                      "an acknowledged event is not where the reply says");
     }
     if (!reply.already_stored) {
-      EDA_FUZZ_CHECK(reply.first_position == position_before + 1, "a new append did not go at the end");
+      EDA_FUZZ_CHECK(reply.first_position == position_before + 1,
+                     "a new append did not go at the end");
     }
   } else if (method == "ReadStream" || method == "ReadAll") {
     for (const WireRecord& r : eda::decode_value<std::vector<WireRecord>>(body, "read reply")) {
-      (void)detail::recorded(r.stream, r.version, r.position, r.envelope);  // CorruptEvent: a finding
+      (void)detail::recorded(r.stream, r.version, r.position,
+                             r.envelope);  // CorruptEvent: a finding
     }
   } else if (method == "StreamVersion" || method == "LastPosition") {
     (void)eda::decode_value<std::uint64_t>(body, "version");
@@ -81,17 +83,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const StoreServiceStats before = f.service.stats();
   f.peer.send(parts);
   const bool answerable = parts.front().empty();
-  const auto serve = [&] { (void)f.service.serve_once(std::chrono::milliseconds(answerable ? 5 : 0)); };
+  const auto serve = [&] {
+    (void)f.service.serve_once(std::chrono::milliseconds(answerable ? 5 : 0));
+  };
   if (!answerable) {
     serve();
     serve();
     const auto reply = f.peer.try_receive();
-    EDA_FUZZ_CHECK(!reply, "a reply to a message without the REQ delimiter: " + eda::fuzz::describe_frames(*reply));
-    EDA_FUZZ_CHECK(f.service.stats().bad_requests == before.bad_requests + 1, "an unanswerable message was not counted");
+    EDA_FUZZ_CHECK(!reply, "a reply to a message without the REQ delimiter: " +
+                               eda::fuzz::describe_frames(*reply));
+    EDA_FUZZ_CHECK(f.service.stats().bad_requests == before.bad_requests + 1,
+                   "an unanswerable message was not counted");
     return 0;
   }
   const auto reply = f.peer.await_reply(serve);
-  EDA_FUZZ_CHECK(reply.has_value(), "no reply to " + eda::fuzz::describe_frames({parts.begin(), parts.end()}));
+  EDA_FUZZ_CHECK(reply.has_value(),
+                 "no reply to " + eda::fuzz::describe_frames({parts.begin(), parts.end()}));
   EDA_FUZZ_CHECK(reply->size() == 3 && (*reply)[0].empty(),
                  "a reply is [delimiter, status, body], got " + eda::fuzz::describe_frames(*reply));
   EDA_FUZZ_CHECK(!f.peer.try_receive(), "two replies to one request");
@@ -102,7 +109,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                      eda::fuzz::describe_frames({parts.begin(), parts.end()}) + ")");
   EDA_FUZZ_CHECK(f.store.last_position() >= position_before, "the store's position went back");
   if (parts.size() != 3) {
-    EDA_FUZZ_CHECK(status == "bad_request", "a request of " + std::to_string(parts.size()) + " frames got " + status);
+    EDA_FUZZ_CHECK(status == "bad_request",
+                   "a request of " + std::to_string(parts.size()) + " frames got " + status);
     return 0;
   }
   if (status == "ok") check_ok(parts[1], parts[2], (*reply)[2], position_before);

@@ -67,8 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::uint64_t version = store.stream_version(stream);
   if (!frames[0].empty()) {
-    store.save_snapshot(stream, Snapshot{std::min<std::uint64_t>(version, 1), order_state_schema_version,
-                                         std::string(frames[0])});
+    store.save_snapshot(stream, Snapshot{std::min<std::uint64_t>(version, 1),
+                                         order_state_schema_version, std::string(frames[0])});
   }
 
   OrderRepository orders(store, RepositoryOptions{.page = 3});
@@ -81,7 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   EDA_FUZZ_CHECK(loaded.version == version || (version == 0 && loaded.version <= 1),
                  "loaded version " + std::to_string(loaded.version) + " of a stream at " +
                      std::to_string(version));
-  const OrderState reloaded = eda::decode_value<OrderState>(eda::encode_value(loaded.state), "state");
+  const OrderState reloaded =
+      eda::decode_value<OrderState>(eda::encode_value(loaded.state), "state");
   EDA_FUZZ_CHECK(reloaded == loaded.state, "an order's state changed in a snapshot round trip");
 
   (void)orders.load_as_of_version(1, version / 2);
@@ -95,7 +96,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   bool fits = true;
   for (const auto& [sku, line] : loaded.state.lines) {
     std::int64_t cost = 0;
-    fits = fits && !__builtin_mul_overflow(static_cast<std::int64_t>(line.quantity), line.unit_price_cents, &cost) &&
+    fits = fits &&
+           !__builtin_mul_overflow(static_cast<std::int64_t>(line.quantity), line.unit_price_cents,
+                                   &cost) &&
            !__builtin_add_overflow(checked, cost, &checked);
   }
   if (!fits) {
@@ -113,9 +116,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (loaded.state.status == OrderStatus::open && !loaded.state.lines.empty()) {
     try {
       const CommandOutcome paid = orders.execute(1, Pay{total});
-      EDA_FUZZ_CHECK(paid.state.status == OrderStatus::paid, "paying the total did not pay the order");
+      EDA_FUZZ_CHECK(paid.state.status == OrderStatus::paid,
+                     "paying the total did not pay the order");
     } catch (const CommandRejected& e) {
-      eda::fuzz::property_failed(__FILE__, __LINE__, "paying exactly the total is accepted", e.what());
+      eda::fuzz::property_failed(__FILE__, __LINE__, "paying exactly the total is accepted",
+                                 e.what());
     }
   }
   return 0;

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const eda::MalformedMessage&) {
     return 0;
   }
-  EDA_FUZZ_CHECK(parts.size() == 2, "accepted a message of " + std::to_string(parts.size()) + " frames");
+  EDA_FUZZ_CHECK(parts.size() == 2,
+                 "accepted a message of " + std::to_string(parts.size()) + " frames");
   EDA_FUZZ_CHECK(parts[0] == event->meta().type, "accepted a topic that is not the event type");
   const eda::DecodedEvent direct = eda::DecodedEvent::decode(parts[1]);
   EDA_FUZZ_CHECK(direct.meta() == event->meta(), "frame decode and envelope decode disagree");

@@ -34,7 +34,8 @@ ChildResult run_demo(const std::string& program, const std::vector<std::string>&
   try {
     ChildProcess demo({.argv = std::move(argv), .output = ChildOutput::capture});
     return demo.wait(
-        time_limit, [&](std::string_view line) { out << prefix << line << '\n' << std::flush; },
+        time_limit, [&](std::string_view line) { out << prefix << line << '\n'
+                                                     << std::flush; },
         [] { return !interrupt_requested(); });
   } catch (const SpawnError& e) {
     throw std::runtime_error(std::string(e.what()) +

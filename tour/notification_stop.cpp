@@ -352,12 +352,11 @@ Findings measure(const TourOptions& options, Progress& progress) {
       sizes.rounds > 1 ? ", median of " + std::to_string(sizes.rounds) + " rounds" : "";
 
   std::vector<PatternRound> pattern_rounds;
-  progress.stage("measuring the pattern: acceptance, the producer's time, end to end (" + load +
-                     rounds + ")",
-                 [&] {
-                   for (int i = 0; i < sizes.rounds; ++i)
-                     pattern_rounds.push_back(pattern_round(sizes));
-                 });
+  progress.stage(
+      "measuring the pattern: acceptance, the producer's time, end to end (" + load + rounds + ")",
+      [&] {
+        for (int i = 0; i < sizes.rounds; ++i) pattern_rounds.push_back(pattern_round(sizes));
+      });
   const auto median_by = [&](double PatternRound::*field) {
     std::vector<double> values;
     for (const PatternRound& round : pattern_rounds) values.push_back(round.*field);
@@ -447,12 +446,11 @@ Findings measure(const TourOptions& options, Progress& progress) {
   findings.buys = {
       "acceptance: the customer waits " + format_ns(accept_ns) + ", not " + format_ns(sync_ns) +
           "; while the consumers fall behind, the producer accepts " +
-          format_ratio(accepted, sync) + " more orders/s; sustained (every consumer done): " +
-          sustained_ratio + " (" + load + ")",
+          format_ratio(accepted, sync) +
+          " more orders/s; sustained (every consumer done): " + sustained_ratio + " (" + load + ")",
       "availability: billing down, " + format_share(pattern_down.accepted, sizes.down_orders) +
           " orders accepted (baseline " + format_share(sync_down.accepted, sizes.down_orders) +
-          "); billing caught up from the replay buffer in " +
-          format_ns(pattern_down.catch_up_ns),
+          "); billing caught up from the replay buffer in " + format_ns(pattern_down.catch_up_ns),
       "coupling: the producer knows no consumer",
   };
   findings.costs = {

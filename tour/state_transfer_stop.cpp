@@ -41,10 +41,10 @@ struct Sizes {
   std::size_t customers = suite_customers;  ///< Records the Customer service owns.
   Budget replica_labels;                    ///< Labels made from the replica.
   Budget rpc_labels;                        ///< Labels made by asking the Customer service.
-  std::size_t down_labels = 100;  ///< Labels tried while the Customer service is down.
-  std::size_t down_tries = 3;     ///< ... by the baseline, each waiting `down_timeout`.
+  std::size_t down_labels = 100;            ///< Labels tried while the Customer service is down.
+  std::size_t down_tries = 3;               ///< ... by the baseline, each waiting `down_timeout`.
   std::chrono::milliseconds down_timeout{100};
-  std::uint64_t changes = 5000;         ///< Changes published to measure the replica's lag ...
+  std::uint64_t changes = 5000;          ///< Changes published to measure the replica's lag ...
   std::uint64_t changes_per_s = 10'000;  ///< ... at this rate.
 };
 

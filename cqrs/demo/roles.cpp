@@ -31,11 +31,13 @@ bool is_endpoint(const std::string& spec) {
 /// opens: a SQLite file (FILE or sqlite:FILE) or a PostgreSQL database (postgresql://...).
 std::unique_ptr<EventStore> open_store(zmq::context_t& context, const std::string& spec) {
   if (spec.empty()) {
-    throw std::invalid_argument(std::string("--store is required: a store service endpoint (tcp://...) or ") +
-                                accepted_store_specs());
+    throw std::invalid_argument(
+        std::string("--store is required: a store service endpoint (tcp://...) or ") +
+        accepted_store_specs());
   }
   if (is_endpoint(spec)) {
-    return std::make_unique<RemoteEventStore>(context, RpcClientOptions{.endpoint = spec, .timeout = 2s});
+    return std::make_unique<RemoteEventStore>(context,
+                                              RpcClientOptions{.endpoint = spec, .timeout = 2s});
   }
   return open_event_store(spec);
 }
@@ -51,7 +53,8 @@ void require(const std::string& value, const char* flag) {
 
 /// Runs `serve_once(tick)` until stopped or out of time, calling `report` once a second.
 template <class Serve, class Report>
-void serve_until_stopped(const RoleSettings& s, const StopRequested& stop, Serve serve, Report report) {
+void serve_until_stopped(const RoleSettings& s, const StopRequested& stop, Serve serve,
+                         Report report) {
   const Deadline done(std::chrono::seconds(s.run_for_s));
   Deadline next_report(1s);
   while (!stop() && !done.expired()) {
@@ -76,8 +79,10 @@ int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& 
   if (!is_endpoint(s.store) && !s.appends.empty()) notifying.emplace(*store, context, s.appends);
   CommandService service(context, notifying ? static_cast<EventStore&>(*notifying) : *store,
                          {.endpoints = {s.commands}});
-  say.say("command-side", "serving commands on " + service.endpoints().front() + " over the store " +
-                              describe_store(s.store) + (notifying ? ", announcing appends on " + notifying->endpoint() : ""));
+  say.say("command-side",
+          "serving commands on " + service.endpoints().front() + " over the store " +
+              describe_store(s.store) +
+              (notifying ? ", announcing appends on " + notifying->endpoint() : ""));
   std::uint64_t reported = 0;
   serve_until_stopped(
       s, stop,
@@ -94,10 +99,11 @@ int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& 
       });
   if (is_endpoint(s.store)) {
     say.say("command-side", "stopped: " + std::to_string(service.stats().served) +
-                                " commands accepted; their events are in the store service " + s.store);
+                                " commands accepted; their events are in the store service " +
+                                s.store);
   } else {
-    say.say("command-side", "stopped: the store keeps " + std::to_string(store->last_position()) + " events in " +
-                                describe_store(s.store));
+    say.say("command-side", "stopped: the store keeps " + std::to_string(store->last_position()) +
+                                " events in " + describe_store(s.store));
   }
   return 0;
 }
@@ -111,21 +117,25 @@ int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested
   if (!s.rebuild.empty()) {
     say.say("projector", "rebuilding " + s.rebuild + " from the beginning of the store");
     Deadline next_line(1s);
-    const std::uint64_t events = rebuild(read, *store, s.rebuild, [&](std::uint64_t at, std::uint64_t last) {
-      if (next_line.expired()) {
-        say.say("projector", "  rebuilt up to position " + std::to_string(at) + " of " + std::to_string(last));
-        next_line = Deadline(1s);
-      }
-    });
+    const std::uint64_t events =
+        rebuild(read, *store, s.rebuild, [&](std::uint64_t at, std::uint64_t last) {
+          if (next_line.expired()) {
+            say.say("projector", "  rebuilt up to position " + std::to_string(at) + " of " +
+                                     std::to_string(last));
+            next_line = Deadline(1s);
+          }
+        });
     say.say("projector", s.rebuild + " rebuilt from " + std::to_string(events) + " events");
   }
   Projector projector(*store, read, context,
                       {.store_notifications = s.appends,
                        .announce = s.progress.empty() ? std::vector<std::string>{}
                                                       : std::vector<std::string>{s.progress}});
-  say.say("projector", "following the store " + describe_store(s.store) + " from position " +
-                           std::to_string(read.position() + 1) + " into " + s.read +
-                           (s.progress.empty() ? "" : ", announcing progress on " + *projector.announce_endpoint()));
+  say.say(
+      "projector",
+      "following the store " + describe_store(s.store) + " from position " +
+          std::to_string(read.position() + 1) + " into " + s.read +
+          (s.progress.empty() ? "" : ", announcing progress on " + *projector.announce_endpoint()));
   std::uint64_t reported = 0;
   bool store_down = false;
   serve_until_stopped(
@@ -136,7 +146,9 @@ int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested
           if (store_down) say.say("projector", "the store answers again; going on");
           store_down = false;
         } catch (const RpcTimeout&) {  // a remote store is down: wait for it, lose nothing
-          if (!store_down) say.say("projector", "the store " + describe_store(s.store) + " does not answer; waiting for it");
+          if (!store_down)
+            say.say("projector",
+                    "the store " + describe_store(s.store) + " does not answer; waiting for it");
           store_down = true;
         }
       },
@@ -144,11 +156,13 @@ int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested
         if (projector.stats().events == reported) return;
         reported = projector.stats().events;
         say.say("projector", std::to_string(projector.stats().events) + " events applied in " +
-                                 std::to_string(projector.stats().batches) + " batches; read models at position " +
+                                 std::to_string(projector.stats().batches) +
+                                 " batches; read models at position " +
                                  std::to_string(read.position()));
       });
   say.say("projector", "stopped: the read models in " + s.read + " are at position " +
-                           std::to_string(read.position()) + ", their checkpoints with them: a new run resumes there");
+                           std::to_string(read.position()) +
+                           ", their checkpoints with them: a new run resumes there");
   return 0;
 }
 
@@ -159,8 +173,9 @@ int run_query_role(const RoleSettings& s, Narrator& say, const StopRequested& st
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
   ReadModels read({.path = s.read});
   QueryService service(context, read, {.endpoints = {s.queries}, .projector = s.progress});
-  say.say("query-side", "answering queries on " + service.endpoints().front() + " from " + s.read +
-                            (s.progress.empty() ? "" : ", woken by the projector at " + s.progress));
+  say.say("query-side",
+          "answering queries on " + service.endpoints().front() + " from " + s.read +
+              (s.progress.empty() ? "" : ", woken by the projector at " + s.progress));
   std::string reported;
   serve_until_stopped(
       s, stop, [&] { (void)service.serve_once(50ms); },
@@ -172,10 +187,11 @@ int run_query_role(const RoleSettings& s, Narrator& say, const StopRequested& st
             std::to_string(service.waiting()) + " waiting now";
         if (report == reported) return;
         reported = report;
-        say.say("query-side", report + "; read models at position " + std::to_string(read.position()));
+        say.say("query-side",
+                report + "; read models at position " + std::to_string(read.position()));
       });
-  say.say("query-side", "stopped: " + std::to_string(service.stats().answered) + " queries answered; nothing kept ("
-                            + s.read + " is the projector's)");
+  say.say("query-side", "stopped: " + std::to_string(service.stats().answered) +
+                            " queries answered; nothing kept (" + s.read + " is the projector's)");
   return 0;
 }
 
@@ -189,7 +205,8 @@ int run_client_role(const RoleSettings& s, Narrator& say, const StopRequested& s
   const auto commands_to_send = story(s.first_order, s.count);
   std::size_t answered = 0;
   const auto stopped = [&] {
-    say.say("client", "stopped: " + std::to_string(answered) + " of " + std::to_string(commands_to_send.size()) +
+    say.say("client", "stopped: " + std::to_string(answered) + " of " +
+                          std::to_string(commands_to_send.size()) +
                           " commands answered; the store keeps the events of those accepted");
     return 0;
   };
@@ -200,18 +217,19 @@ int run_client_role(const RoleSettings& s, Narrator& say, const StopRequested& s
       try {
         const CommandAccepted accepted = commands.execute(order, command);
         token = accepted.position;
-        say.say("client", "order " + std::to_string(order) + ": " + describe(command) + " -> position " +
-                              std::to_string(accepted.position));
+        say.say("client", "order " + std::to_string(order) + ": " + describe(command) +
+                              " -> position " + std::to_string(accepted.position));
       } catch (const CommandRefused& e) {
-        say.say("client", "order " + std::to_string(order) + ": " + describe(command) + " -> " + e.status() +
-                              ": " + e.what());
+        say.say("client", "order " + std::to_string(order) + ": " + describe(command) + " -> " +
+                              e.status() + ": " + e.what());
       }
       ++answered;
     }
     for (const std::string& customer : customers()) {
       if (stop()) return stopped();
       const auto orders = queries.customer_orders(customer, {.min_position = token, .wait = 10s});
-      say.say("client", customer + "'s orders, as of position " + std::to_string(orders.position) + ":");
+      say.say("client",
+              customer + "'s orders, as of position " + std::to_string(orders.position) + ":");
       for (const OrderSummary& order : orders.rows) say.say("client", "  " + describe(order));
     }
   } catch (const RpcTimeout&) {

@@ -16,7 +16,8 @@ namespace eda::cqrs::demo {
 ///        owns them (command: `commands`, `appends`; projector: `progress`; query: `queries`)
 ///        and connected to by the others.
 struct RoleSettings {
-  std::string store{};     ///< The event store: FILE, sqlite:FILE, postgresql://... or a store service endpoint.
+  std::string
+      store{};  ///< The event store: FILE, sqlite:FILE, postgresql://... or a store service endpoint.
   std::string read{};      ///< The read-model database file.
   std::string commands{};  ///< The command service.
   std::string appends{};   ///< The store's append notifications.
@@ -25,8 +26,9 @@ struct RoleSettings {
   std::string rebuild{};   ///< Projector: rebuild this projection before following the store.
   std::size_t count = 5;   ///< Client: orders to place.
   std::uint64_t first_order = 1;  ///< Client: the first order id.
-  int run_for_s = 60;      ///< Services: seconds before stopping by themselves.
-  std::string curve_keys{};  ///< `--curve-keys DIR`: CURVE + ZAP on every socket (empty: plaintext).
+  int run_for_s = 60;             ///< Services: seconds before stopping by themselves.
+  std::string
+      curve_keys{};  ///< `--curve-keys DIR`: CURVE + ZAP on every socket (empty: plaintext).
 };
 
 /// @brief Whether the user asked the process to stop (SIGINT, SIGTERM).

@@ -17,19 +17,18 @@ std::string money(std::int64_t cents) {
 }
 
 std::string describe(const OrderCommand& command) {
-  return std::visit(
-      eda::Overloaded{
-          [](const PlaceOrder& c) { return "PlaceOrder for " + c.customer; },
-          [](const AddItem& c) {
-            return "AddItem " + std::to_string(c.quantity) + " x " + c.sku + " at " +
-                   money(c.unit_price_cents);
-          },
-          [](const RemoveItem& c) { return "RemoveItem " + c.sku; },
-          [](const Pay& c) { return "Pay " + money(c.amount_cents); },
-          [](const Ship& c) { return "Ship by " + c.carrier; },
-          [](const Cancel& c) { return "Cancel (" + c.reason + ")"; },
-      },
-      command);
+  return std::visit(eda::Overloaded{
+                        [](const PlaceOrder& c) { return "PlaceOrder for " + c.customer; },
+                        [](const AddItem& c) {
+                          return "AddItem " + std::to_string(c.quantity) + " x " + c.sku + " at " +
+                                 money(c.unit_price_cents);
+                        },
+                        [](const RemoveItem& c) { return "RemoveItem " + c.sku; },
+                        [](const Pay& c) { return "Pay " + money(c.amount_cents); },
+                        [](const Ship& c) { return "Ship by " + c.carrier; },
+                        [](const Cancel& c) { return "Cancel (" + c.reason + ")"; },
+                    },
+                    command);
 }
 
 std::string describe(const OrderSummary& order) {

@@ -70,8 +70,10 @@ void CommandService::handle(std::string method) {
     const OrderCommand command = command_of<Command>(body);
     try {
       const CommandOutcome outcome = orders_.execute(order_id, command);
-      CommandAccepted accepted{order_id, outcome.appended.last_version,
-                               outcome.appended.last_position, {},
+      CommandAccepted accepted{order_id,
+                               outcome.appended.last_version,
+                               outcome.appended.last_position,
+                               {},
                                static_cast<std::uint32_t>(outcome.attempts)};
       for (const OrderEvent& event : outcome.events) accepted.events.emplace_back(type_of(event));
       return encode_value(accepted);
@@ -104,7 +106,8 @@ CommandClient::CommandClient(zmq::context_t& context, RpcClientOptions options)
 CommandAccepted CommandClient::execute(std::uint64_t order_id, const OrderCommand& command) {
   const auto [method, body] = request_of(order_id, command);
   try {
-    return decode_value<CommandAccepted>(client_.call(method, body), "reply to " + std::string(method));
+    return decode_value<CommandAccepted>(client_.call(method, body),
+                                         "reply to " + std::string(method));
   } catch (const RpcError& e) {
     if (e.status() == "rejected" || e.status() == "conflict") {
       throw CommandRefused(e.status(), e.body());

@@ -34,7 +34,9 @@ struct SummaryRow {
 
 class CustomerOrdersProjection final : public Projection {
  public:
-  [[nodiscard]] std::string_view name() const noexcept override { return customer_orders_projection; }
+  [[nodiscard]] std::string_view name() const noexcept override {
+    return customer_orders_projection;
+  }
 
   void open(const Database& db) override {
     // The index covers the query: "alice's orders" never visits the table itself.
@@ -57,25 +59,29 @@ class CustomerOrdersProjection final : public Projection {
     const auto load = [this](std::uint64_t order_id) { return statements_->load(order_id); };
     if (const auto* placed = std::get_if<sourcing::OrderPlaced>(&e.event)) {
       if (!batch_.find(e.order_id, load) && e.version == 1) {  // a second OrderPlaced is ignored
-        batch_.create(e.order_id, SummaryRow{.customer = placed->customer, .status = "open", .version = 1});
+        batch_.create(e.order_id,
+                      SummaryRow{.customer = placed->customer, .status = "open", .version = 1});
       }
       return;
     }
     SummaryRow* row = batch_.claim(e, load);
     if (row == nullptr) return;  // applied before: a redelivery changes nothing
-    std::visit(eda::Overloaded{
-                   [&](const sourcing::OrderPlaced&) {},
-                   [&](const sourcing::ItemAdded& item) { detail::add_line(row->lines, item); },
-                   [&](const sourcing::ItemRemoved& item) { row->lines.erase(item.sku); },
-                   [&](const sourcing::OrderPaid&) { close(*row, sourcing::OrderStatus::paid); },
-                   [&](const sourcing::OrderShipped&) { close(*row, sourcing::OrderStatus::shipped); },
-                   [&](const sourcing::OrderCancelled&) { close(*row, sourcing::OrderStatus::cancelled); },
-               },
-               e.event);
+    std::visit(
+        eda::Overloaded{
+            [&](const sourcing::OrderPlaced&) {},
+            [&](const sourcing::ItemAdded& item) { detail::add_line(row->lines, item); },
+            [&](const sourcing::ItemRemoved& item) { row->lines.erase(item.sku); },
+            [&](const sourcing::OrderPaid&) { close(*row, sourcing::OrderStatus::paid); },
+            [&](const sourcing::OrderShipped&) { close(*row, sourcing::OrderStatus::shipped); },
+            [&](const sourcing::OrderCancelled&) { close(*row, sourcing::OrderStatus::cancelled); },
+        },
+        e.event);
   }
 
   void write() override {
-    batch_.write_changed([this](std::uint64_t order_id, const SummaryRow& row) { statements_->save(order_id, row); });
+    batch_.write_changed([this](std::uint64_t order_id, const SummaryRow& row) {
+      statements_->save(order_id, row);
+    });
   }
 
   void discard() noexcept override { batch_.clear(); }
@@ -98,12 +104,13 @@ class CustomerOrdersProjection final : public Projection {
         : select(db.handle(),
                  "SELECT customer, status, item_count, total_cents, version, lines"
                  " FROM customer_orders WHERE order_id = ?"),
-          upsert(db.handle(),
-                 "INSERT INTO customer_orders (order_id, customer, status, item_count, total_cents,"
-                 " version, lines) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET"
-                 " status = excluded.status, item_count = excluded.item_count,"
-                 " total_cents = excluded.total_cents, version = excluded.version,"
-                 " lines = excluded.lines") {}
+          upsert(
+              db.handle(),
+              "INSERT INTO customer_orders (order_id, customer, status, item_count, total_cents,"
+              " version, lines) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET"
+              " status = excluded.status, item_count = excluded.item_count,"
+              " total_cents = excluded.total_cents, version = excluded.version,"
+              " lines = excluded.lines") {}
 
     std::optional<SummaryRow> load(std::uint64_t order_id) {
       std::optional<SummaryRow> row;
@@ -127,8 +134,9 @@ class CustomerOrdersProjection final : public Projection {
       const std::string lines = row.closed ? std::string() : detail::encode_lines(row.lines);
       const std::uint64_t items = row.closed ? row.closed_item_count : row.item_count();
       const std::int64_t total = row.closed ? row.closed_total_cents : row.total_cents();
-      upsert.bind(order_id, row.customer, row.status, items, total, row.version,
-                  row.closed ? std::nullopt : std::optional(Statement::as_blob(lines)))
+      upsert
+          .bind(order_id, row.customer, row.status, items, total, row.version,
+                row.closed ? std::nullopt : std::optional(Statement::as_blob(lines)))
           .run();
     }
 
@@ -155,7 +163,8 @@ std::vector<OrderSummary> CustomerOrdersQuery::operator()(const std::string& cus
   q.bind(customer);
   while (q.step()) {
     rows.push_back(OrderSummary{static_cast<std::uint64_t>(q.integer(0)), std::string(q.text(1)),
-                                std::string(q.text(2)), static_cast<std::uint64_t>(q.integer(3)), q.integer(4)});
+                                std::string(q.text(2)), static_cast<std::uint64_t>(q.integer(3)),
+                                q.integer(4)});
   }
   q.done();
   return rows;

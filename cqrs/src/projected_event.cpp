@@ -25,8 +25,8 @@ std::optional<std::uint64_t> order_of_stream(std::string_view stream) {
 std::optional<ProjectedEvent> projected_event_of(const sourcing::RecordedEvent& recorded) {
   const auto order_id = order_of_stream(recorded.stream);
   if (!order_id) return std::nullopt;
-  return ProjectedEvent{*order_id, recorded.version, recorded.position, recorded.event.timestamp_ns(),
-                        sourcing::order_event_from(recorded)};
+  return ProjectedEvent{*order_id, recorded.version, recorded.position,
+                        recorded.event.timestamp_ns(), sourcing::order_event_from(recorded)};
 }
 
 }  // namespace eda::cqrs

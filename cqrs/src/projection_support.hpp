@@ -73,12 +73,12 @@ class BatchRows {
     const std::uint64_t applied = row ? row->version : 0;
     if (event.version <= applied) return nullptr;
     if (!row || event.version != applied + 1) {
-      throw std::runtime_error(
-          "order " + std::to_string(event.order_id) + ": event " + std::to_string(event.version) +
-          " (store position " + std::to_string(event.position) + ") arrived, but the read model " +
-          (row ? "has applied its events only up to " + std::to_string(applied)
-               : std::string("has never seen it placed")) +
-          ": an event was skipped; rebuild the projection");
+      throw std::runtime_error("order " + std::to_string(event.order_id) + ": event " +
+                               std::to_string(event.version) + " (store position " +
+                               std::to_string(event.position) + ") arrived, but the read model " +
+                               (row ? "has applied its events only up to " + std::to_string(applied)
+                                    : std::string("has never seen it placed")) +
+                               ": an event was skipped; rebuild the projection");
     }
     row->version = event.version;
     entries_[event.order_id].dirty = true;

@@ -51,7 +51,8 @@ std::size_t Projector::step(std::chrono::milliseconds timeout) {
     // them, which is this projection's lag. While live, the announcement may be a moment
     // behind the events (the writer commits, then announces): it is worth a short wait.
     const auto wait = follow_.live() ? std::chrono::milliseconds(2) : std::chrono::milliseconds(0);
-    announcer_->publish(ProjectionAdvanced{applied.position}, follow_.cause_of(applied.position, wait));
+    announcer_->publish(ProjectionAdvanced{applied.position},
+                        follow_.cause_of(applied.position, wait));
   }
   return events.size();
 }

@@ -55,13 +55,16 @@ struct QueryService::Query {
 
 QueryService::QueryService(zmq::context_t& context, const ReadModels& read_models,
                            QueryServiceOptions options)
-    : read_models_(read_models), options_(std::move(options)), socket_(context, zmq::socket_type::router) {
+    : read_models_(read_models),
+      options_(std::move(options)),
+      socket_(context, zmq::socket_type::router) {
   if (options_.endpoints.empty()) {
     throw std::invalid_argument("a query service needs an endpoint to listen on");
   }
   if (options_.poll <= std::chrono::milliseconds(0) || options_.max_waiting == 0 ||
       options_.max_waiting_per_client == 0) {
-    throw std::invalid_argument("a query service needs a positive poll and room for one waiting query");
+    throw std::invalid_argument(
+        "a query service needs a positive poll and room for one waiting query");
   }
   socket_.set(zmq::sockopt::linger, 0);
   socket_.set(zmq::sockopt::maxmsgsize, options_.max_request_bytes);
@@ -85,7 +88,8 @@ QueryService::~QueryService() = default;
 
 std::size_t QueryService::waiting() const noexcept { return waiting_.size(); }
 
-void QueryService::reply(const zmq::message_t& client, std::string_view status, std::string_view body) {
+void QueryService::reply(const zmq::message_t& client, std::string_view status,
+                         std::string_view body) {
   // Replies never block: a client that went away just loses its answer.
   const auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
   (void)socket_.send(zmq::const_buffer(client.data(), client.size()), more);
@@ -120,11 +124,13 @@ bool QueryService::try_answer(Query& query) {
 void QueryService::receive_queries() {
   std::vector<zmq::message_t> frames;
   for (std::size_t round = 0; round < max_requests_per_round; ++round) {
-    const std::size_t count = receive_frames(socket_, frames, request_frames, zmq::recv_flags::dontwait);
+    const std::size_t count =
+        receive_frames(socket_, frames, request_frames, zmq::recv_flags::dontwait);
     if (count == 0) return;
     if (count != request_frames || frames[1].size() != 0) {
       ++stats_.bad_requests;
-      if (count >= 2 && frames[1].size() == 0) reply(frames[0], "bad_request", "a request is [method, body]");
+      if (count >= 2 && frames[1].size() == 0)
+        reply(frames[0], "bad_request", "a request is [method, body]");
       continue;  // without the REQ delimiter there is no way to answer
     }
     const std::string_view method = view_of(frames[2]);
@@ -133,7 +139,8 @@ void QueryService::receive_queries() {
     try {
       const ReadModels& read = read_models_;
       if (method == "CustomerOrders") {
-        auto [min, wait, customer] = decode_value<CustomerOrdersRequest>(body, "CustomerOrders request");
+        auto [min, wait, customer] =
+            decode_value<CustomerOrdersRequest>(body, "CustomerOrders request");
         query.projection = customer_orders_projection;
         query.min_position = min;
         query.wait = std::chrono::milliseconds(wait);
@@ -151,7 +158,8 @@ void QueryService::receive_queries() {
           return answer_of(read.read_sales_by_day(first, last));
         };
       } else if (method == "AwaitingShipment") {
-        auto [min, wait, limit] = decode_value<AwaitingShipmentRequest>(body, "AwaitingShipment request");
+        auto [min, wait, limit] =
+            decode_value<AwaitingShipmentRequest>(body, "AwaitingShipment request");
         query.projection = shipment_projection;
         query.min_position = min;
         query.wait = std::chrono::milliseconds(wait);
@@ -168,11 +176,14 @@ void QueryService::receive_queries() {
         ++stats_.timeouts;
         reply(query.client, "timeout",
               "the read model is at position " + std::to_string(read.checkpoint(query.projection)) +
-                  ", not yet at " + std::to_string(query.min_position) + ", and the query allowed no wait");
+                  ", not yet at " + std::to_string(query.min_position) +
+                  ", and the query allowed no wait");
       } else if (waiting_.size() >= options_.max_waiting) {
-        reply(query.client, "busy", "too many queries are waiting for their consistency token; try again");
+        reply(query.client, "busy",
+              "too many queries are waiting for their consistency token; try again");
       } else if (const auto mine = waiting_per_client_.find(routing_id_of(query.client));
-                 mine != waiting_per_client_.end() && mine->second >= options_.max_waiting_per_client) {
+                 mine != waiting_per_client_.end() &&
+                 mine->second >= options_.max_waiting_per_client) {
         reply(query.client, "busy",
               "this connection has " + std::to_string(mine->second) +
                   " queries waiting for their consistency token already; try again");
@@ -205,8 +216,8 @@ void QueryService::answer_waiting() {
         ++stats_.timeouts;
         reply(it->client, "timeout",
               "the read model reached position " + std::to_string(checkpoint->second) + ", not " +
-                  std::to_string(it->min_position) + ", within " + std::to_string(it->wait.count()) +
-                  " ms: is the projector running?");
+                  std::to_string(it->min_position) + ", within " +
+                  std::to_string(it->wait.count()) + " ms: is the projector running?");
         it = unpark(it);
         continue;
       }
@@ -224,8 +235,9 @@ bool QueryService::serve_once(std::chrono::milliseconds wait) {
   for (const Query& query : waiting_) {
     timeout = std::min({timeout, options_.poll, query.deadline->remaining()});
   }
-  zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
-                             {progress_ ? progress_->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+  zmq::pollitem_t items[] = {
+      {socket_.handle(), 0, ZMQ_POLLIN, 0},
+      {progress_ ? progress_->socket().handle() : nullptr, 0, ZMQ_POLLIN, 0}};
   try {
     zmq::poll(items, progress_ ? 2 : 1, timeout);
   } catch (const zmq::error_t& e) {
@@ -248,7 +260,8 @@ bool QueryService::serve_once(std::chrono::milliseconds wait) {
   return happened;
 }
 
-void QueryService::serve_while(const std::function<bool()>& keep_going, std::chrono::milliseconds tick) {
+void QueryService::serve_while(const std::function<bool()>& keep_going,
+                               std::chrono::milliseconds tick) {
   while (keep_going()) {
     (void)serve_once(tick);
   }
@@ -284,12 +297,13 @@ Reflecting<std::vector<ProductDaySales>> QueryClient::sales_by_day(const std::st
                                                                    const Consistency& consistency) {
   return ask<std::vector<ProductDaySales>>(
       "SalesByDay",
-      SalesByDayRequest{consistency.min_position, wait_ms_of(consistency.wait), first_day, last_day},
+      SalesByDayRequest{consistency.min_position, wait_ms_of(consistency.wait), first_day,
+                        last_day},
       consistency);
 }
 
-Reflecting<std::vector<AwaitingShipment>> QueryClient::awaiting_shipment(std::size_t limit,
-                                                                         const Consistency& consistency) {
+Reflecting<std::vector<AwaitingShipment>> QueryClient::awaiting_shipment(
+    std::size_t limit, const Consistency& consistency) {
   return ask<std::vector<AwaitingShipment>>(
       "AwaitingShipment",
       AwaitingShipmentRequest{consistency.min_position, wait_ms_of(consistency.wait), limit},

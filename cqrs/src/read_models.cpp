@@ -31,8 +31,7 @@ namespace {
 class BackgroundCheckpointer {
  public:
   BackgroundCheckpointer(const std::string& path, sqlite::Durability durability)
-      : database_(path, durability, "read-model database"),
-        thread_([this] { run(); }) {}
+      : database_(path, durability, "read-model database"), thread_([this] { run(); }) {}
   ~BackgroundCheckpointer() {
     {
       const std::lock_guard lock(mutex_);
@@ -49,7 +48,8 @@ class BackgroundCheckpointer {
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
       // A failed checkpoint only leaves the WAL longer; the next one tries again.
-      sqlite3_wal_checkpoint_v2(database_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      sqlite3_wal_checkpoint_v2(database_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                nullptr);
     }
   }
 
@@ -86,7 +86,8 @@ struct ProjectionHost::Connection {
                            "INSERT INTO checkpoints (projection, position) VALUES (?, ?)"
                            " ON CONFLICT (projection) DO UPDATE SET position = excluded.position");
     get_head.emplace(database.handle(), "SELECT position FROM head WHERE id = 1");
-    raise_head.emplace(database.handle(), "UPDATE head SET position = max(position, ?) WHERE id = 1");
+    raise_head.emplace(database.handle(),
+                       "UPDATE head SET position = max(position, ?) WHERE id = 1");
     clear_head.emplace(database.handle(),
                        "UPDATE head SET position = 0 WHERE id = 1"
                        " AND NOT EXISTS (SELECT 1 FROM checkpoints WHERE position > 0)");
@@ -104,17 +105,19 @@ struct ProjectionHost::Connection {
   Database database;  // first: destroyed last, after every statement
   // Read snapshots' statements are prepared once too: a query is a few microseconds, compiling
   // SQL is not free.
-  std::optional<Statement> get_checkpoint, set_checkpoint, get_head, raise_head, clear_head, begin_read,
-      end_read;
+  std::optional<Statement> get_checkpoint, set_checkpoint, get_head, raise_head, clear_head,
+      begin_read, end_read;
   std::optional<BackgroundCheckpointer> checkpointer;
 };
 
-ProjectionHost::ProjectionHost(ReadModelOptions options, std::vector<std::unique_ptr<Projection>> projections)
+ProjectionHost::ProjectionHost(ReadModelOptions options,
+                               std::vector<std::unique_ptr<Projection>> projections)
     : options_(std::move(options)), projections_(std::move(projections)) {
   std::set<std::string_view> names;
   for (const auto& projection : projections_) {
     if (!names.insert(projection->name()).second) {
-      throw std::invalid_argument("two projections are named '" + std::string(projection->name()) + "'");
+      throw std::invalid_argument("two projections are named '" + std::string(projection->name()) +
+                                  "'");
     }
   }
   // Projections prepare statements on the connection: they are reset before it closes.
@@ -210,7 +213,8 @@ BatchApplied ProjectionHost::apply(std::span<const sourcing::RecordedEvent> even
     std::vector<std::unique_ptr<Projection>>& projections;
     bool armed = true;
     ~Discard() {
-      if (armed) for (const auto& p : projections) p->discard();
+      if (armed)
+        for (const auto& p : projections) p->discard();
     }
   } discard_on_failure{projections_};
   std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
@@ -256,12 +260,12 @@ void ProjectionHost::reset(std::string_view projection) {
     try {
       p.open(db_->database);
     } catch (const std::exception& again) {
-      unusable_ = "read-model database " + options_.path + ": projection '" + std::string(projection) +
-                  "' could not be reopened after a failed reset (" + again.what() +
-                  "); open the read models again";
+      unusable_ = "read-model database " + options_.path + ": projection '" +
+                  std::string(projection) + "' could not be reopened after a failed reset (" +
+                  again.what() + "); open the read models again";
     }
-    throw std::runtime_error("resetting projection '" + std::string(projection) + "' failed, nothing changed: " +
-                             e.what());
+    throw std::runtime_error("resetting projection '" + std::string(projection) +
+                             "' failed, nothing changed: " + e.what());
   }
 }
 
@@ -271,7 +275,8 @@ std::string ProjectionHost::dump() const {
   std::vector<std::string> tables;
   {
     Statement list(db_->database.handle(),
-                   "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('checkpoints', 'head')"
+                   "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN "
+                   "('checkpoints', 'head')"
                    " ORDER BY name");
     while (list.step()) tables.emplace_back(list.text(0));
   }
@@ -318,7 +323,8 @@ std::uint64_t rebuild_projections(ProjectionHost& read_models, const sourcing::E
   // The next page is read (and its envelopes decoded) on another thread while this one is
   // applied: reading and applying take about as long as each other, and there are two cores.
   const auto read_ahead = [&store, batch](std::uint64_t from) {
-    return std::async(std::launch::async, [&store, batch, from] { return store.read_all(from, batch); });
+    return std::async(std::launch::async,
+                      [&store, batch, from] { return store.read_all(from, batch); });
   };
   std::uint64_t next = 1;
   std::uint64_t read = 0;
@@ -347,8 +353,8 @@ std::uint64_t rebuild_projections(ProjectionHost& read_models, const sourcing::E
       if (reached >= head) break;
       if (head > store.last_position()) {  // no reading will ever catch up with it
         throw std::runtime_error(
-            "the read models are ahead of the store (they have seen position " + std::to_string(head) +
-            ", the store ends at " + std::to_string(store.last_position()) +
+            "the read models are ahead of the store (they have seen position " +
+            std::to_string(head) + ", the store ends at " + std::to_string(store.last_position()) +
             "): were they built from another store? Rebuild all of them (rebuild_all)");
       }
       ahead = read_ahead(next);  // the live projector moved on meanwhile: read on
@@ -362,7 +368,8 @@ std::uint64_t rebuild_projections(ProjectionHost& read_models, const sourcing::E
 std::uint64_t rebuild(ProjectionHost& read_models, const sourcing::EventStore& store,
                       std::string_view projection, const RebuildProgress& progress,
                       std::size_t batch) {
-  (void)read_models.checkpoint(projection);  // an unknown name is refused before anything is dropped
+  (void)read_models.checkpoint(
+      projection);  // an unknown name is refused before anything is dropped
   return rebuild_projections(read_models, store, {std::string(projection)}, progress, batch);
 }
 

@@ -21,7 +21,7 @@ using sqlite::Statement;
 struct SaleRow {
   std::uint64_t version = 0;
   std::optional<std::string> paid_day{};  // set while the order counts as sold
-  detail::Lines lines{};                // emptied once the order can no longer change
+  detail::Lines lines{};                  // emptied once the order can no longer change
 };
 
 /// A change to one product's totals on one day.
@@ -53,7 +53,8 @@ class SalesProjection final : public Projection {
   void apply(const ProjectedEvent& e) override {
     const auto load = [this](std::uint64_t order_id) { return statements_->load(order_id); };
     if (std::holds_alternative<sourcing::OrderPlaced>(e.event)) {
-      if (!batch_.find(e.order_id, load) && e.version == 1) batch_.create(e.order_id, SaleRow{.version = 1});
+      if (!batch_.find(e.order_id, load) && e.version == 1)
+        batch_.create(e.order_id, SaleRow{.version = 1});
       return;
     }
     SaleRow* row = batch_.claim(e, load);
@@ -79,7 +80,8 @@ class SalesProjection final : public Projection {
 
   void write() override {
     Statements& s = *statements_;
-    batch_.write_changed([&](std::uint64_t order_id, const SaleRow& row) { s.save(order_id, row); });
+    batch_.write_changed(
+        [&](std::uint64_t order_id, const SaleRow& row) { s.save(order_id, row); });
     for (const auto& [key, delta] : deltas_) {
       if (delta.quantity == 0 && delta.revenue_cents == 0) continue;
       s.add.bind(key.first, key.second, delta.quantity, delta.revenue_cents).run();
@@ -100,23 +102,27 @@ class SalesProjection final : public Projection {
       Delta& delta = deltas_[{*row.paid_day, sku}];
       delta.quantity += sign * line.quantity;
       const std::int64_t revenue = sourcing::line_total_cents(line);
-      delta.revenue_cents = sign > 0 ? sourcing::checked_add(delta.revenue_cents, revenue, "a day's revenue")
-                                     : sourcing::checked_subtract(delta.revenue_cents, revenue, "a day's revenue");
+      delta.revenue_cents =
+          sign > 0 ? sourcing::checked_add(delta.revenue_cents, revenue, "a day's revenue")
+                   : sourcing::checked_subtract(delta.revenue_cents, revenue, "a day's revenue");
     }
   }
 
   struct Statements {
     explicit Statements(const Database& db)
-        : select(db.handle(), "SELECT version, paid_day, lines FROM sales_orders WHERE order_id = ?"),
+        : select(db.handle(),
+                 "SELECT version, paid_day, lines FROM sales_orders WHERE order_id = ?"),
           upsert(db.handle(),
                  "INSERT INTO sales_orders (order_id, version, paid_day, lines) VALUES (?, ?, ?, ?)"
                  " ON CONFLICT (order_id) DO UPDATE SET version = excluded.version,"
                  " paid_day = excluded.paid_day, lines = excluded.lines"),
           add(db.handle(),
-              "INSERT INTO product_day_sales (day, sku, quantity, revenue_cents) VALUES (?, ?, ?, ?)"
+              "INSERT INTO product_day_sales (day, sku, quantity, revenue_cents) VALUES (?, ?, ?, "
+              "?)"
               " ON CONFLICT (day, sku) DO UPDATE SET quantity = quantity + excluded.quantity,"
               " revenue_cents = revenue_cents + excluded.revenue_cents"),
-          drop_empty(db.handle(), "DELETE FROM product_day_sales WHERE day = ? AND sku = ? AND quantity = 0") {}
+          drop_empty(db.handle(),
+                     "DELETE FROM product_day_sales WHERE day = ? AND sku = ? AND quantity = 0") {}
 
     std::optional<SaleRow> load(std::uint64_t order_id) {
       std::optional<SaleRow> row;
@@ -131,8 +137,9 @@ class SalesProjection final : public Projection {
 
     void save(std::uint64_t order_id, const SaleRow& row) {
       const std::string lines = row.lines.empty() ? std::string() : detail::encode_lines(row.lines);
-      upsert.bind(order_id, row.version, row.paid_day,
-                  row.lines.empty() ? std::nullopt : std::optional(Statement::as_blob(lines)))
+      upsert
+          .bind(order_id, row.version, row.paid_day,
+                row.lines.empty() ? std::nullopt : std::optional(Statement::as_blob(lines)))
           .run();
     }
 
@@ -147,7 +154,8 @@ class SalesProjection final : public Projection {
 
 std::unique_ptr<Projection> make_sales_projection() { return std::make_unique<SalesProjection>(); }
 
-std::vector<ProductDaySales> SalesByDayQuery::operator()(const std::string& first_day, const std::string& last_day) {
+std::vector<ProductDaySales> SalesByDayQuery::operator()(const std::string& first_day,
+                                                         const std::string& last_day) {
   (void)parse_day(first_day, "first_day");
   (void)parse_day(last_day, "last_day");
   if (!statement_) {

@@ -19,10 +19,10 @@ using sqlite::Statement;
 struct ShipmentRow {
   std::string customer{};
   std::uint64_t version = 0;
-  bool waiting = false;             // paid, not yet shipped or cancelled
-  std::int64_t paid_at_ns = 0;      // (the waiting row's key)
+  bool waiting = false;         // paid, not yet shipped or cancelled
+  std::int64_t paid_at_ns = 0;  // (the waiting row's key)
   std::int64_t total_cents = 0;
-  bool was_waiting = false;         // as stored before this batch
+  bool was_waiting = false;  // as stored before this batch
   std::int64_t stored_paid_at_ns = 0;
 };
 
@@ -71,8 +71,9 @@ class ShipmentProjection final : public Projection {
   void write() override {
     Statements& s = *statements_;
     batch_.write_changed([&](std::uint64_t order_id, const ShipmentRow& row) {
-      s.upsert.bind(order_id, row.customer, row.version, std::int64_t{row.waiting ? 1 : 0}, row.paid_at_ns,
-                    row.total_cents)
+      s.upsert
+          .bind(order_id, row.customer, row.version, std::int64_t{row.waiting ? 1 : 0},
+                row.paid_at_ns, row.total_cents)
           .run();
       if (row.was_waiting && !row.waiting) s.shipped.bind(row.stored_paid_at_ns, order_id).run();
       if (row.waiting && !row.was_waiting) {
@@ -97,7 +98,8 @@ class ShipmentProjection final : public Projection {
           waiting(db.handle(),
                   "INSERT INTO awaiting_shipment (paid_at_ns, order_id, customer, total_cents)"
                   " VALUES (?, ?, ?, ?)"),
-          shipped(db.handle(), "DELETE FROM awaiting_shipment WHERE paid_at_ns = ? AND order_id = ?") {}
+          shipped(db.handle(),
+                  "DELETE FROM awaiting_shipment WHERE paid_at_ns = ? AND order_id = ?") {}
 
     std::optional<ShipmentRow> load(std::uint64_t order_id) {
       std::optional<ShipmentRow> row;
@@ -136,10 +138,11 @@ std::vector<AwaitingShipment> AwaitingShipmentQuery::operator()(std::size_t limi
   Statement& q = *statement_;
   std::vector<AwaitingShipment> rows;
   // A limit beyond what SQLite counts to is no limit.
-  q.bind(static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+  q.bind(static_cast<std::int64_t>(
+      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
   while (q.step()) {
-    rows.push_back(AwaitingShipment{static_cast<std::uint64_t>(q.integer(0)), std::string(q.text(1)), q.integer(2),
-                                    q.integer(3)});
+    rows.push_back(AwaitingShipment{static_cast<std::uint64_t>(q.integer(0)),
+                                    std::string(q.text(1)), q.integer(2), q.integer(3)});
   }
   q.done();
   return rows;

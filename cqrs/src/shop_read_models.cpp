@@ -7,24 +7,28 @@
 
 namespace eda::cqrs {
 
-ReadModels::ReadModels(ReadModelOptions options) : ReadModels(std::move(options), shop_projections()) {}
+ReadModels::ReadModels(ReadModelOptions options)
+    : ReadModels(std::move(options), shop_projections()) {}
 
-ReadModels::ReadModels(ReadModelOptions options, std::vector<std::unique_ptr<Projection>> projections)
+ReadModels::ReadModels(ReadModelOptions options,
+                       std::vector<std::unique_ptr<Projection>> projections)
     : ProjectionHost(std::move(options), std::move(projections)),
       customer_orders_(database()),
       sales_by_day_(database()),
       awaiting_shipment_(database()) {}
 
-Reflecting<std::vector<OrderSummary>> ReadModels::read_customer_orders(const std::string& customer) const {
+Reflecting<std::vector<OrderSummary>> ReadModels::read_customer_orders(
+    const std::string& customer) const {
   return read(customer_orders_projection, [&] { return customer_orders_(customer); });
 }
 
-Reflecting<std::vector<ProductDaySales>> ReadModels::read_sales_by_day(const std::string& first_day,
-                                                                       const std::string& last_day) const {
+Reflecting<std::vector<ProductDaySales>> ReadModels::read_sales_by_day(
+    const std::string& first_day, const std::string& last_day) const {
   return read(sales_projection, [&] { return sales_by_day_(first_day, last_day); });
 }
 
-Reflecting<std::vector<AwaitingShipment>> ReadModels::read_awaiting_shipment(std::size_t limit) const {
+Reflecting<std::vector<AwaitingShipment>> ReadModels::read_awaiting_shipment(
+    std::size_t limit) const {
   return read(shipment_projection, [&] { return awaiting_shipment_(limit); });
 }
 

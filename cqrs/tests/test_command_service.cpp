@@ -139,7 +139,7 @@ TEST_CASE("malformed requests and unknown commands get clear errors; the service
       return e.status();
     }
   };
-  CHECK(status_of("PlaceOrder", "\xc1") == "bad_request");               // not MessagePack
+  CHECK(status_of("PlaceOrder", "\xc1") == "bad_request");                 // not MessagePack
   CHECK(status_of("PlaceOrder", eda::encode_value(42)) == "bad_request");  // wrong shape
   CHECK(status_of("AddItem", eda::encode_value(std::tuple{1, "widget"})) == "bad_request");
   CHECK(status_of("Refund", eda::encode_value(std::tuple{1, 100})) == "unknown_method");
@@ -152,6 +152,7 @@ TEST_CASE("malformed requests and unknown commands get clear errors; the service
 TEST_CASE("a command client whose service is down times out once, without a retry",
           "[command-service]") {
   zmq::context_t context;
-  CommandClient commands(context, {.endpoint = "tcp://127.0.0.1:1", .timeout = 100ms, .attempts = 5});
+  CommandClient commands(context,
+                         {.endpoint = "tcp://127.0.0.1:1", .timeout = 100ms, .attempts = 5});
   CHECK_THROWS_AS(commands.execute(1, PlaceOrder{"alice"}), eda::RpcTimeout);
 }

@@ -24,7 +24,9 @@ class EventCounts final : public Projection {
  public:
   [[nodiscard]] std::string_view name() const noexcept override { return "event-counts"; }
   void open(const sqlite::Database& db) override {
-    db.exec("CREATE TABLE IF NOT EXISTS event_counts (order_id INTEGER PRIMARY KEY, events INTEGER NOT NULL)");
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS event_counts (order_id INTEGER PRIMARY KEY, events INTEGER NOT "
+        "NULL)");
     add_.emplace(db.handle(),
                  "INSERT INTO event_counts (order_id, events) VALUES (?, ?)"
                  " ON CONFLICT (order_id) DO UPDATE SET events = events + excluded.events");
@@ -80,8 +82,9 @@ TEST_CASE("the projection host runs a projection it knows nothing of, with its c
   Shop shop;
   shop.orders.execute(1, PlaceOrder{"alice"});
   shop.orders.execute(1, AddItem{"widget", 2, 1250});
-  shop.store.append("stock-widget", ExpectedVersion::no_stream(),
-                    std::vector{EventData::of(eda::make_metadata<StockCounted>("test"), StockCounted{7})});
+  shop.store.append(
+      "stock-widget", ExpectedVersion::no_stream(),
+      std::vector{EventData::of(eda::make_metadata<StockCounted>("test"), StockCounted{7})});
   shop.orders.execute(2, PlaceOrder{"bob"});
   CountingHost host(file.path());
   CHECK(host.projections() == std::vector<std::string>{"event-counts"});
@@ -107,8 +110,9 @@ TEST_CASE("projections see an order's events decoded, and no other stream's", "[
   Shop shop;
   shop.clock.set(late_on_the_25th);
   shop.orders.execute(12, PlaceOrder{"carol"});
-  shop.store.append("stock-widget", ExpectedVersion::no_stream(),
-                    std::vector{EventData::of(eda::make_metadata<StockCounted>("test"), StockCounted{7})});
+  shop.store.append(
+      "stock-widget", ExpectedVersion::no_stream(),
+      std::vector{EventData::of(eda::make_metadata<StockCounted>("test"), StockCounted{7})});
   const auto events = shop.store.read_all(1, 10);
   REQUIRE(events.size() == 2);
   const std::optional<ProjectedEvent> placed = projected_event_of(events[0]);

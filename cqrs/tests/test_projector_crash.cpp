@@ -40,8 +40,9 @@ void write_history(EventStore& store, std::uint64_t orders) {
     }
     if (random() % 4 == 0) continue;  // left open
     repository.execute(id, Pay{total});
-    if (random() % 3 == 0) repository.execute(id, random() % 2 == 0 ? OrderCommand{Ship{"post"}}
-                                                                    : OrderCommand{Cancel{"late"}});
+    if (random() % 3 == 0)
+      repository.execute(
+          id, random() % 2 == 0 ? OrderCommand{Ship{"post"}} : OrderCommand{Cancel{"late"}});
   }
 }
 
@@ -56,8 +57,10 @@ void project_to_the_end(const std::string& store_path, const std::string& read_p
 
 }  // namespace
 
-TEST_CASE("a projector killed with SIGKILL mid-batch, again and again, ends identical to a "
-          "clean run", "[projector][crash]") {
+TEST_CASE(
+    "a projector killed with SIGKILL mid-batch, again and again, ends identical to a "
+    "clean run",
+    "[projector][crash]") {
   TempDatabase store_file, read_file, clean_file;
   {
     SqliteEventStore store({.path = store_file.path(), .durability = Durability::normal});
@@ -105,7 +108,7 @@ TEST_CASE("a projector killed with SIGKILL mid-batch, again and again, ends iden
   CHECK(killed_mid_run >= 5);  // the kills really landed in the middle of the work
   CHECK(progress_seen >= 3);   // ...and the projector got further between them
 
-  project_to_the_end(store_file.path(), read_file.path());  // resume to the end
+  project_to_the_end(store_file.path(), read_file.path());   // resume to the end
   project_to_the_end(store_file.path(), clean_file.path());  // one clean run
   ReadModels resumed({.path = read_file.path()});
   ReadModels clean({.path = clean_file.path()});

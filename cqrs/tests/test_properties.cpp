@@ -22,17 +22,24 @@ const char* const skus[] = {"widget", "gadget", "gizmo"};
 OrderCommand random_command(std::mt19937_64& random, const OrderState& state) {
   const std::string sku = skus[random() % 3];
   switch (random() % 9) {
-    case 0: return PlaceOrder{customers[random() % 4]};
+    case 0:
+      return PlaceOrder{customers[random() % 4]};
     case 1:
     case 2:
-    case 3: return AddItem{sku, static_cast<std::uint32_t>(1 + random() % 3),
-                           static_cast<std::int64_t>(random() % 2000)};
-    case 4: return RemoveItem{sku};
-    case 5: return Pay{random() % 5 == 0 ? 1 : state.total_cents()};
-    case 6: return Ship{"post"};
-    case 7: return Cancel{"changed my mind"};
-    default: return state.status == OrderStatus::none ? OrderCommand{PlaceOrder{customers[random() % 4]}}
-                                                      : OrderCommand{Pay{state.total_cents()}};
+    case 3:
+      return AddItem{sku, static_cast<std::uint32_t>(1 + random() % 3),
+                     static_cast<std::int64_t>(random() % 2000)};
+    case 4:
+      return RemoveItem{sku};
+    case 5:
+      return Pay{random() % 5 == 0 ? 1 : state.total_cents()};
+    case 6:
+      return Ship{"post"};
+    case 7:
+      return Cancel{"changed my mind"};
+    default:
+      return state.status == OrderStatus::none ? OrderCommand{PlaceOrder{customers[random() % 4]}}
+                                               : OrderCommand{Pay{state.total_cents()}};
   }
 }
 
@@ -46,13 +53,15 @@ TEST_CASE("for random command sequences every read model equals the single model
     std::mt19937_64 random(seed);
     Shop shop(late_on_the_25th - one_day_ns);
     TempDatabase single_file, read_file;
-    baseline::SingleModelShop single({.path = single_file.path(), .durability = sqlite::Durability::normal});
+    baseline::SingleModelShop single(
+        {.path = single_file.path(), .durability = sqlite::Durability::normal});
     ReadModels read({.path = read_file.path()});
 
     int accepted = 0;
     for (int step = 0; step < 150; ++step) {
       const std::uint64_t order = 1 + random() % 12;
-      if (random() % 10 == 0) shop.clock.set(shop.clock.peek() + 5 * 3'600'000'000'000);  // hours pass
+      if (random() % 10 == 0)
+        shop.clock.set(shop.clock.peek() + 5 * 3'600'000'000'000);  // hours pass
       const OrderCommand command = random_command(random, single.load(order));
       const std::int64_t at = shop.clock.peek();  // the time the event will carry
       bool cqrs_accepted = true, single_accepted = true;
@@ -77,10 +86,9 @@ TEST_CASE("for random command sequences every read model equals the single model
     for (const char* customer : customers) {
       CHECK(read.customer_orders(customer) == single.customer_orders(customer));
     }
-    for (const auto& [first, last] : {std::pair{"2026-11-01", "2026-12-31"},
-                                      std::pair{"2026-11-25", "2026-11-25"},
-                                      std::pair{"2026-11-26", "2026-11-27"},
-                                      std::pair{"2027-01-01", "2027-12-31"}}) {
+    for (const auto& [first, last] :
+         {std::pair{"2026-11-01", "2026-12-31"}, std::pair{"2026-11-25", "2026-11-25"},
+          std::pair{"2026-11-26", "2026-11-27"}, std::pair{"2027-01-01", "2027-12-31"}}) {
       CHECK(read.sales_by_day(first, last) == single.sales_by_day(first, last));
     }
     for (std::size_t limit : {std::size_t{0}, std::size_t{1}, std::size_t{3}, std::size_t{100}}) {

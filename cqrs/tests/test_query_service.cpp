@@ -43,14 +43,18 @@ class Background {
   std::thread thread_;
 };
 
-std::string inproc(const char* name) { return eda::ephemeral_endpoint(eda::Transport::inproc, name); }
+std::string inproc(const char* name) {
+  return eda::ephemeral_endpoint(eda::Transport::inproc, name);
+}
 
 /// The whole CQRS shop in one process: a store with notifications, the command service, a
 /// projector into a read-model file, and the query service woken by the projector.
 struct ShopServices {
-  explicit ShopServices(bool run_projector = true, eda::Transport transport = eda::Transport::inproc)
+  explicit ShopServices(bool run_projector = true,
+                        eda::Transport transport = eda::Transport::inproc)
       : notifying(store, context, eda::ephemeral_endpoint(transport, "appended")),
-        commands_service(context, notifying, {.endpoints = {eda::ephemeral_endpoint(transport, "commands")}}),
+        commands_service(context, notifying,
+                         {.endpoints = {eda::ephemeral_endpoint(transport, "commands")}}),
         read({.path = read_file.path()}),
         projector(notifying, read, context,
                   {.store_notifications = notifying.endpoint(),
@@ -87,14 +91,16 @@ TEST_CASE("read-your-writes: a query carrying a command's position never returns
 
   for (std::uint64_t order = 1; order <= 30; ++order) {
     const CommandAccepted placed = commands.execute(order, PlaceOrder{"alice"});
-    const auto mine = queries.customer_orders("alice", {.min_position = placed.position, .wait = 10s});
+    const auto mine =
+        queries.customer_orders("alice", {.min_position = placed.position, .wait = 10s});
     CHECK(mine.position >= placed.position);
     REQUIRE(mine.rows.size() == order);  // the order just placed is there, every time
     CHECK(mine.rows.back().order_id == order);
 
     commands.execute(order, AddItem{"widget", 2, 100});
     const CommandAccepted paid = commands.execute(order, Pay{200});
-    const auto waiting = queries.awaiting_shipment(100, {.min_position = paid.position, .wait = 10s});
+    const auto waiting =
+        queries.awaiting_shipment(100, {.min_position = paid.position, .wait = 10s});
     REQUIRE(waiting.rows.size() == order);
     CHECK(waiting.rows.back().order_id == order);
     const auto sales = queries.sales_by_day("2000-01-01", "2999-12-31", {paid.position, 10s});
@@ -111,10 +117,11 @@ TEST_CASE("a token the read model cannot reach times out with a clear error; the
   QueryClient queries(shop.context, {.endpoint = shop.queries_service.endpoints().front()});
   const CommandAccepted placed = commands.execute(1, PlaceOrder{"alice"});
 
-  CHECK_THROWS_WITH(queries.customer_orders("alice", {.min_position = placed.position, .wait = 200ms}),
-                    Catch::Contains("position 0") && Catch::Contains("not 1") &&
-                        Catch::Contains("projector"));
-  CHECK_THROWS_AS(queries.awaiting_shipment(5, {.min_position = placed.position}), ConsistencyTimeout);
+  CHECK_THROWS_WITH(
+      queries.customer_orders("alice", {.min_position = placed.position, .wait = 200ms}),
+      Catch::Contains("position 0") && Catch::Contains("not 1") && Catch::Contains("projector"));
+  CHECK_THROWS_AS(queries.awaiting_shipment(5, {.min_position = placed.position}),
+                  ConsistencyTimeout);
 
   // Without a token the answer comes at once, and says how stale it is.
   const auto now = queries.customer_orders("alice");
@@ -123,7 +130,8 @@ TEST_CASE("a token the read model cannot reach times out with a clear error; the
 
   // Once the projector runs, the same token is reached.
   shop.start_projector();
-  const auto later = queries.customer_orders("alice", {.min_position = placed.position, .wait = 10s});
+  const auto later =
+      queries.customer_orders("alice", {.min_position = placed.position, .wait = 10s});
   CHECK(later.position >= 1);
   CHECK(later.rows.size() == 1);
 }
@@ -203,12 +211,14 @@ TEST_CASE("one connection cannot take every waiting slot", "[query-service]") {
   zmq::context_t context;
   TempDatabase read_file;
   ReadModels read({.path = read_file.path()});
-  QueryService service(context, read,
-                       {.endpoints = {inproc("queries")}, .max_waiting = 10, .max_waiting_per_client = 2});
+  QueryService service(
+      context, read,
+      {.endpoints = {inproc("queries")}, .max_waiting = 10, .max_waiting_per_client = 2});
   // A peer that sends queries without waiting for answers (a DEALER speaking REQ's envelope).
   zmq::socket_t greedy(context, zmq::socket_type::dealer);
   greedy.connect(service.endpoints().front());
-  const std::string body = eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::uint64_t>{5, 300, 1});
+  const std::string body =
+      eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::uint64_t>{5, 300, 1});
   const auto send_query = [&] {
     greedy.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::sndmore);
     greedy.send(zmq::buffer(std::string_view("AwaitingShipment")), zmq::send_flags::sndmore);
@@ -229,7 +239,8 @@ TEST_CASE("one connection cannot take every waiting slot", "[query-service]") {
     QueryClient queries(context, {.endpoint = service.endpoints().front(), .attempts = 1});
     return queries.awaiting_shipment(1, {.min_position = 5, .wait = 100ms});
   });
-  for (int i = 0; i < 2000 && other.wait_for(0ms) != std::future_status::ready; ++i) service.serve_once(5ms);
+  for (int i = 0; i < 2000 && other.wait_for(0ms) != std::future_status::ready; ++i)
+    service.serve_once(5ms);
   CHECK_THROWS_AS(other.get(), ConsistencyTimeout);
   // The greedy peer's two time out as well, and leave no count behind: it may park again.
   for (int i = 0; i < 2000 && service.waiting() > 0; ++i) service.serve_once(5ms);
@@ -267,7 +278,8 @@ TEST_CASE("bad queries get clear errors and the service goes on", "[query-servic
 TEST_CASE("the projector's announcement is caused by the store's: the hop is the projection lag",
           "[query-service]") {
   ShopServices shop(/*run_projector=*/false);
-  eda::Subscriber appended(shop.context, {.endpoints = {shop.notifying.endpoint()}, .name = "witness"});
+  eda::Subscriber appended(shop.context,
+                           {.endpoints = {shop.notifying.endpoint()}, .name = "witness"});
   eda::Subscriber advanced(shop.context,
                            {.endpoints = {*shop.projector.announce_endpoint()}, .name = "witness"});
   const eda::Deadline joining(10s);
@@ -292,7 +304,8 @@ TEST_CASE("the projector's announcement is caused by the store's: the hop is the
     const eda::EventMetadata& cause = store_said->event.meta();
     const eda::EventMetadata& effect = projector_said->event.meta();
     CHECK(effect.causation_id == cause.event_id);
-    CHECK(effect.correlation_id == (cause.correlation_id.empty() ? cause.event_id : cause.correlation_id));
+    CHECK(effect.correlation_id ==
+          (cause.correlation_id.empty() ? cause.event_id : cause.correlation_id));
   }
 }
 
@@ -307,13 +320,15 @@ TEST_CASE("over CURVE, an allow-listed client is answered; a stranger gets nothi
                        {.endpoints = {"tcp://127.0.0.1:*"}, .security = keys.server_side()});
   {
     Background serving([&](const auto& go) { service.serve_while(go, 10ms); });
-    QueryClient trusted(context, {.endpoint = service.endpoints().front(), .timeout = 5s,
-                                  .security = keys.client_side()});
+    QueryClient trusted(
+        context,
+        {.endpoint = service.endpoints().front(), .timeout = 5s, .security = keys.client_side()});
     const auto answer = trusted.awaiting_shipment(10);
     CHECK(answer.rows.empty());
     CHECK(answer.position == 0);
 
-    QueryClient outsider(context, {.endpoint = service.endpoints().front(), .timeout = 300ms,
+    QueryClient outsider(context, {.endpoint = service.endpoints().front(),
+                                   .timeout = 300ms,
                                    .attempts = 1,
                                    .security = keys.stranger_side()});
     CHECK_THROWS_AS(outsider.awaiting_shipment(10), eda::RpcTimeout);
@@ -328,15 +343,20 @@ TEST_CASE("hostile bytes on every CQRS port drop that peer; commands and queries
   ShopServices shop(/*run_projector=*/true, eda::Transport::tcp);
   for (const Hostility how : {Hostility::garbage, Hostility::oversized_message}) {
     INFO("hostility " << static_cast<int>(how));
-    CHECK(eda::test::hostile_peer_is_dropped(shop.commands_service.endpoints().front(), how, "DEALER"));
-    CHECK(eda::test::hostile_peer_is_dropped(shop.queries_service.endpoints().front(), how, "DEALER"));
+    CHECK(eda::test::hostile_peer_is_dropped(shop.commands_service.endpoints().front(), how,
+                                             "DEALER"));
+    CHECK(eda::test::hostile_peer_is_dropped(shop.queries_service.endpoints().front(), how,
+                                             "DEALER"));
     CHECK(eda::test::hostile_peer_is_dropped(shop.notifying.endpoint(), how, "SUB"));
     CHECK(eda::test::hostile_peer_is_dropped(*shop.projector.announce_endpoint(), how, "SUB"));
   }
-  CommandClient commands(shop.context, {.endpoint = shop.commands_service.endpoints().front(), .timeout = 5s});
-  QueryClient queries(shop.context, {.endpoint = shop.queries_service.endpoints().front(), .timeout = 5s});
+  CommandClient commands(shop.context,
+                         {.endpoint = shop.commands_service.endpoints().front(), .timeout = 5s});
+  QueryClient queries(shop.context,
+                      {.endpoint = shop.queries_service.endpoints().front(), .timeout = 5s});
   const CommandAccepted placed = commands.execute(1, PlaceOrder{"alice"});
-  const auto mine = queries.customer_orders("alice", {.min_position = placed.position, .wait = 10s});
+  const auto mine =
+      queries.customer_orders("alice", {.min_position = placed.position, .wait = 10s});
   REQUIRE(mine.rows.size() == 1);
   CHECK(mine.rows.front().order_id == 1);
 }

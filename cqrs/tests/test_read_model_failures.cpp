@@ -56,7 +56,8 @@ class Flaky final : public Projection {
 };
 
 /// The shop's projections, the customer summaries made flaky.
-std::vector<std::unique_ptr<Projection>> with_flaky_summaries(const std::shared_ptr<Faults>& faults) {
+std::vector<std::unique_ptr<Projection>> with_flaky_summaries(
+    const std::shared_ptr<Faults>& faults) {
   std::vector<std::unique_ptr<Projection>> all;
   all.push_back(std::make_unique<Flaky>(make_customer_orders_projection(), faults));
   all.push_back(make_sales_projection());
@@ -85,17 +86,20 @@ std::string clean_dump(const EventStore& store) {
 
 }  // namespace
 
-TEST_CASE("a batch that fails to apply is tried again by the next step, not skipped", "[read-models]") {
+TEST_CASE("a batch that fails to apply is tried again by the next step, not skipped",
+          "[read-models]") {
   TempDatabase file;
   Shop shop;
   some_orders(shop);
   auto faults = std::make_shared<Faults>();
   ReadModels read({.path = file.path()}, with_flaky_summaries(faults));
   zmq::context_t context;
-  Projector projector(shop.store, read, context, {.batch = 4, .fallback_poll = std::chrono::milliseconds(10)});
+  Projector projector(shop.store, read, context,
+                      {.batch = 4, .fallback_poll = std::chrono::milliseconds(10)});
 
   faults->write = true;
-  CHECK_THROWS_WITH(projector.step(std::chrono::milliseconds(0)), Catch::Contains("injected failure"));
+  CHECK_THROWS_WITH(projector.step(std::chrono::milliseconds(0)),
+                    Catch::Contains("injected failure"));
   CHECK(read.position() == 0);  // rolled back, every projection
   for (int step = 0; step < 20 && read.position() < shop.store.last_position(); ++step) {
     (void)projector.step(std::chrono::milliseconds(0));
@@ -104,7 +108,8 @@ TEST_CASE("a batch that fails to apply is tried again by the next step, not skip
   CHECK(read.dump() == clean_dump(shop.store));
 }
 
-TEST_CASE("a reset that fails half-way changes nothing and the projection keeps working", "[read-models]") {
+TEST_CASE("a reset that fails half-way changes nothing and the projection keeps working",
+          "[read-models]") {
   TempDatabase file;
   Shop shop;
   some_orders(shop);
@@ -137,8 +142,9 @@ TEST_CASE("an event that comes after a skipped one stops the batch instead of be
 
   SECTION("an order's event after a gap in its versions") {
     // Positions 3 and 4 without 2: order 1's payment without its item.
-    CHECK_THROWS_WITH(read.apply(std::span(history).subspan(2)),
-                      Catch::Contains("order 1") && Catch::Contains("event 3") && Catch::Contains("skipped"));
+    CHECK_THROWS_WITH(read.apply(std::span(history).subspan(2)), Catch::Contains("order 1") &&
+                                                                     Catch::Contains("event 3") &&
+                                                                     Catch::Contains("skipped"));
   }
   SECTION("an event of an order whose placing was never applied") {
     TempDatabase other;
@@ -160,9 +166,11 @@ namespace {
 /// applies that page.
 class GrowsAfterTheLastPage final : public ForwardingEventStore {
  public:
-  GrowsAfterTheLastPage(Shop& shop, ReadModels& read) : ForwardingEventStore(shop.store), shop_(shop), read_(read) {}
+  GrowsAfterTheLastPage(Shop& shop, ReadModels& read)
+      : ForwardingEventStore(shop.store), shop_(shop), read_(read) {}
 
-  [[nodiscard]] std::vector<RecordedEvent> read_all(std::uint64_t from, std::size_t max_count) const override {
+  [[nodiscard]] std::vector<RecordedEvent> read_all(std::uint64_t from,
+                                                    std::size_t max_count) const override {
     std::vector<RecordedEvent> page = ForwardingEventStore::read_all(from, max_count);
     if (page.size() < max_count && !grown_.exchange(true)) {
       const std::uint64_t next = shop_.store.last_position() + 1;
@@ -174,7 +182,7 @@ class GrowsAfterTheLastPage final : public ForwardingEventStore {
     return page;
   }
 
-  mutable std::atomic<bool> grown_{false};      ///< The live batch came.
+  mutable std::atomic<bool> grown_{false};            ///< The live batch came.
   mutable std::atomic<std::size_t> live_applied_{0};  ///< What it applied itself.
 
  private:

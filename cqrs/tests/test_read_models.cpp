@@ -72,8 +72,8 @@ TEST_CASE("each read model answers its question from the events", "[read-models]
   CHECK(read.customer_orders("alice") ==
         std::vector<OrderSummary>{{1, "alice", "shipped", 4, 3 * 1300 + 999},
                                   {2, "alice", "paid", 1, 1300}});
-  CHECK(read.customer_orders("bob") == std::vector<OrderSummary>{{3, "bob", "open", 4, 1000},
-                                                                 {4, "bob", "cancelled", 2, 1998}});
+  CHECK(read.customer_orders("bob") ==
+        std::vector<OrderSummary>{{3, "bob", "open", 4, 1000}, {4, "bob", "cancelled", 2, 1998}});
   CHECK(read.customer_orders("nobody").empty());
 
   // Order 1 counts on the 25th, order 2 on the 26th; bob's cancelled order 4 not at all.
@@ -155,7 +155,7 @@ TEST_CASE("events delivered twice change nothing", "[read-models]") {
     tamper(file.path(), "UPDATE checkpoints SET position = 0");
     CHECK(read.position() == 0);
     const BatchApplied again = read.apply(shop.store.read_all(1, 1000));
-    CHECK(again.applied > 0);  // handed to every handler again...
+    CHECK(again.applied > 0);    // handed to every handler again...
     CHECK(read.dump() == once);  // ...which changed nothing
   }
   SECTION("a batch that overlaps the checkpoint applies only the new part") {
@@ -178,7 +178,8 @@ TEST_CASE("a rebuilt projection is identical to the live one", "[read-models]") 
   for (const std::string& name : read.projections()) {
     std::vector<std::uint64_t> progress;
     const std::uint64_t events = rebuild(
-        read, shop.store, name, [&](std::uint64_t position, std::uint64_t last) {
+        read, shop.store, name,
+        [&](std::uint64_t position, std::uint64_t last) {
           CHECK(last == shop.store.last_position());
           progress.push_back(position);
         },
@@ -210,21 +211,22 @@ TEST_CASE("a projection rebuilt while the projector goes on feeding the others m
   project_all(read, shop.store);
 
   bool live_batch_done = false;
-  rebuild(read, shop.store, sales_projection,
-          [&](std::uint64_t, std::uint64_t) {
-            if (live_batch_done) return;
-            live_batch_done = true;
-            // Meanwhile, new orders are paid and the live projector applies them: the
-            // projection being rebuilt is behind this batch and is left alone by it.
-            const std::uint64_t from = shop.store.last_position() + 1;
-            shop.orders.execute(9, PlaceOrder{"erin"});
-            shop.orders.execute(9, AddItem{"gizmo", 3, 100});
-            shop.orders.execute(9, Pay{300});
-            const BatchApplied live = read.apply(shop.store.read_all(from, 100), from);
-            CHECK(live.applied == 6);  // two projections of three, three events each
-            CHECK(read.checkpoint(sales_projection) < from);
-          },
-          2);
+  rebuild(
+      read, shop.store, sales_projection,
+      [&](std::uint64_t, std::uint64_t) {
+        if (live_batch_done) return;
+        live_batch_done = true;
+        // Meanwhile, new orders are paid and the live projector applies them: the
+        // projection being rebuilt is behind this batch and is left alone by it.
+        const std::uint64_t from = shop.store.last_position() + 1;
+        shop.orders.execute(9, PlaceOrder{"erin"});
+        shop.orders.execute(9, AddItem{"gizmo", 3, 100});
+        shop.orders.execute(9, Pay{300});
+        const BatchApplied live = read.apply(shop.store.read_all(from, 100), from);
+        CHECK(live.applied == 6);  // two projections of three, three events each
+        CHECK(read.checkpoint(sales_projection) < from);
+      },
+      2);
   CHECK(live_batch_done);
   ReadModels clean({.path = clean_file.path()});
   project_all(clean, shop.store);
@@ -261,15 +263,16 @@ struct StockCounted {  // an event of another stream, not an order
 };
 }  // namespace
 
-TEST_CASE("an event a projection cannot read stops it with the stream and position, "
-          "applying nothing of the batch",
-          "[read-models]") {
+TEST_CASE(
+    "an event a projection cannot read stops it with the stream and position, "
+    "applying nothing of the batch",
+    "[read-models]") {
   TempDatabase file;
   Shop shop;
   shop.orders.execute(1, PlaceOrder{"alice"});
-  shop.store.append("order-1", ExpectedVersion::exactly(1),
-                    std::vector{EventData::of(eda::make_metadata<OrderRefunded>("test"),
-                                              OrderRefunded{5})});
+  shop.store.append(
+      "order-1", ExpectedVersion::exactly(1),
+      std::vector{EventData::of(eda::make_metadata<OrderRefunded>("test"), OrderRefunded{5})});
   ReadModels read({.path = file.path()});
   CHECK_THROWS_WITH(read.apply(shop.store.read_all(1, 10)),
                     Catch::Contains("order-1") && Catch::Contains("position 2"));
@@ -280,9 +283,9 @@ TEST_CASE("an event a projection cannot read stops it with the stream and positi
 TEST_CASE("events of other streams move the checkpoints and nothing else", "[read-models]") {
   TempDatabase file;
   Shop shop;
-  shop.store.append("stock-widget", ExpectedVersion::no_stream(),
-                    std::vector{EventData::of(eda::make_metadata<StockCounted>("test"),
-                                              StockCounted{7})});
+  shop.store.append(
+      "stock-widget", ExpectedVersion::no_stream(),
+      std::vector{EventData::of(eda::make_metadata<StockCounted>("test"), StockCounted{7})});
   shop.orders.execute(12, PlaceOrder{"carol"});
   ReadModels read({.path = file.path()});
   CHECK(read.apply(shop.store.read_all(1, 10)).applied == 3);

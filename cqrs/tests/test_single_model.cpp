@@ -31,7 +31,8 @@ namespace {
 class TempDirectory {
  public:
   TempDirectory()
-      : path_(std::filesystem::temp_directory_path() / ("eda-single-model-" + eda::new_event_id())) {
+      : path_(std::filesystem::temp_directory_path() /
+              ("eda-single-model-" + eda::new_event_id())) {
     std::filesystem::create_directory(path_);
   }
   ~TempDirectory() {
@@ -61,16 +62,22 @@ OrderCommand random_command(std::mt19937_64& random, const OrderState& state) {
   static const char* const skus[] = {"widget", "gadget", "gizmo"};
   const std::string sku = skus[random() % 3];
   switch (random() % 8) {
-    case 0: return PlaceOrder{random() % 5 == 0 ? "" : "customer-" + std::to_string(random() % 3)};
+    case 0:
+      return PlaceOrder{random() % 5 == 0 ? "" : "customer-" + std::to_string(random() % 3)};
     case 1:
     case 2:
       return AddItem{sku, static_cast<std::uint32_t>(random() % 3),
                      static_cast<std::int64_t>(random() % 2000)};
-    case 3: return RemoveItem{sku};
-    case 4: return Pay{random() % 4 == 0 ? 1 : state.total_cents()};
-    case 5: return Ship{"parcel-co"};
-    case 6: return Cancel{"changed my mind"};
-    default: return AddItem{sku, 1, 100};
+    case 3:
+      return RemoveItem{sku};
+    case 4:
+      return Pay{random() % 4 == 0 ? 1 : state.total_cents()};
+    case 5:
+      return Ship{"parcel-co"};
+    case 6:
+      return Cancel{"changed my mind"};
+    default:
+      return AddItem{sku, 1, 100};
   }
 }
 
@@ -268,7 +275,7 @@ TEST_CASE("sales_by_day counts paid and shipped orders on the UTC day of payment
   CHECK(shop.sales_by_day("2026-11-26", "2026-12-31") ==
         std::vector<ProductDaySales>{{"2026-11-26", "widget", 3, 3800}});
   CHECK(shop.sales_by_day("2026-11-27", "2026-12-31").empty());
-  CHECK(shop.sales_by_day("2026-11-26", "2026-11-24").empty());  // an empty range
+  CHECK(shop.sales_by_day("2026-11-26", "2026-11-24").empty());      // an empty range
   CHECK(shop.sales_by_day("0001-01-01", "9999-12-31").size() == 4);  // far days are fine
 }
 
@@ -301,7 +308,7 @@ TEST_CASE("awaiting_shipment lists paid orders, oldest payment first", "[single-
   shop.execute(4, Ship{"post"}, at(nov_25, 5h));  // shipped: no longer waiting
   paid(5, "erin", 5000, at(nov_25, 2h));
   shop.execute(5, Cancel{"changed my mind"}, at(nov_25, 6h));  // cancelled after payment
-  shop.execute(6, PlaceOrder{"frank"}, at(nov_25));  // open: not paid yet
+  shop.execute(6, PlaceOrder{"frank"}, at(nov_25));            // open: not paid yet
   shop.execute(6, AddItem{"widget", 1, 600}, at(nov_25));
 
   const std::vector<AwaitingShipment> all{
@@ -327,8 +334,8 @@ TEST_CASE("the single model survives reopening its file", "[single-model]") {
     shop.execute(2, PlaceOrder{"alice"}, at(nov_25));
   }
   SingleModelShop reopened({.path = path});
-  CHECK(reopened.load(1) == replay({OrderPlaced{"alice"}, ItemAdded{"widget", 2, 1250},
-                                    OrderPaid{2500}}));
+  CHECK(reopened.load(1) ==
+        replay({OrderPlaced{"alice"}, ItemAdded{"widget", 2, 1250}, OrderPaid{2500}}));
   CHECK(reopened.customer_orders("alice") == std::vector<OrderSummary>{
                                                  {1, "alice", "paid", 2, 2500},
                                                  {2, "alice", "open", 0, 0},
@@ -341,8 +348,7 @@ TEST_CASE("the single model survives reopening its file", "[single-model]") {
   CHECK(reopened.awaiting_shipment(10).empty());
 }
 
-TEST_CASE("a file that is not a single-model database is refused with its name",
-          "[single-model]") {
+TEST_CASE("a file that is not a single-model database is refused with its name", "[single-model]") {
   TempDirectory dir;
   SECTION("not SQLite at all") {
     const std::string path = dir.file("junk.db");
@@ -368,9 +374,9 @@ TEST_CASE("a file that is not a single-model database is refused with its name",
 TEST_CASE("sales_by_day refuses days that are not YYYY-MM-DD", "[single-model]") {
   TempDirectory dir;
   SingleModelShop shop({.path = dir.file("shop.db"), .durability = Durability::normal});
-  for (const std::string bad : {"", "yesterday", "2026-11-5", "2026/11/25", "25-11-2026",
-                                "2026-11-25T00:00:00Z", " 2026-11-25", "2026-13-01",
-                                "2026-11-00", "2026-02-29", "+026-11-25"}) {
+  for (const std::string bad :
+       {"", "yesterday", "2026-11-5", "2026/11/25", "25-11-2026", "2026-11-25T00:00:00Z",
+        " 2026-11-25", "2026-13-01", "2026-11-00", "2026-02-29", "+026-11-25"}) {
     CAPTURE(bad);
     CHECK_THROWS_AS(shop.sales_by_day(bad, "2026-11-30"), std::invalid_argument);
     CHECK_THROWS_AS(shop.sales_by_day("2026-11-01", bad), std::invalid_argument);

@@ -42,7 +42,8 @@ void write(const std::string& target, const std::string& name, const std::string
 void write_frames(const std::string& target, const std::string& name, const Frames& frames) {
   const std::string joined = eda::fuzz::join_frames(frames);
   if (eda::fuzz::split_frames(joined).size() != frames.size()) {
-    std::fprintf(stderr, "fuzz-seeds: %s/%s holds the frame separator; skipped\n", target.c_str(), name.c_str());
+    std::fprintf(stderr, "fuzz-seeds: %s/%s holds the frame separator; skipped\n", target.c_str(),
+                 name.c_str());
     return;
   }
   write(target, name, joined);
@@ -74,7 +75,8 @@ std::string envelope(std::uint64_t n, const P& payload, std::string source = "se
 
 /// The stored form of an order event (the order's events, numbered from `n`).
 std::string order_envelope(std::uint64_t n, const s::OrderEvent& event) {
-  return std::visit([&](const auto& payload) { return envelope(n, payload, "order-service"); }, event);
+  return std::visit([&](const auto& payload) { return envelope(n, payload, "order-service"); },
+                    event);
 }
 
 constexpr std::uint64_t incarnation = 0x1234'5678'9abc'def0ULL;
@@ -83,7 +85,8 @@ std::vector<std::pair<std::string, std::string>> sample_envelopes() {
   std::vector<std::pair<std::string, std::string>> out;
   out.emplace_back("notification-order-placed", envelope(1, n::OrderPlaced{42}));
   out.emplace_back("notification-stock-reserved", envelope(2, n::StockReserved{42, "widget", 3}));
-  out.emplace_back("notification-payment-charged", envelope(3, n::PaymentCharged{42, "alice", 3750}));
+  out.emplace_back("notification-payment-charged",
+                   envelope(3, n::PaymentCharged{42, "alice", 3750}));
   out.emplace_back("sourcing-order-placed", envelope(4, s::OrderPlaced{"alice"}));
   out.emplace_back("sourcing-item-added-v2", envelope(5, s::ItemAdded{"widget", 2, 1250}));
   out.emplace_back("sourcing-item-added-v1", envelope(6, s::ItemAddedV1{"widget", 2, 12.5}));
@@ -91,7 +94,8 @@ std::vector<std::pair<std::string, std::string>> sample_envelopes() {
   out.emplace_back("sourcing-store-appended", envelope(8, s::EventsAppended{17}));
   out.emplace_back("cqrs-projection-advanced", envelope(9, eda::cqrs::ProjectionAdvanced{17}));
   st::CustomerGenerator customers(7);
-  out.emplace_back("state-customer-updated", envelope(10, st::CustomerUpdated{incarnation, customers.make(5)}));
+  out.emplace_back("state-customer-updated",
+                   envelope(10, st::CustomerUpdated{incarnation, customers.make(5)}));
   out.emplace_back("state-customer-removed", envelope(11, st::CustomerRemoved{incarnation, 5}));
   out.emplace_back("state-heartbeat", envelope(12, st::SourceHeartbeat{incarnation, 25, 250}));
   return out;
@@ -100,7 +104,8 @@ std::vector<std::pair<std::string, std::string>> sample_envelopes() {
 void envelope_seeds() {
   for (const auto& [name, bytes] : sample_envelopes()) {
     write("envelope", name, bytes);
-    write("wire_frames", name, eda::fuzz::join_frames({eda::DecodedEvent::decode(bytes).meta().type, bytes}));
+    write("wire_frames", name,
+          eda::fuzz::join_frames({eda::DecodedEvent::decode(bytes).meta().type, bytes}));
   }
   const std::string good = envelope(1, n::OrderPlaced{42});
   write("envelope", "near-miss-truncated", good.substr(0, good.size() - 1));
@@ -109,8 +114,10 @@ void envelope_seeds() {
   std::string version2 = good;
   version2[1] = '\x02';
   write("envelope", "near-miss-format-version-2", version2);
-  write("wire_frames", "near-miss-topic-mismatch", eda::fuzz::join_frames({"shop.order.paid", good}));
-  write("wire_frames", "near-miss-three-frames", eda::fuzz::join_frames({"shop.order.placed", good, ""}));
+  write("wire_frames", "near-miss-topic-mismatch",
+        eda::fuzz::join_frames({"shop.order.paid", good}));
+  write("wire_frames", "near-miss-three-frames",
+        eda::fuzz::join_frames({"shop.order.placed", good, ""}));
   write("wire_frames", "near-miss-one-frame", good);
 }
 
@@ -121,9 +128,11 @@ void codec_seeds() {
     const std::string bytes = eda::encode_value(T{});
     std::size_t json = index;
     while (json < 0x80) json += count;
-    write("codec", "type-" + std::to_string(index) + "-default", std::string(1, static_cast<char>(index)) + bytes);
+    write("codec", "type-" + std::to_string(index) + "-default",
+          std::string(1, static_cast<char>(index)) + bytes);
     if (json <= 0xff) {
-      write("codec", "type-" + std::to_string(index) + "-default-json", std::string(1, static_cast<char>(json)) + bytes);
+      write("codec", "type-" + std::to_string(index) + "-default-json",
+            std::string(1, static_cast<char>(json)) + bytes);
     }
   });
   // Values with content, for the types that matter most (the index is the type's place).
@@ -137,9 +146,11 @@ void codec_seeds() {
     write("codec", name, std::string(1, static_cast<char>(found)) + eda::encode_value(value));
   };
   s::AppendBody append{"order-1", 2, 3, {}};
-  append.events.push_back(s::WireEvent{"id-1", "shop.order.placed", order_envelope(1, s::OrderPlaced{"alice"})});
+  append.events.push_back(
+      s::WireEvent{"id-1", "shop.order.placed", order_envelope(1, s::OrderPlaced{"alice"})});
   seed("sourcing-append-body", append);
-  seed("sourcing-read-reply", std::vector<s::WireRecord>{{"order-1", 1, 1, order_envelope(1, s::OrderPlaced{"alice"})}});
+  seed("sourcing-read-reply",
+       std::vector<s::WireRecord>{{"order-1", 1, 1, order_envelope(1, s::OrderPlaced{"alice"})}});
   s::OrderState state;
   state.status = s::OrderStatus::open;
   state.customer = "alice";
@@ -150,7 +161,10 @@ void codec_seeds() {
                                    {{1, "alice", "open", 3, 3750}}, 7});
   seed("notification-order", n::Order{1, n::sample_order(1)});
   seed("notification-replay-reply",
-       n::ReplayReply{1, 2, {std::vector<char>(envelope(1, n::OrderPlaced{1}).begin(), envelope(1, n::OrderPlaced{1}).end())}});
+       n::ReplayReply{1,
+                      2,
+                      {std::vector<char>(envelope(1, n::OrderPlaced{1}).begin(),
+                                         envelope(1, n::OrderPlaced{1}).end())}});
   st::CustomerGenerator customers(7);
   seed("state-snapshot-chunk", st::SnapshotChunk{{customers.make(1), customers.make(2)}});
   seed("state-snapshot-end", st::SnapshotEnd{12, 2, incarnation, "customer-service"});
@@ -166,8 +180,10 @@ struct TypedRequest {
 
 void rpc_seeds() {
   write_frames("rpc_server", "echo", {"Echo", "hello"});
-  write_frames("rpc_server", "typed", {"Typed", eda::encode_value(TypedRequest{7, "seven", {1, -2, 3}})});
-  write_frames("rpc_server", "typed-wrong-shape", {"Typed", eda::encode_value(std::tuple<int, int>{1, 2})});
+  write_frames("rpc_server", "typed",
+               {"Typed", eda::encode_value(TypedRequest{7, "seven", {1, -2, 3}})});
+  write_frames("rpc_server", "typed-wrong-shape",
+               {"Typed", eda::encode_value(std::tuple<int, int>{1, 2})});
   write_frames("rpc_server", "fail", {"Fail", ""});
   write_frames("rpc_server", "unknown-method", {"Nope", "x"});
   write_frames("rpc_server", "one-frame", {"Echo"});
@@ -178,9 +194,12 @@ void store_seeds() {
   const std::string placed = order_envelope(1, s::OrderPlaced{"alice"});
   const std::string added = order_envelope(2, s::ItemAdded{"widget", 2, 1250});
   s::AppendBody append{"order-1", 1, 0, {}};
-  append.events.push_back(s::WireEvent{eda::DecodedEvent::decode(placed).meta().event_id, "shop.order.placed", placed});
-  append.events.push_back(s::WireEvent{eda::DecodedEvent::decode(added).meta().event_id, "shop.order.item-added", added});
-  const auto request = [](const std::string& name, const std::string& method, const std::string& body) {
+  append.events.push_back(
+      s::WireEvent{eda::DecodedEvent::decode(placed).meta().event_id, "shop.order.placed", placed});
+  append.events.push_back(s::WireEvent{eda::DecodedEvent::decode(added).meta().event_id,
+                                       "shop.order.item-added", added});
+  const auto request = [](const std::string& name, const std::string& method,
+                          const std::string& body) {
     write_frames("store_service", name, {"", method, body});
   };
   request("append-new-stream", "Append", eda::encode_value(append));
@@ -189,8 +208,10 @@ void store_seeds() {
   request("append-exact-version", "Append", eda::encode_value(append));
   append.expected_kind = 7;
   request("append-bad-expectation", "Append", eda::encode_value(append));
-  request("read-stream", "ReadStream", eda::encode_value(s::ReadStreamBody{"order-1", 1, 100, false}));
-  request("read-stream-backward", "ReadStream", eda::encode_value(s::ReadStreamBody{"order-1", 0, 100, true}));
+  request("read-stream", "ReadStream",
+          eda::encode_value(s::ReadStreamBody{"order-1", 1, 100, false}));
+  request("read-stream-backward", "ReadStream",
+          eda::encode_value(s::ReadStreamBody{"order-1", 0, 100, true}));
   request("read-all", "ReadAll", eda::encode_value(s::ReadAllBody{1, 1000}));
   request("stream-version", "StreamVersion", eda::encode_value(std::string("order-1")));
   request("last-position", "LastPosition", eda::encode_value(msgpack::type::nil_t()));
@@ -203,8 +224,7 @@ void store_seeds() {
 }
 
 void stored_event_seeds() {
-  const Frames history{"",
-                       order_envelope(1, s::OrderPlaced{"alice"}),
+  const Frames history{"", order_envelope(1, s::OrderPlaced{"alice"}),
                        order_envelope(2, s::ItemAdded{"widget", 2, 1250}),
                        envelope(3, s::ItemAddedV1{"gadget", 1, 9.99}, "order-service"),
                        order_envelope(4, s::ItemRemoved{"widget"})};
@@ -221,8 +241,10 @@ void stored_event_seeds() {
                {eda::encode_value(state), order_envelope(1, s::OrderPlaced{"alice"}),
                 order_envelope(2, s::ItemAdded{"gizmo", 1, 500})});
   write_frames("stored_events", "cancelled-order",
-               {"", order_envelope(1, s::OrderPlaced{"bob"}), order_envelope(2, s::OrderCancelled{"changed my mind"})});
-  write_frames("stored_events", "not-an-order-event", {"", envelope(1, n::StockReserved{1, "widget", 1})});
+               {"", order_envelope(1, s::OrderPlaced{"bob"}),
+                order_envelope(2, s::OrderCancelled{"changed my mind"})});
+  write_frames("stored_events", "not-an-order-event",
+               {"", envelope(1, n::StockReserved{1, "widget", 1})});
   // Edge values: a price far above what decide() allows (the store does not look at payloads).
   write_frames("stored_events", "price-2-pow-62",
                {"", order_envelope(1, s::OrderPlaced{"alice"}),
@@ -231,30 +253,43 @@ void stored_event_seeds() {
 
 void command_seeds() {
   using IdAndText = std::tuple<std::uint64_t, std::string>;
-  write_frames("command_service", "place-order", {"PlaceOrder", eda::encode_value(IdAndText{1, "alice"})});
+  write_frames("command_service", "place-order",
+               {"PlaceOrder", eda::encode_value(IdAndText{1, "alice"})});
   write_frames("command_service", "add-item",
-               {"AddItem", eda::encode_value(std::tuple<std::uint64_t, std::string, std::uint32_t, std::int64_t>{1, "widget", 2, 1250})});
-  write_frames("command_service", "remove-item", {"RemoveItem", eda::encode_value(IdAndText{1, "widget"})});
-  write_frames("command_service", "pay", {"Pay", eda::encode_value(std::tuple<std::uint64_t, std::int64_t>{1, 2500})});
+               {"AddItem", eda::encode_value(
+                               std::tuple<std::uint64_t, std::string, std::uint32_t, std::int64_t>{
+                                   1, "widget", 2, 1250})});
+  write_frames("command_service", "remove-item",
+               {"RemoveItem", eda::encode_value(IdAndText{1, "widget"})});
+  write_frames("command_service", "pay",
+               {"Pay", eda::encode_value(std::tuple<std::uint64_t, std::int64_t>{1, 2500})});
   write_frames("command_service", "ship", {"Ship", eda::encode_value(IdAndText{1, "post"})});
-  write_frames("command_service", "cancel", {"Cancel", eda::encode_value(IdAndText{1, "changed my mind"})});
-  write_frames("command_service", "unknown-method", {"Refund", eda::encode_value(IdAndText{1, "x"})});
+  write_frames("command_service", "cancel",
+               {"Cancel", eda::encode_value(IdAndText{1, "changed my mind"})});
+  write_frames("command_service", "unknown-method",
+               {"Refund", eda::encode_value(IdAndText{1, "x"})});
   write_frames("command_service", "wrong-shape", {"Pay", eda::encode_value(IdAndText{1, "2500"})});
 }
 
 void query_seeds() {
-  const auto query = [](const std::string& name, const std::string& method, const std::string& body) {
+  const auto query = [](const std::string& name, const std::string& method,
+                        const std::string& body) {
     write_frames("query_service", name, {"", method, body});
   };
   const std::string day = eda::cqrs::utc_day(eda::fuzz::history_time_ns);
-  query("customer-orders", "CustomerOrders", eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::string>{0, 0, "alice"}));
+  query("customer-orders", "CustomerOrders",
+        eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::string>{0, 0, "alice"}));
   query("customer-orders-token", "CustomerOrders",
-        eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::string>{1'000'000, 100, "bob"}));
+        eda::encode_value(
+            std::tuple<std::uint64_t, std::uint32_t, std::string>{1'000'000, 100, "bob"}));
   query("sales-by-day", "SalesByDay",
-        eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::string, std::string>{0, 0, day, day}));
+        eda::encode_value(
+            std::tuple<std::uint64_t, std::uint32_t, std::string, std::string>{0, 0, day, day}));
   query("sales-by-day-bad-day", "SalesByDay",
-        eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::string, std::string>{0, 0, "2026-02-30", day}));
-  query("awaiting-shipment", "AwaitingShipment", eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::uint64_t>{0, 0, 10}));
+        eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::string, std::string>{
+            0, 0, "2026-02-30", day}));
+  query("awaiting-shipment", "AwaitingShipment",
+        eda::encode_value(std::tuple<std::uint64_t, std::uint32_t, std::uint64_t>{0, 0, 10}));
   query("unknown-method", "Everything", "");
   write_frames("query_service", "no-delimiter", {"CustomerOrders", ""});
   write_frames("query_service", "two-frames", {"", "CustomerOrders"});
@@ -264,29 +299,41 @@ void lines_seeds() {
   using Lines = std::map<std::string, s::OrderLine>;
   write("read_model_lines", "empty", "");
   write("read_model_lines", "no-lines", eda::encode_value(Lines{}));
-  write("read_model_lines", "two-lines", eda::encode_value(Lines{{"widget", {2, 1250}}, {"gadget", {1, 999}}}));
-  write("read_model_lines", "same-sku-as-the-item", eda::encode_value(Lines{{"widget", {1000, 100}}}));
+  write("read_model_lines", "two-lines",
+        eda::encode_value(Lines{{"widget", {2, 1250}}, {"gadget", {1, 999}}}));
+  write("read_model_lines", "same-sku-as-the-item",
+        eda::encode_value(Lines{{"widget", {1000, 100}}}));
   write("read_model_lines", "not-lines", eda::encode_value(std::vector<int>{1, 2, 3}));
   // Edge values: the largest price a line can hold without its total overflowing.
-  write("read_model_lines", "price-2-pow-62", eda::encode_value(Lines{{"gadget", {1, std::int64_t{1} << 62}}}));
+  write("read_model_lines", "price-2-pow-62",
+        eda::encode_value(Lines{{"gadget", {1, std::int64_t{1} << 62}}}));
 }
 
 void notification_seeds() {
-  write_frames("notification_api", "place-order", {"PlaceOrder", eda::encode_value(n::sample_order(3))});
+  write_frames("notification_api", "place-order",
+               {"PlaceOrder", eda::encode_value(n::sample_order(3))});
   n::OrderRequest none = n::sample_order(4);
   none.quantity = 0;
-  write_frames("notification_api", "place-order-quantity-0", {"PlaceOrder", eda::encode_value(none)});
+  write_frames("notification_api", "place-order-quantity-0",
+               {"PlaceOrder", eda::encode_value(none)});
   write_frames("notification_api", "get-order", {"GetOrder", eda::encode_value(std::uint64_t{2})});
-  write_frames("notification_api", "get-unknown-order", {"GetOrder", eda::encode_value(std::uint64_t{999'999})});
-  write_frames("notification_api", "replay-all", {"Replay", eda::encode_value(n::ReplayRequest{0, 1000})});
-  write_frames("notification_api", "replay-page", {"Replay", eda::encode_value(n::ReplayRequest{2, 2})});
+  write_frames("notification_api", "get-unknown-order",
+               {"GetOrder", eda::encode_value(std::uint64_t{999'999})});
+  write_frames("notification_api", "replay-all",
+               {"Replay", eda::encode_value(n::ReplayRequest{0, 1000})});
+  write_frames("notification_api", "replay-page",
+               {"Replay", eda::encode_value(n::ReplayRequest{2, 2})});
   write_frames("notification_api", "unknown-method", {"CancelOrder", ""});
 }
 
 void state_transfer_seeds() {
-  write_frames("snapshot_service", "request", {std::string(st::snapshot_request), eda::encode_value(st::SnapshotRequest{"replica-1"})});
-  write_frames("snapshot_service", "request-bad-body", {std::string(st::snapshot_request), eda::encode_value(std::uint64_t{1})});
-  write_frames("snapshot_service", "unknown-command", {"snapshot.please", eda::encode_value(st::SnapshotRequest{"replica-1"})});
+  write_frames(
+      "snapshot_service", "request",
+      {std::string(st::snapshot_request), eda::encode_value(st::SnapshotRequest{"replica-1"})});
+  write_frames("snapshot_service", "request-bad-body",
+               {std::string(st::snapshot_request), eda::encode_value(std::uint64_t{1})});
+  write_frames("snapshot_service", "unknown-command",
+               {"snapshot.please", eda::encode_value(st::SnapshotRequest{"replica-1"})});
   write_frames("snapshot_service", "one-frame", {std::string(st::snapshot_request)});
 
   for (const auto& [name, bytes] : sample_envelopes()) {
@@ -296,9 +343,11 @@ void state_transfer_seeds() {
   }
   st::CustomerGenerator customers(7);
   write_frames("replica_input", "snapshot-chunk",
-               {std::string(st::snapshot_chunk), eda::encode_value(st::SnapshotChunk{{customers.make(1), customers.make(2)}})});
+               {std::string(st::snapshot_chunk),
+                eda::encode_value(st::SnapshotChunk{{customers.make(1), customers.make(2)}})});
   write_frames("replica_input", "snapshot-end",
-               {std::string(st::snapshot_end), eda::encode_value(st::SnapshotEnd{12, 2, incarnation, "customer-service"})});
+               {std::string(st::snapshot_end),
+                eda::encode_value(st::SnapshotEnd{12, 2, incarnation, "customer-service"})});
   st::Customer zero = customers.make(3);
   zero.id = 0;
   write_frames("replica_input", "snapshot-chunk-id-0",

@@ -49,7 +49,8 @@ struct Settings {
 };
 
 std::string money(std::int64_t cents) {
-  return std::to_string(cents / 100) + "." + (cents % 100 < 10 ? "0" : "") + std::to_string(cents % 100);
+  return std::to_string(cents / 100) + "." + (cents % 100 < 10 ? "0" : "") +
+         std::to_string(cents % 100);
 }
 
 /// What a role did with an order, in words.
@@ -57,7 +58,8 @@ std::string describe(std::string_view role, const OrderPlaced& placed, const Ord
   const std::string id = "order " + std::to_string(placed.order_id);
   if (order == nullptr) return "handled " + id;
   const auto& d = order->details;
-  if (role.starts_with("inventory")) return "reserved " + std::to_string(d.quantity) + " x " + d.item + " for " + id;
+  if (role.starts_with("inventory"))
+    return "reserved " + std::to_string(d.quantity) + " x " + d.item + " for " + id;
   if (role.starts_with("shipping")) return "scheduled " + id + " to " + d.address;
   return "charged " + d.customer + " " + money(d.price_cents) + " for " + id;
 }
@@ -67,7 +69,10 @@ class Signal {
  public:
   /// Counts one arrival and wakes the waiters.
   void raise() {
-    { const std::lock_guard lock(mutex_); ++count_; }
+    {
+      const std::lock_guard lock(mutex_);
+      ++count_;
+    }
     changed_.notify_all();
   }
   /// Waits until at least `count` arrivals, at most `timeout`; false if it timed out.
@@ -85,7 +90,8 @@ class Signal {
 /// What is wrong with one consumer's reactions, given the order ids `placed` and how often it
 /// reacted to each order id: an order it handled never or more than once, or one that was
 /// never placed. Empty when it handled each placed order exactly once.
-std::string once_each(const std::vector<std::uint64_t>& placed, const std::map<std::uint64_t, int>& reacted) {
+std::string once_each(const std::vector<std::uint64_t>& placed,
+                      const std::map<std::uint64_t, int>& reacted) {
   std::string problems;
   const auto add = [&problems](std::uint64_t id, const std::string& what) {
     problems += (problems.empty() ? "order " : "; order ") + std::to_string(id) + " " + what;
@@ -97,7 +103,8 @@ std::string once_each(const std::vector<std::uint64_t>& placed, const std::map<s
     if (times != 1) add(id, "handled " + std::to_string(times) + " times");
   }
   for (const auto& [id, times] : reacted) {
-    if (!expected.contains(id)) add(id, "was never placed but handled " + std::to_string(times) + " times");
+    if (!expected.contains(id))
+      add(id, "was never placed but handled " + std::to_string(times) + " times");
   }
   return problems;
 }
@@ -111,7 +118,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   OrderService service(context, {.events_endpoint = eda::ephemeral_endpoint(transport, "orders"),
                                  .api_endpoint = eda::ephemeral_endpoint(transport, "order-api")});
   say.heading("Event notification: the Order service publishes a thin OrderPlaced and moves on");
-  say.say("order-service", "publishes on " + service.events_endpoint() + ", API on " + service.api_endpoint());
+  say.say("order-service",
+          "publishes on " + service.events_endpoint() + ", API on " + service.api_endpoint());
 
   std::atomic<bool> stop{false};
   std::thread service_thread([&] { service.serve_while([&] { return !stop.load(); }, 5ms); });
@@ -134,22 +142,24 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
       // An error ends this consumer, not the demo: it is reported and the summary shows it.
       try {
         MemoryCheckpoint checkpoint;  // survives the restart below
-        ConsumerOptions options{.name = role,
-                                .events_endpoint = service.events_endpoint(),
-                                .api_endpoint = service.api_endpoint(),
-                                .follow_ups_endpoint = eda::ephemeral_endpoint(transport, role),
-                                .work_time = role == s.slow ? std::chrono::milliseconds(s.slow_ms) : 0ms,
-                                .checkpoint = &checkpoint};
-        const Reaction reaction = [&say, &stats_mutex, &reactions, role, inner = reaction_for(role)](
-                                      eda::Publisher& out, const OrderPlaced& placed, const Order* order,
-                                      const eda::EventMetadata& cause) {
+        ConsumerOptions options{
+            .name = role,
+            .events_endpoint = service.events_endpoint(),
+            .api_endpoint = service.api_endpoint(),
+            .follow_ups_endpoint = eda::ephemeral_endpoint(transport, role),
+            .work_time = role == s.slow ? std::chrono::milliseconds(s.slow_ms) : 0ms,
+            .checkpoint = &checkpoint};
+        const Reaction reaction = [&say, &stats_mutex, &reactions, role,
+                                   inner = reaction_for(role)](
+                                      eda::Publisher& out, const OrderPlaced& placed,
+                                      const Order* order, const eda::EventMetadata& cause) {
           inner(out, placed, order, cause);
           {
             const std::lock_guard lock(stats_mutex);
             ++reactions[role][placed.order_id];
           }
-          say.say(role, "got OrderPlaced #" + std::to_string(cause.sequence) + ", fetched the details back, " +
-                            describe(role, placed, order));
+          say.say(role, "got OrderPlaced #" + std::to_string(cause.sequence) +
+                            ", fetched the details back, " + describe(role, placed, order));
         };
         auto consumer = std::make_unique<Consumer>(context, options, reaction);
         options.follow_ups_endpoint = consumer->follow_ups_endpoint();  // to come back to
@@ -177,7 +187,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
                             std::to_string(checkpoint.load().value_or(0)));
           // Back on the same address (the kit's bind waits for the old socket to let go of it).
           consumer = std::make_unique<Consumer>(context, options, reaction);
-          if (s.trace) (void)consumer->follow_ups().wait_for_subscribers(1, 5s);  // the tap reconnects
+          if (s.trace)
+            (void)consumer->follow_ups().wait_for_subscribers(1, 5s);  // the tap reconnects
           (void)consumer->start(10s);
           say.say(role, "caught up " + std::to_string(consumer->stats().replayed) +
                             " orders from the outbox, now live");
@@ -185,8 +196,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
           ready.raise();
         }
         const eda::Deadline deadline(120s);
-        while (consumer->last_processed() < orders && !deadline.expired() && !eda::cli::stop_requested() &&
-               !no_more_orders) {
+        while (consumer->last_processed() < orders && !deadline.expired() &&
+               !eda::cli::stop_requested() && !no_more_orders) {
           try {
             (void)consumer->poll(20ms);
           } catch (const eda::RpcTimeout& e) {
@@ -253,7 +264,9 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   std::cout << "PlaceOrder as the customer saw it: " << place_latency.summary().to_string() << '\n'
             << "Order service: " << service.stats().orders << " orders, "
             << service.stats().fetch_backs << " fetch-backs served ("
-            << (orders ? static_cast<double>(service.stats().fetch_backs) / static_cast<double>(orders) : 0.0)
+            << (orders
+                    ? static_cast<double>(service.stats().fetch_backs) / static_cast<double>(orders)
+                    : 0.0)
             << " per order), " << service.stats().replays << " replays\n";
   for (const auto& [role, st] : final_stats) {
     std::cout << "  " << role << ": handled " << st.handled << ", fetch-backs " << st.fetch_backs
@@ -269,10 +282,10 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
       std::cout << "  " << role << ": " << problems << '\n';
     }
   }
-  std::cout << (effectively_once
-                    ? "effectively once: every consumer handled each of the " +
-                          std::to_string(placed.size()) + " orders exactly once\n"
-                    : "NOT effectively once: a consumer missed an order or handled one twice (see above)\n");
+  std::cout << (effectively_once ? "effectively once: every consumer handled each of the " +
+                                       std::to_string(placed.size()) + " orders exactly once\n"
+                                 : "NOT effectively once: a consumer missed an order or handled "
+                                   "one twice (see above)\n");
   if (trace) {
     // Each order: OrderPlaced, then one follow-up from each of the three consumers.
     (void)trace->report(std::cout, orders * (1 + std::size(downstream_roles)));
@@ -286,7 +299,8 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
   const auto transport = s.common.transport;
-  say.heading("Baseline: the Order service calls inventory, shipping and billing, one after the other");
+  say.heading(
+      "Baseline: the Order service calls inventory, shipping and billing, one after the other");
   std::atomic<bool> stop{false};
   Signal half_placed;
   std::vector<std::unique_ptr<baseline::DownstreamService>> services;
@@ -320,16 +334,19 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   }
   (void)ready.wait_for(3, 15s);
 
-  baseline::SyncOrderService orders(context, {.api_endpoint = eda::ephemeral_endpoint(transport, "order-api"),
-                                              .downstream = targets,
-                                              .call_timeout = 1000ms});
+  baseline::SyncOrderService orders(
+      context, {.api_endpoint = eda::ephemeral_endpoint(transport, "order-api"),
+                .downstream = targets,
+                .call_timeout = 1000ms});
   std::thread order_thread([&] { orders.serve_while([&] { return !stop.load(); }, 5ms); });
-  eda::RpcClient customer(context, {.endpoint = orders.api_endpoint(), .timeout = 30s, .attempts = 1});
+  eda::RpcClient customer(context,
+                          {.endpoint = orders.api_endpoint(), .timeout = 30s, .attempts = 1});
   eda::LatencyRecorder place_latency;
   std::size_t failed = 0;
   const auto order_failed = [&](std::int64_t start, const std::string& why) {
     ++failed;
-    say.say("customer", "order FAILED after " + eda::format_duration(eda::monotonic_ns() - start) + ": " + why);
+    say.say("customer",
+            "order FAILED after " + eda::format_duration(eda::monotonic_ns() - start) + ": " + why);
   };
   for (std::uint64_t n = 1; n <= s.common.count && !eda::cli::stop_requested(); ++n) {
     const std::int64_t start = eda::monotonic_ns();
@@ -354,7 +371,8 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   for (auto& t : downstream) t.join();
   if (eda::cli::stop_requested()) {
     say.say("demo", "stopped: " + std::to_string(orders.stats().orders) + " of " +
-                        std::to_string(s.common.count) + " orders placed, " + std::to_string(failed) +
+                        std::to_string(s.common.count) + " orders placed, " +
+                        std::to_string(failed) +
                         " failed; nothing kept (the baseline's services lived in this process)");
     return 0;
   }
@@ -368,7 +386,9 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
 
 // ---- One role per process ----------------------------------------------------------------------
 
-bool keep_running(const eda::Deadline& deadline) { return !eda::cli::stop_requested() && !deadline.expired(); }
+bool keep_running(const eda::Deadline& deadline) {
+  return !eda::cli::stop_requested() && !deadline.expired();
+}
 
 int run_role(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
@@ -382,15 +402,18 @@ int run_role(const Settings& s, eda::Narrator& say) {
       try {
         const auto id = customer.call<std::uint64_t>(method::place_order, sample_order(n));
         ++placed;
-        say.say("customer", "order " + std::to_string(id) + " placed in " + eda::format_duration(eda::monotonic_ns() - start));
+        say.say("customer", "order " + std::to_string(id) + " placed in " +
+                                eda::format_duration(eda::monotonic_ns() - start));
       } catch (const eda::RpcTimeout&) {
         // A stop request cuts the wait for the answer short; the kit reports that as no answer.
         if (!eda::cli::stop_requested()) throw;
-        say.say("customer", "order " + std::to_string(n) + ": sent, its answer not awaited (it may be placed)");
+        say.say("customer",
+                "order " + std::to_string(n) + ": sent, its answer not awaited (it may be placed)");
       }
     }
     if (eda::cli::stop_requested()) {
-      say.say("customer", "stopped: " + std::to_string(placed) + " of " + std::to_string(s.common.count) +
+      say.say("customer", "stopped: " + std::to_string(placed) + " of " +
+                              std::to_string(s.common.count) +
                               " orders placed (the Order service keeps them)");
     }
     return 0;
@@ -403,33 +426,42 @@ int run_role(const Settings& s, eda::Narrator& say) {
                                                                  {"billing", s.billing}}});
       say.say("order-service", "(baseline) API on " + orders.api_endpoint());
       orders.serve_while([&] { return keep_running(deadline); });
-      say.say("order-service", "stopped: " + std::to_string(orders.stats().orders) + " orders placed, " +
-                                   std::to_string(orders.stats().failed_orders) +
-                                   " refused; nothing kept (the baseline keeps its orders in memory)");
+      say.say("order-service",
+              "stopped: " + std::to_string(orders.stats().orders) + " orders placed, " +
+                  std::to_string(orders.stats().failed_orders) +
+                  " refused; nothing kept (the baseline keeps its orders in memory)");
       return 0;
     }
-    baseline::DownstreamService service(context, {.role = s.role, .endpoint = s.listen,
-                                                  .work_time = std::chrono::milliseconds(s.slow == s.role ? s.slow_ms : 0)});
-    say.say(s.role, "(baseline) answers " + std::string(baseline::method_for(s.role)) + " on " + service.endpoint());
+    baseline::DownstreamService service(
+        context, {.role = s.role,
+                  .endpoint = s.listen,
+                  .work_time = std::chrono::milliseconds(s.slow == s.role ? s.slow_ms : 0)});
+    say.say(s.role, "(baseline) answers " + std::string(baseline::method_for(s.role)) + " on " +
+                        service.endpoint());
     service.serve_while([&] { return keep_running(deadline); });
-    say.say(s.role, "stopped: " + std::to_string(service.handled()) + " calls answered; nothing kept");
+    say.say(s.role,
+            "stopped: " + std::to_string(service.handled()) + " calls answered; nothing kept");
     return 0;
   }
   if (s.role == "order") {
     OrderService service(context, {.events_endpoint = s.events, .api_endpoint = s.api});
-    say.say("order-service", "publishes on " + service.events_endpoint() + ", API on " + service.api_endpoint());
+    say.say("order-service",
+            "publishes on " + service.events_endpoint() + ", API on " + service.api_endpoint());
     while (keep_running(deadline)) {
       // OrderService polls its sockets itself: a stop request ends that wait with EINTR.
       (void)eda::cli::unless_stopped([&] { (void)service.serve_once(20ms); });
     }
-    say.say("order-service", "stopped: " + std::to_string(service.stats().orders) +
-                                 " orders placed; nothing kept (its orders and its outbox lived in memory)");
+    say.say("order-service",
+            "stopped: " + std::to_string(service.stats().orders) +
+                " orders placed; nothing kept (its orders and its outbox lived in memory)");
     return 0;
   }
   std::unique_ptr<Checkpoint> checkpoint;
   if (!s.checkpoint_file.empty()) checkpoint = std::make_unique<FileCheckpoint>(s.checkpoint_file);
   Consumer consumer(context,
-                    {.name = s.role, .events_endpoint = s.events, .api_endpoint = s.api,
+                    {.name = s.role,
+                     .events_endpoint = s.events,
+                     .api_endpoint = s.api,
                      .follow_ups_endpoint = s.listen,
                      .work_time = std::chrono::milliseconds(s.slow == s.role ? s.slow_ms : 0),
                      .checkpoint = checkpoint.get()},
@@ -442,7 +474,8 @@ int run_role(const Settings& s, eda::Narrator& say) {
   // The handshake is awaited in short turns, so that a stop request is heeded meanwhile.
   const eda::Deadline handshake(30s);
   bool started = false;
-  while (!(started = consumer.start(200ms)) && !handshake.expired() && !eda::cli::stop_requested()) {
+  while (!(started = consumer.start(200ms)) && !handshake.expired() &&
+         !eda::cli::stop_requested()) {
   }
   if (!started && eda::cli::stop_requested()) {
     say.say(s.role, "stopped before the Order service answered; nothing handled");
@@ -451,28 +484,31 @@ int run_role(const Settings& s, eda::Narrator& say) {
   if (!started) {
     throw std::runtime_error("no handshake with the Order service at " + s.events + " within 30 s");
   }
-  say.say(s.role, "subscribed; caught up " + std::to_string(consumer.stats().replayed) + " orders from the outbox");
+  say.say(s.role, "subscribed; caught up " + std::to_string(consumer.stats().replayed) +
+                      " orders from the outbox");
   std::uint64_t reconnections = 0;
   while (keep_running(deadline)) {
     try {
       (void)consumer.poll(100ms);
       if (consumer.stats().reconnections != reconnections) {
         reconnections = consumer.stats().reconnections;
-        say.say(s.role, "reconnected to the Order service (the connection had been closed); "
-                        "caught up from the outbox, " + std::to_string(consumer.stats().replayed) +
-                        " orders replayed so far");
+        say.say(s.role,
+                "reconnected to the Order service (the connection had been closed); "
+                "caught up from the outbox, " +
+                    std::to_string(consumer.stats().replayed) + " orders replayed so far");
       }
     } catch (const eda::RpcTimeout& e) {
       if (eda::cli::stop_requested()) break;  // the fetch-back was cut short by the stop
       say.say(s.role, std::string("the Order service does not answer: ") + e.what());
     }
   }
-  say.say(s.role, "stopped: " + std::to_string(consumer.stats().handled) + " orders handled; " +
-                      (s.checkpoint_file.empty()
-                           ? "its checkpoint (#" + std::to_string(consumer.last_processed()) +
-                                 ") lived in memory: a new run starts at the outbox's oldest order"
-                           : s.role + "'s checkpoint at sequence " + std::to_string(consumer.last_processed()) +
-                                 " in " + s.checkpoint_file));
+  say.say(s.role,
+          "stopped: " + std::to_string(consumer.stats().handled) + " orders handled; " +
+              (s.checkpoint_file.empty()
+                   ? "its checkpoint (#" + std::to_string(consumer.last_processed()) +
+                         ") lived in memory: a new run starts at the outbox's oldest order"
+                   : s.role + "'s checkpoint at sequence " +
+                         std::to_string(consumer.last_processed()) + " in " + s.checkpoint_file));
   return 0;
 }
 
@@ -497,30 +533,45 @@ int main(int argc, char** argv) {
   app.add_option("--slow", s.slow, "Make this consumer slow (see --slow-ms)")
       ->check(CLI::IsMember({"inventory", "shipping", "billing"}));
   app.add_option("--slow-ms", s.slow_ms, "Work time per order of the --slow consumer, in ms")
-      ->check(CLI::Range(1, 10'000))->capture_default_str();
-  app.add_option("--down", s.down, "Stop this consumer for the first half of the orders (all-in-one)")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+  app.add_option("--down", s.down,
+                 "Stop this consumer for the first half of the orders (all-in-one)")
       ->check(CLI::IsMember({"inventory", "shipping", "billing"}));
-  eda::cli::add_endpoint_option(app, "--events", s.events, "Order service events endpoint (--role)")->capture_default_str();
-  eda::cli::add_endpoint_option(app, "--api", s.api, "Order service API endpoint (--role)")->capture_default_str();
-  eda::cli::add_endpoint_option(app, "--listen", s.listen, "Where a consumer publishes its follow-ups, or a baseline service answers (--role)")->capture_default_str();
-  eda::cli::add_endpoint_option(app, "--inventory", s.inventory, "Baseline inventory endpoint (--baseline --role order)");
-  eda::cli::add_endpoint_option(app, "--shipping", s.shipping, "Baseline shipping endpoint (--baseline --role order)");
-  eda::cli::add_endpoint_option(app, "--billing", s.billing, "Baseline billing endpoint (--baseline --role order)");
-  app.add_option("--checkpoint", s.checkpoint_file, "File where a consumer keeps its progress (--role)");
+  eda::cli::add_endpoint_option(app, "--events", s.events, "Order service events endpoint (--role)")
+      ->capture_default_str();
+  eda::cli::add_endpoint_option(app, "--api", s.api, "Order service API endpoint (--role)")
+      ->capture_default_str();
+  eda::cli::add_endpoint_option(
+      app, "--listen", s.listen,
+      "Where a consumer publishes its follow-ups, or a baseline service answers (--role)")
+      ->capture_default_str();
+  eda::cli::add_endpoint_option(app, "--inventory", s.inventory,
+                                "Baseline inventory endpoint (--baseline --role order)");
+  eda::cli::add_endpoint_option(app, "--shipping", s.shipping,
+                                "Baseline shipping endpoint (--baseline --role order)");
+  eda::cli::add_endpoint_option(app, "--billing", s.billing,
+                                "Baseline billing endpoint (--baseline --role order)");
+  app.add_option("--checkpoint", s.checkpoint_file,
+                 "File where a consumer keeps its progress (--role)");
   eda::cli::add_curve_keys_option(app, s.curve_keys);
   app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
   app.add_option("--run-for", s.run_for_s, "Seconds a service role runs before it exits")
-      ->check(CLI::Range(1, 86'400))->capture_default_str();
+      ->check(CLI::Range(1, 86'400))
+      ->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
     const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
     eda::Narrator say(std::cout, s.common.verbosity);
     if (s.role != "all") {
-      if (s.baseline && s.role == "order" && (s.inventory.empty() || s.shipping.empty() || s.billing.empty())) {
-        throw std::invalid_argument("--baseline --role order needs --inventory, --shipping and --billing");
+      if (s.baseline && s.role == "order" &&
+          (s.inventory.empty() || s.shipping.empty() || s.billing.empty())) {
+        throw std::invalid_argument(
+            "--baseline --role order needs --inventory, --shipping and --billing");
       }
       if (s.trace) {
-        throw std::invalid_argument("--trace shows the all-in-one run; to trace separate "
-                                    "processes, run eda-trace live against their endpoints");
+        throw std::invalid_argument(
+            "--trace shows the all-in-one run; to trace separate "
+            "processes, run eda-trace live against their endpoints");
       }
       return run_role(s, say);
     }

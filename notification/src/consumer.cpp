@@ -135,8 +135,11 @@ void Consumer::catch_up() {
         handle(DecodedEvent::decode(std::string_view(bytes.data(), bytes.size())));
       } catch (const MalformedMessage& e) {
         ++stats_.dead_letters;
-        inbox_.dead_letters().put({{std::string(bytes.begin(), bytes.end())}, e.fault(), e.what(),
-                                   options_.name + " (replay)", wall_clock_ns()});
+        inbox_.dead_letters().put({{std::string(bytes.begin(), bytes.end())},
+                                   e.fault(),
+                                   e.what(),
+                                   options_.name + " (replay)",
+                                   wall_clock_ns()});
       }
     }
     if (reply.events.empty() || checkpoint_value_ >= reply.last_sequence) {
@@ -174,7 +177,8 @@ void Consumer::handle(const DecodedEvent& event) {
       // The Order service answered but refused (e.g. it does not know the order): retrying
       // will not help, so the event is dead-lettered and the consumer goes on.
       ++stats_.dead_letters;
-      inbox_.dead_letter(event, WireFault::unprocessable, std::string("fetch-back failed: ") + e.what());
+      inbox_.dead_letter(event, WireFault::unprocessable,
+                         std::string("fetch-back failed: ") + e.what());
       advance(meta.sequence);
       return;
     }

@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-
 namespace eda::notification {
 
 OrderService::OrderService(zmq::context_t& context, OrderServiceOptions options)

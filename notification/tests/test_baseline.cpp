@@ -55,8 +55,7 @@ TEST_CASE("the baseline places an order only after every downstream service answ
   CHECK(billing.handled() == 10);
 }
 
-TEST_CASE("in the baseline a stopped downstream service surfaces as a failed order",
-          "[baseline]") {
+TEST_CASE("in the baseline a stopped downstream service surfaces as a failed order", "[baseline]") {
   zmq::context_t context;
   DownstreamThread inventory(context, "inventory");
   std::string billing_endpoint;
@@ -64,9 +63,9 @@ TEST_CASE("in the baseline a stopped downstream service surfaces as a failed ord
     DownstreamThread billing(context, "billing");
     billing_endpoint = billing.endpoint();
   }  // billing is stopped
-  SyncOrderService orders(context, {.downstream = {{"inventory", inventory.endpoint()},
-                                                   {"billing", billing_endpoint}},
-                                    .call_timeout = 200ms});
+  SyncOrderService orders(
+      context, {.downstream = {{"inventory", inventory.endpoint()}, {"billing", billing_endpoint}},
+                .call_timeout = 200ms});
   try {
     (void)orders.place(sample_order(1));
     FAIL("expected the order to fail");
@@ -80,7 +79,8 @@ TEST_CASE("in the baseline a stopped downstream service surfaces as a failed ord
 
 TEST_CASE("the baseline refuses unknown roles and empty orders", "[baseline]") {
   zmq::context_t context;
-  CHECK_THROWS_WITH(DownstreamService(context, {.role = "marketing"}), Catch::Contains("unknown role"));
+  CHECK_THROWS_WITH(DownstreamService(context, {.role = "marketing"}),
+                    Catch::Contains("unknown role"));
   SyncOrderService orders(context, {});
   auto empty = sample_order(1);
   empty.quantity = 0;

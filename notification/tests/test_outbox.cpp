@@ -49,7 +49,8 @@ TEST_CASE("the outbox refuses a sequence that does not follow the last", "[outbo
 }
 
 TEST_CASE("a file checkpoint survives a restart and refuses a corrupt file", "[checkpoint]") {
-  const auto dir = std::filesystem::temp_directory_path() / ("eda-checkpoint-" + eda::new_event_id());
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("eda-checkpoint-" + eda::new_event_id());
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "billing.checkpoint").string();
   {

@@ -14,7 +14,8 @@ using namespace eda::notification::test;
 namespace {
 
 ConsumerOptions options_for(const std::string& role, const OrderServiceThread& shop) {
-  return ConsumerOptions{.name = role, .events_endpoint = shop.events(), .api_endpoint = shop.api()};
+  return ConsumerOptions{
+      .name = role, .events_endpoint = shop.events(), .api_endpoint = shop.api()};
 }
 
 /// Inventory, shipping and billing, started, their reactions counted in `tallies`.
@@ -24,7 +25,8 @@ std::vector<std::unique_ptr<Consumer>> start_downstream(zmq::context_t& context,
   std::vector<std::unique_ptr<Consumer>> consumers;
   for (const auto role_view : downstream_roles) {
     const std::string role(role_view);
-    consumers.push_back(std::make_unique<Consumer>(context, options_for(role, shop), counted(role, tallies[role])));
+    consumers.push_back(
+        std::make_unique<Consumer>(context, options_for(role, shop), counted(role, tallies[role])));
     REQUIRE(consumers.back()->start(10s));
   }
   return consumers;
@@ -52,7 +54,8 @@ TEST_CASE("every order reaches each consumer's reaction exactly once", "[notific
 
   std::vector<Consumer*> all{consumers[0].get(), consumers[1].get(), consumers[2].get()};
   REQUIRE(drive(all, [&] {
-    for (const auto& c : consumers) if (c->stats().handled < 50) return false;
+    for (const auto& c : consumers)
+      if (c->stats().handled < 50) return false;
     return true;
   }));
   for (const auto& [role, tally] : tallies) {
@@ -129,8 +132,9 @@ TEST_CASE("a consumer that falls behind past the high-water mark repairs the gap
           "[notification]") {
   zmq::context_t context;
   // inproc, so the only buffers between producer and consumer are the two high-water marks.
-  OrderServiceThread shop(context, {.events_endpoint = eda::ephemeral_endpoint(eda::Transport::inproc, "orders"),
-                                    .send_high_water_mark = 5});
+  OrderServiceThread shop(
+      context, {.events_endpoint = eda::ephemeral_endpoint(eda::Transport::inproc, "orders"),
+                .send_high_water_mark = 5});
   eda::RpcClient customer(context, {.endpoint = shop.api()});
   Tally tally;
   auto options = options_for("shipping", shop);
@@ -240,9 +244,9 @@ TEST_CASE("malformed, unknown and duplicate events do not stop a consumer", "[no
   const auto third_reply = customer.call<ReplayReply>(method::replay, ReplayRequest{2, 10});
   const std::string third(third_reply.events[0].begin(), third_reply.events[0].end());
   wire.send({"shop.order.placed", "\xc1 not an envelope"});  // malformed
-  wire.send({"shop.order.placed", second});                   // a duplicate delivery
+  wire.send({"shop.order.placed", second});                  // a duplicate delivery
   wire.send({"shop.order.placed", third});
-  wire.send({"shop.order.placed", third});                    // and another
+  wire.send({"shop.order.placed", third});  // and another
   // A well-formed envelope whose payload is not an OrderPlaced: unknown to this consumer.
   eda::Event<StockReserved> odd = eda::make_event("order-service", StockReserved{4, "widget", 1});
   odd.meta.type = "shop.order.placed";
@@ -255,7 +259,8 @@ TEST_CASE("malformed, unknown and duplicate events do not stop a consumer", "[no
   wire.send({"shop.order.placed", eda::encode_event(ghost)});
   REQUIRE(drive({&billing}, [&] { return billing.last_processed() == 5; }));
   CHECK(all_handled_once(tally, 3));
-  CHECK(billing.stats().duplicates == 1);  // the re-delivered order 2 (the other is dropped by sequence)
+  CHECK(billing.stats().duplicates ==
+        1);  // the re-delivered order 2 (the other is dropped by sequence)
   REQUIRE(dead_letters.total() == 3);
   CHECK(dead_letters.recent()[0].fault == eda::WireFault::not_messagepack);
   CHECK(dead_letters.recent()[0].origin == "billing");
@@ -266,8 +271,10 @@ TEST_CASE("malformed, unknown and duplicate events do not stop a consumer", "[no
   (void)first;
 }
 
-TEST_CASE("hostile bytes on the Order service's and a consumer's ports drop that peer; orders "
-          "still flow", "[notification][hostile]") {
+TEST_CASE(
+    "hostile bytes on the Order service's and a consumer's ports drop that peer; orders "
+    "still flow",
+    "[notification][hostile]") {
   using eda::test::Hostility;
   zmq::context_t context;
   OrderServiceThread shop(context);  // tcp loopback
@@ -283,7 +290,8 @@ TEST_CASE("hostile bytes on the Order service's and a consumer's ports drop that
   (void)place_orders(customer, 1, 5);
   std::vector<Consumer*> all{consumers[0].get(), consumers[1].get(), consumers[2].get()};
   REQUIRE(drive(all, [&] {
-    for (const auto& c : consumers) if (c->stats().handled < 5) return false;
+    for (const auto& c : consumers)
+      if (c->stats().handled < 5) return false;
     return true;
   }));
   for (const auto& [role, tally] : tallies) {

@@ -49,21 +49,26 @@ OrderDetails details_of(std::uint64_t order_id) {
           static_cast<std::uint32_t>(order_id % 4 + 1)};
 }
 
-int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_keys, bool trace_flag) {
+int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_keys,
+             bool trace_flag) {
   eda::Narrator narrator(std::cout, options.verbosity);
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, curve_keys);
   narrator.heading("The shared kit: events over pub/sub with a handshake, and RPC");
   if (curve) {
-    narrator.say("security", "tcp and ipc connections run CURVE (inproc never leaves the process); "
-                             "the ZAP handler lets in the keys of " + curve_keys + "/clients");
+    narrator.say("security",
+                 "tcp and ipc connections run CURVE (inproc never leaves the process); "
+                 "the ZAP handler lets in the keys of " +
+                     curve_keys + "/clients");
   }
 
-  eda::Publisher orders(context, {.source = "order-service",
-                                  .endpoints = {eda::ephemeral_endpoint(options.transport, "orders")}});
-  eda::RpcServer order_api(context,
-                           {.endpoints = {eda::ephemeral_endpoint(options.transport, "order-api")}});
-  order_api.handle_typed<std::uint64_t>("GetOrder", [](std::uint64_t id) { return details_of(id); });
+  eda::Publisher orders(context,
+                        {.source = "order-service",
+                         .endpoints = {eda::ephemeral_endpoint(options.transport, "orders")}});
+  eda::RpcServer order_api(
+      context, {.endpoints = {eda::ephemeral_endpoint(options.transport, "order-api")}});
+  order_api.handle_typed<std::uint64_t>("GetOrder",
+                                        [](std::uint64_t id) { return details_of(id); });
   narrator.say("order-service", "publishes events on " + orders.endpoints().front() +
                                     ", answers GetOrder on " + order_api.endpoints().front());
 
@@ -81,8 +86,8 @@ int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_ke
                                     // The order service publishes only shop.order.* events, so
                                     // a jump in its sequence here is a real loss: check gaps.
                                     .detect_gaps = true});
-    eda::RpcClient order_client(context, {.endpoint = order_api.endpoints().front(),
-                                          .timeout = 2000ms});
+    eda::RpcClient order_client(context,
+                                {.endpoint = order_api.endpoints().front(), .timeout = 2000ms});
     if (!inbox.await_handshake(10s)) {
       narrator.say("inventory", "no handshake with the order service within 10 s; giving up");
       inventory_done = true;
@@ -103,8 +108,9 @@ int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_ke
       const std::int64_t start = eda::monotonic_ns();
       const auto details = order_client.call<OrderDetails>("GetOrder", placed.order_id);
       fetch_back.record(eda::monotonic_ns() - start);
-      narrator.say("inventory", "  fetched details back over RPC: " + std::to_string(details.quantity) +
-                                    " x " + details.item + " for " + details.customer);
+      narrator.say("inventory",
+                   "  fetched details back over RPC: " + std::to_string(details.quantity) + " x " +
+                       details.item + " for " + details.customer);
       ++handled;
     }
     inventory_stats = inbox.stats();
@@ -149,9 +155,10 @@ int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_ke
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"eda-kit-demo: the shared kit of eda-patterns in one small, bounded run.\n"
-               "An order service publishes thin events; an inventory consumer receives them\n"
-               "after a subscription handshake and fetches each order's details over RPC."};
+  CLI::App app{
+      "eda-kit-demo: the shared kit of eda-patterns in one small, bounded run.\n"
+      "An order service publishes thin events; an inventory consumer receives them\n"
+      "after a subscription handshake and fetches each order's details over RPC."};
   eda::cli::CommonOptions options;
   eda::cli::add_common_options(app, options, 100'000);
   std::string curve_keys;

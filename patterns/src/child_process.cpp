@@ -191,8 +191,7 @@ std::string ChildResult::describe() const { return command_line + ": " + ending(
 SpawnError::SpawnError(const std::string& command_line, const std::string& reason)
     : std::runtime_error("cannot start `" + command_line + "`: " + reason) {}
 
-ChildProcess::ChildProcess(ChildSpec spec)
-    : command_line_(join(spec.argv)), grace_(spec.grace) {
+ChildProcess::ChildProcess(ChildSpec spec) : command_line_(join(spec.argv)), grace_(spec.grace) {
   if (spec.argv.empty()) {
     throw std::invalid_argument("ChildProcess: the command line is empty (argv[0] is the program)");
   }
@@ -203,13 +202,15 @@ ChildProcess::ChildProcess(ChildSpec spec)
     }
   }
   if (spec.grace < 0ms) {
-    throw std::invalid_argument("ChildProcess: a negative grace period for `" + command_line_ + "`");
+    throw std::invalid_argument("ChildProcess: a negative grace period for `" + command_line_ +
+                                "`");
   }
   const std::optional<std::string> program = find_on_path(spec.argv.front());
   if (!program) {
-    throw SpawnError(command_line_, spec.argv.front().find('/') == std::string::npos
-                                        ? spec.argv.front() + " was not found on PATH"
-                                        : spec.argv.front() + " does not exist or is not executable");
+    throw SpawnError(command_line_,
+                     spec.argv.front().find('/') == std::string::npos
+                         ? spec.argv.front() + " was not found on PATH"
+                         : spec.argv.front() + " does not exist or is not executable");
   }
   outcome_.command_line = command_line_;
 
@@ -225,8 +226,8 @@ ChildProcess::ChildProcess(ChildSpec spec)
     output = make_pipe(command_line_);
     // Reads never block: a process that escaped the group may hold the pipe open for ever.
     if (::fcntl(output->read_end.get(), F_SETFL, O_NONBLOCK) != 0) {
-      throw SpawnError(command_line_, std::string("cannot configure its output pipe: ") +
-                                          std::strerror(errno));
+      throw SpawnError(command_line_,
+                       std::string("cannot configure its output pipe: ") + std::strerror(errno));
     }
   }
   Pipe report = make_pipe(command_line_);
@@ -354,7 +355,8 @@ ChildProcess::Waited ChildProcess::pump(Clock::time_point until, const LineHandl
     if (pid_fd_ >= 0) ready[count++] = {pid_fd_, POLLIN, 0};
     const nfds_t output_at = count;
     if (output_fd_ >= 0) ready[count++] = {output_fd_, POLLIN, 0};
-    const int waited = static_cast<int>(std::min<std::chrono::milliseconds::rep>(timeout.count(), INT_MAX));
+    const int waited =
+        static_cast<int>(std::min<std::chrono::milliseconds::rep>(timeout.count(), INT_MAX));
     if (::poll(ready, count, waited) > 0 && output_fd_ >= 0 && ready[output_at].revents != 0) {
       read_output(on_line);
     }

@@ -63,17 +63,19 @@ CurveKeys CurveKeys::load(const std::string& directory) {
   }
   if (keys.security.is_plaintext()) {
     throw SecurityError("--curve-keys " + directory + " holds neither " + server_secret.string() +
-                        " nor " + client_secret.string() +
-                        ": make them with eda-keys generate " + directory + " server && eda-keys generate " +
-                        (dir / "clients").string() + " client");
+                        " nor " + client_secret.string() + ": make them with eda-keys generate " +
+                        directory + " server && eda-keys generate " + (dir / "clients").string() +
+                        " client");
   }
   return keys;
 }
 
-std::unique_ptr<ContextSecurity> secure_context(zmq::context_t& context, const std::string& directory) {
+std::unique_ptr<ContextSecurity> secure_context(zmq::context_t& context,
+                                                const std::string& directory) {
   if (directory.empty()) return nullptr;
   CurveKeys keys = CurveKeys::load(directory);
-  return std::make_unique<ContextSecurity>(context, std::move(keys.security), std::move(keys.allowed));
+  return std::make_unique<ContextSecurity>(context, std::move(keys.security),
+                                           std::move(keys.allowed));
 }
 
 namespace {

@@ -29,8 +29,8 @@ bool reference_strings(msgpack::type::object_type type, std::size_t, void*) {
 }
 }  // namespace
 
-msgpack::object unpack_untrusted(msgpack::zone& zone, std::string_view bytes,
-                                 std::string_view what, bool zero_copy) {
+msgpack::object unpack_untrusted(msgpack::zone& zone, std::string_view bytes, std::string_view what,
+                                 bool zero_copy) {
   if (bytes.empty()) {
     throw MalformedMessage(WireFault::truncated, std::string(what) + " is empty");
   }
@@ -45,24 +45,24 @@ msgpack::object unpack_untrusted(msgpack::zone& zone, std::string_view bytes,
     result = msgpack::unpack(zone, bytes.data(), n, offset, referenced,
                              zero_copy ? reference_strings : nullptr, nullptr, limits);
   } catch (const msgpack::insufficient_bytes&) {
-    throw MalformedMessage(WireFault::truncated,
-                           std::string(what) + " is truncated (" + std::to_string(n) +
-                               " bytes end before the value does)");
+    throw MalformedMessage(WireFault::truncated, std::string(what) + " is truncated (" +
+                                                     std::to_string(n) +
+                                                     " bytes end before the value does)");
   } catch (const msgpack::depth_size_overflow&) {  // before its base class size_overflow
     throw MalformedMessage(WireFault::not_messagepack,
                            std::string(what) + " nests deeper than 64 levels");
   } catch (const msgpack::size_overflow&) {
-    throw MalformedMessage(WireFault::truncated,
-                           std::string(what) + " declares more elements than its " +
-                               std::to_string(n) + " bytes can hold");
+    throw MalformedMessage(WireFault::truncated, std::string(what) +
+                                                     " declares more elements than its " +
+                                                     std::to_string(n) + " bytes can hold");
   } catch (const msgpack::unpack_error& e) {
     throw MalformedMessage(WireFault::not_messagepack,
                            std::string(what) + " is not MessagePack (" + e.what() + ")");
   }
   if (offset != n) {
-    throw MalformedMessage(WireFault::trailing_bytes,
-                           std::string(what) + " has " + std::to_string(n - offset) +
-                               " unexpected bytes after its value");
+    throw MalformedMessage(WireFault::trailing_bytes, std::string(what) + " has " +
+                                                          std::to_string(n - offset) +
+                                                          " unexpected bytes after its value");
   }
   return result;
 }
@@ -76,10 +76,10 @@ msgpack::object_handle unpack_untrusted(std::string_view bytes, std::string_view
 
 DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& limits) {
   if (bytes.size() > limits.max_envelope_bytes) {
-    throw MalformedMessage(WireFault::oversized,
-                           "envelope of " + std::to_string(bytes.size()) +
-                               " bytes exceeds the limit of " +
-                               std::to_string(limits.max_envelope_bytes) + " bytes");
+    throw MalformedMessage(WireFault::oversized, "envelope of " + std::to_string(bytes.size()) +
+                                                     " bytes exceeds the limit of " +
+                                                     std::to_string(limits.max_envelope_bytes) +
+                                                     " bytes");
   }
   auto parsed = std::make_shared<Parsed>(bytes);
   detail::EnvelopeReader in(parsed->bytes);
@@ -129,7 +129,8 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
   // unpack_untrusted() would check it, without building its tree: payload() and payload_as()
   // build that when asked.
   if (in.rest().empty()) {
-    throw MalformedMessage(WireFault::truncated, "envelope is truncated (it ends before the payload)");
+    throw MalformedMessage(WireFault::truncated,
+                           "envelope is truncated (it ends before the payload)");
   }
   detail::check_one_value(in.rest(), "envelope payload");
   p.payload_bytes = in.rest();

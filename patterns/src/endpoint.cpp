@@ -30,9 +30,12 @@ std::string safe_name(std::string_view name) {
 
 std::string_view to_string(Transport transport) noexcept {
   switch (transport) {
-    case Transport::inproc: return "inproc";
-    case Transport::ipc: return "ipc";
-    case Transport::tcp: return "tcp";
+    case Transport::inproc:
+      return "inproc";
+    case Transport::ipc:
+      return "ipc";
+    case Transport::tcp:
+      return "tcp";
   }
   return "?";
 }

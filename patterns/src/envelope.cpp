@@ -50,9 +50,9 @@ std::string new_event_id(std::int64_t now_ns) {
     }
   };
   const auto millis = static_cast<std::uint64_t>(now_ns / 1'000'000);
-  put(12, 12, millis);        // 48 bits of time: sorts by time as text
-  put(28, 16, generator());   // 80 random bits: 64 ...
-  put(32, 4, generator());    // ... and 16 more
+  put(12, 12, millis);       // 48 bits of time: sorts by time as text
+  put(28, 16, generator());  // 80 random bits: 64 ...
+  put(32, 4, generator());   // ... and 16 more
   return id;
 }
 

@@ -10,16 +10,15 @@
 namespace eda::detail {
 
 const char* envelope_field_name(std::uint32_t index) noexcept {
-  static constexpr const char* names[] = {"format_version", "event_id",       "type",
-                                          "source",         "sequence",       "timestamp_ns",
-                                          "schema_version", "correlation_id", "causation_id",
-                                          "payload"};
+  static constexpr const char* names[] = {
+      "format_version", "event_id",       "type",           "source",       "sequence",
+      "timestamp_ns",   "schema_version", "correlation_id", "causation_id", "payload"};
   return index < std::size(names) ? names[index] : "?";
 }
 
 void bad_envelope_field(std::uint32_t index, const std::string& problem) {
-  throw MalformedMessage(WireFault::bad_field,
-                         std::string("envelope field '") + envelope_field_name(index) + "' " + problem);
+  throw MalformedMessage(WireFault::bad_field, std::string("envelope field '") +
+                                                   envelope_field_name(index) + "' " + problem);
 }
 
 namespace {
@@ -31,9 +30,9 @@ namespace {
 }  // namespace
 
 void EnvelopeReader::truncated() const {
-  throw MalformedMessage(WireFault::truncated,
-                         "envelope is truncated (" + std::to_string(bytes_.size()) +
-                             " bytes end before the value does)");
+  throw MalformedMessage(WireFault::truncated, "envelope is truncated (" +
+                                                   std::to_string(bytes_.size()) +
+                                                   " bytes end before the value does)");
 }
 
 std::uint8_t EnvelopeReader::byte() {
@@ -70,8 +69,8 @@ bool EnvelopeReader::array_header(std::uint32_t& count) noexcept {
 
 EnvelopeReader::Integer EnvelopeReader::integer(std::uint32_t field) {
   const std::uint8_t marker = byte();
-  if (marker <= 0x7f) return {false, marker, 0};                                   // fixint
-  if (marker >= 0xe0) return {true, 0, static_cast<std::int8_t>(marker)};          // -fixint
+  if (marker <= 0x7f) return {false, marker, 0};                           // fixint
+  if (marker >= 0xe0) return {true, 0, static_cast<std::int8_t>(marker)};  // -fixint
   if (marker >= 0xcc && marker <= 0xcf) return {false, big_endian(1u << (marker - 0xcc)), 0};
   if (marker >= 0xd0 && marker <= 0xd3) {  // signed encodings, which may hold any sign
     const std::size_t size = 1u << (marker - 0xd0);
@@ -150,14 +149,15 @@ void check_one_value(std::string_view bytes, std::string_view what) {
   // written when its container opens, before it is read, and zeroing 520 bytes per payload
   // took about a third of this function's time (perf on bench-codec).
   constexpr std::size_t max_depth = 64;
-  std::array<std::uint64_t, max_depth + 1> unsent;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+  std::array<std::uint64_t, max_depth + 1>
+      unsent;  // NOLINT(cppcoreguidelines-pro-type-member-init)
   unsent[0] = 1;
   std::size_t depth = 0;
   while (true) {
     if (offset >= n) truncated();
     const auto marker = static_cast<std::uint8_t>(bytes[offset++]);
-    std::uint64_t skip = 0;       // bytes of data after the header
-    std::uint64_t elements = 0;   // for a container: its element count
+    std::uint64_t skip = 0;      // bytes of data after the header
+    std::uint64_t elements = 0;  // for a container: its element count
     bool container = false;
     bool map = false;
     if (marker <= 0x7f || marker >= 0xe0 || marker == 0xc0 || marker == 0xc2 || marker == 0xc3) {
@@ -172,30 +172,86 @@ void check_one_value(std::string_view bytes, std::string_view what) {
       skip = marker & 0x1fU;  // fixstr
     } else {
       switch (marker) {
-        case 0xc4: skip = big_endian(1); break;  // bin 8, 16, 32
-        case 0xc5: skip = big_endian(2); break;
-        case 0xc6: skip = big_endian(4); break;
-        case 0xc7: skip = big_endian(1) + 1; break;  // ext 8, 16, 32: length, type, data
-        case 0xc8: skip = big_endian(2) + 1; break;
-        case 0xc9: skip = big_endian(4) + 1; break;
-        case 0xca: skip = 4; break;  // float 32, 64
-        case 0xcb: skip = 8; break;
-        case 0xcc: case 0xd0: skip = 1; break;  // (u)int 8, 16, 32, 64
-        case 0xcd: case 0xd1: skip = 2; break;
-        case 0xce: case 0xd2: skip = 4; break;
-        case 0xcf: case 0xd3: skip = 8; break;
-        case 0xd4: skip = 2; break;  // fixext 1, 2, 4, 8, 16: type, data
-        case 0xd5: skip = 3; break;
-        case 0xd6: skip = 5; break;
-        case 0xd7: skip = 9; break;
-        case 0xd8: skip = 17; break;
-        case 0xd9: skip = big_endian(1); break;  // str 8, 16, 32
-        case 0xda: skip = big_endian(2); break;
-        case 0xdb: skip = big_endian(4); break;
-        case 0xdc: container = true; elements = big_endian(2); break;  // array 16, 32
-        case 0xdd: container = true; elements = big_endian(4); break;
-        case 0xde: container = map = true; elements = big_endian(2); break;  // map 16, 32
-        case 0xdf: container = map = true; elements = big_endian(4); break;
+        case 0xc4:
+          skip = big_endian(1);
+          break;  // bin 8, 16, 32
+        case 0xc5:
+          skip = big_endian(2);
+          break;
+        case 0xc6:
+          skip = big_endian(4);
+          break;
+        case 0xc7:
+          skip = big_endian(1) + 1;
+          break;  // ext 8, 16, 32: length, type, data
+        case 0xc8:
+          skip = big_endian(2) + 1;
+          break;
+        case 0xc9:
+          skip = big_endian(4) + 1;
+          break;
+        case 0xca:
+          skip = 4;
+          break;  // float 32, 64
+        case 0xcb:
+          skip = 8;
+          break;
+        case 0xcc:
+        case 0xd0:
+          skip = 1;
+          break;  // (u)int 8, 16, 32, 64
+        case 0xcd:
+        case 0xd1:
+          skip = 2;
+          break;
+        case 0xce:
+        case 0xd2:
+          skip = 4;
+          break;
+        case 0xcf:
+        case 0xd3:
+          skip = 8;
+          break;
+        case 0xd4:
+          skip = 2;
+          break;  // fixext 1, 2, 4, 8, 16: type, data
+        case 0xd5:
+          skip = 3;
+          break;
+        case 0xd6:
+          skip = 5;
+          break;
+        case 0xd7:
+          skip = 9;
+          break;
+        case 0xd8:
+          skip = 17;
+          break;
+        case 0xd9:
+          skip = big_endian(1);
+          break;  // str 8, 16, 32
+        case 0xda:
+          skip = big_endian(2);
+          break;
+        case 0xdb:
+          skip = big_endian(4);
+          break;
+        case 0xdc:
+          container = true;
+          elements = big_endian(2);
+          break;  // array 16, 32
+        case 0xdd:
+          container = true;
+          elements = big_endian(4);
+          break;
+        case 0xde:
+          container = map = true;
+          elements = big_endian(2);
+          break;  // map 16, 32
+        case 0xdf:
+          container = map = true;
+          elements = big_endian(4);
+          break;
         default:  // 0xc1, which MessagePack never uses
           throw MalformedMessage(WireFault::not_messagepack,
                                  std::string(what) + " is not MessagePack (parse error)");
@@ -204,9 +260,9 @@ void check_one_value(std::string_view bytes, std::string_view what) {
     if (container) {
       // In msgpack-cxx's order: the count against the input's size, then the depth.
       if (elements > n) {
-        throw MalformedMessage(WireFault::truncated,
-                               std::string(what) + " declares more elements than its " +
-                                   std::to_string(n) + " bytes can hold");
+        throw MalformedMessage(WireFault::truncated, std::string(what) +
+                                                         " declares more elements than its " +
+                                                         std::to_string(n) + " bytes can hold");
       }
       if (depth >= max_depth) {
         throw MalformedMessage(WireFault::not_messagepack,
@@ -252,37 +308,69 @@ class TreeBuilder {
     if (marker <= 0x9f) return array(out, marker & 0x0fU);
     if (marker <= 0xbf) return str(out, marker & 0x1fU);
     switch (marker) {
-      case 0xc0: out.type = msgpack::type::NIL; return;
-      case 0xc2: return boolean(out, false);
-      case 0xc3: return boolean(out, true);
-      case 0xc4: return bin(out, big_endian(1));
-      case 0xc5: return bin(out, big_endian(2));
-      case 0xc6: return bin(out, big_endian(4));
-      case 0xc7: return ext(out, big_endian(1));
-      case 0xc8: return ext(out, big_endian(2));
-      case 0xc9: return ext(out, big_endian(4));
-      case 0xca: return float32(out);
-      case 0xcb: return float64(out);
-      case 0xcc: return unsigned_integer(out, big_endian(1));
-      case 0xcd: return unsigned_integer(out, big_endian(2));
-      case 0xce: return unsigned_integer(out, big_endian(4));
-      case 0xcf: return unsigned_integer(out, big_endian(8));
-      case 0xd0: return signed_integer(out, static_cast<std::int8_t>(big_endian(1)));
-      case 0xd1: return signed_integer(out, static_cast<std::int16_t>(big_endian(2)));
-      case 0xd2: return signed_integer(out, static_cast<std::int32_t>(big_endian(4)));
-      case 0xd3: return signed_integer(out, static_cast<std::int64_t>(big_endian(8)));
-      case 0xd4: return ext(out, 1);
-      case 0xd5: return ext(out, 2);
-      case 0xd6: return ext(out, 4);
-      case 0xd7: return ext(out, 8);
-      case 0xd8: return ext(out, 16);
-      case 0xd9: return str(out, big_endian(1));
-      case 0xda: return str(out, big_endian(2));
-      case 0xdb: return str(out, big_endian(4));
-      case 0xdc: return array(out, big_endian(2));
-      case 0xdd: return array(out, big_endian(4));
-      case 0xde: return map(out, big_endian(2));
-      default: return map(out, big_endian(4));  // 0xdf: check_one_value refused 0xc1
+      case 0xc0:
+        out.type = msgpack::type::NIL;
+        return;
+      case 0xc2:
+        return boolean(out, false);
+      case 0xc3:
+        return boolean(out, true);
+      case 0xc4:
+        return bin(out, big_endian(1));
+      case 0xc5:
+        return bin(out, big_endian(2));
+      case 0xc6:
+        return bin(out, big_endian(4));
+      case 0xc7:
+        return ext(out, big_endian(1));
+      case 0xc8:
+        return ext(out, big_endian(2));
+      case 0xc9:
+        return ext(out, big_endian(4));
+      case 0xca:
+        return float32(out);
+      case 0xcb:
+        return float64(out);
+      case 0xcc:
+        return unsigned_integer(out, big_endian(1));
+      case 0xcd:
+        return unsigned_integer(out, big_endian(2));
+      case 0xce:
+        return unsigned_integer(out, big_endian(4));
+      case 0xcf:
+        return unsigned_integer(out, big_endian(8));
+      case 0xd0:
+        return signed_integer(out, static_cast<std::int8_t>(big_endian(1)));
+      case 0xd1:
+        return signed_integer(out, static_cast<std::int16_t>(big_endian(2)));
+      case 0xd2:
+        return signed_integer(out, static_cast<std::int32_t>(big_endian(4)));
+      case 0xd3:
+        return signed_integer(out, static_cast<std::int64_t>(big_endian(8)));
+      case 0xd4:
+        return ext(out, 1);
+      case 0xd5:
+        return ext(out, 2);
+      case 0xd6:
+        return ext(out, 4);
+      case 0xd7:
+        return ext(out, 8);
+      case 0xd8:
+        return ext(out, 16);
+      case 0xd9:
+        return str(out, big_endian(1));
+      case 0xda:
+        return str(out, big_endian(2));
+      case 0xdb:
+        return str(out, big_endian(4));
+      case 0xdc:
+        return array(out, big_endian(2));
+      case 0xdd:
+        return array(out, big_endian(4));
+      case 0xde:
+        return map(out, big_endian(2));
+      default:
+        return map(out, big_endian(4));  // 0xdf: check_one_value refused 0xc1
     }
   }
 
@@ -347,8 +435,8 @@ class TreeBuilder {
     out.via.array.size = static_cast<std::uint32_t>(size);
     out.via.array.ptr = nullptr;
     if (size == 0) return;
-    auto* elements = static_cast<msgpack::object*>(
-        zone_.allocate_align(size * sizeof(msgpack::object), MSGPACK_ZONE_ALIGNOF(msgpack::object)));
+    auto* elements = static_cast<msgpack::object*>(zone_.allocate_align(
+        size * sizeof(msgpack::object), MSGPACK_ZONE_ALIGNOF(msgpack::object)));
     for (std::uint64_t i = 0; i < size; ++i) value(elements[i]);
     out.via.array.ptr = elements;
   }

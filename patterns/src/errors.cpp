@@ -4,18 +4,30 @@ namespace eda {
 
 std::string_view to_string(WireFault fault) noexcept {
   switch (fault) {
-    case WireFault::not_messagepack: return "not_messagepack";
-    case WireFault::truncated: return "truncated";
-    case WireFault::trailing_bytes: return "trailing_bytes";
-    case WireFault::wrong_frame_count: return "wrong_frame_count";
-    case WireFault::oversized: return "oversized";
-    case WireFault::bad_field: return "bad_field";
-    case WireFault::unknown_format_version: return "unknown_format_version";
-    case WireFault::unknown_schema_version: return "unknown_schema_version";
-    case WireFault::topic_mismatch: return "topic_mismatch";
-    case WireFault::wrong_event_type: return "wrong_event_type";
-    case WireFault::payload_mismatch: return "payload_mismatch";
-    case WireFault::unprocessable: return "unprocessable";
+    case WireFault::not_messagepack:
+      return "not_messagepack";
+    case WireFault::truncated:
+      return "truncated";
+    case WireFault::trailing_bytes:
+      return "trailing_bytes";
+    case WireFault::wrong_frame_count:
+      return "wrong_frame_count";
+    case WireFault::oversized:
+      return "oversized";
+    case WireFault::bad_field:
+      return "bad_field";
+    case WireFault::unknown_format_version:
+      return "unknown_format_version";
+    case WireFault::unknown_schema_version:
+      return "unknown_schema_version";
+    case WireFault::topic_mismatch:
+      return "topic_mismatch";
+    case WireFault::wrong_event_type:
+      return "wrong_event_type";
+    case WireFault::payload_mismatch:
+      return "payload_mismatch";
+    case WireFault::unprocessable:
+      return "unprocessable";
   }
   return "unknown";
 }

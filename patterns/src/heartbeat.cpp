@@ -17,7 +17,8 @@ void validate_heartbeat(const Heartbeat& heartbeat, const std::string& owner) {
     return;
   }
   if (heartbeat.interval.count() <= 0) {
-    throw std::invalid_argument(owner + ": heartbeat interval must be positive (or use "
+    throw std::invalid_argument(owner +
+                                ": heartbeat interval must be positive (or use "
                                 "Heartbeat::off()), e.g. 1000 ms");
   }
   if (heartbeat.timeout < heartbeat.interval) {

@@ -27,7 +27,8 @@ std::string format_duration(std::int64_t ns) {
   return text;
 }
 
-LatencyRecorder::LatencyRecorder(std::size_t capacity) : capacity_(std::max<std::size_t>(1, capacity)) {
+LatencyRecorder::LatencyRecorder(std::size_t capacity)
+    : capacity_(std::max<std::size_t>(1, capacity)) {
   samples_.reserve(std::min<std::size_t>(capacity_, 4096));
 }
 
@@ -74,15 +75,17 @@ void LatencyRecorder::merge(const LatencyRecorder& other) {
   // merged recorder stay representative of both runs.
   const std::size_t room = std::min(capacity_, kept);
   const double my_share = static_cast<double>(mine) / static_cast<double>(count_);
-  std::size_t from_mine = std::min(samples_.size(),
-                                   static_cast<std::size_t>(std::llround(my_share * static_cast<double>(room))));
+  std::size_t from_mine =
+      std::min(samples_.size(),
+               static_cast<std::size_t>(std::llround(my_share * static_cast<double>(room))));
   const std::size_t from_other = std::min(other.samples_.size(), room - from_mine);
   from_mine = std::min(samples_.size(), room - from_other);
   std::shuffle(samples_.begin(), samples_.end(), random_);
   samples_.resize(from_mine);
   std::vector<std::int64_t> theirs = other.samples_;
   std::shuffle(theirs.begin(), theirs.end(), random_);
-  samples_.insert(samples_.end(), theirs.begin(), theirs.begin() + static_cast<std::ptrdiff_t>(from_other));
+  samples_.insert(samples_.end(), theirs.begin(),
+                  theirs.begin() + static_cast<std::ptrdiff_t>(from_other));
 }
 
 LatencySummary LatencyRecorder::summary() const {

@@ -15,11 +15,10 @@ namespace {
 
 /// The reports a PeerWatch needs. Not CONNECT_RETRIED or CONNECT_DELAYED: while a peer is
 /// down they come several times a second and would fill the pipe of an unread watch.
-constexpr int watched_events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+constexpr int watched_events =
+    ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
+    ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
 /// A name for the monitor's in-process endpoint, unique in the process.
 std::string next_report_endpoint() {
@@ -55,7 +54,8 @@ const PeerStatus& PeerWatch::poll() {
   return status_;
 }
 
-std::optional<PeerEvent> PeerWatch::wait_for(std::uint16_t kind, std::chrono::milliseconds timeout) {
+std::optional<PeerEvent> PeerWatch::wait_for(std::uint16_t kind,
+                                             std::chrono::milliseconds timeout) {
   const Deadline deadline(timeout);
   while (true) {
     const auto wait = std::max(deadline.remaining(), std::chrono::milliseconds(0));

@@ -12,7 +12,8 @@ Publisher::Publisher(zmq::context_t& context, PublisherOptions options)
       socket_(context, zmq::socket_type::xpub),
       peers_(context, socket_) {
   if (options_.source.empty() || options_.source.size() > 200) {
-    throw std::invalid_argument("publisher source name must be 1..200 characters, e.g. 'order-service'");
+    throw std::invalid_argument(
+        "publisher source name must be 1..200 characters, e.g. 'order-service'");
   }
   if (options_.endpoints.empty()) {
     throw std::invalid_argument("publisher '" + options_.source +
@@ -22,14 +23,16 @@ Publisher::Publisher(zmq::context_t& context, PublisherOptions options)
     throw std::invalid_argument("send_high_water_mark must be >= 0 (0 means unlimited)");
   }
   if (options_.max_subscription_bytes < 256) {
-    throw std::invalid_argument("max_subscription_bytes must be at least 256 (a topic and the "
-                                "kit's hello fit in that)");
+    throw std::invalid_argument(
+        "max_subscription_bytes must be at least 256 (a topic and the "
+        "kit's hello fit in that)");
   }
   socket_.set(zmq::sockopt::maxmsgsize, options_.max_subscription_bytes);
   socket_.set(zmq::sockopt::sndhwm, options_.send_high_water_mark);
   socket_.set(zmq::sockopt::linger, options_.linger_ms);
   apply_heartbeat(socket_, options_.heartbeat, "publisher '" + options_.source + "'");
-  (void)secure_server_socket(context, socket_, options_.security, "publisher '" + options_.source + "'");
+  (void)secure_server_socket(context, socket_, options_.security,
+                             "publisher '" + options_.source + "'");
   for (const std::string& endpoint : options_.endpoints) {
     endpoints_.push_back(connectable_endpoint(bind_endpoint(socket_, endpoint)));
   }

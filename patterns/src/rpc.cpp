@@ -39,7 +39,8 @@ void RpcClient::open_socket() {
     socket_.set(zmq::sockopt::maxmsgsize, options_.max_reply_bytes);
   }
   apply_heartbeat(socket_, options_.heartbeat, "RPC client of " + options_.endpoint);
-  (void)secure_client_socket(context_, socket_, options_.security, "RPC client of " + options_.endpoint);
+  (void)secure_client_socket(context_, socket_, options_.security,
+                             "RPC client of " + options_.endpoint);
   connect_endpoint(socket_, options_.endpoint);
 }
 
@@ -73,8 +74,7 @@ std::string RpcClient::call(std::string_view method, std::string_view body,
   }
   throw RpcTimeout("no reply to " + std::string(method) + " from " + options_.endpoint + " after " +
                    std::to_string(options_.attempts) + " attempt(s) of " +
-                   std::to_string(wait.count()) +
-                   " ms: is the server running and reachable?");
+                   std::to_string(wait.count()) + " ms: is the server running and reachable?");
 }
 
 RpcServer::RpcServer(zmq::context_t& context, RpcServerOptions options)
@@ -109,8 +109,8 @@ bool RpcServer::serve_once(std::chrono::milliseconds wait) {
   }
   if (count != 2) {
     ++stats_.bad_requests;
-    reply("bad_request", "request has " + std::to_string(count) +
-                             " frames, expected 2 (method, body)");
+    reply("bad_request",
+          "request has " + std::to_string(count) + " frames, expected 2 (method, body)");
     return true;
   }
   const std::string_view method = view_of(frames_[0]);

@@ -99,15 +99,17 @@ std::string single_key(const fs::path& file, bool secret) {
   const std::vector<std::string> keys = read_keys(file, secret);
   if (keys.size() != 1) {
     throw SecurityError("key file " + quoted(file) + " holds " + std::to_string(keys.size()) +
-                        " keys; a " + (secret ? "secret" : "public") + " key file holds exactly one");
+                        " keys; a " + (secret ? "secret" : "public") +
+                        " key file holds exactly one");
   }
   return keys.front();
 }
 
 void check_name(std::string_view name) {
   const bool ok = !name.empty() && name.size() <= 100 && name.front() != '.' &&
-                  name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "0123456789._-") == std::string_view::npos;
+                  name.find_first_not_of(
+                      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789._-") == std::string_view::npos;
   if (!ok) {
     throw SecurityError("key name '" + std::string(name) +
                         "' must be 1..100 letters, digits, '.', '_' or '-', not starting with '.'");
@@ -170,8 +172,9 @@ void check_security(const Security& security) {
 
 void require_curve() {
   if (!curve_available()) {
-    throw SecurityError("this libzmq was built without CURVE support (zmq_has(\"curve\") is "
-                        "false): install a libzmq built with libsodium");
+    throw SecurityError(
+        "this libzmq was built without CURVE support (zmq_has(\"curve\") is "
+        "false): install a libzmq built with libsodium");
   }
 }
 
@@ -203,7 +206,8 @@ KeyPair KeyPair::generate() {
   std::array<char, curve_key_text_size + 1> public_key{};
   std::array<char, curve_key_text_size + 1> secret_key{};
   if (zmq_curve_keypair(public_key.data(), secret_key.data()) != 0) {
-    throw SecurityError(std::string("cannot generate a CURVE key pair: ") + zmq_strerror(zmq_errno()));
+    throw SecurityError(std::string("cannot generate a CURVE key pair: ") +
+                        zmq_strerror(zmq_errno()));
   }
   return KeyPair{public_key.data(), secret_key.data()};
 }
@@ -219,7 +223,8 @@ KeyPair KeyPair::load(const fs::path& secret_file) {
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
     throw SecurityError("secret key file " + quoted(secret_file) + " has mode " + mode +
                         ": group or others can read it, so it is no secret; run chmod 600 " +
-                        secret_file.string() + " (and make a new key pair if others may have read it)");
+                        secret_file.string() +
+                        " (and make a new key pair if others may have read it)");
   }
   require_curve();
   KeyPair keys;
@@ -291,8 +296,9 @@ AllowList AllowList::load(const fs::path& path) {
     return list;
   }
   if (!fs::exists(path, ec)) {
-    throw SecurityError("allow-list " + quoted(path) +
-                        " does not exist: give a directory of client *.key files or a file of keys");
+    throw SecurityError(
+        "allow-list " + quoted(path) +
+        " does not exist: give a directory of client *.key files or a file of keys");
   }
   for (const std::string& key : read_keys(path, false)) list.allow(key);
   return list;
@@ -310,8 +316,9 @@ ZapHandler::ZapHandler(zmq::context_t& context, AllowList allowed)
   Registry& r = registry();
   const std::lock_guard lock(r.mutex);
   if (r.handlers.contains(context_handle_)) {
-    throw SecurityError("a ZAP handler already runs in this context, and libzmq allows one per "
-                        "context: share it (one eda::ContextSecurity per context)");
+    throw SecurityError(
+        "a ZAP handler already runs in this context, and libzmq allows one per "
+        "context: share it (one eda::ContextSecurity per context)");
   }
   zmq::socket_t requests(context, zmq::socket_type::rep);
   requests.set(zmq::sockopt::linger, 0);
@@ -321,7 +328,8 @@ ZapHandler::ZapHandler(zmq::context_t& context, AllowList allowed)
     throw SecurityError(std::string("cannot start the ZAP handler: ") + e.what() +
                         " (another ZAP handler is bound in this context)");
   }
-  const std::string control_endpoint = "inproc://eda-zap-control-" + std::to_string(next_control_number++);
+  const std::string control_endpoint =
+      "inproc://eda-zap-control-" + std::to_string(next_control_number++);
   zmq::socket_t control(context, zmq::socket_type::pair);
   control.bind(control_endpoint);
   stop_ = zmq::socket_t(context, zmq::socket_type::pair);
@@ -358,8 +366,8 @@ void ZapHandler::run(zmq::socket_t requests, zmq::socket_t control) {
   std::vector<zmq::message_t> frames;
   try {
     for (;;) {
-      std::array<zmq::pollitem_t, 2> items{{{requests.handle(), 0, ZMQ_POLLIN, 0},
-                                            {control.handle(), 0, ZMQ_POLLIN, 0}}};
+      std::array<zmq::pollitem_t, 2> items{
+          {{requests.handle(), 0, ZMQ_POLLIN, 0}, {control.handle(), 0, ZMQ_POLLIN, 0}}};
       (void)zmq::poll(items.data(), items.size(), std::chrono::milliseconds(-1));
       if ((items[1].revents & ZMQ_POLLIN) != 0) {
         // Unbinding takes the ZAP address away at once (closing would release it a moment
@@ -386,7 +394,8 @@ void ZapHandler::run(zmq::socket_t requests, zmq::socket_t control) {
         text = "malformed ZAP request";
       } else if (text_of(frames[5]) == "CURVE" && frames.size() == 7 && frames[6].size() == 32) {
         std::array<char, curve_key_text_size + 1> key{};
-        if (zmq_z85_encode(key.data(), static_cast<const std::uint8_t*>(frames[6].data()), 32) != nullptr &&
+        if (zmq_z85_encode(key.data(), static_cast<const std::uint8_t*>(frames[6].data()), 32) !=
+                nullptr &&
             allowed_.allows(key.data())) {
           status = "200";
           text = "OK";
@@ -427,13 +436,15 @@ bool secure_server_socket(zmq::context_t& context, zmq::socket_t& socket,
   const std::optional<Security> use = chosen(context, security);
   if (!use || use->is_plaintext()) return false;
   if (!use->server_keys) {
-    throw SecurityError(std::string(what) + " binds, so it is the CURVE server: its Security "
+    throw SecurityError(std::string(what) +
+                        " binds, so it is the CURVE server: its Security "
                         "needs server keys (eda::Security::server), not only client keys");
   }
   require_curve();
   check_pair(*use->server_keys, std::string(what));
   if (!ZapHandler::running_in(context)) {
-    throw SecurityError(std::string(what) + ": refusing to run CURVE without a ZAP handler in "
+    throw SecurityError(std::string(what) +
+                        ": refusing to run CURVE without a ZAP handler in "
                         "its context, because libzmq would then let every client in; start "
                         "an eda::ContextSecurity (or eda::ZapHandler) in the context first");
   }
@@ -455,7 +466,8 @@ bool secure_client_socket(zmq::context_t& context, zmq::socket_t& socket,
   const std::optional<Security> use = chosen(context, security);
   if (!use || use->is_plaintext()) return false;
   if (!use->client_keys) {
-    throw SecurityError(std::string(what) + " connects, so it is a CURVE client: its Security "
+    throw SecurityError(std::string(what) +
+                        " connects, so it is a CURVE client: its Security "
                         "needs client keys and the server's public key (eda::Security::client)");
   }
   require_curve();
@@ -475,7 +487,8 @@ ContextSecurity::ContextSecurity(zmq::context_t& context, Security security, All
     Registry& r = registry();
     const std::lock_guard lock(r.mutex);
     if (r.defaults.contains(context_handle_)) {
-      throw SecurityError("this context already has a default Security: one ContextSecurity per context");
+      throw SecurityError(
+          "this context already has a default Security: one ContextSecurity per context");
     }
   }
   if (security.server_keys) {
@@ -484,7 +497,8 @@ ContextSecurity::ContextSecurity(zmq::context_t& context, Security security, All
   Registry& r = registry();
   const std::lock_guard lock(r.mutex);
   if (!r.defaults.emplace(context_handle_, std::move(security)).second) {
-    throw SecurityError("this context already has a default Security: one ContextSecurity per context");
+    throw SecurityError(
+        "this context already has a default Security: one ContextSecurity per context");
   }
 }
 

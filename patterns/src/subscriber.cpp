@@ -8,9 +8,7 @@
 namespace eda {
 namespace {
 
-bool is_control(std::string_view topic) {
-  return topic.starts_with(control_topic_prefix);
-}
+bool is_control(std::string_view topic) { return topic.starts_with(control_topic_prefix); }
 
 std::vector<std::string> frames_as_strings(const std::vector<zmq::message_t>& frames) {
   std::vector<std::string> out;
@@ -58,7 +56,8 @@ Subscriber::Subscriber(zmq::context_t& context, SubscriberOptions options)
   if (options_.max_message_bytes > 0) {
     socket_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
   }
-  (void)secure_client_socket(context, socket_, options_.security, "subscriber '" + options_.name + "'");
+  (void)secure_client_socket(context, socket_, options_.security,
+                             "subscriber '" + options_.name + "'");
   // Connect first, then subscribe: subscriptions made on a connecting socket are queued on
   // its pipe in the order made, the hello topic last.
   for (const std::string& endpoint : options_.endpoints) {
@@ -203,8 +202,11 @@ std::optional<Delivery> Subscriber::accept(DecodedEvent event) {
 
 void Subscriber::dead_letter(const DecodedEvent& event, WireFault fault, std::string reason) {
   ++stats_.malformed;
-  sink_->put(DeadLetter{{event.meta().type, std::string(event.bytes())}, fault, std::move(reason),
-                        options_.name, wall_clock_ns()});
+  sink_->put(DeadLetter{{event.meta().type, std::string(event.bytes())},
+                        fault,
+                        std::move(reason),
+                        options_.name,
+                        wall_clock_ns()});
 }
 
 }  // namespace eda

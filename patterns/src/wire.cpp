@@ -7,7 +7,8 @@ namespace eda {
 
 bool send_event_frames(zmq::socket_t& socket, std::string_view topic, std::string_view envelope,
                        zmq::send_flags flags) {
-  if (!socket.send(zmq::const_buffer(topic.data(), topic.size()), flags | zmq::send_flags::sndmore)) {
+  if (!socket.send(zmq::const_buffer(topic.data(), topic.size()),
+                   flags | zmq::send_flags::sndmore)) {
     return false;
   }
   // Once the first frame is queued, ZeroMQ guarantees the rest of the message is accepted.
@@ -65,8 +66,8 @@ std::size_t receive_frames_within(zmq::socket_t& socket, std::vector<zmq::messag
   return receive_frames(socket, frames, max_frames);
 }
 
-DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames,
-                                 std::size_t frame_count, const DecodeLimits& limits) {
+DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames, std::size_t frame_count,
+                                 const DecodeLimits& limits) {
   if (frame_count != event_frame_count || frames.size() != event_frame_count) {
     throw MalformedMessage(WireFault::wrong_frame_count,
                            "event message has " + std::to_string(frame_count) +
@@ -80,9 +81,9 @@ DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames,
   }
   DecodedEvent event = DecodedEvent::decode(view_of(frames[1]), limits);
   if (topic != event.type()) {
-    throw MalformedMessage(WireFault::topic_mismatch,
-                           "topic frame '" + printable(topic) + "' does not match event type '" +
-                               event.meta().type + "'");
+    throw MalformedMessage(WireFault::topic_mismatch, "topic frame '" + printable(topic) +
+                                                          "' does not match event type '" +
+                                                          event.meta().type + "'");
   }
   return event;
 }

@@ -32,8 +32,7 @@ using eda::ChildResult;
 
 /// A shell that starts `sleep 60` in the background, prints its pid and waits for it: a
 /// program with a child of its own in its process group.
-const std::vector<std::string> shell_with_sleeping_child = {"sh", "-c",
-                                                            "sleep 60 & echo $!; wait"};
+const std::vector<std::string> shell_with_sleeping_child = {"sh", "-c", "sleep 60 & echo $!; wait"};
 
 /// A pidfd of another process: readable once that process has ended (not only our children).
 class ProcessWatch {
@@ -125,11 +124,14 @@ TEST_CASE("child process: captured output, standard output and error merged in o
 TEST_CASE("child process: standard input is /dev/null; output discarded or inherited") {
   // The shell checks where its own descriptors point, and exits 1 when they do not.
   const auto points_to = [](const std::string& out, const std::string& err) {
-    return std::vector<std::string>{
-        "sh", "-c",
-        "test \"$(readlink /proc/$$/fd/0)\" = /dev/null && "
-        "test \"$(readlink /proc/$$/fd/1)\" = \"$1\" && test \"$(readlink /proc/$$/fd/2)\" = \"$2\"",
-        "sh", out, err};
+    return std::vector<std::string>{"sh",
+                                    "-c",
+                                    "test \"$(readlink /proc/$$/fd/0)\" = /dev/null && "
+                                    "test \"$(readlink /proc/$$/fd/1)\" = \"$1\" && test "
+                                    "\"$(readlink /proc/$$/fd/2)\" = \"$2\"",
+                                    "sh",
+                                    out,
+                                    err};
   };
   CHECK(ChildProcess({.argv = points_to("/dev/null", "/dev/null"), .output = ChildOutput::discard})
             .wait(10s)
@@ -176,7 +178,8 @@ TEST_CASE("child process: a deadline overrun stops the whole group and names wha
   CHECK(result.deadline == 200ms);
   CHECK(result.describe() ==
         "sh -c sleep 60 & echo $!; wait: ran past its deadline of 200 ms: its process group was "
-        "stopped (killed by signal " + std::to_string(SIGTERM) + " (SIGTERM))");
+        "stopped (killed by signal " +
+            std::to_string(SIGTERM) + " (SIGTERM))");
   CHECK(reaped(shell));
   CHECK(sleeper.ends_within(10s));  // the shell's own child went with it
 }
@@ -241,8 +244,9 @@ TEST_CASE("child process: a wait without a stop says nothing while it runs; a si
 
 TEST_CASE("child process: one that ends with its owner gets SIGTERM when its thread ends") {
   std::optional<ChildProcess> child;
-  std::thread([&] { child.emplace(eda::ChildSpec{.argv = {"sleep", "60"}, .end_with_owner = true}); })
-      .join();
+  std::thread([&] {
+    child.emplace(eda::ChildSpec{.argv = {"sleep", "60"}, .end_with_owner = true});
+  }).join();
   const ChildResult result = child->wait(10s);
   CHECK(result.signal == SIGTERM);
   CHECK_FALSE(result.timed_out);

@@ -75,9 +75,10 @@ TEST_CASE("event ids are unique and timestamps come from the wall clock", "[code
   CHECK(meta.timestamp_ns > 1'600'000'000'000'000'000LL);  // after September 2020
 }
 
-TEST_CASE("event ids start with the time in milliseconds, so later ids sort later",
-          "[codec]") {
-  const auto millis_of = [](const std::string& id) { return std::stoull(id.substr(0, 12), nullptr, 16); };
+TEST_CASE("event ids start with the time in milliseconds, so later ids sort later", "[codec]") {
+  const auto millis_of = [](const std::string& id) {
+    return std::stoull(id.substr(0, 12), nullptr, 16);
+  };
   const auto now_ms = [] { return static_cast<std::uint64_t>(eda::wall_clock_ns() / 1'000'000); };
   const std::uint64_t before = now_ms();
   const std::string first = eda::new_event_id();
@@ -91,7 +92,9 @@ TEST_CASE("event ids start with the time in milliseconds, so later ids sort late
 }
 
 TEST_CASE("an event's id carries the millisecond of its own timestamp", "[codec]") {
-  const auto millis_of = [](const std::string& id) { return std::stoull(id.substr(0, 12), nullptr, 16); };
+  const auto millis_of = [](const std::string& id) {
+    return std::stoull(id.substr(0, 12), nullptr, 16);
+  };
   const std::int64_t given = 1'700'000'000'123'456'789LL;
   const std::string id = eda::new_event_id(given);
   CHECK(millis_of(id) == 1'700'000'000'123ULL);
@@ -201,7 +204,9 @@ TEST_CASE("event types are validated", "[codec]") {
   CHECK(eda::is_valid_event_type("a"));
   CHECK_FALSE(eda::is_valid_event_type(""));
   CHECK_FALSE(eda::is_valid_event_type("shop order"));
-  CHECK_FALSE(eda::is_valid_event_type("\xff" "eda.hello"));
+  CHECK_FALSE(
+      eda::is_valid_event_type("\xff"
+                               "eda.hello"));
   CHECK_FALSE(eda::is_valid_event_type(std::string(201, 'a')));
 }
 
@@ -314,7 +319,8 @@ std::string every_format() {
   pk.pack_str_body(std::string(70'000, 't').data(), 70'000);
   pk.pack_bin(3);
   pk.pack_bin_body("abc", 3);
-  for (const std::uint32_t size : {1U, 2U, 4U, 8U, 16U, 3U, 300U, 70'000U}) {  // fixext, ext 8/16/32
+  for (const std::uint32_t size :
+       {1U, 2U, 4U, 8U, 16U, 3U, 300U, 70'000U}) {  // fixext, ext 8/16/32
     const std::string data(size, 'e');
     pk.pack_ext(size, 7);
     pk.pack_ext_body(data.data(), size);
@@ -342,12 +348,18 @@ TEST_CASE("decoding checks a payload without building its tree, judging it as ms
   SECTION("signed formats holding values >= 0, unsigned ones holding small values") {
     // msgpack-cxx makes a positive integer of a signed format's non-negative value; the tree
     // decode() builds must too.
-    check_judged_like_msgpack(std::string("\x94\xd0\x05\xd1\x00\x00\xd2\x00\x00\x01\x00"
-                                          "\xd3\x00\x00\x00\x00\x00\x00\x00\x07", 20));
-    check_judged_like_msgpack(std::string("\x94\xcc\x00\xcd\x00\x01\xce\x00\x00\x00\x02"
-                                          "\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 20));
-    check_judged_like_msgpack(std::string("\x92\xca\x7f\xc0\x00\x00\xcb\xff\xf8\x00\x00"
-                                          "\x00\x00\x00\x00", 15));  // NaNs
+    check_judged_like_msgpack(
+        std::string("\x94\xd0\x05\xd1\x00\x00\xd2\x00\x00\x01\x00"
+                    "\xd3\x00\x00\x00\x00\x00\x00\x00\x07",
+                    20));
+    check_judged_like_msgpack(
+        std::string("\x94\xcc\x00\xcd\x00\x01\xce\x00\x00\x00\x02"
+                    "\xcf\xff\xff\xff\xff\xff\xff\xff\xff",
+                    20));
+    check_judged_like_msgpack(
+        std::string("\x92\xca\x7f\xc0\x00\x00\xcb\xff\xf8\x00\x00"
+                    "\x00\x00\x00\x00",
+                    15));  // NaNs
   }
   SECTION("nesting: 64 containers deep pass, 65 do not") {
     for (const std::size_t depth : {63U, 64U, 65U}) {
@@ -368,7 +380,8 @@ TEST_CASE("decoding checks a payload without building its tree, judging it as ms
     std::mt19937 random(20261127);
     std::uniform_int_distribution<int> length(1, 24);
     std::uniform_int_distribution<int> byte(0, 255);
-    const std::string markers = std::string("\x90\x91\x92\x80\x81\xdc\xdd\xde\xdf\xc1\xc0\xd9\xc4\xc7\xd4\xd8\xa3\x01\x00\xff", 20);
+    const std::string markers = std::string(
+        "\x90\x91\x92\x80\x81\xdc\xdd\xde\xdf\xc1\xc0\xd9\xc4\xc7\xd4\xd8\xa3\x01\x00\xff", 20);
     std::uniform_int_distribution<std::size_t> pick(0, markers.size() - 1);
     for (int i = 0; i < 20'000; ++i) {
       std::string bytes;
@@ -381,8 +394,14 @@ TEST_CASE("decoding checks a payload without building its tree, judging it as ms
   }
 }
 
-TEST_CASE("the payload's tree is built once, for every copy, and payload_as needs none", "[codec]") {
-  const OrderPlaced placed{.order_id = 7, .customer = "customer-7", .item = "mug", .quantity = 2, .price_cents = 900, .express = true};
+TEST_CASE("the payload's tree is built once, for every copy, and payload_as needs none",
+          "[codec]") {
+  const OrderPlaced placed{.order_id = 7,
+                           .customer = "customer-7",
+                           .item = "mug",
+                           .quantity = 2,
+                           .price_cents = 900,
+                           .express = true};
   const std::string bytes = eda::encode_event(eda::make_event("checker", placed));
   const eda::DecodedEvent event = eda::DecodedEvent::decode(bytes);
   CHECK(event.payload_as<OrderPlaced>() == placed);  // before any tree exists
@@ -398,8 +417,14 @@ TEST_CASE("the payload's tree is built once, for every copy, and payload_as need
   CHECK(seen.front()->type == msgpack::type::ARRAY);
   CHECK(event.payload_as<OrderPlaced>() == placed);  // from the built tree now
   // A conversion's tree on this thread never disturbs another event's.
-  const OrderPlaced eighth{.order_id = 8, .customer = "c-8", .item = "cup", .quantity = 1, .price_cents = 400, .express = false};
-  const eda::DecodedEvent other = eda::DecodedEvent::decode(eda::encode_event(eda::make_event("checker", eighth)));
+  const OrderPlaced eighth{.order_id = 8,
+                           .customer = "c-8",
+                           .item = "cup",
+                           .quantity = 1,
+                           .price_cents = 400,
+                           .express = false};
+  const eda::DecodedEvent other =
+      eda::DecodedEvent::decode(eda::encode_event(eda::make_event("checker", eighth)));
   const OrderPlaced first = copy.payload_as<OrderPlaced>();
   const OrderPlaced second = other.payload_as<OrderPlaced>();
   CHECK(first == placed);

@@ -63,7 +63,8 @@ class FrozenPublisher {
   /// Accepts the next connection (waits for it) and completes the ZMTP handshake's writing
   /// side; what the other end sends is left unread in the kernel, like a stopped process.
   void accept_and_freeze() {
-    connections_.push_back(std::make_unique<Descriptor>(::accept(listener_.get(), nullptr, nullptr)));
+    connections_.push_back(
+        std::make_unique<Descriptor>(::accept(listener_.get(), nullptr, nullptr)));
     send_all(connections_.back()->get(), zmtp_greeting() + zmtp_ready("PUB"));
   }
 
@@ -90,7 +91,8 @@ class FrozenSubscriber {
 
 /// Reads the watch until `enough(status)` holds, at most `timeout`; the status seen last.
 template <class Enough>
-eda::PeerStatus watch_until(eda::Publisher& publisher, Enough enough, std::chrono::milliseconds timeout) {
+eda::PeerStatus watch_until(eda::Publisher& publisher, Enough enough,
+                            std::chrono::milliseconds timeout) {
   const eda::Deadline deadline(timeout);
   while (!enough(publisher.peers()) && !deadline.expired()) {
     (void)publisher.serve(20ms);
@@ -103,8 +105,9 @@ eda::PeerStatus watch_until(eda::Publisher& publisher, Enough enough, std::chron
 TEST_CASE("bad heartbeat settings are refused with a clear message", "[heartbeat]") {
   CHECK_NOTHROW(eda::validate_heartbeat(eda::Heartbeat{}, "test"));
   CHECK_NOTHROW(eda::validate_heartbeat(eda::Heartbeat::off(), "test"));
-  CHECK_THROWS_WITH(eda::validate_heartbeat({-1ms, 100ms, 100ms}, "publisher 'x'"),
-                    Catch::Contains("publisher 'x'") && Catch::Contains("interval must be positive"));
+  CHECK_THROWS_WITH(
+      eda::validate_heartbeat({-1ms, 100ms, 100ms}, "publisher 'x'"),
+      Catch::Contains("publisher 'x'") && Catch::Contains("interval must be positive"));
   CHECK_THROWS_WITH(eda::validate_heartbeat({500ms, 100ms, 100ms}, "test"),
                     Catch::Contains("timeout (100 ms) must be at least the interval (500 ms)"));
   CHECK_THROWS_WITH(eda::validate_heartbeat({100ms, 100ms, std::chrono::hours(2)}, "test"),
@@ -119,8 +122,10 @@ TEST_CASE("a publisher that stops answering heartbeats is noticed and its connec
           "[heartbeat]") {
   zmq::context_t context;
   FrozenPublisher frozen;
-  eda::Subscriber watched(context, {.endpoints = {frozen.endpoint()}, .heartbeat = quick_heartbeat});
-  eda::Subscriber unwatched(context, {.endpoints = {frozen.endpoint()}, .heartbeat = eda::Heartbeat::off()});
+  eda::Subscriber watched(context,
+                          {.endpoints = {frozen.endpoint()}, .heartbeat = quick_heartbeat});
+  eda::Subscriber unwatched(context,
+                            {.endpoints = {frozen.endpoint()}, .heartbeat = eda::Heartbeat::off()});
   frozen.accept_and_freeze();
   frozen.accept_and_freeze();
 
@@ -148,7 +153,8 @@ TEST_CASE("a subscriber that stops reading and answering is cut off; the publish
                                      .send_high_water_mark = 1000,
                                      .heartbeat = quick_heartbeat});
   FrozenSubscriber frozen(publisher.endpoints().front());
-  REQUIRE(watch_until(publisher, [](const eda::PeerStatus& s) { return s.handshakes >= 1; }, 30s)
+  REQUIRE(watch_until(
+              publisher, [](const eda::PeerStatus& s) { return s.handshakes >= 1; }, 30s)
               .handshakes == 1);
 
   // Publishing goes on at full speed: past the kernel's buffers and the high-water mark the
@@ -158,19 +164,21 @@ TEST_CASE("a subscriber that stops reading and answering is cut off; the publish
   }
   CHECK(publisher.last_sequence() == 50'000);
 
-  const eda::PeerStatus status =
-      watch_until(publisher, [](const eda::PeerStatus& s) { return s.disconnects >= 1; }, 30s);
+  const eda::PeerStatus status = watch_until(
+      publisher, [](const eda::PeerStatus& s) { return s.disconnects >= 1; }, 30s);
   CHECK(status.disconnects == 1);
   CHECK(status.open == 0);  // its queue went with it
 }
 
 TEST_CASE("a peer watch counts connections opened, completed, refused and closed", "[heartbeat]") {
   zmq::context_t context;
-  eda::Publisher publisher(context, {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"}});
+  eda::Publisher publisher(context,
+                           {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"}});
   {
     eda::Subscriber subscriber(context, {.endpoints = publisher.endpoints()});
     REQUIRE(eda::test::handshake(publisher, subscriber));
-    const auto opened = watch_until(publisher, [](const eda::PeerStatus& s) { return s.handshakes >= 1; }, 30s);
+    const auto opened = watch_until(
+        publisher, [](const eda::PeerStatus& s) { return s.handshakes >= 1; }, 30s);
     CHECK(opened.open == 1);
     CHECK(opened.handshakes == 1);
     CHECK(opened.disconnects == 0);
@@ -179,12 +187,15 @@ TEST_CASE("a peer watch counts connections opened, completed, refused and closed
   {
     const eda::test::RawConnection stranger(publisher.endpoints().front());
     stranger.send(zmtp_greeting("PLAIN"));
-    const auto refused = watch_until(publisher, [](const eda::PeerStatus& s) { return s.refused >= 1 && s.disconnects >= 2; }, 30s);
+    const auto refused = watch_until(
+        publisher, [](const eda::PeerStatus& s) { return s.refused >= 1 && s.disconnects >= 2; },
+        30s);
     CHECK(refused.refused == 1);
     CHECK(refused.last_refusal.kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
     CHECK(refused.last_refusal.value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH);
   }
-  const auto closed = watch_until(publisher, [](const eda::PeerStatus& s) { return s.open == 0; }, 30s);
+  const auto closed = watch_until(
+      publisher, [](const eda::PeerStatus& s) { return s.open == 0; }, 30s);
   CHECK(closed.open == 0);
   CHECK(closed.handshakes == 1);
   CHECK(closed.disconnects == 2);

@@ -14,13 +14,16 @@
 #include "test_support.hpp"
 
 using namespace std::chrono_literals;
-using eda::test::Hostility;
 using eda::test::hostile_peer_is_dropped;
+using eda::test::Hostility;
 
-TEST_CASE("hostile bytes on a publisher's or an RPC server's port drop that peer; the next "
-          "legitimate peer is served", "[hostile]") {
+TEST_CASE(
+    "hostile bytes on a publisher's or an RPC server's port drop that peer; the next "
+    "legitimate peer is served",
+    "[hostile]") {
   zmq::context_t context;
-  eda::Publisher publisher(context, {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"}});
+  eda::Publisher publisher(context,
+                           {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"}});
   eda::RpcServer server(context, {.endpoints = {"tcp://127.0.0.1:*"}});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   std::atomic<bool> stop{false};

@@ -42,22 +42,28 @@ TEST_CASE("endpoints are validated with messages that say what would work", "[en
   CHECK_THROWS_WITH(eda::validate_endpoint("127.0.0.1:5556"), Catch::Contains("must start with"));
   CHECK_THROWS_WITH(eda::validate_endpoint("tcp://127.0.0.1"), Catch::Contains("host:port"));
   CHECK_THROWS_WITH(eda::validate_endpoint("tcp://127.0.0.1:99999"), Catch::Contains("port"));
-  CHECK_THROWS_WITH(eda::validate_endpoint("tcp://127.0.0.1:http"), Catch::Contains("invalid port"));
+  CHECK_THROWS_WITH(eda::validate_endpoint("tcp://127.0.0.1:http"),
+                    Catch::Contains("invalid port"));
   CHECK_THROWS_WITH(eda::validate_endpoint("inproc://"), Catch::Contains("needs a name"));
-  CHECK_THROWS_WITH(eda::validate_endpoint("ipc://" + std::string(200, 'x')), Catch::Contains("107"));
+  CHECK_THROWS_WITH(eda::validate_endpoint("ipc://" + std::string(200, 'x')),
+                    Catch::Contains("107"));
 }
 
 TEST_CASE("binding an ephemeral endpoint reports the real one", "[endpoint]") {
   zmq::context_t context;
   zmq::socket_t a(context, zmq::socket_type::rep);
   zmq::socket_t b(context, zmq::socket_type::rep);
-  const std::string first = eda::bind_endpoint(a, eda::ephemeral_endpoint(eda::Transport::tcp, "x"));
-  const std::string second = eda::bind_endpoint(b, eda::ephemeral_endpoint(eda::Transport::tcp, "x"));
+  const std::string first =
+      eda::bind_endpoint(a, eda::ephemeral_endpoint(eda::Transport::tcp, "x"));
+  const std::string second =
+      eda::bind_endpoint(b, eda::ephemeral_endpoint(eda::Transport::tcp, "x"));
   CHECK(first.rfind("tcp://127.0.0.1:", 0) == 0);
   CHECK(first.find('*') == std::string::npos);
   CHECK(first != second);
-  CHECK(eda::ephemeral_endpoint(eda::Transport::ipc, "x") != eda::ephemeral_endpoint(eda::Transport::ipc, "x"));
-  CHECK(eda::ephemeral_endpoint(eda::Transport::inproc, "x") != eda::ephemeral_endpoint(eda::Transport::inproc, "x"));
+  CHECK(eda::ephemeral_endpoint(eda::Transport::ipc, "x") !=
+        eda::ephemeral_endpoint(eda::Transport::ipc, "x"));
+  CHECK(eda::ephemeral_endpoint(eda::Transport::inproc, "x") !=
+        eda::ephemeral_endpoint(eda::Transport::inproc, "x"));
   CHECK(eda::connectable_endpoint("tcp://0.0.0.0:5556") == "tcp://127.0.0.1:5556");
   CHECK(eda::connectable_endpoint("tcp://[::]:5556") == "tcp://[::1]:5556");
   zmq::socket_t c(context, zmq::socket_type::rep);
@@ -93,7 +99,8 @@ TEST_CASE("the latency recorder stays bounded and keeps exact extremes", "[laten
   CHECK(eda::format_duration(1'200'000'000) == "1.20s");
 }
 
-TEST_CASE("merging recorders keeps count, extremes and mean exact, and weighs both runs", "[latency]") {
+TEST_CASE("merging recorders keeps count, extremes and mean exact, and weighs both runs",
+          "[latency]") {
   // Two threads' recorders, each past its capacity of 100 samples: one saw 10 000 latencies of
   // 1 us and a single outlier of 500 us, the other 10 000 of 3 us.
   eda::LatencyRecorder fast(100);
@@ -137,7 +144,8 @@ TEST_CASE("the shared CLI parses the common flags and rejects bad values", "[cli
   };
   eda::cli::CommonOptions options;
   std::string endpoint;
-  parse({"--transport", "tcp", "--count", "12", "-vv", "--events", "tcp://127.0.0.1:5556"}, options, &endpoint);
+  parse({"--transport", "tcp", "--count", "12", "-vv", "--events", "tcp://127.0.0.1:5556"}, options,
+        &endpoint);
   CHECK(options.transport == eda::Transport::tcp);
   CHECK(options.count == 12);
   CHECK(options.verbosity == 3);
@@ -198,7 +206,7 @@ TEST_CASE("Ctrl-C and SIGTERM ask the program to stop; the handlers before are p
     CHECK_FALSE(eda::cli::stop_requested());
     CHECK(handler_of(SIGTERM) != terminate_before);
     REQUIRE(std::raise(SIGTERM) == 0);      // the process lives on...
-    CHECK(eda::cli::stop_requested());     // ...asked to stop
+    CHECK(eda::cli::stop_requested());      // ...asked to stop
     CHECK(handler_of(SIGTERM) == SIG_DFL);  // a second SIGTERM would end it at once
     CHECK(handler_of(SIGINT) != interrupt_before);
   }
@@ -212,8 +220,9 @@ TEST_CASE("Ctrl-C and SIGTERM ask the program to stop; the handlers before are p
   }
 }
 
-TEST_CASE("a ZeroMQ wait cut short by a stop request ends the run cleanly; without one it is an error",
-          "[cli]") {
+TEST_CASE(
+    "a ZeroMQ wait cut short by a stop request ends the run cleanly; without one it is an error",
+    "[cli]") {
   // Without a stop request, EINTR is an error like any other: exit 1, saying what happened.
   const RunResult failed = run_cli([]() -> int {
     const eda::cli::StopOnSignals stop_on_signals;

@@ -47,7 +47,8 @@ TEST_CASE("every event reaches the subscriber in order, on every transport", "[p
 TEST_CASE("a subscriber receives only the topics it subscribed to", "[pubsub]") {
   zmq::context_t context;
   eda::Publisher publisher(context, {.source = "shop", .endpoints = {"tcp://127.0.0.1:*"}});
-  eda::Subscriber stock_only(context, {.endpoints = publisher.endpoints(), .topics = {"shop.stock"}});
+  eda::Subscriber stock_only(context,
+                             {.endpoints = publisher.endpoints(), .topics = {"shop.stock"}});
   REQUIRE(eda::test::handshake(publisher, stock_only));
   (void)publisher.publish(eda::test::sample_order(1));
   const auto reserved = publisher.publish(StockReserved{1});
@@ -93,8 +94,8 @@ TEST_CASE("a late subscriber gets everything published after its handshake, with
     last_published = publisher.last_sequence();
   });
 
-  eda::Subscriber late(context, {.endpoints = publisher.endpoints(),
-                                 .receive_high_water_mark = 1'000'000});
+  eda::Subscriber late(context,
+                       {.endpoints = publisher.endpoints(), .receive_high_water_mark = 1'000'000});
   const bool handshake = late.await_handshake(20s);
   joined = true;
   producer.join();
@@ -118,10 +119,12 @@ TEST_CASE("a late subscriber gets everything published after its handshake, with
 TEST_CASE("events dropped at the high-water mark are reported as a gap of exactly that size",
           "[pubsub]") {
   zmq::context_t context;
-  eda::Publisher publisher(context, {.source = "order-service",
-                                     .endpoints = {eda::ephemeral_endpoint(eda::Transport::inproc, "hwm")},
-                                     .send_high_water_mark = 10});
-  eda::Subscriber slow(context, {.endpoints = publisher.endpoints(), .receive_high_water_mark = 10});
+  eda::Publisher publisher(context,
+                           {.source = "order-service",
+                            .endpoints = {eda::ephemeral_endpoint(eda::Transport::inproc, "hwm")},
+                            .send_high_water_mark = 10});
+  eda::Subscriber slow(context,
+                       {.endpoints = publisher.endpoints(), .receive_high_water_mark = 10});
   REQUIRE(eda::test::handshake(publisher, slow));
 
   // The subscriber does not read while 1000 events are published: most must be dropped.
@@ -189,8 +192,8 @@ TEST_CASE("with drop_duplicates off, a restarted source's numbering is delivered
     REQUIRE(delivery);
     verdicts.push_back(delivery->check.continuity);
   }
-  CHECK(verdicts == std::vector{eda::Continuity::first, eda::Continuity::in_order,
-                                eda::Continuity::duplicate});
+  CHECK(verdicts ==
+        std::vector{eda::Continuity::first, eda::Continuity::in_order, eda::Continuity::duplicate});
   CHECK(subscriber.stats().duplicates == 1);
   CHECK(subscriber.stats().delivered == 3);
 }
@@ -223,7 +226,8 @@ TEST_CASE("one subscriber follows several publishers, each sequence checked on i
 TEST_CASE("the publisher counts subscribers whose handshake completed", "[pubsub]") {
   zmq::context_t context;
   eda::Publisher publisher(context, {.source = "s", .endpoints = {"tcp://127.0.0.1:*"}});
-  auto first = std::make_unique<eda::Subscriber>(context, eda::SubscriberOptions{.endpoints = publisher.endpoints()});
+  auto first = std::make_unique<eda::Subscriber>(
+      context, eda::SubscriberOptions{.endpoints = publisher.endpoints()});
   eda::Subscriber second(context, {.endpoints = publisher.endpoints()});
   REQUIRE(eda::test::handshake(publisher, *first));
   REQUIRE(eda::test::handshake(publisher, second));
@@ -236,14 +240,18 @@ TEST_CASE("the publisher counts subscribers whose handshake completed", "[pubsub
 
 TEST_CASE("bad publisher and subscriber options are refused with a clear message", "[pubsub]") {
   zmq::context_t context;
-  CHECK_THROWS_WITH(eda::Publisher(context, {.source = "s"}), Catch::Contains("at least one endpoint"));
+  CHECK_THROWS_WITH(eda::Publisher(context, {.source = "s"}),
+                    Catch::Contains("at least one endpoint"));
   CHECK_THROWS_WITH(eda::Publisher(context, {.source = "", .endpoints = {"tcp://127.0.0.1:*"}}),
                     Catch::Contains("source name"));
   CHECK_THROWS_WITH(eda::Publisher(context, {.source = "s", .endpoints = {"udp://x:1"}}),
                     Catch::Contains("must start with inproc://, ipc:// or tcp://"));
-  CHECK_THROWS_WITH(eda::Subscriber(context, {}), Catch::Contains("at least one publisher endpoint"));
-  CHECK_THROWS_WITH(eda::Subscriber(context, {.endpoints = {"tcp://127.0.0.1:5"}, .topics = {"bad topic"}}),
-                    Catch::Contains("not an event-type prefix"));
-  CHECK_THROWS_WITH(eda::Subscriber(context, {.endpoints = {"tcp://127.0.0.1:5", "tcp://127.0.0.1:5"}}),
-                    Catch::Contains("twice"));
+  CHECK_THROWS_WITH(eda::Subscriber(context, {}),
+                    Catch::Contains("at least one publisher endpoint"));
+  CHECK_THROWS_WITH(
+      eda::Subscriber(context, {.endpoints = {"tcp://127.0.0.1:5"}, .topics = {"bad topic"}}),
+      Catch::Contains("not an event-type prefix"));
+  CHECK_THROWS_WITH(
+      eda::Subscriber(context, {.endpoints = {"tcp://127.0.0.1:5", "tcp://127.0.0.1:5"}}),
+      Catch::Contains("twice"));
 }

@@ -68,16 +68,19 @@ std::size_t deliver(eda::Publisher& publisher, eda::Subscriber& subscriber, std:
                     std::chrono::milliseconds timeout) {
   std::size_t received = 0;
   const eda::Deadline deadline(timeout);
-  for (std::uint64_t id = 1; id <= count; ++id) (void)publisher.publish(eda::test::sample_order(id));
+  for (std::uint64_t id = 1; id <= count; ++id)
+    (void)publisher.publish(eda::test::sample_order(id));
   while (received < count && !deadline.expired()) {
-    if (subscriber.receive(std::min<std::chrono::milliseconds>(deadline.remaining(), 100ms))) ++received;
+    if (subscriber.receive(std::min<std::chrono::milliseconds>(deadline.remaining(), 100ms)))
+      ++received;
   }
   return received;
 }
 
 }  // namespace
 
-TEST_CASE("a key pair is saved as two Z85 files, the secret one 0600, and loads back", "[security]") {
+TEST_CASE("a key pair is saved as two Z85 files, the secret one 0600, and loads back",
+          "[security]") {
   TempDir dir;
   const eda::KeyPair keys = eda::KeyPair::generate();
   CHECK(eda::is_z85_key(keys.public_key));
@@ -126,7 +129,8 @@ TEST_CASE("an allow-list loads from a directory or a file, and names the bad lin
   CHECK(from_directory.allows(b.public_key));
   CHECK_FALSE(from_directory.allows(a.secret_key));
 
-  write_file(dir.path() / "allowed.txt", "# billing\n" + a.public_key + "\n\n" + b.public_key + "\n");
+  write_file(dir.path() / "allowed.txt",
+             "# billing\n" + a.public_key + "\n\n" + b.public_key + "\n");
   CHECK(eda::AllowList::load(dir.path() / "allowed.txt").size() == 2);
 
   write_file(dir.path() / "bad.txt", "# billing\n" + a.public_key + "\nnot-a-key\n");
@@ -137,7 +141,8 @@ TEST_CASE("an allow-list loads from a directory or a file, and names the bad lin
   CHECK_THROWS_WITH(eda::AllowList::load(dir.path() / "short.txt"), Catch::Contains("short.txt:1"));
   CHECK_THROWS_AS(eda::AllowList::load(dir.path() / "missing"), eda::SecurityError);
   CHECK_FALSE(eda::is_z85_key(std::string(40, '"')));
-  CHECK_FALSE(eda::is_z85_key(std::string(40, '#')));  // in the alphabet, but 5 of them overflow 32 bits
+  CHECK_FALSE(
+      eda::is_z85_key(std::string(40, '#')));  // in the alphabet, but 5 of them overflow 32 bits
   // '#' is the last Z85 character, so a group of five starting with it overflows 32 bits: no
   // key starts with '#', and reading such lines as comments never hides a key.
   CHECK_FALSE(eda::is_z85_key("#" + a.public_key.substr(1)));
@@ -152,8 +157,9 @@ TEST_CASE("an allow-listed client receives events over CURVE", "[security]") {
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
                                      .security = eda::Security::server(keys.server)});
-  eda::Subscriber subscriber(context, {.endpoints = publisher.endpoints(),
-                                       .security = eda::Security::client(keys.client, keys.server.public_key)});
+  eda::Subscriber subscriber(
+      context, {.endpoints = publisher.endpoints(),
+                .security = eda::Security::client(keys.client, keys.server.public_key)});
   REQUIRE(eda::test::handshake(publisher, subscriber));
   CHECK(deliver(publisher, subscriber, 20, 10s) == 20);
   CHECK(zap.stats().allowed >= 1);
@@ -171,14 +177,17 @@ TEST_CASE("an allow-listed RPC client is answered over CURVE", "[security]") {
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   std::atomic<bool> stop{false};
   std::thread serving([&] { server.serve_while([&] { return !stop.load(); }, 10ms); });
-  eda::RpcClient client(context, {.endpoint = server.endpoints().front(), .timeout = 5s,
-                                  .security = eda::Security::client(keys.client, keys.server.public_key)});
+  eda::RpcClient client(context,
+                        {.endpoint = server.endpoints().front(),
+                         .timeout = 5s,
+                         .security = eda::Security::client(keys.client, keys.server.public_key)});
   CHECK(client.call("Echo", "hello") == "hello");
   stop = true;
   serving.join();
 }
 
-TEST_CASE("an unknown client key is refused by ZAP: the monitor shows it, nothing is delivered", "[security]") {
+TEST_CASE("an unknown client key is refused by ZAP: the monitor shows it, nothing is delivered",
+          "[security]") {
   const auto transport = GENERATE(eda::Transport::tcp, eda::Transport::ipc);
   INFO("transport: " << eda::to_string(transport));
   const Keys keys;
@@ -187,8 +196,9 @@ TEST_CASE("an unknown client key is refused by ZAP: the monitor shows it, nothin
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
                                      .security = eda::Security::server(keys.server)});
-  eda::Subscriber stranger(context, {.endpoints = publisher.endpoints(),
-                                     .security = eda::Security::client(keys.stranger, keys.server.public_key)});
+  eda::Subscriber stranger(
+      context, {.endpoints = publisher.endpoints(),
+                .security = eda::Security::client(keys.stranger, keys.server.public_key)});
   const eda::PeerEvent refusal = refusal_seen_by(publisher);
   REQUIRE(refusal.kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
   CHECK(refusal.value == 400);  // the ZAP handler's answer
@@ -203,13 +213,17 @@ TEST_CASE("an unknown client key gets no RPC answer", "[security]") {
   const Keys keys;
   zmq::context_t context;
   eda::ZapHandler zap(context, keys.allowed());
-  eda::RpcServer server(context, {.endpoints = {"tcp://127.0.0.1:*"}, .security = eda::Security::server(keys.server)});
+  eda::RpcServer server(context, {.endpoints = {"tcp://127.0.0.1:*"},
+                                  .security = eda::Security::server(keys.server)});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   eda::PeerWatch monitor(context, server.socket());
   std::atomic<bool> stop{false};
   std::thread serving([&] { server.serve_while([&] { return !stop.load(); }, 10ms); });
-  eda::RpcClient stranger(context, {.endpoint = server.endpoints().front(), .timeout = 300ms, .attempts = 1,
-                                    .security = eda::Security::client(keys.stranger, keys.server.public_key)});
+  eda::RpcClient stranger(
+      context, {.endpoint = server.endpoints().front(),
+                .timeout = 300ms,
+                .attempts = 1,
+                .security = eda::Security::client(keys.stranger, keys.server.public_key)});
   CHECK_THROWS_AS(stranger.call("Echo", "hello"), eda::RpcTimeout);
   stop = true;
   serving.join();
@@ -230,8 +244,9 @@ TEST_CASE("a client trusting the wrong server key is refused, nothing is deliver
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
                                      .security = eda::Security::server(keys.server)});
   // An allow-listed client, but it expects another server: its HELLO cannot be opened.
-  eda::Subscriber confused(context, {.endpoints = publisher.endpoints(),
-                                     .security = eda::Security::client(keys.client, impostor.public_key)});
+  eda::Subscriber confused(context,
+                           {.endpoints = publisher.endpoints(),
+                            .security = eda::Security::client(keys.client, impostor.public_key)});
   REQUIRE(refusal_seen_by(publisher).kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
   CHECK_FALSE(eda::test::handshake(publisher, confused, 500ms));
   CHECK(deliver(publisher, confused, 5, 300ms) == 0);
@@ -247,8 +262,10 @@ TEST_CASE("a plaintext client cannot talk to a CURVE server", "[security]") {
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
                                      .security = eda::Security::server(keys.server)});
-  eda::Subscriber plaintext(context, {.endpoints = publisher.endpoints(), .security = eda::Security::plaintext()});
-  REQUIRE(refusal_seen_by(publisher).kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);  // NULL against CURVE
+  eda::Subscriber plaintext(
+      context, {.endpoints = publisher.endpoints(), .security = eda::Security::plaintext()});
+  REQUIRE(refusal_seen_by(publisher).kind ==
+          ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);  // NULL against CURVE
   CHECK_FALSE(eda::test::handshake(publisher, plaintext, 500ms));
   CHECK(deliver(publisher, plaintext, 5, 300ms) == 0);
   CHECK(zap.stats().allowed == 0);
@@ -258,7 +275,8 @@ TEST_CASE("the kit never runs a CURVE server without a ZAP handler in its contex
   const Keys keys;
   zmq::context_t context;
   CHECK_FALSE(eda::ZapHandler::running_in(context));
-  CHECK_THROWS_WITH(eda::Publisher(context, {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"},
+  CHECK_THROWS_WITH(eda::Publisher(context, {.source = "order-service",
+                                             .endpoints = {"tcp://127.0.0.1:*"},
                                              .security = eda::Security::server(keys.server)}),
                     Catch::Contains("without a ZAP handler"));
   CHECK_THROWS_AS(eda::RpcServer(context, {.endpoints = {"tcp://127.0.0.1:*"},
@@ -269,39 +287,46 @@ TEST_CASE("the kit never runs a CURVE server without a ZAP handler in its contex
     zmq::context_t other;
     eda::ZapHandler elsewhere(other, keys.allowed());
     CHECK(eda::ZapHandler::running_in(other));
-    CHECK_THROWS_AS(eda::Publisher(context, {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"},
+    CHECK_THROWS_AS(eda::Publisher(context, {.source = "order-service",
+                                             .endpoints = {"tcp://127.0.0.1:*"},
                                              .security = eda::Security::server(keys.server)}),
                     eda::SecurityError);
   }
   // A side missing from a CURVE Security is an error, never a silent fallback to plaintext.
   eda::ZapHandler zap(context, keys.allowed());
   CHECK(eda::ZapHandler::running_in(context));
-  CHECK_THROWS_WITH(eda::Publisher(context, {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"},
-                                             .security = eda::Security::client(keys.client, keys.server.public_key)}),
+  CHECK_THROWS_WITH(eda::Publisher(context, {.source = "order-service",
+                                             .endpoints = {"tcp://127.0.0.1:*"},
+                                             .security = eda::Security::client(
+                                                 keys.client, keys.server.public_key)}),
                     Catch::Contains("needs server keys"));
   CHECK_THROWS_WITH(eda::Subscriber(context, {.endpoints = {"tcp://127.0.0.1:5999"},
                                               .security = eda::Security::server(keys.server)}),
                     Catch::Contains("needs client keys"));
-  CHECK_THROWS_AS(eda::Subscriber(context, {.endpoints = {"tcp://127.0.0.1:5999"},
-                                            .security = eda::Security::client(keys.client, "not-a-key")}),
-                  eda::SecurityError);
+  CHECK_THROWS_AS(
+      eda::Subscriber(context, {.endpoints = {"tcp://127.0.0.1:5999"},
+                                .security = eda::Security::client(keys.client, "not-a-key")}),
+      eda::SecurityError);
 }
 
 TEST_CASE("a CURVE server whose ZAP handler has stopped lets nobody in", "[security]") {
   const Keys keys;
   zmq::context_t context;
   auto zap = std::make_unique<eda::ZapHandler>(context, keys.allowed());
-  eda::Publisher publisher(context, {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"},
+  eda::Publisher publisher(context, {.source = "order-service",
+                                     .endpoints = {"tcp://127.0.0.1:*"},
                                      .security = eda::Security::server(keys.server)});
   zap.reset();  // the mistake the class documentation warns about
-  eda::Subscriber subscriber(context, {.endpoints = publisher.endpoints(),
-                                       .security = eda::Security::client(keys.client, keys.server.public_key)});
+  eda::Subscriber subscriber(
+      context, {.endpoints = publisher.endpoints(),
+                .security = eda::Security::client(keys.client, keys.server.public_key)});
   REQUIRE(refusal_seen_by(publisher).kind == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
   CHECK_FALSE(eda::test::handshake(publisher, subscriber, 500ms));
   CHECK(deliver(publisher, subscriber, 5, 300ms) == 0);
 }
 
-TEST_CASE("one ZAP handler per context: a second one is refused, a later one starts", "[security]") {
+TEST_CASE("one ZAP handler per context: a second one is refused, a later one starts",
+          "[security]") {
   const Keys keys;
   zmq::context_t context;
   {
@@ -313,8 +338,9 @@ TEST_CASE("one ZAP handler per context: a second one is refused, a later one sta
   CHECK(eda::ZapHandler::running_in(context));
 }
 
-TEST_CASE("why the rule exists: libzmq alone lets an unknown CURVE client in when no ZAP handler runs",
-          "[security]") {
+TEST_CASE(
+    "why the rule exists: libzmq alone lets an unknown CURVE client in when no ZAP handler runs",
+    "[security]") {
   // Raw libzmq sockets, no kit: this is the hazard secure_server_socket() refuses to create.
   const Keys keys;
   zmq::context_t context;
@@ -338,9 +364,11 @@ TEST_CASE("legitimate clients are served while idle raw TCP connections are open
   const Keys keys;
   zmq::context_t context;
   eda::ZapHandler zap(context, keys.allowed());
-  eda::Publisher publisher(context, {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"},
+  eda::Publisher publisher(context, {.source = "order-service",
+                                     .endpoints = {"tcp://127.0.0.1:*"},
                                      .security = eda::Security::server(keys.server)});
-  eda::RpcServer server(context, {.endpoints = {"tcp://127.0.0.1:*"}, .security = eda::Security::server(keys.server)});
+  eda::RpcServer server(context, {.endpoints = {"tcp://127.0.0.1:*"},
+                                  .security = eda::Security::server(keys.server)});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   // One connection that never says anything, one that stops in the middle of the greeting.
   const std::string half_greeting("\xff\0\0\0\0\0\0\0\x01\x7f\x03", 11);
@@ -351,15 +379,18 @@ TEST_CASE("legitimate clients are served while idle raw TCP connections are open
   const eda::test::RawConnection stalled_rpc(server.endpoints().front());
   stalled_rpc.send(half_greeting);
 
-  eda::Subscriber subscriber(context, {.endpoints = publisher.endpoints(),
-                                       .security = eda::Security::client(keys.client, keys.server.public_key)});
+  eda::Subscriber subscriber(
+      context, {.endpoints = publisher.endpoints(),
+                .security = eda::Security::client(keys.client, keys.server.public_key)});
   REQUIRE(eda::test::handshake(publisher, subscriber));
   CHECK(deliver(publisher, subscriber, 20, 10s) == 20);
 
   std::atomic<bool> stop{false};
   std::thread serving([&] { server.serve_while([&] { return !stop.load(); }, 10ms); });
-  eda::RpcClient client(context, {.endpoint = server.endpoints().front(), .timeout = 5s,
-                                  .security = eda::Security::client(keys.client, keys.server.public_key)});
+  eda::RpcClient client(context,
+                        {.endpoint = server.endpoints().front(),
+                         .timeout = 5s,
+                         .security = eda::Security::client(keys.client, keys.server.public_key)});
   for (int i = 0; i < 5; ++i) CHECK(client.call("Echo", std::to_string(i)) == std::to_string(i));
   stop = true;
   serving.join();
@@ -374,7 +405,8 @@ TEST_CASE("ContextSecurity turns CURVE on for every kit socket of a context", "[
   REQUIRE(curve.zap() != nullptr);
   CHECK_THROWS_AS(eda::ContextSecurity(context, both, keys.allowed()), eda::SecurityError);
 
-  eda::Publisher publisher(context, {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"}});
+  eda::Publisher publisher(context,
+                           {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"}});
   CHECK(publisher.socket().get(zmq::sockopt::mechanism) == ZMQ_CURVE);
   eda::Subscriber subscriber(context, {.endpoints = publisher.endpoints()});
   CHECK(subscriber.socket().get(zmq::sockopt::mechanism) == ZMQ_CURVE);
@@ -383,9 +415,11 @@ TEST_CASE("ContextSecurity turns CURVE on for every kit socket of a context", "[
   CHECK(curve.zap()->stats().allowed >= 1);
 
   SECTION("a socket may still opt out explicitly, and plaintext peers are unaffected by ZAP") {
-    eda::Publisher open(context, {.source = "public-feed", .endpoints = {"tcp://127.0.0.1:*"},
+    eda::Publisher open(context, {.source = "public-feed",
+                                  .endpoints = {"tcp://127.0.0.1:*"},
                                   .security = eda::Security::plaintext()});
-    eda::Subscriber reader(context, {.endpoints = open.endpoints(), .security = eda::Security::plaintext()});
+    eda::Subscriber reader(context,
+                           {.endpoints = open.endpoints(), .security = eda::Security::plaintext()});
     CHECK(open.socket().get(zmq::sockopt::mechanism) == ZMQ_NULL);
     REQUIRE(eda::test::handshake(open, reader));
     CHECK(deliver(open, reader, 5, 10s) == 5);
@@ -394,7 +428,8 @@ TEST_CASE("ContextSecurity turns CURVE on for every kit socket of a context", "[
 
 TEST_CASE("a --curve-keys DIR gives a process the halves of the layout it holds", "[security]") {
   TempDir dir;
-  CHECK_THROWS_WITH(eda::cli::CurveKeys::load(dir.path().string()), Catch::Contains("eda-keys generate"));
+  CHECK_THROWS_WITH(eda::cli::CurveKeys::load(dir.path().string()),
+                    Catch::Contains("eda-keys generate"));
   const eda::KeyPair server = eda::KeyPair::generate();
   (void)server.save(dir.path(), "server");
   const eda::KeyPair client = eda::KeyPair::generate();

@@ -34,7 +34,9 @@ std::string build(const EnvelopeSpec& spec) {
   const std::uint32_t fields = std::min<std::uint32_t>(spec.field_count, 10);
   for (std::uint32_t i = 0; i < fields; ++i) {
     switch (i) {
-      case 0: pk.pack(spec.format_version); break;
+      case 0:
+        pk.pack(spec.format_version);
+        break;
       case 1:
         if (spec.event_id_as_number) {
           pk.pack(12345);
@@ -55,20 +57,34 @@ std::string build(const EnvelopeSpec& spec) {
         }
         break;
       case 3:
-        if (spec.source_is_unused_byte) buffer.write("\xc1", 1); else pk.pack(std::string("raw-publisher"));
+        if (spec.source_is_unused_byte)
+          buffer.write("\xc1", 1);
+        else
+          pk.pack(std::string("raw-publisher"));
         break;
       case 4:
-        if (spec.foreign_encodings) buffer.write("\xd3\0\0\0\0\0\0\0\x07", 9);  // int 64: 7
-        else if (spec.negative_sequence) pk.pack(std::int64_t{-1});
-        else pk.pack(std::uint64_t{1});
+        if (spec.foreign_encodings)
+          buffer.write("\xd3\0\0\0\0\0\0\0\x07", 9);  // int 64: 7
+        else if (spec.negative_sequence)
+          pk.pack(std::int64_t{-1});
+        else
+          pk.pack(std::uint64_t{1});
         break;
       case 5:
-        if (spec.foreign_encodings) buffer.write("\xd0\xfb", 2);  // int 8: -5
-        else pk.pack(std::int64_t{1'700'000'000'000'000'000});
+        if (spec.foreign_encodings)
+          buffer.write("\xd0\xfb", 2);  // int 8: -5
+        else
+          pk.pack(std::int64_t{1'700'000'000'000'000'000});
         break;
-      case 6: pk.pack(spec.schema_version); break;
-      case 7: pk.pack(std::string(32, 'c')); break;
-      case 8: pk.pack(std::string()); break;
+      case 6:
+        pk.pack(spec.schema_version);
+        break;
+      case 7:
+        pk.pack(std::string(32, 'c'));
+        break;
+      case 8:
+        pk.pack(std::string());
+        break;
       case 9: {
         auto order = eda::test::sample_order(1);
         order.customer = spec.customer;
@@ -98,18 +114,34 @@ std::vector<BadInput> bad_inputs() {
       {"bytes after the envelope", {topic, good + "x"}, eda::WireFault::trailing_bytes},
       {"one frame only", {topic}, eda::WireFault::wrong_frame_count},
       {"three frames", {topic, good, "extra"}, eda::WireFault::wrong_frame_count},
-      {"envelope not an array", {topic, eda::encode_value(std::uint64_t{5})}, eda::WireFault::bad_field},
+      {"envelope not an array",
+       {topic, eda::encode_value(std::uint64_t{5})},
+       eda::WireFault::bad_field},
       {"nine fields", {topic, build({.field_count = 9})}, eda::WireFault::bad_field},
-      {"event id is a number", {topic, build({.event_id_as_number = true})}, eda::WireFault::bad_field},
-      {"unknown format version", {topic, build({.format_version = 2})}, eda::WireFault::unknown_format_version},
-      {"schema version 0", {topic, build({.schema_version = 0})}, eda::WireFault::unknown_schema_version},
-      {"invalid event type", {"shop order", build({.type = "shop order"})}, eda::WireFault::bad_field},
+      {"event id is a number",
+       {topic, build({.event_id_as_number = true})},
+       eda::WireFault::bad_field},
+      {"unknown format version",
+       {topic, build({.format_version = 2})},
+       eda::WireFault::unknown_format_version},
+      {"schema version 0",
+       {topic, build({.schema_version = 0})},
+       eda::WireFault::unknown_schema_version},
+      {"invalid event type",
+       {"shop order", build({.type = "shop order"})},
+       eda::WireFault::bad_field},
       {"topic disagrees with type", {"shop.order.paid", good}, eda::WireFault::topic_mismatch},
-      {"oversized envelope", {topic, build({.customer = std::string(2000, 'x')})}, eda::WireFault::oversized},
-      {"hostile length prefix", {topic, std::string("\xdd\xff\xff\xff\xff", 5)}, eda::WireFault::truncated},
+      {"oversized envelope",
+       {topic, build({.customer = std::string(2000, 'x')})},
+       eda::WireFault::oversized},
+      {"hostile length prefix",
+       {topic, std::string("\xdd\xff\xff\xff\xff", 5)},
+       eda::WireFault::truncated},
       {"hostile nesting", {topic, deep}, eda::WireFault::not_messagepack},
       {"cut inside the metadata", {topic, good.substr(0, 20)}, eda::WireFault::truncated},
-      {"unused byte as a field", {topic, build({.source_is_unused_byte = true})}, eda::WireFault::not_messagepack},
+      {"unused byte as a field",
+       {topic, build({.source_is_unused_byte = true})},
+       eda::WireFault::not_messagepack},
       {"negative sequence", {topic, build({.negative_sequence = true})}, eda::WireFault::bad_field},
   };
 }
@@ -131,8 +163,10 @@ TEST_CASE("a well-formed event message decodes", "[wire]") {
   CHECK(event.payload_as<eda::test::OrderPlaced>().customer == "alice");
 }
 
-TEST_CASE("an envelope in encodings other encoders use (signed integers, longer string "
-          "headers) decodes to the same metadata", "[wire]") {
+TEST_CASE(
+    "an envelope in encodings other encoders use (signed integers, longer string "
+    "headers) decodes to the same metadata",
+    "[wire]") {
   const auto frames = as_frames({"shop.order.placed", build({.foreign_encodings = true})});
   const auto event = eda::decode_event_frames(frames, frames.size(), test_limits);
   CHECK(event.meta().event_id == std::string(32, 'a'));
@@ -147,7 +181,8 @@ TEST_CASE("every malformed message raises MalformedMessage with the right fault"
     INFO("case: " << input.name);
     // Like receive_frames(): at most two frames are kept, the count says how many there were.
     const std::size_t kept = std::min<std::size_t>(input.frames.size(), 2);
-    const auto first = as_frames({input.frames.begin(), input.frames.begin() + static_cast<long>(kept)});
+    const auto first =
+        as_frames({input.frames.begin(), input.frames.begin() + static_cast<long>(kept)});
     try {
       (void)eda::decode_event_frames(first, input.frames.size(), test_limits);
       FAIL("decoded without error");
@@ -158,8 +193,10 @@ TEST_CASE("every malformed message raises MalformedMessage with the right fault"
   }
 }
 
-TEST_CASE("every truncation and every one-byte change of an envelope decodes or raises "
-          "MalformedMessage, nothing else", "[wire]") {
+TEST_CASE(
+    "every truncation and every one-byte change of an envelope decodes or raises "
+    "MalformedMessage, nothing else",
+    "[wire]") {
   const std::string good = build({});
   std::size_t refused = 0;
   const auto try_decode = [&](const std::string& bytes) {
@@ -242,7 +279,8 @@ TEST_CASE("dead letters can be written to a file as JSON lines", "[wire]") {
                            ("eda-dead-letters-" + eda::new_event_id() + ".jsonl");
   {
     eda::DeadLetterFile file(path);
-    file.put({{"shop.order.placed", "\xc1 garbage"}, eda::WireFault::not_messagepack, "bad", "test", 1});
+    file.put(
+        {{"shop.order.placed", "\xc1 garbage"}, eda::WireFault::not_messagepack, "bad", "test", 1});
     file.put({{"x"}, eda::WireFault::wrong_frame_count, "one frame", "test", 2});
     CHECK(file.total() == 2);
   }
@@ -255,5 +293,6 @@ TEST_CASE("dead letters can be written to a file as JSON lines", "[wire]") {
   CHECK(lines[0]["fault"] == "not_messagepack");
   CHECK(lines[0]["frames"][1] == "\\xc1 garbage");
   CHECK(lines[1]["reason"] == "one frame");
-  CHECK_THROWS_WITH(eda::DeadLetterFile("/nonexistent-dir/x.jsonl"), Catch::Contains("cannot open"));
+  CHECK_THROWS_WITH(eda::DeadLetterFile("/nonexistent-dir/x.jsonl"),
+                    Catch::Contains("cannot open"));
 }

@@ -22,12 +22,15 @@ int main(int argc, char** argv) {
 
   std::string directory;
   std::string name;
-  CLI::App* generate = app.add_subcommand("generate", "Make a new key pair DIR/NAME.key + DIR/NAME.key_secret (never overwrites)");
+  CLI::App* generate = app.add_subcommand(
+      "generate", "Make a new key pair DIR/NAME.key + DIR/NAME.key_secret (never overwrites)");
   generate->add_option("DIR", directory, "Directory to write to (created if missing)")->required();
   generate->add_option("NAME", name, "Name of the pair, e.g. server or billing")->required();
 
   std::string file;
-  CLI::App* show = app.add_subcommand("show", "Print the public key of FILE (NAME.key, or NAME.key_secret: derived, the secret is never printed)");
+  CLI::App* show = app.add_subcommand("show",
+                                      "Print the public key of FILE (NAME.key, or NAME.key_secret: "
+                                      "derived, the secret is never printed)");
   show->add_option("FILE", file, "A key file")->required()->check(CLI::ExistingFile);
 
   return eda::cli::run(app, argc, argv, [&] {
@@ -40,7 +43,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     const bool secret = file.ends_with(".key_secret");
-    std::cout << (secret ? eda::KeyPair::load(file).public_key : eda::load_public_key(file)) << '\n';
+    std::cout << (secret ? eda::KeyPair::load(file).public_key : eda::load_public_key(file))
+              << '\n';
     return 0;
   });
 }

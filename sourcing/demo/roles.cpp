@@ -57,9 +57,8 @@ int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& st
     const StoreServiceStats& stats = service.stats();
     if (stats.appends == reported_appends) return;
     reported_appends = stats.appends;
-    say.say("store", std::to_string(stats.appends) + " appends in " +
-                         std::to_string(stats.groups) + " commits, " +
-                         std::to_string(stats.reads) + " reads; last position " +
+    say.say("store", std::to_string(stats.appends) + " appends in " + std::to_string(stats.groups) +
+                         " commits, " + std::to_string(stats.reads) + " reads; last position " +
                          std::to_string(durable->last_position()));
   };
   while (!done.expired() && !stop()) {
@@ -73,7 +72,8 @@ int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& st
   report();
   const std::string events = std::to_string(durable->last_position()) + " events";
   say.say("store", "stopped: " + (s.db.empty() ? events + " were in memory; nothing kept"
-                                               : "the store keeps " + events + ", every acknowledged append, in " +
+                                               : "the store keeps " + events +
+                                                     ", every acknowledged append, in " +
                                                      describe_store_spec(s.db)));
   return 0;
 }
@@ -108,8 +108,9 @@ int run_writer_role(const RoleSettings& s, Narrator& say, const StopRequested& s
     }
   }
   if (stop()) {
-    say.say("writer", "stopped: " + std::to_string(done) + " of " + std::to_string(commands.size()) +
-                          " commands answered by " + s.store + " (the store keeps the events of those it accepted)");
+    say.say("writer", "stopped: " + std::to_string(done) + " of " +
+                          std::to_string(commands.size()) + " commands answered by " + s.store +
+                          " (the store keeps the events of those it accepted)");
     return 0;
   }
   say.say("writer", "done: " + std::to_string(s.count) + " orders written");
@@ -130,7 +131,8 @@ int run_reader_role(const RoleSettings& s, Narrator& say, const StopRequested& s
   bool store_down = false;
   std::uint64_t seen = 0;
   std::uint64_t last_position = 0;
-  while (!done.expired() && !stop() && (s.until_position == 0 || last_position < s.until_position)) {
+  while (!done.expired() && !stop() &&
+         (s.until_position == 0 || last_position < s.until_position)) {
     try {
       if (!subscribed && follow.await_notifications(0ms)) {
         subscribed = true;
@@ -139,7 +141,8 @@ int run_reader_role(const RoleSettings& s, Narrator& say, const StopRequested& s
       const auto event = follow.next(200ms);
       if (store_down) {
         const std::uint64_t from = event ? event->position : follow.next_position();
-        say.say("reader", "the store answers again; going on from position " + std::to_string(from));
+        say.say("reader",
+                "the store answers again; going on from position " + std::to_string(from));
       }
       store_down = false;
       if (!event) continue;

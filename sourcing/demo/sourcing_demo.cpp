@@ -77,12 +77,13 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   std::optional<NotifyingEventStore> notifying;
   std::optional<eda::trace::DemoTrace> trace;
   if (s.trace) {
-    notifying.emplace(*store, context, eda::ephemeral_endpoint(s.common.transport, "store-appends"));
+    notifying.emplace(*store, context,
+                      eda::ephemeral_endpoint(s.common.transport, "store-appends"));
     say.say("tracer", "taps the store's append notifications on " + notifying->endpoint());
-    trace.emplace(context, eda::trace::DemoTraceOptions{
-                               .endpoints = {notifying->endpoint()},
-                               .trees_shown = 3,
-                               .serve_publishers = [&] { notifying->serve(5ms); }});
+    trace.emplace(context,
+                  eda::trace::DemoTraceOptions{.endpoints = {notifying->endpoint()},
+                                               .trees_shown = 3,
+                                               .serve_publishers = [&] { notifying->serve(5ms); }});
   }
   EventStore& events = notifying ? static_cast<EventStore&>(*notifying) : *store;
 
@@ -91,17 +92,20 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   OrderRepository orders(events);
   // A stop request ends the run between two commands, saying where the events are.
   const auto stopped = [&] {
-    say.say("event-store", "stopped: " + (s.roles.db.empty()
-                                              ? std::to_string(events.last_position()) +
-                                                    " events were in memory; nothing kept"
-                                              : "the store keeps " + std::to_string(events.last_position()) +
-                                                    " events in " + describe_store_spec(s.roles.db)));
+    say.say("event-store",
+            "stopped: " + (s.roles.db.empty()
+                               ? std::to_string(events.last_position()) +
+                                     " events were in memory; nothing kept"
+                               : "the store keeps " + std::to_string(events.last_position()) +
+                                     " events in " + describe_store_spec(s.roles.db)));
     return 0;
   };
 
   say.heading("Event sourcing: every change is an event appended to the order's stream");
-  say.say("event-store", s.roles.db.empty() ? "in memory" : describe_store_spec(s.roles.db) + " (" +
-                                                         std::to_string(first - 1) + " events already in it)");
+  say.say("event-store", s.roles.db.empty()
+                             ? "in memory"
+                             : describe_store_spec(s.roles.db) + " (" + std::to_string(first - 1) +
+                                   " events already in it)");
   for (const auto& [order, command] : story(first, s.common.count)) {
     if (eda::cli::stop_requested()) return stopped();
     run(say, orders, order, command);
@@ -126,17 +130,18 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   RivalBeforeNextAppend racing(events, say);
   OrderRepository ours(racing);
   const CommandOutcome outcome = ours.execute(contested, AddItem{"widget", 1, 1250});
-  say.say("order-service", "our AddItem stored on attempt " + std::to_string(outcome.attempts) +
-                               " (the first expected version 1 and found 2); order now: " +
-                               describe(outcome.state));
+  say.say("order-service",
+          "our AddItem stored on attempt " + std::to_string(outcome.attempts) +
+              " (the first expected version 1 and found 2); order now: " + describe(outcome.state));
 
   say.heading("An event written by an older version of the service");
   events.append(order_stream(contested), ExpectedVersion::exactly(3),
                 std::vector{EventData::of(eda::make_metadata<ItemAddedV1>("order-service-v1"),
                                           ItemAddedV1{"gizmo", 1, 4.99})});
   say.say("event-store", "stored ItemAdded schema version 1: price 4.99 as euros (a float)");
-  say.say("upcaster", "loaded as version 2: " + describe(order_event_from(orders.history(contested).back())) +
-                          "; order now: " + describe(orders.load(contested).state));
+  say.say("upcaster",
+          "loaded as version 2: " + describe(order_event_from(orders.history(contested).back())) +
+              "; order now: " + describe(orders.load(contested).state));
 
   say.heading("A long stream, loaded with and without snapshots");
   const std::uint64_t busy = contested + 1;
@@ -169,8 +174,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
                             eda::format_duration(full.p50_ns));
   say.say("repository", "snapshot at v" + std::to_string(fast.snapshot_version) + " + " +
                             std::to_string(fast.events_replayed) + " events: p50 " +
-                            eda::format_duration(snapped.p50_ns) + ", same state: " +
-                            (fast.state == replayed.state ? "yes" : "NO"));
+                            eda::format_duration(snapped.p50_ns) +
+                            ", same state: " + (fast.state == replayed.state ? "yes" : "NO"));
   if (fast.state != replayed.state) {
     throw std::runtime_error("the snapshot gave another state than the full replay");
   }
@@ -186,18 +191,23 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
 int run_baseline(const Settings& s, eda::Narrator& say) {
   // The CRUD rows live in a SQLite file: --db may name one (FILE or sqlite:FILE), nothing else.
   if (!s.roles.db.empty() && parse_store_spec(s.roles.db).kind != StoreKind::sqlite) {
-    throw std::invalid_argument("--baseline keeps its rows in a SQLite file: --db FILE or sqlite:FILE");
+    throw std::invalid_argument(
+        "--baseline keeps its rows in a SQLite file: --db FILE or sqlite:FILE");
   }
   const std::string path =
       s.roles.db.empty()
-          ? (std::filesystem::temp_directory_path() / ("eda-crud-" + eda::new_event_id() + ".db")).string()
+          ? (std::filesystem::temp_directory_path() / ("eda-crud-" + eda::new_event_id() + ".db"))
+                .string()
           : parse_store_spec(s.roles.db).location;
   baseline::CrudOrders crud({.path = path});
   say.heading("Baseline: CRUD — the same commands overwrite a row in place");
   say.say("database", "SQLite file " + path);
   const auto stopped = [&] {
-    say.say("database", "stopped: " + (s.roles.db.empty() ? std::string("nothing kept (the rows were in a temporary file, removed)")
-                                                          : "the rows are in " + path));
+    say.say("database",
+            "stopped: " +
+                (s.roles.db.empty()
+                     ? std::string("nothing kept (the rows were in a temporary file, removed)")
+                     : "the rows are in " + path));
   };
   for (const auto& [order, command] : story(1, s.common.count)) {
     if (eda::cli::stop_requested()) break;
@@ -211,8 +221,9 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   if (!eda::cli::stop_requested()) {
     say.heading("What the baseline cannot answer");
     say.say("crud", "order 1 now: " + describe(crud.load(1)));
-    say.say("crud", "its history, its state as of version 2, who removed the gadget and when: "
-                    "gone — each update overwrote the last");
+    say.say("crud",
+            "its history, its state as of version 2, who removed the gadget and when: "
+            "gone — each update overwrote the last");
   }
   if (s.roles.db.empty()) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
@@ -230,7 +241,8 @@ int main(int argc, char** argv) {
       "queries, a concurrency conflict, an upcast old event and snapshots are shown.\n"
       "With --baseline the same commands update rows in place.\n\n"
       "All in one process (default):\n"
-      "  sourcing-demo [--count N] [--db FILE|sqlite:FILE|postgresql://...] [--long-stream N] [--baseline]\n"
+      "  sourcing-demo [--count N] [--db FILE|sqlite:FILE|postgresql://...] [--long-stream N] "
+      "[--baseline]\n"
       "One role per process (any order; readers wait for the store):\n"
       "  sourcing-demo --role store --db orders.db --listen tcp://*:5701 --notify tcp://*:5702\n"
       "  sourcing-demo --role writer --store tcp://HOST:5701 --count 3\n"
@@ -244,8 +256,10 @@ int main(int argc, char** argv) {
   app.add_option("--db", r.db,
                  "The store to keep events in between runs: FILE, sqlite:FILE or "
                  "postgresql://... (default: memory); with --role store, the store it serves");
-  app.add_option("--long-stream", s.long_stream, "Events in the stream loaded with and without snapshots")
-      ->check(CLI::Range(10, 1'000'000))->capture_default_str();
+  app.add_option("--long-stream", s.long_stream,
+                 "Events in the stream loaded with and without snapshots")
+      ->check(CLI::Range(10, 1'000'000))
+      ->capture_default_str();
   eda::cli::add_endpoint_option(app, "--listen", r.listen,
                                 "Store role: where appends and reads are served")
       ->capture_default_str();
@@ -261,8 +275,10 @@ int main(int argc, char** argv) {
                  "Reader: stop once the event at this position has been shown");
   app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
   eda::cli::add_curve_keys_option(app, r.curve_keys);
-  app.add_option("--run-for", r.run_for_s, "Store and reader: seconds before they stop by themselves")
-      ->check(CLI::Range(1, 86'400))->capture_default_str();
+  app.add_option("--run-for", r.run_for_s,
+                 "Store and reader: seconds before they stop by themselves")
+      ->check(CLI::Range(1, 86'400))
+      ->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
     const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
     const StopRequested stop = [] { return eda::cli::stop_requested(); };
@@ -271,8 +287,9 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--baseline runs in one process; it has no --role");
     }
     if (s.trace && (s.role != "all" || s.baseline)) {
-      throw std::invalid_argument("--trace shows the all-in-one pattern run (for separate "
-                                  "processes, run eda-trace live against the store's --notify)");
+      throw std::invalid_argument(
+          "--trace shows the all-in-one pattern run (for separate "
+          "processes, run eda-trace live against the store's --notify)");
     }
     r.count = s.common.count;
     if (s.role == "store") {

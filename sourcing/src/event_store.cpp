@@ -16,9 +16,12 @@ ExpectedVersion ExpectedVersion::exactly(std::uint64_t version) {
 
 ExpectedVersion ExpectedVersion::from(std::uint8_t kind, std::uint64_t version) {
   switch (static_cast<Kind>(kind)) {
-    case Kind::any: return any();
-    case Kind::no_stream: return no_stream();
-    case Kind::exact: return exactly(version);
+    case Kind::any:
+      return any();
+    case Kind::no_stream:
+      return no_stream();
+    case Kind::exact:
+      return exactly(version);
   }
   throw std::invalid_argument("unknown kind of expected version: " + std::to_string(kind));
 }
@@ -37,28 +40,35 @@ std::vector<AppendOutcome> EventStore::append_all(std::span<const AppendRequest>
 
 bool ExpectedVersion::allows(std::uint64_t current) const noexcept {
   switch (kind_) {
-    case Kind::any: return true;
-    case Kind::no_stream: return current == 0;
-    case Kind::exact: return current == version_;
+    case Kind::any:
+      return true;
+    case Kind::no_stream:
+      return current == 0;
+    case Kind::exact:
+      return current == version_;
   }
   return false;
 }
 
 std::string ExpectedVersion::describe() const {
   switch (kind_) {
-    case Kind::any: return "any version";
-    case Kind::no_stream: return "no stream";
-    case Kind::exact: return "version " + std::to_string(version_);
+    case Kind::any:
+      return "any version";
+    case Kind::no_stream:
+      return "no stream";
+    case Kind::exact:
+      return "version " + std::to_string(version_);
   }
   return "?";
 }
 
 ConcurrencyConflict::ConcurrencyConflict(std::string stream, const ExpectedVersion& expected,
                                          std::uint64_t actual)
-    : std::runtime_error("concurrency conflict on stream '" + stream + "': expected " +
-                         expected.describe() + ", but it is " +
-                         (actual == 0 ? std::string("absent") : "at version " + std::to_string(actual)) +
-                         " (someone else appended first: reload and decide again)"),
+    : std::runtime_error(
+          "concurrency conflict on stream '" + stream + "': expected " + expected.describe() +
+          ", but it is " +
+          (actual == 0 ? std::string("absent") : "at version " + std::to_string(actual)) +
+          " (someone else appended first: reload and decide again)"),
       stream_(std::move(stream)),
       actual_(actual) {}
 
@@ -134,11 +144,14 @@ void check_batch(std::string_view stream, std::span<const EventData> events) {
   std::set<std::string_view> ids;
   for (const EventData& event : events) {
     if (event.event_id.empty() || event.event_id.size() > 200 || !is_clean_text(event.event_id)) {
-      throw std::invalid_argument("an event id must be 1..200 bytes of UTF-8 text without NUL "
-                                  "bytes (stream '" + std::string(stream) + "')");
+      throw std::invalid_argument(
+          "an event id must be 1..200 bytes of UTF-8 text without NUL "
+          "bytes (stream '" +
+          std::string(stream) + "')");
     }
     if (event.type.empty() || event.type.size() > 200 || !is_clean_text(event.type)) {
-      throw std::invalid_argument("event " + event.event_id + ": its type must be 1..200 bytes of "
+      throw std::invalid_argument("event " + event.event_id +
+                                  ": its type must be 1..200 bytes of "
                                   "UTF-8 text without NUL bytes");
     }
     if (!ids.insert(event.event_id).second) {

@@ -56,7 +56,8 @@ std::vector<RecordedEvent> InMemoryEventStore::read_stream(std::string_view stre
     out.push_back(detail::recorded(stored.stream, version, position, stored.envelope));
   };
   if (direction == Direction::forward) {
-    for (std::uint64_t v = std::max<std::uint64_t>(from, 1); v <= positions.size() && out.size() < max_count; ++v) {
+    for (std::uint64_t v = std::max<std::uint64_t>(from, 1);
+         v <= positions.size() && out.size() < max_count; ++v) {
       emit(v);
     }
   } else {
@@ -72,7 +73,8 @@ std::vector<RecordedEvent> InMemoryEventStore::read_all(std::uint64_t from,
                                                         std::size_t max_count) const {
   std::shared_lock lock(mutex_);
   std::vector<RecordedEvent> out;
-  for (std::uint64_t p = std::max<std::uint64_t>(from, 1); p <= log_.size() && out.size() < max_count; ++p) {
+  for (std::uint64_t p = std::max<std::uint64_t>(from, 1);
+       p <= log_.size() && out.size() < max_count; ++p) {
     const Stored& stored = log_[p - 1];
     out.push_back(detail::recorded(stored.stream, stored.version, p, stored.envelope));
   }

@@ -26,15 +26,17 @@ std::string detail::scheme_of(std::string_view spec) {
   std::string scheme;
   for (std::size_t i = 0; i < colon; ++i) {
     const auto c = static_cast<unsigned char>(spec[i]);
-    const bool fits = i == 0 ? std::isalpha(c) != 0
-                             : (std::isalnum(c) != 0 || c == '+' || c == '-' || c == '.');
+    const bool fits =
+        i == 0 ? std::isalpha(c) != 0 : (std::isalnum(c) != 0 || c == '+' || c == '-' || c == '.');
     if (!fits) return {};
     scheme += static_cast<char>(std::tolower(c));
   }
   return scheme;
 }
 
-void detail::install_postgres_opener(PostgresOpener opener) noexcept { postgres_opener.store(opener); }
+void detail::install_postgres_opener(PostgresOpener opener) noexcept {
+  postgres_opener.store(opener);
+}
 
 namespace {
 

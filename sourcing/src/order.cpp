@@ -13,8 +13,8 @@ namespace {
 void require_status(const OrderState& state, OrderStatus wanted, std::string_view action) {
   if (state.status != wanted) {
     reject("cannot " + std::string(action) + " an order that is " +
-           std::string(to_string(state.status)) + " (it must be " +
-           std::string(to_string(wanted)) + ")");
+           std::string(to_string(state.status)) + " (it must be " + std::string(to_string(wanted)) +
+           ")");
   }
 }
 
@@ -22,11 +22,16 @@ void require_status(const OrderState& state, OrderStatus wanted, std::string_vie
 
 std::string_view to_string(OrderStatus status) noexcept {
   switch (status) {
-    case OrderStatus::none: return "not placed";
-    case OrderStatus::open: return "open";
-    case OrderStatus::paid: return "paid";
-    case OrderStatus::shipped: return "shipped";
-    case OrderStatus::cancelled: return "cancelled";
+    case OrderStatus::none:
+      return "not placed";
+    case OrderStatus::open:
+      return "open";
+    case OrderStatus::paid:
+      return "paid";
+    case OrderStatus::shipped:
+      return "shipped";
+    case OrderStatus::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -35,9 +40,11 @@ std::string_view to_string(OrderStatus status) noexcept {
 // the exact result and say whether it fit).
 std::int64_t line_total_cents(const OrderLine& line) {
   std::int64_t total = 0;
-  if (__builtin_mul_overflow(static_cast<std::int64_t>(line.quantity), line.unit_price_cents, &total)) {
+  if (__builtin_mul_overflow(static_cast<std::int64_t>(line.quantity), line.unit_price_cents,
+                             &total)) {
     throw std::overflow_error("a line of " + std::to_string(line.quantity) + " x " +
-                              std::to_string(line.unit_price_cents) + " cents does not fit in 64 bits");
+                              std::to_string(line.unit_price_cents) +
+                              " cents does not fit in 64 bits");
   }
   return total;
 }
@@ -60,7 +67,8 @@ std::int64_t checked_subtract(std::int64_t a, std::int64_t b, const char* what) 
 
 std::int64_t total_of(const std::map<std::string, OrderLine>& lines) {
   std::int64_t total = 0;
-  for (const auto& [sku, line] : lines) total = checked_add(total, line_total_cents(line), "an order's total");
+  for (const auto& [sku, line] : lines)
+    total = checked_add(total, line_total_cents(line), "an order's total");
   return total;
 }
 
@@ -88,8 +96,8 @@ std::vector<OrderEvent> decide(const OrderCommand& command, const OrderState& st
             }
             const std::uint64_t held = line == state.lines.end() ? 0 : line->second.quantity;
             if (held + c.quantity > max_line_quantity) {
-              reject("a line holds at most " + std::to_string(max_line_quantity) + " units (this one would hold " +
-                     std::to_string(held + c.quantity) + ")");
+              reject("a line holds at most " + std::to_string(max_line_quantity) +
+                     " units (this one would hold " + std::to_string(held + c.quantity) + ")");
             }
             return {ItemAdded{c.sku, c.quantity, c.unit_price_cents}};
           },
@@ -102,8 +110,8 @@ std::vector<OrderEvent> decide(const OrderCommand& command, const OrderState& st
             require_status(state, OrderStatus::open, "pay");
             if (state.lines.empty()) reject("cannot pay an empty order");
             if (c.amount_cents != state.total_cents()) {
-              reject("the amount " + std::to_string(c.amount_cents) +
-                     " does not match the total " + std::to_string(state.total_cents()));
+              reject("the amount " + std::to_string(c.amount_cents) + " does not match the total " +
+                     std::to_string(state.total_cents()));
             }
             return {OrderPaid{c.amount_cents}};
           },

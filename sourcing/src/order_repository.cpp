@@ -33,8 +33,7 @@ const Upcasters& order_upcasters() {
               [](const msgpack::object& payload, msgpack::zone& zone) {
                 const auto v1 = detail::convert_checked<ItemAddedV1>(
                     payload, [] { return "ItemAdded version 1"; });
-                const ItemAdded v2{v1.sku, v1.quantity,
-                                   std::llround(v1.unit_price_euros * 100.0)};
+                const ItemAdded v2{v1.sku, v1.quantity, std::llround(v1.unit_price_euros * 100.0)};
                 return msgpack::object(v2, zone);
               });
     return chain;
@@ -115,7 +114,8 @@ void OrderRepository::for_each_event(std::uint64_t order_id, std::uint64_t from,
   // Page by page: a long stream is never held in memory whole, and nothing after version
   // `last` is read (an order as of version 5 reads 5 events, not a page of 1 000).
   while (from <= last) {
-    const auto wanted = static_cast<std::size_t>(std::min<std::uint64_t>(options_.page, last - from + 1));
+    const auto wanted =
+        static_cast<std::size_t>(std::min<std::uint64_t>(options_.page, last - from + 1));
     const auto page = store_.read_stream(stream, from, wanted, Direction::forward);
     for (const RecordedEvent& recorded : page) {
       if (!visit(recorded)) {
@@ -144,8 +144,8 @@ LoadedOrder OrderRepository::load_as_of_time(std::uint64_t order_id,
   LoadedOrder loaded;
   fold_events(order_id, loaded, std::numeric_limits<std::uint64_t>::max(),
               [timestamp_ns](const RecordedEvent& recorded) {
-    return recorded.event.timestamp_ns() <= timestamp_ns;
-  });
+                return recorded.event.timestamp_ns() <= timestamp_ns;
+              });
   return loaded;
 }
 
@@ -156,9 +156,9 @@ void OrderRepository::snapshot_if_due(std::uint64_t order_id, const OrderState& 
       appended.last_version / every == (appended.first_version - 1) / every) {
     return;
   }
-  store_.save_snapshot(order_stream(order_id),
-                       Snapshot{appended.last_version, order_state_schema_version,
-                                encode_value(state)});
+  store_.save_snapshot(
+      order_stream(order_id),
+      Snapshot{appended.last_version, order_state_schema_version, encode_value(state)});
 }
 
 CommandOutcome OrderRepository::execute(std::uint64_t order_id, const OrderCommand& command,
@@ -170,12 +170,12 @@ CommandOutcome OrderRepository::execute(std::uint64_t order_id, const OrderComma
     std::vector<EventData> data;
     data.reserve(events.size());
     for (const OrderEvent& event : events) {
-      data.push_back(to_event_data(event, options_.source, cause,
-                                   options_.clock ? std::optional(options_.clock()) : std::nullopt));
+      data.push_back(
+          to_event_data(event, options_.source, cause,
+                        options_.clock ? std::optional(options_.clock()) : std::nullopt));
     }
-    const ExpectedVersion expected = loaded.version == 0
-                                         ? ExpectedVersion::no_stream()
-                                         : ExpectedVersion::exactly(loaded.version);
+    const ExpectedVersion expected = loaded.version == 0 ? ExpectedVersion::no_stream()
+                                                         : ExpectedVersion::exactly(loaded.version);
     try {
       const AppendResult appended = store_.append(stream, expected, data);
       OrderState state = std::move(loaded.state);
@@ -198,9 +198,9 @@ std::vector<RecordedEvent> OrderRepository::history(std::uint64_t order_id) cons
   std::vector<RecordedEvent> all;
   for_each_event(order_id, 1, std::numeric_limits<std::uint64_t>::max(),
                  [&](const RecordedEvent& recorded) {
-    all.push_back(recorded);
-    return true;
-  });
+                   all.push_back(recorded);
+                   return true;
+                 });
   return all;
 }
 

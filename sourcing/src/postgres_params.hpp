@@ -49,7 +49,7 @@ class Params {
     put32(buffer, 0);        // flags: no NULL elements
     put32(buffer, element);  // element type
     put32(buffer, static_cast<std::uint32_t>(std::size(items)));
-    put32(buffer, 1);        // lower bound: arrays count from 1
+    put32(buffer, 1);  // lower bound: arrays count from 1
     for (const auto& item : items) {
       const std::string_view value = bytes_of(item);
       put32(buffer, static_cast<std::uint32_t>(value.size()));

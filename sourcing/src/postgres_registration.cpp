@@ -11,10 +11,12 @@
 namespace eda::sourcing {
 namespace {
 
-std::unique_ptr<EventStore> open_postgres(const std::string& connection, const StoreSpecOptions& options) {
-  return std::make_unique<PostgresEventStore>(PostgresStoreOptions{.connection = connection,
-                                                                   .connect_timeout = options.connect_timeout,
-                                                                   .application_name = options.application_name});
+std::unique_ptr<EventStore> open_postgres(const std::string& connection,
+                                          const StoreSpecOptions& options) {
+  return std::make_unique<PostgresEventStore>(
+      PostgresStoreOptions{.connection = connection,
+                           .connect_timeout = options.connect_timeout,
+                           .application_name = options.application_name});
 }
 
 /// Installs the opener when the program starts.

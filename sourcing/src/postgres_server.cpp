@@ -31,7 +31,8 @@ std::string describe_server(const std::string& connection) {
     while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
     throw std::invalid_argument(
         "not a PostgreSQL connection string (expected postgresql://user@host:port/database or "
-        "key=value pairs)" + (may_hold_password(connection) ? std::string() : ": " + reason));
+        "key=value pairs)" +
+        (may_hold_password(connection) ? std::string() : ": " + reason));
   }
   std::string host = "the default host", port = "5432", database, user;
   for (const PQconninfoOption* option = options; option->keyword != nullptr; ++option) {

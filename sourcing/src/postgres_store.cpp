@@ -15,8 +15,8 @@ namespace eda::sourcing {
 
 namespace {
 
-using postgres::Params;
 using postgres::largest_bigint;
+using postgres::Params;
 
 // The parameter types as libpq takes them (Oid is libpq's name for the same 32-bit number).
 constexpr Oid bytea_oid = postgres::oid::bytea;
@@ -82,9 +82,11 @@ struct StatementDef {
 const std::vector<StatementDef>& statements() {
   static const std::vector<StatementDef> all{
       // The whole append, in the database (sql/postgres_append_v1.sql): one round trip.
-      {"append", "SELECT * FROM eda_append_v1($1, $2, $3, $4, $5)",
+      {"append",
+       "SELECT * FROM eda_append_v1($1, $2, $3, $4, $5)",
        {text_oid, int8_oid, text_array_oid, text_array_oid, bytea_array_oid}},
-      {"version_of", "SELECT coalesce(max(version), 0)::bigint FROM events WHERE stream = $1",
+      {"version_of",
+       "SELECT coalesce(max(version), 0)::bigint FROM events WHERE stream = $1",
        {text_oid}},
       {"forward",
        "SELECT version, position, envelope FROM events WHERE stream = $1 AND version >= $2 "
@@ -105,7 +107,8 @@ const std::vector<StatementDef>& statements() {
        "schema_version = excluded.schema_version, state = excluded.state "
        "WHERE excluded.version >= snapshots.version",
        {text_oid, int8_oid, int8_oid, bytea_oid}},
-      {"load_snapshot", "SELECT version, schema_version, state FROM snapshots WHERE stream = $1",
+      {"load_snapshot",
+       "SELECT version, schema_version, state FROM snapshots WHERE stream = $1",
        {text_oid}},
   };
   return all;
@@ -128,8 +131,7 @@ constexpr std::string_view event_id_constraint = "events_event_id";
 
 /// One libpq connection with the store's statements prepared on it.
 struct PostgresEventStore::Connection {
-  Connection(const PostgresStoreOptions& options, std::string where_)
-      : where(std::move(where_)) {
+  Connection(const PostgresStoreOptions& options, std::string where_) : where(std::move(where_)) {
     const std::string timeout =
         std::to_string(std::max<long long>(options.connect_timeout.count(), 1));
     // Ours first: the connection string (expanded from "dbname") comes after and wins.
@@ -227,7 +229,8 @@ struct PostgresEventStore::Connection {
         result != nullptr ? trimmed(PQresultErrorMessage(result)) : trimmed(PQerrorMessage(conn));
     throw DatabaseError("PostgreSQL event store at " + where + ": " + std::string(doing) +
                             " failed: " + (reason.empty() ? trimmed(PQerrorMessage(conn)) : reason),
-                        sqlstate != nullptr ? sqlstate : "", constraint != nullptr ? constraint : "");
+                        sqlstate != nullptr ? sqlstate : "",
+                        constraint != nullptr ? constraint : "");
   }
 
   /// A statement without parameters (transaction control, the schema); `label` names it in
@@ -259,7 +262,9 @@ struct PostgresEventStore::Connection {
   }
 
   /// Whether the open transaction failed (a statement refused): only a rollback ends it.
-  [[nodiscard]] bool transaction_failed() const { return PQtransactionStatus(conn) == PQTRANS_INERROR; }
+  [[nodiscard]] bool transaction_failed() const {
+    return PQtransactionStatus(conn) == PQTRANS_INERROR;
+  }
 
   /// Cleanup after a failure: never throws (a lost connection is noticed by the next call).
   void rollback_quietly() noexcept { PQclear(PQexec(conn, "ROLLBACK")); }
@@ -370,8 +375,7 @@ AppendResult PostgresEventStore::append(std::string_view stream, const ExpectedV
   return append_once(stream, expected, events);
 }
 
-std::vector<AppendOutcome> PostgresEventStore::append_all(
-    std::span<const AppendRequest> requests) {
+std::vector<AppendOutcome> PostgresEventStore::append_all(std::span<const AppendRequest> requests) {
   std::vector<AppendOutcome> outcomes(requests.size());
   std::vector<bool> pending = detail::check_group(requests, outcomes);
   std::lock_guard lock(mutex_);
@@ -389,7 +393,8 @@ std::vector<AppendOutcome> PostgresEventStore::append_all(
         if (!pending[i]) continue;
         outcomes[i] = AppendOutcome{};
         try {
-          outcomes[i].result = append_once(requests[i].stream, requests[i].expected, requests[i].events);
+          outcomes[i].result =
+              append_once(requests[i].stream, requests[i].expected, requests[i].events);
         } catch (const DatabaseError&) {
           outcomes[i].error = std::current_exception();
           if (c.transaction_failed()) failed_on_server = i;
@@ -427,8 +432,8 @@ std::vector<RecordedEvent> PostgresEventStore::read_stream(std::string_view stre
   db_->ensure();
   const bool forward = direction == Direction::forward;
   if (forward && from > largest_bigint) return out;  // no version is that high
-  const std::uint64_t bound =
-      forward ? std::max<std::uint64_t>(from, 1) : (from == 0 ? largest_bigint : at_most_bigint(from));
+  const std::uint64_t bound = forward ? std::max<std::uint64_t>(from, 1)
+                                      : (from == 0 ? largest_bigint : at_most_bigint(from));
   const Result rows = db_->run(forward ? "forward" : "backward",
                                Params().text(stream).int8(bound).int8(at_most_bigint(max_count)));
   const int count = PQntuples(rows.get());
@@ -448,8 +453,8 @@ std::vector<RecordedEvent> PostgresEventStore::read_all(std::uint64_t from,
   db_->ensure();
   // One statement, one snapshot: because positions are handed out in commit order, the rows
   // it returns have no hole that a later commit could fill.
-  const Result rows =
-      db_->run("all", Params().int8(std::max<std::uint64_t>(from, 1)).int8(at_most_bigint(max_count)));
+  const Result rows = db_->run(
+      "all", Params().int8(std::max<std::uint64_t>(from, 1)).int8(at_most_bigint(max_count)));
   const int count = PQntuples(rows.get());
   out.reserve(static_cast<std::size_t>(count));
   for (int row = 0; row < count; ++row) {

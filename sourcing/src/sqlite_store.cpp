@@ -41,25 +41,30 @@ struct SqliteEventStore::Connection {
   void prepare() {
     find_id = std::make_unique<Statement>(
         db, "SELECT stream, version, position FROM events WHERE event_id = ?");
-    version_of = std::make_unique<Statement>(
-        db, "SELECT max(version) FROM events WHERE stream = ?");
+    version_of =
+        std::make_unique<Statement>(db, "SELECT max(version) FROM events WHERE stream = ?");
     insert = std::make_unique<Statement>(
-        db, "INSERT INTO events (stream, version, event_id, type, envelope) VALUES (?, ?, ?, ?, ?)");
+        db,
+        "INSERT INTO events (stream, version, event_id, type, envelope) VALUES (?, ?, ?, ?, ?)");
     forward = std::make_unique<Statement>(
-        db, "SELECT version, position, envelope FROM events WHERE stream = ? AND version >= ? "
-            "ORDER BY version LIMIT ?");
+        db,
+        "SELECT version, position, envelope FROM events WHERE stream = ? AND version >= ? "
+        "ORDER BY version LIMIT ?");
     backward = std::make_unique<Statement>(
-        db, "SELECT version, position, envelope FROM events WHERE stream = ? AND version <= ? "
-            "ORDER BY version DESC LIMIT ?");
+        db,
+        "SELECT version, position, envelope FROM events WHERE stream = ? AND version <= ? "
+        "ORDER BY version DESC LIMIT ?");
     all = std::make_unique<Statement>(
-        db, "SELECT stream, version, position, envelope FROM events WHERE position >= ? "
-            "ORDER BY position LIMIT ?");
+        db,
+        "SELECT stream, version, position, envelope FROM events WHERE position >= ? "
+        "ORDER BY position LIMIT ?");
     last = std::make_unique<Statement>(db, "SELECT max(position) FROM events");
     save_snapshot = std::make_unique<Statement>(
-        db, "INSERT INTO snapshots (stream, version, schema_version, state) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
-            "schema_version = excluded.schema_version, state = excluded.state "
-            "WHERE excluded.version >= snapshots.version");
+        db,
+        "INSERT INTO snapshots (stream, version, schema_version, state) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (stream) DO UPDATE SET version = excluded.version, "
+        "schema_version = excluded.schema_version, state = excluded.state "
+        "WHERE excluded.version >= snapshots.version");
     load_snapshot = std::make_unique<Statement>(
         db, "SELECT version, schema_version, state FROM snapshots WHERE stream = ?");
     begin = std::make_unique<Statement>(db, "BEGIN IMMEDIATE");
@@ -110,8 +115,9 @@ AppendResult SqliteEventStore::append_in_transaction(std::string_view stream,
   AppendResult result{current + 1, current + events.size(), 0, 0, false};
   std::uint64_t version = current;
   for (const EventData& event : events) {
-    c.insert->bind(stream, ++version, std::string_view(event.event_id),
-                   std::string_view(event.type), Statement::as_blob(event.envelope))
+    c.insert
+        ->bind(stream, ++version, std::string_view(event.event_id), std::string_view(event.type),
+               Statement::as_blob(event.envelope))
         .run();
     const auto position = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(c.db));
     if (result.first_position == 0) result.first_position = position;
@@ -182,9 +188,9 @@ std::vector<RecordedEvent> SqliteEventStore::read_stream(std::string_view stream
   std::vector<RecordedEvent> out;
   if (max_count == 0) return out;
   Statement& query = direction == Direction::forward ? *db_->forward : *db_->backward;
-  const std::uint64_t bound =
-      direction == Direction::forward ? std::max<std::uint64_t>(from, 1)
-                                      : (from == 0 ? std::numeric_limits<std::int64_t>::max() : from);
+  const std::uint64_t bound = direction == Direction::forward
+                                  ? std::max<std::uint64_t>(from, 1)
+                                  : (from == 0 ? std::numeric_limits<std::int64_t>::max() : from);
   const auto limit = static_cast<std::uint64_t>(
       std::min<std::size_t>(max_count, std::numeric_limits<std::int64_t>::max()));
   query.bind(stream, bound, limit);

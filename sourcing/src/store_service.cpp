@@ -67,7 +67,8 @@ void StoreService::reply(const zmq::message_t& client, std::string_view status,
   // retries, which idempotent appends make safe).
   (void)socket_.send(zmq::const_buffer(client.data(), client.size()),
                      zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-  (void)socket_.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  (void)socket_.send(zmq::const_buffer(nullptr, 0),
+                     zmq::send_flags::sndmore | zmq::send_flags::dontwait);
   (void)socket_.send(zmq::const_buffer(status.data(), status.size()),
                      zmq::send_flags::sndmore | zmq::send_flags::dontwait);
   (void)socket_.send(zmq::const_buffer(body.data(), body.size()), zmq::send_flags::dontwait);
@@ -97,10 +98,10 @@ std::string StoreService::answer_read(std::string_view name, std::string_view bo
   if (name == method::load_snapshot) {
     const std::string stream = decode_value<std::string>(body, "stream name");
     const auto snapshot = store_.load_snapshot(stream);
-    return encode_value(std::tuple{snapshot.has_value(),
-                                   snapshot ? WireSnapshot{stream, snapshot->version,
-                                                           snapshot->schema_version, snapshot->state}
-                                            : WireSnapshot{}});
+    return encode_value(std::tuple{
+        snapshot.has_value(), snapshot ? WireSnapshot{stream, snapshot->version,
+                                                      snapshot->schema_version, snapshot->state}
+                                       : WireSnapshot{}});
   }
   throw MalformedMessage(WireFault::unprocessable, "unknown method '" + printable(name) + "'");
 }
@@ -128,10 +129,11 @@ bool StoreService::serve_once(std::chrono::milliseconds wait) {
     try {
       if (name == method::append) {
         auto a = decode_value<AppendBody>(body, "Append body");
-        PendingAppend pending{zmq::message_t(frames[0].data(), frames[0].size()),
-                              AppendRequest{std::move(a.stream),
-                                            ExpectedVersion::from(a.expected_kind, a.expected_version),
-                                            {}}};
+        PendingAppend pending{
+            zmq::message_t(frames[0].data(), frames[0].size()),
+            AppendRequest{std::move(a.stream),
+                          ExpectedVersion::from(a.expected_kind, a.expected_version),
+                          {}}};
         for (WireEvent& e : a.events) {
           pending.request.events.push_back(
               EventData{std::move(e.event_id), std::move(e.type), std::move(e.envelope)});
@@ -175,7 +177,8 @@ bool StoreService::serve_once(std::chrono::milliseconds wait) {
       std::rethrow_exception(outcomes[i].error);
     } catch (const ConcurrencyConflict& conflict) {
       reply(group[i].client, "conflict",
-            encode_value(ConflictBody{conflict.stream(), conflict.actual_version(), conflict.what()}));
+            encode_value(
+                ConflictBody{conflict.stream(), conflict.actual_version(), conflict.what()}));
     } catch (const std::invalid_argument& e) {
       reply(group[i].client, "rejected", e.what());
     } catch (const std::exception& e) {
@@ -198,12 +201,13 @@ RemoteEventStore::RemoteEventStore(zmq::context_t& context, RpcClientOptions opt
 AppendResult RemoteEventStore::append(std::string_view stream, const ExpectedVersion& expected,
                                       std::span<const EventData> events) {
   detail::check_batch(stream, events);  // refuse bad input here, before the network
-  AppendBody body{std::string(stream), static_cast<std::uint8_t>(expected.kind()),
-                  expected.version(), {}};
-  for (const EventData& e : events) body.events.push_back(WireEvent{e.event_id, e.type, e.envelope});
+  AppendBody body{
+      std::string(stream), static_cast<std::uint8_t>(expected.kind()), expected.version(), {}};
+  for (const EventData& e : events)
+    body.events.push_back(WireEvent{e.event_id, e.type, e.envelope});
   try {
-    const auto r = decode_value<AppendReply>(call(method::append, encode_value(body)),
-                                             "Append reply");
+    const auto r =
+        decode_value<AppendReply>(call(method::append, encode_value(body)), "Append reply");
     return AppendResult{r.first_version, r.last_version, r.first_position, r.last_position,
                         r.already_stored};
   } catch (const RpcError& e) {
@@ -233,9 +237,9 @@ std::string RemoteEventStore::call(std::string_view method, const std::string& b
 std::vector<RecordedEvent> RemoteEventStore::read_stream(std::string_view stream,
                                                          std::uint64_t from, std::size_t max_count,
                                                          Direction direction) const {
-  return from_wire(call(method::read_stream,
-                        encode_value(ReadStreamBody{std::string(stream), from, max_count,
-                                                    direction == Direction::backward})));
+  return from_wire(
+      call(method::read_stream, encode_value(ReadStreamBody{std::string(stream), from, max_count,
+                                                            direction == Direction::backward})));
 }
 
 std::vector<RecordedEvent> RemoteEventStore::read_all(std::uint64_t from,

@@ -37,7 +37,8 @@ AppendResult NotifyingEventStore::append(std::string_view stream, const Expected
   return result;
 }
 
-std::vector<AppendOutcome> NotifyingEventStore::append_all(std::span<const AppendRequest> requests) {
+std::vector<AppendOutcome> NotifyingEventStore::append_all(
+    std::span<const AppendRequest> requests) {
   std::vector<AppendOutcome> outcomes = inner().append_all(requests);
   std::uint64_t last = 0;
   for (const AppendOutcome& outcome : outcomes) {
@@ -53,7 +54,9 @@ std::vector<AppendOutcome> NotifyingEventStore::append_all(std::span<const Appen
 
 CatchUpSubscription::CatchUpSubscription(const EventStore& store, zmq::context_t& context,
                                          SubscriptionOptions options)
-    : store_(store), options_(std::move(options)), next_position_(std::max<std::uint64_t>(options_.from_position, 1)) {
+    : store_(store),
+      options_(std::move(options)),
+      next_position_(std::max<std::uint64_t>(options_.from_position, 1)) {
   if (options_.batch == 0 || options_.fallback_poll <= std::chrono::milliseconds(0)) {
     throw std::invalid_argument("a subscription needs a batch of at least 1 and a positive poll");
   }

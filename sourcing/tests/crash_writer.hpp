@@ -187,7 +187,7 @@ inline std::size_t check_store_after_crashes(const EventStore& store,
       const Written written = recorded.event.payload_as<Written>();  // decodes
       REQUIRE(written.filler.size() == 200);
       REQUIRE(stored.insert(recorded.event.meta().event_id).second);  // once
-      REQUIRE(recorded.position == last_position + 1);               // no hole
+      REQUIRE(recorded.position == last_position + 1);                // no hole
       last_position = recorded.position;
       REQUIRE(recorded.version == ++last_version[recorded.stream]);  // no hole, no duplicate
       StoredAppend& append = appends[{written.round, written.append}];

@@ -18,8 +18,10 @@
 using namespace eda::sourcing;
 using eda::sourcing::test::KilledWriter;
 
-TEST_CASE("a writer killed with SIGKILL a hundred times loses no acknowledged event and "
-          "leaves no damage", "[sqlite][crash]") {
+TEST_CASE(
+    "a writer killed with SIGKILL a hundred times loses no acknowledged event and "
+    "leaves no damage",
+    "[sqlite][crash]") {
   test::TempDatabase file;
   const std::string spec = "sqlite:" + file.path();
   { SqliteEventStore create({.path = file.path()}); }  // the schema exists before the first kill

@@ -35,8 +35,9 @@ struct SqliteKind {
   /// Spoils the envelope stored at `position`, through a connection of its own to the file.
   void corrupt(std::uint64_t position) {
     const eda::sqlite::Database spoiler(file.path(), Durability::normal, "event store");
-    spoiler.exec(("UPDATE events SET envelope = x'c1c1c1' WHERE position = " +
-                  std::to_string(position)).c_str());
+    spoiler.exec(
+        ("UPDATE events SET envelope = x'c1c1c1' WHERE position = " + std::to_string(position))
+            .c_str());
   }
 };
 
@@ -57,15 +58,15 @@ TEST_CASE("the SQLite store keeps what it acknowledged across reopening", "[sqli
   CHECK(reopened.integrity_check() == "ok");
 }
 
-TEST_CASE("two connections to one SQLite file see each other and conflict correctly",
-          "[sqlite]") {
+TEST_CASE("two connections to one SQLite file see each other and conflict correctly", "[sqlite]") {
   TempDatabase file;
   SqliteEventStore a({.path = file.path()});
   SqliteEventStore b({.path = file.path()});
   a.append("order-1", ExpectedVersion::no_stream(), std::vector{item_added(1, "from a")});
   CHECK(b.stream_version("order-1") == 1);  // b's next read sees a's commit
-  CHECK_THROWS_AS(b.append("order-1", ExpectedVersion::no_stream(), std::vector{item_added(1, "b")}),
-                  ConcurrencyConflict);
+  CHECK_THROWS_AS(
+      b.append("order-1", ExpectedVersion::no_stream(), std::vector{item_added(1, "b")}),
+      ConcurrencyConflict);
   b.append("order-1", ExpectedVersion::exactly(1), std::vector{item_added(1, "from b")});
   CHECK(items_of(a.read_stream("order-1", 1, 10, Direction::forward)) ==
         std::vector<std::string>{"from a", "from b"});

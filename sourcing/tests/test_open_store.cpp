@@ -76,7 +76,7 @@ TEST_CASE("specs are taken apart into the kind of store and where it is", "[open
   CHECK(parse_store_spec("sqlite:orders.db").location == "orders.db");
   CHECK(parse_store_spec("orders.db").location == "orders.db");
   CHECK(parse_store_spec("/var/lib/shop/orders.db").kind == StoreKind::sqlite);
-  CHECK(parse_store_spec("./a:b.db").location == "./a:b.db");  // a colon in a file name
+  CHECK(parse_store_spec("./a:b.db").location == "./a:b.db");             // a colon in a file name
   CHECK(parse_store_spec("SQLite:orders.db").kind == StoreKind::sqlite);  // schemes ignore case
   for (const std::string uri : {"postgresql://shop@db.example:5432/shop", "postgres://db/shop",
                                 "postgresql://u:pw@h1:5432,h2:5433/shop?sslmode=require"}) {
@@ -115,7 +115,7 @@ TEST_CASE("specs that are none of the accepted forms are refused, naming the for
     const std::string message = refusal_of(spec);
     REQUIRE_FALSE(message.empty());
     CHECK_THAT(message, Catch::Contains("memory:") && Catch::Contains("sqlite:FILE") &&
-                           Catch::Contains("postgresql://") && Catch::Contains("postgres://"));
+                            Catch::Contains("postgresql://") && Catch::Contains("postgres://"));
     CHECK(message.find("hunter2") == std::string::npos);
   }
   CHECK_THAT(refusal_of("tcp://127.0.0.1:5701"), Catch::Contains("RemoteEventStore"));

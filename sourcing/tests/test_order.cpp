@@ -13,8 +13,8 @@
 
 using namespace eda::sourcing;
 using eda::sourcing::test::random_command;
-using eda::sourcing::test::write_order_with_an_old_item;
 using eda::sourcing::test::TempDatabase;
+using eda::sourcing::test::write_order_with_an_old_item;
 
 TEST_CASE("decide turns valid commands into events and evolve folds them", "[order]") {
   OrderState state;
@@ -47,11 +47,13 @@ TEST_CASE("decide rejects what the order's state does not allow, saying why", "[
   CHECK_THROWS_WITH(decide(AddItem{"widget", 0, 500}, open), Catch::Contains("at least 1"));
   CHECK_THROWS_WITH(decide(AddItem{"widget", 1, -5}, open), Catch::Contains("negative"));
   // Limits that keep every total (and every sum of totals a read model keeps) in 64 bits.
-  CHECK_THROWS_WITH(decide(AddItem{"widget", 1, max_unit_price_cents + 1}, open), Catch::Contains("price"));
+  CHECK_THROWS_WITH(decide(AddItem{"widget", 1, max_unit_price_cents + 1}, open),
+                    Catch::Contains("price"));
   CHECK(decide(AddItem{"widget", max_line_quantity - 1, 500}, open).size() == 1);
   CHECK_THROWS_WITH(decide(AddItem{"widget", max_line_quantity, 500}, open),
                     Catch::Contains("at most 1000000 units") && Catch::Contains("1000001"));
-  CHECK_THROWS_WITH(decide(AddItem{"gizmo", 4'000'000'000u, 500}, open), Catch::Contains("at most 1000000 units"));
+  CHECK_THROWS_WITH(decide(AddItem{"gizmo", 4'000'000'000u, 500}, open),
+                    Catch::Contains("at most 1000000 units"));
   OrderState full = replay({OrderPlaced{"bob"}});
   for (std::size_t i = 0; i < max_order_lines; ++i) {
     full = evolve(full, ItemAdded{"sku-" + std::to_string(i), 1, 1});
@@ -192,8 +194,7 @@ class InterferingStore final : public ForwardingEventStore {
 };
 }  // namespace
 
-TEST_CASE("a conflicting writer makes the repository decide again on the new state",
-          "[order]") {
+TEST_CASE("a conflicting writer makes the repository decide again on the new state", "[order]") {
   InMemoryEventStore store;
   OrderRepository(store).execute(3, PlaceOrder{"dave"});
 
@@ -285,8 +286,10 @@ void check_snapshots(Store& store) {
 }
 }  // namespace
 
-TEST_CASE("snapshots every N events: loading reads the snapshot and the tail, with the same "
-          "state as a full replay", "[order][snapshot]") {
+TEST_CASE(
+    "snapshots every N events: loading reads the snapshot and the tail, with the same "
+    "state as a full replay",
+    "[order][snapshot]") {
   SECTION("in memory") {
     InMemoryEventStore store;
     check_snapshots(store);
@@ -323,9 +326,9 @@ TEST_CASE("an old event with no upcaster step, or of a shape no version had, is 
                     Catch::Contains("version 1") && Catch::Contains("no upcaster"));
   CHECK(none.payload_as<OrderPlaced>(orders.history(8)[0].event).customer == "gina");
   // A version-1 payload of the wrong shape fails in the step: reported with its place.
-  store.append(order_stream(8), ExpectedVersion::exactly(3),
-               std::vector{EventData::of(eda::make_metadata<MisshapenV1>("order-service"),
-                                         MisshapenV1{})});
+  store.append(
+      order_stream(8), ExpectedVersion::exactly(3),
+      std::vector{EventData::of(eda::make_metadata<MisshapenV1>("order-service"), MisshapenV1{})});
   CHECK_THROWS_WITH(orders.load(8), Catch::Contains("order-8") && Catch::Contains("version 4"));
   // Steps are registered once, from version 1.
   Upcasters chain;

@@ -64,9 +64,10 @@ std::string in_milliseconds(Clock::duration duration) {
 
 }  // namespace
 
-TEST_CASE("a PostgreSQL writer killed with SIGKILL thirty times mid-append loses no "
-          "acknowledged event, stores no append in part, and leaves the head lock free",
-          "[postgres][crash]") {
+TEST_CASE(
+    "a PostgreSQL writer killed with SIGKILL thirty times mid-append loses no "
+    "acknowledged event, stores no append in part, and leaves the head lock free",
+    "[postgres][crash]") {
   TempPostgresDatabase database;
   const std::string spec = database.store_spec();
   { const auto create = open_event_store(spec); }  // the schema exists before the first kill
@@ -108,11 +109,13 @@ TEST_CASE("a PostgreSQL writer killed with SIGKILL thirty times mid-append loses
   // Not asserted, only shown (with -s): where the kills landed, and how promptly the server
   // let go of a killed writer (the session's end is measured after the probe, so it includes
   // two connection setups).
-  const std::string rolled_back = RawPostgres(database.connection())
-      .value("SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()");
-  SUCCEED(rolled_back << " transactions rolled back (appends cut by a kill); " << unacknowledged
-       << " events committed as their writer died, never acknowledged; slowest probe "
-       << "(connect and append) " << in_milliseconds(slowest_probe)
-       << "; writer session gone at the latest " << in_milliseconds(slowest_session_end)
-       << " after its kill");
+  const std::string rolled_back =
+      RawPostgres(database.connection())
+          .value("SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()");
+  SUCCEED(
+      rolled_back << " transactions rolled back (appends cut by a kill); " << unacknowledged
+                  << " events committed as their writer died, never acknowledged; slowest probe "
+                  << "(connect and append) " << in_milliseconds(slowest_probe)
+                  << "; writer session gone at the latest " << in_milliseconds(slowest_session_end)
+                  << " after its kill");
 }

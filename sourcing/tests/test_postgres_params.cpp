@@ -18,8 +18,9 @@ namespace {
 /// Parameter `index` as the bytes libpq would send.
 std::string sent(const Params& params, int index) {
   const auto i = static_cast<std::size_t>(index);
-  return params.values()[i] == nullptr ? std::string("NULL")
-                                       : std::string(params.values()[i], static_cast<std::size_t>(params.lengths()[i]));
+  return params.values()[i] == nullptr
+             ? std::string("NULL")
+             : std::string(params.values()[i], static_cast<std::size_t>(params.lengths()[i]));
 }
 
 std::string bytes(std::initializer_list<unsigned char> list) {
@@ -44,7 +45,8 @@ TEST_CASE("a bigint is sent as 8 bytes in network order", "[postgres-params]") {
 
 TEST_CASE("a value above the largest bigint is refused, naming it, instead of sent clamped",
           "[postgres-params]") {
-  for (const std::uint64_t value : {largest_bigint + 1, std::uint64_t{18'446'744'073'709'551'615ULL}}) {
+  for (const std::uint64_t value :
+       {largest_bigint + 1, std::uint64_t{18'446'744'073'709'551'615ULL}}) {
     Params params;
     CHECK_THROWS_AS(params.int8(value), std::out_of_range);
     CHECK_THROWS_WITH(params.int8(value), Catch::Contains(std::to_string(value)) &&
@@ -54,7 +56,8 @@ TEST_CASE("a value above the largest bigint is refused, naming it, instead of se
   }
 }
 
-TEST_CASE("text, bytes and NULL are sent as they are, every parameter in binary", "[postgres-params]") {
+TEST_CASE("text, bytes and NULL are sent as they are, every parameter in binary",
+          "[postgres-params]") {
   const std::string envelope("\x00\x01\xff", 3);
   Params params;
   params.text("order-42").bytes(envelope).null().text("");
@@ -73,13 +76,13 @@ TEST_CASE("an array is sent in PostgreSQL's binary array format", "[postgres-par
   const std::vector<std::string> ids{"a", "bc"};
   Params params;
   params.array(oid::text, ids, [](const std::string& id) -> std::string_view { return id; });
-  CHECK(sent(params, 0) == bytes({0, 0, 0, 1,                   // one dimension
-                                  0, 0, 0, 0,                   // no NULL elements
-                                  0, 0, 0, 25,                  // of text
-                                  0, 0, 0, 2,                   // two elements
-                                  0, 0, 0, 1,                   // counted from 1
-                                  0, 0, 0, 1, 'a',              // "a"
-                                  0, 0, 0, 2, 'b', 'c'}));      // "bc"
+  CHECK(sent(params, 0) == bytes({0, 0, 0, 1,                // one dimension
+                                  0, 0, 0, 0,                // no NULL elements
+                                  0, 0, 0, 25,               // of text
+                                  0, 0, 0, 2,                // two elements
+                                  0, 0, 0, 1,                // counted from 1
+                                  0, 0, 0, 1,  'a',          // "a"
+                                  0, 0, 0, 2,  'b', 'c'}));  // "bc"
   const std::vector<std::string> none;
   params.array(oid::bytea, none, [](const std::string& id) -> std::string_view { return id; });
   CHECK(sent(params, 1) == bytes({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 1}));

@@ -9,7 +9,8 @@
 
 using eda::sourcing::postgres::describe_server;
 
-TEST_CASE("a connection string is described by host, port, database and user", "[postgres-server]") {
+TEST_CASE("a connection string is described by host, port, database and user",
+          "[postgres-server]") {
   CHECK(describe_server("postgresql://shop:s3cret-pw@db.example:5433/orders") ==
         "db.example:5433/orders as shop");
   CHECK(describe_server("postgres://db.example/orders") == "db.example:5432/orders");
@@ -24,8 +25,10 @@ TEST_CASE("a string libpq cannot parse is refused, quoting libpq only when no pa
           "[postgres-server]") {
   const std::string with_password = "postgresql://shop:s3cret-pw@[::1/orders";
   CHECK_THROWS_AS(describe_server(with_password), std::invalid_argument);
-  CHECK_THROWS_WITH(describe_server(with_password),
-                    Catch::Contains("not a PostgreSQL connection string") && !Catch::Contains("s3cret-pw"));
-  CHECK_THROWS_WITH(describe_server("no-equals-sign here"),
-                    Catch::Contains("not a PostgreSQL connection string") && Catch::Contains("no-equals-sign"));
+  CHECK_THROWS_WITH(
+      describe_server(with_password),
+      Catch::Contains("not a PostgreSQL connection string") && !Catch::Contains("s3cret-pw"));
+  CHECK_THROWS_WITH(
+      describe_server("no-equals-sign here"),
+      Catch::Contains("not a PostgreSQL connection string") && Catch::Contains("no-equals-sign"));
 }

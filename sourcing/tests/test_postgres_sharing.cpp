@@ -59,9 +59,9 @@ TEST_CASE("a group in which the server refuses one append stores the others, in 
       "CREATE TRIGGER refuse_stream BEFORE INSERT ON events FOR EACH ROW "
       "EXECUTE FUNCTION refuse_stream();");
 
-  std::vector<AppendRequest> group{new_stream("first", "a"), new_stream("refused", "b"),
-                                   new_stream("third", "c"), new_stream(std::string("nul\0l", 5), "d"),
-                                   new_stream("fifth", "e")};
+  std::vector<AppendRequest> group{
+      new_stream("first", "a"), new_stream("refused", "b"), new_stream("third", "c"),
+      new_stream(std::string("nul\0l", 5), "d"), new_stream("fifth", "e")};
   const std::vector<AppendOutcome> outcomes = store.append_all(group);
 
   REQUIRE(outcomes.size() == 5);
@@ -82,7 +82,9 @@ TEST_CASE("a group in which the server refuses one append stores the others, in 
   CHECK(all[2].position == 3);
   CHECK(store.last_position() == 3);
   // Nothing of a refused group is left open on the connection: the next append works.
-  CHECK(store.append("sixth", ExpectedVersion::no_stream(), std::vector{noted("f")}).first_position == 4);
+  CHECK(
+      store.append("sixth", ExpectedVersion::no_stream(), std::vector{noted("f")}).first_position ==
+      4);
 }
 
 TEST_CASE("a second database role opens a store another role made, and appends to it",
@@ -93,12 +95,14 @@ TEST_CASE("a second database role opens a store another role made, and appends t
   const std::string role = database.name() + "_writer";
   admin.exec("CREATE ROLE " + role + " LOGIN");
   admin.exec("GRANT SELECT, INSERT, UPDATE ON events, snapshots, store_head TO " + role);
-  const std::string before = admin.value(
-      "SELECT xmin::text FROM pg_proc WHERE proname = 'eda_append_v1'");
+  const std::string before =
+      admin.value("SELECT xmin::text FROM pg_proc WHERE proname = 'eda_append_v1'");
 
   {
     PostgresEventStore writer({.connection = database.connection() + " user=" + role});
-    CHECK(writer.append("order-1", ExpectedVersion::no_stream(), std::vector{noted("by the writer role")})
+    CHECK(writer
+              .append("order-1", ExpectedVersion::no_stream(),
+                      std::vector{noted("by the writer role")})
               .first_position == 1);
     CHECK(writer.read_all(1, 10).size() == 1);
   }

@@ -91,8 +91,10 @@ void check_one_stream_of(EventStore& store, const std::string& stream, std::size
 
 }  // namespace
 
-TEST_CASE("two connections: each sees the other's commits, and the loser of a race gets a "
-          "conflict naming the winner's version", "[postgres]") {
+TEST_CASE(
+    "two connections: each sees the other's commits, and the loser of a race gets a "
+    "conflict naming the winner's version",
+    "[postgres]") {
   TempPostgresDatabase database;
   PostgresEventStore a({.connection = database.connection()});
   PostgresEventStore b({.connection = database.connection()});
@@ -110,8 +112,10 @@ TEST_CASE("two connections: each sees the other's commits, and the loser of a ra
   CHECK(a.last_position() == 2);
 }
 
-TEST_CASE("writers on separate connections racing on one stream: versions 1..K with no hole "
-          "or duplicate, losers get conflicts", "[postgres]") {
+TEST_CASE(
+    "writers on separate connections racing on one stream: versions 1..K with no hole "
+    "or duplicate, losers get conflicts",
+    "[postgres]") {
   TempPostgresDatabase database;
   constexpr int writers = 4;
   constexpr int appends_each = 25;
@@ -128,10 +132,13 @@ TEST_CASE("writers on separate connections racing on one stream: versions 1..K w
       threads.emplace_back([&, w] {
         for (int n = 0; n < appends_each; ++n) {
           try {
-            const int met = append_when_current(
-                *stores[static_cast<std::size_t>(w)], "order-1",
-                item_added(1, std::to_string(w) + "/" + std::to_string(n)));
-            if (met < 0) ++failures; else conflicts += met;
+            const int met =
+                append_when_current(*stores[static_cast<std::size_t>(w)], "order-1",
+                                    item_added(1, std::to_string(w) + "/" + std::to_string(n)));
+            if (met < 0)
+              ++failures;
+            else
+              conflicts += met;
           } catch (...) {
             ++failures;
           }
@@ -202,8 +209,10 @@ bool store_waits_for_a_lock(RawPostgres& watcher) {
 
 }  // namespace
 
-TEST_CASE("a version taken behind the store's back (no head lock) still ends as a conflict "
-          "naming it, never as a duplicate version", "[postgres]") {
+TEST_CASE(
+    "a version taken behind the store's back (no head lock) still ends as a conflict "
+    "naming it, never as a duplicate version",
+    "[postgres]") {
   TempPostgresDatabase database;
   PostgresEventStore store({.connection = database.connection()});
   store.append("order-1", ExpectedVersion::no_stream(), std::vector{item_added(1, "first")});
@@ -211,10 +220,11 @@ TEST_CASE("a version taken behind the store's back (no head lock) still ends as 
   RawPostgres watcher(database.connection());
   const auto intrude = [&](int position, int version) {
     intruder.exec("BEGIN");
-    intruder.exec("INSERT INTO events (position, stream, version, event_id, type, envelope) "
-                  "VALUES (" + std::to_string(position) + ", 'order-1', " +
-                  std::to_string(version) + ", 'intruder-" + std::to_string(version) +
-                  "', 'shop.order.item-added', '\\x00'::bytea)");
+    intruder.exec(
+        "INSERT INTO events (position, stream, version, event_id, type, envelope) "
+        "VALUES (" +
+        std::to_string(position) + ", 'order-1', " + std::to_string(version) + ", 'intruder-" +
+        std::to_string(version) + "', 'shop.order.item-added', '\\x00'::bytea)");
   };
 
   // The store checks "exactly 1" (the intruder's version 2 is not committed, so not seen),
@@ -264,8 +274,10 @@ TEST_CASE("a version taken behind the store's back (no head lock) still ends as 
                       "WHERE stream = 'order-1'") == "1,2,3,4");
 }
 
-TEST_CASE("a reader following read_all while appends commit sees every position once, in "
-          "order, with no gap (no late commit is ever skipped)", "[postgres]") {
+TEST_CASE(
+    "a reader following read_all while appends commit sees every position once, in "
+    "order, with no gap (no late commit is ever skipped)",
+    "[postgres]") {
   TempPostgresDatabase database;
   constexpr int writers = 4;
   constexpr int appends_each = 60;
@@ -426,8 +438,10 @@ TEST_CASE("connections opening a new database at the same moment all get the one
   CHECK(store.read_all(1, 100).size() == openers);
 }
 
-TEST_CASE("an unreachable server or a bad connection string is a clear error that never "
-          "shows the password", "[postgres]") {
+TEST_CASE(
+    "an unreachable server or a bad connection string is a clear error that never "
+    "shows the password",
+    "[postgres]") {
   try {
     PostgresEventStore store({.connection = "postgresql://shop:s3cret-pw@127.0.0.1:1/orders",
                               .connect_timeout = std::chrono::seconds(5)});
@@ -492,7 +506,8 @@ TEST_CASE("numbers beyond a bigint are no bound, a conflict or a clear error, ne
   CHECK(store.read_stream("order-1", beyond, 10, Direction::forward).empty());
   CHECK(items_of(store.read_stream("order-1", beyond, 1, Direction::backward)) ==
         std::vector<std::string>{"second"});
-  CHECK(store.read_stream("order-1", 1, std::numeric_limits<std::size_t>::max(), Direction::forward).size() == 2);
+  CHECK(store.read_stream("order-1", 1, std::numeric_limits<std::size_t>::max(), Direction::forward)
+            .size() == 2);
   CHECK(store.read_all(beyond, 10).empty());
   CHECK(store.read_all(1, std::numeric_limits<std::size_t>::max()).size() == 2);
   // A stream is never at such a version: expecting it is a conflict naming the real one.

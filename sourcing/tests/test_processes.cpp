@@ -58,8 +58,10 @@ constexpr int appends_each = 20;
 
 }  // namespace
 
-TEST_CASE("writer processes racing on one stream of one SQLite file: versions 1..K, every "
-          "event once, every lost race reported as a conflict", "[sqlite][processes]") {
+TEST_CASE(
+    "writer processes racing on one stream of one SQLite file: versions 1..K, every "
+    "event once, every lost race reported as a conflict",
+    "[sqlite][processes]") {
   test::TempDatabase file;
   { SqliteEventStore create({.path = file.path()}); }
   int start[2];

@@ -14,17 +14,20 @@ TEST_CASE("the password leaves a URI's user part", "[redaction]") {
         "postgres://user@host:5433/db?sslmode=require");
   CHECK(redact_store_spec("postgres://:secret@host") == "postgres://@host");
   // The user part ends at the authority's last '@': a raw '@' in the password goes too.
-  CHECK(redact_store_spec("postgresql://us%40er:se@cret@h1,h2/db") == "postgresql://us%40er@h1,h2/db");
+  CHECK(redact_store_spec("postgresql://us%40er:se@cret@h1,h2/db") ==
+        "postgresql://us%40er@h1,h2/db");
   // An '@' after the authority (in the path or the query) is not a user part.
   CHECK(redact_store_spec("postgresql://host/db?application_name=a:b@c") ==
         "postgresql://host/db?application_name=a:b@c");
 }
 
 TEST_CASE("every password= parameter goes, with its separator, whatever its case", "[redaction]") {
-  CHECK(redact_store_spec("postgresql://user@host/db?password=secret") == "postgresql://user@host/db");
+  CHECK(redact_store_spec("postgresql://user@host/db?password=secret") ==
+        "postgresql://user@host/db");
   CHECK(redact_store_spec("postgresql://host/db?sslmode=require&password=secret&x=1") ==
         "postgresql://host/db?sslmode=require&x=1");
-  CHECK(redact_store_spec("postgresql://host/db?password=secret&x=1") == "postgresql://host/db?x=1");
+  CHECK(redact_store_spec("postgresql://host/db?password=secret&x=1") ==
+        "postgresql://host/db?x=1");
   CHECK(redact_store_spec("postgresql://host/db?sslmode=require&PASSWORD=secret") ==
         "postgresql://host/db?sslmode=require");
   const std::string pairs = redact_store_spec("host=h password=secret dbname=d");
@@ -36,8 +39,9 @@ TEST_CASE("every password= parameter goes, with its separator, whatever its case
 }
 
 TEST_CASE("a spec without a password is returned as it is", "[redaction]") {
-  for (const std::string spec : {"postgresql://user@host/db", "postgresql://host:5432/db", "memory:",
-                                 "sqlite:orders.db", "/var/lib/shop/orders.db", "./a:b@c.db", ""}) {
+  for (const std::string spec :
+       {"postgresql://user@host/db", "postgresql://host:5432/db", "memory:", "sqlite:orders.db",
+        "/var/lib/shop/orders.db", "./a:b@c.db", ""}) {
     INFO(spec);
     CHECK(redact_store_spec(spec) == spec);
   }

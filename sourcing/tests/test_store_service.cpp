@@ -42,7 +42,8 @@ class ServiceThread {
   ServiceThread(zmq::context_t& context, EventStore& store,
                 NotifyingEventStore* notifications = nullptr,
                 std::optional<eda::Security> security = std::nullopt)
-      : service_(context, store, {.endpoints = {"tcp://127.0.0.1:*"}, .security = std::move(security)}),
+      : service_(context, store,
+                 {.endpoints = {"tcp://127.0.0.1:*"}, .security = std::move(security)}),
         thread_([this, notifications](const std::stop_token& stop) {
           while (!stop.stop_requested()) {
             (void)service_.serve_once(5ms);
@@ -93,8 +94,8 @@ zmq::socket_t send_append(zmq::context_t& context, const std::string& endpoint,
   socket.set(zmq::sockopt::rcvtimeo, 10'000);
   socket.connect(endpoint);
   const EventData event = note(stream);
-  const std::string body = eda::encode_value(AppendBody{
-      stream, 0, 0, {WireEvent{event.event_id, event.type, event.envelope}}});
+  const std::string body = eda::encode_value(
+      AppendBody{stream, 0, 0, {WireEvent{event.event_id, event.type, event.envelope}}});
   socket.send(zmq::str_buffer("Append"), zmq::send_flags::sndmore);
   socket.send(zmq::buffer(body), zmq::send_flags::none);
   return socket;
@@ -102,8 +103,10 @@ zmq::socket_t send_append(zmq::context_t& context, const std::string& endpoint,
 
 }  // namespace
 
-TEST_CASE("appends that arrive while a commit is running are committed together in the next "
-          "one, each answered after it", "[service]") {
+TEST_CASE(
+    "appends that arrive while a commit is running are committed together in the next "
+    "one, each answered after it",
+    "[service]") {
   zmq::context_t context;
   InMemoryEventStore memory;
   HeldFirstCommit held(memory);
@@ -115,7 +118,8 @@ TEST_CASE("appends that arrive while a commit is running are committed together 
   clients.push_back(send_append(context, service.endpoints().front(), "first"));
   held.await_first_commit();  // the service is inside the first commit
   for (int i = 0; i < 7; ++i) {
-    clients.push_back(send_append(context, service.endpoints().front(), "later-" + std::to_string(i)));
+    clients.push_back(
+        send_append(context, service.endpoints().front(), "later-" + std::to_string(i)));
   }
   held.release_first_commit();
   for (zmq::socket_t& client : clients) {
@@ -205,8 +209,10 @@ TEST_CASE("many concurrent writers through the service: everything stored once, 
   }
 }
 
-TEST_CASE("a reader elsewhere follows the service: woken by its notifications, every event "
-          "once, in order", "[service][subscription]") {
+TEST_CASE(
+    "a reader elsewhere follows the service: woken by its notifications, every event "
+    "once, in order",
+    "[service][subscription]") {
   zmq::context_t context;
   test::TempDatabase file;
   SqliteEventStore local({.path = file.path(), .durability = Durability::normal});
@@ -246,8 +252,10 @@ TEST_CASE("a reader elsewhere follows the service: woken by its notifications, e
   }
 }
 
-TEST_CASE("corrupt data reaches a remote reader as CorruptEvent naming the stream and "
-          "position, whether it rotted in the store or on the wire", "[service]") {
+TEST_CASE(
+    "corrupt data reaches a remote reader as CorruptEvent naming the stream and "
+    "position, whether it rotted in the store or on the wire",
+    "[service]") {
   zmq::context_t context;
   test::TempDatabase file;
   SqliteEventStore local({.path = file.path(), .durability = Durability::normal});
@@ -306,21 +314,26 @@ TEST_CASE("garbage sent to the store service gets an error reply; the service go
   CHECK(service.stop().bad_requests == 3);
 }
 
-TEST_CASE("over CURVE, an allow-listed writer is served; a stranger gets no answer and stores "
-          "nothing", "[service][security]") {
+TEST_CASE(
+    "over CURVE, an allow-listed writer is served; a stranger gets no answer and stores "
+    "nothing",
+    "[service][security]") {
   const eda::test::CurveTestKeys keys;
   zmq::context_t context;
   eda::ZapHandler zap(context, keys.allowed());
   InMemoryEventStore inner;
   ServiceThread service(context, inner, nullptr, keys.server_side());
 
-  RemoteEventStore trusted(context, {.endpoint = service.endpoint(), .timeout = 5s,
-                                     .security = keys.client_side()});
-  const AppendResult stored = trusted.append("notes", ExpectedVersion::no_stream(), std::vector{note("hello")});
+  RemoteEventStore trusted(
+      context, {.endpoint = service.endpoint(), .timeout = 5s, .security = keys.client_side()});
+  const AppendResult stored =
+      trusted.append("notes", ExpectedVersion::no_stream(), std::vector{note("hello")});
   CHECK(stored.last_position == 1);
   CHECK(trusted.read_stream("notes", 1, 10, Direction::forward).size() == 1);
 
-  RemoteEventStore outsider(context, {.endpoint = service.endpoint(), .timeout = 300ms, .attempts = 1,
+  RemoteEventStore outsider(context, {.endpoint = service.endpoint(),
+                                      .timeout = 300ms,
+                                      .attempts = 1,
                                       .security = keys.stranger_side()});
   CHECK_THROWS_AS(outsider.append("notes", ExpectedVersion::any(), std::vector{note("intruder")}),
                   eda::RpcTimeout);
@@ -329,8 +342,10 @@ TEST_CASE("over CURVE, an allow-listed writer is served; a stranger gets no answ
   CHECK(service.stop().appends == 1);
 }
 
-TEST_CASE("hostile bytes on the store service's and the notifications' ports drop that peer; "
-          "the next writer is served and its append announced", "[service][hostile]") {
+TEST_CASE(
+    "hostile bytes on the store service's and the notifications' ports drop that peer; "
+    "the next writer is served and its append announced",
+    "[service][hostile]") {
   using eda::test::Hostility;
   zmq::context_t context;
   InMemoryEventStore inner;
@@ -341,10 +356,12 @@ TEST_CASE("hostile bytes on the store service's and the notifications' ports dro
     CHECK(eda::test::hostile_peer_is_dropped(service.endpoint(), how, "DEALER"));
     CHECK(eda::test::hostile_peer_is_dropped(notifying.endpoint(), how, "SUB"));
   }
-  CatchUpSubscription follow(inner, context, {.notifications = notifying.endpoint(), .fallback_poll = 1h});
+  CatchUpSubscription follow(inner, context,
+                             {.notifications = notifying.endpoint(), .fallback_poll = 1h});
   REQUIRE(follow.await_notifications(10s));  // the service thread answers the handshake
   RemoteEventStore writer(context, {.endpoint = service.endpoint(), .timeout = 5s});
-  CHECK(writer.append("notes", ExpectedVersion::no_stream(), std::vector{note("after")}).last_position == 1);
+  CHECK(writer.append("notes", ExpectedVersion::no_stream(), std::vector{note("after")})
+            .last_position == 1);
   const auto event = follow.next(10s);  // woken by the announcement, not by polling
   REQUIRE(event);
   CHECK(event->position == 1);

@@ -39,7 +39,8 @@ TEST_CASE("a caught-up subscription is woken by the append notification, not by 
   std::jthread group([&] {
     std::vector<AppendRequest> requests;
     for (std::uint64_t n = 5; n <= 6; ++n) {
-      requests.push_back({"ticks", ExpectedVersion::any(),
+      requests.push_back({"ticks",
+                          ExpectedVersion::any(),
                           {EventData::of(eda::make_metadata<Tick>("clock"), Tick{n})}});
     }
     (void)store.append_all(requests);

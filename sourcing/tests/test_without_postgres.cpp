@@ -16,13 +16,15 @@
 using namespace eda::sourcing;
 using eda::sourcing::test::TempDatabase;
 
-TEST_CASE("without eda::sourcing_postgres, memory and SQLite specs still open", "[open-store][no-postgres]") {
+TEST_CASE("without eda::sourcing_postgres, memory and SQLite specs still open",
+          "[open-store][no-postgres]") {
   CHECK(can_open(StoreKind::memory));
   CHECK(can_open(StoreKind::sqlite));
   CHECK_FALSE(can_open(StoreKind::postgres));
   CHECK(dynamic_cast<InMemoryEventStore*>(open_event_store("memory:").get()) != nullptr);
   TempDatabase file;
-  CHECK(dynamic_cast<SqliteEventStore*>(open_event_store("sqlite:" + file.path()).get()) != nullptr);
+  CHECK(dynamic_cast<SqliteEventStore*>(open_event_store("sqlite:" + file.path()).get()) !=
+        nullptr);
 }
 
 TEST_CASE("without eda::sourcing_postgres, a PostgreSQL spec is refused naming the target to link",

@@ -10,7 +10,9 @@ Statement::Statement(sqlite3* db, const char* sql) : db_(db) {
   }
 }
 
-void Statement::fail() const { throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db_)); }
+void Statement::fail() const {
+  throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db_));
+}
 
 void exec(sqlite3* db, const char* sql, const std::string& path) {
   char* error = nullptr;
@@ -24,7 +26,8 @@ void exec(sqlite3* db, const char* sql, const std::string& path) {
 Database::Database(const std::string& path, Durability durability, std::string_view what,
                    int busy_timeout_ms)
     : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close_v2(db_);

@@ -82,8 +82,14 @@ TEST_CASE("statements bind text, integers, NULL and bytes, and read them back", 
   db.exec("CREATE TABLE cells (id INTEGER PRIMARY KEY, text TEXT, number INTEGER, bytes BLOB)");
   Statement insert(db.handle(), "INSERT INTO cells (id, text, number, bytes) VALUES (?, ?, ?, ?)");
   const std::string bytes("a\0b", 3);  // a zero byte inside
-  insert.bind(std::int64_t{1}, std::string_view("text"), std::uint64_t{1} << 40, Statement::as_blob(bytes)).run();
-  insert.bind(std::int64_t{2}, std::optional<std::string_view>{}, std::optional<std::int64_t>{}, nullptr).run();
+  insert
+      .bind(std::int64_t{1}, std::string_view("text"), std::uint64_t{1} << 40,
+            Statement::as_blob(bytes))
+      .run();
+  insert
+      .bind(std::int64_t{2}, std::optional<std::string_view>{}, std::optional<std::int64_t>{},
+            nullptr)
+      .run();
 
   Statement select(db.handle(), "SELECT text, number, bytes FROM cells WHERE id = ?");
   CHECK(select.columns() == 3);
@@ -106,12 +112,14 @@ TEST_CASE("statements bind text, integers, NULL and bytes, and read them back", 
 TEST_CASE("SQL that fails says why: not compiling, a constraint, a bad script", "[sqlite]") {
   TempDatabase file;
   const Database db(file.path(), Durability::normal, "test database");
-  CHECK_THROWS_WITH(Statement(db.handle(), "SELEC 1"), Catch::StartsWith("cannot prepare 'SELEC 1': "));
+  CHECK_THROWS_WITH(Statement(db.handle(), "SELEC 1"),
+                    Catch::StartsWith("cannot prepare 'SELEC 1': "));
   db.exec("CREATE TABLE notes (text TEXT PRIMARY KEY)");
   Statement insert(db.handle(), "INSERT INTO notes (text) VALUES (?)");
   insert.bind(std::string_view("once")).run();
   CHECK_THROWS_WITH(insert.bind(std::string_view("once")).run(),
                     Catch::StartsWith("SQLite: ") && Catch::Contains("UNIQUE constraint failed"));
-  CHECK_THROWS_WITH(db.exec("CREATE TABLE notes (x)"),
-                    Catch::StartsWith("database " + file.path() + ": ") && Catch::Contains("already exists"));
+  CHECK_THROWS_WITH(
+      db.exec("CREATE TABLE notes (x)"),
+      Catch::StartsWith("database " + file.path() + ": ") && Catch::Contains("already exists"));
 }

@@ -138,11 +138,11 @@ class ShippingReplica {
 /// `incarnation`, when given).
 void await_caught_up(Replica& replica, std::uint64_t sequence, Incarnation incarnation = 0) {
   if (!replica.await_sequence(sequence, 10s, incarnation)) {
-    throw std::runtime_error(replica.name() + " did not catch up with #" +
-                             std::to_string(sequence) + " within 10 s" +
-                             (curve_on ? " (CURVE: is this client's key on the server's allow-list, "
-                                         "and is DIR/server.key the server's public key?)"
-                                       : ""));
+    throw std::runtime_error(
+        replica.name() + " did not catch up with #" + std::to_string(sequence) + " within 10 s" +
+        (curve_on ? " (CURVE: is this client's key on the server's allow-list, "
+                    "and is DIR/server.key the server's public key?)"
+                  : ""));
   }
 }
 
@@ -153,15 +153,16 @@ void check_identical(eda::Narrator& say, Replica& replica, CustomerServiceThread
   if (replica.copy() != state.records) {
     throw std::runtime_error(replica.name() + " differs from the Customer service");
   }
-  say.say(replica.name(), "identical to the Customer service: " +
-                              std::to_string(state.records.size()) + " records, as of #" +
-                              std::to_string(state.sequence));
+  say.say(replica.name(),
+          "identical to the Customer service: " + std::to_string(state.records.size()) +
+              " records, as of #" + std::to_string(state.sequence));
 }
 
 int run_pattern(const Settings& s, eda::Narrator& say) {
   if (s.down && s.common.transport == eda::Transport::inproc) {
-    throw std::invalid_argument("--down needs --transport ipc or tcp: inproc connections do not "
-                                "reconnect to a restarted service");
+    throw std::invalid_argument(
+        "--down needs --transport ipc or tcp: inproc connections do not "
+        "reconnect to a restarted service");
   }
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
@@ -173,8 +174,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
       .heartbeat_interval = 100ms};
 
   say.heading("Event-carried state transfer: Shipping keeps a replica of the customer records");
-  auto source = std::make_unique<CustomerServiceThread>(context, options,
-                                                        generator.table(s.customers));
+  auto source =
+      std::make_unique<CustomerServiceThread>(context, options, generator.table(s.customers));
   options.update_endpoints = source->update_endpoints();  // real ports, to come back to
   options.snapshot_endpoints = source->snapshot_endpoints();
   say.say("customer-service", "owns " + std::to_string(s.customers) + " customers; updates on " +
@@ -185,8 +186,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   std::optional<LossyLink> link;
   if (s.lose > 0) {
     link.emplace(context, LossyLinkOptions{.upstream = options.update_endpoints.front(),
-                                           .downstream = eda::ephemeral_endpoint(
-                                               s.common.transport, "lossy-link")});
+                                           .downstream = eda::ephemeral_endpoint(s.common.transport,
+                                                                                 "lossy-link")});
     say.say("network", "Shipping's updates pass through a lossy link at " + link->endpoint());
   }
   // The tap listens where Shipping does: through the lossy link when there is one, so the
@@ -194,8 +195,9 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   std::optional<eda::trace::DemoTrace> trace;
   if (s.trace) {
     say.say("tracer", "taps the updates Shipping receives");
-    trace.emplace(context, eda::trace::DemoTraceOptions{
-                               .endpoints = {link ? link->endpoint() : options.update_endpoints.front()}});
+    trace.emplace(context,
+                  eda::trace::DemoTraceOptions{
+                      .endpoints = {link ? link->endpoint() : options.update_endpoints.front()}});
   }
   // What the tap is to see: published after it joined, by the first run and the restarted one.
   const std::uint64_t published_before_tap = trace ? state_of(*source).sequence : 0;
@@ -223,9 +225,11 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   // A stop request ends the run between two scenes (or two changes), saying what was done.
   const auto stopped = [&] {
     const ReplicaStatus status = replica.status();
-    say.say("demo", "stopped: " + std::to_string(changes_made) + " changes made; Shipping's replica held " +
-                        std::to_string(status.records) + " records as of #" + std::to_string(status.sequence) +
-                        "; nothing kept (the Customer service and the replicas lived in this process)");
+    say.say("demo",
+            "stopped: " + std::to_string(changes_made) + " changes made; Shipping's replica held " +
+                std::to_string(status.records) + " records as of #" +
+                std::to_string(status.sequence) +
+                "; nothing kept (the Customer service and the replicas lived in this process)");
     return 0;
   };
   std::unique_ptr<ShippingReplica> late;
@@ -281,8 +285,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
     Customer moved = generator.moved(records.at(1));
     records.insert_or_assign(moved.id, moved);
     source = std::make_unique<CustomerServiceThread>(context, options, std::move(records));
-    say.say("customer-service", "back on the same endpoints; customer 1 now lives in " +
-                                    moved.city);
+    say.say("customer-service",
+            "back on the same endpoints; customer 1 now lives in " + moved.city);
     if (!replica.await_state(ReplicaState::live, 10s)) {  // it re-syncs by itself
       throw std::runtime_error("the replica did not re-synchronise with the restarted source");
     }
@@ -296,20 +300,21 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   if (eda::cli::stop_requested()) return stopped();
   const ReplicaStats stats = replica.stats();
   say.heading("Summary");
-  say.say("shipping", std::to_string(shipped) + " labels printed from the replica; " +
-                          std::to_string(stats.snapshots) + " snapshots (" +
-                          std::to_string(stats.resyncs_after_gap) + " after a gap, " +
-                          std::to_string(stats.resyncs_after_silence +
-                                         stats.resyncs_after_restart) +
-                          " after an outage), " + std::to_string(stats.updates) + " updates and " +
-                          std::to_string(stats.removals) + " removals applied");
+  say.say("shipping",
+          std::to_string(shipped) + " labels printed from the replica; " +
+              std::to_string(stats.snapshots) + " snapshots (" +
+              std::to_string(stats.resyncs_after_gap) + " after a gap, " +
+              std::to_string(stats.resyncs_after_silence + stats.resyncs_after_restart) +
+              " after an outage), " + std::to_string(stats.updates) + " updates and " +
+              std::to_string(stats.removals) + " removals applied");
   // Measured, not asserted: a Shipping that asked for records would show here.
-  say.say("customer-service", "lookups asked of it: " +
-                                  std::to_string(lookups_before_restart + other_requests(*source)) +
-                                  " (it counts every request that is not a snapshot request); it published " +
-                                  std::to_string(changes_made) + " changes and served " +
-                                  std::to_string(snapshots_before_restart + snapshots_served(*source)) +
-                                  " snapshots to the replicas");
+  say.say(
+      "customer-service",
+      "lookups asked of it: " + std::to_string(lookups_before_restart + other_requests(*source)) +
+          " (it counts every request that is not a snapshot request); it published " +
+          std::to_string(changes_made) + " changes and served " +
+          std::to_string(snapshots_before_restart + snapshots_served(*source)) +
+          " snapshots to the replicas");
   if (trace) {
     // Every update, removal and heartbeat the source published, less what the link lost.
     const std::uint64_t published =
@@ -352,8 +357,8 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   say.say("customer-service", "owns " + std::to_string(s.customers) + " customers; answers " +
                                   std::string(baseline::method::get_customer) + " on " +
                                   owner->endpoint());
-  baseline::SyncShipping shipping(context, {.endpoint = owner->endpoint(), .timeout = 300ms,
-                                            .attempts = 2});
+  baseline::SyncShipping shipping(context,
+                                  {.endpoint = owner->endpoint(), .timeout = 300ms, .attempts = 2});
   std::uint64_t order_id = 1000;
   std::uint64_t shipped = 0;
   std::uint64_t failed = 0;
@@ -377,8 +382,10 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
     ship(generator.below(s.customers) + 1);
   }
   if (eda::cli::stop_requested()) {
-    say.say("demo", "stopped: " + std::to_string(shipped) + " labels printed, " + std::to_string(failed) +
-                        " orders could not ship; nothing kept (the Customer service lived in this process)");
+    say.say(
+        "demo",
+        "stopped: " + std::to_string(shipped) + " labels printed, " + std::to_string(failed) +
+            " orders could not ship; nothing kept (the Customer service lived in this process)");
     return 0;
   }
   std::uint64_t served = 0;
@@ -397,8 +404,8 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   say.say("shipping", std::to_string(shipped) + " labels printed, " + std::to_string(failed) +
                           " orders could not ship; " + std::to_string(shipping.calls()) +
                           " calls to the Customer service");
-  say.say("customer-service", "lookups served for Shipping: " + std::to_string(served) +
-                                  " (one per shipment)");
+  say.say("customer-service",
+          "lookups served for Shipping: " + std::to_string(served) + " (one per shipment)");
   return 0;
 }
 
@@ -408,9 +415,10 @@ int run_customer_role(const Settings& s, eda::Narrator& say) {
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
   curve_on = curve != nullptr;
   CustomerGenerator generator(2026);
-  CustomerService service(context, {.update_endpoints = {s.updates},
-                                    .snapshot_endpoints = {s.snapshots},
-                                    .heartbeat = s.heartbeat()},
+  CustomerService service(context,
+                          {.update_endpoints = {s.updates},
+                           .snapshot_endpoints = {s.snapshots},
+                           .heartbeat = s.heartbeat()},
                           generator.table(s.customers));
   say.say("customer-service", "owns " + std::to_string(s.customers) + " customers; updates on " +
                                   service.update_endpoints().front() + ", snapshots on " +
@@ -434,9 +442,10 @@ int run_customer_role(const Settings& s, eda::Narrator& say) {
     if (const eda::PeerStatus& replicas = service.replica_connections();
         replicas.disconnects != replicas_lost) {
       replicas_lost = replicas.disconnects;
-      say.say("customer-service", "a replica's connection was closed (it stopped answering "
-                                  "heartbeats, or went away): its queue is freed; " +
-                                      std::to_string(replicas.open) + " open");
+      say.say("customer-service",
+              "a replica's connection was closed (it stopped answering "
+              "heartbeats, or went away): its queue is freed; " +
+                  std::to_string(replicas.open) + " open");
     }
     if (eda::MonotonicClock::now() >= next) {
       const std::string what = make_random_change(service, generator);
@@ -444,13 +453,14 @@ int run_customer_role(const Settings& s, eda::Narrator& say) {
       next += period;
     }
   }
-  say.say("customer-service", "stopped: " + std::to_string(service.sequence()) +
-                                  " messages published (" + std::to_string(service.stats().updates) +
-                                  " updates, " + std::to_string(service.stats().removals) +
-                                  " removals, " + std::to_string(service.stats().heartbeats) +
-                                  " heartbeats); " + std::to_string(service.records().size()) +
-                                  " records, fingerprint " + fingerprint(service.records()) +
-                                  "; nothing kept (the records lived in memory; replicas keep their copies)");
+  say.say("customer-service",
+          "stopped: " + std::to_string(service.sequence()) + " messages published (" +
+              std::to_string(service.stats().updates) + " updates, " +
+              std::to_string(service.stats().removals) + " removals, " +
+              std::to_string(service.stats().heartbeats) + " heartbeats); " +
+              std::to_string(service.records().size()) + " records, fingerprint " +
+              fingerprint(service.records()) +
+              "; nothing kept (the records lived in memory; replicas keep their copies)");
   return 0;
 }
 
@@ -481,10 +491,11 @@ int run_shipping_role(const Settings& s, eda::Narrator& say) {
   const ReplicaStatus status = replica.status();
   const std::string print = replica.read(
       [](const CustomerTable& records, std::uint64_t) { return fingerprint(records); });
-  say.say("shipping", "stopped: " + std::to_string(status.records) + " records as of #" +
-                          std::to_string(status.sequence) + ", " +
-                          std::string(to_string(status.state)) + ", fingerprint " + print +
-                          "; nothing kept (the replica lived in memory: a new run starts from a snapshot)");
+  say.say("shipping",
+          "stopped: " + std::to_string(status.records) + " records as of #" +
+              std::to_string(status.sequence) + ", " + std::string(to_string(status.state)) +
+              ", fingerprint " + print +
+              "; nothing kept (the replica lived in memory: a new run starts from a snapshot)");
   return 0;
 }
 
@@ -500,43 +511,53 @@ int main(int argc, char** argv) {
       "  state-transfer-demo [--baseline] [--count N] [--late-joiner] [--lose N] [--down]\n"
       "One role per process (either may start first):\n"
       "  state-transfer-demo --role customer --updates tcp://*:5601 --snapshots tcp://*:5602\n"
-      "  state-transfer-demo --role shipping --updates tcp://HOST:5601 --snapshots tcp://HOST:5602\n"};
+      "  state-transfer-demo --role shipping --updates tcp://HOST:5601 --snapshots "
+      "tcp://HOST:5602\n"};
   Settings s;
   eda::cli::add_common_options(app, s.common, 100'000);
   app.add_flag("--baseline", s.baseline, "Run the synchronous request-response version instead");
   app.add_option("--role", s.role, "all (default), customer or shipping")
       ->check(CLI::IsMember({"all", "customer", "shipping"}));
   app.add_option("--customers", s.customers, "Customer records the Customer service starts with")
-      ->check(CLI::Range(1, 5'000'000))->capture_default_str();
+      ->check(CLI::Range(1, 5'000'000))
+      ->capture_default_str();
   app.add_flag("--late-joiner", s.late_joiner,
                "A second replica joins halfway through the changes and must end up identical");
   app.add_option("--lose", s.lose, "The network loses this many updates; the replica re-syncs")
       ->check(CLI::Range(1, 100'000));
   app.add_flag("--down", s.down,
                "Stop the Customer service: Shipping keeps shipping (the baseline cannot)");
-  eda::cli::add_endpoint_option(app, "--updates", s.updates, "Customer updates endpoint (--role)")->capture_default_str();
-  eda::cli::add_endpoint_option(app, "--snapshots", s.snapshots, "Customer snapshots endpoint (--role)")->capture_default_str();
+  eda::cli::add_endpoint_option(app, "--updates", s.updates, "Customer updates endpoint (--role)")
+      ->capture_default_str();
+  eda::cli::add_endpoint_option(app, "--snapshots", s.snapshots,
+                                "Customer snapshots endpoint (--role)")
+      ->capture_default_str();
   app.add_option("--rate", s.rate, "Changes per second (--role customer)")
-      ->check(CLI::Range(0.1, 100'000.0))->capture_default_str();
+      ->check(CLI::Range(0.1, 100'000.0))
+      ->capture_default_str();
   app.add_option("--run-for", s.run_for_s, "Seconds a role runs before it exits")
-      ->check(CLI::Range(1, 86'400))->capture_default_str();
+      ->check(CLI::Range(1, 86'400))
+      ->capture_default_str();
   app.add_option("--heartbeat-ms", s.heartbeat_ms,
                  "ZMTP heartbeat interval of the roles' update connections; a peer silent for "
                  "three intervals (frozen, its host gone) is cut off and reconnected")
-      ->check(CLI::Range(10, 60'000))->capture_default_str();
+      ->check(CLI::Range(10, 60'000))
+      ->capture_default_str();
   app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
   eda::cli::add_curve_keys_option(app, s.curve_keys);
   return eda::cli::run(app, argc, argv, [&] {
     const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
     eda::Narrator say(std::cout, s.common.verbosity);
     if (s.trace && (s.baseline || s.role != "all")) {
-      throw std::invalid_argument("--trace shows the all-in-one pattern run (the baseline sends no "
-                                  "events; for separate processes, run eda-trace live)");
+      throw std::invalid_argument(
+          "--trace shows the all-in-one pattern run (the baseline sends no "
+          "events; for separate processes, run eda-trace live)");
     }
     if (s.role == "customer") return run_customer_role(s, say);
     if (s.role == "shipping") return run_shipping_role(s, say);
     if (s.baseline && (s.lose > 0 || s.late_joiner)) {
-      throw std::invalid_argument("--lose and --late-joiner show the replica: the baseline has none");
+      throw std::invalid_argument(
+          "--lose and --late-joiner show the replica: the baseline has none");
     }
     return s.baseline ? run_baseline(s, say) : run_pattern(s, say);
   });

@@ -28,19 +28,19 @@ std::string fingerprint(const CustomerTable& table) {
 }
 namespace {
 
-constexpr std::array first_names{"Alice", "Bruno", "Chloe", "Dmitri", "Emma", "Farid",
+constexpr std::array first_names{"Alice", "Bruno", "Chloe", "Dmitri", "Emma",  "Farid",
                                  "Grace", "Hugo",  "Ines",  "Jonas",  "Keiko", "Liam"};
-constexpr std::array last_names{"Martin", "Novak", "Okafor", "Petit", "Quinn", "Rossi",
-                                "Sato",   "Tanaka", "Ueda",  "Varga", "Weber", "Young"};
-constexpr std::array streets{"Quai Nord", "Mill Lane", "Station Street", "Rue Haute",
-                             "Harbour Road", "Linden Allee", "Via Roma", "Market Square"};
+constexpr std::array last_names{"Martin", "Novak",  "Okafor", "Petit", "Quinn", "Rossi",
+                                "Sato",   "Tanaka", "Ueda",   "Varga", "Weber", "Young"};
+constexpr std::array streets{"Quai Nord",    "Mill Lane",    "Station Street", "Rue Haute",
+                             "Harbour Road", "Linden Allee", "Via Roma",       "Market Square"};
 struct Place {
   const char* postcode;
   const char* city;
   const char* country;
 };
-constexpr std::array places{Place{"69001", "Lyon", "FR"},    Place{"10115", "Berlin", "DE"},
-                            Place{"00184", "Roma", "IT"},    Place{"1011", "Amsterdam", "NL"},
+constexpr std::array places{Place{"69001", "Lyon", "FR"},        Place{"10115", "Berlin", "DE"},
+                            Place{"00184", "Roma", "IT"},        Place{"1011", "Amsterdam", "NL"},
                             Place{"EH1 1YZ", "Edinburgh", "GB"}, Place{"28013", "Madrid", "ES"}};
 constexpr std::array tiers{"standard", "standard", "silver", "gold"};
 

@@ -35,8 +35,9 @@ CustomerService::CustomerService(zmq::context_t& context, CustomerServiceOptions
       snapshots_(context, zmq::socket_type::router),
       incarnation_(new_incarnation()) {
   if (options_.snapshot_endpoints.empty()) {
-    throw std::invalid_argument("the Customer service needs a snapshot endpoint to bind, e.g. "
-                                "tcp://127.0.0.1:*");
+    throw std::invalid_argument(
+        "the Customer service needs a snapshot endpoint to bind, e.g. "
+        "tcp://127.0.0.1:*");
   }
   if (options_.snapshot_chunk_records == 0) {
     throw std::invalid_argument("snapshot_chunk_records must be at least 1");
@@ -75,8 +76,7 @@ std::uint64_t CustomerService::upsert(const Customer& customer) {
     throw std::invalid_argument("a customer record needs a non-zero id");
   }
   records_.insert_or_assign(customer.id, customer);
-  const std::uint64_t sequence =
-      updates_.publish(CustomerUpdated{incarnation_, customer}).sequence;
+  const std::uint64_t sequence = updates_.publish(CustomerUpdated{incarnation_, customer}).sequence;
   ++stats_.updates;
   publish_heartbeat_if_due();
   return sequence;
@@ -134,10 +134,11 @@ void CustomerService::publish_heartbeat_if_due() {
   }
   // Every interval, busy or not: a restarted source must be noticed even under load.
   next_heartbeat_ns_ =
-      now + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.heartbeat_interval)
-                .count();
-  updates_.publish(SourceHeartbeat{incarnation_, records_.size(),
-                                   static_cast<std::uint32_t>(options_.heartbeat_interval.count())});
+      now +
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.heartbeat_interval).count();
+  updates_.publish(
+      SourceHeartbeat{incarnation_, records_.size(),
+                      static_cast<std::uint32_t>(options_.heartbeat_interval.count())});
   ++stats_.heartbeats;
 }
 
@@ -153,8 +154,8 @@ void CustomerService::answer_snapshot_request() {
     problem = "a snapshot request has 2 frames (command, body), this one had " +
               std::to_string(count - 1);
   } else if (view_of(frames_[1]) != snapshot_request) {
-    problem = "unknown command; the snapshot server understands '" +
-              std::string(snapshot_request) + "'";
+    problem =
+        "unknown command; the snapshot server understands '" + std::string(snapshot_request) + "'";
   } else {
     try {
       (void)decode_value<SnapshotRequest>(view_of(frames_[2]), "snapshot request");

@@ -13,8 +13,7 @@ constexpr int link_high_water_mark = 1'000'000;  // the link itself must not los
 constexpr std::int64_t max_event_bytes = std::int64_t{64} << 20;
 constexpr std::int64_t max_subscription_bytes = 64 * 1024;
 
-void send_all(zmq::socket_t& socket, const std::vector<zmq::message_t>& frames,
-              std::size_t count) {
+void send_all(zmq::socket_t& socket, const std::vector<zmq::message_t>& frames, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     const auto flags = i + 1 < count ? zmq::send_flags::sndmore : zmq::send_flags::none;
     (void)socket.send(zmq::const_buffer(frames[i].data(), frames[i].size()),
@@ -106,7 +105,8 @@ void LossyLink::forward(const std::stop_token& stop) {
     }
     for (const auto& message : injections) {
       for (std::size_t i = 0; i < message.size(); ++i) {
-        const auto flags = i + 1 < message.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+        const auto flags =
+            i + 1 < message.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
         (void)to_subscribers_.send(zmq::buffer(message[i]), flags | zmq::send_flags::dontwait);
       }
     }

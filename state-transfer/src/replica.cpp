@@ -66,28 +66,34 @@ void add_chunk(std::string_view body, CustomerTable& records) {
 
 std::string_view to_string(ReplicaState state) noexcept {
   switch (state) {
-    case ReplicaState::waiting_for_source: return "waiting for source";
-    case ReplicaState::live: return "live";
-    case ReplicaState::source_silent: return "source silent";
+    case ReplicaState::waiting_for_source:
+      return "waiting for source";
+    case ReplicaState::live:
+      return "live";
+    case ReplicaState::source_silent:
+      return "source silent";
   }
   return "unknown";
 }
 
 std::string_view to_string(SyncReason reason) noexcept {
   switch (reason) {
-    case SyncReason::first_sync: return "first synchronisation";
-    case SyncReason::gap: return "updates were lost";
-    case SyncReason::source_back: return "the source is back";
-    case SyncReason::source_restarted: return "the source restarted";
-    case SyncReason::unreadable_update: return "an update could not be applied";
+    case SyncReason::first_sync:
+      return "first synchronisation";
+    case SyncReason::gap:
+      return "updates were lost";
+    case SyncReason::source_back:
+      return "the source is back";
+    case SyncReason::source_restarted:
+      return "the source restarted";
+    case SyncReason::unreadable_update:
+      return "an update could not be applied";
   }
   return "unknown";
 }
 
 Replica::Replica(zmq::context_t& context, ReplicaOptions options)
-    : options_(std::move(options)),
-      context_(context),
-      inbox_(context, inbox_options(options_)) {
+    : options_(std::move(options)), context_(context), inbox_(context, inbox_options(options_)) {
   open_snapshot_socket();
 }
 
@@ -99,8 +105,7 @@ void Replica::open_snapshot_socket() {
   snapshot_socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
   snapshot_socket_.set(zmq::sockopt::linger, 0);
   snapshot_socket_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
-  snapshot_socket_.set(zmq::sockopt::rcvtimeo,
-                       static_cast<int>(options_.snapshot_timeout.count()));
+  snapshot_socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(options_.snapshot_timeout.count()));
   const std::string owner = "replica '" + options_.name + "' (snapshots)";
   apply_heartbeat(snapshot_socket_, options_.heartbeat, owner);
   (void)secure_client_socket(context_, snapshot_socket_, options_.security, owner);
@@ -130,8 +135,8 @@ void Replica::pump_once(std::chrono::milliseconds wait) {
     if (backoff_left > 0) {
       // The last attempt failed: wait before the next, reading (and dropping: the next
       // snapshot holds them) whatever updates come meanwhile.
-      (void)inbox_.receive(std::min(
-          wait, std::chrono::ceil<std::chrono::milliseconds>(std::chrono::nanoseconds(backoff_left))));
+      (void)inbox_.receive(std::min(wait, std::chrono::ceil<std::chrono::milliseconds>(
+                                              std::chrono::nanoseconds(backoff_left))));
       return;
     }
     // Subscribed first; the handshake proves the subscription is in place, so no update
@@ -159,8 +164,8 @@ struct Replica::Change {
   enum class Kind { updated, removed, heartbeat };
   Kind kind = Kind::heartbeat;
   Incarnation incarnation = 0;
-  Customer customer{};      // for `updated`
-  CustomerId removed = 0;   // for `removed`
+  Customer customer{};     // for `updated`
+  CustomerId removed = 0;  // for `removed`
 };
 
 Replica::Change Replica::read_change(const DecodedEvent& event) {
@@ -234,8 +239,7 @@ void Replica::handle(const DecodedEvent& event) {
       stats_.missed += meta.sequence - expected;
     }
     say("gap: expected update #" + std::to_string(expected) + ", got #" +
-        std::to_string(meta.sequence) + " (" + std::to_string(meta.sequence - expected) +
-        " lost)");
+        std::to_string(meta.sequence) + " (" + std::to_string(meta.sequence - expected) + " lost)");
     synchronise(SyncReason::gap);
     return;
   }
@@ -276,11 +280,20 @@ void Replica::synchronise(SyncReason reason) {
   {
     std::unique_lock lock(mutex_);
     switch (reason) {
-      case SyncReason::first_sync: break;
-      case SyncReason::gap: ++stats_.resyncs_after_gap; break;
-      case SyncReason::source_back: ++stats_.resyncs_after_silence; break;
-      case SyncReason::source_restarted: ++stats_.resyncs_after_restart; break;
-      case SyncReason::unreadable_update: ++stats_.resyncs_after_bad_update; break;
+      case SyncReason::first_sync:
+        break;
+      case SyncReason::gap:
+        ++stats_.resyncs_after_gap;
+        break;
+      case SyncReason::source_back:
+        ++stats_.resyncs_after_silence;
+        break;
+      case SyncReason::source_restarted:
+        ++stats_.resyncs_after_restart;
+        break;
+      case SyncReason::unreadable_update:
+        ++stats_.resyncs_after_bad_update;
+        break;
     }
   }
   const std::int64_t started = monotonic_ns();
@@ -330,12 +343,11 @@ void Replica::synchronise(SyncReason reason) {
 }
 
 bool Replica::fetch_snapshot(CustomerTable& records, std::uint64_t& sequence,
-                             Incarnation& incarnation, std::string& source,
-                             std::string& problem) {
+                             Incarnation& incarnation, std::string& source, std::string& problem) {
   const std::string request = encode_value(SnapshotRequest{options_.name});
   try {
-    if (!snapshot_socket_.send(zmq::buffer(snapshot_request), zmq::send_flags::sndmore |
-                                                                          zmq::send_flags::dontwait) ||
+    if (!snapshot_socket_.send(zmq::buffer(snapshot_request),
+                               zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
         !snapshot_socket_.send(zmq::buffer(request), zmq::send_flags::dontwait)) {
       problem = "the source is not connected";
       return false;
@@ -453,9 +465,10 @@ CustomerView Replica::view_at(std::int64_t now_ns) const {
   CustomerView view;
   view.sequence = sequence_;
   view.state = state_;
-  view.staleness = std::chrono::nanoseconds(
-      state_ == ReplicaState::waiting_for_source ? 0
-                                                 : std::max<std::int64_t>(0, now_ns - current_as_of_ns_));
+  view.staleness =
+      std::chrono::nanoseconds(state_ == ReplicaState::waiting_for_source
+                                   ? 0
+                                   : std::max<std::int64_t>(0, now_ns - current_as_of_ns_));
   return view;
 }
 

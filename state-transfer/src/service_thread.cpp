@@ -9,10 +9,11 @@ CustomerServiceThread::CustomerServiceThread(zmq::context_t& context,
                                              CustomerTable records) {
   std::promise<void> started;
   auto ready = started.get_future();
-  thread_ = std::jthread([this, &context, started = std::move(started), options = std::move(options),
-                          records = std::move(records)](std::stop_token stop) mutable {
-    serve(context, std::move(options), std::move(records), std::move(started), stop);
-  });
+  thread_ =
+      std::jthread([this, &context, started = std::move(started), options = std::move(options),
+                    records = std::move(records)](std::stop_token stop) mutable {
+        serve(context, std::move(options), std::move(records), std::move(started), stop);
+      });
   ready.get();  // rethrows a failed start; the thread has then already ended
 }
 

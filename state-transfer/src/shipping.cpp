@@ -4,10 +4,10 @@
 
 namespace eda::state_transfer {
 
-ShippingLabel make_label(const ShipOrder& order, const Customer& customer,
-                         std::uint64_t sequence, std::chrono::nanoseconds staleness) {
-  return ShippingLabel{order.order_id, customer.id, address_label(customer),
-                       customer.tier == "gold", sequence, staleness};
+ShippingLabel make_label(const ShipOrder& order, const Customer& customer, std::uint64_t sequence,
+                         std::chrono::nanoseconds staleness) {
+  return ShippingLabel{order.order_id,          customer.id, address_label(customer),
+                       customer.tier == "gold", sequence,    staleness};
 }
 
 std::optional<ShippingLabel> Shipping::label_for(const ShipOrder& order) const {

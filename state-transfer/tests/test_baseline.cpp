@@ -55,8 +55,8 @@ TEST_CASE("the baseline ships with one call per label, the same label as the rep
 TEST_CASE("the baseline cannot ship while the Customer service is down", "[baseline]") {
   zmq::context_t context;
   BaselineThread owner(context, CustomerGenerator(1).table(10));
-  baseline::SyncShipping shipping(context, {.endpoint = owner.endpoint(),
-                                            .timeout = 100ms, .attempts = 2});
+  baseline::SyncShipping shipping(context,
+                                  {.endpoint = owner.endpoint(), .timeout = 100ms, .attempts = 2});
   REQUIRE(shipping.label_for({.order_id = 1, .customer_id = 1}));
   owner.stop();
   CHECK_THROWS_AS(shipping.label_for({.order_id = 2, .customer_id = 1}), eda::RpcTimeout);

@@ -23,7 +23,8 @@ TEST_CASE("a late joiner converges to exactly the source's records while updates
   const auto transport = GENERATE(eda::Transport::inproc, eda::Transport::tcp);
   INFO("transport: " << eda::to_string(transport));
   zmq::context_t context;
-  CustomerServiceThread source(context, service_options(transport), CustomerGenerator(1).table(2000));
+  CustomerServiceThread source(context, service_options(transport),
+                               CustomerGenerator(1).table(2000));
   RunningReplica early(context, replica_options(source, "early"));
 
   std::atomic<int> rounds{0};
@@ -51,8 +52,10 @@ TEST_CASE("a late joiner converges to exactly the source's records while updates
   CHECK(late->status().state == ReplicaState::live);
 }
 
-TEST_CASE("lost updates: the gap is detected, a snapshot repairs it, nothing at or below it is "
-          "applied again", "[replica]") {
+TEST_CASE(
+    "lost updates: the gap is detected, a snapshot repairs it, nothing at or below it is "
+    "applied again",
+    "[replica]") {
   zmq::context_t context;
   ReplicaBehindLink fixture(context, 100);  // heartbeats off: only what this test publishes
   REQUIRE(fixture.go_live());
@@ -103,8 +106,7 @@ TEST_CASE("lost updates: the gap is detected, a snapshot repairs it, nothing at 
   CHECK(after.snapshots - before.snapshots == 1);
 }
 
-TEST_CASE("an overflowing high-water mark is a gap like any other, and is repaired",
-          "[replica]") {
+TEST_CASE("an overflowing high-water mark is a gap like any other, and is repaired", "[replica]") {
   zmq::context_t context;
   auto options = service_options(eda::Transport::inproc);
   options.send_high_water_mark = 20;
@@ -124,9 +126,8 @@ TEST_CASE("an overflowing high-water mark is a gap like any other, and is repair
     return 0;
   });
   const auto [records, sequence, incarnation] = source_state(source);
-  REQUIRE(pump_until(replica, [&, sequence = sequence] {
-    return replica.status().sequence >= sequence;
-  }));
+  REQUIRE(pump_until(replica,
+                     [&, sequence = sequence] { return replica.status().sequence >= sequence; }));
   CHECK(replica.copy() == records);
   CHECK(replica.stats().resyncs_after_gap >= 1);
   CHECK(replica.stats().missed > 0);
@@ -202,13 +203,15 @@ TEST_CASE("read-your-writes: a replica can be asked to reflect a given sequence"
   CHECK(at >= sequence);
 }
 
-TEST_CASE("while the source is down the replica answers and says how stale; when it is back, "
-          "the replica re-synchronises", "[replica]") {
+TEST_CASE(
+    "while the source is down the replica answers and says how stale; when it is back, "
+    "the replica re-synchronises",
+    "[replica]") {
   zmq::context_t context;
   auto options = service_options();
   options.heartbeat_interval = 20ms;
-  auto source = std::make_unique<CustomerServiceThread>(context, options,
-                                                        CustomerGenerator(1).table(30));
+  auto source =
+      std::make_unique<CustomerServiceThread>(context, options, CustomerGenerator(1).table(30));
   options.update_endpoints = source->update_endpoints();  // come back at the same place
   options.snapshot_endpoints = source->snapshot_endpoints();
   auto replica_opts = replica_options(*source, "shipping");
@@ -246,8 +249,8 @@ TEST_CASE("a restarted source with different records is followed exactly", "[rep
   zmq::context_t context;
   auto options = service_options(eda::Transport::tcp);  // inproc does not reconnect
   options.heartbeat_interval = 20ms;
-  auto source = std::make_unique<CustomerServiceThread>(context, options,
-                                                        CustomerGenerator(1).table(300));
+  auto source =
+      std::make_unique<CustomerServiceThread>(context, options, CustomerGenerator(1).table(300));
   options.update_endpoints = source->update_endpoints();
   options.snapshot_endpoints = source->snapshot_endpoints();
   RunningReplica replica(context, replica_options(*source, "shipping"));  // silence: 1 s
@@ -257,8 +260,8 @@ TEST_CASE("a restarted source with different records is followed exactly", "[rep
   // its numbering starts again at 1; the new incarnation in its heartbeat gives it away.
   (void)source->stop();
   source.reset();
-  source = std::make_unique<CustomerServiceThread>(context, options,
-                                                   CustomerGenerator(2).table(120));
+  source =
+      std::make_unique<CustomerServiceThread>(context, options, CustomerGenerator(2).table(120));
   REQUIRE(eventually([&] { return replica->status().records == 120; }));
   CHECK(converged(*replica, *source));
   CHECK(replica->stats().resyncs_after_restart + replica->stats().resyncs_after_silence >= 1);
@@ -285,7 +288,8 @@ TEST_CASE("malformed updates are dead-lettered and the replica keeps going", "[r
   link.inject({"shop.customer.updated", "\xc1\xc1 not messagepack"});
   // From a stranger: another source name.
   auto stranger = eda::make_event(
-      "impostor", CustomerRemoved{.incarnation = source_state(source).incarnation, .customer_id = 1});
+      "impostor",
+      CustomerRemoved{.incarnation = source_state(source).incarnation, .customer_id = 1});
   stranger.meta.sequence = next;
   link.inject({"shop.customer.removed", eda::encode_event(stranger)});
   // The right type, source and sequence, but a payload that is not a customer: dead-lettered,
@@ -342,13 +346,15 @@ TEST_CASE("replica options are checked", "[replica]") {
                   std::invalid_argument);
 }
 
-TEST_CASE("a source restarted under load is noticed at its first update, not only at a "
-          "heartbeat", "[replica]") {
+TEST_CASE(
+    "a source restarted under load is noticed at its first update, not only at a "
+    "heartbeat",
+    "[replica]") {
   zmq::context_t context;
   auto options = service_options();
   options.heartbeat_interval = std::chrono::hours(1);  // no heartbeat to give the restart away
-  auto source = std::make_unique<CustomerServiceThread>(context, options,
-                                                        CustomerGenerator(1).table(200));
+  auto source =
+      std::make_unique<CustomerServiceThread>(context, options, CustomerGenerator(1).table(200));
   options.update_endpoints = source->update_endpoints();
   options.snapshot_endpoints = source->snapshot_endpoints();
   RunningReplica replica(context, replica_options(*source, "shipping"));  // silence: 1 s
@@ -362,8 +368,8 @@ TEST_CASE("a source restarted under load is noticed at its first update, not onl
 
   (void)source->stop();
   source.reset();
-  source = std::make_unique<CustomerServiceThread>(context, options,
-                                                   CustomerGenerator(2).table(80));
+  source =
+      std::make_unique<CustomerServiceThread>(context, options, CustomerGenerator(2).table(80));
   // The new run publishes at once; its numbers (1, 2, ...) overlap the old run's.
   CustomerGenerator generator(5);
   const eda::Deadline deadline(20s);
@@ -406,8 +412,10 @@ TEST_CASE("an update whose record lacks fields never blanks the replica's copy",
   CHECK(*replica.lookup(5).customer == before);
 }
 
-TEST_CASE("bad snapshot replies fail the attempt; the replica backs off, retries and "
-          "synchronises when a good one comes", "[replica]") {
+TEST_CASE(
+    "bad snapshot replies fail the attempt; the replica backs off, retries and "
+    "synchronises when a good one comes",
+    "[replica]") {
   zmq::context_t context;
   eda::test::RawPublisher updates(context);
   zmq::socket_t snapshots(context, zmq::socket_type::router);

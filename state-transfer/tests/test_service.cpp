@@ -123,8 +123,7 @@ TEST_CASE("the Customer service checks its options and its input", "[service]") 
   CHECK(service.sequence() == 0);
 }
 
-TEST_CASE("the service thread reports a failed start and refuses work once stopped",
-          "[service]") {
+TEST_CASE("the service thread reports a failed start and refuses work once stopped", "[service]") {
   zmq::context_t context;
   CustomerServiceThread source(context, service_options());
   auto clash = service_options();
@@ -151,8 +150,10 @@ TEST_CASE("make_random_change signs up, moves, re-tiers and removes customers", 
   CHECK(service.stats().updates + service.stats().removals == 400);
 }
 
-TEST_CASE("hostile bytes on the Customer service's ports drop that peer; a fresh replica "
-          "synchronises", "[service][hostile]") {
+TEST_CASE(
+    "hostile bytes on the Customer service's ports drop that peer; a fresh replica "
+    "synchronises",
+    "[service][hostile]") {
   using eda::test::Hostility;
   zmq::context_t context;
   CustomerServiceThread source(context, service_options(eda::Transport::tcp),

@@ -47,8 +47,7 @@ TracedEvent trace_message(const CapturedMessage& captured, std::size_t message) 
   traced.received_ns = captured.received_ns;
   traced.meta = event.meta();
   // Strings on the wire need not be UTF-8: replace bad bytes rather than throw.
-  traced.payload =
-      eda::one_line(eda::to_json(event)["payload"]);
+  traced.payload = eda::one_line(eda::to_json(event)["payload"]);
   return traced;
 }
 

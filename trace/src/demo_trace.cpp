@@ -13,9 +13,8 @@ TapOptions tap_options(const DemoTraceOptions& options) {
   if (options.endpoints.empty()) {
     throw std::invalid_argument("--trace needs at least one publisher endpoint to tap");
   }
-  return TapOptions{.endpoints = options.endpoints,
-                    .topics = options.topics,
-                    .security = options.security};
+  return TapOptions{
+      .endpoints = options.endpoints, .topics = options.topics, .security = options.security};
 }
 
 std::string joined(const std::vector<std::string>& endpoints) {

@@ -119,7 +119,8 @@ void print_trees(std::ostream& out, const Analysis& analysis, const EventFilter&
     }
   }
   if (printed < shown) {
-    out << "  ... and " << shown - printed << " more (record the capture with eda-trace to see them all)\n";
+    out << "  ... and " << shown - printed
+        << " more (record the capture with eda-trace to see them all)\n";
   }
 }
 

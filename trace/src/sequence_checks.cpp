@@ -58,10 +58,10 @@ void check_sequences(Analysis& analysis) {
       // from here on as a fresh start: the new numbers are no duplicates of the old ones.
       std::string detail = meta.source + " went back from #" + std::to_string(source.last) +
                            " to #" + std::to_string(sequence) + ": ";
-      detail += sequence == 1 ? "the source restarted (numbering starts over)"
-                              : "the source restarted and its events before #" +
-                                    std::to_string(sequence) +
-                                    " were not seen, or two publishers share the source name";
+      detail += sequence == 1
+                    ? "the source restarted (numbering starts over)"
+                    : "the source restarted and its events before #" + std::to_string(sequence) +
+                          " were not seen, or two publishers share the source name";
       analysis.problems.push_back(
           problem_at(ProblemKind::sequence_regression, event, std::move(detail)));
       source = SourceState{};

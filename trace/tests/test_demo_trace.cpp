@@ -31,13 +31,15 @@ TEST_CASE("trace: a demo trace is ready before the story and reports the first t
   const auto analysis = trace.report(out, events.size() + 2, 300ms);
   CHECK(analysis.messages == events.size());  // nothing published after the handshake is missed
   const std::string text = out.str();
-  CHECK_THAT(text, Catch::StartsWith("\n== Trace of this run: tapped " + publishers.endpoints()[0]));
+  CHECK_THAT(text,
+             Catch::StartsWith("\n== Trace of this run: tapped " + publishers.endpoints()[0]));
   CHECK_THAT(text, Catch::Contains("(the tap saw " + std::to_string(events.size()) + " of the " +
                                    std::to_string(events.size() + 2) + " messages expected"));
-  CHECK_THAT(text, Catch::Contains("== Causal trees: 2 correlations") &&
-                       Catch::Contains("order-service #1") && !Catch::Contains("order-service #2") &&
-                       Catch::Contains("... and 1 more") && Catch::Contains("== Problems: none ==") &&
-                       Catch::Contains("== Summary: " + std::to_string(events.size()) + " messages"));
+  CHECK_THAT(text,
+             Catch::Contains("== Causal trees: 2 correlations") &&
+                 Catch::Contains("order-service #1") && !Catch::Contains("order-service #2") &&
+                 Catch::Contains("... and 1 more") && Catch::Contains("== Problems: none ==") &&
+                 Catch::Contains("== Summary: " + std::to_string(events.size()) + " messages"));
 
   std::ostringstream again;
   CHECK(trace.report(again, 1, 10ms).messages == 0);  // reported once
@@ -52,17 +54,18 @@ TEST_CASE("trace: a demo trace serves publishers that live on the calling thread
   }
   trace_test::ScenarioPublishers publishers(context, endpoints);
   int turns = 0;
-  eda::trace::DemoTrace trace(context, {.endpoints = publishers.endpoints(),
-                                        .serve_publishers = [&] {
-                                          ++turns;
-                                          (void)publishers.await_subscribers(1, 5ms);
-                                        }});
+  eda::trace::DemoTrace trace(context,
+                              {.endpoints = publishers.endpoints(), .serve_publishers = [&] {
+                                 ++turns;
+                                 (void)publishers.await_subscribers(1, 5ms);
+                               }});
   CHECK(turns > 0);
   const auto events = trace_test::shop_scenario({}, 1);
   publishers.publish(events);
   std::ostringstream out;
   CHECK(trace.report(out, events.size()).messages == events.size());
-  CHECK_THAT(out.str(), Catch::Contains("== Problems: none ==") && !Catch::Contains("(the tap saw"));
+  CHECK_THAT(out.str(),
+             Catch::Contains("== Problems: none ==") && !Catch::Contains("(the tap saw"));
 }
 
 TEST_CASE("trace: a demo trace whose publisher never answers says which one") {

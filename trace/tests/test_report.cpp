@@ -111,7 +111,8 @@ TEST_CASE("trace: a tree limit prints the first trees and counts the rest") {
   eda::trace::print_trees(out, f.analysis, {}, 1);
   const std::string text = out.str();
   CHECK_THAT(text, Catch::Contains("order-service #1") && !Catch::Contains("order-service #2"));
-  CHECK_THAT(text, Catch::EndsWith("  ... and 1 more (record the capture with eda-trace to see them all)\n"));
+  CHECK_THAT(text, Catch::EndsWith(
+                       "  ... and 1 more (record the capture with eda-trace to see them all)\n"));
   std::ostringstream all;
   eda::trace::print_trees(all, f.analysis, {}, 2);
   CHECK_THAT(all.str(), Catch::Contains("order-service #2") && !Catch::Contains("... and"));

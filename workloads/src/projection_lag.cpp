@@ -59,14 +59,18 @@ std::vector<std::unique_ptr<Projection>> probed_projections(std::vector<std::int
 /// The commands of one order in the steady load: placed, two items, paid, shipped.
 OrderCommand lag_command(std::uint64_t order, std::uint64_t step) {
   switch (step) {
-    case 0: return PlaceOrder{customer_name(order % 2000)};
+    case 0:
+      return PlaceOrder{customer_name(order % 2000)};
     case 1: {
       const std::uint64_t product = order % product_count;
       return AddItem{product_sku(product), 1, product_price_cents(product)};
     }
-    case 2: return AddItem{product_sku(19), 2, product_price_cents(19)};
-    case 3: return Pay{product_price_cents(order % product_count) + 2 * product_price_cents(19)};
-    default: return Ship{"post"};
+    case 2:
+      return AddItem{product_sku(19), 2, product_price_cents(19)};
+    case 3:
+      return Pay{product_price_cents(order % product_count) + 2 * product_price_cents(19)};
+    default:
+      return Ship{"post"};
   }
 }
 constexpr std::uint64_t lag_commands_per_order = 5;
@@ -194,8 +198,8 @@ void ProjectionLagRun::run() {
   std::vector<std::jthread> clients;
   for (std::uint64_t c = 0; c < lag_clients; ++c) {
     clients.emplace_back([&, c] {
-      send_on_schedule(shop.context, shop.service.endpoints().front(), c, shop.orders_before,
-                       total, interval, start, stop_sending, report);
+      send_on_schedule(shop.context, shop.service.endpoints().front(), c, shop.orders_before, total,
+                       interval, start, stop_sending, report);
     });
   }
   // Project until every client is done and the read models hold all they wrote.

@@ -53,8 +53,7 @@ struct ReplicaLagRun::Parts {
   double publish_seconds = 0;
 };
 
-ReplicaLagRun::ReplicaLagRun(ReplicaLagOptions options)
-    : parts_(std::make_unique<Parts>(options)) {
+ReplicaLagRun::ReplicaLagRun(ReplicaLagOptions options) : parts_(std::make_unique<Parts>(options)) {
   Parts& parts = *parts_;
   // The source answers the replica's handshake and snapshot request from this thread.
   const Deadline synchronised(30s);

@@ -6,10 +6,14 @@ namespace eda::workloads {
 
 const char* name_of(ShopQuestion question) {
   switch (question) {
-    case ShopQuestion::customer_orders: return "customer_orders";
-    case ShopQuestion::sales_by_day: return "sales_by_day";
-    case ShopQuestion::sales_by_day_all: return "sales_by_day_all";
-    case ShopQuestion::awaiting_shipment: return "awaiting_shipment";
+    case ShopQuestion::customer_orders:
+      return "customer_orders";
+    case ShopQuestion::sales_by_day:
+      return "sales_by_day";
+    case ShopQuestion::sales_by_day_all:
+      return "sales_by_day_all";
+    case ShopQuestion::awaiting_shipment:
+      return "awaiting_shipment";
   }
   return "unknown";
 }

@@ -33,9 +33,9 @@ std::optional<OrderLife> ShopSimulator::next_order() {
   OrderLife life{++orders_, {}, {}};
   state_ = OrderState{};
   life_ = &life;
-  live(static_cast<std::int64_t>(static_cast<double>(history_end_ns - history_start_ns) *
-                                 (static_cast<double>(events_) /
-                                  static_cast<double>(events_wanted_))) +
+  live(static_cast<std::int64_t>(
+           static_cast<double>(history_end_ns - history_start_ns) *
+           (static_cast<double>(events_) / static_cast<double>(events_wanted_))) +
        history_start_ns);
   events_ += life.events.size();
   life_ = nullptr;

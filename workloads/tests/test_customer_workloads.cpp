@@ -48,8 +48,7 @@ TEST_CASE("a shipping plan ships orders 1, 2, ... to the same customers every ti
   }
 }
 
-TEST_CASE("a label is timed whether or not there is one, and says which",
-          "[workloads][shipping]") {
+TEST_CASE("a label is timed whether or not there is one, and says which", "[workloads][shipping]") {
   const TenCustomers shipping;
   eda::LatencyRecorder latency;
   CHECK(make_label(shipping, {.order_id = 1, .customer_id = 3}, latency));

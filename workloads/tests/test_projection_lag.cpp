@@ -12,8 +12,7 @@
 using namespace std::chrono_literals;
 using namespace eda::workloads;
 
-TEST_CASE("a projection lag run projects every command and times every event",
-          "[workloads][lag]") {
+TEST_CASE("a projection lag run projects every command and times every event", "[workloads][lag]") {
   eda::test::TempDatabase store;
   eda::test::TempDatabase read_models;
   ProjectionLagRun run({.store_path = store.path(),

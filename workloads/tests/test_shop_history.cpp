@@ -23,7 +23,8 @@ struct HistoryFiles {
   eda::test::TempDatabase read_models;
   eda::test::TempDatabase single_model;
   [[nodiscard]] ShopHistoryFiles paths() const {
-    return {.store = store.path(), .read_models = read_models.path(),
+    return {.store = store.path(),
+            .read_models = read_models.path(),
             .single_model = single_model.path()};
   }
 };
@@ -34,9 +35,8 @@ TEST_CASE("a history written into both designs gives the same answers in both",
           "[workloads][history]") {
   HistoryFiles files;
   std::uint64_t last_progress = 0;
-  const ShopHistory history(files.paths(), 3000, [&](std::uint64_t written) {
-    last_progress = written;
-  });
+  const ShopHistory history(files.paths(), 3000,
+                            [&](std::uint64_t written) { last_progress = written; });
   CHECK(history.mismatch().empty());
   CHECK(history.events() == 3000);
   CHECK(last_progress == 3000);

@@ -59,36 +59,40 @@ struct SingleModelShop::Connection {
           db, "INSERT INTO orders (id, customer, status, placed_at_ns) VALUES (?, ?, ?, ?)");
       // Adding a sku the order already has adds to its quantity; the newest price wins.
       add_to_line = std::make_unique<Statement>(
-          db, "INSERT INTO order_lines (order_id, sku, quantity, unit_price_cents)"
-              " VALUES (?, ?, ?, ?) ON CONFLICT (order_id, sku) DO UPDATE SET"
-              " quantity = quantity + excluded.quantity,"
-              " unit_price_cents = excluded.unit_price_cents");
-      delete_line = std::make_unique<Statement>(
-          db, "DELETE FROM order_lines WHERE order_id = ? AND sku = ?");
+          db,
+          "INSERT INTO order_lines (order_id, sku, quantity, unit_price_cents)"
+          " VALUES (?, ?, ?, ?) ON CONFLICT (order_id, sku) DO UPDATE SET"
+          " quantity = quantity + excluded.quantity,"
+          " unit_price_cents = excluded.unit_price_cents");
+      delete_line =
+          std::make_unique<Statement>(db, "DELETE FROM order_lines WHERE order_id = ? AND sku = ?");
       mark_paid = std::make_unique<Statement>(
           db, "UPDATE orders SET status = ?, paid_cents = ?, paid_at_ns = ? WHERE id = ?");
-      mark_shipped = std::make_unique<Statement>(
-          db, "UPDATE orders SET status = ?, carrier = ? WHERE id = ?");
+      mark_shipped =
+          std::make_unique<Statement>(db, "UPDATE orders SET status = ?, carrier = ? WHERE id = ?");
       mark_cancelled = std::make_unique<Statement>(db, "UPDATE orders SET status = ? WHERE id = ?");
       customer_orders = std::make_unique<Statement>(
-          db, "SELECT o.id, o.customer, o.status, coalesce(sum(l.quantity), 0),"
-              " coalesce(sum(l.quantity * l.unit_price_cents), 0)"
-              " FROM orders AS o LEFT JOIN order_lines AS l ON l.order_id = o.id"
-              " WHERE o.customer = ? GROUP BY o.id ORDER BY o.id");
+          db,
+          "SELECT o.id, o.customer, o.status, coalesce(sum(l.quantity), 0),"
+          " coalesce(sum(l.quantity * l.unit_price_cents), 0)"
+          " FROM orders AS o LEFT JOIN order_lines AS l ON l.order_id = o.id"
+          " WHERE o.customer = ? GROUP BY o.id ORDER BY o.id");
       // The days are asked for as a range of payment times, so that the (status, paid_at_ns)
       // index finds the payments instead of a scan computing every order's day.
       sales_by_day = std::make_unique<Statement>(
           // The day of a time: whole seconds rounded down (SQL's / rounds toward zero, which
           // would put the last second before 1970 on 1970-01-01).
-          db, "SELECT date((o.paid_at_ns - (o.paid_at_ns % 1000000000 + 1000000000) % 1000000000)"
-              " / 1000000000, 'unixepoch') AS day, l.sku,"
-              " sum(l.quantity), sum(l.quantity * l.unit_price_cents)"
-              " FROM orders AS o JOIN order_lines AS l ON l.order_id = o.id"
-              " WHERE o.status IN (?, ?) AND o.paid_at_ns >= ? AND o.paid_at_ns < ?"
-              " GROUP BY day, l.sku ORDER BY day, l.sku");
+          db,
+          "SELECT date((o.paid_at_ns - (o.paid_at_ns % 1000000000 + 1000000000) % 1000000000)"
+          " / 1000000000, 'unixepoch') AS day, l.sku,"
+          " sum(l.quantity), sum(l.quantity * l.unit_price_cents)"
+          " FROM orders AS o JOIN order_lines AS l ON l.order_id = o.id"
+          " WHERE o.status IN (?, ?) AND o.paid_at_ns >= ? AND o.paid_at_ns < ?"
+          " GROUP BY day, l.sku ORDER BY day, l.sku");
       awaiting_shipment = std::make_unique<Statement>(
-          db, "SELECT id, customer, paid_cents, paid_at_ns FROM orders WHERE status = ?"
-              " ORDER BY paid_at_ns, id LIMIT ?");
+          db,
+          "SELECT id, customer, paid_cents, paid_at_ns FROM orders WHERE status = ?"
+          " ORDER BY paid_at_ns, id LIMIT ?");
     } catch (const std::exception& e) {
       throw std::runtime_error("database " + options.path +
                                " is not a single-model shop database: " + e.what());
@@ -119,9 +123,9 @@ OrderState SingleModelShop::load_locked(std::uint64_t order_id) const {
   Statement& lines = *db_->select_lines;
   lines.bind(order_id);
   while (lines.step()) {
-    state.lines.emplace(std::string(lines.text(0)),
-                        sourcing::OrderLine{static_cast<std::uint32_t>(lines.integer(1)),
-                                            lines.integer(2)});
+    state.lines.emplace(
+        std::string(lines.text(0)),
+        sourcing::OrderLine{static_cast<std::uint32_t>(lines.integer(1)), lines.integer(2)});
   }
   return state;
 }
@@ -134,35 +138,37 @@ OrderState SingleModelShop::load(std::uint64_t order_id) const {
 void SingleModelShop::apply_locked(std::uint64_t order_id, const OrderEvent& event,
                                    std::int64_t timestamp_ns) {
   Connection& c = *db_;
-  std::visit(
-      eda::Overloaded{
-          [&](const sourcing::OrderPlaced& e) {
-            c.insert_order->bind(order_id, std::string_view(e.customer), stored(OrderStatus::open),
-                                 timestamp_ns)
-                .run();
-          },
-          [&](const sourcing::ItemAdded& e) {
-            c.add_to_line
-                ->bind(order_id, std::string_view(e.sku), static_cast<std::int64_t>(e.quantity),
-                       e.unit_price_cents)
-                .run();
-          },
-          [&](const sourcing::ItemRemoved& e) {
-            c.delete_line->bind(order_id, std::string_view(e.sku)).run();
-          },
-          [&](const sourcing::OrderPaid& e) {
-            c.mark_paid->bind(stored(OrderStatus::paid), e.amount_cents, timestamp_ns, order_id)
-                .run();
-          },
-          [&](const sourcing::OrderShipped& e) {
-            c.mark_shipped->bind(stored(OrderStatus::shipped), std::string_view(e.carrier), order_id)
-                .run();
-          },
-          [&](const sourcing::OrderCancelled&) {
-            c.mark_cancelled->bind(stored(OrderStatus::cancelled), order_id).run();
-          },
-      },
-      event);
+  std::visit(eda::Overloaded{
+                 [&](const sourcing::OrderPlaced& e) {
+                   c.insert_order
+                       ->bind(order_id, std::string_view(e.customer), stored(OrderStatus::open),
+                              timestamp_ns)
+                       .run();
+                 },
+                 [&](const sourcing::ItemAdded& e) {
+                   c.add_to_line
+                       ->bind(order_id, std::string_view(e.sku),
+                              static_cast<std::int64_t>(e.quantity), e.unit_price_cents)
+                       .run();
+                 },
+                 [&](const sourcing::ItemRemoved& e) {
+                   c.delete_line->bind(order_id, std::string_view(e.sku)).run();
+                 },
+                 [&](const sourcing::OrderPaid& e) {
+                   c.mark_paid
+                       ->bind(stored(OrderStatus::paid), e.amount_cents, timestamp_ns, order_id)
+                       .run();
+                 },
+                 [&](const sourcing::OrderShipped& e) {
+                   c.mark_shipped
+                       ->bind(stored(OrderStatus::shipped), std::string_view(e.carrier), order_id)
+                       .run();
+                 },
+                 [&](const sourcing::OrderCancelled&) {
+                   c.mark_cancelled->bind(stored(OrderStatus::cancelled), order_id).run();
+                 },
+             },
+             event);
 }
 
 OrderState SingleModelShop::execute(std::uint64_t order_id, const OrderCommand& command,

@@ -55,8 +55,8 @@ std::uint64_t SyncOrderService::place(const OrderRequest& request) {
     } catch (const std::exception& e) {
       // The order cannot complete without every downstream service: it is refused.
       ++stats_.failed_orders;
-      throw std::runtime_error("order " + std::to_string(order.order_id) + " not placed: " +
-                               client.role + " failed: " + e.what());
+      throw std::runtime_error("order " + std::to_string(order.order_id) +
+                               " not placed: " + client.role + " failed: " + e.what());
     }
   }
   orders_.emplace(order.order_id, order);

@@ -149,12 +149,12 @@ class ChildProcess {
 
   std::string command_line_;
   std::chrono::milliseconds grace_;
-  pid_t pid_ = -1;     // the child, until it has been reaped
-  int pid_fd_ = -1;    // readable when it has ended; -1 where pidfd_open is unavailable
-  int output_fd_ = -1; // the read end of the capture pipe, until end of file
-  std::string pending_;       // an unfinished line of captured output
-  std::string captured_;      // captured output no line handler took
-  ChildResult outcome_;       // filled in as the child is stopped and reaped
+  pid_t pid_ = -1;        // the child, until it has been reaped
+  int pid_fd_ = -1;       // readable when it has ended; -1 where pidfd_open is unavailable
+  int output_fd_ = -1;    // the read end of the capture pipe, until end of file
+  std::string pending_;   // an unfinished line of captured output
+  std::string captured_;  // captured output no line handler took
+  ChildResult outcome_;   // filled in as the child is stopped and reaped
   std::optional<ChildResult> result_;  // set once reaped
 };
 

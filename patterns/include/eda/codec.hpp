@@ -91,8 +91,8 @@ msgpack::object_handle unpack_untrusted(std::string_view bytes, std::string_view
 
 /// @brief Like the other overload, but allocates the parsed tree in `zone` (which must outlive
 ///        the result), so a caller can size the zone to what it parses.
-msgpack::object unpack_untrusted(msgpack::zone& zone, std::string_view bytes,
-                                 std::string_view what, bool zero_copy);
+msgpack::object unpack_untrusted(msgpack::zone& zone, std::string_view bytes, std::string_view what,
+                                 bool zero_copy);
 
 namespace detail {
 
@@ -186,7 +186,9 @@ class DecodedEvent {
   /// @brief Its per-source sequence number (0 = unstamped).
   [[nodiscard]] std::uint64_t sequence() const noexcept { return parsed_->meta.sequence; }
   /// @brief The version of the payload's shape.
-  [[nodiscard]] std::uint32_t schema_version() const noexcept { return parsed_->meta.schema_version; }
+  [[nodiscard]] std::uint32_t schema_version() const noexcept {
+    return parsed_->meta.schema_version;
+  }
   /// @brief The time of publication, ns since the Unix epoch.
   [[nodiscard]] std::int64_t timestamp_ns() const noexcept { return parsed_->meta.timestamp_ns; }
 
@@ -224,20 +226,21 @@ class DecodedEvent {
   template <EventPayload P>
   [[nodiscard]] P payload_as() const {
     if (type() != P::event_type) {
-      throw MalformedMessage(WireFault::wrong_event_type,
-                             "event " + meta().event_id + " is a " + meta().type + ", not a " +
-                                 std::string(P::event_type));
+      throw MalformedMessage(WireFault::wrong_event_type, "event " + meta().event_id + " is a " +
+                                                              meta().type + ", not a " +
+                                                              std::string(P::event_type));
     }
     if (schema_version() != P::schema_version) {
-      throw MalformedMessage(
-          WireFault::unknown_schema_version,
-          meta().type + " event " + meta().event_id + " has schema version " +
-              std::to_string(schema_version()) + ", this reader understands version " +
-              std::to_string(P::schema_version) +
-              " (older versions need an upcaster, newer ones a newer reader)");
+      throw MalformedMessage(WireFault::unknown_schema_version,
+                             meta().type + " event " + meta().event_id + " has schema version " +
+                                 std::to_string(schema_version()) +
+                                 ", this reader understands version " +
+                                 std::to_string(P::schema_version) +
+                                 " (older versions need an upcaster, newer ones a newer reader)");
     }
-    return detail::convert_checked<P>(
-        passing_payload_tree(), [this] { return "payload of " + meta().type + " event " + meta().event_id; });
+    return detail::convert_checked<P>(passing_payload_tree(), [this] {
+      return "payload of " + meta().type + " event " + meta().event_id;
+    });
   }
 
   /// @brief The same typed event with its metadata.

@@ -21,11 +21,11 @@ namespace eda {
 
 /// @brief One message that could not be processed.
 struct DeadLetter {
-  std::vector<std::string> frames{};  ///< The raw frames exactly as received.
+  std::vector<std::string> frames{};       ///< The raw frames exactly as received.
   WireFault fault = WireFault::bad_field;  ///< What kind of problem it was.
-  std::string reason{};               ///< The decoder's explanation.
-  std::string origin{};               ///< Where it came from (endpoint, consumer name, ...).
-  std::int64_t received_at_ns = 0;  ///< Wall-clock time it was dead-lettered.
+  std::string reason{};                    ///< The decoder's explanation.
+  std::string origin{};                    ///< Where it came from (endpoint, consumer name, ...).
+  std::int64_t received_at_ns = 0;         ///< Wall-clock time it was dead-lettered.
 };
 
 /// @brief Receives dead letters. Implementations must be safe to call from several threads.

@@ -20,8 +20,8 @@ struct EventMetadata {
   std::string event_id{};            ///< Unique id (32 hex digits); consumers deduplicate by it.
   std::string type{};                ///< What happened, e.g. `shop.order.placed`; also the topic.
   std::string source{};              ///< The service that published it, e.g. `order-service`.
-  std::uint64_t sequence = 0;      ///< Per-source sequence number, 1, 2, 3, ... (0 = unstamped).
-  std::int64_t timestamp_ns = 0;   ///< Wall-clock time of publication, ns since the Unix epoch.
+  std::uint64_t sequence = 0;        ///< Per-source sequence number, 1, 2, 3, ... (0 = unstamped).
+  std::int64_t timestamp_ns = 0;     ///< Wall-clock time of publication, ns since the Unix epoch.
   std::uint32_t schema_version = 1;  ///< Version of the payload's shape, starts at 1.
   std::string correlation_id{};      ///< Id shared by every event of one business transaction.
   std::string causation_id{};        ///< Event id of the direct cause; empty for a first event.

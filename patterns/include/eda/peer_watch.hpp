@@ -26,9 +26,9 @@ namespace eda {
 /// @brief One report of a socket's monitor: what happened (a ZMQ_EVENT_* constant), its value
 ///        (a file descriptor, or an error or ZAP status code) and the endpoint concerned.
 struct PeerEvent {
-  std::uint16_t kind = 0;    ///< ZMQ_EVENT_CONNECTED, ZMQ_EVENT_DISCONNECTED, ...
-  std::uint32_t value = 0;   ///< The descriptor, or the error / ZAP status for failures.
-  std::string endpoint{};    ///< The endpoint as bound or connected, e.g. `tcp://127.0.0.1:5601`.
+  std::uint16_t kind = 0;   ///< ZMQ_EVENT_CONNECTED, ZMQ_EVENT_DISCONNECTED, ...
+  std::uint32_t value = 0;  ///< The descriptor, or the error / ZAP status for failures.
+  std::string endpoint{};   ///< The endpoint as bound or connected, e.g. `tcp://127.0.0.1:5601`.
 
   /// @brief Field-by-field equality.
   friend bool operator==(const PeerEvent&, const PeerEvent&) = default;
@@ -36,12 +36,12 @@ struct PeerEvent {
 
 /// @brief A socket's connections so far, as its monitor reported them.
 struct PeerStatus {
-  std::size_t open = 0;                ///< Connections open now (handshake done or not).
-  std::uint64_t handshakes = 0;        ///< ZMTP handshakes completed, in total.
-  std::uint64_t disconnects = 0;       ///< Connections closed, in total, for any reason.
-  std::uint64_t refused = 0;           ///< Handshakes that failed (bad protocol, CURVE refused).
-  std::int64_t last_change_ns = 0;     ///< Monotonic time of the last report (0: none yet).
-  PeerEvent last_refusal{};            ///< The last failed handshake (kind 0: none yet).
+  std::size_t open = 0;             ///< Connections open now (handshake done or not).
+  std::uint64_t handshakes = 0;     ///< ZMTP handshakes completed, in total.
+  std::uint64_t disconnects = 0;    ///< Connections closed, in total, for any reason.
+  std::uint64_t refused = 0;        ///< Handshakes that failed (bad protocol, CURVE refused).
+  std::int64_t last_change_ns = 0;  ///< Monotonic time of the last report (0: none yet).
+  PeerEvent last_refusal{};         ///< The last failed handshake (kind 0: none yet).
 
   /// @brief Field-by-field equality.
   friend bool operator==(const PeerStatus&, const PeerStatus&) = default;

@@ -41,16 +41,20 @@ namespace eda {
 
 /// @brief Topic prefix of the kit's own control messages. The 0xFF byte can never start an
 ///        event type, and sorts after every event type in libzmq's subscription tree.
-inline constexpr std::string_view control_topic_prefix = "\xff" "eda.";
+inline constexpr std::string_view control_topic_prefix =
+    "\xff"
+    "eda.";
 
 /// @brief Topic prefix of the subscription handshake ("hello") messages.
-inline constexpr std::string_view hello_topic_prefix = "\xff" "eda.hello.";
+inline constexpr std::string_view hello_topic_prefix =
+    "\xff"
+    "eda.hello.";
 
 /// @brief How a Publisher is set up.
 struct PublisherOptions {
   std::string source{};                  ///< Name stamped on every event, e.g. `order-service`.
   std::vector<std::string> endpoints{};  ///< Where to bind; at least one (`tcp://127.0.0.1:*` ok).
-  int send_high_water_mark = 100'000;  ///< Events queued per subscriber before new ones drop.
+  int send_high_water_mark = 100'000;    ///< Events queued per subscriber before new ones drop.
   int linger_ms = 1000;  ///< How long closing may wait to flush queued events to subscribers.
   /// What a publisher receives are subscriptions (a topic prefix, or the kit's hello): a
   /// larger message drops the subscriber's connection (ZMQ_MAXMSGSIZE), so a stranger cannot
@@ -152,15 +156,15 @@ class Publisher {
 
 /// @brief How a Subscriber is set up.
 struct SubscriberOptions {
-  std::vector<std::string> endpoints{};  ///< Publishers to connect to; at least one.
-  std::vector<std::string> topics{};     ///< Event-type prefixes to receive; empty means all.
-  int receive_high_water_mark = 100'000;  ///< Events queued before new ones drop (see gaps).
+  std::vector<std::string> endpoints{};       ///< Publishers to connect to; at least one.
+  std::vector<std::string> topics{};          ///< Event-type prefixes to receive; empty means all.
+  int receive_high_water_mark = 100'000;      ///< Events queued before new ones drop (see gaps).
   std::int64_t max_message_bytes = 16 << 20;  ///< Larger messages drop the connection (0 = off).
-  DecodeLimits limits{};                 ///< Bounds on each envelope.
+  DecodeLimits limits{};                      ///< Bounds on each envelope.
   /// ZMTP heartbeats: a publisher that stops answering (frozen, its host gone) has its
   /// connection closed, and it is reconnected when it answers again; see peers().
   Heartbeat heartbeat{};
-  std::string name = "subscriber";     ///< Names this consumer in dead letters.
+  std::string name = "subscriber";  ///< Names this consumer in dead letters.
   /// Whether a jump in a source's sequence counts as a gap. Default: only when subscribed to
   /// all topics, because a topic-filtered subscriber cannot tell the events it filtered out
   /// from lost ones (sequences are per source, across all its event types).

@@ -57,10 +57,10 @@ class RpcTimeout : public std::runtime_error {
 
 /// @brief How an RpcClient is set up.
 struct RpcClientOptions {
-  std::string endpoint{};                        ///< The server to call.
-  std::chrono::milliseconds timeout{1000};     ///< How long one attempt waits for its reply.
-  int attempts = 3;                            ///< Attempts per call before RpcTimeout (>= 1).
-  std::int64_t max_reply_bytes = 16 << 20;     ///< Larger replies drop the connection.
+  std::string endpoint{};                   ///< The server to call.
+  std::chrono::milliseconds timeout{1000};  ///< How long one attempt waits for its reply.
+  int attempts = 3;                         ///< Attempts per call before RpcTimeout (>= 1).
+  std::int64_t max_reply_bytes = 16 << 20;  ///< Larger replies drop the connection.
   /// ZMTP heartbeats: a server that stops answering them has its connection closed (the
   /// call in progress then times out and is retried on a fresh connection).
   Heartbeat heartbeat{};
@@ -124,7 +124,7 @@ using RpcHandler = std::function<std::string(std::string_view body)>;
 struct RpcServerOptions {
   std::vector<std::string> endpoints{};       ///< Where to bind; at least one.
   std::int64_t max_request_bytes = 16 << 20;  ///< Larger requests drop the connection.
-  int linger_ms = 0;                        ///< How long closing may wait to flush a reply.
+  int linger_ms = 0;                          ///< How long closing may wait to flush a reply.
   /// ZMTP heartbeats: a client that stops answering them has its connection closed.
   Heartbeat heartbeat{};
   /// Plaintext or CURVE (the server binds, so it is the CURVE server); empty: the default of

@@ -41,8 +41,7 @@ bool wait_readable(zmq::socket_t& socket, std::chrono::milliseconds wait);
 /// had (which may exceed `frames.size()`), or 0 when nothing was ready (with `dontwait`), the
 /// receive timed out or a signal interrupted the wait for it.
 std::size_t receive_frames(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
-                           std::size_t max_frames,
-                           zmq::recv_flags flags = zmq::recv_flags::none);
+                           std::size_t max_frames, zmq::recv_flags flags = zmq::recv_flags::none);
 
 /// @brief Like receive_frames(), waiting at most `wait` for the message.
 ///
@@ -58,8 +57,8 @@ std::size_t receive_frames_within(zmq::socket_t& socket, std::vector<zmq::messag
 ///        envelope and that the topic frame agrees with the event type.
 ///
 /// `frame_count` is the count receive_frames() returned. Throws MalformedMessage.
-DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames,
-                                 std::size_t frame_count, const DecodeLimits& limits = {});
+DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames, std::size_t frame_count,
+                                 const DecodeLimits& limits = {});
 
 /// @brief A frame's bytes as a string view (valid while the frame lives).
 inline std::string_view view_of(const zmq::message_t& frame) noexcept {

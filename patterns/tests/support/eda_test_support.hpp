@@ -24,7 +24,8 @@ class RawPublisher {
   explicit RawPublisher(zmq::context_t& context);
   [[nodiscard]] const std::string& endpoint() const { return endpoint_; }
   /// Answers handshakes until `subscriber` completed its own.
-  bool handshake(Subscriber& subscriber, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  bool handshake(Subscriber& subscriber,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// Answers whatever handshake messages are waiting (for subscribers driven elsewhere).
   void answer_handshakes();
   void send(const std::vector<std::string>& frames);
@@ -51,7 +52,9 @@ struct CurveTestKeys {
   /// What the allow-listed client's sockets are given.
   [[nodiscard]] Security client_side() const { return Security::client(client, server.public_key); }
   /// What the stranger's sockets are given (it trusts the right server, but is not let in).
-  [[nodiscard]] Security stranger_side() const { return Security::client(stranger, server.public_key); }
+  [[nodiscard]] Security stranger_side() const {
+    return Security::client(stranger, server.public_key);
+  }
 };
 
 /// A fresh file name in the temp directory; the file (with SQLite's WAL files) is removed
@@ -59,7 +62,8 @@ struct CurveTestKeys {
 class TempDatabase {
  public:
   TempDatabase()
-      : path_(std::filesystem::temp_directory_path() / ("eda-test-" + eda::new_event_id() + ".db")) {}
+      : path_(std::filesystem::temp_directory_path() /
+              ("eda-test-" + eda::new_event_id() + ".db")) {}
   ~TempDatabase() {
     for (const char* suffix : {"", "-wal", "-shm"}) {
       std::error_code ignored;

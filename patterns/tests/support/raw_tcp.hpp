@@ -131,7 +131,7 @@ inline bool closed_by_peer(int fd, std::chrono::milliseconds timeout) {
   std::array<char, 4096> buffer{};
   while (std::chrono::steady_clock::now() < deadline) {
     const ssize_t got = ::recv(fd, buffer.data(), buffer.size(), 0);
-    if (got == 0) return true;                              // orderly close
+    if (got == 0) return true;  // orderly close
     if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return true;  // reset
   }
   return false;

@@ -23,15 +23,17 @@ struct CrudOrders::Connection {
     lines = std::make_unique<Statement>(
         db, "SELECT sku, quantity, unit_price_cents FROM order_lines WHERE order_id = ?");
     upsert_order = std::make_unique<Statement>(
-        db, "INSERT INTO orders (id, customer, status, paid_cents, carrier, version)"
-            " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET"
-            " customer = excluded.customer, status = excluded.status,"
-            " paid_cents = excluded.paid_cents, carrier = excluded.carrier,"
-            " version = version + 1");
+        db,
+        "INSERT INTO orders (id, customer, status, paid_cents, carrier, version)"
+        " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (id) DO UPDATE SET"
+        " customer = excluded.customer, status = excluded.status,"
+        " paid_cents = excluded.paid_cents, carrier = excluded.carrier,"
+        " version = version + 1");
     delete_lines = std::make_unique<Statement>(db, "DELETE FROM order_lines WHERE order_id = ?");
     insert_line = std::make_unique<Statement>(
-        db, "INSERT INTO order_lines (order_id, sku, quantity, unit_price_cents)"
-            " VALUES (?, ?, ?, ?)");
+        db,
+        "INSERT INTO order_lines (order_id, sku, quantity, unit_price_cents)"
+        " VALUES (?, ?, ?, ?)");
     begin = std::make_unique<Statement>(db, "BEGIN IMMEDIATE");
     commit = std::make_unique<Statement>(db, "COMMIT");
     rollback = std::make_unique<Statement>(db, "ROLLBACK");
@@ -83,9 +85,8 @@ OrderState CrudOrders::execute(std::uint64_t order_id, const OrderCommand& comma
     }
     // ... but the outcome overwrites the row: the events are thrown away.
     c.upsert_order
-        ->bind(order_id, std::string_view(state.customer),
-               static_cast<std::int64_t>(state.status), state.paid_cents,
-               std::string_view(state.carrier))
+        ->bind(order_id, std::string_view(state.customer), static_cast<std::int64_t>(state.status),
+               state.paid_cents, std::string_view(state.carrier))
         .run();
     c.delete_lines->bind(order_id).run();
     for (const auto& [sku, line] : state.lines) {

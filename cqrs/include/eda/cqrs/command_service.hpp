@@ -62,7 +62,7 @@ class CommandRefused : public std::runtime_error {
 
 /// @brief How a CommandService is set up.
 struct CommandServiceOptions {
-  std::vector<std::string> endpoints{};  ///< Where clients connect.
+  std::vector<std::string> endpoints{};      ///< Where clients connect.
   sourcing::RepositoryOptions repository{};  ///< Source name, retries on conflict, snapshots.
 };
 
@@ -73,7 +73,8 @@ struct CommandServiceOptions {
 class CommandService {
  public:
   /// @brief Serves commands on `store` (which must outlive it) at `options.endpoints`.
-  CommandService(zmq::context_t& context, sourcing::EventStore& store, CommandServiceOptions options);
+  CommandService(zmq::context_t& context, sourcing::EventStore& store,
+                 CommandServiceOptions options);
 
   /// @brief Where it listens (connectable form).
   [[nodiscard]] const std::vector<std::string>& endpoints() const noexcept {

@@ -31,11 +31,11 @@ namespace sqlite = eda::sqlite;
 
 /// @brief One order event as projections see it: decoded, upcast, and placed in its stream.
 struct ProjectedEvent {
-  std::uint64_t order_id = 0;    ///< The order (from its stream, `order-<id>`).
-  std::uint64_t version = 0;     ///< Its version in the order's stream (1, 2, 3, ...).
-  std::uint64_t position = 0;    ///< Its position in the store.
+  std::uint64_t order_id = 0;     ///< The order (from its stream, `order-<id>`).
+  std::uint64_t version = 0;      ///< Its version in the order's stream (1, 2, 3, ...).
+  std::uint64_t position = 0;     ///< Its position in the store.
   std::int64_t timestamp_ns = 0;  ///< When it happened (ns since the Unix epoch).
-  sourcing::OrderEvent event;    ///< What happened.
+  sourcing::OrderEvent event;     ///< What happened.
 };
 
 /// @brief The order an event belongs to, from its stream name `order-<id>`; nothing for

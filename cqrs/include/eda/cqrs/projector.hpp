@@ -30,9 +30,9 @@ struct ProjectionAdvanced {
 
 /// @brief How a Projector works.
 struct ProjectorOptions {
-  std::string store_notifications{};  ///< The store's append notifications (empty: poll it).
+  std::string store_notifications{};    ///< The store's append notifications (empty: poll it).
   std::vector<std::string> announce{};  ///< Where to publish ProjectionAdvanced (empty: nowhere).
-  std::size_t batch = 1000;            ///< Events per transaction at most.
+  std::size_t batch = 1000;             ///< Events per transaction at most.
   std::chrono::milliseconds fallback_poll{1000};  ///< See sourcing::SubscriptionOptions.
 };
 

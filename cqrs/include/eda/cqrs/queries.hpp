@@ -63,13 +63,15 @@ class ShopQueries {
  public:
   virtual ~ShopQueries() = default;
   /// @brief Every order of `customer`, by order id.
-  [[nodiscard]] virtual std::vector<OrderSummary> customer_orders(const std::string& customer) const = 0;
+  [[nodiscard]] virtual std::vector<OrderSummary> customer_orders(
+      const std::string& customer) const = 0;
   /// @brief Sales per product per day from `first_day` to `last_day` (`YYYY-MM-DD`, both
   ///        included), by day then sku.
-  [[nodiscard]] virtual std::vector<ProductDaySales> sales_by_day(const std::string& first_day,
-                                                                  const std::string& last_day) const = 0;
+  [[nodiscard]] virtual std::vector<ProductDaySales> sales_by_day(
+      const std::string& first_day, const std::string& last_day) const = 0;
   /// @brief Up to `limit` paid, unshipped orders, oldest payment first (ties by order id).
-  [[nodiscard]] virtual std::vector<AwaitingShipment> awaiting_shipment(std::size_t limit) const = 0;
+  [[nodiscard]] virtual std::vector<AwaitingShipment> awaiting_shipment(
+      std::size_t limit) const = 0;
 };
 
 /// @brief The UTC day (`YYYY-MM-DD`) of `timestamp_ns` (ns since the Unix epoch).

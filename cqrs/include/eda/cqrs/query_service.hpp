@@ -69,7 +69,7 @@ struct QueryServiceOptions {
   /// Parked queries of one client connection at most; more get `busy`. (A QueryClient has
   /// one query out at a time; the limit keeps one misbehaving peer from taking every slot.)
   std::size_t max_waiting_per_client = 16;
-  std::int64_t max_request_bytes = 1 << 20;    ///< Larger requests drop the connection.
+  std::int64_t max_request_bytes = 1 << 20;  ///< Larger requests drop the connection.
   /// ZMTP heartbeats: a client that stops answering (frozen, its host gone) has its
   /// connection closed, and the queries it left waiting are dropped when they expire.
   Heartbeat heartbeat{};

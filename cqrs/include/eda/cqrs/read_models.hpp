@@ -188,9 +188,10 @@ class ReadModels final : public ProjectionHost, public ShopQueries {
   [[nodiscard]] Reflecting<std::vector<AwaitingShipment>> read_awaiting_shipment(
       std::size_t limit) const;
 
-  [[nodiscard]] std::vector<OrderSummary> customer_orders(const std::string& customer) const override;
-  [[nodiscard]] std::vector<ProductDaySales> sales_by_day(const std::string& first_day,
-                                                          const std::string& last_day) const override;
+  [[nodiscard]] std::vector<OrderSummary> customer_orders(
+      const std::string& customer) const override;
+  [[nodiscard]] std::vector<ProductDaySales> sales_by_day(
+      const std::string& first_day, const std::string& last_day) const override;
   [[nodiscard]] std::vector<AwaitingShipment> awaiting_shipment(std::size_t limit) const override;
 
  private:

@@ -70,14 +70,14 @@ struct ConsumerOptions {
   std::string events_endpoint;  ///< The Order service's events.
   std::string api_endpoint;     ///< The Order service's API (fetch-back and replay).
   std::string follow_ups_endpoint = "tcp://127.0.0.1:*";  ///< Where follow-ups are published.
-  bool needs_details = true;    ///< Whether each order's details are fetched back.
-  std::chrono::microseconds work_time{0};  ///< Simulated work per order (a slow consumer).
+  bool needs_details = true;                    ///< Whether each order's details are fetched back.
+  std::chrono::microseconds work_time{0};       ///< Simulated work per order (a slow consumer).
   std::chrono::milliseconds rpc_timeout{2000};  ///< Per attempt, for fetch-backs and replays.
-  int rpc_attempts = 3;                 ///< Attempts per call before giving up (Lazy Pirate).
-  std::uint32_t replay_page = 1000;     ///< Events per Replay call.
-  std::size_t remembered_ids = 100'000;  ///< Event ids kept for idempotency.
-  int receive_high_water_mark = 100'000;  ///< Live events queued before new ones drop (a gap).
-  Checkpoint* checkpoint = nullptr;     ///< Where progress is kept (default: in memory).
+  int rpc_attempts = 3;                    ///< Attempts per call before giving up (Lazy Pirate).
+  std::uint32_t replay_page = 1000;        ///< Events per Replay call.
+  std::size_t remembered_ids = 100'000;    ///< Event ids kept for idempotency.
+  int receive_high_water_mark = 100'000;   ///< Live events queued before new ones drop (a gap).
+  Checkpoint* checkpoint = nullptr;        ///< Where progress is kept (default: in memory).
   DeadLetterSink* dead_letters = nullptr;  ///< Where bad events go (default: own box).
 };
 
@@ -89,14 +89,14 @@ struct LossReport {
 
 /// @brief Counters a Consumer keeps.
 struct ConsumerStats {
-  std::uint64_t handled = 0;      ///< Orders reacted to (each exactly once).
-  std::uint64_t duplicates = 0;   ///< Deliveries skipped because already handled.
-  std::uint64_t fetch_backs = 0;  ///< GetOrder calls made.
-  std::uint64_t replayed = 0;     ///< Events received through Replay (catch-up).
-  std::uint64_t catch_ups = 0;    ///< Times the consumer caught up from the outbox.
+  std::uint64_t handled = 0;        ///< Orders reacted to (each exactly once).
+  std::uint64_t duplicates = 0;     ///< Deliveries skipped because already handled.
+  std::uint64_t fetch_backs = 0;    ///< GetOrder calls made.
+  std::uint64_t replayed = 0;       ///< Events received through Replay (catch-up).
+  std::uint64_t catch_ups = 0;      ///< Times the consumer caught up from the outbox.
   std::uint64_t reconnections = 0;  ///< Connections to the producer opened again after one closed.
-  std::uint64_t lost = 0;         ///< Events the outbox no longer had (see losses()).
-  std::uint64_t dead_letters = 0;  ///< Events it could not process.
+  std::uint64_t lost = 0;           ///< Events the outbox no longer had (see losses()).
+  std::uint64_t dead_letters = 0;   ///< Events it could not process.
 };
 
 /// @brief Consumes `OrderPlaced` with a durable subscription: on start, and whenever it sees a
@@ -134,7 +134,9 @@ class Consumer {
   /// @brief The consumer's name.
   [[nodiscard]] const std::string& name() const noexcept { return options_.name; }
   /// @brief Where this consumer's follow-up events are published (connectable form).
-  [[nodiscard]] const std::string& follow_ups_endpoint() const { return follow_ups_.endpoints().front(); }
+  [[nodiscard]] const std::string& follow_ups_endpoint() const {
+    return follow_ups_.endpoints().front();
+  }
   /// @brief The publisher of follow-up events (e.g. to wait for its subscribers).
   [[nodiscard]] Publisher& follow_ups() noexcept { return follow_ups_; }
 
@@ -151,8 +153,8 @@ class Consumer {
   Subscriber inbox_;
   RpcClient order_api_;
   Publisher follow_ups_;
-  bool resumed_ = false;      // a checkpoint existed: a stretch the outbox lacks is a loss
-  bool must_catch_up_ = true;  // the next poll() replays first (start, gap, failed call)
+  bool resumed_ = false;               // a checkpoint existed: a stretch the outbox lacks is a loss
+  bool must_catch_up_ = true;          // the next poll() replays first (start, gap, failed call)
   std::uint64_t handshakes_seen_ = 0;  // the inbox's connection handshakes already accounted for
   std::uint64_t checkpoint_value_ = 0;
   std::unordered_set<std::string> seen_ids_;

@@ -22,15 +22,15 @@ namespace eda::notification {
 struct OrderServiceOptions {
   std::string events_endpoint = "tcp://127.0.0.1:*";  ///< Where `OrderPlaced` is published.
   std::string api_endpoint = "tcp://127.0.0.1:*";     ///< PlaceOrder, GetOrder, Replay.
-  std::size_t outbox_capacity = 100'000;  ///< Events kept for consumers that come back.
-  int send_high_water_mark = 100'000;     ///< Per-subscriber queue before live events drop.
+  std::size_t outbox_capacity = 100'000;              ///< Events kept for consumers that come back.
+  int send_high_water_mark = 100'000;  ///< Per-subscriber queue before live events drop.
 };
 
 /// @brief Counters an OrderService keeps.
 struct OrderServiceStats {
-  std::uint64_t orders = 0;        ///< Orders accepted.
-  std::uint64_t fetch_backs = 0;   ///< GetOrder calls answered: the cost of thin events.
-  std::uint64_t replays = 0;       ///< Replay calls answered.
+  std::uint64_t orders = 0;           ///< Orders accepted.
+  std::uint64_t fetch_backs = 0;      ///< GetOrder calls answered: the cost of thin events.
+  std::uint64_t replays = 0;          ///< Replay calls answered.
   std::uint64_t replayed_events = 0;  ///< Events sent in replays.
 };
 
@@ -66,7 +66,9 @@ class OrderService {
   [[nodiscard]] const Order* find(std::uint64_t order_id) const;
 
   /// @brief Where events are published (connectable form).
-  [[nodiscard]] const std::string& events_endpoint() const { return publisher_.endpoints().front(); }
+  [[nodiscard]] const std::string& events_endpoint() const {
+    return publisher_.endpoints().front();
+  }
   /// @brief Where the API answers (connectable form).
   [[nodiscard]] const std::string& api_endpoint() const { return api_.endpoints().front(); }
   /// @brief The publisher (to wait for subscribers, read the sequence).

@@ -14,11 +14,11 @@ namespace eda::notification {
 
 /// @brief What a customer sends to place an order.
 struct OrderRequest {
-  std::string customer;        ///< Who orders, e.g. `alice`.
-  std::string item;            ///< What, e.g. `widget`.
-  std::uint32_t quantity = 1;  ///< How many.
+  std::string customer;          ///< Who orders, e.g. `alice`.
+  std::string item;              ///< What, e.g. `widget`.
+  std::uint32_t quantity = 1;    ///< How many.
   std::int64_t price_cents = 0;  ///< Total price in cents.
-  std::string address;         ///< Where to ship it.
+  std::string address;           ///< Where to ship it.
   MSGPACK_DEFINE(customer, item, quantity, price_cents, address)
   /// @brief Field-by-field equality.
   friend bool operator==(const OrderRequest&, const OrderRequest&) = default;
@@ -37,7 +37,7 @@ struct Order {
 ///        the Order service back (the fetch-back this pattern implies).
 struct OrderPlaced {
   static constexpr std::string_view event_type = "shop.order.placed";  ///< Topic.
-  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
+  static constexpr std::uint32_t schema_version = 1;                   ///< Payload shape version.
   std::uint64_t order_id = 0;  ///< The order that was placed.
   MSGPACK_DEFINE(order_id)
 };
@@ -45,10 +45,10 @@ struct OrderPlaced {
 /// @brief Inventory's reaction: stock was set aside for the order.
 struct StockReserved {
   static constexpr std::string_view event_type = "shop.stock.reserved";  ///< Topic.
-  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  std::uint64_t order_id = 0;  ///< The order.
-  std::string item;            ///< What was reserved.
-  std::uint32_t quantity = 0;  ///< How many.
+  static constexpr std::uint32_t schema_version = 1;                     ///< Payload shape version.
+  std::uint64_t order_id = 0;                                            ///< The order.
+  std::string item;                                                      ///< What was reserved.
+  std::uint32_t quantity = 0;                                            ///< How many.
   MSGPACK_DEFINE(order_id, item, quantity)
 };
 
@@ -56,8 +56,8 @@ struct StockReserved {
 struct ShipmentScheduled {
   static constexpr std::string_view event_type = "shop.shipment.scheduled";  ///< Topic.
   static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  std::uint64_t order_id = 0;  ///< The order.
-  std::string address;         ///< Where the parcel goes.
+  std::uint64_t order_id = 0;                         ///< The order.
+  std::string address;                                ///< Where the parcel goes.
   MSGPACK_DEFINE(order_id, address)
 };
 
@@ -65,9 +65,9 @@ struct ShipmentScheduled {
 struct PaymentCharged {
   static constexpr std::string_view event_type = "shop.payment.charged";  ///< Topic.
   static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  std::uint64_t order_id = 0;  ///< The order.
-  std::string customer;        ///< Who paid.
-  std::int64_t amount_cents = 0;  ///< How much.
+  std::uint64_t order_id = 0;                         ///< The order.
+  std::string customer;                               ///< Who paid.
+  std::int64_t amount_cents = 0;                      ///< How much.
   MSGPACK_DEFINE(order_id, customer, amount_cents)
 };
 
@@ -83,8 +83,8 @@ struct ReplayRequest {
 /// When `first_available` is greater than `after_sequence + 1`, the outbox no longer reaches
 /// back far enough: the events in between are lost to this consumer, and it is told so.
 struct ReplayReply {
-  std::uint64_t first_available = 0;  ///< Oldest sequence still in the outbox (0: empty).
-  std::uint64_t last_sequence = 0;    ///< Newest sequence published so far.
+  std::uint64_t first_available = 0;      ///< Oldest sequence still in the outbox (0: empty).
+  std::uint64_t last_sequence = 0;        ///< Newest sequence published so far.
   std::vector<std::vector<char>> events;  ///< Envelopes, oldest first (MessagePack binary).
   MSGPACK_DEFINE(first_available, last_sequence, events)
 };

@@ -90,7 +90,7 @@ struct AppendResult {
   std::uint64_t last_version = 0;    ///< Version of the last (the stream's version now).
   std::uint64_t first_position = 0;  ///< Position of the first event appended.
   std::uint64_t last_position = 0;   ///< Position of the last.
-  bool already_stored = false;  ///< A retry: these events were stored before, nothing new.
+  bool already_stored = false;       ///< A retry: these events were stored before, nothing new.
 };
 
 /// @brief The stream was not at the expected version: someone else appended first.
@@ -123,9 +123,9 @@ struct Snapshot {
 
 /// @brief One append of a group (see EventStore::append_all()).
 struct AppendRequest {
-  std::string stream;                                   ///< The stream.
+  std::string stream;                                 ///< The stream.
   ExpectedVersion expected = ExpectedVersion::any();  ///< Its expected version.
-  std::vector<EventData> events;                        ///< What to append.
+  std::vector<EventData> events;                      ///< What to append.
 };
 
 /// @brief The outcome of one append of a group: a result, or the error it would have thrown.

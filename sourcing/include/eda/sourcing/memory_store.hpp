@@ -38,10 +38,10 @@ class InMemoryEventStore final : public EventStore {
     std::string envelope;
   };
   mutable std::shared_mutex mutex_;
-  std::vector<Stored> log_;  // log_[position - 1]
+  std::vector<Stored> log_;                                                 // log_[position - 1]
   std::map<std::string, std::vector<std::uint64_t>, std::less<>> streams_;  // positions
-  std::unordered_map<std::string, std::uint64_t> ids_;                       // id -> position
-  std::map<std::string, Snapshot, std::less<>> snapshots_;                   // latest per stream
+  std::unordered_map<std::string, std::uint64_t> ids_;                      // id -> position
+  std::map<std::string, Snapshot, std::less<>> snapshots_;                  // latest per stream
 };
 
 }  // namespace eda::sourcing

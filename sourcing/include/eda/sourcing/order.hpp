@@ -21,8 +21,8 @@ namespace eda::sourcing {
 /// @brief An order was opened for a customer.
 struct OrderPlaced {
   static constexpr std::string_view event_type = "shop.order.placed";  ///< Type.
-  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  std::string customer;  ///< Who ordered.
+  static constexpr std::uint32_t schema_version = 1;                   ///< Payload shape version.
+  std::string customer;                                                ///< Who ordered.
   MSGPACK_DEFINE(customer)
   /// @brief Field-by-field equality.
   friend bool operator==(const OrderPlaced&, const OrderPlaced&) = default;
@@ -35,9 +35,9 @@ struct OrderPlaced {
 struct ItemAdded {
   static constexpr std::string_view event_type = "shop.order.item-added";  ///< Type.
   static constexpr std::uint32_t schema_version = 2;  ///< Payload shape version.
-  std::string sku;               ///< What.
-  std::uint32_t quantity = 0;    ///< How many more.
-  std::int64_t unit_price_cents = 0;  ///< Price of one.
+  std::string sku;                                    ///< What.
+  std::uint32_t quantity = 0;                         ///< How many more.
+  std::int64_t unit_price_cents = 0;                  ///< Price of one.
   MSGPACK_DEFINE(sku, quantity, unit_price_cents)
   /// @brief Field-by-field equality.
   friend bool operator==(const ItemAdded&, const ItemAdded&) = default;
@@ -47,9 +47,9 @@ struct ItemAdded {
 ///        as a floating-point number (which cannot say 0.10 exactly: hence version 2).
 struct ItemAddedV1 {
   static constexpr std::string_view event_type = ItemAdded::event_type;  ///< Same type.
-  static constexpr std::uint32_t schema_version = 1;  ///< The old shape.
-  std::string sku;             ///< What.
-  std::uint32_t quantity = 0;  ///< How many more.
+  static constexpr std::uint32_t schema_version = 1;                     ///< The old shape.
+  std::string sku;                                                       ///< What.
+  std::uint32_t quantity = 0;                                            ///< How many more.
   double unit_price_euros = 0;  ///< Price of one, in euros.
   MSGPACK_DEFINE(sku, quantity, unit_price_euros)
 };
@@ -58,7 +58,7 @@ struct ItemAddedV1 {
 struct ItemRemoved {
   static constexpr std::string_view event_type = "shop.order.item-removed";  ///< Type.
   static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  std::string sku;  ///< The line removed.
+  std::string sku;                                    ///< The line removed.
   MSGPACK_DEFINE(sku)
   /// @brief Field-by-field equality.
   friend bool operator==(const ItemRemoved&, const ItemRemoved&) = default;
@@ -67,8 +67,8 @@ struct ItemRemoved {
 /// @brief The order was paid in full.
 struct OrderPaid {
   static constexpr std::string_view event_type = "shop.order.paid";  ///< Type.
-  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  std::int64_t amount_cents = 0;  ///< What was paid.
+  static constexpr std::uint32_t schema_version = 1;                 ///< Payload shape version.
+  std::int64_t amount_cents = 0;                                     ///< What was paid.
   MSGPACK_DEFINE(amount_cents)
   /// @brief Field-by-field equality.
   friend bool operator==(const OrderPaid&, const OrderPaid&) = default;
@@ -77,8 +77,8 @@ struct OrderPaid {
 /// @brief The paid order left the warehouse.
 struct OrderShipped {
   static constexpr std::string_view event_type = "shop.order.shipped";  ///< Type.
-  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  std::string carrier;  ///< Who carries it.
+  static constexpr std::uint32_t schema_version = 1;                    ///< Payload shape version.
+  std::string carrier;                                                  ///< Who carries it.
   MSGPACK_DEFINE(carrier)
   /// @brief Field-by-field equality.
   friend bool operator==(const OrderShipped&, const OrderShipped&) = default;
@@ -88,7 +88,7 @@ struct OrderShipped {
 struct OrderCancelled {
   static constexpr std::string_view event_type = "shop.order.cancelled";  ///< Type.
   static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  std::string reason;  ///< Why.
+  std::string reason;                                 ///< Why.
   MSGPACK_DEFINE(reason)
   /// @brief Field-by-field equality.
   friend bool operator==(const OrderCancelled&, const OrderCancelled&) = default;

@@ -33,8 +33,8 @@ OrderEvent order_event_from(const RecordedEvent& recorded);
 
 /// @brief An order as loaded: its state and the version it reflects (0: no such order).
 struct LoadedOrder {
-  OrderState state;          ///< The fold of its events.
-  std::uint64_t version = 0;  ///< Its stream's version when loaded.
+  OrderState state;                    ///< The fold of its events.
+  std::uint64_t version = 0;           ///< Its stream's version when loaded.
   std::uint64_t snapshot_version = 0;  ///< The snapshot it started from (0: from nothing).
   std::uint64_t events_replayed = 0;   ///< Events read and folded on top of it.
 };
@@ -50,7 +50,7 @@ struct CommandOutcome {
 /// @brief How an OrderRepository works.
 struct RepositoryOptions {
   std::string source = "order-service";  ///< Source name stamped on new events.
-  int max_attempts = 3;  ///< Load-decide-append rounds before a conflict is given up (>= 1).
+  int max_attempts = 3;     ///< Load-decide-append rounds before a conflict is given up (>= 1).
   std::size_t page = 1000;  ///< Events read per query while loading.
   /// Save a snapshot of the state each time an order's version passes a multiple of this
   /// (0: never). Loading then reads the latest snapshot and only the events after it.
@@ -86,7 +86,8 @@ class OrderRepository {
 
   /// @brief The order as it was at wall-clock time `timestamp_ns` (ns since the Unix epoch):
   ///        the events published up to then.
-  [[nodiscard]] LoadedOrder load_as_of_time(std::uint64_t order_id, std::int64_t timestamp_ns) const;
+  [[nodiscard]] LoadedOrder load_as_of_time(std::uint64_t order_id,
+                                            std::int64_t timestamp_ns) const;
 
   /// @brief Loads the order, decides `command`, appends the events expecting the loaded
   ///        version; on a conflict (someone else changed the order meanwhile) does it all
@@ -101,9 +102,11 @@ class OrderRepository {
  private:
   LoadedOrder fold(std::uint64_t order_id, std::uint64_t up_to_version) const;
   template <class Keep>
-  void fold_events(std::uint64_t order_id, LoadedOrder& loaded, std::uint64_t last, Keep keep) const;
+  void fold_events(std::uint64_t order_id, LoadedOrder& loaded, std::uint64_t last,
+                   Keep keep) const;
   template <class Visit>
-  void for_each_event(std::uint64_t order_id, std::uint64_t from, std::uint64_t last, Visit visit) const;
+  void for_each_event(std::uint64_t order_id, std::uint64_t from, std::uint64_t last,
+                      Visit visit) const;
   void snapshot_if_due(std::uint64_t order_id, const OrderState& state,
                        const AppendResult& appended);
 

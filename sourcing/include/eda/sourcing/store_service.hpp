@@ -47,10 +47,10 @@ struct WireEvent {
 
 /// @brief Body of `Append`.
 struct AppendBody {
-  std::string stream;               ///< The stream.
-  std::uint8_t expected_kind = 0;   ///< ExpectedVersion::Kind.
+  std::string stream;                  ///< The stream.
+  std::uint8_t expected_kind = 0;      ///< ExpectedVersion::Kind.
   std::uint64_t expected_version = 0;  ///< For `exact`.
-  std::vector<WireEvent> events;    ///< The events.
+  std::vector<WireEvent> events;       ///< The events.
   MSGPACK_DEFINE(stream, expected_kind, expected_version, events)
 };
 
@@ -66,18 +66,18 @@ struct AppendReply {
 
 /// @brief Body of a `conflict` reply.
 struct ConflictBody {
-  std::string stream;           ///< The stream.
-  std::uint64_t actual = 0;     ///< Its version when the append was tried.
-  std::string message;          ///< The conflict in words.
+  std::string stream;        ///< The stream.
+  std::uint64_t actual = 0;  ///< Its version when the append was tried.
+  std::string message;       ///< The conflict in words.
   MSGPACK_DEFINE(stream, actual, message)
 };
 
 /// @brief Body of `ReadStream`.
 struct ReadStreamBody {
-  std::string stream;          ///< The stream.
-  std::uint64_t from = 0;      ///< See EventStore::read_stream.
+  std::string stream;           ///< The stream.
+  std::uint64_t from = 0;       ///< See EventStore::read_stream.
   std::uint64_t max_count = 0;  ///< At most this many.
-  bool backward = false;       ///< Direction::backward.
+  bool backward = false;        ///< Direction::backward.
   MSGPACK_DEFINE(stream, from, max_count, backward)
 };
 
@@ -108,8 +108,8 @@ struct WireSnapshot {
 
 /// @brief How a StoreService is set up.
 struct StoreServiceOptions {
-  std::vector<std::string> endpoints{};   ///< Where clients connect (ROUTER).
-  std::size_t max_group = 256;            ///< Appends committed together at most.
+  std::vector<std::string> endpoints{};       ///< Where clients connect (ROUTER).
+  std::size_t max_group = 256;                ///< Appends committed together at most.
   std::int64_t max_request_bytes = 64 << 20;  ///< Larger requests drop the connection.
   /// ZMTP heartbeats: a client that stops answering (frozen, its host gone) has its
   /// connection closed; it reconnects when it runs again (and retries, idempotently).

@@ -28,7 +28,7 @@ namespace eda::sourcing {
 /// @brief The notification an append sends: the store now reaches `last_position`.
 struct EventsAppended {
   static constexpr std::string_view event_type = "store.appended";  ///< Topic.
-  static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
+  static constexpr std::uint32_t schema_version = 1;                ///< Payload shape version.
   std::uint64_t last_position = 0;  ///< Position of the newest event stored.
   MSGPACK_DEFINE(last_position)
 };

@@ -69,7 +69,9 @@ class Statement {
     return value;
   }
   /// @brief Column `column` (from 0) of the current row as an integer.
-  [[nodiscard]] std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  [[nodiscard]] std::int64_t integer(int column) const {
+    return sqlite3_column_int64(stmt_, column);
+  }
   /// @brief How many columns a row of this statement has.
   [[nodiscard]] int columns() const { return sqlite3_column_count(stmt_); }
   /// @brief Whether column `column` of the current row is NULL.
@@ -79,12 +81,14 @@ class Statement {
   /// @brief Column `column` as text, valid until the next step() or done().
   [[nodiscard]] std::string_view text(int column) const {
     const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-    return {data == nullptr ? "" : data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+    return {data == nullptr ? "" : data,
+            static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
   }
   /// @brief Column `column` as bytes, valid until the next step() or done().
   [[nodiscard]] std::string_view blob(int column) const {
     const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
-    return {data == nullptr ? "" : data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+    return {data == nullptr ? "" : data,
+            static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
   }
 
  private:

@@ -18,14 +18,14 @@ using CustomerId = std::uint64_t;
 
 /// @brief A customer record, exactly as the Customer service owns it.
 struct Customer {
-  CustomerId id = 0;       ///< The customer's id.
-  std::string name;        ///< Full name, e.g. `Alice Martin`.
-  std::string email;       ///< Contact address.
-  std::string street;      ///< Street and house number.
-  std::string postcode;    ///< Postal code.
-  std::string city;        ///< City.
-  std::string country;     ///< ISO 3166 country code, e.g. `FR`.
-  std::string tier;        ///< `standard`, `silver` or `gold` (gold ships express).
+  CustomerId id = 0;     ///< The customer's id.
+  std::string name;      ///< Full name, e.g. `Alice Martin`.
+  std::string email;     ///< Contact address.
+  std::string street;    ///< Street and house number.
+  std::string postcode;  ///< Postal code.
+  std::string city;      ///< City.
+  std::string country;   ///< ISO 3166 country code, e.g. `FR`.
+  std::string tier;      ///< `standard`, `silver` or `gold` (gold ships express).
   MSGPACK_DEFINE(id, name, email, street, postcode, city, country, tier)
   /// @brief Field-by-field equality.
   friend bool operator==(const Customer&, const Customer&) = default;
@@ -87,8 +87,8 @@ struct CustomerRemoved {
 struct SourceHeartbeat {
   static constexpr std::string_view event_type = "shop.customer.heartbeat";  ///< Topic.
   static constexpr std::uint32_t schema_version = 1;  ///< Payload shape version.
-  Incarnation incarnation = 0;   ///< The run of the source; changes on restart.
-  std::uint64_t records = 0;     ///< How many records the source holds.
+  Incarnation incarnation = 0;    ///< The run of the source; changes on restart.
+  std::uint64_t records = 0;      ///< How many records the source holds.
   std::uint32_t interval_ms = 0;  ///< The source's heartbeat interval.
   MSGPACK_DEFINE(incarnation, records, interval_ms)
 };

@@ -19,11 +19,11 @@ namespace eda::state_transfer {
 
 /// @brief How a CustomerService is set up.
 struct CustomerServiceOptions {
-  std::string source = "customer-service";  ///< Source name stamped on its events.
-  std::vector<std::string> update_endpoints{};    ///< Where updates are published (PUB).
-  std::vector<std::string> snapshot_endpoints{};  ///< Where snapshots are served (ROUTER).
+  std::string source = "customer-service";            ///< Source name stamped on its events.
+  std::vector<std::string> update_endpoints{};        ///< Where updates are published (PUB).
+  std::vector<std::string> snapshot_endpoints{};      ///< Where snapshots are served (ROUTER).
   std::chrono::milliseconds heartbeat_interval{250};  ///< Time between two heartbeats.
-  std::size_t snapshot_chunk_records = 1000;  ///< Records per `snapshot.chunk` message.
+  std::size_t snapshot_chunk_records = 1000;          ///< Records per `snapshot.chunk` message.
   int send_high_water_mark = 100'000;  ///< Updates queued per replica before new ones drop.
   /// Snapshot chunks queued per replica. The source never waits for a replica that reads a
   /// snapshot slowly: a snapshot that does not fit is abandoned, and the replica asks again.
@@ -39,12 +39,12 @@ struct CustomerServiceOptions {
 
 /// @brief Counters a CustomerService keeps.
 struct CustomerServiceStats {
-  std::uint64_t updates = 0;            ///< CustomerUpdated events published.
-  std::uint64_t removals = 0;           ///< CustomerRemoved tombstones published.
-  std::uint64_t heartbeats = 0;         ///< Heartbeats published.
-  std::uint64_t snapshots_served = 0;   ///< Complete snapshots sent.
+  std::uint64_t updates = 0;              ///< CustomerUpdated events published.
+  std::uint64_t removals = 0;             ///< CustomerRemoved tombstones published.
+  std::uint64_t heartbeats = 0;           ///< Heartbeats published.
+  std::uint64_t snapshots_served = 0;     ///< Complete snapshots sent.
   std::uint64_t snapshots_abandoned = 0;  ///< Snapshots given up (the replica went away).
-  std::uint64_t bad_requests = 0;       ///< Malformed snapshot requests refused.
+  std::uint64_t bad_requests = 0;         ///< Malformed snapshot requests refused.
 };
 
 /// @brief The source of truth for customer records, and the publisher of every change to them.

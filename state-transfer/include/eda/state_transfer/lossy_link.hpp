@@ -17,15 +17,15 @@ namespace eda::state_transfer {
 
 /// @brief How a LossyLink is set up.
 struct LossyLinkOptions {
-  std::string upstream{};                       ///< The publisher to forward from.
+  std::string upstream{};                        ///< The publisher to forward from.
   std::string downstream = "tcp://127.0.0.1:*";  ///< Where subscribers connect instead.
 };
 
 /// @brief What a LossyLink has done so far.
 struct LossyLinkStats {
-  std::uint64_t forwarded = 0;   ///< Events passed on (handshake messages not counted).
-  std::uint64_t lost = 0;        ///< Messages deliberately dropped.
-  std::uint64_t injected = 0;    ///< Raw messages slipped in.
+  std::uint64_t forwarded = 0;  ///< Events passed on (handshake messages not counted).
+  std::uint64_t lost = 0;       ///< Messages deliberately dropped.
+  std::uint64_t injected = 0;   ///< Raw messages slipped in.
 };
 
 /// @brief A stand-in for an unreliable network: it forwards everything between one publisher

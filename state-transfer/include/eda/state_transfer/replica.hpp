@@ -38,10 +38,10 @@ std::string_view to_string(ReplicaState state) noexcept;
 
 /// @brief Why a replica fetched a snapshot.
 enum class SyncReason {
-  first_sync,        ///< It had no data yet.
-  gap,               ///< Updates were lost (a sequence number was skipped).
-  source_back,       ///< The source was silent and spoke again.
-  source_restarted,  ///< A new run of the source (another incarnation) is publishing.
+  first_sync,         ///< It had no data yet.
+  gap,                ///< Updates were lost (a sequence number was skipped).
+  source_back,        ///< The source was silent and spoke again.
+  source_restarted,   ///< A new run of the source (another incarnation) is publishing.
   unreadable_update,  ///< An update could not be applied (dead-lettered).
 };
 
@@ -50,9 +50,9 @@ std::string_view to_string(SyncReason reason) noexcept;
 
 /// @brief How a Replica is set up.
 struct ReplicaOptions {
-  std::string name = "replica";      ///< Names this replica in requests, reports, dead letters.
-  std::string updates_endpoint{};    ///< The source's update publisher (PUB).
-  std::string snapshot_endpoint{};   ///< The source's snapshot server (ROUTER).
+  std::string name = "replica";     ///< Names this replica in requests, reports, dead letters.
+  std::string updates_endpoint{};   ///< The source's update publisher (PUB).
+  std::string snapshot_endpoint{};  ///< The source's snapshot server (ROUTER).
   /// No message at all (not even a heartbeat) for this long: the source counts as silent.
   std::chrono::milliseconds silence_timeout{1000};
   /// The longest wait for the next message of a snapshot before the attempt is abandoned.
@@ -66,7 +66,7 @@ struct ReplicaOptions {
   /// the default of its context (ContextSecurity), which is plaintext unless one was set.
   std::optional<Security> security{};
   std::int64_t max_message_bytes = 64 << 20;  ///< Larger messages drop the connection.
-  DeadLetterSink* dead_letters = nullptr;  ///< Where bad messages go (default: own box).
+  DeadLetterSink* dead_letters = nullptr;     ///< Where bad messages go (default: own box).
   /// Called (on the pumping thread) with one line whenever the replica does something a
   /// person watching should know: synchronised, detected a gap, lost or regained the source.
   std::function<void(std::string_view)> report{};
@@ -77,27 +77,27 @@ struct ReplicaOptions {
 
 /// @brief Counters a Replica keeps.
 struct ReplicaStats {
-  std::uint64_t snapshots = 0;          ///< Snapshots applied (first sync included).
-  std::uint64_t snapshot_records = 0;   ///< Records received in snapshots, in total.
-  std::uint64_t failed_snapshots = 0;   ///< Snapshot attempts that timed out or were bad.
-  std::uint64_t resyncs_after_gap = 0;  ///< Re-synchronisations caused by lost updates.
-  std::uint64_t resyncs_after_silence = 0;  ///< ... by the source coming back.
-  std::uint64_t resyncs_after_restart = 0;  ///< ... by a restarted source.
+  std::uint64_t snapshots = 0;                 ///< Snapshots applied (first sync included).
+  std::uint64_t snapshot_records = 0;          ///< Records received in snapshots, in total.
+  std::uint64_t failed_snapshots = 0;          ///< Snapshot attempts that timed out or were bad.
+  std::uint64_t resyncs_after_gap = 0;         ///< Re-synchronisations caused by lost updates.
+  std::uint64_t resyncs_after_silence = 0;     ///< ... by the source coming back.
+  std::uint64_t resyncs_after_restart = 0;     ///< ... by a restarted source.
   std::uint64_t resyncs_after_bad_update = 0;  ///< ... by an update that could not be applied.
-  std::uint64_t updates = 0;            ///< CustomerUpdated events applied.
-  std::uint64_t removals = 0;           ///< CustomerRemoved tombstones applied.
-  std::uint64_t heartbeats = 0;         ///< Heartbeats received in order.
-  std::uint64_t stale_skipped = 0;      ///< Messages at or below the current sequence, skipped.
-  std::uint64_t missed = 0;             ///< Sequence numbers lost in gaps, in total.
-  std::uint64_t dead_letters = 0;       ///< Messages dead-lettered (undecodable or unappliable).
-  std::uint64_t silences = 0;           ///< Times the source fell silent.
-  std::uint64_t connections_lost = 0;   ///< Connections to the source closed (heartbeats, network).
+  std::uint64_t updates = 0;                   ///< CustomerUpdated events applied.
+  std::uint64_t removals = 0;                  ///< CustomerRemoved tombstones applied.
+  std::uint64_t heartbeats = 0;                ///< Heartbeats received in order.
+  std::uint64_t stale_skipped = 0;     ///< Messages at or below the current sequence, skipped.
+  std::uint64_t missed = 0;            ///< Sequence numbers lost in gaps, in total.
+  std::uint64_t dead_letters = 0;      ///< Messages dead-lettered (undecodable or unappliable).
+  std::uint64_t silences = 0;          ///< Times the source fell silent.
+  std::uint64_t connections_lost = 0;  ///< Connections to the source closed (heartbeats, network).
 };
 
 /// @brief One answer from a replica: the record (if any) and how current the answer is.
 struct CustomerView {
-  std::optional<Customer> customer;  ///< The record, or nothing when the replica has none.
-  std::uint64_t sequence = 0;        ///< The source's sequence this answer reflects.
+  std::optional<Customer> customer;       ///< The record, or nothing when the replica has none.
+  std::uint64_t sequence = 0;             ///< The source's sequence this answer reflects.
   std::chrono::nanoseconds staleness{0};  ///< Time since the replica last knew it was current.
   ReplicaState state = ReplicaState::waiting_for_source;  ///< Where the replica stood.
 };
@@ -105,8 +105,8 @@ struct CustomerView {
 /// @brief Where a replica stands, as a whole.
 struct ReplicaStatus {
   ReplicaState state = ReplicaState::waiting_for_source;  ///< Synchronised or not.
-  std::uint64_t sequence = 0;             ///< The sequence the records reflect.
-  std::size_t records = 0;                ///< How many records it holds.
+  std::uint64_t sequence = 0;                             ///< The sequence the records reflect.
+  std::size_t records = 0;                                ///< How many records it holds.
   std::chrono::nanoseconds staleness{0};  ///< Time since it last knew it was current.
   Incarnation incarnation = 0;            ///< The source run it follows (0: none yet).
 };
@@ -228,13 +228,13 @@ class Replica {
   Subscriber inbox_;
   zmq::socket_t snapshot_socket_;
   std::vector<zmq::message_t> frames_{};
-  std::int64_t last_heard_ns_ = 0;  // monotonic time of the last message from the source
+  std::int64_t last_heard_ns_ = 0;             // monotonic time of the last message from the source
   std::int64_t last_connection_check_ns_ = 0;  // throttles notice_lost_connection()
-  std::uint64_t disconnects_seen_ = 0;  // the inbox's disconnects already reported
-  std::string source_{};            // the source name its updates carry (from the snapshot)
+  std::uint64_t disconnects_seen_ = 0;         // the inbox's disconnects already reported
+  std::string source_{};                 // the source name its updates carry (from the snapshot)
   std::uint64_t dead_letters_seen_ = 0;  // the subscriber's malformed count, last copied
-  std::int64_t retry_delay_ns_ = 0;   // after a failed snapshot: how long to wait, doubling
-  std::int64_t next_attempt_ns_ = 0;  // no snapshot attempt before this monotonic time
+  std::int64_t retry_delay_ns_ = 0;      // after a failed snapshot: how long to wait, doubling
+  std::int64_t next_attempt_ns_ = 0;     // no snapshot attempt before this monotonic time
 
   // Shared with readers, guarded by mutex_.
   mutable std::shared_mutex mutex_;

@@ -36,7 +36,7 @@ class CustomerServiceThread {
   CustomerServiceThread(zmq::context_t& context, CustomerServiceOptions options,
                         CustomerTable records = {});
   ~CustomerServiceThread();
-  CustomerServiceThread(const CustomerServiceThread&) = delete;  ///< Owns a thread.
+  CustomerServiceThread(const CustomerServiceThread&) = delete;             ///< Owns a thread.
   CustomerServiceThread& operator=(const CustomerServiceThread&) = delete;  ///< Owns a thread.
 
   /// @brief Runs `work(service)` on the service's thread and returns its result (or rethrows

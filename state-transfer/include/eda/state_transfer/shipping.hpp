@@ -24,17 +24,17 @@ struct ShipOrder {
 
 /// @brief Shipping's answer: the label to print, and how current the address on it is.
 struct ShippingLabel {
-  std::uint64_t order_id = 0;     ///< The order.
-  CustomerId customer_id = 0;     ///< The recipient.
-  std::string address;            ///< One line, see address_label().
-  bool express = false;           ///< Gold customers ship express.
-  std::uint64_t as_of_sequence = 0;  ///< The Customer service sequence the address reflects.
+  std::uint64_t order_id = 0;             ///< The order.
+  CustomerId customer_id = 0;             ///< The recipient.
+  std::string address;                    ///< One line, see address_label().
+  bool express = false;                   ///< Gold customers ship express.
+  std::uint64_t as_of_sequence = 0;       ///< The Customer service sequence the address reflects.
   std::chrono::nanoseconds staleness{0};  ///< How old that knowledge may be (0: just asked).
 };
 
 /// @brief The label for `order` sent to `customer`, reflecting `sequence`.
-ShippingLabel make_label(const ShipOrder& order, const Customer& customer,
-                         std::uint64_t sequence, std::chrono::nanoseconds staleness);
+ShippingLabel make_label(const ShipOrder& order, const Customer& customer, std::uint64_t sequence,
+                         std::chrono::nanoseconds staleness);
 
 /// @brief The Shipping service of the pattern: labels come from its replica, never from a
 ///        call to the Customer service, so it ships while the Customer service is down.

@@ -23,8 +23,8 @@ inline constexpr std::string_view projection_lag_definition =
 
 /// @brief The load a ProjectionLagRun puts on the shop.
 struct ProjectionLagOptions {
-  std::string store_path;        ///< The event store's file (new).
-  std::string read_models_path;  ///< The read models' file (new).
+  std::string store_path;                    ///< The event store's file (new).
+  std::string read_models_path;              ///< The read models' file (new).
   std::uint64_t commands_per_second = 2000;  ///< All clients together, on a fixed schedule ...
   std::chrono::milliseconds run_time{2000};  ///< ... for this long.
   /// `full` (an fsync per commit, as deployed) or `normal` (takes the disk's flush out).

@@ -14,8 +14,8 @@ namespace eda::workloads {
 
 /// @brief The load a ReplicaLagRun puts on the Customer service.
 struct ReplicaLagOptions {
-  std::size_t customers = 10'000;         ///< Records the Customer service owns.
-  std::uint64_t changes = 20'000;         ///< Changes published per run ...
+  std::size_t customers = 10'000;             ///< Records the Customer service owns.
+  std::uint64_t changes = 20'000;             ///< Changes published per run ...
   std::uint64_t changes_per_second = 10'000;  ///< ... at this rate.
 };
 

@@ -77,7 +77,7 @@ struct TimedEvent {
 
 /// @brief One order's life: the commands sent for it, and the events decide() made of them.
 struct OrderLife {
-  std::uint64_t order_id = 0;         ///< The order (1, 2, ... in the order they were placed).
+  std::uint64_t order_id = 0;          ///< The order (1, 2, ... in the order they were placed).
   std::vector<TimedCommand> commands;  ///< Its commands, in order.
   std::vector<TimedEvent> events;      ///< Their events, in order.
 };

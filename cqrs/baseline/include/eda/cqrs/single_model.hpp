@@ -69,7 +69,7 @@ class SingleModelShop final : public ShopQueries {
   /// @brief Opens (creating if needed, with its schema) the database. A file that is not such a
   ///        database throws std::runtime_error naming it.
   explicit SingleModelShop(SingleModelOptions options);
-  ~SingleModelShop() override;  ///< Closes the database.
+  ~SingleModelShop() override;                                  ///< Closes the database.
   SingleModelShop(const SingleModelShop&) = delete;             ///< Owns a connection.
   SingleModelShop& operator=(const SingleModelShop&) = delete;  ///< Owns a connection.
 
@@ -89,13 +89,14 @@ class SingleModelShop final : public ShopQueries {
 
   /// @brief Every order of `customer`, by order id: orders LEFT JOIN their lines, summed per
   ///        order.
-  [[nodiscard]] std::vector<OrderSummary> customer_orders(const std::string& customer) const override;
+  [[nodiscard]] std::vector<OrderSummary> customer_orders(
+      const std::string& customer) const override;
 
   /// @brief Quantity and revenue per UTC day of payment and sku, over orders that are paid or
   ///        shipped, from `first_day` to `last_day` (both included), by day then sku.
   /// @throws std::invalid_argument when a day is not a calendar day written `YYYY-MM-DD`.
-  [[nodiscard]] std::vector<ProductDaySales> sales_by_day(const std::string& first_day,
-                                                          const std::string& last_day) const override;
+  [[nodiscard]] std::vector<ProductDaySales> sales_by_day(
+      const std::string& first_day, const std::string& last_day) const override;
 
   /// @brief Up to `limit` paid, unshipped orders with what was paid, oldest payment first
   ///        (ties by order id); none for a `limit` of 0.

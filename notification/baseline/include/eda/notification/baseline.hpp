@@ -27,9 +27,9 @@ std::string_view method_for(std::string_view role);
 
 /// @brief How a DownstreamService is set up.
 struct DownstreamOptions {
-  std::string role;                         ///< `inventory`, `shipping` or `billing`.
+  std::string role;                            ///< `inventory`, `shipping` or `billing`.
   std::string endpoint = "tcp://127.0.0.1:*";  ///< Where it answers.
-  std::chrono::microseconds work_time{0};   ///< Simulated work per call (a slow service).
+  std::chrono::microseconds work_time{0};      ///< Simulated work per call (a slow service).
 };
 
 /// @brief A downstream service of the baseline: it answers its one method with the order it
@@ -75,8 +75,8 @@ struct SyncOrderServiceOptions {
 
 /// @brief Counters a SyncOrderService keeps.
 struct SyncOrderServiceStats {
-  std::uint64_t orders = 0;           ///< Orders placed (every downstream answered).
-  std::uint64_t failed_orders = 0;    ///< Orders refused because a downstream failed.
+  std::uint64_t orders = 0;            ///< Orders placed (every downstream answered).
+  std::uint64_t failed_orders = 0;     ///< Orders refused because a downstream failed.
   std::uint64_t downstream_calls = 0;  ///< Calls made to downstream services.
 };
 
