@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "eda/wire.hpp"
+
 namespace eda::notification {
 
 OrderService::OrderService(zmq::context_t& context, OrderServiceOptions options)
@@ -48,7 +50,7 @@ const Order* OrderService::find(std::uint64_t order_id) const {
 bool OrderService::serve_once(std::chrono::milliseconds wait) {
   zmq::pollitem_t items[] = {{api_.socket().handle(), 0, ZMQ_POLLIN, 0},
                              {publisher_.socket().handle(), 0, ZMQ_POLLIN, 0}};
-  if (zmq::poll(items, 2, wait) == 0) {
+  if (poll_within(items, wait) == 0) {  // timed out, or a signal: the caller decides
     return false;
   }
   if ((items[1].revents & ZMQ_POLLIN) != 0) {

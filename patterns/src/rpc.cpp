@@ -55,12 +55,25 @@ std::string RpcClient::call(std::string_view method, std::string_view body,
     socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(wait.count()));
     (void)socket_.send(zmq::const_buffer(method.data(), method.size()), zmq::send_flags::sndmore);
     (void)socket_.send(zmq::const_buffer(body.data(), body.size()), zmq::send_flags::none);
-    const std::size_t count = receive_frames(socket_, frames_, 2);
-    if (count == 0) {  // timed out: Lazy Pirate, reopen and try again
+    zmq::message_t first;
+    bool arrived = false;
+    try {
+      arrived = socket_.recv(first).has_value();
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      // A signal (Ctrl-C, SIGTERM) is not a lost reply: sending the request again would only
+      // delay the stop by another timeout. End the call now, with the socket ready for the next.
+      ++reconnects_;
+      open_socket();
+      throw RpcTimeout(std::string(method) + " to " + options_.endpoint +
+                       ": interrupted by a signal while waiting for the reply (not sent again)");
+    }
+    if (!arrived) {  // timed out: Lazy Pirate, reopen and try again
       ++reconnects_;
       open_socket();
       continue;
     }
+    const std::size_t count = receive_rest(socket_, std::move(first), frames_, 2);
     if (count != 2) {
       throw RpcError("bad_reply", std::string(method),
                      "reply has " + std::to_string(count) + " frames, expected 2 (status, body)");

@@ -18,13 +18,19 @@ bool send_event_frames(zmq::socket_t& socket, std::string_view topic, std::strin
 
 bool wait_readable(zmq::socket_t& socket, std::chrono::milliseconds wait) {
   zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+  return poll_within(std::span(&item, 1), wait) > 0 && (item.revents & ZMQ_POLLIN) != 0;
+}
+
+int poll_within(std::span<zmq::pollitem_t> items, std::chrono::milliseconds wait) {
   try {
-    zmq::poll(&item, 1, wait);
+    return zmq::poll(items.data(), items.size(), wait);
   } catch (const zmq::error_t& e) {
-    if (e.num() == EINTR) return false;
-    throw;
+    if (e.num() != EINTR) throw;
+    // zmq::poll() may have set some revents before the signal: the caller must not act on
+    // them when told that nothing is ready.
+    for (zmq::pollitem_t& item : items) item.revents = 0;
+    return 0;
   }
-  return (item.revents & ZMQ_POLLIN) != 0;
 }
 
 std::size_t receive_frames(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
@@ -39,9 +45,15 @@ std::size_t receive_frames(zmq::socket_t& socket, std::vector<zmq::message_t>& f
     if (e.num() == EINTR) return 0;  // a signal: as if the wait timed out, the caller decides
     throw;
   }
+  return receive_rest(socket, std::move(frame), frames, max_frames);
+}
+
+std::size_t receive_rest(zmq::socket_t& socket, zmq::message_t first,
+                         std::vector<zmq::message_t>& frames, std::size_t max_frames) {
+  frames.clear();
   std::size_t count = 1;
-  bool more = frame.more();
-  frames.push_back(std::move(frame));
+  bool more = first.more();
+  frames.push_back(std::move(first));
   while (more) {
     zmq::message_t next;
     // The remaining frames of a message arrive together with the first: this never blocks.

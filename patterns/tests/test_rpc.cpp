@@ -1,12 +1,16 @@
 // RPC, the baselines' transport: normal calls, error replies, bad requests, and a client that
 // survives its server being down and recovers when it comes back.
 #include <atomic>
+#include <csignal>
 #include <thread>
+
+#include <pthread.h>
 
 #include <catch2/catch.hpp>
 
 #include "eda/endpoint.hpp"
 #include "eda/rpc.hpp"
+#include "eda/wire.hpp"
 #include "test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -175,4 +179,101 @@ TEST_CASE("bad RPC options are refused with a clear message", "[rpc]") {
   CHECK_THROWS_AS(eda::RpcClient(context, {.endpoint = "tcp://127.0.0.1:5555", .attempts = 0}),
                   std::invalid_argument);
   CHECK_THROWS_WITH(eda::RpcServer(context, {}), Catch::Contains("at least one endpoint"));
+}
+
+namespace {
+
+/// Counts SIGUSR1 deliveries; installed without SA_RESTART, like any handler that means "stop".
+std::atomic<int> signals_seen{0};
+void count_signal(int) { signals_seen.fetch_add(1); }
+
+/// Sends SIGUSR1 to the thread that made it, every 50 ms, until finished() or 10 s: the first
+/// signal may arrive before that thread is waiting, so it goes on until the wait has ended.
+class Interrupter {
+ public:
+  Interrupter() : target_(pthread_self()) {
+    struct sigaction action {};
+    action.sa_handler = count_signal;
+    sigemptyset(&action.sa_mask);
+    REQUIRE(sigaction(SIGUSR1, &action, &previous_) == 0);
+    thread_ = std::thread([this] {
+      for (int i = 0; i < 200 && !finished_.load(); ++i) {
+        std::this_thread::sleep_for(50ms);
+        if (!finished_.load()) pthread_kill(target_, SIGUSR1);
+      }
+    });
+  }
+  ~Interrupter() {
+    finished();
+    sigaction(SIGUSR1, &previous_, nullptr);
+  }
+  Interrupter(const Interrupter&) = delete;
+  Interrupter& operator=(const Interrupter&) = delete;
+
+  /// Stops signalling (the wait under test has ended).
+  void finished() {
+    finished_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  pthread_t target_;
+  struct sigaction previous_ {};
+  std::atomic<bool> finished_{false};
+  std::thread thread_;
+};
+
+/// A bound ROUTER socket that takes requests and never answers, and its endpoint.
+struct SilentServer {
+  explicit SilentServer(zmq::context_t& context) : socket(context, zmq::socket_type::router) {
+    socket.set(zmq::sockopt::linger, 0);
+    socket.bind("tcp://127.0.0.1:*");
+    endpoint = socket.get(zmq::sockopt::last_endpoint);
+  }
+  zmq::socket_t socket;  ///< The server's socket.
+  std::string endpoint;  ///< Where clients connect.
+};
+
+}  // namespace
+
+TEST_CASE("a signal ends a call at once, without sending the request again", "[rpc][signal]") {
+  zmq::context_t context;
+  SilentServer silent(context);  // only a resend could make it see a second request
+  eda::RpcClient client(context, {.endpoint = silent.endpoint, .timeout = 20s, .attempts = 3});
+  const int signals_before = signals_seen.load();
+  std::string failure;
+  {
+    Interrupter interrupter;
+    try {
+      (void)client.call("Echo", "hello");
+    } catch (const eda::RpcTimeout& e) {
+      failure = e.what();
+    }
+  }
+  CHECK(signals_seen.load() > signals_before);
+  CHECK_THAT(failure, Catch::Contains("interrupted by a signal"));
+  std::size_t requests = 0;
+  std::vector<zmq::message_t> frames;
+  while (requests < 10 && eda::wait_readable(silent.socket, 200ms)) {
+    (void)eda::receive_frames(silent.socket, frames, 8);
+    ++requests;
+  }
+  CHECK(requests == 1);
+  CHECK(client.reconnects() == 1);  // a fresh socket, ready for the next call
+}
+
+TEST_CASE("a signal ends poll_within as a timeout would, with nothing marked ready",
+          "[wire][signal]") {
+  zmq::context_t context;
+  SilentServer silent(context);
+  zmq::pollitem_t items[] = {{silent.socket.handle(), 0, ZMQ_POLLIN, ZMQ_POLLIN}};
+  const int signals_before = signals_seen.load();
+  int ready = -1;
+  {
+    Interrupter interrupter;
+    ready = eda::poll_within(items, 20s);  // nothing ever arrives: only a signal ends it early
+  }
+  CHECK(signals_seen.load() > signals_before);
+  CHECK(ready == 0);
+  CHECK(items[0].revents == 0);
 }

@@ -68,7 +68,7 @@ void LossyLink::forward(const std::stop_token& stop) {
   while (!stop.stop_requested()) {
     zmq::pollitem_t items[] = {{from_publisher_.handle(), 0, ZMQ_POLLIN, 0},
                                {to_subscribers_.handle(), 0, ZMQ_POLLIN, 0}};
-    zmq::poll(items, 2, std::chrono::milliseconds(5));
+    (void)poll_within(items, std::chrono::milliseconds(5));  // a signal: just go round again
     if ((items[0].revents & ZMQ_POLLIN) != 0) {
       const std::size_t count =
           receive_frames(from_publisher_, frames, max_frames, zmq::recv_flags::dontwait);

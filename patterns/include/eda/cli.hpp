@@ -78,8 +78,8 @@ struct CurveKeys {
 ///   data race).
 /// - A ZeroMQ wait the signal interrupts (zmq_poll(), a blocking receive) ends at once with
 ///   EINTR, which cppzmq throws as zmq::error_t. The kit's receive helpers (wait_readable(),
-///   receive_frames()) turn it into "nothing arrived", so RpcClient::call() takes it for a
-///   timeout (with one attempt left, it throws RpcTimeout: a role catches that when
+///   poll_within(), receive_frames()) turn it into "nothing arrived", and RpcClient::call()
+///   ends at once with RpcTimeout, without sending the request again (a role catches that when
 ///   stop_requested()). Code that calls zmq::poll() itself wraps the call in unless_stopped(),
 ///   and eda::cli::run() takes an EINTR that ends the body after a stop request for a clean
 ///   stop.

@@ -49,7 +49,7 @@ class RpcError : public std::runtime_error {
   std::string body_{};
 };
 
-/// @brief No reply arrived within the timeout, on every attempt.
+/// @brief No reply arrived within the timeout, on every attempt, or a signal ended the wait.
 class RpcTimeout : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -82,8 +82,9 @@ class RpcClient {
 
   /// @brief Calls `method` with raw `body` bytes; returns the reply body.
   ///
-  /// Throws RpcTimeout when no attempt got a reply, RpcError when the server answered with an
-  /// error status.
+  /// Throws RpcTimeout when no attempt got a reply, or at once when a signal interrupts the
+  /// wait (the request is not sent again: a Ctrl-C must not wait for more attempts), and
+  /// RpcError when the server answered with an error status.
   std::string call(std::string_view method, std::string_view body);
 
   /// @brief Like call(), for a method the server may hold for up to `server_wait` before it

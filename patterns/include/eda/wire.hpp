@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -34,6 +35,14 @@ bool send_event_frames(zmq::socket_t& socket, std::string_view topic, std::strin
 /// process with "Interrupted system call".
 bool wait_readable(zmq::socket_t& socket, std::chrono::milliseconds wait);
 
+/// @brief zmq::poll() over `items` for up to `wait`, where a signal ends the wait as a timeout
+///        would.
+///
+/// Returns how many items are ready: 0 when the time passed or a signal (Ctrl-C, SIGTERM)
+/// interrupted the wait, so that a serving loop looks at its stop flag instead of ending with
+/// "Interrupted system call". Every loop that polls several sockets uses it.
+int poll_within(std::span<zmq::pollitem_t> items, std::chrono::milliseconds wait);
+
 /// @brief Receives all frames of one message into `frames` (cleared first).
 ///
 /// At most `max_frames` frames are kept; any further frames are read and discarded so the
@@ -42,6 +51,14 @@ bool wait_readable(zmq::socket_t& socket, std::chrono::milliseconds wait);
 /// receive timed out or a signal interrupted the wait for it.
 std::size_t receive_frames(zmq::socket_t& socket, std::vector<zmq::message_t>& frames,
                            std::size_t max_frames, zmq::recv_flags flags = zmq::recv_flags::none);
+
+/// @brief Completes a message whose first frame `first` the caller has received itself: keeps
+///        it and the frames that follow in `frames` (cleared first), as receive_frames() does.
+///
+/// For a caller that must tell a timeout from a signal, which receive_frames() reports alike.
+/// Returns the total number of frames the message had.
+std::size_t receive_rest(zmq::socket_t& socket, zmq::message_t first,
+                         std::vector<zmq::message_t>& frames, std::size_t max_frames);
 
 /// @brief Like receive_frames(), waiting at most `wait` for the message.
 ///
