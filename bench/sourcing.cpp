@@ -224,7 +224,7 @@ void BM_Sourcing_Replay_RawSqlite(benchmark::State& state) {
 
 void BM_Sourcing_BytesPerChange(benchmark::State& state) {
   const std::uint64_t orders_count = env_count("EDA_BENCH_BYTES_ORDERS", 2'000);
-  const std::vector<OrderCommand> life = order_commands();
+  const std::vector<OrderCommand>& life = eda::workloads::order_life();
   double store_bytes = 0;
   double crud_bytes = 0;
   for (auto _ : state) {

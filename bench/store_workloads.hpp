@@ -27,6 +27,7 @@
 #include "eda/sourcing/order.hpp"
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/store_service.hpp"
+#include "eda/workloads/order_life.hpp"
 #include "environment.hpp"
 #include "latency_counters.hpp"
 
@@ -104,18 +105,12 @@ inline void measure_appends(benchmark::State& state, sourcing::EventStore& store
   set_latency_counters(state, recorder);
 }
 
-/// @brief The commands of one order's life, for the command benchmarks.
-inline std::vector<sourcing::OrderCommand> order_commands() {
-  using namespace sourcing;
-  return {PlaceOrder{"alice"}, AddItem{"widget", 2, 1250}, AddItem{"gadget", 1, 990},
-          RemoveItem{"gadget"}, Pay{2500}};
-}
-
 /// @brief One order command end to end per iteration, `execute(order id, command)`, order
-///        after order through order_commands(). items/s = commands/s; p50/p99 per command.
+///        after order through eda::workloads::order_life(). items/s = commands/s; p50/p99 per
+///        command.
 template <class Execute>
 void measure_commands(benchmark::State& state, Execute execute) {
-  const std::vector<sourcing::OrderCommand> life = order_commands();
+  const std::vector<sourcing::OrderCommand>& life = eda::workloads::order_life();
   eda::LatencyRecorder recorder;
   std::uint64_t n = 0;
   for (auto _ : state) {

@@ -12,6 +12,7 @@
 #include "eda/sourcing/order.hpp"
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
+#include "eda/workloads/order_life.hpp"
 #include "measure.hpp"
 #include "progress.hpp"
 #include "scratch_folder.hpp"
@@ -46,13 +47,7 @@ Sizes sizes_for(const TourOptions& options) {
   return {.commands = {1500, 600ms}, .long_stream = 1030, .loads = {200, 500ms}};
 }
 
-/// One order's life, as the shop's customers send it: placed, two items, one removed, paid.
-const std::vector<OrderCommand>& order_life() {
-  static const std::vector<OrderCommand> life{PlaceOrder{"alice"}, AddItem{"widget", 2, 1250},
-                                              AddItem{"gadget", 1, 990}, RemoveItem{"gadget"},
-                                              Pay{2500}};
-  return life;
-}
+using eda::workloads::order_life;
 
 /// Runs order lives through `execute(order_id, command)` until `budget` runs out; commands/s.
 template <class Execute>
