@@ -19,9 +19,10 @@ function(eda_apply_settings target)
   set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
 endfunction()
 
-# A demo run as a test that must exit 0 and print (or, with "!", not print) given text:
-#   add_test(NAME ... COMMAND bash ${EDA_EXPECT_OUTPUT} "TEXT" "!TEXT" ... -- $<TARGET_FILE:demo> ARGS)
-set(EDA_EXPECT_OUTPUT ${CMAKE_CURRENT_LIST_DIR}/../patterns/tests/support/expect_output.sh)
+# A demo run as a test that must exit 0 (or, after --fails, fail with a message) and print
+# (or, with "!", not print) given text:
+#   add_test(NAME ... COMMAND bash ${EDA_EXPECT_RUN} [--fails] "TEXT" "!TEXT" ... -- $<TARGET_FILE:demo> ARGS)
+set(EDA_EXPECT_RUN ${CMAKE_CURRENT_LIST_DIR}/../patterns/tests/support/expect_run.sh)
 
 # eda_add_catch_tests(<target> SOURCES ...  LIBRARIES ...): one Catch2 binary per module,
 # each TEST_CASE registered with CTest on its own, with a generous per-test timeout.
