@@ -183,7 +183,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
           say.say(role, "is DOWN (stopped before the first order)");
           ready.raise();
           (void)half_placed.wait_for(1, 60s);
-          say.say(role, "is back up: asks the outbox for everything after #" +
+          say.say(role, "is back up: asks the replay buffer for everything after #" +
                             std::to_string(checkpoint.load().value_or(0)));
           // Back on the same address (the kit's bind waits for the old socket to let go of it).
           consumer = std::make_unique<Consumer>(context, options, reaction);
@@ -191,7 +191,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
             (void)consumer->follow_ups().wait_for_subscribers(1, 5s);  // the tap reconnects
           (void)consumer->start(10s);
           say.say(role, "caught up " + std::to_string(consumer->stats().replayed) +
-                            " orders from the outbox, now live");
+                            " orders from the replay buffer, now live");
         } else {
           ready.raise();
         }
@@ -255,7 +255,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   }
   if (eda::cli::stop_requested()) {
     say.say("demo", "stopped: " + std::to_string(placed.size()) + " of " + std::to_string(orders) +
-                        " orders placed; nothing kept (the outbox and the consumers' checkpoints "
+                        " orders placed; nothing kept (the replay buffer and the consumers' checkpoints "
                         "lived in this process)");
     return 0;
   }
@@ -270,7 +270,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
             << " per order), " << service.stats().replays << " replays\n";
   for (const auto& [role, st] : final_stats) {
     std::cout << "  " << role << ": handled " << st.handled << ", fetch-backs " << st.fetch_backs
-              << ", caught up from the outbox " << st.replayed << ", duplicates skipped "
+              << ", caught up from the replay buffer " << st.replayed << ", duplicates skipped "
               << st.duplicates << ", lost " << st.lost << '\n';
   }
   bool effectively_once = true;
@@ -453,7 +453,7 @@ int run_role(const Settings& s, eda::Narrator& say) {
     }
     say.say("order-service",
             "stopped: " + std::to_string(service.stats().orders) +
-                " orders placed; nothing kept (its orders and its outbox lived in memory)");
+                " orders placed; nothing kept (its orders and its replay buffer lived in memory)");
     return 0;
   }
   std::unique_ptr<Checkpoint> checkpoint;
@@ -485,7 +485,7 @@ int run_role(const Settings& s, eda::Narrator& say) {
     throw std::runtime_error("no handshake with the Order service at " + s.events + " within 30 s");
   }
   say.say(s.role, "subscribed; caught up " + std::to_string(consumer.stats().replayed) +
-                      " orders from the outbox");
+                      " orders from the replay buffer");
   std::uint64_t reconnections = 0;
   while (keep_running(deadline)) {
     try {
@@ -494,7 +494,7 @@ int run_role(const Settings& s, eda::Narrator& say) {
         reconnections = consumer.stats().reconnections;
         say.say(s.role,
                 "reconnected to the Order service (the connection had been closed); "
-                "caught up from the outbox, " +
+                "caught up from the replay buffer, " +
                     std::to_string(consumer.stats().replayed) + " orders replayed so far");
       }
     } catch (const eda::RpcTimeout& e) {
@@ -506,7 +506,7 @@ int run_role(const Settings& s, eda::Narrator& say) {
           "stopped: " + std::to_string(consumer.stats().handled) + " orders handled; " +
               (s.checkpoint_file.empty()
                    ? "its checkpoint (#" + std::to_string(consumer.last_processed()) +
-                         ") lived in memory: a new run starts at the outbox's oldest order"
+                         ") lived in memory: a new run starts at the replay buffer's oldest order"
                    : s.role + "'s checkpoint at sequence " +
                          std::to_string(consumer.last_processed()) + " in " + s.checkpoint_file));
   return 0;

@@ -69,7 +69,7 @@ echo "hosts test: link restored after 7 orders ($charged_during_cut charges seen
 wait_for "$dir/billing.log" "charged" 12
 # The events queued for the closed connection went with it; billing caught up after reconnecting.
 wait_for "$dir/billing.log" "reconnected to the Order service" 1
-grep -E "gap|caught up|outbox|reconnect" "$dir/billing.log" || true   # how billing recovered
+grep -E "gap|caught up|replay buffer|reconnect" "$dir/billing.log" || true   # how billing recovered
 accepted=$(cat "$dir/customer-1.log" "$dir/customer-2.log" | grep -c "placed" || true)
 charged=$(grep -o "for order [0-9]*" "$dir/billing.log" | sort | uniq -c)
 echo "$charged"

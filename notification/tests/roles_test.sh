@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs event notification as separate processes: the Order service, a billing consumer with a
 # checkpoint file, and a customer. Billing is killed (SIGKILL) and restarted while orders keep
-# coming; it must catch up from the outbox and charge every order exactly once.
+# coming; it must catch up from the replay buffer and charge every order exactly once.
 #   roles_test.sh PATH/TO/notification-demo
 set -euo pipefail
 demo="$1"
@@ -31,7 +31,7 @@ wait "$billing" 2>/dev/null || true
   --checkpoint "$dir/billing.checkpoint" --run-for 60 >"$dir/billing-2.log" 2>&1 &
 pids+=($!)
 wait_for "$dir/billing-2.log" "charged" 7
-grep -q "caught up 7 orders from the outbox" "$dir/billing-2.log"
+grep -q "caught up 7 orders from the replay buffer" "$dir/billing-2.log"
 
 charged=$(cat "$dir/billing-1.log" "$dir/billing-2.log" | grep -o "for order [0-9]*" | sort | uniq -c)
 echo "$charged"

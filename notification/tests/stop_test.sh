@@ -27,7 +27,7 @@ stop_role billing TERM "billing +stopped: 3 orders handled; billing's checkpoint
 [ "$(cat "$dir/billing.ckpt")" = 3 ] || { echo "FAILED: billing.ckpt holds $(cat "$dir/billing.ckpt"), not 3" >&2; exit 1; }
 start_role inventory "subscribed" "$demo" --role inventory --events "$events" --api "$api" \
   --listen "ipc://$dir/inventory"
-wait_for "$dir/inventory.log" "reserved" 3   # the three orders, caught up from the outbox
+wait_for "$dir/inventory.log" "reserved" 3   # the three orders, caught up from the replay buffer
 stop_role inventory INT "inventory +stopped: 3 orders handled; its checkpoint \(#3\) lived in memory"
 start_role shipping "subscribed" "$demo" --role shipping --events "$events" --api "$api" \
   --listen "ipc://$dir/shipping"
