@@ -36,8 +36,8 @@ CLI::Option* add_endpoint_option(CLI::App& app, const std::string& flag, std::st
           return e.what();
         }
       },
-      "ENDPOINT");
-  return app.add_option(flag, target, description)->check(endpoint_check);
+      "");
+  return app.add_option(flag, target, description)->check(endpoint_check)->type_name("ENDPOINT");
 }
 
 CLI::Option* add_curve_keys_option(CLI::App& app, std::string& directory) {
