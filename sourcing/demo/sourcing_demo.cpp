@@ -243,10 +243,13 @@ int main(int argc, char** argv) {
       "All in one process (default):\n"
       "  sourcing-demo [--count N] [--db FILE|sqlite:FILE|postgresql://...] [--long-stream N] "
       "[--baseline]\n"
-      "One role per process (any order; readers wait for the store):\n"
-      "  sourcing-demo --role store --db orders.db --listen tcp://*:5701 --notify tcp://*:5702\n"
-      "  sourcing-demo --role writer --store tcp://HOST:5701 --count 3\n"
-      "  sourcing-demo --role reader --store tcp://HOST:5701 --notify tcp://HOST:5702\n"};
+      "One role per process (any order; readers wait for the store), on one machine:\n"
+      "  sourcing-demo --role store --db orders.db --listen tcp://127.0.0.1:5701 --notify "
+      "tcp://127.0.0.1:5702\n"
+      "  sourcing-demo --role writer --store tcp://127.0.0.1:5701 --count 3\n"
+      "  sourcing-demo --role reader --store tcp://127.0.0.1:5701 --notify tcp://127.0.0.1:5702\n"
+      "On several machines, a role that binds gives tcp://*:PORT and the others the binding\n"
+      "machine's name instead of 127.0.0.1 (every endpoint may also be ipc://PATH).\n"};
   Settings s;
   RoleSettings& r = s.roles;
   eda::cli::add_common_options(app, s.common, 10'000);
@@ -255,7 +258,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "store", "writer", "reader"}));
   app.add_option("--db", r.db,
                  "The store to keep events in between runs: FILE, sqlite:FILE or "
-                 "postgresql://... (default: memory); with --role store, the store it serves");
+                 "postgresql://... (default: memory); with --role store, the store it serves")
+      ->type_name("STORE");
   app.add_option("--long-stream", s.long_stream,
                  "Events in the stream loaded with and without snapshots")
       ->check(CLI::Range(10, 1'000'000))

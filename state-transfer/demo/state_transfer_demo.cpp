@@ -510,10 +510,13 @@ int main(int argc, char** argv) {
       "calls it. With --baseline, Shipping asks the Customer service for every label.\n\n"
       "All roles in one process (default):\n"
       "  state-transfer-demo [--baseline] [--count N] [--late-joiner] [--lose N] [--down]\n"
-      "One role per process (either may start first):\n"
-      "  state-transfer-demo --role customer --updates tcp://*:5601 --snapshots tcp://*:5602\n"
-      "  state-transfer-demo --role shipping --updates tcp://HOST:5601 --snapshots "
-      "tcp://HOST:5602\n"};
+      "One role per process (either may start first), on one machine:\n"
+      "  state-transfer-demo --role customer --updates tcp://127.0.0.1:5601 --snapshots "
+      "tcp://127.0.0.1:5602\n"
+      "  state-transfer-demo --role shipping --updates tcp://127.0.0.1:5601 --snapshots "
+      "tcp://127.0.0.1:5602\n"
+      "On several machines, a role that binds gives tcp://*:PORT and the others the binding\n"
+      "machine's name instead of 127.0.0.1 (every endpoint may also be ipc://PATH).\n"};
   Settings s;
   eda::cli::add_common_options(app, s.common, 100'000);
   app.add_flag("--baseline", s.baseline, "Run the synchronous request-response version instead");
