@@ -25,139 +25,18 @@
 #include "eda/state_transfer/service_thread.hpp"
 #include "eda/state_transfer/shipping.hpp"
 #include "eda/trace/demo_trace.hpp"
+#include "scenes.hpp"
+#include "story.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using namespace eda::state_transfer;
 
-/// Everything the command line says.
-struct Settings {
-  eda::cli::CommonOptions common{.transport = eda::Transport::tcp};
-  bool baseline = false;
-  std::string role = "all";
-  std::size_t customers = 1000;
-  bool late_joiner = false;
-  std::size_t lose = 0;
-  bool down = false;
-  std::string updates = "tcp://127.0.0.1:5601";
-  std::string snapshots = "tcp://127.0.0.1:5602";
-  double rate = 20;  // changes per second (--role customer)
-  int run_for_s = 600;
-  int heartbeat_ms = 1000;  // ZMTP heartbeat interval of the roles' update connections
-  bool trace = false;       // --trace: tap the updates Shipping receives
-  std::string curve_keys;   // --curve-keys DIR: CURVE + ZAP on every socket
+using namespace eda::state_transfer::demo;
 
-  /// The roles' ZMTP heartbeats: a PING every `heartbeat_ms`, a peer silent for three of them
-  /// is cut off.
-  [[nodiscard]] eda::Heartbeat heartbeat() const {
-    const std::chrono::milliseconds interval(heartbeat_ms);
-    return eda::Heartbeat{interval, 3 * interval, 3 * interval};
-  }
-};
-
-std::uint64_t changes_made = 0;  // by the pattern's all-in-one run, across restarts
-bool curve_on = false;           // --curve-keys given: a refused key is a likely cause of silence
-
-/// How a staleness reads in a sentence.
-std::string stale(std::chrono::nanoseconds staleness) {
-  return eda::format_duration(staleness.count()) + " stale";
-}
-
-/// One shipping line: where the order goes.
-std::string describe(const ShippingLabel& label) {
-  return "order " + std::to_string(label.order_id) + " -> " + label.address +
-         (label.express ? " [express]" : "");
-}
-
-/// ... and, for a label from a replica, how current that knowledge is.
-std::string describe_from_replica(const ShippingLabel& label) {
-  return describe(label) + "  (as of #" + std::to_string(label.as_of_sequence) + ", " +
-         stale(label.staleness) + ")";
-}
-
-/// What the Customer service holds, read on its own thread.
-struct SourceState {
-  CustomerTable records;    // all its records
-  std::uint64_t sequence;   // the sequence they are current to
-  Incarnation incarnation;  // the run of the service they belong to
-};
-
-SourceState state_of(CustomerServiceThread& source) {
-  return source.call([](CustomerService& service) {
-    return SourceState{service.records(), service.sequence(), service.incarnation()};
-  });
-}
-
-/// Requests the Customer service was sent that were not snapshot requests, as it counted
-/// them: a lookup of one record would be one (it answers nothing else than snapshots).
-std::uint64_t other_requests(CustomerServiceThread& source) {
-  return source.call([](CustomerService& service) { return service.stats().bad_requests; });
-}
-
-/// Complete snapshots the Customer service sent.
-std::uint64_t snapshots_served(CustomerServiceThread& source) {
-  return source.call([](CustomerService& service) { return service.stats().snapshots_served; });
-}
-
-/// Makes one change on the Customer service's thread; returns what it was and its sequence.
-std::pair<std::string, std::uint64_t> change(CustomerServiceThread& source,
-                                             CustomerGenerator& generator) {
-  ++changes_made;
-  return source.call([&](CustomerService& service) {
-    std::string what = make_random_change(service, generator);
-    return std::pair{std::move(what), service.sequence()};
-  });
-}
-
-/// The customer a change sentence names ("customer 12 moved to ..." -> 12).
-CustomerId customer_in(const std::string& change) {
-  return std::stoull(change.substr(change.find(' ') + 1));
-}
-
-/// A replica pumping on its own thread, reporting what it does through the narrator.
-class ShippingReplica {
- public:
-  ShippingReplica(zmq::context_t& context, eda::Narrator& say, std::string name,
-                  std::string updates, std::string snapshots, eda::Heartbeat heartbeat = {})
-      : replica_(context, {.name = name,
-                           .updates_endpoint = std::move(updates),
-                           .snapshot_endpoint = std::move(snapshots),
-                           .silence_timeout = 500ms,
-                           .heartbeat = heartbeat,
-                           .report = [&say, name](std::string_view line) { say.say(name, line); }}),
-        thread_([this](const std::stop_token& stop) { replica_.run(stop, 10ms); }) {}
-  Replica& replica() { return replica_; }
-
- private:
-  Replica replica_;
-  std::jthread thread_;  // last: stops before the replica goes
-};
-
-/// Waits (bounded) for the replica to hold everything up to `sequence` (of the source's run
-/// `incarnation`, when given).
-void await_caught_up(Replica& replica, std::uint64_t sequence, Incarnation incarnation = 0) {
-  if (!replica.await_sequence(sequence, 10s, incarnation)) {
-    throw std::runtime_error(
-        replica.name() + " did not catch up with #" + std::to_string(sequence) + " within 10 s" +
-        (curve_on ? " (CURVE: is this client's key on the server's allow-list, "
-                    "and is DIR/server.key the server's public key?)"
-                  : ""));
-  }
-}
-
-/// Says whether the replica holds exactly the source's records, and fails the demo if not.
-void check_identical(eda::Narrator& say, Replica& replica, CustomerServiceThread& source) {
-  const SourceState state = state_of(source);
-  await_caught_up(replica, state.sequence, state.incarnation);
-  if (replica.copy() != state.records) {
-    throw std::runtime_error(replica.name() + " differs from the Customer service");
-  }
-  say.say(replica.name(),
-          "identical to the Customer service: " + std::to_string(state.records.size()) +
-              " records, as of #" + std::to_string(state.sequence));
-}
-
+/// The story, scene by scene (scenes.cpp); the flags add scenes. A stop request ends it
+/// between two scenes (or two changes), saying what was done.
 int run_pattern(const Settings& s, eda::Narrator& say) {
   if (s.down && s.common.transport == eda::Transport::inproc) {
     throw std::invalid_argument(
@@ -166,161 +45,14 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
   }
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  curve_on = curve != nullptr;
-  CustomerGenerator generator(2026);
-  CustomerServiceOptions options{
-      .update_endpoints = {eda::ephemeral_endpoint(s.common.transport, "customer-updates")},
-      .snapshot_endpoints = {eda::ephemeral_endpoint(s.common.transport, "customer-snapshots")},
-      .heartbeat_interval = 100ms};
-
-  say.heading("Event-carried state transfer: Shipping keeps a replica of the customer records");
-  auto source =
-      std::make_unique<CustomerServiceThread>(context, options, generator.table(s.customers));
-  options.update_endpoints = source->update_endpoints();  // real ports, to come back to
-  options.snapshot_endpoints = source->snapshot_endpoints();
-  say.say("customer-service", "owns " + std::to_string(s.customers) + " customers; updates on " +
-                                  options.update_endpoints.front() + ", snapshots on " +
-                                  options.snapshot_endpoints.front());
-
-  // With --lose, Shipping's updates travel through a link that can drop them.
-  std::optional<LossyLink> link;
-  if (s.lose > 0) {
-    link.emplace(context, LossyLinkOptions{.upstream = options.update_endpoints.front(),
-                                           .downstream = eda::ephemeral_endpoint(s.common.transport,
-                                                                                 "lossy-link")});
-    say.say("network", "Shipping's updates pass through a lossy link at " + link->endpoint());
-  }
-  // The tap listens where Shipping does: through the lossy link when there is one, so the
-  // trace shows the very gap the replica will notice.
-  std::optional<eda::trace::DemoTrace> trace;
-  if (s.trace) {
-    say.say("tracer", "taps the updates Shipping receives");
-    trace.emplace(context,
-                  eda::trace::DemoTraceOptions{
-                      .endpoints = {link ? link->endpoint() : options.update_endpoints.front()}});
-  }
-  // What the tap is to see: published after it joined, by the first run and the restarted one.
-  const std::uint64_t published_before_tap = trace ? state_of(*source).sequence : 0;
-  std::uint64_t published_before_restart = 0;  // by the run that --down stops
-  ShippingReplica shipping(context, say, "shipping",
-                           link ? link->endpoint() : options.update_endpoints.front(),
-                           options.snapshot_endpoints.front());
-  Replica& replica = shipping.replica();
-  await_caught_up(replica, 0);
-  const Shipping labels(replica);
-
-  say.heading("Customers change; every change travels whole, Shipping reads its own copy");
-  std::uint64_t order_id = 1000;
-  std::uint64_t shipped = 0;
-  const auto ship = [&](CustomerId customer) {
-    const auto label = labels.label_for({.order_id = ++order_id, .customer_id = customer});
-    if (label) {
-      ++shipped;
-      say.say("shipping", describe_from_replica(*label));
-    } else {
-      say.say("shipping", "order " + std::to_string(order_id) + ": customer " +
-                              std::to_string(customer) + " has no record (closed)");
-    }
-  };
-  // A stop request ends the run between two scenes (or two changes), saying what was done.
-  const auto stopped = [&] {
-    const ReplicaStatus status = replica.status();
-    say.say("demo",
-            "stopped: " + std::to_string(changes_made) + " changes made; Shipping's replica held " +
-                std::to_string(status.records) + " records as of #" +
-                std::to_string(status.sequence) +
-                "; nothing kept (the Customer service and the replicas lived in this process)");
-    return 0;
-  };
-  std::unique_ptr<ShippingReplica> late;
-  for (std::size_t i = 0; i < s.common.count && !eda::cli::stop_requested(); ++i) {
-    const auto [what, sequence] = change(*source, generator);
-    say.say("customer-service", what + " -> published #" + std::to_string(sequence));
-    await_caught_up(replica, sequence);
-    ship(customer_in(what));
-    if (s.late_joiner && i == s.common.count / 2 && !late) {
-      say.heading("A second Shipping replica joins late, while changes keep coming");
-      late = std::make_unique<ShippingReplica>(context, say, "shipping-2",
-                                               options.update_endpoints.front(),
-                                               options.snapshot_endpoints.front());
-    }
-  }
-  if (eda::cli::stop_requested()) return stopped();
-  if (late) {
-    check_identical(say, late->replica(), *source);
-  }
-
-  if (link && !eda::cli::stop_requested()) {
-    say.heading("The network loses " + std::to_string(s.lose) + " updates");
-    link->lose_next(s.lose);
-    std::uint64_t last = 0;
-    for (std::size_t i = 0; i < s.lose + 3; ++i) {
-      const auto [what, sequence] = change(*source, generator);
-      say.say("customer-service", what + " -> published #" + std::to_string(sequence));
-      last = sequence;
-    }
-    await_caught_up(replica, last);
-    say.say("network", "lost " + std::to_string(link->stats().lost) + " updates on the way");
-    check_identical(say, replica, *source);
-  }
-
-  // What the first run of the Customer service counted, before --down stops it.
-  std::uint64_t lookups_before_restart = 0;
-  std::uint64_t snapshots_before_restart = 0;
-  if (s.down && !eda::cli::stop_requested()) {
-    say.heading("The Customer service goes down; Shipping keeps shipping from its replica");
-    published_before_restart = state_of(*source).sequence;
-    lookups_before_restart = other_requests(*source);
-    snapshots_before_restart = snapshots_served(*source);
-    CustomerTable records = source->stop();
-    source.reset();
-    say.say("customer-service", "stopped");
-    if (!replica.await_state(ReplicaState::source_silent, 10s)) {
-      throw std::runtime_error("the replica did not notice that the source stopped");
-    }
-    for (CustomerId customer : {1, 2, 3}) {
-      ship(customer);
-    }
-    say.heading("The Customer service comes back (a new run, with a change made meanwhile)");
-    Customer moved = generator.moved(records.at(1));
-    records.insert_or_assign(moved.id, moved);
-    source = std::make_unique<CustomerServiceThread>(context, options, std::move(records));
-    say.say("customer-service",
-            "back on the same endpoints; customer 1 now lives in " + moved.city);
-    if (!replica.await_state(ReplicaState::live, 10s)) {  // it re-syncs by itself
-      throw std::runtime_error("the replica did not re-synchronise with the restarted source");
-    }
-    ship(1);
-    check_identical(say, replica, *source);
-    if (late) {
-      check_identical(say, late->replica(), *source);
-    }
-  }
-
-  if (eda::cli::stop_requested()) return stopped();
-  const ReplicaStats stats = replica.stats();
-  say.heading("Summary");
-  say.say("shipping",
-          std::to_string(shipped) + " labels printed from the replica; " +
-              std::to_string(stats.snapshots) + " snapshots (" +
-              std::to_string(stats.resyncs_after_gap) + " after a gap, " +
-              std::to_string(stats.resyncs_after_silence + stats.resyncs_after_restart) +
-              " after an outage), " + std::to_string(stats.updates) + " updates and " +
-              std::to_string(stats.removals) + " removals applied");
-  // Measured, not asserted: a Shipping that asked for records would show here.
-  say.say(
-      "customer-service",
-      "lookups asked of it: " + std::to_string(lookups_before_restart + other_requests(*source)) +
-          " (it counts every request that is not a snapshot request); it published " +
-          std::to_string(changes_made) + " changes and served " +
-          std::to_string(snapshots_before_restart + snapshots_served(*source)) +
-          " snapshots to the replicas");
-  if (trace) {
-    // Every update, removal and heartbeat the source published, less what the link lost.
-    const std::uint64_t published =
-        published_before_restart + state_of(*source).sequence - published_before_tap;
-    (void)trace->report(std::cout, published - (link ? link->stats().lost : 0));
-  }
+  ReplicaRun run(s, say, context, curve != nullptr);
+  open_customer_service(run);
+  connect_shipping(run);
+  if (!customers_change(run)) return say_stopped(run);
+  if (s.lose > 0 && !eda::cli::stop_requested()) network_loses_updates(run);
+  if (s.down && !eda::cli::stop_requested()) customer_service_goes_down_and_back(run);
+  if (eda::cli::stop_requested()) return say_stopped(run);
+  summary(run);
   return 0;
 }
 
@@ -348,7 +80,6 @@ class BaselineOwner {
 int run_baseline(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  curve_on = curve != nullptr;
   CustomerGenerator generator(2026);
   CustomerTable records = generator.table(s.customers);
   say.heading("Baseline: Shipping asks the Customer service for the record every time");
@@ -414,7 +145,6 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
 int run_customer_role(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  curve_on = curve != nullptr;
   CustomerGenerator generator(2026);
   CustomerService service(context,
                           {.update_endpoints = {s.updates},
@@ -469,7 +199,6 @@ int run_customer_role(const Settings& s, eda::Narrator& say) {
 int run_shipping_role(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  curve_on = curve != nullptr;
   ShippingReplica shipping(context, say, "shipping", s.updates, s.snapshots, s.heartbeat());
   Replica& replica = shipping.replica();
   const Shipping labels(replica);
