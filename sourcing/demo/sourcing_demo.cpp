@@ -25,6 +25,7 @@
 #include "eda/trace/demo_trace.hpp"
 #include "narration.hpp"
 #include "roles.hpp"
+#include "scenes.hpp"
 
 namespace {
 
@@ -42,149 +43,22 @@ struct Settings {
   bool trace = false;  // --trace: the store announces its appends, a tap follows them
 };
 
-/// An EventStore in which another writer appends just before our next append, once.
-class RivalBeforeNextAppend final : public ForwardingEventStore {
- public:
-  RivalBeforeNextAppend(EventStore& inner, eda::Narrator& say)
-      : ForwardingEventStore(inner), say_(say) {}
-  AppendResult append(std::string_view stream, const ExpectedVersion& expected,
-                      std::span<const EventData> events) override {
-    if (!done_) {
-      done_ = true;
-      OrderRepository rival(inner(), {.source = "warehouse-terminal"});
-      rival.execute(std::stoull(std::string(stream.substr(6))), AddItem{"gift-wrap", 1, 300});
-      say_.say("warehouse", "meanwhile, another terminal added gift-wrap to the same order");
-    }
-    return inner().append(stream, expected, events);
-  }
-
- private:
-  eda::Narrator& say_;
-  bool done_ = false;
-};
-
+/// The story, scene by scene (scenes.cpp); a stop request ends it between two commands or two
+/// scenes, saying where the events are.
 int run_pattern(const Settings& s, eda::Narrator& say) {
-  std::unique_ptr<EventStore> store;
-  if (s.roles.db.empty()) {
-    store = std::make_unique<InMemoryEventStore>();
-  } else {
-    store = open_event_store(s.roles.db);  // FILE, sqlite:FILE or postgresql://...
-  }
-  // --trace: the store announces every append on ZeroMQ, as the store service does for its
-  // readers, and the demo's tap follows the announcements.
+  const StoryOptions options{.count = s.common.count,
+                             .transport = s.common.transport,
+                             .db = s.roles.db,
+                             .long_stream = s.long_stream,
+                             .trace = s.trace};
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.roles.curve_keys);
-  std::optional<NotifyingEventStore> notifying;
-  std::optional<eda::trace::DemoTrace> trace;
-  if (s.trace) {
-    notifying.emplace(*store, context,
-                      eda::ephemeral_endpoint(s.common.transport, "store-appends"));
-    say.say("tracer", "taps the store's append notifications on " + notifying->endpoint());
-    trace.emplace(context,
-                  eda::trace::DemoTraceOptions{.endpoints = {notifying->endpoint()},
-                                               .trees_shown = 3,
-                                               .serve_publishers = [&] { notifying->serve(5ms); }});
-  }
-  EventStore& events = notifying ? static_cast<EventStore&>(*notifying) : *store;
-
-  // Order ids continue after what a kept database (--db) already holds.
-  const std::uint64_t first = events.last_position() + 1;
-  OrderRepository orders(events);
-  // A stop request ends the run between two commands, saying where the events are.
-  const auto stopped = [&] {
-    say.say("event-store",
-            "stopped: " + (s.roles.db.empty()
-                               ? std::to_string(events.last_position()) +
-                                     " events were in memory; nothing kept"
-                               : "the store keeps " + std::to_string(events.last_position()) +
-                                     " events in " + describe_store_spec(s.roles.db)));
-    return 0;
-  };
-
-  say.heading("Event sourcing: every change is an event appended to the order's stream");
-  say.say("event-store", s.roles.db.empty()
-                             ? "in memory"
-                             : describe_store_spec(s.roles.db) + " (" + std::to_string(first - 1) +
-                                   " events already in it)");
-  for (const auto& [order, command] : story(first, s.common.count)) {
-    if (eda::cli::stop_requested()) return stopped();
-    run(say, orders, order, command);
-  }
-  if (eda::cli::stop_requested()) return stopped();
-
-  say.heading("The history of order " + std::to_string(first) + ", and its state rebuilt from it");
-  for (const RecordedEvent& recorded : orders.history(first)) {
-    say.say("history", "v" + std::to_string(recorded.version) + " " + recorded.event.meta().type +
-                           ": " + describe(order_event_from(recorded)));
-  }
-  const LoadedOrder now = orders.load(first);
-  say.say("replay", "now: " + describe(now.state));
-  const LoadedOrder then = orders.load_as_of_version(first, 2);
-  say.say("temporal", "as of version 2: " + describe(then.state) +
-                          " (CRUD cannot answer this: the row holds only the present)");
-
-  if (eda::cli::stop_requested()) return stopped();
-  say.heading("Two writers, one order: the conflict is detected, the command decided again");
-  const std::uint64_t contested = first + s.common.count;
-  run(say, orders, contested, PlaceOrder{"carol"});
-  RivalBeforeNextAppend racing(events, say);
-  OrderRepository ours(racing);
-  const CommandOutcome outcome = ours.execute(contested, AddItem{"widget", 1, 1250});
-  say.say("order-service",
-          "our AddItem stored on attempt " + std::to_string(outcome.attempts) +
-              " (the first expected version 1 and found 2); order now: " + describe(outcome.state));
-
-  say.heading("An event written by an older version of the service");
-  events.append(order_stream(contested), ExpectedVersion::exactly(3),
-                std::vector{EventData::of(eda::make_metadata<ItemAddedV1>("order-service-v1"),
-                                          ItemAddedV1{"gizmo", 1, 4.99})});
-  say.say("event-store", "stored ItemAdded schema version 1: price 4.99 as euros (a float)");
-  say.say("upcaster",
-          "loaded as version 2: " + describe(order_event_from(orders.history(contested).back())) +
-              "; order now: " + describe(orders.load(contested).state));
-
-  say.heading("A long stream, loaded with and without snapshots");
-  const std::uint64_t busy = contested + 1;
-  OrderRepository snapshotting(events, {.snapshot_every = 100});
-  snapshotting.execute(busy, PlaceOrder{"dave"});
-  for (std::size_t i = 1; i < s.long_stream + 7; ++i) {  // a tail after the last snapshot
-    if (eda::cli::stop_requested()) return stopped();
-    snapshotting.execute(busy, AddItem{"part-" + std::to_string(i % 50), 1, 10});
-  }
-  const auto time_load = [&](bool use_snapshot) {
-    eda::LatencyRecorder recorder;
-    LoadedOrder loaded;
-    for (int i = 0; i < 20; ++i) {
-      const std::int64_t start = eda::monotonic_ns();
-      loaded = use_snapshot ? snapshotting.load(busy) : [&] {
-        LoadedOrder full;  // a full replay, ignoring the snapshot
-        for (const RecordedEvent& r : snapshotting.history(busy)) {
-          full.state = evolve(std::move(full.state), order_event_from(r));
-          ++full.events_replayed;
-        }
-        return full;
-      }();
-      recorder.record(eda::monotonic_ns() - start);
-    }
-    return std::pair{loaded, recorder.summary()};
-  };
-  const auto [replayed, full] = time_load(false);
-  const auto [fast, snapped] = time_load(true);
-  say.say("repository", std::to_string(replayed.events_replayed) + " events replayed: p50 " +
-                            eda::format_duration(full.p50_ns));
-  say.say("repository", "snapshot at v" + std::to_string(fast.snapshot_version) + " + " +
-                            std::to_string(fast.events_replayed) + " events: p50 " +
-                            eda::format_duration(snapped.p50_ns) +
-                            ", same state: " + (fast.state == replayed.state ? "yes" : "NO"));
-  if (fast.state != replayed.state) {
-    throw std::runtime_error("the snapshot gave another state than the full replay");
-  }
-  say.heading("Summary");
-  say.say("event-store", std::to_string(events.last_position()) +
-                             " events stored; every state above was computed from them");
-  if (trace) {
-    (void)trace->report(std::cout, notifying->announcements());
-  }
+  StoreRun run(options, say, context);
+  const bool told = commands_become_events(run) && history_and_temporal_query(run) &&
+                    concurrent_writers(run) && old_event_upcast(run) &&
+                    snapshots_of_a_long_stream(run);
+  if (!told) return say_stopped(run);
+  summary(run);
   return 0;
 }
 
