@@ -174,7 +174,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
     const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
-    const StopRequested stop = [] { return eda::cli::stop_requested(); };
     eda::Narrator say(std::cout, s.common.verbosity);
     if (s.role != "all" && s.baseline)
       throw std::invalid_argument("--baseline runs in one process; it has no --role");
@@ -207,23 +206,23 @@ int main(int argc, char** argv) {
       if (r.store.empty()) r.store = "cqrs-store.db";
       fill(r.commands, "tcp://*:5801");
       fill(r.appends, "tcp://*:5802");
-      return run_command_role(r, say, stop);
+      return run_command_role(r, say);
     }
     if (s.role == "projector") {
       if (r.store.empty()) r.store = "cqrs-store.db";
       if (r.read.empty()) r.read = "cqrs-read.db";
       fill(r.progress, "tcp://*:5803");
-      return run_projector_role(r, say, stop);
+      return run_projector_role(r, say);
     }
     if (s.role == "query") {
       if (r.read.empty()) r.read = "cqrs-read.db";
       fill(r.queries, "tcp://*:5804");
-      return run_query_role(r, say, stop);
+      return run_query_role(r, say);
     }
     if (s.role == "client") {
       fill(r.commands, "tcp://127.0.0.1:5801");
       fill(r.queries, "tcp://127.0.0.1:5804");
-      return run_client_role(r, say, stop);
+      return run_client_role(r, say);
     }
     if (s.baseline) {
       if (s.tamper)

@@ -53,11 +53,10 @@ void require(const std::string& value, const char* flag) {
 
 /// Runs `serve_once(tick)` until stopped or out of time, calling `report` once a second.
 template <class Serve, class Report>
-void serve_until_stopped(const RoleSettings& s, const StopRequested& stop, Serve serve,
-                         Report report) {
+void serve_until_stopped(const RoleSettings& s, Serve serve, Report report) {
   const Deadline done(std::chrono::seconds(s.run_for_s));
   Deadline next_report(1s);
-  while (!stop() && !done.expired()) {
+  while (!eda::cli::stop_requested() && !done.expired()) {
     serve();
     if (next_report.expired()) {
       report();
@@ -69,7 +68,7 @@ void serve_until_stopped(const RoleSettings& s, const StopRequested& stop, Serve
 
 }  // namespace
 
-int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
+int run_command_role(const RoleSettings& s, Narrator& say) {
   require(s.commands, "--commands");
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
@@ -85,7 +84,7 @@ int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& 
               (notifying ? ", announcing appends on " + notifying->endpoint() : ""));
   std::uint64_t reported = 0;
   serve_until_stopped(
-      s, stop,
+      s,
       [&] {
         (void)service.serve_once(50ms);
         if (notifying) notifying->serve(0ms);  // projectors joining complete their handshake
@@ -108,7 +107,7 @@ int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& 
   return 0;
 }
 
-int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
+int run_projector_role(const RoleSettings& s, Narrator& say) {
   require(s.read, "--read");
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
@@ -139,7 +138,7 @@ int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested
   std::uint64_t reported = 0;
   bool store_down = false;
   serve_until_stopped(
-      s, stop,
+      s,
       [&] {
         try {
           (void)projector.step(100ms);
@@ -166,7 +165,7 @@ int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested
   return 0;
 }
 
-int run_query_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
+int run_query_role(const RoleSettings& s, Narrator& say) {
   require(s.read, "--read");
   require(s.queries, "--queries");
   zmq::context_t context;
@@ -178,7 +177,7 @@ int run_query_role(const RoleSettings& s, Narrator& say, const StopRequested& st
               (s.progress.empty() ? "" : ", woken by the projector at " + s.progress));
   std::string reported;
   serve_until_stopped(
-      s, stop, [&] { (void)service.serve_once(50ms); },
+      s, [&] { (void)service.serve_once(50ms); },
       [&] {
         const QueryServiceStats& stats = service.stats();
         const std::string report =
@@ -195,7 +194,7 @@ int run_query_role(const RoleSettings& s, Narrator& say, const StopRequested& st
   return 0;
 }
 
-int run_client_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
+int run_client_role(const RoleSettings& s, Narrator& say) {
   require(s.commands, "--commands");
   require(s.queries, "--queries");
   zmq::context_t context;
@@ -213,7 +212,7 @@ int run_client_role(const RoleSettings& s, Narrator& say, const StopRequested& s
   std::uint64_t token = 0;
   try {
     for (const auto& [order, command] : commands_to_send) {
-      if (stop()) return stopped();
+      if (eda::cli::stop_requested()) return stopped();
       try {
         const CommandAccepted accepted = commands.execute(order, command);
         token = accepted.position;
@@ -226,14 +225,15 @@ int run_client_role(const RoleSettings& s, Narrator& say, const StopRequested& s
       ++answered;
     }
     for (const std::string& customer : customers()) {
-      if (stop()) return stopped();
+      if (eda::cli::stop_requested()) return stopped();
       const auto orders = queries.customer_orders(customer, {.min_position = token, .wait = 10s});
       say.say("client",
               customer + "'s orders, as of position " + std::to_string(orders.position) + ":");
       for (const OrderSummary& order : orders.rows) say.say("client", "  " + describe(order));
     }
   } catch (const RpcTimeout&) {
-    if (!stop()) throw;  // else the kit reports a call whose wait the stop cut short as unanswered
+    if (!eda::cli::stop_requested())
+      throw;  // else the kit reports a call whose wait the stop cut short as unanswered
     return stopped();
   }
   return 0;

@@ -31,20 +31,17 @@ struct RoleSettings {
       curve_keys{};  ///< `--curve-keys DIR`: CURVE + ZAP on every socket (empty: plaintext).
 };
 
-/// @brief Whether the user asked the process to stop (SIGINT, SIGTERM).
-using StopRequested = std::function<bool()>;
-
 /// @brief Serves commands on the event store, announcing appends, until stopped.
-int run_command_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
+int run_command_role(const RoleSettings& s, Narrator& say);
 
 /// @brief Follows the store into the read models, announcing progress, until stopped.
-int run_projector_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
+int run_projector_role(const RoleSettings& s, Narrator& say);
 
 /// @brief Answers queries from the read models until stopped.
-int run_query_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
+int run_query_role(const RoleSettings& s, Narrator& say);
 
 /// @brief Sends the story's commands and reads each customer's orders with the last token
 ///        (ending sooner when a stop is requested).
-int run_client_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
+int run_client_role(const RoleSettings& s, Narrator& say);
 
 }  // namespace eda::cqrs::demo

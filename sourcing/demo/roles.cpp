@@ -34,7 +34,7 @@ std::string unreachable(const std::string& endpoint) {
 
 }  // namespace
 
-int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
+int run_store_role(const RoleSettings& s, Narrator& say) {
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
   std::unique_ptr<EventStore> durable;
@@ -61,7 +61,7 @@ int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& st
                          " commits, " + std::to_string(stats.reads) + " reads; last position " +
                          std::to_string(durable->last_position()));
   };
-  while (!done.expired() && !stop()) {
+  while (!done.expired() && !eda::cli::stop_requested()) {
     (void)service.serve_once(20ms);
     notifying.serve(0ms);  // answers new readers' subscription handshakes
     if (next_report.expired()) {
@@ -78,7 +78,7 @@ int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& st
   return 0;
 }
 
-int run_writer_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
+int run_writer_role(const RoleSettings& s, Narrator& say) {
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
   RemoteEventStore store(context, client_of(s.store, 2000ms, 3));
@@ -86,7 +86,7 @@ int run_writer_role(const RoleSettings& s, Narrator& say, const StopRequested& s
   try {
     if (first == 0) first = store.last_position() + 1;
   } catch (const RpcTimeout&) {
-    if (stop()) {
+    if (eda::cli::stop_requested()) {
       say.say("writer", "stopped before " + s.store + " answered; nothing written");
       return 0;
     }
@@ -98,16 +98,17 @@ int run_writer_role(const RoleSettings& s, Narrator& say, const StopRequested& s
   const auto commands = story(first, s.count);
   std::size_t done = 0;
   for (const auto& [order, command] : commands) {
-    if (stop()) break;
+    if (eda::cli::stop_requested()) break;
     try {
       run(say, orders, order, command, "writer");
       ++done;
     } catch (const RpcTimeout&) {
-      if (stop()) break;  // the wait for the store's answer was cut short by the stop
+      if (eda::cli::stop_requested())
+        break;  // the wait for the store's answer was cut short by the stop
       throw std::runtime_error(unreachable(s.store));
     }
   }
-  if (stop()) {
+  if (eda::cli::stop_requested()) {
     say.say("writer", "stopped: " + std::to_string(done) + " of " +
                           std::to_string(commands.size()) + " commands answered by " + s.store +
                           " (the store keeps the events of those it accepted)");
@@ -117,7 +118,7 @@ int run_writer_role(const RoleSettings& s, Narrator& say, const StopRequested& s
   return 0;
 }
 
-int run_reader_role(const RoleSettings& s, Narrator& say, const StopRequested& stop) {
+int run_reader_role(const RoleSettings& s, Narrator& say) {
   zmq::context_t context;
   const auto curve = eda::cli::secure_context(context, s.curve_keys);
   RemoteEventStore store(context, client_of(s.store, 500ms, 1));
@@ -131,7 +132,7 @@ int run_reader_role(const RoleSettings& s, Narrator& say, const StopRequested& s
   bool store_down = false;
   std::uint64_t seen = 0;
   std::uint64_t last_position = 0;
-  while (!done.expired() && !stop() &&
+  while (!done.expired() && !eda::cli::stop_requested() &&
          (s.until_position == 0 || last_position < s.until_position)) {
     try {
       if (!subscribed && follow.await_notifications(0ms)) {

@@ -25,19 +25,16 @@ struct RoleSettings {
       curve_keys{};  ///< `--curve-keys DIR`: CURVE + ZAP on every socket (empty: plaintext).
 };
 
-/// @brief Whether the user asked the process to stop (SIGINT, SIGTERM).
-using StopRequested = std::function<bool()>;
-
 /// @brief Serves a durable store with notifications until `run_for_s` passes or a stop is
 ///        requested, printing what it committed once a second.
-int run_store_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
+int run_store_role(const RoleSettings& s, Narrator& say);
 
 /// @brief Places and changes `count` orders through the store service, then exits (sooner when
 ///        a stop is requested).
-int run_writer_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
+int run_writer_role(const RoleSettings& s, Narrator& say);
 
 /// @brief Follows the store from position 1: prints its history, then each event as it is
 ///        appended; waits for the store when it is down.
-int run_reader_role(const RoleSettings& s, Narrator& say, const StopRequested& stop);
+int run_reader_role(const RoleSettings& s, Narrator& say);
 
 }  // namespace eda::sourcing::demo

@@ -159,7 +159,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   return eda::cli::run(app, argc, argv, [&] {
     const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
-    const StopRequested stop = [] { return eda::cli::stop_requested(); };
     eda::Narrator say(std::cout, s.common.verbosity);
     if (s.role != "all" && s.baseline) {
       throw std::invalid_argument("--baseline runs in one process; it has no --role");
@@ -172,10 +171,10 @@ int main(int argc, char** argv) {
     r.count = s.common.count;
     if (s.role == "store") {
       if (r.notify.empty()) r.notify = "tcp://*:5702";
-      return run_store_role(r, say, stop);
+      return run_store_role(r, say);
     }
-    if (s.role == "writer") return run_writer_role(r, say, stop);
-    if (s.role == "reader") return run_reader_role(r, say, stop);
+    if (s.role == "writer") return run_writer_role(r, say);
+    if (s.role == "reader") return run_reader_role(r, say);
     return s.baseline ? run_baseline(s, say) : run_pattern(s, say);
   });
 }
