@@ -189,7 +189,7 @@ std::string ChildResult::ending() const {
 std::string ChildResult::describe() const { return command_line + ": " + ending(); }
 
 SpawnError::SpawnError(const std::string& command_line, const std::string& reason)
-    : std::runtime_error("cannot start `" + command_line + "`: " + reason) {}
+    : Error(ErrorCategory::process, "cannot start `" + command_line + "`: " + reason) {}
 
 ChildProcess::ChildProcess(ChildSpec spec) : command_line_(join(spec.argv)), grace_(spec.grace) {
   if (spec.argv.empty()) {

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "eda/errors.hpp"
 #include "eda/json.hpp"
 
 namespace eda {
@@ -39,8 +40,8 @@ std::vector<DeadLetter> DeadLetterBox::recent() const {
 
 DeadLetterFile::DeadLetterFile(const std::string& path) : out_(path, std::ios::app) {
   if (!out_) {
-    throw std::runtime_error("cannot open dead-letter file '" + path +
-                             "' for appending: check the directory exists and is writable");
+    throw StorageError("cannot open dead-letter file '" + path +
+                       "' for appending: check the directory exists and is writable");
   }
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "eda/clock.hpp"
+#include "eda/errors.hpp"
 
 namespace eda {
 namespace {
@@ -113,8 +114,8 @@ std::string bind_endpoint(zmq::socket_t& socket, std::string_view endpoint) {
       return socket.get(zmq::sockopt::last_endpoint);
     } catch (const zmq::error_t& e) {
       if (e.num() != EADDRINUSE || deadline.expired()) {
-        throw std::runtime_error("cannot bind " + std::string(endpoint) + ": " + e.what() +
-                                 " (is another process using it?)");
+        throw TransportError("cannot bind " + std::string(endpoint) + ": " + e.what() +
+                             " (is another process using it?)");
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -126,7 +127,7 @@ void connect_endpoint(zmq::socket_t& socket, std::string_view endpoint) {
   try {
     socket.connect(std::string(endpoint));
   } catch (const zmq::error_t& e) {
-    throw std::runtime_error("cannot connect to " + std::string(endpoint) + ": " + e.what());
+    throw TransportError("cannot connect to " + std::string(endpoint) + ": " + e.what());
   }
 }
 

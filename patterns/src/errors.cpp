@@ -2,6 +2,28 @@
 
 namespace eda {
 
+std::string_view to_string(ErrorCategory category) noexcept {
+  switch (category) {
+    case ErrorCategory::wire:
+      return "wire";
+    case ErrorCategory::application:
+      return "application";
+    case ErrorCategory::conflict:
+      return "conflict";
+    case ErrorCategory::timeout:
+      return "timeout";
+    case ErrorCategory::transport:
+      return "transport";
+    case ErrorCategory::security:
+      return "security";
+    case ErrorCategory::storage:
+      return "storage";
+    case ErrorCategory::process:
+      return "process";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(WireFault fault) noexcept {
   switch (fault) {
     case WireFault::not_messagepack:
@@ -53,6 +75,6 @@ std::string printable(std::string_view bytes, std::size_t max_bytes) {
 }
 
 MalformedMessage::MalformedMessage(WireFault fault, const std::string& explanation)
-    : std::runtime_error(explanation), fault_(fault) {}
+    : Error(ErrorCategory::wire, explanation), fault_(fault) {}
 
 }  // namespace eda

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "eda/clock.hpp"
+#include "eda/errors.hpp"
 
 namespace eda {
 
@@ -31,8 +32,8 @@ std::string next_report_endpoint() {
 PeerWatch::PeerWatch(zmq::context_t& context, zmq::socket_t& watched) : watched_(watched.handle()) {
   const std::string endpoint = next_report_endpoint();
   if (zmq_socket_monitor(watched_, endpoint.c_str(), watched_events) != 0) {
-    throw std::runtime_error(std::string("cannot monitor a socket's connections: ") +
-                             zmq_strerror(zmq_errno()));
+    throw TransportError(std::string("cannot monitor a socket's connections: ") +
+                         zmq_strerror(zmq_errno()));
   }
   reports_ = zmq::socket_t(context, zmq::socket_type::pair);
   reports_.set(zmq::sockopt::linger, 0);

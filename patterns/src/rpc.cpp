@@ -13,7 +13,7 @@ constexpr std::string_view status_ok = "ok";
 }  // namespace
 
 RpcError::RpcError(std::string status, const std::string& method, const std::string& message)
-    : std::runtime_error(method + " failed (" + status + "): " + message),
+    : Error(ErrorCategory::application, method + " failed (" + status + "): " + message),
       status_(std::move(status)),
       body_(message) {}
 

@@ -64,11 +64,11 @@ std::string ExpectedVersion::describe() const {
 
 ConcurrencyConflict::ConcurrencyConflict(std::string stream, const ExpectedVersion& expected,
                                          std::uint64_t actual)
-    : std::runtime_error(
-          "concurrency conflict on stream '" + stream + "': expected " + expected.describe() +
-          ", but it is " +
-          (actual == 0 ? std::string("absent") : "at version " + std::to_string(actual)) +
-          " (someone else appended first: reload and decide again)"),
+    : Error(ErrorCategory::conflict,
+            "concurrency conflict on stream '" + stream + "': expected " + expected.describe() +
+                ", but it is " +
+                (actual == 0 ? std::string("absent") : "at version " + std::to_string(actual)) +
+                " (someone else appended first: reload and decide again)"),
       stream_(std::move(stream)),
       actual_(actual) {}
 

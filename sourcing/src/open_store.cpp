@@ -90,10 +90,10 @@ std::unique_ptr<EventStore> open_event_store(const std::string& spec,
       if (const detail::PostgresOpener open_postgres = postgres_opener.load()) {
         return open_postgres(parsed.location, options);
       }
-      throw std::runtime_error("event store \"" + redact_store_spec(spec) +
-                               "\": this program was built without the PostgreSQL event store; "
-                               "link it with the CMake target eda::sourcing_postgres (which needs "
-                               "libpq: the Debian package libpq-dev)");
+      throw StoreError("event store \"" + redact_store_spec(spec) +
+                       "\": this program was built without the PostgreSQL event store; "
+                       "link it with the CMake target eda::sourcing_postgres (which needs "
+                       "libpq: the Debian package libpq-dev)");
   }
   refuse(spec, "unknown kind of store");
 }

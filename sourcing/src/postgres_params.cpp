@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "eda/sourcing/event_store.hpp"
+
 namespace eda::sourcing::postgres {
 
 Params& Params::bytes(std::string_view value) {
@@ -43,8 +45,8 @@ void Params::put32(std::string& buffer, std::uint32_t value) {
 
 std::uint64_t int8_from_binary(std::string_view raw) {
   if (raw.size() != 8) {
-    throw std::runtime_error("PostgreSQL event store: expected a bigint, got " +
-                             std::to_string(raw.size()) + " bytes (is this an event store?)");
+    throw StoreError("PostgreSQL event store: expected a bigint, got " +
+                     std::to_string(raw.size()) + " bytes (is this an event store?)");
   }
   std::uint64_t value = 0;
   for (const char byte : raw) value = (value << 8) | static_cast<unsigned char>(byte);

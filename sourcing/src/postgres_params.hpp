@@ -73,7 +73,7 @@ class Params {
   mutable std::vector<int> formats_;
 };
 
-/// A bigint of a binary result (8 bytes, network order); throws std::runtime_error when `raw`
+/// A bigint of a binary result (8 bytes, network order); throws StoreError when `raw`
 /// is not 8 bytes long (a column of another type: the tables are not an event store's).
 std::uint64_t int8_from_binary(std::string_view raw);
 

@@ -35,25 +35,12 @@ struct ResultDeleter {
 };
 using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
-/// A statement the server refused (rather than a lost connection or a check of ours). The
-/// SQLSTATE and the constraint tell a row already there (a unique violation) from other
-/// failures. In a group's transaction it leaves the transaction failed: append_all() then
-/// leaves that append out and runs the group again.
-class DatabaseError : public std::runtime_error {
- public:
-  DatabaseError(const std::string& message, std::string sqlstate, std::string constraint)
-      : std::runtime_error(message),
-        sqlstate_(std::move(sqlstate)),
-        constraint_(std::move(constraint)) {}
-  /// Whether the UNIQUE constraint `constraint` refused the statement.
-  [[nodiscard]] bool unique_violation_of(std::string_view constraint) const {
-    return sqlstate_ == "23505" && constraint_ == constraint;
-  }
-
- private:
-  std::string sqlstate_;
-  std::string constraint_;
-};
+/// Whether the UNIQUE constraint `constraint` refused the statement that raised `error` (a
+/// row already there). A refused statement leaves a group's transaction failed: append_all()
+/// then leaves that append out and runs the group again.
+bool unique_violation_of(const StoreError& error, std::string_view constraint) {
+  return error.sqlstate() == "23505" && error.constraint() == constraint;
+}
 
 /// A value of a binary result: bytes as they are, bigint from network order.
 std::string_view bytes_at(const PGresult* result, int row, int column) {
@@ -144,9 +131,8 @@ struct PostgresEventStore::Connection {
     if (PQstatus(conn) != CONNECTION_OK) {
       const std::string reason = trimmed(PQerrorMessage(conn));
       PQfinish(conn);
-      throw std::runtime_error("cannot connect to the PostgreSQL event store at " + where + ": " +
-                               reason +
-                               " (is the server running and the connection string right?)");
+      throw StoreError("cannot connect to the PostgreSQL event store at " + where + ": " + reason +
+                       " (is the server running and the connection string right?)");
     }
     PQsetNoticeProcessor(conn, ignore_notice, nullptr);
     try {
@@ -177,8 +163,7 @@ struct PostgresEventStore::Connection {
       command("COMMIT");
     } catch (const std::exception& e) {
       rollback_quietly();
-      throw std::runtime_error("cannot create the event store's tables in " + where + ": " +
-                               e.what());
+      throw StoreError("cannot create the event store's tables in " + where + ": " + e.what());
     }
   }
 
@@ -200,9 +185,8 @@ struct PostgresEventStore::Connection {
       const Result result(PQprepare(conn, def.name, def.sql, static_cast<int>(def.types.size()),
                                     def.types.empty() ? nullptr : def.types.data()));
       if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-        throw std::runtime_error("the database " + where +
-                                 " does not hold an event store of this shape: " +
-                                 trimmed(PQresultErrorMessage(result.get())));
+        throw StoreError("the database " + where + " does not hold an event store of this shape: " +
+                         trimmed(PQresultErrorMessage(result.get())));
       }
     }
   }
@@ -213,8 +197,8 @@ struct PostgresEventStore::Connection {
     if (PQstatus(conn) != CONNECTION_OK) {
       PQreset(conn);
       if (PQstatus(conn) != CONNECTION_OK) {
-        throw std::runtime_error("lost the connection to the PostgreSQL event store at " + where +
-                                 " and cannot reconnect: " + trimmed(PQerrorMessage(conn)));
+        throw StoreError("lost the connection to the PostgreSQL event store at " + where +
+                         " and cannot reconnect: " + trimmed(PQerrorMessage(conn)));
       }
       prepare();
     } else if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
@@ -227,10 +211,9 @@ struct PostgresEventStore::Connection {
     const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME);
     const std::string reason =
         result != nullptr ? trimmed(PQresultErrorMessage(result)) : trimmed(PQerrorMessage(conn));
-    throw DatabaseError("PostgreSQL event store at " + where + ": " + std::string(doing) +
-                            " failed: " + (reason.empty() ? trimmed(PQerrorMessage(conn)) : reason),
-                        sqlstate != nullptr ? sqlstate : "",
-                        constraint != nullptr ? constraint : "");
+    throw StoreError("PostgreSQL event store at " + where + ": " + std::string(doing) +
+                         " failed: " + (reason.empty() ? trimmed(PQerrorMessage(conn)) : reason),
+                     sqlstate != nullptr ? sqlstate : "", constraint != nullptr ? constraint : "");
   }
 
   /// A statement without parameters (transaction control, the schema); `label` names it in
@@ -255,8 +238,8 @@ struct PostgresEventStore::Connection {
   std::uint64_t single_int8(const char* name, const Params& params) {
     const Result result = run(name, params);
     if (PQntuples(result.get()) != 1) {
-      throw std::runtime_error("PostgreSQL event store at " + where + ": " + name +
-                               " returned no row (is the store_head row missing?)");
+      throw StoreError("PostgreSQL event store at " + where + ": " + name +
+                       " returned no row (is the store_head row missing?)");
     }
     return int8_at(result.get(), 0, 0);
   }
@@ -273,8 +256,8 @@ struct PostgresEventStore::Connection {
   /// rollback, which must not be reported as stored.
   void commit() {
     if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
-      throw std::runtime_error("PostgreSQL event store at " + where +
-                               ": the transaction failed before its commit; nothing was stored");
+      throw StoreError("PostgreSQL event store at " + where +
+                       ": the transaction failed before its commit; nothing was stored");
     }
     command("COMMIT");
   }
@@ -319,14 +302,14 @@ AppendResult PostgresEventStore::append_once(std::string_view stream,
     Result rows;
     try {
       rows = c.run("append", params);
-    } catch (const DatabaseError& e) {
+    } catch (const StoreError& e) {
       // A row already there, which only a writer going around the head can have put there.
       // Inside a group the transaction has failed: append_all() leaves this append out.
       if (c.transaction_failed()) throw;
       // Alone: a version taken is a conflict unless any version will do (then look again, a
       // few times); an id taken meanwhile makes this a retry, which the next look finds.
-      const bool version_taken = e.unique_violation_of(version_constraint);
-      const bool id_taken = e.unique_violation_of(event_id_constraint);
+      const bool version_taken = unique_violation_of(e, version_constraint);
+      const bool id_taken = unique_violation_of(e, event_id_constraint);
       if (version_taken && (expected.kind() != ExpectedVersion::Kind::any || attempt >= 3)) {
         throw ConcurrencyConflict(std::string(stream), expected, c.stream_version(stream));
       }
@@ -334,8 +317,8 @@ AppendResult PostgresEventStore::append_once(std::string_view stream,
       continue;
     }
     if (PQntuples(rows.get()) < 1) {
-      throw std::runtime_error("PostgreSQL event store at " + where_ +
-                               ": eda_append_v1 answered nothing (is this an event store?)");
+      throw StoreError("PostgreSQL event store at " + where_ +
+                       ": eda_append_v1 answered nothing (is this an event store?)");
     }
     const std::string_view outcome = bytes_at(rows.get(), 0, 0);
     const std::uint64_t version = int8_at(rows.get(), 0, 1);
@@ -348,8 +331,8 @@ AppendResult PostgresEventStore::append_once(std::string_view stream,
       throw ConcurrencyConflict(std::string(stream), expected, version);
     }
     if (outcome != "found") {
-      throw std::runtime_error("PostgreSQL event store at " + where_ +
-                               ": eda_append_v1 answered '" + std::string(outcome) + "'");
+      throw StoreError("PostgreSQL event store at " + where_ + ": eda_append_v1 answered '" +
+                       std::string(outcome) + "'");
     }
     // Where each event of this append is stored, if it is (matched by id).
     std::vector<std::optional<detail::StoredAt>> found(events.size());
@@ -395,7 +378,7 @@ std::vector<AppendOutcome> PostgresEventStore::append_all(std::span<const Append
         try {
           outcomes[i].result =
               append_once(requests[i].stream, requests[i].expected, requests[i].events);
-        } catch (const DatabaseError&) {
+        } catch (const StoreError&) {
           outcomes[i].error = std::current_exception();
           if (c.transaction_failed()) failed_on_server = i;
         } catch (const std::exception&) {

@@ -2,24 +2,24 @@
 
 #include <stdexcept>
 
+#include "eda/errors.hpp"
+
 namespace eda::sqlite {
 
 Statement::Statement(sqlite3* db, const char* sql) : db_(db) {
   if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
-    throw std::runtime_error(std::string("cannot prepare '") + sql + "': " + sqlite3_errmsg(db));
+    throw StorageError(std::string("cannot prepare '") + sql + "': " + sqlite3_errmsg(db));
   }
 }
 
-void Statement::fail() const {
-  throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db_));
-}
+void Statement::fail() const { throw StorageError(std::string("SQLite: ") + sqlite3_errmsg(db_)); }
 
 void exec(sqlite3* db, const char* sql, const std::string& path) {
   char* error = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
     std::string message = error != nullptr ? error : sqlite3_errmsg(db);
     sqlite3_free(error);
-    throw std::runtime_error("database " + path + ": " + message);
+    throw StorageError("database " + path + ": " + message);
   }
 }
 
@@ -31,7 +31,7 @@ Database::Database(const std::string& path, Durability durability, std::string_v
                       nullptr) != SQLITE_OK) {
     std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close_v2(db_);
-    throw std::runtime_error("cannot open " + std::string(what) + " " + path + ": " + message);
+    throw StorageError("cannot open " + std::string(what) + " " + path + ": " + message);
   }
   try {
     sqlite3_busy_timeout(db_, busy_timeout_ms);
@@ -39,7 +39,7 @@ Database::Database(const std::string& path, Durability durability, std::string_v
     exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   } catch (const std::exception& e) {
     sqlite3_close_v2(db_);
-    throw std::runtime_error("cannot open " + std::string(what) + " " + path + ": " + e.what());
+    throw StorageError("cannot open " + std::string(what) + " " + path + ": " + e.what());
   }
 }
 

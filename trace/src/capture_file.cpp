@@ -162,8 +162,8 @@ CapturedMessage parse_message(const json& line, const std::string& name, std::si
 }  // namespace
 
 CaptureError::CaptureError(const std::string& file, std::size_t line, const std::string& problem)
-    : std::runtime_error(line == 0 ? file + ": " + problem
-                                   : file + ":" + std::to_string(line) + ": " + problem),
+    : Error(ErrorCategory::wire,
+            line == 0 ? file + ": " + problem : file + ":" + std::to_string(line) + ": " + problem),
       line_(line) {}
 
 void write_capture_header(std::ostream& out, const CaptureInfo& info) {
@@ -227,19 +227,19 @@ Capture load_capture(const std::string& path, const CaptureLimits& limits) {
 void save_capture(const std::string& path, const Capture& capture) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) {
-    throw std::runtime_error("cannot create capture file " + path);
+    throw StorageError("cannot create capture file " + path);
   }
   write_capture(out, capture);
   out.flush();
   if (!out) {
-    throw std::runtime_error("writing capture file " + path + " failed");
+    throw StorageError("writing capture file " + path + " failed");
   }
 }
 
 CaptureWriter::CaptureWriter(const std::string& path, const CaptureInfo& info)
     : path_(path), out_(path, std::ios::binary | std::ios::trunc) {
   if (!out_) {
-    throw std::runtime_error("cannot create capture file " + path);
+    throw StorageError("cannot create capture file " + path);
   }
   write_capture_header(out_, info);
   out_.flush();
@@ -249,7 +249,7 @@ void CaptureWriter::append(const CapturedMessage& message) {
   write_captured_message(out_, message);
   out_.flush();
   if (!out_) {
-    throw std::runtime_error("writing capture file " + path_ + " failed (disk full?)");
+    throw StorageError("writing capture file " + path_ + " failed (disk full?)");
   }
   ++written_;
 }

@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "eda/errors.hpp"
+
 namespace eda {
 
 /// @brief Where a child's standard output and standard error go. (Its standard input is
@@ -70,7 +72,8 @@ struct ChildResult {
 
 /// @brief Raised when a program cannot be started at all: not found on `PATH`, not executable,
 ///        no processes or pipes left. The message names the command line and the reason.
-class SpawnError : public std::runtime_error {
+///        Category: ErrorCategory::process.
+class SpawnError : public Error {
  public:
   /// @brief A spawn error for `command_line`, with the reason in words.
   SpawnError(const std::string& command_line, const std::string& reason);

@@ -68,7 +68,7 @@ class DeadLetterBox : public DeadLetterSink {
 /// @brief A sink that appends each dead letter as one JSON line to a file, and counts them.
 class DeadLetterFile : public DeadLetterSink {
  public:
-  /// @brief Opens (creates or appends to) `path`; throws std::runtime_error if it cannot.
+  /// @brief Opens (creates or appends to) `path`; throws StorageError if it cannot.
   explicit DeadLetterFile(const std::string& path);
 
   /// @brief Writes the letter as one JSON line and flushes, so a crash loses nothing written.

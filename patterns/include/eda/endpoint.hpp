@@ -36,14 +36,14 @@ void validate_endpoint(std::string_view endpoint);
 std::string ephemeral_endpoint(Transport transport, std::string_view name);
 
 /// @brief Binds `socket` to `endpoint` and returns the endpoint actually bound (with the real
-///        port for `tcp://...:*`); throws std::runtime_error naming the endpoint on failure.
+///        port for `tcp://...:*`); throws TransportError naming the endpoint on failure.
 ///
 /// An address still held by a socket this process has just closed (libzmq releases it a
 /// moment later, on its own thread) is retried for up to a second, so a service can restart
 /// at the same endpoint.
 std::string bind_endpoint(zmq::socket_t& socket, std::string_view endpoint);
 
-/// @brief Connects `socket` to `endpoint`; throws std::runtime_error naming it on failure.
+/// @brief Connects `socket` to `endpoint`; throws TransportError naming it on failure.
 void connect_endpoint(zmq::socket_t& socket, std::string_view endpoint);
 
 /// @brief The endpoint a client should connect to for a bound one: a wildcard host

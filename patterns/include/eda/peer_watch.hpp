@@ -56,7 +56,7 @@ struct PeerStatus {
 /// The thread that uses the watched socket, one call at a time.
 class PeerWatch {
  public:
-  /// @brief Starts monitoring `watched` (a socket of `context`); throws std::runtime_error
+  /// @brief Starts monitoring `watched` (a socket of `context`); throws TransportError
   ///        when libzmq refuses.
   PeerWatch(zmq::context_t& context, zmq::socket_t& watched);
   /// @brief Stops monitoring and reads what is left (so that no report leaks).

@@ -82,7 +82,7 @@ struct PublisherOptions {
 class Publisher {
  public:
   /// @brief Binds to every endpoint in `options`; throws std::invalid_argument for bad options,
-  ///        std::runtime_error when an endpoint cannot be bound, and SecurityError for CURVE
+  ///        TransportError when an endpoint cannot be bound, and SecurityError for CURVE
   ///        without a ZapHandler in `context`.
   Publisher(zmq::context_t& context, PublisherOptions options);
 

@@ -25,13 +25,15 @@
 #include <zmq.hpp>
 
 #include "eda/codec.hpp"
+#include "eda/errors.hpp"
 #include "eda/heartbeat.hpp"
 #include "eda/security.hpp"
 
 namespace eda {
 
 /// @brief The server answered, but with an error (rejected, unknown method, bad request).
-class RpcError : public std::runtime_error {
+///        Category: ErrorCategory::application (the call arrived; its handler said no).
+class RpcError : public Error {
  public:
   /// @brief An error reply with `status` to a call of `method`, carrying the server's message.
   RpcError(std::string status, const std::string& method, const std::string& message);
@@ -50,9 +52,11 @@ class RpcError : public std::runtime_error {
 };
 
 /// @brief No reply arrived within the timeout, on every attempt, or a signal ended the wait.
-class RpcTimeout : public std::runtime_error {
+///        Category: ErrorCategory::timeout.
+class RpcTimeout : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  /// @brief A timeout with `message`.
+  explicit RpcTimeout(const std::string& message) : Error(ErrorCategory::timeout, message) {}
 };
 
 /// @brief How an RpcClient is set up.
@@ -149,7 +153,7 @@ struct RpcServerStats {
 /// One thread at a time (register handlers before serving).
 class RpcServer {
  public:
-  /// @brief Binds to every endpoint; throws std::invalid_argument / std::runtime_error, and
+  /// @brief Binds to every endpoint; throws std::invalid_argument / TransportError, and
   ///        SecurityError for CURVE without a ZapHandler in `context`.
   RpcServer(zmq::context_t& context, RpcServerOptions options);
 

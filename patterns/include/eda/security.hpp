@@ -32,6 +32,8 @@
 
 #include <zmq.hpp>
 
+#include "eda/errors.hpp"
+
 namespace eda {
 
 /// @brief Length of a CURVE key written as Z85 text (32 bytes become 40 characters).
@@ -45,9 +47,11 @@ inline constexpr std::string_view zap_domain = "eda";
 
 /// @brief A key file, key pair or allow-list that cannot be used, or a security set-up that
 ///        would not be safe; the message names the file (and line) and says what to do.
-class SecurityError : public std::runtime_error {
+///        Category: ErrorCategory::security.
+class SecurityError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  /// @brief A security error with `message`.
+  explicit SecurityError(const std::string& message) : Error(ErrorCategory::security, message) {}
 };
 
 /// @brief Whether libzmq was built with CURVE support (libsodium or its own tweetnacl).

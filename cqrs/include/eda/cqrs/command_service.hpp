@@ -29,6 +29,7 @@
 #include <msgpack.hpp>
 #include <zmq.hpp>
 
+#include "eda/errors.hpp"
 #include "eda/rpc.hpp"
 #include "eda/sourcing/order_repository.hpp"
 
@@ -47,12 +48,14 @@ struct CommandAccepted {
 };
 
 /// @brief The service said no: the command broke the order's rules (`rejected`) or kept
-///        conflicting with other writers (`conflict`).
-class CommandRefused : public std::runtime_error {
+///        conflicting with other writers (`conflict`). Category: ErrorCategory::conflict for
+///        `conflict`, ErrorCategory::application otherwise.
+class CommandRefused : public Error {
  public:
   /// @brief A refusal with `status` and the service's `reason`.
   CommandRefused(std::string status, const std::string& reason)
-      : std::runtime_error(reason), status_(std::move(status)) {}
+      : Error(status == "conflict" ? ErrorCategory::conflict : ErrorCategory::application, reason),
+        status_(std::move(status)) {}
   /// @brief `rejected` or `conflict`.
   [[nodiscard]] const std::string& status() const noexcept { return status_; }
 

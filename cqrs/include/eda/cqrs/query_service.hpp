@@ -35,6 +35,7 @@
 
 #include "eda/clock.hpp"
 #include "eda/cqrs/read_models.hpp"
+#include "eda/errors.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/rpc.hpp"
 
@@ -49,10 +50,13 @@ struct Consistency {
   std::chrono::milliseconds wait{0};
 };
 
-/// @brief The read model did not reach the consistency token in the time allowed.
-class ConsistencyTimeout : public std::runtime_error {
+/// @brief The read model did not reach the consistency token in the time allowed. Category:
+///        ErrorCategory::timeout.
+class ConsistencyTimeout : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  /// @brief A timeout with `message`.
+  explicit ConsistencyTimeout(const std::string& message)
+      : Error(ErrorCategory::timeout, message) {}
 };
 
 /// @brief How a QueryService is set up.

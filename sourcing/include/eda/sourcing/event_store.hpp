@@ -19,6 +19,7 @@
 
 #include "eda/codec.hpp"
 #include "eda/envelope.hpp"
+#include "eda/errors.hpp"
 
 namespace eda::sourcing {
 
@@ -93,8 +94,9 @@ struct AppendResult {
   bool already_stored = false;       ///< A retry: these events were stored before, nothing new.
 };
 
-/// @brief The stream was not at the expected version: someone else appended first.
-class ConcurrencyConflict : public std::runtime_error {
+/// @brief The stream was not at the expected version: someone else appended first. Category:
+///        ErrorCategory::conflict.
+class ConcurrencyConflict : public Error {
  public:
   /// @brief A conflict on `stream`, expected `expected`, found at `actual` (0: no stream).
   ConcurrencyConflict(std::string stream, const ExpectedVersion& expected, std::uint64_t actual);
@@ -109,9 +111,30 @@ class ConcurrencyConflict : public std::runtime_error {
 };
 
 /// @brief Stored data that cannot be read back (a corrupt envelope): names where it is.
-class CorruptEvent : public std::runtime_error {
+///        Category: ErrorCategory::wire (the stored bytes are malformed).
+class CorruptEvent : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  /// @brief A corrupt-event error with `message` naming where it is.
+  explicit CorruptEvent(const std::string& message) : Error(ErrorCategory::wire, message) {}
+};
+
+/// @brief The store's database failed: it cannot be opened or reached, or it refused a
+///        statement. Category: ErrorCategory::storage. `sqlstate()` is PostgreSQL's error code
+///        (e.g. `23505`, a unique violation; empty for SQLite and for lost connections).
+class StoreError : public StorageError {
+ public:
+  /// @brief A store failure with `message`, and PostgreSQL's SQLSTATE and constraint if any.
+  explicit StoreError(const std::string& message, std::string sqlstate = {},
+                      std::string constraint = {})
+      : StorageError(message), sqlstate_(std::move(sqlstate)), constraint_(std::move(constraint)) {}
+  /// @brief PostgreSQL's SQLSTATE of the refused statement (empty when there is none).
+  [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
+  /// @brief The constraint that refused it (empty when there is none).
+  [[nodiscard]] const std::string& constraint() const noexcept { return constraint_; }
+
+ private:
+  std::string sqlstate_;
+  std::string constraint_;
 };
 
 /// @brief A saved state of one stream's aggregate, so that loading it need not replay from 1.

@@ -68,7 +68,7 @@ struct StoreSpecOptions {
 
 /// @brief Opens the store `spec` names (see the file's table): creates the SQLite file or the
 ///        PostgreSQL schema when absent. Throws std::invalid_argument for a spec that is none
-///        of the accepted forms, std::runtime_error when the store cannot be opened — a
+///        of the accepted forms, eda::StorageError (StoreError for PostgreSQL) when the store cannot be opened — a
 ///        PostgreSQL spec included, in a program that does not link eda::sourcing_postgres
 ///        (the message says so).
 ///

@@ -14,6 +14,8 @@
 
 #include <msgpack.hpp>
 
+#include "eda/errors.hpp"
+
 namespace eda::sourcing {
 
 // ---- Events: what happened to an order (past tense) ------------------------------------------
@@ -187,10 +189,12 @@ inline constexpr std::int64_t max_unit_price_cents = 1'000'000'000;
 ///        total, and every sum of totals a read model keeps, fits in 64 bits with room to spare.
 inline constexpr std::size_t max_order_lines = 1'000;
 
-/// @brief A command the current state does not allow, with the reason in words.
-class CommandRejected : public std::runtime_error {
+/// @brief A command the current state does not allow, with the reason in words. Category:
+///        ErrorCategory::application (a domain rule said no).
+class CommandRejected : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  /// @brief A rejection with the reason in words.
+  explicit CommandRejected(const std::string& reason) : Error(ErrorCategory::application, reason) {}
 };
 
 /// @brief Judges `command` against `state`: the events it results in, or CommandRejected

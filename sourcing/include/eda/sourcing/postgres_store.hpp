@@ -114,7 +114,7 @@ struct PostgresStoreOptions {
 /// the database keeps them correct.
 ///
 /// @par Errors
-/// Opening throws std::runtime_error naming the server (host, port, database and user, never
+/// Opening throws StoreError naming the server (host, port, database and user, never
 /// the password) when it cannot connect, and naming the database when the schema cannot be
 /// created or the tables there are not an event store's; std::invalid_argument when the
 /// connection string does not parse. A call that finds the connection lost fails; the next
@@ -122,7 +122,7 @@ struct PostgresStoreOptions {
 /// naming the stream, version and position.
 class PostgresEventStore final : public EventStore {
  public:
-  /// @brief Connects and creates the schema when it is absent; throws std::runtime_error
+  /// @brief Connects and creates the schema when it is absent; throws StoreError
   ///        naming the server (never the password) when that fails.
   explicit PostgresEventStore(PostgresStoreOptions options);
   ~PostgresEventStore() override;

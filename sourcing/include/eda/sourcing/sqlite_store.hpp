@@ -51,7 +51,7 @@ struct SqliteStoreOptions {
 /// All members may be called concurrently; they share one connection, one call at a time.
 class SqliteEventStore final : public EventStore {
  public:
-  /// @brief Opens (creating if needed) the store at `options.path`; throws std::runtime_error
+  /// @brief Opens (creating if needed) the store at `options.path`; throws eda::StorageError
   ///        naming the file when it cannot be opened or is not an event store.
   explicit SqliteEventStore(SqliteStoreOptions options);
   ~SqliteEventStore() override;

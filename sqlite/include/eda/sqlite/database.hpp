@@ -29,7 +29,7 @@ enum class Durability {
 /// @brief One prepared statement, reset and finalized by RAII.
 class Statement {
  public:
-  /// @brief Prepares `sql` on `db`; throws std::runtime_error quoting it when it does not
+  /// @brief Prepares `sql` on `db`; throws eda::StorageError quoting it when it does not
   ///        compile.
   Statement(sqlite3* db, const char* sql);
   ~Statement() { sqlite3_finalize(stmt_); }
@@ -46,7 +46,7 @@ class Statement {
     (bind_one(++index, values), ...);
     return *this;
   }
-  /// @brief Advances to the next row: true while there is one; throws std::runtime_error with
+  /// @brief Advances to the next row: true while there is one; throws eda::StorageError with
   ///        SQLite's message when the statement fails.
   bool step() {
     const int rc = sqlite3_step(stmt_);
@@ -135,7 +135,7 @@ void exec(sqlite3* db, const char* sql, const std::string& path);
 class Database {
  public:
   /// @brief Opens (creating if needed) `path`; `what` names the database in errors (e.g.
-  ///        "event store"). Throws std::runtime_error saying which file and why.
+  ///        "event store"). Throws eda::StorageError saying which file and why.
   Database(const std::string& path, Durability durability, std::string_view what,
            int busy_timeout_ms = 10'000);
   /// @brief Closes the connection (statements still open are finalized by their owners).

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "eda/errors.hpp"
 #include "eda/trace/capture.hpp"
 
 namespace eda::trace {
@@ -38,7 +39,9 @@ struct CaptureLimits {
 };
 
 /// @brief Raised when a capture file cannot be read: names the file, the line and the problem.
-class CaptureError : public std::runtime_error {
+///        Category: ErrorCategory::wire (its content is not a capture). A file that cannot be
+///        created or written raises eda::StorageError instead.
+class CaptureError : public Error {
  public:
   /// @brief An error at `line` (1-based; 0 when it concerns the whole file) of `file`.
   CaptureError(const std::string& file, std::size_t line, const std::string& problem);
@@ -65,14 +68,14 @@ Capture read_capture(std::istream& in, std::string_view name, const CaptureLimit
 /// @brief Reads the capture file at `path`; throws CaptureError (also when it cannot be opened).
 Capture load_capture(const std::string& path, const CaptureLimits& limits = {});
 
-/// @brief Writes `capture` to the file at `path` (replacing it); throws std::runtime_error.
+/// @brief Writes `capture` to the file at `path` (replacing it); throws eda::StorageError.
 void save_capture(const std::string& path, const Capture& capture);
 
 /// @brief Records messages to a capture file as they arrive, one flushed line each, so a
 ///        recording stopped abruptly loses at most the line being written.
 class CaptureWriter {
  public:
-  /// @brief Creates (replaces) `path` and writes the header; throws std::runtime_error.
+  /// @brief Creates (replaces) `path` and writes the header; throws eda::StorageError.
   CaptureWriter(const std::string& path, const CaptureInfo& info);
 
   /// @brief Appends one message line and flushes it.
