@@ -32,10 +32,37 @@ std::vector<AppendOutcome> EventStore::append_all(std::span<const AppendRequest>
     try {
       outcomes[i].result = append(requests[i].stream, requests[i].expected, requests[i].events);
     } catch (...) {
-      outcomes[i].error = std::current_exception();
+      outcomes[i].failure = detail::append_failure(requests[i]);
     }
   }
   return outcomes;
+}
+
+void AppendFailure::raise() const {
+  switch (kind) {
+    case Kind::conflict:
+      throw ConcurrencyConflict(stream, expected, actual_version);
+    case Kind::rejected:
+      throw std::invalid_argument(message);
+    case Kind::failed:
+      break;
+  }
+  switch (category) {
+    case ErrorCategory::storage:
+      throw StoreError(message);
+    case ErrorCategory::wire:
+      throw CorruptEvent(message);
+    default:
+      throw Error(category, message);
+  }
+}
+
+const AppendResult& AppendOutcome::value() const {
+  if (!result) {
+    if (failure) failure->raise();
+    throw std::logic_error("AppendOutcome::value(): the outcome holds neither result nor failure");
+  }
+  return *result;
 }
 
 bool ExpectedVersion::allows(std::uint64_t current) const noexcept {
@@ -74,6 +101,32 @@ ConcurrencyConflict::ConcurrencyConflict(std::string stream, const ExpectedVersi
 
 namespace detail {
 
+AppendFailure append_failure(const AppendRequest& request) {
+  AppendFailure failure;
+  failure.stream = request.stream;
+  failure.expected = request.expected;
+  try {
+    throw;
+  } catch (const ConcurrencyConflict& e) {
+    failure.kind = AppendFailure::Kind::conflict;
+    failure.category = ErrorCategory::conflict;
+    failure.actual_version = e.actual_version();
+    failure.message = e.what();
+  } catch (const std::invalid_argument& e) {
+    failure.kind = AppendFailure::Kind::rejected;
+    failure.category = ErrorCategory::application;
+    failure.message = e.what();
+  } catch (const Error& e) {
+    failure.category = e.category();
+    failure.message = e.what();
+  } catch (const std::exception& e) {
+    failure.message = e.what();
+  } catch (...) {
+    failure.message = "an unknown exception";
+  }
+  return failure;
+}
+
 std::vector<bool> check_group(std::span<const AppendRequest> requests,
                               std::vector<AppendOutcome>& outcomes) {
   std::vector<bool> valid(requests.size(), true);
@@ -81,7 +134,7 @@ std::vector<bool> check_group(std::span<const AppendRequest> requests,
     try {
       check_batch(requests[i].stream, requests[i].events);
     } catch (...) {
-      outcomes[i].error = std::current_exception();
+      outcomes[i].failure = append_failure(requests[i]);
       valid[i] = false;
     }
   }

@@ -379,10 +379,10 @@ std::vector<AppendOutcome> PostgresEventStore::append_all(std::span<const Append
           outcomes[i].result =
               append_once(requests[i].stream, requests[i].expected, requests[i].events);
         } catch (const StoreError&) {
-          outcomes[i].error = std::current_exception();
+          outcomes[i].failure = detail::append_failure(requests[i]);
           if (c.transaction_failed()) failed_on_server = i;
         } catch (const std::exception&) {
-          outcomes[i].error = std::current_exception();
+          outcomes[i].failure = detail::append_failure(requests[i]);
         }
       }
       if (!failed_on_server) {
@@ -395,9 +395,9 @@ std::vector<AppendOutcome> PostgresEventStore::append_all(std::span<const Append
       // The group's transaction failed as a whole (the connection was lost, the commit
       // failed): nothing of the group is stored.
       c.rollback_quietly();
-      const std::exception_ptr failure = std::current_exception();
       for (std::size_t i = 0; i < outcomes.size(); ++i) {
-        if (pending[i]) outcomes[i] = AppendOutcome{std::nullopt, failure};
+        if (pending[i])
+          outcomes[i] = AppendOutcome{std::nullopt, detail::append_failure(requests[i])};
       }
       return outcomes;
     }

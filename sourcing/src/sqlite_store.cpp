@@ -161,7 +161,7 @@ std::vector<AppendOutcome> SqliteEventStore::append_all(std::span<const AppendRe
             append_in_transaction(requests[i].stream, requests[i].expected, requests[i].events);
         c.release->bind().run();
       } catch (const std::exception&) {
-        outcomes[i].error = std::current_exception();
+        outcomes[i].failure = detail::append_failure(requests[i]);
         c.rollback_to->bind().run();
         c.release->bind().run();
       }
@@ -170,11 +170,10 @@ std::vector<AppendOutcome> SqliteEventStore::append_all(std::span<const AppendRe
   } catch (...) {
     // The commit itself failed (disk full, I/O error): nothing of the group is stored.
     c.rollback->bind().run();
-    const std::exception_ptr failure = std::current_exception();
-    for (AppendOutcome& outcome : outcomes) {
-      if (outcome.result) {
-        outcome.result.reset();
-        outcome.error = failure;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      if (outcomes[i].result) {
+        outcomes[i].result.reset();
+        outcomes[i].failure = detail::append_failure(requests[i]);
       }
     }
   }

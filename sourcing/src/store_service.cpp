@@ -173,16 +173,18 @@ bool StoreService::serve_once(std::chrono::milliseconds wait) {
                                      r.last_position, r.already_stored}));
       continue;
     }
-    try {
-      std::rethrow_exception(outcomes[i].error);
-    } catch (const ConcurrencyConflict& conflict) {
-      reply(group[i].client, "conflict",
-            encode_value(
-                ConflictBody{conflict.stream(), conflict.actual_version(), conflict.what()}));
-    } catch (const std::invalid_argument& e) {
-      reply(group[i].client, "rejected", e.what());
-    } catch (const std::exception& e) {
-      reply(group[i].client, "error", e.what());
+    const AppendFailure& failure = *outcomes[i].failure;
+    switch (failure.kind) {
+      case AppendFailure::Kind::conflict:
+        reply(group[i].client, "conflict",
+              encode_value(ConflictBody{failure.stream, failure.actual_version, failure.message}));
+        break;
+      case AppendFailure::Kind::rejected:
+        reply(group[i].client, "rejected", failure.message);
+        break;
+      case AppendFailure::Kind::failed:
+        reply(group[i].client, "error", failure.message);
+        break;
     }
   }
   return true;

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "eda/sourcing/memory_store.hpp"
+#include "eda/sourcing/order.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
 #include "eda/sqlite/database.hpp"
 #include "store_fixture.hpp"
@@ -79,4 +80,88 @@ TEST_CASE("a file that is not an event store is refused with its name", "[sqlite
     junk << "this is not a database, just some text that is long enough to have a header";
   }
   CHECK_THROWS_WITH(SqliteEventStore({.path = file.path()}), Catch::Contains(file.path()));
+}
+
+namespace {
+
+/// A store whose database fails every append to the stream `broken` (as a full disk would).
+class FailingOn final : public ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+  AppendResult append(std::string_view stream, const ExpectedVersion& expected,
+                      std::span<const EventData> events) override {
+    if (stream == "broken") throw StoreError("the disk is full");
+    return ForwardingEventStore::append(stream, expected, events);
+  }
+  std::vector<AppendOutcome> append_all(std::span<const AppendRequest> requests) override {
+    return EventStore::append_all(requests);  // append by append, through append() above
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a store failure in a group is a value of kind `failed` with category storage",
+          "[store][errors]") {
+  InMemoryEventStore memory;
+  FailingOn store(memory);
+  std::vector<AppendRequest> group;
+  group.push_back({"broken", ExpectedVersion::any(), {item_added(1, "lost")}});
+  group.push_back({"order-2", ExpectedVersion::any(), {item_added(2, "kept")}});
+  const std::vector<AppendOutcome> outcomes = store.append_all(group);
+  REQUIRE(outcomes.size() == 2);
+  REQUIRE(outcomes[0].failure);
+  CHECK_FALSE(outcomes[0].ok());
+  CHECK(outcomes[0].failure->kind == AppendFailure::Kind::failed);
+  CHECK(outcomes[0].failure->category == eda::ErrorCategory::storage);
+  CHECK(outcomes[0].failure->message == "the disk is full");
+  CHECK(outcomes[0].failure->stream == "broken");
+  CHECK_THROWS_AS(outcomes[0].value(), StoreError);
+  CHECK(outcomes[1].ok());
+  CHECK(outcomes[1].value().last_version == 1);
+}
+
+TEST_CASE("store errors are eda::Errors a caller can switch on", "[store][errors]") {
+  SECTION("a conflict is ErrorCategory::conflict") {
+    InMemoryEventStore store;
+    store.append("order-1", ExpectedVersion::no_stream(), std::vector{item_added(1, "a")});
+    try {
+      store.append("order-1", ExpectedVersion::no_stream(), std::vector{item_added(1, "b")});
+      FAIL("no conflict");
+    } catch (const eda::Error& e) {
+      CHECK(e.category() == eda::ErrorCategory::conflict);
+      CHECK(dynamic_cast<const ConcurrencyConflict*>(&e) != nullptr);
+    }
+  }
+  SECTION("a corrupt stored event is a wire fault, like a malformed message") {
+    SqliteKind kind;
+    const std::unique_ptr<EventStore> store = kind.open();
+    store->append("order-1", ExpectedVersion::no_stream(), std::vector{item_added(1, "a")});
+    kind.corrupt(1);
+    try {
+      (void)store->read_all(1, 10);
+      FAIL("read a corrupt event");
+    } catch (const eda::Error& e) {
+      CHECK(e.category() == eda::ErrorCategory::wire);
+      CHECK(dynamic_cast<const CorruptEvent*>(&e) != nullptr);
+    }
+  }
+  SECTION("a file that is not an event store is a storage error naming it") {
+    TempDatabase file;
+    {
+      std::ofstream out(file.path());
+      out << "this is not a database, only text long enough to be read as a header .........";
+    }
+    try {
+      SqliteEventStore store(SqliteStoreOptions{.path = file.path()});
+      FAIL("opened a text file as a store");
+    } catch (const eda::Error& e) {
+      CHECK(e.category() == eda::ErrorCategory::storage);
+      CHECK(std::string(e.what()).find(file.path()) != std::string::npos);
+    }
+  }
+  SECTION("a rejected command is an application fault, not a wire fault") {
+    const CommandRejected rejected("the order is already shipped");
+    CHECK(rejected.category() == eda::ErrorCategory::application);
+    CHECK(rejected.category() != eda::ErrorCategory::wire);
+  }
 }

@@ -36,12 +36,7 @@ AppendRequest new_stream(std::string stream, std::string note) {
 
 /// The message of the error an outcome holds ("" when it holds none).
 std::string error_of(const AppendOutcome& outcome) {
-  if (!outcome.error) return "";
-  try {
-    std::rethrow_exception(outcome.error);
-  } catch (const std::exception& e) {
-    return e.what();
-  }
+  return outcome.failure ? outcome.failure->message : "";
 }
 
 }  // namespace

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <exception>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -151,10 +150,43 @@ struct AppendRequest {
   std::vector<EventData> events;                      ///< What to append.
 };
 
-/// @brief The outcome of one append of a group: a result, or the error it would have thrown.
+/// @brief Why one append of a group stored nothing: the failures a caller is expected to
+///        meet, as a value to switch on rather than an exception to unwrap.
+struct AppendFailure {
+  /// @brief What kind of failure.
+  enum class Kind {
+    conflict,  ///< The stream was not at the expected version (ConcurrencyConflict).
+    rejected,  ///< The request itself was refused: an empty stream name or batch, an event id
+               ///< twice, ids already stored elsewhere, an envelope that does not decode.
+    failed,    ///< The store failed (its database, its connection, its data): see category.
+  };
+
+  Kind kind = Kind::failed;  ///< What kind of failure.
+  /// The category of the error behind it: ErrorCategory::conflict for a conflict,
+  /// ErrorCategory::application for a rejected request, and for a failure the category of
+  /// what failed (storage, usually; wire for a corrupt event; transport or timeout for a
+  /// remote store).
+  ErrorCategory category = ErrorCategory::storage;
+  std::string message;  ///< What went wrong, in words (what the exception would have said).
+  std::string stream;   ///< The stream of the append.
+  ExpectedVersion expected = ExpectedVersion::any();  ///< What the append expected.
+  std::uint64_t actual_version = 0;  ///< For a conflict: the stream's version then (0: absent).
+
+  /// @brief Throws what append() would have thrown: ConcurrencyConflict, std::invalid_argument,
+  ///        StoreError (storage), CorruptEvent (wire), or eda::Error of the category.
+  [[noreturn]] void raise() const;
+};
+
+/// @brief The outcome of one append of a group: its result, or why it stored nothing.
 struct AppendOutcome {
-  std::optional<AppendResult> result;  ///< Set when the append succeeded (or was a retry).
-  std::exception_ptr error;            ///< Set when it failed (e.g. a ConcurrencyConflict).
+  std::optional<AppendResult> result;    ///< Set when the append succeeded (or was a retry).
+  std::optional<AppendFailure> failure;  ///< Set when it did not.
+
+  /// @brief Whether the append succeeded (or was a retry).
+  [[nodiscard]] bool ok() const noexcept { return result.has_value(); }
+  /// @brief The result; throws what append() would have thrown (AppendFailure::raise()) when
+  ///        the append failed.
+  [[nodiscard]] const AppendResult& value() const;
 };
 
 /// @brief Which way to read a stream.

@@ -24,6 +24,11 @@ struct StoredAt {
 ///        std::invalid_argument.
 void check_batch(std::string_view stream, std::span<const EventData> events);
 
+/// @brief The AppendFailure for `request` from the exception being handled (call it in a
+///        catch block): a ConcurrencyConflict is a conflict, std::invalid_argument a rejected
+///        request, anything else a failure of its eda::Error category (storage otherwise).
+AppendFailure append_failure(const AppendRequest& request);
+
 /// @brief Checks every request of a group (check_batch) before any transaction starts: a
 ///        request whose input is bad gets its error in `outcomes` (same index) and `false`
 ///        in the result; the others `true`, to be appended.
