@@ -76,6 +76,22 @@ std::string_view to_string(ReplicaState state) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(SnapshotFailure::Reason reason) noexcept {
+  switch (reason) {
+    case SnapshotFailure::Reason::not_connected:
+      return "not connected";
+    case SnapshotFailure::Reason::no_answer:
+      return "no answer";
+    case SnapshotFailure::Reason::refused:
+      return "refused";
+    case SnapshotFailure::Reason::malformed:
+      return "malformed";
+    case SnapshotFailure::Reason::incomplete:
+      return "incomplete";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(SyncReason reason) noexcept {
   switch (reason) {
     case SyncReason::first_sync:
@@ -297,12 +313,8 @@ void Replica::synchronise(SyncReason reason) {
     }
   }
   const std::int64_t started = monotonic_ns();
-  CustomerTable fresh;
-  std::uint64_t sequence = 0;
-  Incarnation incarnation = 0;
-  std::string source;
-  std::string problem;
-  if (!fetch_snapshot(fresh, sequence, incarnation, source, problem)) {
+  std::variant<FetchedSnapshot, SnapshotFailure> fetched = fetch_snapshot();
+  if (auto* failure = std::get_if<SnapshotFailure>(&fetched)) {
     open_snapshot_socket();
     // Back off: 100 ms, doubling up to 5 s, until an attempt succeeds.
     retry_delay_ns_ = std::clamp<std::int64_t>(2 * retry_delay_ns_, 100'000'000, 5'000'000'000);
@@ -310,6 +322,7 @@ void Replica::synchronise(SyncReason reason) {
     {
       std::unique_lock lock(mutex_);
       ++stats_.failed_snapshots;
+      last_snapshot_failure_ = *failure;
       // Wait for a sign of life before the next attempt, rather than hammer a dead source.
       if (state_ == ReplicaState::live) {
         state_ = ReplicaState::source_silent;
@@ -317,21 +330,26 @@ void Replica::synchronise(SyncReason reason) {
       }
     }
     publish_progress();
-    say("snapshot failed (" + problem + "); answering from what I have until the source speaks");
+    say("snapshot failed (" + failure->detail +
+        "); answering from what I have until the source speaks");
     return;
   }
+  FetchedSnapshot& snapshot = std::get<FetchedSnapshot>(fetched);
+  CustomerTable& fresh = snapshot.records;
+  const std::uint64_t sequence = snapshot.sequence;
   const std::size_t count = fresh.size();
   {
     std::unique_lock lock(mutex_);
     records_.swap(fresh);  // readers see the old records or the new ones, never a mix
     sequence_ = sequence;
-    incarnation_ = incarnation;
+    incarnation_ = snapshot.incarnation;
+    last_snapshot_failure_.reset();
     state_ = ReplicaState::live;
     current_as_of_ns_ = monotonic_ns();
     ++stats_.snapshots;
     stats_.snapshot_records += count;
   }
-  source_ = source;
+  source_ = snapshot.source;
   last_heard_ns_ = monotonic_ns();
   retry_delay_ns_ = 0;
   next_attempt_ns_ = 0;
@@ -342,26 +360,26 @@ void Replica::synchronise(SyncReason reason) {
   // `fresh` now holds the old records and is destroyed here, outside the lock.
 }
 
-bool Replica::fetch_snapshot(CustomerTable& records, std::uint64_t& sequence,
-                             Incarnation& incarnation, std::string& source, std::string& problem) {
+std::variant<Replica::FetchedSnapshot, SnapshotFailure> Replica::fetch_snapshot() {
+  using Reason = SnapshotFailure::Reason;
   const std::string request = encode_value(SnapshotRequest{options_.name});
   try {
     if (!snapshot_socket_.send(zmq::buffer(snapshot_request),
                                zmq::send_flags::sndmore | zmq::send_flags::dontwait) ||
         !snapshot_socket_.send(zmq::buffer(request), zmq::send_flags::dontwait)) {
-      problem = "the source is not connected";
-      return false;
+      return SnapshotFailure{Reason::not_connected, "the source is not connected"};
     }
   } catch (const zmq::error_t& e) {
-    problem = e.what();
-    return false;
+    return SnapshotFailure{Reason::not_connected, e.what()};
   }
+  FetchedSnapshot snapshot;
   for (;;) {
     // Each message waits at most snapshot_timeout (the socket's receive timeout).
     const std::size_t count = receive_frames(snapshot_socket_, frames_, reply_frame_count);
     if (count == 0) {
-      problem = "no answer within " + std::to_string(options_.snapshot_timeout.count()) + " ms";
-      return false;
+      return SnapshotFailure{
+          Reason::no_answer,
+          "no answer within " + std::to_string(options_.snapshot_timeout.count()) + " ms"};
     }
     const std::string_view command = view_of(frames_[0]);
     try {
@@ -371,28 +389,27 @@ bool Replica::fetch_snapshot(CustomerTable& records, std::uint64_t& sequence,
       }
       const std::string_view body = view_of(frames_[1]);
       if (command == snapshot_chunk) {
-        add_chunk(body, records);
+        add_chunk(body, snapshot.records);
       } else if (command == snapshot_end) {
         const auto end = decode_value<SnapshotEnd>(body, "snapshot end");
-        if (end.records != records.size()) {
-          problem = "snapshot announced " + std::to_string(end.records) + " records, " +
-                    std::to_string(records.size()) + " arrived";
-          return false;
+        if (end.records != snapshot.records.size()) {
+          return SnapshotFailure{Reason::incomplete,
+                                 "snapshot announced " + std::to_string(end.records) +
+                                     " records, " + std::to_string(snapshot.records.size()) +
+                                     " arrived"};
         }
-        sequence = end.sequence;
-        incarnation = end.incarnation;
-        source = end.source;
-        return true;
+        snapshot.sequence = end.sequence;
+        snapshot.incarnation = end.incarnation;
+        snapshot.source = end.source;
+        return snapshot;
       } else if (command == snapshot_refused) {
-        problem = "refused: " + std::string(body);
-        return false;
+        return SnapshotFailure{Reason::refused, "refused: " + std::string(body)};
       } else {
         throw MalformedMessage(WireFault::unprocessable,
                                "unknown snapshot reply '" + std::string(command) + "'");
       }
     } catch (const MalformedMessage& e) {
-      problem = e.what();
-      return false;
+      return SnapshotFailure{Reason::malformed, e.what()};
     }
   }
 }
@@ -522,6 +539,11 @@ ReplicaStatus Replica::status() const {
 ReplicaStats Replica::stats() const {
   std::shared_lock lock(mutex_);
   return stats_;
+}
+
+std::optional<SnapshotFailure> Replica::last_snapshot_failure() const {
+  std::shared_lock lock(mutex_);
+  return last_snapshot_failure_;
 }
 
 CustomerTable Replica::copy() const {

@@ -437,6 +437,11 @@ TEST_CASE(
       {std::string(snapshot_chunk), good_chunk, std::string(snapshot_end),
        eda::encode_value(SnapshotEnd{7, 1, 99, "customer-service"})},  // finally, a good one
   };
+  // Why each bad reply failed the attempt, as the replica reports it.
+  using Reason = eda::state_transfer::SnapshotFailure::Reason;
+  const std::vector<Reason> reasons = {Reason::refused, Reason::malformed, Reason::incomplete,
+                                       Reason::malformed};
+  CHECK_FALSE(replica->last_snapshot_failure());
   std::size_t answered = 0;
   const eda::Deadline deadline(30s);
   while (answered < replies.size() && !deadline.expired()) {
@@ -458,12 +463,17 @@ TEST_CASE(
       REQUIRE(eventually([&] { return replica->stats().failed_snapshots == answered; }));
       CHECK(replica->status().state == ReplicaState::waiting_for_source);
       CHECK(replica->status().records == 0);
+      const auto failure = replica->last_snapshot_failure();
+      REQUIRE(failure);
+      CHECK(failure->reason == reasons[answered - 1]);
+      CHECK_FALSE(failure->detail.empty());
     }
   }
   REQUIRE(answered == replies.size());
   REQUIRE(replica->await_sequence(7, 10s, 99));
   CHECK(replica->copy() == CustomerTable{{1, alice}});
   CHECK(replica->stats().failed_snapshots == 4);
+  CHECK_FALSE(replica->last_snapshot_failure());  // cleared by the good snapshot
 }
 
 TEST_CASE("work handed to a Customer service that is stopping returns (fails by hanging)",

@@ -15,6 +15,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <zmq.hpp>
@@ -47,6 +48,23 @@ enum class SyncReason {
 
 /// @brief A short phrase for `reason`, e.g. `"updates were lost"`.
 std::string_view to_string(SyncReason reason) noexcept;
+
+/// @brief Why an attempt to fetch a snapshot failed (the replica backs off and tries again).
+struct SnapshotFailure {
+  /// @brief What went wrong.
+  enum class Reason {
+    not_connected,  ///< The request could not be sent: no connection to the source yet.
+    no_answer,      ///< No answer (or no next part) within ReplicaOptions::snapshot_timeout.
+    refused,        ///< The source refused the request (its reason is in `detail`).
+    malformed,      ///< A reply was not a valid snapshot message (a wire fault).
+    incomplete,     ///< The end announced a different number of records than arrived.
+  };
+  Reason reason = Reason::no_answer;  ///< What went wrong.
+  std::string detail;                 ///< The same in words, for reports.
+};
+
+/// @brief `"not connected"`, `"no answer"`, `"refused"`, `"malformed"` or `"incomplete"`.
+std::string_view to_string(SnapshotFailure::Reason reason) noexcept;
 
 /// @brief How a Replica is set up.
 struct ReplicaOptions {
@@ -195,6 +213,9 @@ class Replica {
   /// @brief A copy of the counters.
   [[nodiscard]] ReplicaStats stats() const;
 
+  /// @brief Why the last snapshot attempt failed; nothing when it succeeded (or none failed).
+  [[nodiscard]] std::optional<SnapshotFailure> last_snapshot_failure() const;
+
   /// @brief A copy of all records (for comparisons; large).
   [[nodiscard]] CustomerTable copy() const;
 
@@ -212,8 +233,14 @@ class Replica {
   void handle(const DecodedEvent& event);
   void apply_in_order(const EventMetadata& meta, Change change);
   void synchronise(SyncReason reason);
-  bool fetch_snapshot(CustomerTable& records, std::uint64_t& sequence, Incarnation& incarnation,
-                      std::string& source, std::string& problem);
+  /// A complete snapshot as received.
+  struct FetchedSnapshot {
+    CustomerTable records;
+    std::uint64_t sequence = 0;
+    Incarnation incarnation = 0;
+    std::string source;
+  };
+  std::variant<FetchedSnapshot, SnapshotFailure> fetch_snapshot();
   void open_snapshot_socket();
   void dead_letter(const DecodedEvent& event, WireFault fault, const std::string& why);
   void notice_silence();
@@ -244,6 +271,7 @@ class Replica {
   ReplicaState state_ = ReplicaState::waiting_for_source;
   std::int64_t current_as_of_ns_ = 0;  // monotonic time the replica last knew it was current
   ReplicaStats stats_{};
+  std::optional<SnapshotFailure> last_snapshot_failure_{};
 
   // Lets await_sequence() sleep; updates notify only when someone waits.
   mutable std::mutex progress_mutex_;
