@@ -257,6 +257,12 @@ TEST_CASE("child process: a program that cannot be started is a SpawnError that 
                     "cannot start `eda-no-such-program --flag`: eda-no-such-program was not found "
                     "on PATH");
   CHECK_THROWS_AS(ChildProcess({.argv = {"/nonexistent/program"}}), eda::SpawnError);
+  try {
+    ChildProcess missing({.argv = {"/nonexistent/program"}});
+    FAIL("started a program that does not exist");
+  } catch (const eda::Error& e) {  // one root for every typed error, with its category
+    CHECK(e.category() == eda::ErrorCategory::process);
+  }
   CHECK_THROWS_WITH(ChildProcess({.argv = {"/nonexistent/program"}}),
                     Catch::Contains("/nonexistent/program does not exist or is not executable"));
 
