@@ -12,6 +12,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "eda/errors.hpp"
+
 namespace eda::cqrs {
 
 using sqlite::Database;
@@ -130,7 +132,7 @@ ProjectionHost::ProjectionHost(ReadModelOptions options,
     tx.commit();
   } catch (const std::exception& e) {
     projections_.clear();
-    throw std::runtime_error("read-model database " + options_.path + ": " + e.what());
+    throw StorageError("read-model database " + options_.path + ": " + e.what());
   }
 }
 
@@ -205,7 +207,7 @@ BatchApplied ProjectionHost::apply(std::span<const sourcing::RecordedEvent> even
   }
   const std::uint64_t last = events.back().position;
   const std::lock_guard lock(mutex_);
-  if (!unusable_.empty()) throw std::runtime_error(unusable_);
+  if (!unusable_.empty()) throw StorageError(unusable_);
   db_->start_checkpointer(options_);
   Transaction tx(db_->database);
   // A batch that fails half-way is rolled back: the projections forget it too.
@@ -245,7 +247,7 @@ BatchApplied ProjectionHost::apply(std::span<const sourcing::RecordedEvent> even
 void ProjectionHost::reset(std::string_view projection) {
   Projection& p = find(projection);
   const std::lock_guard lock(mutex_);
-  if (!unusable_.empty()) throw std::runtime_error(unusable_);
+  if (!unusable_.empty()) throw StorageError(unusable_);
   try {
     Transaction tx(db_->database);
     p.drop(db_->database);
@@ -264,8 +266,8 @@ void ProjectionHost::reset(std::string_view projection) {
                   std::string(projection) + "' could not be reopened after a failed reset (" +
                   again.what() + "); open the read models again";
     }
-    throw std::runtime_error("resetting projection '" + std::string(projection) +
-                             "' failed, nothing changed: " + e.what());
+    throw StorageError("resetting projection '" + std::string(projection) +
+                       "' failed, nothing changed: " + e.what());
   }
 }
 
@@ -352,7 +354,7 @@ std::uint64_t rebuild_projections(ProjectionHost& read_models, const sourcing::E
       const std::uint64_t head = read_models.head();
       if (reached >= head) break;
       if (head > store.last_position()) {  // no reading will ever catch up with it
-        throw std::runtime_error(
+        throw StorageError(
             "the read models are ahead of the store (they have seen position " +
             std::to_string(head) + ", the store ends at " + std::to_string(store.last_position()) +
             "): were they built from another store? Rebuild all of them (rebuild_all)");

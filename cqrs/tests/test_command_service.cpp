@@ -101,6 +101,7 @@ TEST_CASE("a command the order's rules forbid is refused with the reason, and no
     FAIL("expected a refusal");
   } catch (const CommandRefused& e) {
     CHECK(e.status() == "rejected");
+    CHECK(e.category() == eda::ErrorCategory::application);  // a domain rule said no
     CHECK_THAT(e.what(), Catch::Contains("empty order"));
   }
   CHECK_THROWS_WITH(commands.execute(2, Ship{"post"}), Catch::Contains("not placed"));
@@ -120,6 +121,7 @@ TEST_CASE("a command that keeps conflicting is refused as a conflict after the r
     FAIL("expected a refusal");
   } catch (const CommandRefused& e) {
     CHECK(e.status() == "conflict");
+    CHECK(e.category() == eda::ErrorCategory::conflict);
     CHECK_THAT(e.what(), Catch::Contains("order-1"));
   }
   CHECK(store.attempts == 3);

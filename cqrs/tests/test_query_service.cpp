@@ -122,6 +122,12 @@ TEST_CASE("a token the read model cannot reach times out with a clear error; the
       Catch::Contains("position 0") && Catch::Contains("not 1") && Catch::Contains("projector"));
   CHECK_THROWS_AS(queries.awaiting_shipment(5, {.min_position = placed.position}),
                   ConsistencyTimeout);
+  try {
+    (void)queries.awaiting_shipment(5, {.min_position = placed.position, .wait = 50ms});
+    FAIL("the read model was not expected to reach the token");
+  } catch (const eda::Error& e) {
+    CHECK(e.category() == eda::ErrorCategory::timeout);
+  }
 
   // Without a token the answer comes at once, and says how stale it is.
   const auto now = queries.customer_orders("alice");

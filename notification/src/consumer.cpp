@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "eda/errors.hpp"
+
 namespace eda::notification {
 
 FileCheckpoint::FileCheckpoint(std::string path) : path_(std::move(path)) {}
@@ -25,8 +27,8 @@ std::optional<std::uint64_t> FileCheckpoint::load() const {
     }
   } catch (const std::exception&) {
   }
-  throw std::runtime_error("checkpoint file '" + path_ + "' does not hold a sequence number ('" +
-                           printable(text) + "'); delete it to start over");
+  throw StorageError("checkpoint file '" + path_ + "' does not hold a sequence number ('" +
+                     printable(text) + "'); delete it to start over");
 }
 
 void FileCheckpoint::save(std::uint64_t sequence) {
@@ -35,14 +37,14 @@ void FileCheckpoint::save(std::uint64_t sequence) {
     std::ofstream out(temporary, std::ios::trunc);
     out << sequence << '\n';
     if (!out.flush()) {
-      throw std::runtime_error("cannot write checkpoint file '" + temporary + "'");
+      throw StorageError("cannot write checkpoint file '" + temporary + "'");
     }
   }
   // rename() replaces the old file in one step: a crash leaves the old or the new value.
   std::error_code error;
   std::filesystem::rename(temporary, path_, error);
   if (error) {
-    throw std::runtime_error("cannot replace checkpoint file '" + path_ + "': " + error.message());
+    throw StorageError("cannot replace checkpoint file '" + path_ + "': " + error.message());
   }
 }
 

@@ -58,6 +58,17 @@ CaptureError refusal_of(const std::string& text, const eda::trace::CaptureLimits
 
 }  // namespace
 
+TEST_CASE("trace: an unreadable capture is a wire fault; an uncreatable one a storage fault") {
+  const CaptureError refused = refusal_of("not json at all\n");
+  CHECK(refused.category() == eda::ErrorCategory::wire);
+  try {
+    eda::trace::save_capture("/nonexistent-directory/for/sure/run.capture", Capture{});
+    FAIL("saved a capture where no directory exists");
+  } catch (const eda::Error& e) {
+    CHECK(e.category() == eda::ErrorCategory::storage);
+  }
+}
+
 TEST_CASE("trace: a capture written and read back is identical, and so is its analysis") {
   const Capture original = scenario_capture();
   std::stringstream file;

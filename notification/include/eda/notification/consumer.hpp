@@ -49,9 +49,9 @@ class FileCheckpoint : public Checkpoint {
  public:
   /// @brief A checkpoint in `path` (created on the first save).
   explicit FileCheckpoint(std::string path);
-  /// @brief Reads the file; throws std::runtime_error naming it when its content is not a number.
+  /// @brief Reads the file; throws eda::StorageError naming it when its content is not a number.
   [[nodiscard]] std::optional<std::uint64_t> load() const override;
-  /// @brief Writes the file; throws std::runtime_error naming it when it cannot.
+  /// @brief Writes the file; throws eda::StorageError naming it when it cannot.
   void save(std::uint64_t sequence) override;
 
  private:
