@@ -227,6 +227,7 @@ void BM_Notification_Sync(benchmark::State& state) {
   }
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
+  threads.reserve(services.size());
   for (auto& s : services) {
     threads.emplace_back(
         [&, svc = s.get()] { svc->serve_while([&] { return !stop.load(); }, 5ms); });
@@ -304,7 +305,7 @@ void BM_Notification_OutboxWithConsumerDown(benchmark::State& state) {
     context.reset();
     state.ResumeTiming();
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * orders));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(orders));
 }
 
 /// Orders per pattern run: EDA_BENCH_ORDERS, or 3000 (the CTest smoke run sets 200).

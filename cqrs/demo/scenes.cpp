@@ -208,8 +208,8 @@ bool read_side_lags(StoryRun& run) {
   const std::uint64_t first_erin = run.options.count + 1;
   int stale = 0;
   eda::LatencyRecorder lag;
-  constexpr int rounds = 50;
-  for (int i = 0; i < rounds; ++i) {
+  constexpr std::uint64_t rounds = 50;
+  for (std::uint64_t i = 0; i < rounds; ++i) {
     if (eda::cli::stop_requested()) return false;
     const CommandAccepted placed = run.commands.execute(first_erin + i, PlaceOrder{"erin"});
     const std::int64_t written = eda::monotonic_ns();

@@ -165,7 +165,8 @@ TEST_CASE("a query waiting for its token does not hold up the others", "[query-s
   auto others = std::async(std::launch::async, [&] {
     QueryClient queries(context, {.endpoint = endpoint});
     std::uint64_t answered = 0;
-    for (int i = 0; i < 20; ++i) answered += queries.customer_orders("alice").position == 0 ? 1 : 0;
+    for (int i = 0; i < 20; ++i)
+      answered += queries.customer_orders("alice").position == 0 ? 1U : 0U;
     return answered;
   });
   REQUIRE(serve_until([&] { return others.wait_for(0ms) == std::future_status::ready; }));

@@ -97,7 +97,8 @@ StopOnSignals::StopOnSignals() : saved_(std::make_unique<Saved>()) {
   stop_flag.store(false);
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
-  action.sa_flags = SA_RESTART | SA_RESETHAND;  // why: see the class's documentation
+  // Why these two: see the class's documentation. SA_RESETHAND is the sign bit of an int.
+  action.sa_flags = static_cast<int>(SA_RESTART | SA_RESETHAND);
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, &saved_->interrupt);
   sigaction(SIGTERM, &action, &saved_->terminate);

@@ -181,7 +181,7 @@ TEST_CASE("with drop_duplicates off, a restarted source's numbering is delivered
   eda::Subscriber subscriber(context, {.endpoints = {raw.endpoint()}, .drop_duplicates = false});
   REQUIRE(raw.handshake(subscriber));
 
-  for (const std::uint64_t sequence : {1, 2, 1}) {  // the source restarted after 2
+  for (const std::uint64_t sequence : {1U, 2U, 1U}) {  // the source restarted after 2
     auto event = eda::make_event("order-service", eda::test::sample_order(sequence));
     event.meta.sequence = sequence;
     raw.send({"shop.order.placed", eda::encode_event(event)});

@@ -226,7 +226,7 @@ void check_batch(std::string_view stream, std::span<const EventData> events) {
 std::optional<AppendResult> check_retry(std::string_view stream,
                                         std::span<const std::optional<StoredAt>> found) {
   std::size_t stored = 0;
-  for (const auto& place : found) stored += place ? 1 : 0;
+  for (const auto& place : found) stored += place ? 1U : 0U;
   if (stored == 0) {
     return std::nullopt;  // all new
   }

@@ -191,7 +191,7 @@ void customer_service_goes_down_and_back(ReplicaRun& run) {
   if (!replica.await_state(ReplicaState::source_silent, 10s)) {
     throw std::runtime_error("the replica did not notice that the source stopped");
   }
-  for (CustomerId customer : {1, 2, 3}) ship(run, customer);
+  for (CustomerId customer : {1U, 2U, 3U}) ship(run, customer);
 
   run.say.heading("The Customer service comes back (a new run, with a change made meanwhile)");
   Customer moved = run.generator.moved(records.at(1));

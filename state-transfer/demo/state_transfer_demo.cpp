@@ -126,7 +126,7 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
     served += owner->stop();
     owner.reset();
     say.say("customer-service", "stopped");
-    for (CustomerId customer : {1, 2, 3}) {
+    for (CustomerId customer : {1U, 2U, 3U}) {
       ship(customer);
     }
   } else {

@@ -143,7 +143,7 @@ TEST_CASE("tombstones remove the record on every replica", "[replica]") {
   REQUIRE(first->lookup(7).customer);
 
   source.call([](CustomerService& service) {
-    for (CustomerId id : {7, 8, 9}) {
+    for (CustomerId id : {7U, 8U, 9U}) {
       REQUIRE(service.remove(id));
     }
     CHECK_FALSE(service.remove(7));  // already gone: nothing published
