@@ -171,7 +171,7 @@ void zmq_pubsub(benchmark::State& state) {
   std::vector<Inbox> inboxes(consumers);
   std::vector<std::jthread> subscribers;  // destroyed first: stop, then join
   for (std::size_t i = 0; i < consumers; ++i) {
-    subscribers.emplace_back([&, i](std::stop_token stop) {
+    subscribers.emplace_back([&, i](const std::stop_token& stop) {
       eda::Subscriber subscriber(context, {.endpoints = publisher.endpoints(),
                                            .receive_high_water_mark = high_water_mark});
       (void)subscriber.await_handshake(10s);
@@ -200,7 +200,7 @@ void zmq_request_reply(benchmark::State& state) {
   eda::RpcServer server(context,
                         {.endpoints = {eda::ephemeral_endpoint(eda::Transport::tcp, "peers-rpc")}});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
-  const std::jthread serving([&](std::stop_token stop) {
+  const std::jthread serving([&](const std::stop_token& stop) {
     server.serve_while([&] { return !stop.stop_requested(); }, 100ms);
   });
   eda::RpcClient client(context, {.endpoint = server.endpoints().front()});
@@ -289,7 +289,7 @@ void nats_pubsub(benchmark::State& state, const std::string& url) {
   std::vector<Inbox> inboxes(consumers);
   std::vector<std::jthread> subscribers;  // destroyed first: stop, then join
   for (std::size_t i = 0; i < consumers; ++i) {
-    subscribers.emplace_back([&, i](std::stop_token stop) {
+    subscribers.emplace_back([&, i](const std::stop_token& stop) {
       while (!stop.stop_requested()) {
         if (const auto message = next_message(subscriptions[i].get(), 100)) {
           // The same codec as the kit's subscriber: the envelope decoded and validated, the
@@ -321,7 +321,7 @@ void nats_pubsub(benchmark::State& state, const std::string& url) {
 void nats_request_reply(benchmark::State& state, const std::string& url) {
   const NatsConnection responder = connect(url, /*send_asap=*/true);
   const NatsSubscription requests = subscribe(responder.get(), nats_echo_subject);
-  const std::jthread serving([&](std::stop_token stop) {
+  const std::jthread serving([&](const std::stop_token& stop) {
     while (!stop.stop_requested()) {
       if (const auto request = next_message(requests.get(), 100)) {
         const natsMsg* message = request->get();

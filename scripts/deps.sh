@@ -5,6 +5,7 @@
 #   bash scripts/deps.sh            # what building and testing need
 #   bash scripts/deps.sh --plots    # that, and what bench/plot.py needs (scripts/bench.sh)
 #   bash scripts/deps.sh --fuzz     # that, and clang with libFuzzer (scripts/fuzz.sh)
+#   bash scripts/deps.sh --lint     # that, and clang-format and clang-tidy (scripts/lint.sh)
 #
 # Runs apt-get as root, or through sudo when not root.
 set -euo pipefail
@@ -43,7 +44,11 @@ for arg in "$@"; do
       clang                # clang 14: builds the fuzz targets (fuzz/, preset "fuzz")
       libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang 14
     ) ;;
-    *) echo "deps.sh: unknown option '$arg' (known: --plots, --fuzz)" >&2; exit 2 ;;
+    --lint) packages+=(
+      clang-format         # clang-format 14: the house style (.clang-format)
+      clang-tidy           # clang-tidy 14: the static checks (.clang-tidy)
+    ) ;;
+    *) echo "deps.sh: unknown option '$arg' (known: --plots, --fuzz, --lint)" >&2; exit 2 ;;
   esac
 done
 

@@ -17,7 +17,7 @@ TEST_CASE("the outbox keeps the newest events up to its capacity", "[outbox]") {
   CHECK(outbox.size() == 3);
   CHECK(outbox.first_sequence() == 3);
   CHECK(outbox.last_sequence() == 5);
-  CHECK(outbox.bytes() == 3 * 7);
+  CHECK(outbox.bytes() == std::size_t{3} * 7);
 
   const auto from_start = outbox.after(0, 100);
   CHECK(from_start.first_available == 3);  // 1 and 2 are gone: the caller can tell
@@ -38,7 +38,7 @@ TEST_CASE("the outbox's memory stays flat however many events pass through", "[o
   const std::string envelope(120, 'x');
   for (std::uint64_t seq = 1; seq <= 1'000'000; ++seq) outbox.append(seq, envelope);
   CHECK(outbox.size() == 1000);
-  CHECK(outbox.bytes() == 1000 * 120);
+  CHECK(outbox.bytes() == std::size_t{1000} * 120);
   CHECK(outbox.first_sequence() == 999'001);
 }
 

@@ -93,23 +93,26 @@ std::optional<RecordedEvent> CatchUpSubscription::next(std::chrono::milliseconds
         return std::nullopt;
       }
       // Caught up: sleep until an append is announced (or the fallback period passes), then
-      // read the store again. Notifications that pile up are drained: one read serves them all.
-      const auto wait = std::min(deadline.remaining(), options_.fallback_poll);
-      if (wakeups_) {
-        if (auto wakeup = wakeups_->receive(wait)) {
-          remember(*wakeup);
-          while ((wakeup = wakeups_->receive(std::chrono::milliseconds(0)))) {
-            remember(*wakeup);
-          }
-        }
-      } else {
-        std::this_thread::sleep_for(wait);  // no notifications configured: plain polling
-      }
+      // read the store again.
+      await_append(std::min(deadline.remaining(), options_.fallback_poll));
       continue;
     }
     RecordedEvent event = std::move(buffer_.front());
     buffer_.pop_front();
     return event;
+  }
+}
+
+void CatchUpSubscription::await_append(std::chrono::milliseconds wait) {
+  if (!wakeups_) {
+    std::this_thread::sleep_for(wait);  // no notifications configured: plain polling
+    return;
+  }
+  auto wakeup = wakeups_->receive(wait);
+  // Notifications that piled up are drained: the one read that follows serves them all.
+  while (wakeup) {
+    remember(*wakeup);
+    wakeup = wakeups_->receive(std::chrono::milliseconds(0));
   }
 }
 

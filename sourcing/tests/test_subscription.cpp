@@ -115,6 +115,7 @@ TEST_CASE("next_batch hands over what one read returned, and waits only for the 
   CatchUpSubscription follow(store, context, {.batch = 10, .fallback_poll = 5ms});
   const auto positions = [](const std::vector<RecordedEvent>& events) {
     std::vector<std::uint64_t> out;
+    out.reserve(events.size());
     for (const RecordedEvent& e : events) out.push_back(e.position);
     return out;
   };

@@ -38,13 +38,12 @@ std::string node_label(const TreeNode& node, const TreeNode* parent, const Analy
   if (!node.event) return missing_label(node, analysis);
   const TracedEvent& event = analysis.events[*node.event];
   std::string label = event.meta.type + " (" + numbered(event.meta) + ")  ";
-  if (parent == nullptr) {
-    label += "at " + format_ms(event.meta.timestamp_ns - analysis.info.started_ns);
-  } else if (parent->event) {
+  if (parent != nullptr && parent->event) {
     label += "+" +
              format_ms(event.meta.timestamp_ns - analysis.events[*parent->event].meta.timestamp_ns);
   } else {
-    // Below a cause never seen the hop cannot be measured: show the time in the capture.
+    // A root, or an event below a cause never seen (the hop cannot be measured): the time in
+    // the capture.
     label += "at " + format_ms(event.meta.timestamp_ns - analysis.info.started_ns);
   }
   return label + "  " + shortened(event.payload, 40);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   return eda::cli::run(app, argc, argv, [&]() -> int {
     zmq::context_t context;
     std::vector<std::string> endpoints;
+    endpoints.reserve(std::size(trace_test::services));
     for (const std::string& service : trace_test::services)
       endpoints.push_back("ipc://" + directory + "/" + service);
     trace_test::ScenarioPublishers publishers(context, endpoints);

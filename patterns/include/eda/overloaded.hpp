@@ -12,4 +12,10 @@ struct Overloaded : Handlers... {
   using Handlers::operator()...;
 };
 
+/// @brief Deduces Overloaded's handlers from the lambdas. C++20 deduces an aggregate's template
+///        arguments without it; compilers that do not implement that yet (clang 14, which
+///        clang-tidy uses) need it written out.
+template <class... Handlers>
+Overloaded(Handlers...) -> Overloaded<Handlers...>;
+
 }  // namespace eda

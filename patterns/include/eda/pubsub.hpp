@@ -59,7 +59,7 @@ struct PublisherOptions {
   /// What a publisher receives are subscriptions (a topic prefix, or the kit's hello): a
   /// larger message drops the subscriber's connection (ZMQ_MAXMSGSIZE), so a stranger cannot
   /// make it allocate what a frame header claims.
-  std::int64_t max_subscription_bytes = 64 * 1024;
+  std::int64_t max_subscription_bytes = std::int64_t{64} * 1024;
   /// ZMTP heartbeats: a subscriber that stops answering (frozen, its host gone) has its
   /// connection closed and its queue freed; see peers().
   Heartbeat heartbeat{};

@@ -165,9 +165,9 @@ class RpcServer {
 
   /// @brief Registers a typed handler: `fn(const Request&)` returns the reply value.
   template <class Request, class Fn>
-  void handle_typed(std::string method, Fn fn) {
+  void handle_typed(const std::string& method, Fn fn) {
     const std::string what = "request body of " + method;
-    handle(std::move(method), [fn = std::move(fn), what](std::string_view body) {
+    handle(method, [fn = std::move(fn), what](std::string_view body) {
       return encode_value(fn(decode_value<Request>(body, what)));
     });
   }

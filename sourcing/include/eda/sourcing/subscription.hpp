@@ -134,6 +134,8 @@ class CatchUpSubscription {
 
  private:
   bool fill();
+  /// Sleeps until an append is announced or `wait` passes; remembers every announcement.
+  void await_append(std::chrono::milliseconds wait);
   void remember(const Delivery& wakeup);
 
   /// Notifications received and not yet used as a cause, oldest first: (position, metadata).
