@@ -99,13 +99,15 @@ void consume(PatternRun& run, const std::string& role) {
 
 }  // namespace
 
-PatternRun::PatternRun(const Settings& settings, Narrator& say, zmq::context_t& context)
-    : settings(settings),
-      say(say),
-      context(context),
-      service(context,
-              {.events_endpoint = eda::ephemeral_endpoint(settings.common.transport, "orders"),
-               .api_endpoint = eda::ephemeral_endpoint(settings.common.transport, "order-api")}) {}
+PatternRun::PatternRun(const Settings& run_settings, Narrator& narrator,
+                       zmq::context_t& run_context)
+    : settings(run_settings),
+      say(narrator),
+      context(run_context),
+      service(
+          run_context,
+          {.events_endpoint = eda::ephemeral_endpoint(run_settings.common.transport, "orders"),
+           .api_endpoint = eda::ephemeral_endpoint(run_settings.common.transport, "order-api")}) {}
 
 PatternRun::~PatternRun() {
   no_more_orders = true;

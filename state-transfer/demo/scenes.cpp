@@ -98,15 +98,15 @@ std::pair<std::string, std::uint64_t> publish_change(ReplicaRun& run) {
 
 }  // namespace
 
-ReplicaRun::ReplicaRun(const Settings& settings, Narrator& say, zmq::context_t& context,
-                       bool curve_on)
-    : settings(settings),
-      say(say),
-      context(context),
-      curve_on(curve_on),
-      options{.update_endpoints = {eda::ephemeral_endpoint(settings.common.transport,
+ReplicaRun::ReplicaRun(const Settings& run_settings, Narrator& narrator,
+                       zmq::context_t& run_context, bool with_curve)
+    : settings(run_settings),
+      say(narrator),
+      context(run_context),
+      curve_on(with_curve),
+      options{.update_endpoints = {eda::ephemeral_endpoint(run_settings.common.transport,
                                                            "customer-updates")},
-              .snapshot_endpoints = {eda::ephemeral_endpoint(settings.common.transport,
+              .snapshot_endpoints = {eda::ephemeral_endpoint(run_settings.common.transport,
                                                              "customer-snapshots")},
               .heartbeat_interval = 100ms} {}
 
