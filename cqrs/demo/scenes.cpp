@@ -100,21 +100,22 @@ Background::~Background() {
   thread_.join();
 }
 
-StoryRun::StoryRun(const StoryOptions& options, Narrator& say, zmq::context_t& context)
-    : options(options),
-      say(say),
-      context(context),
-      store_spec(options.store.empty() ? folder.file("store.db") : options.store),
+StoryRun::StoryRun(const StoryOptions& story_options, Narrator& narrator,
+                   zmq::context_t& run_context)
+    : options(story_options),
+      say(narrator),
+      context(run_context),
+      store_spec(story_options.store.empty() ? folder.file("store.db") : story_options.store),
       read_path(folder.file("read.db")),
       appends(folder.ipc("appends")),
       progress(folder.ipc("progress")),
       store(open_story_store(store_spec)),
-      notifying(*store, context, appends),
-      command_side(context, notifying,
-                   {.endpoints = {eda::ephemeral_endpoint(options.transport, "commands")}}),
+      notifying(*store, run_context, appends),
+      command_side(run_context, notifying,
+                   {.endpoints = {eda::ephemeral_endpoint(story_options.transport, "commands")}}),
       read({.path = read_path}),
-      query_side(context, read,
-                 {.endpoints = {eda::ephemeral_endpoint(options.transport, "queries")},
+      query_side(run_context, read,
+                 {.endpoints = {eda::ephemeral_endpoint(story_options.transport, "queries")},
                   .projector = progress}),
       command_loop([this](const auto& go) {
         while (go()) {
@@ -123,10 +124,10 @@ StoryRun::StoryRun(const StoryOptions& options, Narrator& say, zmq::context_t& c
         }
       }),
       query_loop([this](const auto& go) { query_side.serve_while(go, 10ms); }),
-      projector_spec(make_projector_spec(options, store_spec, read_path, appends, progress)),
+      projector_spec(make_projector_spec(story_options, store_spec, read_path, appends, progress)),
       projector(std::in_place, projector_spec),
-      commands(context, {.endpoint = command_side.endpoints().front(), .timeout = 5s}),
-      queries(context, {.endpoint = query_side.endpoints().front(), .timeout = 5s}) {}
+      commands(run_context, {.endpoint = command_side.endpoints().front(), .timeout = 5s}),
+      queries(run_context, {.endpoint = query_side.endpoints().front(), .timeout = 5s}) {}
 
 int say_stopped(const StoryOptions& options, Narrator& say, std::optional<std::uint64_t> events) {
   if (options.store.empty()) {

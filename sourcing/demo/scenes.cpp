@@ -45,23 +45,24 @@ std::unique_ptr<EventStore> open_story_store(const std::string& db) {
 
 }  // namespace
 
-StoreRun::StoreRun(const StoryOptions& options, Narrator& say, zmq::context_t& context)
-    : options(options),
-      say(say),
-      store(open_story_store(options.db)),
+StoreRun::StoreRun(const StoryOptions& story_options, Narrator& narrator,
+                   zmq::context_t& run_context)
+    : options(story_options),
+      say(narrator),
+      store(open_story_store(story_options.db)),
       notifying([&]() -> std::optional<NotifyingEventStore> {
         // --trace: the store announces every append on ZeroMQ, as the store service does for
         // its readers, and the demo's tap follows the announcements.
-        if (!options.trace) return std::nullopt;
+        if (!story_options.trace) return std::nullopt;
         return std::optional<NotifyingEventStore>(
-            std::in_place, *store, context,
-            eda::ephemeral_endpoint(options.transport, "store-appends"));
+            std::in_place, *store, run_context,
+            eda::ephemeral_endpoint(story_options.transport, "store-appends"));
       }()),
       trace([&]() -> std::optional<trace::DemoTrace> {
         if (!notifying) return std::nullopt;
-        say.say("tracer", "taps the store's append notifications on " + notifying->endpoint());
+        narrator.say("tracer", "taps the store's append notifications on " + notifying->endpoint());
         return std::optional<trace::DemoTrace>(
-            std::in_place, context,
+            std::in_place, run_context,
             eda::trace::DemoTraceOptions{.endpoints = {notifying->endpoint()},
                                          .trees_shown = 3,
                                          .serve_publishers = [this] { notifying->serve(5ms); }});
@@ -70,7 +71,7 @@ StoreRun::StoreRun(const StoryOptions& options, Narrator& say, zmq::context_t& c
       // Order ids continue after what a kept database (--db) already holds.
       first(events.last_position() + 1),
       orders(events),
-      contested(first + options.count) {}
+      contested(first + story_options.count) {}
 
 int say_stopped(StoreRun& run) {
   const std::string& db = run.options.db;
