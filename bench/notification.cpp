@@ -101,16 +101,17 @@ struct PlaintextRun {
 };
 std::map<std::size_t, PlaintextRun> plaintext_runs;  // by consumer count (slow:0 only)
 
-/// CURVE + ZAP for every kit socket of `context`: fresh server and client key pairs, the client
-/// allow-listed.
-std::unique_ptr<eda::ContextSecurity> curve_everywhere(zmq::context_t& context) {
+/// CURVE + ZAP for the sockets of `context` that are given it: fresh server and client key
+/// pairs, the client allow-listed.
+eda::CurveSetup curve_everywhere(zmq::context_t& context) {
   const eda::KeyPair server = eda::KeyPair::generate();
   const eda::KeyPair client = eda::KeyPair::generate();
-  eda::Security security = eda::Security::client(client, server.public_key);
-  security.server_keys = server;
   eda::AllowList allowed;
   allowed.allow(client.public_key);
-  return std::make_unique<eda::ContextSecurity>(context, std::move(security), std::move(allowed));
+  return eda::CurveSetup(context, {.server_keys = server,
+                                   .allowed_clients = std::move(allowed),
+                                   .client_keys = client,
+                                   .server_public_key = server.public_key});
 }
 
 /// One run of the event-notification workload; `compare` keeps plaintext results and reports
@@ -118,8 +119,8 @@ std::unique_ptr<eda::ContextSecurity> curve_everywhere(zmq::context_t& context) 
 void run_event(benchmark::State& state, std::size_t consumers, bool slow, bool curve,
                bool compare) {
   zmq::context_t context;
-  const auto security = curve ? curve_everywhere(context) : nullptr;
-  OrderService service(context, {});
+  const eda::CurveSetup security = curve ? curve_everywhere(context) : eda::CurveSetup();
+  OrderService service(context, {.security = security.server()});
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> slowest{0};
   std::vector<std::atomic<std::uint64_t>> progress(consumers);
@@ -132,7 +133,8 @@ void run_event(benchmark::State& state, std::size_t consumers, bool slow, bool c
                          .events_endpoint = service.events_endpoint(),
                          .api_endpoint = service.api_endpoint(),
                          .work_time = slow && i == 0 ? std::chrono::microseconds(1000) : 0us,
-                         .rpc_timeout = 10s},
+                         .rpc_timeout = 10s,
+                         .security = security.both()},
                         reaction_for(role_of(i)));
       if (consumer.start(30s)) ++started;
       while (!stop.load()) {

@@ -53,8 +53,8 @@ StoryOptions story_options(const Settings& s) {
 int run_pattern(const Settings& s, eda::Narrator& say) {
   const StoryOptions options = story_options(s);
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.roles.curve_keys);
-  StoryRun run(options, say, context);
+  const auto curve = eda::cli::curve_setup(context, s.roles.curve_keys);
+  StoryRun run(options, say, context, curve);
   const bool told = introduce(run) && commands_go_in(run) && queries_come_out(run) &&
                     read_side_lags(run) && projector_killed_and_resumes(run) &&
                     projection_rebuilt(run);

@@ -29,15 +29,16 @@ bool is_endpoint(const std::string& spec) {
 /// The event store a spec names: a store service (`sourcing-demo --role store`) when it is an
 /// endpoint — the way to run the roles on several machines — else whatever open_event_store()
 /// opens: a SQLite file (FILE or sqlite:FILE) or a PostgreSQL database (postgresql://...).
-std::unique_ptr<EventStore> open_store(zmq::context_t& context, const std::string& spec) {
+std::unique_ptr<EventStore> open_store(zmq::context_t& context, const std::string& spec,
+                                       const eda::CurveSetup& curve) {
   if (spec.empty()) {
     throw std::invalid_argument(
         std::string("--store is required: a store service endpoint (tcp://...) or ") +
         accepted_store_specs());
   }
   if (is_endpoint(spec)) {
-    return std::make_unique<RemoteEventStore>(context,
-                                              RpcClientOptions{.endpoint = spec, .timeout = 2s});
+    return std::make_unique<RemoteEventStore>(
+        context, RpcClientOptions{.endpoint = spec, .timeout = 2s, .security = curve.client()});
   }
   return open_event_store(spec);
 }
@@ -71,13 +72,14 @@ void serve_until_stopped(const RoleSettings& s, Serve serve, Report report) {
 int run_command_role(const RoleSettings& s, Narrator& say) {
   require(s.commands, "--commands");
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  std::unique_ptr<EventStore> store = open_store(context, s.store);
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
+  std::unique_ptr<EventStore> store = open_store(context, s.store, curve);
   // A local store announces its appends itself; a remote store service announces its own.
   std::optional<NotifyingEventStore> notifying;
-  if (!is_endpoint(s.store) && !s.appends.empty()) notifying.emplace(*store, context, s.appends);
+  if (!is_endpoint(s.store) && !s.appends.empty())
+    notifying.emplace(*store, context, s.appends, curve.server());
   CommandService service(context, notifying ? static_cast<EventStore&>(*notifying) : *store,
-                         {.endpoints = {s.commands}});
+                         {.endpoints = {s.commands}, .security = curve.server()});
   say.say("command-side",
           "serving commands on " + service.endpoints().front() + " over the store " +
               describe_store(s.store) +
@@ -110,8 +112,8 @@ int run_command_role(const RoleSettings& s, Narrator& say) {
 int run_projector_role(const RoleSettings& s, Narrator& say) {
   require(s.read, "--read");
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  std::unique_ptr<EventStore> store = open_store(context, s.store);
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
+  std::unique_ptr<EventStore> store = open_store(context, s.store, curve);
   ReadModels read({.path = s.read});
   if (!s.rebuild.empty()) {
     say.say("projector", "rebuilding " + s.rebuild + " from the beginning of the store");
@@ -129,7 +131,8 @@ int run_projector_role(const RoleSettings& s, Narrator& say) {
   Projector projector(*store, read, context,
                       {.store_notifications = s.appends,
                        .announce = s.progress.empty() ? std::vector<std::string>{}
-                                                      : std::vector<std::string>{s.progress}});
+                                                      : std::vector<std::string>{s.progress},
+                       .security = curve.both()});
   say.say(
       "projector",
       "following the store " + describe_store(s.store) + " from position " +
@@ -169,9 +172,10 @@ int run_query_role(const RoleSettings& s, Narrator& say) {
   require(s.read, "--read");
   require(s.queries, "--queries");
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
   ReadModels read({.path = s.read});
-  QueryService service(context, read, {.endpoints = {s.queries}, .projector = s.progress});
+  QueryService service(
+      context, read, {.endpoints = {s.queries}, .projector = s.progress, .security = curve.both()});
   say.say("query-side",
           "answering queries on " + service.endpoints().front() + " from " + s.read +
               (s.progress.empty() ? "" : ", woken by the projector at " + s.progress));
@@ -198,9 +202,10 @@ int run_client_role(const RoleSettings& s, Narrator& say) {
   require(s.commands, "--commands");
   require(s.queries, "--queries");
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  CommandClient commands(context, {.endpoint = s.commands, .timeout = 5s});
-  QueryClient queries(context, {.endpoint = s.queries, .timeout = 5s});
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
+  CommandClient commands(context,
+                         {.endpoint = s.commands, .timeout = 5s, .security = curve.client()});
+  QueryClient queries(context, {.endpoint = s.queries, .timeout = 5s, .security = curve.client()});
   const auto commands_to_send = story(s.first_order, s.count);
   std::size_t answered = 0;
   const auto stopped = [&] {

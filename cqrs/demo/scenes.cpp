@@ -101,22 +101,25 @@ Background::~Background() {
 }
 
 StoryRun::StoryRun(const StoryOptions& story_options, Narrator& narrator,
-                   zmq::context_t& run_context)
+                   zmq::context_t& run_context, const CurveSetup& run_curve)
     : options(story_options),
       say(narrator),
       context(run_context),
+      curve(run_curve),
       store_spec(story_options.store.empty() ? folder.file("store.db") : story_options.store),
       read_path(folder.file("read.db")),
       appends(folder.ipc("appends")),
       progress(folder.ipc("progress")),
       store(open_story_store(store_spec)),
-      notifying(*store, run_context, appends),
+      notifying(*store, run_context, appends, run_curve.server()),
       command_side(run_context, notifying,
-                   {.endpoints = {eda::ephemeral_endpoint(story_options.transport, "commands")}}),
+                   {.endpoints = {eda::ephemeral_endpoint(story_options.transport, "commands")},
+                    .security = run_curve.server()}),
       read({.path = read_path}),
       query_side(run_context, read,
                  {.endpoints = {eda::ephemeral_endpoint(story_options.transport, "queries")},
-                  .projector = progress}),
+                  .projector = progress,
+                  .security = run_curve.both()}),
       command_loop([this](const auto& go) {
         while (go()) {
           (void)command_side.serve_once(10ms);
@@ -126,8 +129,12 @@ StoryRun::StoryRun(const StoryOptions& story_options, Narrator& narrator,
       query_loop([this](const auto& go) { query_side.serve_while(go, 10ms); }),
       projector_spec(make_projector_spec(story_options, store_spec, read_path, appends, progress)),
       projector(std::in_place, projector_spec),
-      commands(run_context, {.endpoint = command_side.endpoints().front(), .timeout = 5s}),
-      queries(run_context, {.endpoint = query_side.endpoints().front(), .timeout = 5s}) {}
+      commands(run_context, {.endpoint = command_side.endpoints().front(),
+                             .timeout = 5s,
+                             .security = run_curve.client()}),
+      queries(run_context, {.endpoint = query_side.endpoints().front(),
+                            .timeout = 5s,
+                            .security = run_curve.client()}) {}
 
 int say_stopped(const StoryOptions& options, Narrator& say, std::optional<std::uint64_t> events) {
   if (options.store.empty()) {
@@ -160,7 +167,8 @@ bool introduce(StoryRun& run) {
   if (run.options.trace) {
     say.say("tracer", "taps the store's appends and the projector's progress");
     run.trace.emplace(run.context,
-                      eda::trace::DemoTraceOptions{.endpoints = {run.appends, run.progress}});
+                      eda::trace::DemoTraceOptions{.endpoints = {run.appends, run.progress},
+                                                   .security = run.curve.client()});
   }
   return true;
 }
@@ -245,8 +253,9 @@ bool projector_killed_and_resumes(StoryRun& run) {
   say.heading("The projector is killed with SIGKILL in the middle of its work, and resumes");
   std::optional<Background> burst;
   burst.emplace([&](const auto&) {
-    CommandClient writer(run.context,
-                         {.endpoint = run.command_side.endpoints().front(), .timeout = 5s});
+    CommandClient writer(run.context, {.endpoint = run.command_side.endpoints().front(),
+                                       .timeout = 5s,
+                                       .security = run.curve.client()});
     for (const auto& [order, command] : story(1000, 150)) {
       try {
         (void)writer.execute(order, command);

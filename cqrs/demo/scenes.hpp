@@ -20,6 +20,7 @@
 #include "eda/cqrs/command_service.hpp"
 #include "eda/cqrs/query_service.hpp"
 #include "eda/cqrs/read_models.hpp"
+#include "eda/curve_setup.hpp"
 #include "eda/endpoint.hpp"
 #include "eda/narrator.hpp"
 #include "eda/sourcing/subscription.hpp"
@@ -78,11 +79,14 @@ class Background {
 struct StoryRun {
   /// @brief Opens the store, starts the services and the projector process (`cqrs-demo --role
   ///        projector`, this same program, ending with this process).
-  StoryRun(const StoryOptions& options, Narrator& say, zmq::context_t& context);
+  ///        Each socket gets its Security from `curve`.
+  StoryRun(const StoryOptions& options, Narrator& say, zmq::context_t& context,
+           const CurveSetup& curve);
 
   const StoryOptions& options;   ///< What the command line said.
   Narrator& say;                 ///< Where the story is told.
   zmq::context_t& context;       ///< The process's one context.
+  const CurveSetup& curve;       ///< Its CURVE set-up: each socket's Security.
   const RunFolder folder;        ///< The run's databases and ipc endpoints.
   const std::string store_spec;  ///< The event store: `--store`, or a file in the folder.
   const std::string read_path;   ///< The read models' database file.

@@ -88,7 +88,8 @@ void CommandService::handle(std::string method) {
 CommandService::CommandService(zmq::context_t& context, EventStore& store,
                                CommandServiceOptions options)
     : orders_(store, std::move(options.repository)),
-      server_(context, RpcServerOptions{.endpoints = std::move(options.endpoints)}) {
+      server_(context, RpcServerOptions{.endpoints = std::move(options.endpoints),
+                                        .security = std::move(options.security)}) {
   handle<PlaceOrder, PlaceOrderBody>("PlaceOrder");
   handle<AddItem, AddItemBody>("AddItem");
   handle<RemoveItem, RemoveItemBody>("RemoveItem");

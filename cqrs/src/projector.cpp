@@ -13,12 +13,14 @@ Projector::Projector(const sourcing::EventStore& store, ProjectionHost& read_mod
               sourcing::SubscriptionOptions{.from_position = read_models.position() + 1,
                                             .notifications = options.store_notifications,
                                             .batch = options.batch,
-                                            .fallback_poll = options.fallback_poll}) {
+                                            .fallback_poll = options.fallback_poll,
+                                            .security = options.security}) {
   if (!options.announce.empty()) {
     announcer_.emplace(context, PublisherOptions{.source = "projector",
                                                  .endpoints = std::move(options.announce),
                                                  .send_high_water_mark = 1000,
-                                                 .linger_ms = 0});
+                                                 .linger_ms = 0,
+                                                 .security = options.security});
   }
 }
 

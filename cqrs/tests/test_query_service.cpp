@@ -324,7 +324,7 @@ TEST_CASE("over CURVE, an allow-listed client is answered; a stranger gets nothi
   TempDatabase read_file;
   ReadModels read({.path = read_file.path()});
   QueryService service(context, read,
-                       {.endpoints = {"tcp://127.0.0.1:*"}, .security = keys.server_side()});
+                       {.endpoints = {"tcp://127.0.0.1:*"}, .security = keys.server_side(zap)});
   {
     Background serving([&](const auto& go) { service.serve_while(go, 10ms); });
     QueryClient trusted(

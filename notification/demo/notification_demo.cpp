@@ -32,8 +32,8 @@ using namespace eda::notification::demo;
 /// The story, scene by scene (scenes.cpp).
 int run_pattern(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  PatternRun run(s, say, context);
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
+  PatternRun run(s, say, context, curve);
   open_order_service(run);
   start_consumers(run);
   start_trace(run);
@@ -50,7 +50,7 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
 
 int run_baseline(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
   const auto transport = s.common.transport;
   say.heading(
       "Baseline: the Order service calls inventory, shipping and billing, one after the other");
@@ -64,7 +64,8 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
     services.push_back(std::make_unique<baseline::DownstreamService>(
         context, baseline::DownstreamOptions{.role = role,
                                              .endpoint = eda::ephemeral_endpoint(transport, role),
-                                             .work_time = work}));
+                                             .work_time = work,
+                                             .security = curve.server()}));
     targets.push_back({role, services.back()->endpoint()});
   }
   std::vector<std::thread> downstream;
@@ -90,10 +91,13 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
   baseline::SyncOrderService orders(
       context, {.api_endpoint = eda::ephemeral_endpoint(transport, "order-api"),
                 .downstream = targets,
-                .call_timeout = 1000ms});
+                .call_timeout = 1000ms,
+                .security = curve.both()});
   std::thread order_thread([&] { orders.serve_while([&] { return !stop.load(); }, 5ms); });
-  eda::RpcClient customer(context,
-                          {.endpoint = orders.api_endpoint(), .timeout = 30s, .attempts = 1});
+  eda::RpcClient customer(context, {.endpoint = orders.api_endpoint(),
+                                    .timeout = 30s,
+                                    .attempts = 1,
+                                    .security = curve.client()});
   eda::LatencyRecorder place_latency;
   std::size_t failed = 0;
   const auto order_failed = [&](std::int64_t start, const std::string& why) {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "eda/clock.hpp"
+#include "eda/curve_setup.hpp"
 #include "eda/latency.hpp"
 #include "eda/notification/baseline.hpp"
 #include "eda/notification/consumer.hpp"
@@ -25,8 +26,10 @@ std::chrono::milliseconds work_time(const Settings& s) {
 }
 
 /// Places `--count` orders with the Order service at `--api` (either design), then exits.
-int run_customer(const Settings& s, Narrator& say, zmq::context_t& context) {
-  eda::RpcClient customer(context, {.endpoint = s.api, .timeout = 30s, .attempts = 1});
+int run_customer(const Settings& s, Narrator& say, zmq::context_t& context,
+                 const CurveSetup& curve) {
+  eda::RpcClient customer(
+      context, {.endpoint = s.api, .timeout = 30s, .attempts = 1, .security = curve.client()});
   std::uint64_t placed = 0;
   for (std::uint64_t n = 1; n <= s.common.count && !eda::cli::stop_requested(); ++n) {
     const std::int64_t start = eda::monotonic_ns();
@@ -52,11 +55,12 @@ int run_customer(const Settings& s, Narrator& say, zmq::context_t& context) {
 
 /// The baseline's Order service: calls inventory, shipping and billing for every order.
 int run_baseline_order(const Settings& s, Narrator& say, zmq::context_t& context,
-                       const eda::Deadline& deadline) {
+                       const CurveSetup& curve, const eda::Deadline& deadline) {
   baseline::SyncOrderService orders(
-      context, {.api_endpoint = s.api,
-                .downstream = {
-                    {"inventory", s.inventory}, {"shipping", s.shipping}, {"billing", s.billing}}});
+      context,
+      {.api_endpoint = s.api,
+       .downstream = {{"inventory", s.inventory}, {"shipping", s.shipping}, {"billing", s.billing}},
+       .security = curve.both()});
   say.say("order-service", "(baseline) API on " + orders.api_endpoint());
   orders.serve_while([&] { return keep_running(deadline); });
   say.say("order-service", "stopped: " + std::to_string(orders.stats().orders) +
@@ -67,9 +71,11 @@ int run_baseline_order(const Settings& s, Narrator& say, zmq::context_t& context
 
 /// A baseline downstream service (inventory, shipping or billing): answers the calls.
 int run_baseline_downstream(const Settings& s, Narrator& say, zmq::context_t& context,
-                            const eda::Deadline& deadline) {
-  baseline::DownstreamService service(
-      context, {.role = s.role, .endpoint = s.listen, .work_time = work_time(s)});
+                            const CurveSetup& curve, const eda::Deadline& deadline) {
+  baseline::DownstreamService service(context, {.role = s.role,
+                                                .endpoint = s.listen,
+                                                .work_time = work_time(s),
+                                                .security = curve.server()});
   say.say(s.role, "(baseline) answers " + std::string(baseline::method_for(s.role)) + " on " +
                       service.endpoint());
   service.serve_while([&] { return keep_running(deadline); });
@@ -80,8 +86,9 @@ int run_baseline_downstream(const Settings& s, Narrator& say, zmq::context_t& co
 
 /// The Order service: publishes OrderPlaced, answers fetch-backs and replays.
 int run_order_service(const Settings& s, Narrator& say, zmq::context_t& context,
-                      const eda::Deadline& deadline) {
-  OrderService service(context, {.events_endpoint = s.events, .api_endpoint = s.api});
+                      const CurveSetup& curve, const eda::Deadline& deadline) {
+  OrderService service(
+      context, {.events_endpoint = s.events, .api_endpoint = s.api, .security = curve.server()});
   say.say("order-service",
           "publishes on " + service.events_endpoint() + ", API on " + service.api_endpoint());
   while (keep_running(deadline)) {
@@ -96,7 +103,7 @@ int run_order_service(const Settings& s, Narrator& say, zmq::context_t& context,
 
 /// A consumer (inventory, shipping or billing): subscribes, catches up from the replay buffer
 /// after its checkpoint, then reacts live.
-int run_consumer(const Settings& s, Narrator& say, zmq::context_t& context,
+int run_consumer(const Settings& s, Narrator& say, zmq::context_t& context, const CurveSetup& curve,
                  const eda::Deadline& deadline) {
   std::unique_ptr<Checkpoint> checkpoint;
   if (!s.checkpoint_file.empty()) checkpoint = std::make_unique<FileCheckpoint>(s.checkpoint_file);
@@ -106,7 +113,8 @@ int run_consumer(const Settings& s, Narrator& say, zmq::context_t& context,
                      .api_endpoint = s.api,
                      .follow_ups_endpoint = s.listen,
                      .work_time = work_time(s),
-                     .checkpoint = checkpoint.get()},
+                     .checkpoint = checkpoint.get(),
+                     .security = curve.both()},
                     [&say, role = s.role, inner = reaction_for(s.role)](
                         eda::Publisher& out, const OrderPlaced& placed, const Order* order,
                         const eda::EventMetadata& cause) {
@@ -159,15 +167,15 @@ int run_consumer(const Settings& s, Narrator& say, zmq::context_t& context,
 
 int run_role(const Settings& s, Narrator& say) {
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
   const eda::Deadline deadline(std::chrono::seconds(s.run_for_s));
-  if (s.role == "customer") return run_customer(s, say, context);
+  if (s.role == "customer") return run_customer(s, say, context, curve);
   if (s.baseline) {
-    return s.role == "order" ? run_baseline_order(s, say, context, deadline)
-                             : run_baseline_downstream(s, say, context, deadline);
+    return s.role == "order" ? run_baseline_order(s, say, context, curve, deadline)
+                             : run_baseline_downstream(s, say, context, curve, deadline);
   }
-  return s.role == "order" ? run_order_service(s, say, context, deadline)
-                           : run_consumer(s, say, context, deadline);
+  return s.role == "order" ? run_order_service(s, say, context, curve, deadline)
+                           : run_consumer(s, say, context, curve, deadline);
 }
 
 }  // namespace eda::notification::demo

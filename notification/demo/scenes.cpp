@@ -61,7 +61,8 @@ void consume(PatternRun& run, const std::string& role) {
                           .api_endpoint = run.service.api_endpoint(),
                           .follow_ups_endpoint = eda::ephemeral_endpoint(s.common.transport, role),
                           .work_time = role == s.slow ? std::chrono::milliseconds(s.slow_ms) : 0ms,
-                          .checkpoint = &checkpoint};
+                          .checkpoint = &checkpoint,
+                          .security = run.curve.both()};
   const Reaction reaction = counted_reaction(run, role);
   auto consumer = std::make_unique<Consumer>(run.context, options, reaction);
   options.follow_ups_endpoint = consumer->follow_ups_endpoint();  // to come back to
@@ -100,14 +101,15 @@ void consume(PatternRun& run, const std::string& role) {
 }  // namespace
 
 PatternRun::PatternRun(const Settings& run_settings, Narrator& narrator,
-                       zmq::context_t& run_context)
+                       zmq::context_t& run_context, const CurveSetup& run_curve)
     : settings(run_settings),
       say(narrator),
       context(run_context),
-      service(
-          run_context,
-          {.events_endpoint = eda::ephemeral_endpoint(run_settings.common.transport, "orders"),
-           .api_endpoint = eda::ephemeral_endpoint(run_settings.common.transport, "order-api")}) {}
+      curve(run_curve),
+      service(run_context,
+              {.events_endpoint = eda::ephemeral_endpoint(run_settings.common.transport, "orders"),
+               .api_endpoint = eda::ephemeral_endpoint(run_settings.common.transport, "order-api"),
+               .security = run_curve.server()}) {}
 
 PatternRun::~PatternRun() {
   no_more_orders = true;
@@ -152,14 +154,17 @@ void start_trace(PatternRun& run) {
       tapped.insert(tapped.end(), run.follow_up_endpoints.begin(), run.follow_up_endpoints.end());
     }
     run.say.say("tracer", "taps the Order service and the consumers' follow-ups");
-    run.trace.emplace(run.context, eda::trace::DemoTraceOptions{.endpoints = tapped});
+    run.trace.emplace(run.context, eda::trace::DemoTraceOptions{.endpoints = tapped,
+                                                                .security = run.curve.client()});
   }
   (void)run.ready.wait_for(3, 15s);
 }
 
 void customer_places_orders(PatternRun& run) {
   const std::size_t orders = run.settings.common.count;
-  eda::RpcClient customer(run.context, {.endpoint = run.service.api_endpoint(), .timeout = 5s});
+  eda::RpcClient customer(
+      run.context,
+      {.endpoint = run.service.api_endpoint(), .timeout = 5s, .security = run.curve.client()});
   try {
     for (std::uint64_t n = 1; n <= orders && !eda::cli::stop_requested(); ++n) {
       const std::int64_t start = eda::monotonic_ns();

@@ -16,6 +16,7 @@
 
 #include <zmq.hpp>
 
+#include "eda/curve_setup.hpp"
 #include "eda/latency.hpp"
 #include "eda/narrator.hpp"
 #include "eda/notification/consumer.hpp"
@@ -33,7 +34,8 @@ namespace eda::notification::demo {
 /// The destructor tells every thread to finish and joins it, also when a scene throws.
 struct PatternRun {
   /// @brief Binds the Order service; nothing runs yet.
-  PatternRun(const Settings& settings, Narrator& say, zmq::context_t& context);
+  PatternRun(const Settings& settings, Narrator& say, zmq::context_t& context,
+             const CurveSetup& curve);
   /// @brief Ends and joins every thread still running.
   ~PatternRun();
   PatternRun(const PatternRun&) = delete;
@@ -42,6 +44,7 @@ struct PatternRun {
   const Settings& settings;               ///< What the command line said.
   Narrator& say;                          ///< Where the story is told.
   zmq::context_t& context;                ///< The process's one context.
+  const CurveSetup& curve;                ///< Its CURVE set-up: each socket's Security.
   OrderService service;                   ///< The producer.
   std::atomic<bool> service_done{false};  ///< Tells the service's thread to end.
   std::thread service_thread;             ///< Serves the Order service.

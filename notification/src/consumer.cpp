@@ -58,11 +58,15 @@ Consumer::Consumer(zmq::context_t& context, ConsumerOptions options, Reaction re
                        .name = options_.name,
                        // Gaps are repaired here from the outbox, by sequence.
                        .detect_gaps = true,
-                       .dead_letters = options_.dead_letters}),
+                       .dead_letters = options_.dead_letters,
+                       .security = options_.security}),
       order_api_(context, {.endpoint = options_.api_endpoint,
                            .timeout = options_.rpc_timeout,
-                           .attempts = options_.rpc_attempts}),
-      follow_ups_(context, {.source = options_.name, .endpoints = {options_.follow_ups_endpoint}}) {
+                           .attempts = options_.rpc_attempts,
+                           .security = options_.security}),
+      follow_ups_(context, {.source = options_.name,
+                            .endpoints = {options_.follow_ups_endpoint},
+                            .security = options_.security}) {
   if (!reaction_) {
     throw std::invalid_argument("consumer '" + options_.name + "' needs a reaction");
   }

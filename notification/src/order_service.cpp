@@ -9,8 +9,9 @@ namespace eda::notification {
 OrderService::OrderService(zmq::context_t& context, OrderServiceOptions options)
     : publisher_(context, {.source = "order-service",
                            .endpoints = {options.events_endpoint},
-                           .send_high_water_mark = options.send_high_water_mark}),
-      api_(context, {.endpoints = {options.api_endpoint}}),
+                           .send_high_water_mark = options.send_high_water_mark,
+                           .security = options.security}),
+      api_(context, {.endpoints = {options.api_endpoint}, .security = options.security}),
       outbox_(options.outbox_capacity) {
   api_.handle_typed<OrderRequest>(std::string(method::place_order),
                                   [this](const OrderRequest& request) { return place(request); });

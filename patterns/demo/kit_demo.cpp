@@ -53,9 +53,9 @@ int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_ke
              bool trace_flag) {
   eda::Narrator narrator(std::cout, options.verbosity);
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, curve_keys);
+  const auto curve = eda::cli::curve_setup(context, curve_keys);
   narrator.heading("The shared kit: events over pub/sub with a handshake, and RPC");
-  if (curve) {
+  if (curve.is_on()) {
     narrator.say("security",
                  "tcp and ipc connections run CURVE (inproc never leaves the process); "
                  "the ZAP handler lets in the keys of " +
@@ -64,9 +64,11 @@ int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_ke
 
   eda::Publisher orders(context,
                         {.source = "order-service",
-                         .endpoints = {eda::ephemeral_endpoint(options.transport, "orders")}});
-  eda::RpcServer order_api(
-      context, {.endpoints = {eda::ephemeral_endpoint(options.transport, "order-api")}});
+                         .endpoints = {eda::ephemeral_endpoint(options.transport, "orders")},
+                         .security = curve.server()});
+  eda::RpcServer order_api(context,
+                           {.endpoints = {eda::ephemeral_endpoint(options.transport, "order-api")},
+                            .security = curve.server()});
   order_api.handle_typed<std::uint64_t>("GetOrder",
                                         [](std::uint64_t id) { return details_of(id); });
   narrator.say("order-service", "publishes events on " + orders.endpoints().front() +
@@ -85,9 +87,11 @@ int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_ke
                                     .name = "inventory",
                                     // The order service publishes only shop.order.* events, so
                                     // a jump in its sequence here is a real loss: check gaps.
-                                    .detect_gaps = true});
-    eda::RpcClient order_client(context,
-                                {.endpoint = order_api.endpoints().front(), .timeout = 2000ms});
+                                    .detect_gaps = true,
+                                    .security = curve.client()});
+    eda::RpcClient order_client(
+        context,
+        {.endpoint = order_api.endpoints().front(), .timeout = 2000ms, .security = curve.client()});
     if (!inbox.await_handshake(10s)) {
       narrator.say("inventory", "no handshake with the order service within 10 s; giving up");
       inventory_done = true;
@@ -123,6 +127,7 @@ int run_demo(const eda::cli::CommonOptions& options, const std::string& curve_ke
   if (trace_flag) {
     trace.emplace(context, eda::trace::DemoTraceOptions{
                                .endpoints = {orders.endpoints().front()},
+                               .security = curve.client(),
                                .serve_publishers = [&] { (void)orders.serve(5ms); }});
   }
   // A real signal, not a sleep: the publisher counts subscribers whose handshake completed.

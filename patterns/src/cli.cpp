@@ -46,7 +46,7 @@ CLI::Option* add_curve_keys_option(CLI::App& app, std::string& directory) {
       ->type_name("DIR");
 }
 
-CurveKeys CurveKeys::load(const std::string& directory) {
+CurveKeys load_curve_keys(const std::string& directory) {
   namespace fs = std::filesystem;
   const fs::path dir(directory);
   const fs::path server_secret = dir / "server.key_secret";
@@ -54,14 +54,14 @@ CurveKeys CurveKeys::load(const std::string& directory) {
   std::error_code ec;
   CurveKeys keys;
   if (fs::exists(server_secret, ec)) {
-    keys.security.server_keys = KeyPair::load(server_secret);
-    keys.allowed = AllowList::load(dir / "clients");
+    keys.server_keys = KeyPair::load(server_secret);
+    keys.allowed_clients = AllowList::load(dir / "clients");
   }
   if (fs::exists(client_secret, ec)) {
-    keys.security.client_keys = KeyPair::load(client_secret);
-    keys.security.server_public_key = load_public_key(dir / "server.key");
+    keys.client_keys = KeyPair::load(client_secret);
+    keys.server_public_key = load_public_key(dir / "server.key");
   }
-  if (keys.security.is_plaintext()) {
+  if (!keys.server_keys && !keys.client_keys) {
     throw SecurityError("--curve-keys " + directory + " holds neither " + server_secret.string() +
                         " nor " + client_secret.string() + ": make them with eda-keys generate " +
                         directory + " server && eda-keys generate " + (dir / "clients").string() +
@@ -70,12 +70,9 @@ CurveKeys CurveKeys::load(const std::string& directory) {
   return keys;
 }
 
-std::unique_ptr<ContextSecurity> secure_context(zmq::context_t& context,
-                                                const std::string& directory) {
-  if (directory.empty()) return nullptr;
-  CurveKeys keys = CurveKeys::load(directory);
-  return std::make_unique<ContextSecurity>(context, std::move(keys.security),
-                                           std::move(keys.allowed));
+CurveSetup curve_setup(zmq::context_t& context, const std::string& directory) {
+  if (directory.empty()) return CurveSetup();
+  return CurveSetup(context, load_curve_keys(directory));
 }
 
 namespace {

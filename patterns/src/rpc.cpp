@@ -39,8 +39,7 @@ void RpcClient::open_socket() {
     socket_.set(zmq::sockopt::maxmsgsize, options_.max_reply_bytes);
   }
   apply_heartbeat(socket_, options_.heartbeat, "RPC client of " + options_.endpoint);
-  (void)secure_client_socket(context_, socket_, options_.security,
-                             "RPC client of " + options_.endpoint);
+  (void)secure_client_socket(socket_, options_.security, "RPC client of " + options_.endpoint);
   connect_endpoint(socket_, options_.endpoint);
 }
 

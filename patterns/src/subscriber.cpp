@@ -56,8 +56,7 @@ Subscriber::Subscriber(zmq::context_t& context, SubscriberOptions options)
   if (options_.max_message_bytes > 0) {
     socket_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
   }
-  (void)secure_client_socket(context, socket_, options_.security,
-                             "subscriber '" + options_.name + "'");
+  (void)secure_client_socket(socket_, options_.security, "subscriber '" + options_.name + "'");
   // Connect first, then subscribe: subscriptions made on a connecting socket are queued on
   // its pipe in the order made, the hello topic last.
   for (const std::string& endpoint : options_.endpoints) {

@@ -156,7 +156,7 @@ TEST_CASE("an allow-listed client receives events over CURVE", "[security]") {
   eda::ZapHandler zap(context, keys.allowed());
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
-                                     .security = eda::Security::server(keys.server)});
+                                     .security = eda::Security::server(zap, keys.server)});
   eda::Subscriber subscriber(
       context, {.endpoints = publisher.endpoints(),
                 .security = eda::Security::client(keys.client, keys.server.public_key)});
@@ -173,7 +173,7 @@ TEST_CASE("an allow-listed RPC client is answered over CURVE", "[security]") {
   zmq::context_t context;
   eda::ZapHandler zap(context, keys.allowed());
   eda::RpcServer server(context, {.endpoints = {eda::ephemeral_endpoint(transport, "curve-rpc")},
-                                  .security = eda::Security::server(keys.server)});
+                                  .security = eda::Security::server(zap, keys.server)});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   std::atomic<bool> stop{false};
   std::thread serving([&] { server.serve_while([&] { return !stop.load(); }, 10ms); });
@@ -195,7 +195,7 @@ TEST_CASE("an unknown client key is refused by ZAP: the monitor shows it, nothin
   eda::ZapHandler zap(context, keys.allowed());
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
-                                     .security = eda::Security::server(keys.server)});
+                                     .security = eda::Security::server(zap, keys.server)});
   eda::Subscriber stranger(
       context, {.endpoints = publisher.endpoints(),
                 .security = eda::Security::client(keys.stranger, keys.server.public_key)});
@@ -214,7 +214,7 @@ TEST_CASE("an unknown client key gets no RPC answer", "[security]") {
   zmq::context_t context;
   eda::ZapHandler zap(context, keys.allowed());
   eda::RpcServer server(context, {.endpoints = {"tcp://127.0.0.1:*"},
-                                  .security = eda::Security::server(keys.server)});
+                                  .security = eda::Security::server(zap, keys.server)});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   eda::PeerWatch monitor(context, server.socket());
   std::atomic<bool> stop{false};
@@ -242,7 +242,7 @@ TEST_CASE("a client trusting the wrong server key is refused, nothing is deliver
   eda::ZapHandler zap(context, keys.allowed());
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
-                                     .security = eda::Security::server(keys.server)});
+                                     .security = eda::Security::server(zap, keys.server)});
   // An allow-listed client, but it expects another server: its HELLO cannot be opened.
   eda::Subscriber confused(context,
                            {.endpoints = publisher.endpoints(),
@@ -261,7 +261,7 @@ TEST_CASE("a plaintext client cannot talk to a CURVE server", "[security]") {
   eda::ZapHandler zap(context, keys.allowed());
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {eda::ephemeral_endpoint(transport, "curve")},
-                                     .security = eda::Security::server(keys.server)});
+                                     .security = eda::Security::server(zap, keys.server)});
   eda::Subscriber plaintext(
       context, {.endpoints = publisher.endpoints(), .security = eda::Security::plaintext()});
   REQUIRE(refusal_seen_by(publisher).kind ==
@@ -271,42 +271,47 @@ TEST_CASE("a plaintext client cannot talk to a CURVE server", "[security]") {
   CHECK(zap.stats().allowed == 0);
 }
 
-TEST_CASE("the kit never runs a CURVE server without a ZAP handler in its context", "[security]") {
+TEST_CASE("the kit never runs a CURVE server without a running ZAP handler in its context",
+          "[security]") {
   const Keys keys;
   zmq::context_t context;
-  CHECK_FALSE(eda::ZapHandler::running_in(context));
-  CHECK_THROWS_WITH(eda::Publisher(context, {.source = "order-service",
-                                             .endpoints = {"tcp://127.0.0.1:*"},
-                                             .security = eda::Security::server(keys.server)}),
-                    Catch::Contains("without a ZAP handler"));
-  CHECK_THROWS_AS(eda::RpcServer(context, {.endpoints = {"tcp://127.0.0.1:*"},
-                                           .security = eda::Security::server(keys.server)}),
-                  eda::SecurityError);
   {
     // A handler in another context does not count: libzmq asks the socket's own context.
     zmq::context_t other;
     eda::ZapHandler elsewhere(other, keys.allowed());
-    CHECK(eda::ZapHandler::running_in(other));
-    CHECK_THROWS_AS(eda::Publisher(context, {.source = "order-service",
-                                             .endpoints = {"tcp://127.0.0.1:*"},
-                                             .security = eda::Security::server(keys.server)}),
-                    eda::SecurityError);
+    CHECK(elsewhere.guards(other));
+    CHECK_FALSE(elsewhere.guards(context));
+    CHECK_THROWS_WITH(
+        eda::Publisher(context, {.source = "order-service",
+                                 .endpoints = {"tcp://127.0.0.1:*"},
+                                 .security = eda::Security::server(elsewhere, keys.server)}),
+        Catch::Contains("without a running ZAP handler"));
+  }
+  {
+    // A server Security outliving its handler is refused, not run unauthenticated.
+    std::optional<eda::Security> orphan;
+    {
+      eda::ZapHandler gone(context, keys.allowed());
+      orphan = eda::Security::server(gone, keys.server);
+    }
+    REQUIRE(orphan->authenticator() != nullptr);
+    CHECK_FALSE(orphan->authenticator()->guards(context));
+    CHECK_THROWS_AS(
+        eda::RpcServer(context, {.endpoints = {"tcp://127.0.0.1:*"}, .security = *orphan}),
+        eda::SecurityError);
   }
   // A side missing from a CURVE Security is an error, never a silent fallback to plaintext.
   eda::ZapHandler zap(context, keys.allowed());
-  CHECK(eda::ZapHandler::running_in(context));
+  CHECK(zap.guards(context));
   CHECK_THROWS_WITH(eda::Publisher(context, {.source = "order-service",
                                              .endpoints = {"tcp://127.0.0.1:*"},
                                              .security = eda::Security::client(
                                                  keys.client, keys.server.public_key)}),
-                    Catch::Contains("needs server keys"));
+                    Catch::Contains("needs the server half"));
   CHECK_THROWS_WITH(eda::Subscriber(context, {.endpoints = {"tcp://127.0.0.1:5999"},
-                                              .security = eda::Security::server(keys.server)}),
+                                              .security = eda::Security::server(zap, keys.server)}),
                     Catch::Contains("needs client keys"));
-  CHECK_THROWS_AS(
-      eda::Subscriber(context, {.endpoints = {"tcp://127.0.0.1:5999"},
-                                .security = eda::Security::client(keys.client, "not-a-key")}),
-      eda::SecurityError);
+  CHECK_THROWS_AS(eda::Security::client(keys.client, "not-a-key"), eda::SecurityError);
 }
 
 TEST_CASE("a CURVE server whose ZAP handler has stopped lets nobody in", "[security]") {
@@ -315,7 +320,7 @@ TEST_CASE("a CURVE server whose ZAP handler has stopped lets nobody in", "[secur
   auto zap = std::make_unique<eda::ZapHandler>(context, keys.allowed());
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {"tcp://127.0.0.1:*"},
-                                     .security = eda::Security::server(keys.server)});
+                                     .security = eda::Security::server(*zap, keys.server)});
   zap.reset();  // the mistake the class documentation warns about
   eda::Subscriber subscriber(
       context, {.endpoints = publisher.endpoints(),
@@ -332,10 +337,14 @@ TEST_CASE("one ZAP handler per context: a second one is refused, a later one sta
   {
     eda::ZapHandler first(context, keys.allowed());
     CHECK_THROWS_WITH(eda::ZapHandler(context, keys.allowed()), Catch::Contains("one per context"));
+    CHECK(first.guards(context));
   }
-  CHECK_FALSE(eda::ZapHandler::running_in(context));
   eda::ZapHandler again(context, keys.allowed());
-  CHECK(eda::ZapHandler::running_in(context));
+  CHECK(again.guards(context));
+  eda::Publisher publisher(context, {.source = "order-service",
+                                     .endpoints = {"tcp://127.0.0.1:*"},
+                                     .security = eda::Security::server(again, keys.server)});
+  CHECK(publisher.socket().get(zmq::sockopt::mechanism) == ZMQ_CURVE);
 }
 
 TEST_CASE(
@@ -366,9 +375,9 @@ TEST_CASE("legitimate clients are served while idle raw TCP connections are open
   eda::ZapHandler zap(context, keys.allowed());
   eda::Publisher publisher(context, {.source = "order-service",
                                      .endpoints = {"tcp://127.0.0.1:*"},
-                                     .security = eda::Security::server(keys.server)});
+                                     .security = eda::Security::server(zap, keys.server)});
   eda::RpcServer server(context, {.endpoints = {"tcp://127.0.0.1:*"},
-                                  .security = eda::Security::server(keys.server)});
+                                  .security = eda::Security::server(zap, keys.server)});
   server.handle("Echo", [](std::string_view body) { return std::string(body); });
   // One connection that never says anything, one that stops in the middle of the greeting.
   const std::string half_greeting("\xff\0\0\0\0\0\0\0\x01\x7f\x03", 11);
@@ -396,56 +405,26 @@ TEST_CASE("legitimate clients are served while idle raw TCP connections are open
   serving.join();
 }
 
-TEST_CASE("ContextSecurity turns CURVE on for every kit socket of a context", "[security]") {
-  const Keys keys;
-  zmq::context_t context;
-  eda::Security both = eda::Security::client(keys.client, keys.server.public_key);
-  both.server_keys = keys.server;
-  eda::ContextSecurity curve(context, both, keys.allowed());
-  REQUIRE(curve.zap() != nullptr);
-  CHECK_THROWS_AS(eda::ContextSecurity(context, both, keys.allowed()), eda::SecurityError);
-
-  eda::Publisher publisher(context,
-                           {.source = "order-service", .endpoints = {"tcp://127.0.0.1:*"}});
-  CHECK(publisher.socket().get(zmq::sockopt::mechanism) == ZMQ_CURVE);
-  eda::Subscriber subscriber(context, {.endpoints = publisher.endpoints()});
-  CHECK(subscriber.socket().get(zmq::sockopt::mechanism) == ZMQ_CURVE);
-  REQUIRE(eda::test::handshake(publisher, subscriber));
-  CHECK(deliver(publisher, subscriber, 10, 10s) == 10);
-  CHECK(curve.zap()->stats().allowed >= 1);
-
-  SECTION("a socket may still opt out explicitly, and plaintext peers are unaffected by ZAP") {
-    eda::Publisher open(context, {.source = "public-feed",
-                                  .endpoints = {"tcp://127.0.0.1:*"},
-                                  .security = eda::Security::plaintext()});
-    eda::Subscriber reader(context,
-                           {.endpoints = open.endpoints(), .security = eda::Security::plaintext()});
-    CHECK(open.socket().get(zmq::sockopt::mechanism) == ZMQ_NULL);
-    REQUIRE(eda::test::handshake(open, reader));
-    CHECK(deliver(open, reader, 5, 10s) == 5);
-  }
-}
-
 TEST_CASE("a --curve-keys DIR gives a process the halves of the layout it holds", "[security]") {
   TempDir dir;
-  CHECK_THROWS_WITH(eda::cli::CurveKeys::load(dir.path().string()),
+  CHECK_THROWS_WITH(eda::cli::load_curve_keys(dir.path().string()),
                     Catch::Contains("eda-keys generate"));
   const eda::KeyPair server = eda::KeyPair::generate();
   (void)server.save(dir.path(), "server");
   const eda::KeyPair client = eda::KeyPair::generate();
   (void)client.save(dir.path() / "clients", "client");
 
-  const eda::cli::CurveKeys both = eda::cli::CurveKeys::load(dir.path().string());
-  REQUIRE(both.security.server_keys);
-  REQUIRE(both.security.client_keys);
-  CHECK(both.security.server_keys->public_key == server.public_key);
-  CHECK(both.security.client_keys->public_key == client.public_key);
-  CHECK(both.security.server_public_key == server.public_key);
-  CHECK(both.allowed.allows(client.public_key));
-  CHECK(both.allowed.size() == 1);
+  const eda::CurveKeys both = eda::cli::load_curve_keys(dir.path().string());
+  REQUIRE(both.server_keys);
+  REQUIRE(both.client_keys);
+  CHECK(both.server_keys->public_key == server.public_key);
+  CHECK(both.client_keys->public_key == client.public_key);
+  CHECK(both.server_public_key == server.public_key);
+  CHECK(both.allowed_clients.allows(client.public_key));
+  CHECK(both.allowed_clients.size() == 1);
 
   fs::remove(dir.path() / "server.key_secret");  // a machine that only connects
-  const eda::cli::CurveKeys client_only = eda::cli::CurveKeys::load(dir.path().string());
-  CHECK_FALSE(client_only.security.server_keys);
-  CHECK(client_only.security.client_keys);
+  const eda::CurveKeys client_only = eda::cli::load_curve_keys(dir.path().string());
+  CHECK_FALSE(client_only.server_keys);
+  CHECK(client_only.client_keys);
 }

@@ -23,8 +23,9 @@ namespace {
 /// A client of the store service; a writer waits longer for its answers than a reader, which
 /// would rather say that the store is down and go on waiting.
 RpcClientOptions client_of(const std::string& endpoint, std::chrono::milliseconds timeout,
-                           int attempts) {
-  return RpcClientOptions{.endpoint = endpoint, .timeout = timeout, .attempts = attempts};
+                           int attempts, const eda::Security& security) {
+  return RpcClientOptions{
+      .endpoint = endpoint, .timeout = timeout, .attempts = attempts, .security = security};
 }
 
 std::string unreachable(const std::string& endpoint) {
@@ -36,15 +37,15 @@ std::string unreachable(const std::string& endpoint) {
 
 int run_store_role(const RoleSettings& s, Narrator& say) {
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
   std::unique_ptr<EventStore> durable;
   if (s.db.empty()) {
     durable = std::make_unique<InMemoryEventStore>();
   } else {
     durable = open_event_store(s.db);  // FILE, sqlite:FILE or postgresql://...
   }
-  NotifyingEventStore notifying(*durable, context, s.notify);
-  StoreService service(context, notifying, {.endpoints = {s.listen}});
+  NotifyingEventStore notifying(*durable, context, s.notify, curve.server());
+  StoreService service(context, notifying, {.endpoints = {s.listen}, .security = curve.server()});
   say.say("store", (s.db.empty() ? std::string("in memory") : describe_store_spec(s.db)) + ", " +
                        std::to_string(durable->last_position()) + " events in it; serving on " +
                        service.endpoints().front() + ", announcing appends on " +
@@ -80,8 +81,8 @@ int run_store_role(const RoleSettings& s, Narrator& say) {
 
 int run_writer_role(const RoleSettings& s, Narrator& say) {
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  RemoteEventStore store(context, client_of(s.store, 2000ms, 3));
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
+  RemoteEventStore store(context, client_of(s.store, 2000ms, 3, curve.client()));
   std::uint64_t first = s.first_order;
   try {
     if (first == 0) first = store.last_position() + 1;
@@ -120,9 +121,10 @@ int run_writer_role(const RoleSettings& s, Narrator& say) {
 
 int run_reader_role(const RoleSettings& s, Narrator& say) {
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  RemoteEventStore store(context, client_of(s.store, 500ms, 1));
-  CatchUpSubscription follow(store, context, {.notifications = s.notify});
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
+  RemoteEventStore store(context, client_of(s.store, 500ms, 1, curve.client()));
+  CatchUpSubscription follow(store, context,
+                             {.notifications = s.notify, .security = curve.client()});
   say.say("reader", "following " + s.store + " from position 1" +
                         (s.notify.empty() ? std::string(", polling") : ", woken by " + s.notify));
   const Deadline done(std::chrono::seconds(s.run_for_s));

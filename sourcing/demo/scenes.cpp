@@ -46,9 +46,10 @@ std::unique_ptr<EventStore> open_story_store(const std::string& db) {
 }  // namespace
 
 StoreRun::StoreRun(const StoryOptions& story_options, Narrator& narrator,
-                   zmq::context_t& run_context)
+                   zmq::context_t& run_context, const CurveSetup& run_curve)
     : options(story_options),
       say(narrator),
+      curve(run_curve),
       store(open_story_store(story_options.db)),
       notifying([&]() -> std::optional<NotifyingEventStore> {
         // --trace: the store announces every append on ZeroMQ, as the store service does for
@@ -56,7 +57,7 @@ StoreRun::StoreRun(const StoryOptions& story_options, Narrator& narrator,
         if (!story_options.trace) return std::nullopt;
         return std::optional<NotifyingEventStore>(
             std::in_place, *store, run_context,
-            eda::ephemeral_endpoint(story_options.transport, "store-appends"));
+            eda::ephemeral_endpoint(story_options.transport, "store-appends"), run_curve.server());
       }()),
       trace([&]() -> std::optional<trace::DemoTrace> {
         if (!notifying) return std::nullopt;
@@ -65,6 +66,7 @@ StoreRun::StoreRun(const StoryOptions& story_options, Narrator& narrator,
             std::in_place, run_context,
             eda::trace::DemoTraceOptions{.endpoints = {notifying->endpoint()},
                                          .trees_shown = 3,
+                                         .security = run_curve.client(),
                                          .serve_publishers = [this] { notifying->serve(5ms); }});
       }()),
       events(notifying ? static_cast<EventStore&>(*notifying) : *store),

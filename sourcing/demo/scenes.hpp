@@ -12,6 +12,7 @@
 
 #include <zmq.hpp>
 
+#include "eda/curve_setup.hpp"
 #include "eda/endpoint.hpp"
 #include "eda/narrator.hpp"
 #include "eda/sourcing/order_repository.hpp"
@@ -34,11 +35,14 @@ struct StoryOptions {
 ///
 /// The context (and its CURVE settings) belong to the caller, who keeps them alive longer.
 struct StoreRun {
-  /// @brief Opens the store (`--db`, or memory) and, with `--trace`, starts the tap.
-  StoreRun(const StoryOptions& options, Narrator& say, zmq::context_t& context);
+  /// @brief Opens the store (`--db`, or memory) and, with `--trace`, starts the tap; their
+  ///        sockets get their Security from `curve`.
+  StoreRun(const StoryOptions& options, Narrator& say, zmq::context_t& context,
+           const CurveSetup& curve);
 
   const StoryOptions& options;                   ///< What the command line said.
   Narrator& say;                                 ///< Where the story is told.
+  const CurveSetup& curve;                       ///< The context's CURVE set-up.
   std::unique_ptr<EventStore> store;             ///< The source of truth.
   std::optional<NotifyingEventStore> notifying;  ///< With `--trace`: the store, announcing.
   std::optional<trace::DemoTrace> trace;         ///< With `--trace`: the tap.

@@ -52,8 +52,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
                              .long_stream = s.long_stream,
                              .trace = s.trace};
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.roles.curve_keys);
-  StoreRun run(options, say, context);
+  const auto curve = eda::cli::curve_setup(context, s.roles.curve_keys);
+  StoreRun run(options, say, context, curve);
   const bool told = commands_become_events(run) && history_and_temporal_query(run) &&
                     concurrent_writers(run) && old_event_upcast(run) &&
                     snapshots_of_a_long_stream(run);

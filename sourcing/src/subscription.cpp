@@ -8,9 +8,11 @@
 namespace eda::sourcing {
 
 NotifyingEventStore::NotifyingEventStore(EventStore& inner, zmq::context_t& context,
-                                         std::string endpoint)
+                                         std::string endpoint, Security security)
     : ForwardingEventStore(inner),
-      publisher_(context, {.source = "event-store", .endpoints = {std::move(endpoint)}}),
+      publisher_(context, {.source = "event-store",
+                           .endpoints = {std::move(endpoint)},
+                           .security = std::move(security)}),
       endpoint_(publisher_.endpoints().front()) {}
 
 void NotifyingEventStore::serve(std::chrono::milliseconds wait) {
@@ -66,7 +68,8 @@ CatchUpSubscription::CatchUpSubscription(const EventStore& store, zmq::context_t
                                    .topics = {std::string(EventsAppended::event_type)},
                                    .receive_high_water_mark = 1000,
                                    .name = "catch-up subscription",
-                                   .detect_gaps = false});
+                                   .detect_gaps = false,
+                                   .security = options_.security});
   }
 }
 

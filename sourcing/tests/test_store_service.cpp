@@ -40,8 +40,7 @@ EventData note(std::string text) {
 class ServiceThread {
  public:
   ServiceThread(zmq::context_t& context, EventStore& store,
-                NotifyingEventStore* notifications = nullptr,
-                std::optional<eda::Security> security = std::nullopt)
+                NotifyingEventStore* notifications = nullptr, eda::Security security = {})
       : service_(context, store,
                  {.endpoints = {"tcp://127.0.0.1:*"}, .security = std::move(security)}),
         thread_([this, notifications](const std::stop_token& stop) {
@@ -322,7 +321,7 @@ TEST_CASE(
   zmq::context_t context;
   eda::ZapHandler zap(context, keys.allowed());
   InMemoryEventStore inner;
-  ServiceThread service(context, inner, nullptr, keys.server_side());
+  ServiceThread service(context, inner, nullptr, keys.server_side(zap));
 
   RemoteEventStore trusted(
       context, {.endpoint = service.endpoint(), .timeout = 5s, .security = keys.client_side()});

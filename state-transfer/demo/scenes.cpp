@@ -59,9 +59,9 @@ void await_caught_up(const ReplicaRun& run, Replica& replica, std::uint64_t sequ
   if (!replica.await_sequence(sequence, 10s, incarnation)) {
     throw std::runtime_error(
         replica.name() + " did not catch up with #" + std::to_string(sequence) + " within 10 s" +
-        (run.curve_on ? " (CURVE: is this client's key on the server's allow-list, "
-                        "and is DIR/server.key the server's public key?)"
-                      : ""));
+        (run.curve.is_on() ? " (CURVE: is this client's key on the server's allow-list, "
+                             "and is DIR/server.key the server's public key?)"
+                           : ""));
   }
 }
 
@@ -99,16 +99,17 @@ std::pair<std::string, std::uint64_t> publish_change(ReplicaRun& run) {
 }  // namespace
 
 ReplicaRun::ReplicaRun(const Settings& run_settings, Narrator& narrator,
-                       zmq::context_t& run_context, bool with_curve)
+                       zmq::context_t& run_context, const CurveSetup& run_curve)
     : settings(run_settings),
       say(narrator),
       context(run_context),
-      curve_on(with_curve),
+      curve(run_curve),
       options{.update_endpoints = {eda::ephemeral_endpoint(run_settings.common.transport,
                                                            "customer-updates")},
               .snapshot_endpoints = {eda::ephemeral_endpoint(run_settings.common.transport,
                                                              "customer-snapshots")},
-              .heartbeat_interval = 100ms} {}
+              .heartbeat_interval = 100ms,
+              .security = run_curve.server()} {}
 
 void open_customer_service(ReplicaRun& run) {
   run.say.heading("Event-carried state transfer: Shipping keeps a replica of the customer records");
@@ -128,7 +129,8 @@ void connect_shipping(ReplicaRun& run) {
   if (s.lose > 0) {
     run.link.emplace(run.context, LossyLinkOptions{.upstream = run.options.update_endpoints.front(),
                                                    .downstream = eda::ephemeral_endpoint(
-                                                       s.common.transport, "lossy-link")});
+                                                       s.common.transport, "lossy-link"),
+                                                   .security = run.curve.both()});
     run.say.say("network",
                 "Shipping's updates pass through a lossy link at " + run.link->endpoint());
   }
@@ -138,12 +140,13 @@ void connect_shipping(ReplicaRun& run) {
   // trace shows the very gap the replica will notice.
   if (s.trace) {
     run.say.say("tracer", "taps the updates Shipping receives");
-    run.trace.emplace(run.context, eda::trace::DemoTraceOptions{.endpoints = {updates}});
+    run.trace.emplace(run.context, eda::trace::DemoTraceOptions{.endpoints = {updates},
+                                                                .security = run.curve.client()});
   }
   // What the tap is to see: published after it joined, by the first run and the restarted one.
   run.published_before_tap = run.trace ? state_of(*run.source).sequence : 0;
   run.shipping.emplace(run.context, run.say, "shipping", updates,
-                       run.options.snapshot_endpoints.front());
+                       run.options.snapshot_endpoints.front(), run.curve.client());
   await_caught_up(run, run.shipping->replica(), 0);
   run.labels.emplace(run.shipping->replica());
 }
@@ -157,9 +160,9 @@ bool customers_change(ReplicaRun& run) {
     ship(run, customer_in(what));
     if (s.late_joiner && i == s.common.count / 2 && !run.late) {
       run.say.heading("A second Shipping replica joins late, while changes keep coming");
-      run.late = std::make_unique<ShippingReplica>(run.context, run.say, "shipping-2",
-                                                   run.options.update_endpoints.front(),
-                                                   run.options.snapshot_endpoints.front());
+      run.late = std::make_unique<ShippingReplica>(
+          run.context, run.say, "shipping-2", run.options.update_endpoints.front(),
+          run.options.snapshot_endpoints.front(), run.curve.client());
     }
   }
   if (eda::cli::stop_requested()) return false;

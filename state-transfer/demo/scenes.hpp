@@ -12,6 +12,7 @@
 
 #include <zmq.hpp>
 
+#include "eda/curve_setup.hpp"
 #include "eda/narrator.hpp"
 #include "eda/state_transfer/lossy_link.hpp"
 #include "eda/state_transfer/service_thread.hpp"
@@ -26,14 +27,15 @@ namespace eda::state_transfer::demo {
 ///
 /// The context (and its CURVE settings) belong to the caller, who keeps them alive longer.
 struct ReplicaRun {
-  /// @brief Nothing runs yet; `curve_on`: the sockets run CURVE (a refused key is then a
-  ///        likely cause of a replica that hears nothing).
-  ReplicaRun(const Settings& settings, Narrator& say, zmq::context_t& context, bool curve_on);
+  /// @brief Nothing runs yet; `curve` gives each socket its Security (when it is on, a
+  ///        refused key is a likely cause of a replica that hears nothing).
+  ReplicaRun(const Settings& settings, Narrator& say, zmq::context_t& context,
+             const CurveSetup& curve);
 
   const Settings& settings;                       ///< What the command line said.
   Narrator& say;                                  ///< Where the story is told.
   zmq::context_t& context;                        ///< The process's one context.
-  const bool curve_on;                            ///< `--curve-keys` given.
+  const CurveSetup& curve;                        ///< Its CURVE set-up (on: `--curve-keys`).
   CustomerGenerator generator{2026};              ///< Makes the records and their changes.
   CustomerServiceOptions options;                 ///< Where it serves (real ports, once bound).
   std::unique_ptr<CustomerServiceThread> source;  ///< The Customer service, while it runs.

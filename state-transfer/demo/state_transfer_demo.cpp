@@ -44,8 +44,8 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
         "reconnect to a restarted service");
   }
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  ReplicaRun run(s, say, context, curve != nullptr);
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
+  ReplicaRun run(s, say, context, curve);
   open_customer_service(run);
   connect_shipping(run);
   if (!customers_change(run)) return say_stopped(run);
@@ -59,8 +59,10 @@ int run_pattern(const Settings& s, eda::Narrator& say) {
 /// The baseline Customer service, answering on its own thread until stopped.
 class BaselineOwner {
  public:
-  BaselineOwner(zmq::context_t& context, std::string endpoint, CustomerTable records)
-      : service_(context, {.endpoints = {std::move(endpoint)}}, std::move(records)),
+  BaselineOwner(zmq::context_t& context, std::string endpoint, CustomerTable records,
+                eda::Security security)
+      : service_(context, {.endpoints = {std::move(endpoint)}, .security = std::move(security)},
+                 std::move(records)),
         thread_([this](const std::stop_token& stop) {
           service_.serve_while([&] { return !stop.stop_requested(); }, 10ms);
         }) {}
@@ -79,17 +81,19 @@ class BaselineOwner {
 
 int run_baseline(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
   CustomerGenerator generator(2026);
   CustomerTable records = generator.table(s.customers);
   say.heading("Baseline: Shipping asks the Customer service for the record every time");
   auto owner = std::make_unique<BaselineOwner>(
-      context, eda::ephemeral_endpoint(s.common.transport, "customer-api"), records);
+      context, eda::ephemeral_endpoint(s.common.transport, "customer-api"), records,
+      curve.server());
   say.say("customer-service", "owns " + std::to_string(s.customers) + " customers; answers " +
                                   std::string(baseline::method::get_customer) + " on " +
                                   owner->endpoint());
-  baseline::SyncShipping shipping(context,
-                                  {.endpoint = owner->endpoint(), .timeout = 300ms, .attempts = 2});
+  baseline::SyncShipping shipping(
+      context,
+      {.endpoint = owner->endpoint(), .timeout = 300ms, .attempts = 2, .security = curve.client()});
   std::uint64_t order_id = 1000;
   std::uint64_t shipped = 0;
   std::uint64_t failed = 0;
@@ -144,12 +148,13 @@ int run_baseline(const Settings& s, eda::Narrator& say) {
 /// --role customer: the Customer service as its own process, changing customers at a rate.
 int run_customer_role(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
   CustomerGenerator generator(2026);
   CustomerService service(context,
                           {.update_endpoints = {s.updates},
                            .snapshot_endpoints = {s.snapshots},
-                           .heartbeat = s.heartbeat()},
+                           .heartbeat = s.heartbeat(),
+                           .security = curve.server()},
                           generator.table(s.customers));
   say.say("customer-service", "owns " + std::to_string(s.customers) + " customers; updates on " +
                                   service.update_endpoints().front() + ", snapshots on " +
@@ -198,8 +203,9 @@ int run_customer_role(const Settings& s, eda::Narrator& say) {
 /// --role shipping: a replica as its own process, shipping an order every 200 ms.
 int run_shipping_role(const Settings& s, eda::Narrator& say) {
   zmq::context_t context;
-  const auto curve = eda::cli::secure_context(context, s.curve_keys);
-  ShippingReplica shipping(context, say, "shipping", s.updates, s.snapshots, s.heartbeat());
+  const auto curve = eda::cli::curve_setup(context, s.curve_keys);
+  ShippingReplica shipping(context, say, "shipping", s.updates, s.snapshots, curve.client(),
+                           s.heartbeat());
   Replica& replica = shipping.replica();
   const Shipping labels(replica);
   CustomerGenerator generator(7);

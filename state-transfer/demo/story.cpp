@@ -23,13 +23,14 @@ std::string describe_from_replica(const ShippingLabel& label) {
 }
 
 ShippingReplica::ShippingReplica(zmq::context_t& context, Narrator& say, std::string name,
-                                 std::string updates, std::string snapshots,
+                                 std::string updates, std::string snapshots, eda::Security security,
                                  eda::Heartbeat heartbeat)
     : replica_(context, {.name = name,
                          .updates_endpoint = std::move(updates),
                          .snapshot_endpoint = std::move(snapshots),
                          .silence_timeout = 500ms,
                          .heartbeat = heartbeat,
+                         .security = std::move(security),
                          .report = [&say, name](std::string_view line) { say.say(name, line); }}),
       thread_([this](const std::stop_token& stop) { replica_.run(stop, 10ms); }) {}
 

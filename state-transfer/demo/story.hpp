@@ -54,9 +54,10 @@ std::string describe_from_replica(const ShippingLabel& label);
 /// @brief A replica pumping on its own thread, reporting what it does through the narrator.
 class ShippingReplica {
  public:
-  /// @brief Starts replica `name` of the Customer service at `updates` and `snapshots`.
+  /// @brief Starts replica `name` of the Customer service at `updates` and `snapshots`, its
+  ///        sockets set up with `security` (a CURVE client, or plaintext).
   ShippingReplica(zmq::context_t& context, Narrator& say, std::string name, std::string updates,
-                  std::string snapshots, eda::Heartbeat heartbeat = {});
+                  std::string snapshots, eda::Security security, eda::Heartbeat heartbeat = {});
   /// @brief The replica (its thread keeps pumping it).
   Replica& replica() { return replica_; }
 

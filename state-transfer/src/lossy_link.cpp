@@ -36,10 +36,8 @@ LossyLink::LossyLink(zmq::context_t& context, LossyLinkOptions options)
   to_subscribers_.set(zmq::sockopt::xpub_verbose, 1);
   to_subscribers_.set(zmq::sockopt::maxmsgsize, max_subscription_bytes);
   from_publisher_.set(zmq::sockopt::maxmsgsize, max_event_bytes);
-  // Like any socket of its context: CURVE when the context says so (ContextSecurity), the
-  // link being a server to the subscribers and a client of the publisher.
-  (void)secure_server_socket(context, to_subscribers_, std::nullopt, "the lossy link");
-  (void)secure_client_socket(context, from_publisher_, std::nullopt, "the lossy link");
+  (void)secure_server_socket(context, to_subscribers_, options.security, "the lossy link");
+  (void)secure_client_socket(from_publisher_, options.security, "the lossy link");
   endpoint_ = connectable_endpoint(bind_endpoint(to_subscribers_, options.downstream));
   connect_endpoint(from_publisher_, options.upstream);
   thread_ = std::jthread([this](std::stop_token stop) { forward(stop); });

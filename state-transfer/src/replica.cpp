@@ -124,7 +124,7 @@ void Replica::open_snapshot_socket() {
   snapshot_socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(options_.snapshot_timeout.count()));
   const std::string owner = "replica '" + options_.name + "' (snapshots)";
   apply_heartbeat(snapshot_socket_, options_.heartbeat, owner);
-  (void)secure_client_socket(context_, snapshot_socket_, options_.security, owner);
+  (void)secure_client_socket(snapshot_socket_, options_.security, owner);
   connect_endpoint(snapshot_socket_, options_.snapshot_endpoint);
 }
 

@@ -501,7 +501,7 @@ TEST_CASE("over CURVE, an allow-listed replica synchronises; a stranger's gets n
   zmq::context_t context;
   eda::ZapHandler zap(context, keys.allowed());
   CustomerServiceOptions options = service_options(eda::Transport::tcp);
-  options.security = keys.server_side();
+  options.security = keys.server_side(zap);
   CustomerServiceThread source(context, options, CustomerGenerator(3).table(300));
 
   ReplicaOptions trusted = replica_options(source, "trusted");

@@ -39,10 +39,11 @@ void print_line(const CapturedMessage& message, std::size_t index, std::int64_t 
 
 int run_live(const TapRun& run, const Output& output) {
   zmq::context_t context;
-  const auto curve = cli::secure_context(context, run.curve_keys);
-  Tap tap(context,
-          TapOptions{
-              .endpoints = run.endpoints, .topics = run.topics, .max_messages = run.max_messages});
+  const auto curve = cli::curve_setup(context, run.curve_keys);
+  Tap tap(context, TapOptions{.endpoints = run.endpoints,
+                              .topics = run.topics,
+                              .max_messages = run.max_messages,
+                              .security = curve.client()});
   std::unique_ptr<CaptureWriter> writer;
   if (!run.record_file.empty()) {
     writer = std::make_unique<CaptureWriter>(run.record_file, tap.capture().info);

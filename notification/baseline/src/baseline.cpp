@@ -13,7 +13,8 @@ std::string_view method_for(std::string_view role) {
 }
 
 DownstreamService::DownstreamService(zmq::context_t& context, DownstreamOptions options)
-    : options_(std::move(options)), server_(context, {.endpoints = {options_.endpoint}}) {
+    : options_(std::move(options)),
+      server_(context, {.endpoints = {options_.endpoint}, .security = options_.security}) {
   server_.handle_typed<Order>(std::string(method_for(options_.role)), [this](const Order& order) {
     if (options_.work_time.count() > 0) {
       std::this_thread::sleep_for(options_.work_time);  // simulated work: a slow service
@@ -24,13 +25,15 @@ DownstreamService::DownstreamService(zmq::context_t& context, DownstreamOptions 
 }
 
 SyncOrderService::SyncOrderService(zmq::context_t& context, SyncOrderServiceOptions options)
-    : options_(std::move(options)), api_(context, {.endpoints = {options_.api_endpoint}}) {
+    : options_(std::move(options)),
+      api_(context, {.endpoints = {options_.api_endpoint}, .security = options_.security}) {
   for (const Downstream& d : options_.downstream) {
-    clients_.push_back({d.role, std::string(method_for(d.role)),
-                        std::make_unique<RpcClient>(
-                            context, RpcClientOptions{.endpoint = d.endpoint,
-                                                      .timeout = options_.call_timeout,
-                                                      .attempts = options_.call_attempts})});
+    clients_.push_back(
+        {d.role, std::string(method_for(d.role)),
+         std::make_unique<RpcClient>(context, RpcClientOptions{.endpoint = d.endpoint,
+                                                               .timeout = options_.call_timeout,
+                                                               .attempts = options_.call_attempts,
+                                                               .security = options_.security})});
   }
   api_.handle_typed<OrderRequest>(std::string(method::place_order),
                                   [this](const OrderRequest& request) { return place(request); });

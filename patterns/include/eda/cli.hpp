@@ -47,23 +47,17 @@ inline constexpr const char* curve_keys_layout =
 ///        to exist before the program runs.
 CLI::Option* add_curve_keys_option(CLI::App& app, std::string& directory);
 
-/// @brief The Security a `--curve-keys` directory describes, and the client keys its servers
-///        let in: server keys when `DIR/server.key_secret` exists, client keys when
-///        `DIR/clients/client.key_secret` does. Throws SecurityError when it holds neither, or
-///        a key file is unusable.
-struct CurveKeys {
-  Security security;  ///< The keys, both halves when the directory holds both.
-  AllowList allowed;  ///< Every `DIR/clients/*.key`.
+/// @brief The keys a `--curve-keys` directory holds (layout: curve_keys_layout): server keys
+///        and the allowed clients when `DIR/server.key_secret` exists, client keys and the
+///        server's public key when `DIR/clients/client.key_secret` does. Throws SecurityError
+///        when it holds neither, or a key file is unusable.
+[[nodiscard]] CurveKeys load_curve_keys(const std::string& directory);
 
-  /// @brief Loads the keys of `directory` (layout: curve_keys_layout).
-  [[nodiscard]] static CurveKeys load(const std::string& directory);
-};
-
-/// @brief Turns `--curve-keys DIR` into CURVE for every kit socket of `context` (a
-///        ContextSecurity with the keys of DIR and its ZAP handler); nullptr (plaintext) when
-///        `directory` is empty. Keep the result alive as long as the context's sockets.
-[[nodiscard]] std::unique_ptr<ContextSecurity> secure_context(zmq::context_t& context,
-                                                              const std::string& directory);
+/// @brief The CurveSetup of `--curve-keys DIR` in `context` (the keys of DIR, and its ZAP
+///        handler when DIR holds server keys); off (plaintext) when `directory` is empty.
+///        Declare it after the context, before the sockets, and give each socket's options
+///        `curve.server()`, `curve.client()` or `curve.both()`.
+[[nodiscard]] CurveSetup curve_setup(zmq::context_t& context, const std::string& directory);
 
 // ---- Stopping on Ctrl-C and SIGTERM ------------------------------------------------------------
 

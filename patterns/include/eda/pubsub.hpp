@@ -63,9 +63,9 @@ struct PublisherOptions {
   /// ZMTP heartbeats: a subscriber that stops answering (frozen, its host gone) has its
   /// connection closed and its queue freed; see peers().
   Heartbeat heartbeat{};
-  /// Plaintext or CURVE (the publisher binds, so it is the CURVE server); empty: the default
-  /// of its context (ContextSecurity), which is plaintext unless one was set.
-  std::optional<Security> security{};
+  /// Plaintext (the default) or CURVE: the publisher binds, so it is the CURVE server
+  /// (Security::server, CurveSetup::server()).
+  Security security{};
 };
 
 /// @brief Publishes typed events on PUB/SUB (an XPUB socket), stamping each with the next
@@ -82,8 +82,8 @@ struct PublisherOptions {
 class Publisher {
  public:
   /// @brief Binds to every endpoint in `options`; throws std::invalid_argument for bad options,
-  ///        TransportError when an endpoint cannot be bound, and SecurityError for CURVE
-  ///        without a ZapHandler in `context`.
+  ///        TransportError when an endpoint cannot be bound, and SecurityError for a CURVE
+  ///        Security whose ZapHandler does not run in `context`.
   Publisher(zmq::context_t& context, PublisherOptions options);
 
   /// @brief The endpoints actually bound, in connectable form (real ports, no wildcards).
@@ -174,9 +174,9 @@ struct SubscriberOptions {
   /// sees a restarted source's numbering start again at 1 and must not lose those events.
   bool drop_duplicates = true;
   DeadLetterSink* dead_letters = nullptr;  ///< Where malformed messages go (default: own box).
-  /// Plaintext or CURVE (the subscriber connects, so it is a CURVE client); empty: the default
-  /// of its context (ContextSecurity), which is plaintext unless one was set.
-  std::optional<Security> security{};
+  /// Plaintext (the default) or CURVE: the subscriber connects, so it is a CURVE client
+  /// (Security::client, CurveSetup::client()).
+  Security security{};
 };
 
 /// @brief Counters a Subscriber keeps about what it received.

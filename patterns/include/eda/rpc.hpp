@@ -68,10 +68,10 @@ struct RpcClientOptions {
   /// ZMTP heartbeats: a server that stops answering them has its connection closed (the
   /// call in progress then times out and is retried on a fresh connection).
   Heartbeat heartbeat{};
-  /// Plaintext or CURVE (the client connects, so it is a CURVE client); empty: the default of
-  /// its context (ContextSecurity), which is plaintext unless one was set. A server that
-  /// refuses the client's keys looks like a server that does not answer: RpcTimeout.
-  std::optional<Security> security{};
+  /// Plaintext (the default) or CURVE: the client connects, so it is a CURVE client
+  /// (Security::client, CurveSetup::client()). A server that refuses the client's keys looks
+  /// like a server that does not answer: RpcTimeout.
+  Security security{};
 };
 
 /// @brief Calls methods on an RpcServer, one blocking call at a time, with timeouts and
@@ -132,9 +132,9 @@ struct RpcServerOptions {
   int linger_ms = 0;                          ///< How long closing may wait to flush a reply.
   /// ZMTP heartbeats: a client that stops answering them has its connection closed.
   Heartbeat heartbeat{};
-  /// Plaintext or CURVE (the server binds, so it is the CURVE server); empty: the default of
-  /// its context (ContextSecurity), which is plaintext unless one was set.
-  std::optional<Security> security{};
+  /// Plaintext (the default) or CURVE: the server binds, so it is the CURVE server
+  /// (Security::server, CurveSetup::server()).
+  Security security{};
 };
 
 /// @brief Counters an RpcServer keeps.
@@ -154,7 +154,7 @@ struct RpcServerStats {
 class RpcServer {
  public:
   /// @brief Binds to every endpoint; throws std::invalid_argument / TransportError, and
-  ///        SecurityError for CURVE without a ZapHandler in `context`.
+  ///        SecurityError for a CURVE Security whose ZapHandler does not run in `context`.
   RpcServer(zmq::context_t& context, RpcServerOptions options);
 
   /// @brief The endpoints actually bound, in connectable form.

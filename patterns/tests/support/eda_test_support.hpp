@@ -47,8 +47,10 @@ struct CurveTestKeys {
     list.allow(client.public_key);
     return list;
   }
-  /// What a server socket is given.
-  [[nodiscard]] Security server_side() const { return Security::server(server); }
+  /// What a server socket is given: the server's pair, its clients checked by `zap`.
+  [[nodiscard]] Security server_side(const ZapHandler& zap) const {
+    return Security::server(zap, server);
+  }
   /// What the allow-listed client's sockets are given.
   [[nodiscard]] Security client_side() const { return Security::client(client, server.public_key); }
   /// What the stranger's sockets are given (it trusts the right server, but is not let in).

@@ -6,7 +6,8 @@ namespace eda::state_transfer::baseline {
 
 CustomerService::CustomerService(zmq::context_t& context, CustomerServiceOptions options,
                                  CustomerTable records)
-    : records_(std::move(records)), server_(context, {.endpoints = std::move(options.endpoints)}) {
+    : records_(std::move(records)),
+      server_(context, {.endpoints = std::move(options.endpoints), .security = options.security}) {
   server_.handle_typed<CustomerId>(std::string(method::get_customer), [this](CustomerId id) {
     CustomerReply reply;
     reply.sequence = sequence_;

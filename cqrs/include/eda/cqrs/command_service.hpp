@@ -67,6 +67,7 @@ class CommandRefused : public Error {
 struct CommandServiceOptions {
   std::vector<std::string> endpoints{};      ///< Where clients connect.
   sourcing::RepositoryOptions repository{};  ///< Source name, retries on conflict, snapshots.
+  Security security{};  ///< Plaintext (the default) or CURVE (it binds: the CURVE server).
 };
 
 /// @brief Serves order commands over ZeroMQ on an OrderRepository.

@@ -34,6 +34,10 @@ struct ProjectorOptions {
   std::vector<std::string> announce{};  ///< Where to publish ProjectionAdvanced (empty: nowhere).
   std::size_t batch = 1000;             ///< Events per transaction at most.
   std::chrono::milliseconds fallback_poll{1000};  ///< See sourcing::SubscriptionOptions.
+  /// Plaintext (the default) or CURVE: the projector follows the store's notifications (a
+  /// CURVE client) and announces its progress (a CURVE server), so a CURVE Security here
+  /// holds both halves (CurveSetup::both()).
+  Security security{};
 };
 
 /// @brief Counters a Projector keeps.

@@ -77,10 +77,10 @@ struct QueryServiceOptions {
   /// ZMTP heartbeats: a client that stops answering (frozen, its host gone) has its
   /// connection closed, and the queries it left waiting are dropped when they expire.
   Heartbeat heartbeat{};
-  /// Plaintext or CURVE: the service binds (a CURVE server) and subscribes to the projector
-  /// (a CURVE client), so a CURVE Security here holds both halves. Empty: the default of its
-  /// context (ContextSecurity), which is plaintext unless one was set.
-  std::optional<Security> security{};
+  /// Plaintext (the default) or CURVE: the service binds (a CURVE server) and subscribes to
+  /// the projector (a CURVE client), so a CURVE Security here holds both halves
+  /// (CurveSetup::both()).
+  Security security{};
 };
 
 /// @brief Counters a QueryService keeps.

@@ -79,6 +79,10 @@ struct ConsumerOptions {
   int receive_high_water_mark = 100'000;   ///< Live events queued before new ones drop (a gap).
   Checkpoint* checkpoint = nullptr;        ///< Where progress is kept (default: in memory).
   DeadLetterSink* dead_letters = nullptr;  ///< Where bad events go (default: own box).
+  /// Plaintext (the default) or CURVE: the consumer subscribes and calls back (a CURVE client)
+  /// and publishes its follow-ups (a CURVE server), so a CURVE Security here holds both halves
+  /// (CurveSetup::both()).
+  Security security{};
 };
 
 /// @brief Events the outbox could no longer provide: the consumer was away too long.

@@ -24,6 +24,9 @@ struct OrderServiceOptions {
   std::string api_endpoint = "tcp://127.0.0.1:*";     ///< PlaceOrder, GetOrder, Replay.
   std::size_t outbox_capacity = 100'000;              ///< Events kept for consumers that come back.
   int send_high_water_mark = 100'000;  ///< Per-subscriber queue before live events drop.
+  /// Plaintext (the default) or CURVE on both sockets (the service binds them: the CURVE
+  /// server, CurveSetup::server()).
+  Security security{};
 };
 
 /// @brief Counters an OrderService keeps.

@@ -114,9 +114,9 @@ struct StoreServiceOptions {
   /// ZMTP heartbeats: a client that stops answering (frozen, its host gone) has its
   /// connection closed; it reconnects when it runs again (and retries, idempotently).
   Heartbeat heartbeat{};
-  /// Plaintext or CURVE (the service binds: the CURVE server); empty: the default of its
-  /// context (ContextSecurity), which is plaintext unless one was set.
-  std::optional<Security> security{};
+  /// Plaintext (the default) or CURVE: the service binds, so it is the CURVE server
+  /// (CurveSetup::server()).
+  Security security{};
 };
 
 /// @brief Counters a StoreService keeps.

@@ -41,7 +41,8 @@ struct EventsAppended {
 class NotifyingEventStore final : public ForwardingEventStore {
  public:
   /// @brief Wraps `inner` (which must outlive it) and binds the notification `endpoint`.
-  NotifyingEventStore(EventStore& inner, zmq::context_t& context, std::string endpoint);
+  NotifyingEventStore(EventStore& inner, zmq::context_t& context, std::string endpoint,
+                      Security security = {});
 
   /// @brief Where notifications are published (connectable, real port).
   [[nodiscard]] const std::string& endpoint() const noexcept { return endpoint_; }
@@ -76,6 +77,9 @@ struct SubscriptionOptions {
   /// costs at most this much delay, never an event. Without notifications at all, this is
   /// the polling period.
   std::chrono::milliseconds fallback_poll{1000};
+  /// Plaintext (the default) or CURVE for the notifications (the subscription connects: a
+  /// CURVE client, CurveSetup::client()).
+  Security security{};
 };
 
 /// @brief Delivers every event of the store in position order, from a position on: the

@@ -32,9 +32,9 @@ struct CustomerServiceOptions {
   /// stops answering (frozen, its host gone) is cut off and its queue freed; it reconnects
   /// when it runs again.
   Heartbeat heartbeat{};
-  /// Plaintext or CURVE on both sockets (the service binds them: the CURVE server); empty:
-  /// the default of its context (ContextSecurity), which is plaintext unless one was set.
-  std::optional<Security> security{};
+  /// Plaintext (the default) or CURVE on both sockets (the service binds them: the CURVE
+  /// server, CurveSetup::server()).
+  Security security{};
 };
 
 /// @brief Counters a CustomerService keeps.

@@ -13,12 +13,18 @@
 
 #include <zmq.hpp>
 
+#include "eda/socket_security.hpp"
+
 namespace eda::state_transfer {
 
 /// @brief How a LossyLink is set up.
 struct LossyLinkOptions {
   std::string upstream{};                        ///< The publisher to forward from.
   std::string downstream = "tcp://127.0.0.1:*";  ///< Where subscribers connect instead.
+  /// Plaintext (the default) or CURVE: the link is a CURVE server to the subscribers and a
+  /// CURVE client of the publisher, so a CURVE Security here holds both halves
+  /// (CurveSetup::both()).
+  Security security{};
 };
 
 /// @brief What a LossyLink has done so far.

@@ -80,9 +80,9 @@ struct ReplicaOptions {
   /// stops answering (frozen, its host gone) has its connection closed and reconnected, and
   /// the replica says so. (Silence is noticed sooner, by `silence_timeout`.)
   Heartbeat heartbeat{};
-  /// Plaintext or CURVE on both connections (the replica connects: a CURVE client); empty:
-  /// the default of its context (ContextSecurity), which is plaintext unless one was set.
-  std::optional<Security> security{};
+  /// Plaintext (the default) or CURVE on both connections (the replica connects: a CURVE
+  /// client, CurveSetup::client()).
+  Security security{};
   std::int64_t max_message_bytes = 64 << 20;  ///< Larger messages drop the connection.
   DeadLetterSink* dead_letters = nullptr;     ///< Where bad messages go (default: own box).
   /// Called (on the pumping thread) with one line whenever the replica does something a

@@ -34,8 +34,8 @@ struct DemoTraceOptions {
   std::vector<std::string> topics{};     ///< Event-type prefixes; empty = every event.
   std::size_t trees_shown = 5;           ///< Causal trees printed; the rest are counted.
   std::chrono::milliseconds handshake_timeout =
-      std::chrono::seconds(10);        ///< For each publisher to let it in.
-  std::optional<Security> security{};  ///< As TapOptions::security.
+      std::chrono::seconds(10);  ///< For each publisher to let it in.
+  Security security{};           ///< As TapOptions::security.
   /// Called over and over while the tap waits for its handshake, for a demo whose publishers
   /// are served by the thread that creates the trace (a lambda that calls their serve() with
   /// a few milliseconds to wait); empty when they are served on threads of their own.

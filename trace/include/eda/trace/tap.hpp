@@ -39,9 +39,9 @@ struct TapOptions {
   std::vector<std::string> topics{};      ///< Event-type prefixes; empty = every event.
   std::size_t max_messages = 1'000'000;   ///< Messages kept in memory; later ones are counted only.
   int receive_high_water_mark = 100'000;  ///< Messages queued in the tap before new ones drop.
-  /// Plaintext or CURVE (the tap connects, so it is a CURVE client); empty: the default of its
-  /// context (ContextSecurity).
-  std::optional<Security> security{};
+  /// Plaintext (the default) or CURVE: the tap connects, so it is a CURVE client
+  /// (CurveSetup::client()).
+  Security security{};
 };
 
 /// @brief A wire tap driven by its caller: each poll() reads what has arrived.

@@ -30,6 +30,8 @@ struct DownstreamOptions {
   std::string role;                            ///< `inventory`, `shipping` or `billing`.
   std::string endpoint = "tcp://127.0.0.1:*";  ///< Where it answers.
   std::chrono::microseconds work_time{0};      ///< Simulated work per call (a slow service).
+  /// Plaintext (the default) or CURVE (the service binds: the CURVE server).
+  Security security{};
 };
 
 /// @brief A downstream service of the baseline: it answers its one method with the order it
@@ -71,6 +73,9 @@ struct SyncOrderServiceOptions {
   std::vector<Downstream> downstream;              ///< Called in this order for every order.
   std::chrono::milliseconds call_timeout{1000};    ///< Per downstream call.
   int call_attempts = 1;  ///< Attempts per downstream call (these calls are not idempotent).
+  /// Plaintext (the default) or CURVE: the service answers its API (a CURVE server) and calls
+  /// the downstream services (a CURVE client), so a CURVE Security here holds both halves.
+  Security security{};
 };
 
 /// @brief Counters a SyncOrderService keeps.

@@ -36,6 +36,7 @@ struct CustomerReply {
 /// @brief How the baseline CustomerService is set up.
 struct CustomerServiceOptions {
   std::vector<std::string> endpoints{};  ///< Where `GetCustomer` is answered.
+  Security security{};  ///< Plaintext (the default) or CURVE (it binds: the CURVE server).
 };
 
 /// @brief The Customer service of the baseline: it owns the records, changes them in place
