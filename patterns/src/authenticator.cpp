@@ -1,12 +1,14 @@
 #include "eda/authenticator.hpp"
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <vector>
 
 #include "eda/endpoint.hpp"
 #include "eda/security.hpp"
+#include "eda/wire.hpp"
 
 namespace eda {
 namespace {
@@ -16,6 +18,19 @@ std::atomic<unsigned> next_control_number{0};
 
 std::string text_of(const zmq::message_t& message) {
   return {static_cast<const char*>(message.data()), message.size()};
+}
+
+/// Receives one frame, again after a signal interrupted the receive.
+zmq::message_t receive_frame(zmq::socket_t& socket) {
+  for (;;) {
+    try {
+      zmq::message_t frame;
+      (void)socket.recv(frame);
+      return frame;
+    } catch (const zmq::error_t& error) {
+      if (error.num() != EINTR) throw;
+    }
+  }
 }
 
 }  // namespace
@@ -61,7 +76,9 @@ void ZapHandler::run(zmq::socket_t requests, zmq::socket_t control) {
     for (;;) {
       std::array<zmq::pollitem_t, 2> items{
           {{requests.handle(), 0, ZMQ_POLLIN, 0}, {control.handle(), 0, ZMQ_POLLIN, 0}}};
-      (void)zmq::poll(items.data(), items.size(), std::chrono::milliseconds(-1));
+      // A signal interrupting the wait (EINTR) is no reason to stop authenticating:
+      // poll_within() reports it as nothing ready, and the handler waits again.
+      if (eda::poll_within(items, std::chrono::milliseconds(-1)) == 0) continue;
       if ((items[1].revents & ZMQ_POLLIN) != 0) {
         // Unbinding takes the ZAP address away at once (closing would release it a moment
         // later, on libzmq's own thread): from now on libzmq finds no handler, and a server
@@ -82,8 +99,7 @@ void ZapHandler::answer(zmq::socket_t& requests) {
   std::vector<zmq::message_t> frames;
   bool more = true;
   while (more) {
-    zmq::message_t frame;
-    (void)requests.recv(frame);
+    zmq::message_t frame = receive_frame(requests);
     more = frame.more();
     if (frames.size() < 16) frames.push_back(std::move(frame));  // more is never valid
   }

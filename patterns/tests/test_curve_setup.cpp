@@ -1,6 +1,10 @@
 // CURVE said per socket: a CurveSetup hands each socket the Security it is given, a socket
 // given none stays plaintext beside CURVE sockets, CURVE never falls back to plaintext, two
-// contexts keep their own settings.
+// contexts keep their own settings, and the ZAP handler survives a signal.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -41,6 +45,10 @@ std::size_t deliver(eda::Publisher& publisher, eda::Subscriber& subscriber, std:
 }
 
 int mechanism_of(zmq::socket_t& socket) { return socket.get(zmq::sockopt::mechanism); }
+
+std::atomic<int> signals_seen{0};
+
+extern "C" void count_signal(int) { signals_seen.fetch_add(1); }
 
 }  // namespace
 
@@ -169,4 +177,48 @@ TEST_CASE("socket security: two contexts in one process keep their own CURVE set
       eda::Publisher(
           b, {.source = "b", .endpoints = {"tcp://127.0.0.1:*"}, .security = curve_a.server()}),
       Catch::Contains("without a running ZAP handler"));
+}
+
+TEST_CASE("socket security: the ZAP handler still authenticates after a signal interrupts it",
+          "[security]") {
+  const Keys keys;
+  zmq::context_t context;
+  // A handler without SA_RESTART: the signal makes the ZAP thread's poll() fail with EINTR.
+  struct sigaction action {};
+  action.sa_handler = count_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;
+  struct sigaction previous {};
+  REQUIRE(::sigaction(SIGUSR1, &action, &previous) == 0);
+  signals_seen = 0;
+  eda::ZapHandler zap(context, keys.allowed());  // its thread leaves SIGUSR1 unblocked
+  // Block SIGUSR1 here: the kernel then hands a signal sent to the process to the one thread
+  // that takes it, the ZAP handler's (libzmq's own threads block every signal).
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigset_t before;
+  REQUIRE(::pthread_sigmask(SIG_BLOCK, &usr1, &before) == 0);
+
+  eda::Publisher publisher(context, {.source = "order-service",
+                                     .endpoints = {"tcp://127.0.0.1:*"},
+                                     .security = eda::Security::server(zap, keys.server)});
+  eda::Subscriber first(context,
+                        {.endpoints = publisher.endpoints(), .security = keys.client_side()});
+  REQUIRE(eda::test::handshake(publisher, first));  // the handler now waits in poll()
+  const std::uint64_t allowed_before = zap.stats().allowed;
+
+  REQUIRE(::kill(::getpid(), SIGUSR1) == 0);
+  const eda::Deadline deadline(10s);
+  while (signals_seen.load() == 0 && !deadline.expired()) std::this_thread::yield();
+  CHECK(signals_seen.load() == 1);
+
+  eda::Subscriber second(context,
+                         {.endpoints = publisher.endpoints(), .security = keys.client_side()});
+  CHECK(eda::test::handshake(publisher, second));
+  CHECK(zap.stats().allowed > allowed_before);
+  CHECK(deliver(publisher, second, 5) == 5);
+
+  (void)::pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  (void)::sigaction(SIGUSR1, &previous, nullptr);
 }

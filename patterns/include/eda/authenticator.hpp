@@ -60,6 +60,8 @@ class ZapPresence {
 /// refuse every client (the kit sets libzmq's ZMQ_ZAP_ENFORCE_DOMAIN; without it libzmq would
 /// let every client in).
 ///
+/// A signal that interrupts its wait (EINTR) does not stop it: it waits again.
+///
 /// @par Thread safety
 /// Its own thread answers requests; stats() may be called from any thread.
 class ZapHandler {
