@@ -45,6 +45,7 @@ void AppendFailure::raise() const {
     case Kind::rejected:
       throw std::invalid_argument(message);
     case Kind::failed:
+    case Kind::unknown:  // thrown as the error behind it (a timeout, a lost connection)
       break;
   }
   switch (category) {

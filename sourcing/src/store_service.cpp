@@ -21,6 +21,9 @@ constexpr std::string_view load_snapshot = "LoadSnapshot";
 /// Frames of a request from a REQ client, as the ROUTER sees them: identity, empty
 /// delimiter, method, body.
 constexpr std::size_t request_frames = 4;
+/// Frames of a tagged request from a pipelining DEALER client (AppendPipeline): identity,
+/// empty delimiter, tag, method, body. The reply carries the tag back in the same place.
+constexpr std::size_t tagged_request_frames = 5;
 
 std::vector<WireRecord> to_wire(const std::vector<RecordedEvent>& events) {
   std::vector<WireRecord> records;
@@ -41,9 +44,15 @@ std::vector<RecordedEvent> from_wire(std::string_view reply) {
 
 }  // namespace
 
+/// Who sent a request: the connection's identity and, for a tagged request, its tag.
+struct StoreService::Caller {
+  zmq::message_t identity;
+  std::optional<zmq::message_t> tag;
+};
+
 /// An append waiting for the group commit: who asked, and what.
 struct StoreService::PendingAppend {
-  zmq::message_t client;
+  Caller caller;
   AppendRequest request;
 };
 
@@ -61,14 +70,14 @@ StoreService::StoreService(zmq::context_t& context, EventStore& store, StoreServ
   }
 }
 
-void StoreService::reply(const zmq::message_t& client, std::string_view status,
-                         std::string_view body) {
+void StoreService::reply(const Caller& caller, std::string_view status, std::string_view body) {
   // Replies never block: a client that went away just loses its reply (and its RpcClient
   // retries, which idempotent appends make safe).
-  (void)socket_.send(zmq::const_buffer(client.data(), client.size()),
-                     zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-  (void)socket_.send(zmq::const_buffer(nullptr, 0),
-                     zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  constexpr auto more = zmq::send_flags::sndmore | zmq::send_flags::dontwait;
+  (void)socket_.send(zmq::const_buffer(caller.identity.data(), caller.identity.size()), more);
+  (void)socket_.send(zmq::const_buffer(nullptr, 0), more);
+  if (caller.tag)
+    (void)socket_.send(zmq::const_buffer(caller.tag->data(), caller.tag->size()), more);
   (void)socket_.send(zmq::const_buffer(status.data(), status.size()),
                      zmq::send_flags::sndmore | zmq::send_flags::dontwait);
   (void)socket_.send(zmq::const_buffer(body.data(), body.size()), zmq::send_flags::dontwait);
@@ -115,45 +124,47 @@ bool StoreService::serve_once(std::chrono::milliseconds wait) {
   std::vector<zmq::message_t> frames;
   while (group.size() < options_.max_group) {
     const std::size_t count =
-        receive_frames(socket_, frames, request_frames, zmq::recv_flags::dontwait);
+        receive_frames(socket_, frames, tagged_request_frames, zmq::recv_flags::dontwait);
     if (count == 0) break;
-    if (count != request_frames || frames[1].size() != 0) {
+    const bool tagged = count == tagged_request_frames;
+    Caller caller{std::move(frames[0]), {}};
+    if (tagged) caller.tag = std::move(frames[2]);
+    if ((count != request_frames && !tagged) || frames[1].size() != 0) {
       ++stats_.bad_requests;
       if (count >= 2 && frames[1].size() == 0) {
-        reply(frames[0], "bad_request", "a request is [method, body]");
+        caller.tag.reset();  // a malformed request's frames say nothing sure about a tag
+        reply(caller, "bad_request", "a request is [method, body] or [tag, method, body]");
       }
       continue;  // without the REQ delimiter there is no way to answer
     }
-    const std::string_view name = view_of(frames[2]);
-    const std::string_view body = view_of(frames[3]);
+    const std::string_view name = view_of(frames[tagged ? 3 : 2]);
+    const std::string_view body = view_of(frames[tagged ? 4 : 3]);
     try {
       if (name == method::append) {
         auto a = decode_value<AppendBody>(body, "Append body");
-        PendingAppend pending{
-            zmq::message_t(frames[0].data(), frames[0].size()),
-            AppendRequest{std::move(a.stream),
-                          ExpectedVersion::from(a.expected_kind, a.expected_version),
-                          {}}};
+        AppendRequest request{
+            std::move(a.stream), ExpectedVersion::from(a.expected_kind, a.expected_version), {}};
+        request.events.reserve(a.events.size());
         for (WireEvent& e : a.events) {
-          pending.request.events.push_back(
+          request.events.push_back(
               EventData{std::move(e.event_id), std::move(e.type), std::move(e.envelope)});
         }
-        group.push_back(std::move(pending));
+        group.push_back(PendingAppend{std::move(caller), std::move(request)});
       } else {
         const std::string answer = answer_read(name, body);
         ++stats_.reads;
-        reply(frames[0], "ok", answer);
+        reply(caller, "ok", answer);
       }
     } catch (const CorruptEvent& e) {
-      reply(frames[0], "corrupt", e.what());  // the store's data, not the request, is bad
+      reply(caller, "corrupt", e.what());  // the store's data, not the request, is bad
     } catch (const MalformedMessage& e) {
       ++stats_.bad_requests;
-      reply(frames[0], "bad_request", e.what());
+      reply(caller, "bad_request", e.what());
     } catch (const std::invalid_argument& e) {
       ++stats_.bad_requests;
-      reply(frames[0], "rejected", e.what());
+      reply(caller, "rejected", e.what());
     } catch (const std::exception& e) {
-      reply(frames[0], "error", e.what());
+      reply(caller, "error", e.what());
     }
   }
   if (group.empty()) {
@@ -168,7 +179,7 @@ bool StoreService::serve_once(std::chrono::milliseconds wait) {
     ++stats_.appends;
     if (outcomes[i].result) {
       const AppendResult& r = *outcomes[i].result;
-      reply(group[i].client, "ok",
+      reply(group[i].caller, "ok",
             encode_value(AppendReply{r.first_version, r.last_version, r.first_position,
                                      r.last_position, r.already_stored}));
       continue;
@@ -176,14 +187,15 @@ bool StoreService::serve_once(std::chrono::milliseconds wait) {
     const AppendFailure& failure = *outcomes[i].failure;
     switch (failure.kind) {
       case AppendFailure::Kind::conflict:
-        reply(group[i].client, "conflict",
+        reply(group[i].caller, "conflict",
               encode_value(ConflictBody{failure.stream, failure.actual_version, failure.message}));
         break;
       case AppendFailure::Kind::rejected:
-        reply(group[i].client, "rejected", failure.message);
+        reply(group[i].caller, "rejected", failure.message);
         break;
       case AppendFailure::Kind::failed:
-        reply(group[i].client, "error", failure.message);
+      case AppendFailure::Kind::unknown:  // a store behind a store: its answer was lost
+        reply(group[i].caller, "error", failure.message);
         break;
     }
   }

@@ -159,6 +159,9 @@ struct AppendFailure {
     rejected,  ///< The request itself was refused: an empty stream name or batch, an event id
                ///< twice, ids already stored elsewhere, an envelope that does not decode.
     failed,    ///< The store failed (its database, its connection, its data): see category.
+    unknown,   ///< No answer came from a remote store (its connection was lost, or the wait
+               ///< for the answer ran out): it may hold the append or not. Appending the same
+               ///< events again (the same ids) finds out: `already_stored`, or stored now.
   };
 
   Kind kind = Kind::failed;  ///< What kind of failure.

@@ -16,6 +16,12 @@
 /// | `SaveSnapshot` | `WireSnapshot` (with its stream) | nil |
 /// | `LoadSnapshot` | stream name | `[found, WireSnapshot]` |
 ///
+/// A pipelining client (AppendPipeline, a DEALER) puts a **tag** of its choosing between the
+/// empty delimiter and the method: `[tag, method, body]`; the reply carries the tag back in the
+/// same place, `[tag, status, body]`, so the client can match replies to requests while many
+/// are in flight. Appends are committed, and answered, in the order they came (reads are
+/// answered at once, so a read may overtake the appends before it).
+///
 /// Error statuses: `conflict` (body: `ConflictBody`), `rejected` (invalid input; body: the
 /// reason), `corrupt` (stored data cannot be read; body: CorruptEvent's message, naming the
 /// stream and position), `error` (the store failed; body: the reason), `bad_request` (not
@@ -26,6 +32,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -154,8 +161,9 @@ class StoreService {
   [[nodiscard]] const StoreServiceStats& stats() const noexcept { return stats_; }
 
  private:
+  struct Caller;
   struct PendingAppend;
-  void reply(const zmq::message_t& client, std::string_view status, std::string_view body);
+  void reply(const Caller& caller, std::string_view status, std::string_view body);
   std::string answer_read(std::string_view method, std::string_view body);
 
   EventStore& store_;
