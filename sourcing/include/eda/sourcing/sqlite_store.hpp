@@ -21,6 +21,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 
@@ -67,8 +68,9 @@ class SqliteEventStore final : public EventStore {
                                                     std::size_t max_count) const override;
   [[nodiscard]] std::uint64_t stream_version(std::string_view stream) const override;
   [[nodiscard]] std::uint64_t last_position() const override;
-  /// @brief Group commit: all of `requests` in one transaction (one fsync), each in a
-  ///        savepoint of its own so that one conflict does not undo the others.
+  /// @brief Group commit: all of `requests` in one transaction (one fsync), each append of
+  ///        several events in a savepoint of its own so that one conflict does not undo the
+  ///        others (an append of one event is one INSERT, undone on its own by SQLite).
   std::vector<AppendOutcome> append_all(std::span<const AppendRequest> requests) override;
   void save_snapshot(std::string_view stream, const Snapshot& snapshot) override;
   [[nodiscard]] std::optional<Snapshot> load_snapshot(std::string_view stream) const override;
@@ -79,7 +81,8 @@ class SqliteEventStore final : public EventStore {
  private:
   struct Connection;
   AppendResult append_in_transaction(std::string_view stream, const ExpectedVersion& expected,
-                                     std::span<const EventData> events);
+                                     std::span<const EventData> events,
+                                     std::optional<std::uint64_t> known_version = std::nullopt);
   SqliteStoreOptions options_;
   mutable std::mutex mutex_;
   std::unique_ptr<Connection> db_;
