@@ -19,6 +19,13 @@
 ///   BM_Sourcing_Service_NoDisk/clients:C is the same service and writers in front of the
 ///   in-memory store: no SQLite, no fsync — what the messaging alone allows, the ceiling of
 ///   the row above on this machine.
+/// - BM_Sourcing_Pipelined/clients:C/in_flight:F: C writers, each an AppendPipeline keeping up
+///   to F appends of one event in flight (EDA_BENCH_PIPELINE_APPENDS per iteration in all,
+///   default 20 000) through the store service to a FULL store, which commits whatever has
+///   arrived together (up to 1024 appends). items/s = durable events/s; `events_per_commit`;
+///   `p50_us`/`p99_us` from sending an append to its outcome. BM_Sourcing_Pipelined_NoDisk is
+///   the same in front of the in-memory store (the ceiling), BM_Sourcing_Pipelined_OneCommit
+///   the same with one commit (one fsync) per append, on a tenth of the appends.
 /// - BM_Sourcing_Load/events:N/snapshots:S: loading an order whose stream holds N events, with
 ///   a snapshot every 100 events (S=1) or without (S=0), real time. `events_replayed` per load;
 ///   `p50_us`/`p99_us` per load.
@@ -133,6 +140,35 @@ void BM_Sourcing_Service_NoDisk(benchmark::State& state) {
   InMemoryEventStore store;
   measure_service_writers(state, store, static_cast<std::size_t>(state.range(0)), 256,
                           env_count("EDA_BENCH_SERVICE_APPENDS", 200));
+}
+
+// ---- Pipelined appends through the store service ------------------------------------------
+
+/// Appends per iteration, shared by the writers (EDA_BENCH_PIPELINE_APPENDS).
+std::uint64_t pipeline_appends() { return env_count("EDA_BENCH_PIPELINE_APPENDS", 20'000); }
+
+void BM_Sourcing_Pipelined(benchmark::State& state) {
+  ScratchFile file("pipelined");
+  SqliteEventStore store({.path = file.path(), .durability = Durability::full});
+  measure_pipelined_writers(state, store, static_cast<std::size_t>(state.range(0)),
+                            static_cast<std::size_t>(state.range(1)), 1024, pipeline_appends());
+}
+
+/// The ceiling of BM_Sourcing_Pipelined: the same service and writers, nothing stored on disk.
+void BM_Sourcing_Pipelined_NoDisk(benchmark::State& state) {
+  InMemoryEventStore store;
+  measure_pipelined_writers(state, store, static_cast<std::size_t>(state.range(0)),
+                            static_cast<std::size_t>(state.range(1)), 1024, pipeline_appends());
+}
+
+/// The floor: the same pipelining writers, the service committing each append on its own (one
+/// fsync per event). A tenth of the appends, so that it ends in seconds.
+void BM_Sourcing_Pipelined_OneCommit(benchmark::State& state) {
+  ScratchFile file("one-commit");
+  SqliteEventStore store({.path = file.path(), .durability = Durability::full});
+  measure_pipelined_writers(state, store, static_cast<std::size_t>(state.range(0)),
+                            static_cast<std::size_t>(state.range(1)), 1,
+                            std::max<std::uint64_t>(1, pipeline_appends() / 10));
 }
 
 // ---- Loading an aggregate -----------------------------------------------------------------
@@ -280,6 +316,21 @@ BENCHMARK(BM_Sourcing_Service_NoDisk)
     ->Arg(1)
     ->Arg(8)
     ->Arg(32)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Sourcing_Pipelined)
+    ->ArgNames({"clients", "in_flight"})
+    ->ArgsProduct({{1, 4, 32}, {1, 16, 64}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Sourcing_Pipelined_NoDisk)
+    ->ArgNames({"clients", "in_flight"})
+    ->ArgsProduct({{1, 4, 32}, {1, 16, 64}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Sourcing_Pipelined_OneCommit)
+    ->ArgNames({"clients", "in_flight"})
+    ->ArgsProduct({{1, 4, 32}, {64}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Sourcing_Load)

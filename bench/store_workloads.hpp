@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -23,6 +24,7 @@
 
 #include "eda/clock.hpp"
 #include "eda/latency.hpp"
+#include "eda/sourcing/append_pipeline.hpp"
 #include "eda/sourcing/event_store.hpp"
 #include "eda/sourcing/order.hpp"
 #include "eda/sourcing/order_repository.hpp"
@@ -295,6 +297,74 @@ inline void measure_service_writers(benchmark::State& state, sourcing::EventStor
   serving.request_stop();
   serving.join();
   if (!finished) return;
+  const StoreServiceStats& stats = service.stats();
+  state.SetItemsProcessed(static_cast<std::int64_t>(stats.appends));
+  state.counters["events_per_commit"] =
+      stats.groups > 0 ? static_cast<double>(stats.appends) / static_cast<double>(stats.groups) : 0;
+}
+
+/// @brief `clients` writers, each an AppendPipeline keeping up to `in_flight` appends of one
+///        event in flight (`appends_total / clients` per iteration, to a stream of its own) to a
+///        StoreService on tcp loopback that serves `store` and commits up to `max_group`
+///        appends together. items/s = durable events/s (each counted once its commit
+///        returned); `events_per_commit`; p50/p99 per append from sending it to its outcome.
+inline void measure_pipelined_writers(benchmark::State& state, sourcing::EventStore& store,
+                                      std::size_t clients, std::size_t in_flight,
+                                      std::size_t max_group, std::uint64_t appends_total) {
+  using namespace std::chrono_literals;
+  using namespace sourcing;
+  zmq::context_t context;
+  StoreService service(context, store,
+                       {.endpoints = {"tcp://127.0.0.1:*"}, .max_group = max_group});
+  std::jthread serving([&](const std::stop_token& stop) {
+    while (!stop.stop_requested()) (void)service.serve_once(5ms);
+  });
+  const std::uint64_t appends_each = std::max<std::uint64_t>(1, appends_total / clients);
+  std::vector<eda::LatencyRecorder> recorders(clients);
+  std::atomic<bool> failed{false};
+  for (auto _ : state) {
+    std::vector<std::jthread> threads;
+    for (std::size_t c = 0; c < clients; ++c) {
+      threads.emplace_back([&, c] {
+        try {
+          // Each append's send time, by ticket: at most `in_flight` are outstanding, so a ring
+          // of that size holds every one still waiting.
+          std::vector<std::int64_t> sent_at(in_flight);
+          AppendPipeline pipeline(
+              context,
+              {.endpoint = service.endpoints().front(), .max_in_flight = in_flight, .timeout = 30s},
+              [&](const PipelinedOutcome& o) {
+                recorders[c].record(eda::monotonic_ns() - sent_at[o.ticket % in_flight]);
+                if (!o.outcome.ok()) {
+                  std::cerr << "writer " << c << ": " << o.outcome.failure->message << "\n";
+                  failed = true;
+                }
+              });
+          const std::string stream = "pipelined-" + std::to_string(c);
+          for (std::uint64_t n = 1; n <= appends_each; ++n) {
+            const std::vector event{to_event_data(ItemAdded{"part", 1, 10}, "writer")};
+            // append() sends last, after any wait for room in the window: the time it returns
+            // is the time the append left.
+            const std::uint64_t ticket = pipeline.append(stream, ExpectedVersion::any(), event);
+            sent_at[ticket % in_flight] = eda::monotonic_ns();
+          }
+          pipeline.flush();
+        } catch (const std::exception& e) {
+          std::cerr << "writer " << c << ": " << e.what() << "\n";
+          failed = true;
+        }
+      });
+    }
+  }
+  serving.request_stop();
+  serving.join();
+  if (failed) {
+    state.SkipWithError("a writer failed (see above)");
+    return;
+  }
+  eda::LatencyRecorder all;
+  for (const auto& recorder : recorders) all.merge(recorder);
+  set_latency_counters(state, all);
   const StoreServiceStats& stats = service.stats();
   state.SetItemsProcessed(static_cast<std::int64_t>(stats.appends));
   state.counters["events_per_commit"] =
