@@ -115,12 +115,8 @@ std::string StoreService::answer_read(std::string_view name, std::string_view bo
   throw MalformedMessage(WireFault::unprocessable, "unknown method '" + printable(name) + "'");
 }
 
-bool StoreService::serve_once(std::chrono::milliseconds wait) {
-  if (!wait_readable(socket_, wait)) {
-    return false;
-  }
+void StoreService::receive_requests(std::vector<PendingAppend>& group) {
   // Take everything that is waiting: reads are answered at once, appends gathered.
-  std::vector<PendingAppend> group;
   std::vector<zmq::message_t> frames;
   while (group.size() < options_.max_group) {
     const std::size_t count =
@@ -167,13 +163,31 @@ bool StoreService::serve_once(std::chrono::milliseconds wait) {
       reply(caller, "error", e.what());
     }
   }
-  if (group.empty()) {
-    return true;
-  }
+}
+
+std::vector<AppendOutcome> StoreService::commit(std::vector<PendingAppend>& group) {
   std::vector<AppendRequest> requests;
   requests.reserve(group.size());
   for (PendingAppend& pending : group) requests.push_back(std::move(pending.request));
-  const std::vector<AppendOutcome> outcomes = store_.append_all(requests);  // one commit
+  try {
+    return store_.append_all(requests);  // one commit
+  } catch (const std::exception& e) {
+    // A store's append_all() reports failures as values; should one throw anyway, every
+    // append of the group has failed, and each writer is told.
+    std::vector<AppendOutcome> outcomes(requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      AppendFailure failure;
+      failure.message = e.what();
+      failure.stream = requests[i].stream;
+      failure.expected = requests[i].expected;
+      outcomes[i].failure = std::move(failure);
+    }
+    return outcomes;
+  }
+}
+
+void StoreService::answer_group(const std::vector<PendingAppend>& group,
+                                const std::vector<AppendOutcome>& outcomes) {
   ++stats_.groups;
   for (std::size_t i = 0; i < group.size(); ++i) {
     ++stats_.appends;
@@ -199,6 +213,15 @@ bool StoreService::serve_once(std::chrono::milliseconds wait) {
         break;
     }
   }
+}
+
+bool StoreService::serve_once(std::chrono::milliseconds wait) {
+  if (!wait_readable(socket_, wait)) {
+    return false;
+  }
+  std::vector<PendingAppend> group;
+  receive_requests(group);
+  if (!group.empty()) answer_group(group, commit(group));
   return true;
 }
 

@@ -313,6 +313,42 @@ TEST_CASE("garbage sent to the store service gets an error reply; the service go
   CHECK(service.stop().bad_requests == 3);
 }
 
+/// A store whose group commit throws once instead of reporting failures as values.
+class ThrowingOnce final : public ForwardingEventStore {
+ public:
+  using ForwardingEventStore::ForwardingEventStore;
+  std::vector<AppendOutcome> append_all(std::span<const AppendRequest> requests) override {
+    if (!thrown_) {
+      thrown_ = true;  // only the service thread calls append_all
+      throw std::runtime_error("the disk caught fire");
+    }
+    return ForwardingEventStore::append_all(requests);
+  }
+
+ private:
+  bool thrown_ = false;
+};
+
+TEST_CASE(
+    "a store whose group commit throws: each writer of the group gets the error, the service "
+    "goes on",
+    "[service]") {
+  zmq::context_t context;
+  InMemoryEventStore memory;
+  ThrowingOnce local(memory);
+  ServiceThread service(context, local);
+  RemoteEventStore remote(context, {.endpoint = service.endpoint(), .timeout = 5s});
+  try {
+    (void)remote.append("s", ExpectedVersion::any(), std::vector{note("burnt")});
+    FAIL("the append should have failed");
+  } catch (const eda::RpcError& e) {
+    CHECK(e.status() == "error");
+    CHECK_THAT(e.body(), Catch::Contains("the disk caught fire"));
+  }
+  CHECK(remote.append("s", ExpectedVersion::any(), std::vector{note("fine")}).last_position == 1);
+  CHECK(service.stop().appends == 2);
+}
+
 TEST_CASE(
     "over CURVE, an allow-listed writer is served; a stranger gets no answer and stores "
     "nothing",

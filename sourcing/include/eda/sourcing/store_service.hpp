@@ -165,6 +165,15 @@ class StoreService {
   struct PendingAppend;
   void reply(const Caller& caller, std::string_view status, std::string_view body);
   std::string answer_read(std::string_view method, std::string_view body);
+  /// Answers the reads waiting on the socket and gathers its appends into `group` (up to
+  /// `max_group`).
+  void receive_requests(std::vector<PendingAppend>& group);
+  /// Commits `group` in one append_all() (its requests are moved out); the outcomes, each a
+  /// failure when append_all() threw.
+  std::vector<AppendOutcome> commit(std::vector<PendingAppend>& group);
+  /// Answers each writer of a committed group.
+  void answer_group(const std::vector<PendingAppend>& group,
+                    const std::vector<AppendOutcome>& outcomes);
 
   EventStore& store_;
   StoreServiceOptions options_;
