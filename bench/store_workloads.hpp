@@ -303,6 +303,38 @@ inline void measure_service_writers(benchmark::State& state, sourcing::EventStor
       stats.groups > 0 ? static_cast<double>(stats.appends) / static_cast<double>(stats.groups) : 0;
 }
 
+/// @brief One pipelining writer of measure_pipelined_writers(): `appends` appends of one event
+///        to `stream` through a pipeline of `in_flight`, each append's time from sending it to
+///        its outcome recorded in `recorder`. False (after saying why) when any failed.
+inline bool write_pipelined(zmq::context_t& context, const std::string& endpoint,
+                            const std::string& stream, std::size_t in_flight, std::uint64_t appends,
+                            eda::LatencyRecorder& recorder) {
+  using namespace std::chrono_literals;
+  using namespace sourcing;
+  bool ok = true;
+  // Each append's send time, by ticket: at most `in_flight` are outstanding, so a ring of that
+  // size holds every one still waiting.
+  std::vector<std::int64_t> sent_at(in_flight);
+  AppendPipeline pipeline(context,
+                          {.endpoint = endpoint, .max_in_flight = in_flight, .timeout = 30s},
+                          [&](const PipelinedOutcome& o) {
+                            recorder.record(eda::monotonic_ns() - sent_at[o.ticket % in_flight]);
+                            if (!o.outcome.ok()) {
+                              std::cerr << stream << ": " << o.outcome.failure->message << "\n";
+                              ok = false;
+                            }
+                          });
+  for (std::uint64_t n = 1; n <= appends; ++n) {
+    const std::vector event{to_event_data(ItemAdded{"part", 1, 10}, "writer")};
+    // append() sends last, after any wait for room in the window: the time it returns is the
+    // time the append left.
+    const std::uint64_t ticket = pipeline.append(stream, ExpectedVersion::any(), event);
+    sent_at[ticket % in_flight] = eda::monotonic_ns();
+  }
+  pipeline.flush();
+  return ok;
+}
+
 /// @brief `clients` writers, each an AppendPipeline keeping up to `in_flight` appends of one
 ///        event in flight (`appends_total / clients` per iteration, to a stream of its own) to a
 ///        StoreService on tcp loopback that serves `store` and commits up to `max_group`
@@ -327,28 +359,11 @@ inline void measure_pipelined_writers(benchmark::State& state, sourcing::EventSt
     for (std::size_t c = 0; c < clients; ++c) {
       threads.emplace_back([&, c] {
         try {
-          // Each append's send time, by ticket: at most `in_flight` are outstanding, so a ring
-          // of that size holds every one still waiting.
-          std::vector<std::int64_t> sent_at(in_flight);
-          AppendPipeline pipeline(
-              context,
-              {.endpoint = service.endpoints().front(), .max_in_flight = in_flight, .timeout = 30s},
-              [&](const PipelinedOutcome& o) {
-                recorders[c].record(eda::monotonic_ns() - sent_at[o.ticket % in_flight]);
-                if (!o.outcome.ok()) {
-                  std::cerr << "writer " << c << ": " << o.outcome.failure->message << "\n";
-                  failed = true;
-                }
-              });
-          const std::string stream = "pipelined-" + std::to_string(c);
-          for (std::uint64_t n = 1; n <= appends_each; ++n) {
-            const std::vector event{to_event_data(ItemAdded{"part", 1, 10}, "writer")};
-            // append() sends last, after any wait for room in the window: the time it returns
-            // is the time the append left.
-            const std::uint64_t ticket = pipeline.append(stream, ExpectedVersion::any(), event);
-            sent_at[ticket % in_flight] = eda::monotonic_ns();
+          if (!write_pipelined(context, service.endpoints().front(),
+                               "pipelined-" + std::to_string(c), in_flight, appends_each,
+                               recorders[c])) {
+            failed = true;
           }
-          pipeline.flush();
         } catch (const std::exception& e) {
           std::cerr << "writer " << c << ": " << e.what() << "\n";
           failed = true;

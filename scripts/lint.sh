@@ -102,9 +102,10 @@ tidy_tests=(-checks=-readability-function-size,-bugprone-implicit-widening-of-mu
 [ ${#sources[@]} -eq 0 ] || "${tidy[@]}" "${sources[@]}" >>"$log" 2>&1 || true
 [ ${#tests[@]} -eq 0 ] || "${tidy[@]}" "${tidy_tests[@]}" "${tests[@]}" >>"$log" 2>&1 || true
 # One finding per file, line and check (a header's findings repeat in every source that
-# includes it); then counted per file and check: "FILE CHECK COUNT".
+# includes it); then counted per file and check: "FILE CHECK COUNT". (A clean log has no
+# finding at all: grep's "nothing matched" must not end the script under pipefail.)
 sed 's/\x1b\[[0-9;]*m//g' "$log" |
-  grep -E '^/.*:[0-9]+:[0-9]+: (error|warning): .*\[[a-z0-9.-]+(,-warnings-as-errors)?\]$' |
+  { grep -E '^/.*:[0-9]+:[0-9]+: (error|warning): .*\[[a-z0-9.-]+(,-warnings-as-errors)?\]$' || true; } |
   sed -E "s|^$PWD/||; s|^([^:]+):([0-9]+):[0-9]+: [a-z]+: .*\[([a-z0-9.-]+)(,-warnings-as-errors)?\]$|\1 \2 \3|" |
   sort -u | awk '{count[$1 " " $3]++} END {for (k in count) print k, count[k]}' | sort >"$found"
 # run-clang-tidy names each clang-tidy it runs: a log without one means nothing was checked.

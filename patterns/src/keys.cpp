@@ -23,7 +23,7 @@ constexpr std::string_view z85_alphabet =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
 /// Key files are tiny; anything bigger is not a key file.
-constexpr std::uintmax_t max_key_file_bytes = 64 * 1024;
+constexpr std::uintmax_t max_key_file_bytes = std::uintmax_t{64} * 1024;
 
 std::string quoted(const fs::path& path) { return "'" + path.string() + "'"; }
 
@@ -221,7 +221,7 @@ fs::path KeyPair::save(const fs::path& directory, std::string_view name) const {
   if (ec) {
     throw SecurityError("cannot create directory " + quoted(directory) + ": " + ec.message());
   }
-  const fs::path public_file = directory / (std::string(name) + ".key");
+  fs::path public_file = directory / (std::string(name) + ".key");
   const fs::path secret_file = directory / (std::string(name) + ".key_secret");
   for (const fs::path& file : {public_file, secret_file}) {
     if (fs::exists(fs::symlink_status(file, ec))) {
