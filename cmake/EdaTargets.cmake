@@ -41,7 +41,10 @@ function(eda_add_catch_tests target)
   add_executable(${target} ${ARG_SOURCES})
   eda_apply_settings(${target})
   target_link_libraries(${target} PRIVATE ${ARG_LIBRARIES} Catch2::Catch2)
-  catch_discover_tests(${target} PROPERTIES TIMEOUT 120)
+  # --warn NoTests: a test whose name matches no test case fails instead of passing with
+  # "No tests ran". (CTest splits a name at ';', so a test case named with one became two
+  # CTest tests that each ran nothing: test names use ',' instead.)
+  catch_discover_tests(${target} EXTRA_ARGS --warn NoTests PROPERTIES TIMEOUT 120)
 endfunction()
 
 # eda_add_benchmark(<target> SOURCES ... LIBRARIES ...): a Google Benchmark program, also

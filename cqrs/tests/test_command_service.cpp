@@ -127,7 +127,7 @@ TEST_CASE("a command that keeps conflicting is refused as a conflict after the r
   CHECK(store.attempts == 3);
 }
 
-TEST_CASE("malformed requests and unknown commands get clear errors; the service goes on",
+TEST_CASE("malformed requests and unknown commands get clear errors, the service goes on",
           "[command-service]") {
   zmq::context_t context;
   InMemoryEventStore store;

@@ -110,7 +110,7 @@ TEST_CASE("read-your-writes: a query carrying a command's position never returns
   }
 }
 
-TEST_CASE("a token the read model cannot reach times out with a clear error; the service goes on",
+TEST_CASE("a token the read model cannot reach times out with a clear error, the service goes on",
           "[query-service]") {
   ShopServices shop(/*run_projector=*/false);  // nobody projects: the read model stays at 0
   CommandClient commands(shop.context, {.endpoint = shop.commands_service.endpoints().front()});
@@ -316,7 +316,7 @@ TEST_CASE("the projector's announcement is caused by the store's: the hop is the
   }
 }
 
-TEST_CASE("over CURVE, an allow-listed client is answered; a stranger gets nothing",
+TEST_CASE("over CURVE, an allow-listed client is answered, a stranger gets nothing",
           "[query-service][security]") {
   const eda::test::CurveTestKeys keys;
   zmq::context_t context;
@@ -344,7 +344,7 @@ TEST_CASE("over CURVE, an allow-listed client is answered; a stranger gets nothi
   CHECK(service.stats().answered == 1);
 }
 
-TEST_CASE("hostile bytes on every CQRS port drop that peer; commands and queries go on",
+TEST_CASE("hostile bytes on every CQRS port drop that peer, commands and queries go on",
           "[query-service][hostile]") {
   using eda::test::Hostility;
   ShopServices shop(/*run_projector=*/true, eda::Transport::tcp);

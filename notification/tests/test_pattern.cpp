@@ -272,7 +272,7 @@ TEST_CASE("malformed, unknown and duplicate events do not stop a consumer", "[no
 }
 
 TEST_CASE(
-    "hostile bytes on the Order service's and a consumer's ports drop that peer; orders "
+    "hostile bytes on the Order service's and a consumer's ports drop that peer, orders "
     "still flow",
     "[notification][hostile]") {
   using eda::test::Hostility;

@@ -121,7 +121,7 @@ TEST_CASE("child process: captured output, standard output and error merged in o
   }
 }
 
-TEST_CASE("child process: standard input is /dev/null; output discarded or inherited") {
+TEST_CASE("child process: standard input is /dev/null, output discarded or inherited") {
   // The shell checks where its own descriptors point, and exits 1 when they do not.
   const auto points_to = [](const std::string& out, const std::string& err) {
     return std::vector<std::string>{"sh",
@@ -231,7 +231,7 @@ TEST_CASE("child process: the owner can stop it, or stop waiting for it") {
   }
 }
 
-TEST_CASE("child process: a wait without a stop says nothing while it runs; a signal ends it") {
+TEST_CASE("child process: a wait without a stop says nothing while it runs, a signal ends it") {
   ChildProcess child({.argv = {"sleep", "60"}});
   CHECK_FALSE(child.wait_for(10ms).has_value());
   CHECK(child.pid() > 0);

@@ -145,7 +145,7 @@ TEST_CASE("a publisher that stops answering heartbeats is noticed and its connec
   CHECK(watched.stats().delivered == 0);
 }
 
-TEST_CASE("a subscriber that stops reading and answering is cut off; the publisher never blocks",
+TEST_CASE("a subscriber that stops reading and answering is cut off, the publisher never blocks",
           "[heartbeat]") {
   zmq::context_t context;
   eda::Publisher publisher(context, {.source = "order-service",

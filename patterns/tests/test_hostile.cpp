@@ -18,7 +18,7 @@ using eda::test::hostile_peer_is_dropped;
 using eda::test::Hostility;
 
 TEST_CASE(
-    "hostile bytes on a publisher's or an RPC server's port drop that peer; the next "
+    "hostile bytes on a publisher's or an RPC server's port drop that peer, the next "
     "legitimate peer is served",
     "[hostile]") {
   zmq::context_t context;

@@ -198,7 +198,7 @@ RunResult run_cli(const std::function<int()>& body) {
 
 }  // namespace
 
-TEST_CASE("Ctrl-C and SIGTERM ask the program to stop; the handlers before are put back", "[cli]") {
+TEST_CASE("Ctrl-C and SIGTERM ask the program to stop, the handlers before are put back", "[cli]") {
   const auto interrupt_before = handler_of(SIGINT);
   const auto terminate_before = handler_of(SIGTERM);
   {
@@ -221,7 +221,7 @@ TEST_CASE("Ctrl-C and SIGTERM ask the program to stop; the handlers before are p
 }
 
 TEST_CASE(
-    "a ZeroMQ wait cut short by a stop request ends the run cleanly; without one it is an error",
+    "a ZeroMQ wait cut short by a stop request ends the run cleanly, without one it is an error",
     "[cli]") {
   // Without a stop request, EINTR is an error like any other: exit 1, saying what happened.
   const RunResult failed = run_cli([]() -> int {

@@ -117,7 +117,7 @@ TEST_CASE("poll() delivers the outcomes already answered without waiting", "[ser
 
 TEST_CASE(
     "two appends to one stream in flight together: each is checked against the stream the "
-    "one before it left; when the first conflicts, the second does too",
+    "one before it left, when the first conflicts, the second does too",
     "[service][pipeline]") {
   const std::size_t max_group = GENERATE(std::size_t{1}, std::size_t{256});
   CAPTURE(max_group);  // both in one commit, or each in its own
@@ -249,7 +249,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "answers out of order are delivered in order; answers that match no append in flight are "
+    "answers out of order are delivered in order, answers that match no append in flight are "
     "dropped and counted",
     "[service][pipeline]") {
   zmq::context_t context;

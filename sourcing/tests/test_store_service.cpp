@@ -286,7 +286,7 @@ TEST_CASE(
                     Catch::Contains("position 41") && Catch::Contains("orders-9"));
 }
 
-TEST_CASE("garbage sent to the store service gets an error reply; the service goes on",
+TEST_CASE("garbage sent to the store service gets an error reply, the service goes on",
           "[service]") {
   zmq::context_t context;
   InMemoryEventStore local;
@@ -350,7 +350,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "over CURVE, an allow-listed writer is served; a stranger gets no answer and stores "
+    "over CURVE, an allow-listed writer is served, a stranger gets no answer and stores "
     "nothing",
     "[service][security]") {
   const eda::test::CurveTestKeys keys;
@@ -378,7 +378,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "hostile bytes on the store service's and the notifications' ports drop that peer; "
+    "hostile bytes on the store service's and the notifications' ports drop that peer, "
     "the next writer is served and its append announced",
     "[service][hostile]") {
   using eda::test::Hostility;

@@ -204,7 +204,7 @@ TEST_CASE("read-your-writes: a replica can be asked to reflect a given sequence"
 }
 
 TEST_CASE(
-    "while the source is down the replica answers and says how stale; when it is back, "
+    "while the source is down the replica answers and says how stale, when it is back, "
     "the replica re-synchronises",
     "[replica]") {
   zmq::context_t context;
@@ -413,7 +413,7 @@ TEST_CASE("an update whose record lacks fields never blanks the replica's copy",
 }
 
 TEST_CASE(
-    "bad snapshot replies fail the attempt; the replica backs off, retries and "
+    "bad snapshot replies fail the attempt, the replica backs off, retries and "
     "synchronises when a good one comes",
     "[replica]") {
   zmq::context_t context;
@@ -495,7 +495,7 @@ TEST_CASE("work handed to a Customer service that is stopping returns (fails by 
   SUCCEED();
 }
 
-TEST_CASE("over CURVE, an allow-listed replica synchronises; a stranger's gets nothing",
+TEST_CASE("over CURVE, an allow-listed replica synchronises, a stranger's gets nothing",
           "[replica][security]") {
   const eda::test::CurveTestKeys keys;
   zmq::context_t context;

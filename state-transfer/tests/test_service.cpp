@@ -75,7 +75,7 @@ std::vector<std::string> ask(zmq::socket_t& dealer, const std::vector<std::strin
 }
 }  // namespace
 
-TEST_CASE("malformed snapshot requests are refused with a reason; the service goes on",
+TEST_CASE("malformed snapshot requests are refused with a reason, the service goes on",
           "[service]") {
   zmq::context_t context;
   CustomerServiceThread source(context, service_options(), CustomerGenerator(1).table(5));
@@ -151,7 +151,7 @@ TEST_CASE("make_random_change signs up, moves, re-tiers and removes customers", 
 }
 
 TEST_CASE(
-    "hostile bytes on the Customer service's ports drop that peer; a fresh replica "
+    "hostile bytes on the Customer service's ports drop that peer, a fresh replica "
     "synchronises",
     "[service][hostile]") {
   using eda::test::Hostility;

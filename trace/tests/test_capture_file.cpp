@@ -58,7 +58,7 @@ CaptureError refusal_of(const std::string& text, const eda::trace::CaptureLimits
 
 }  // namespace
 
-TEST_CASE("trace: an unreadable capture is a wire fault; an uncreatable one a storage fault") {
+TEST_CASE("trace: an unreadable capture is a wire fault, an uncreatable one a storage fault") {
   const CaptureError refused = refusal_of("not json at all\n");
   CHECK(refused.category() == eda::ErrorCategory::wire);
   try {
