@@ -17,6 +17,11 @@ std::string quoted(std::string_view id) { return "'" + printable(id) + "'"; }
 
 }  // namespace
 
+bool is_valid_member_name(std::string_view name) noexcept {
+  return !name.empty() && name.size() <= max_member_name_bytes &&
+         std::all_of(name.begin(), name.end(), valid_name_char);
+}
+
 std::string_view to_string(GroupRefusal refusal) noexcept {
   switch (refusal) {
     case GroupRefusal::unknown_member:
@@ -62,8 +67,7 @@ GroupTime GroupCoordinator::advance(GroupTime now) noexcept {
 MemberAssignment GroupCoordinator::join(std::string_view name, GroupTime now) {
   const GroupTime time = advance(now);
   expire(time);
-  if (name.empty() || name.size() > max_member_name_bytes ||
-      !std::all_of(name.begin(), name.end(), valid_name_char)) {
+  if (!is_valid_member_name(name)) {
     throw GroupRequestRefused(GroupRefusal::invalid_name,
                               "a member name has 1 to " + std::to_string(max_member_name_bytes) +
                                   " of the characters A-Z a-z 0-9 . _ -, not " + quoted(name));

@@ -38,6 +38,8 @@
 #include <string_view>
 #include <vector>
 
+#include <msgpack.hpp>
+
 #include "eda/errors.hpp"
 #include "eda/scaling/assignment.hpp"
 #include "eda/scaling/partitioner.hpp"
@@ -50,6 +52,10 @@ using GroupTime = std::chrono::nanoseconds;
 
 /// @brief The longest member name accepted at join, in bytes.
 inline constexpr std::size_t max_member_name_bytes = 64;
+
+/// @brief Whether `name` may name a member at join: 1 to max_member_name_bytes of
+///        A-Z a-z 0-9 . _ - (so that ids print safely in logs and traces).
+[[nodiscard]] bool is_valid_member_name(std::string_view name) noexcept;
 
 /// @brief How a coordinator runs its group.
 struct CoordinatorOptions {
@@ -69,6 +75,7 @@ struct MemberAssignment {
                                       ///< confirms their revocation (or is declared dead).
   /// @brief Equal when every field is.
   friend bool operator==(const MemberAssignment&, const MemberAssignment&) = default;
+  MSGPACK_DEFINE(member_id, generation, owned, revoke, awaiting)
 };
 
 /// @brief A partition handed to a member under a generation: before the member starts it, the
