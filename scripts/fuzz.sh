@@ -17,7 +17,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 all_targets=(envelope wire_frames codec rpc_server store_service stored_events command_service
-             query_service read_model_lines notification_api snapshot_service replica_input)
+             query_service read_model_lines notification_api snapshot_service replica_input
+             group_protocol)
 
 seconds=60
 merge=0

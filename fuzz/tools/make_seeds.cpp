@@ -13,6 +13,7 @@
 #include "codec_types.hpp"
 #include "eda/cqrs/projector.hpp"
 #include "eda/notification/shop.hpp"
+#include "eda/scaling/group_protocol.hpp"
 #include "eda/sourcing/order_repository.hpp"
 #include "eda/sourcing/store_service.hpp"
 #include "eda/sourcing/subscription.hpp"
@@ -354,6 +355,53 @@ void state_transfer_seeds() {
                {std::string(st::snapshot_chunk), eda::encode_value(st::SnapshotChunk{{zero}})});
 }
 
+void scaling_seeds() {
+  namespace sc = eda::scaling;
+  const auto frames = [](const sc::GroupMessage& message) {
+    const sc::GroupFrames encoded = sc::encode_group_message(message);
+    return Frames{encoded.kind, encoded.body};
+  };
+  const auto sequence = [&frames](const std::vector<sc::GroupMessage>& messages) {
+    Frames all;
+    for (const auto& message : messages) {
+      const Frames two = frames(message);
+      all.insert(all.end(), two.begin(), two.end());
+    }
+    return all;
+  };
+  // One of each message.
+  write_frames("group_protocol", "join", frames(sc::JoinGroup{"billing"}));
+  write_frames("group_protocol", "heartbeat", frames(sc::Heartbeat{"billing-1", 1}));
+  write_frames("group_protocol", "revoked",
+               frames(sc::RevokedPartitions{"billing-1", 2, {{4, 120}, {5, 7}}}));
+  write_frames("group_protocol", "leave", frames(sc::LeaveGroup{"billing-1", 2, {{0, 3}}}));
+  write_frames("group_protocol", "assignment",
+               frames(sc::MemberAssignment{"billing-1", 2, {0, 1, 2, 3, 4}, {4}, {}}));
+  write_frames("group_protocol", "revoke", frames(sc::RevokeRequest{2, {4, 5, 6, 7}}));
+  write_frames("group_protocol", "refused",
+               frames(sc::GroupRefused{"unknown_member", "no live member is called 'billing-9'"}));
+  // A group's life: two join, the first hands half over, beats, the second leaves.
+  write_frames(
+      "group_protocol", "rebalance",
+      sequence({sc::JoinGroup{"billing"}, sc::JoinGroup{"billing"}, sc::Heartbeat{"billing-1", 2},
+                sc::RevokedPartitions{"billing-1", 2, {{4, 10}, {5, 0}, {6, 3}, {7, 9}}},
+                sc::Heartbeat{"billing-2", 2}, sc::LeaveGroup{"billing-2", 2, {}}}));
+  // billing-1 falls silent while audit-2 beats (300 ms per message): past 1 s it is declared
+  // dead. Then messages from a stranger and from a future generation.
+  write_frames("group_protocol", "death-and-strangers",
+               sequence({sc::JoinGroup{"billing"}, sc::JoinGroup{"audit"},
+                         sc::Heartbeat{"audit-2", 2}, sc::Heartbeat{"audit-2", 2},
+                         sc::Heartbeat{"audit-2", 2}, sc::Heartbeat{"audit-2", 2},
+                         sc::Heartbeat{"billing-9", 1}, sc::Heartbeat{"audit-2", 99}}));
+  // Near misses: an unknown kind, a body of the wrong shape, an out-of-order checkpoint list.
+  write_frames("group_protocol", "unknown-kind",
+               {"group.hello", eda::encode_value(sc::JoinGroup{"billing"})});
+  write_frames("group_protocol", "heartbeat-one-field",
+               {std::string(sc::group_heartbeat), eda::encode_value(std::make_tuple(1))});
+  write_frames("group_protocol", "revoked-unordered",
+               frames(sc::RevokedPartitions{"billing-1", 1, {{5, 1}, {4, 1}}}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -372,6 +420,7 @@ int main(int argc, char** argv) {
   lines_seeds();
   notification_seeds();
   state_transfer_seeds();
+  scaling_seeds();
   std::printf("fuzz-seeds: wrote %d seed files under %s\n", written, root.c_str());
   return 0;
 }

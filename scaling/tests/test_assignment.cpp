@@ -137,7 +137,7 @@ Ownership apply(const Ownership& current, const RebalancePlan& plan,
 
 }  // namespace
 
-TEST_CASE("the first member gets every partition; a second takes half", "[scaling][assignment]") {
+TEST_CASE("the first member gets every partition, a second takes half", "[scaling][assignment]") {
   Ownership current(8);
   const auto first = assign_partitions(current, {"billing-1"});
   CHECK(by_member(first)["billing-1"].size() == 8);
@@ -153,7 +153,7 @@ TEST_CASE("the first member gets every partition; a second takes half", "[scalin
   CHECK(plan.grants() == std::map<MemberId, std::vector<PartitionId>>{{"billing-2", {4, 5, 6, 7}}});
 }
 
-TEST_CASE("a departed member's partitions are granted at once; the others stay put",
+TEST_CASE("a departed member's partitions are granted at once, the others stay put",
           "[scaling][assignment]") {
   // Three members own 0-3, 4-6, 7-9 of ten; billing-2 dies.
   Ownership current(10);

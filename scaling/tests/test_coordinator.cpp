@@ -233,7 +233,7 @@ TEST_CASE("an old owner that dies before confirming loses its partitions at the 
   CHECK(group.counters().deaths == 1);
 }
 
-TEST_CASE("generations: a lagging member catches up; stale and future ones are refused",
+TEST_CASE("generations: a lagging member catches up, stale and future ones are refused",
           "[scaling][coordinator]") {
   TwoMembers two;  // generation 2
   auto& group = two.group;
