@@ -18,13 +18,15 @@ CREATE TABLE IF NOT EXISTS partition_checkpoints (
   partition_id     INTEGER NOT NULL CHECK (partition_id >= 0),
   generation       INTEGER NOT NULL CHECK (generation >= 0),
   committed_offset INTEGER NOT NULL CHECK (committed_offset >= 0),
+  owner            TEXT,
   PRIMARY KEY (group_name, partition_id)
 ) WITHOUT ROWID;
 )sql";
 
 ErrorCategory category_of(CheckpointRefusal refusal) {
-  return refusal == CheckpointRefusal::stale_generation ? ErrorCategory::conflict
-                                                        : ErrorCategory::application;
+  return refusal == CheckpointRefusal::stale_generation || refusal == CheckpointRefusal::not_owner
+             ? ErrorCategory::conflict
+             : ErrorCategory::application;
 }
 
 std::string quoted(std::string_view group) { return "'" + printable(group) + "'"; }
@@ -34,6 +36,14 @@ void check_group_name(std::string_view group) {
     throw CheckpointRejected(CheckpointRefusal::invalid_group_name,
                              "a group name has 1 to " + std::to_string(max_group_name_bytes) +
                                  " bytes, not " + std::to_string(group.size()));
+  }
+}
+
+void check_member_id(std::string_view member) {
+  if (member.empty() || member.size() > max_group_name_bytes) {
+    throw CheckpointRejected(CheckpointRefusal::invalid_member_id,
+                             "a member id has 1 to " + std::to_string(max_group_name_bytes) +
+                                 " bytes, not " + std::to_string(member.size()));
   }
 }
 
@@ -100,6 +110,8 @@ std::string_view to_string(CheckpointRefusal refusal) noexcept {
   switch (refusal) {
     case CheckpointRefusal::stale_generation:
       return "stale_generation";
+    case CheckpointRefusal::not_owner:
+      return "not_owner";
     case CheckpointRefusal::offset_backwards:
       return "offset_backwards";
     case CheckpointRefusal::unknown_group:
@@ -114,6 +126,8 @@ std::string_view to_string(CheckpointRefusal refusal) noexcept {
       return "partition_count_mismatch";
     case CheckpointRefusal::invalid_group_name:
       return "invalid_group_name";
+    case CheckpointRefusal::invalid_member_id:
+      return "invalid_member_id";
   }
   return "unknown";
 }
@@ -134,6 +148,15 @@ StaleGeneration::StaleGeneration(std::string_view group, PartitionId partition,
                              ": the partition moved in a rebalance; rejoin the group and resume "
                              "from its committed offset") {}
 
+NotOwner::NotOwner(std::string_view group, PartitionId partition, std::string_view member,
+                   std::string_view owner)
+    : CheckpointRejected(CheckpointRefusal::not_owner,
+                         "partition " + std::to_string(partition) + " of group " + quoted(group) +
+                             (owner.empty() ? std::string(" was never granted to anyone")
+                                            : " was granted to " + quoted(owner)) +
+                             ", not to " + quoted(member) +
+                             ": a member commits only what it owns; rejoin the group") {}
+
 CheckpointStore::Schema::Schema(const sqlite::Database& db) { db.exec(schema_sql); }
 
 CheckpointStore::CheckpointStore(const std::string& path, sqlite::Durability durability)
@@ -148,13 +171,14 @@ CheckpointStore::CheckpointStore(const std::string& path, sqlite::Durability dur
                         "(group_name, partition_id, generation, committed_offset) "
                         "VALUES (?, ?, 0, 0)"),
       select_partition_(db_.handle(),
-                        "SELECT generation, committed_offset FROM partition_checkpoints "
+                        "SELECT generation, committed_offset, owner FROM partition_checkpoints "
                         "WHERE group_name = ? AND partition_id = ?"),
       select_partitions_(db_.handle(),
-                         "SELECT partition_id, generation, committed_offset "
+                         "SELECT partition_id, generation, committed_offset, owner "
                          "FROM partition_checkpoints WHERE group_name = ? ORDER BY partition_id"),
       update_partition_(db_.handle(),
-                        "UPDATE partition_checkpoints SET generation = ?, committed_offset = ? "
+                        "UPDATE partition_checkpoints SET generation = ?, committed_offset = ?, "
+                        "owner = ? "
                         "WHERE group_name = ? AND partition_id = ?") {}
 
 std::optional<std::uint32_t> CheckpointStore::partition_count(std::string_view group) const {
@@ -215,12 +239,14 @@ PartitionCheckpoint CheckpointStore::read_row(std::string_view group, PartitionI
   PartitionCheckpoint row;
   row.generation = from_column(select_partition_.integer(0), "generation", path());
   row.offset = from_column(select_partition_.integer(1), "offset", path());
+  row.owner = select_partition_.text(2);
   return row;
 }
 
-void CheckpointStore::fence(std::string_view group, std::uint64_t generation,
-                            const std::vector<PartitionId>& partitions) {
+void CheckpointStore::fence(std::string_view group, std::string_view owner,
+                            std::uint64_t generation, const std::vector<PartitionId>& partitions) {
   check_group_name(group);
+  check_member_id(owner);
   check_value(generation, "generation", group);
   sqlite::Transaction transaction(db_);
   const std::uint32_t count = require_group(group);
@@ -231,15 +257,17 @@ void CheckpointStore::fence(std::string_view group, std::uint64_t generation,
     if (generation < row.generation) {
       throw StaleGeneration(group, p, generation, row.generation);
     }
-    update_partition_.bind(as_column(generation), as_column(row.offset), group, std::int64_t{p})
+    update_partition_
+        .bind(as_column(generation), as_column(row.offset), owner, group, std::int64_t{p})
         .run();
   }
   transaction.commit();
 }
 
-void CheckpointStore::commit(std::string_view group, std::uint64_t generation,
-                             const std::vector<Checkpoint>& checkpoints) {
+void CheckpointStore::commit(std::string_view group, std::string_view member,
+                             std::uint64_t generation, const std::vector<Checkpoint>& checkpoints) {
   check_group_name(group);
+  check_member_id(member);
   check_value(generation, "generation", group);
   std::vector<PartitionId> partitions;
   partitions.reserve(checkpoints.size());
@@ -253,6 +281,9 @@ void CheckpointStore::commit(std::string_view group, std::uint64_t generation,
   check_no_duplicates(partitions, group);
   for (const Checkpoint& c : checkpoints) {
     const PartitionCheckpoint row = read_row(group, c.partition);
+    if (row.owner != member) {
+      throw NotOwner(group, c.partition, member, row.owner);
+    }
     if (generation < row.generation) {
       throw StaleGeneration(group, c.partition, generation, row.generation);
     }
@@ -264,7 +295,7 @@ void CheckpointStore::commit(std::string_view group, std::uint64_t generation,
                                    std::to_string(c.offset) + ")");
     }
     update_partition_
-        .bind(as_column(generation), as_column(c.offset), group, std::int64_t{c.partition})
+        .bind(as_column(generation), as_column(c.offset), member, group, std::int64_t{c.partition})
         .run();
   }
   transaction.commit();
@@ -293,6 +324,7 @@ std::vector<PartitionCheckpoint> CheckpointStore::read_all(std::string_view grou
       const auto index = static_cast<std::size_t>(p);
       result[index].generation = from_column(select_partitions_.integer(1), "generation", path());
       result[index].offset = from_column(select_partitions_.integer(2), "offset", path());
+      result[index].owner = select_partitions_.text(3);
       seen[index] = true;
     }
   }

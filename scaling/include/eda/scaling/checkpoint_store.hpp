@@ -1,18 +1,22 @@
 /// @file checkpoint_store.hpp
 /// @brief Where each partition of a consumer group has got to: committed offsets kept durably
-///        in SQLite, guarded by a generation fence so that a member that lost a partition in a
-///        rebalance (a "zombie") can no longer overwrite its new owner's progress.
+///        in SQLite, guarded by a fence (owner and generation) so that a member that lost a
+///        partition in a rebalance (a "zombie") can no longer overwrite its new owner's progress.
 ///
 /// A member of Billing processes a partition's events in order and now and then commits the
 /// offset of the next event it has not processed yet (Kafka's convention). When the partition
 /// moves to another member, the new owner resumes from that offset: the events after the last
 /// commit are delivered again (which is why the handler must be idempotent), none is skipped.
 ///
-/// The fence works like Kafka's generation check on an offset commit, per partition: each
-/// partition remembers the highest generation that was granted it (fence()) or committed to it
-/// (commit()), and a commit from an older generation is refused with StaleGeneration. A member
-/// that kept a partition across rebalances commits under whatever newer generation it knows;
-/// a member that lost it knows only a generation older than the new owner's grant.
+/// Kafka's classic group coordinator refuses an offset commit whose member id is unknown or
+/// whose generation is not the group's current one, without looking at which partitions the
+/// member owns. The fence here is kept per partition instead: each partition remembers the
+/// member it was last granted to and the highest generation granted (fence()) or committed
+/// (commit()). A commit is refused with NotOwner when it comes from another member, and with
+/// StaleGeneration when its generation is older. Both checks are needed: in a cooperative
+/// rebalance the old and the new owner of a moved partition share one generation (the one that
+/// moved it), so only the owner check stops the old one; and a member that kept a partition
+/// commits under whatever newer generation it knows.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "eda/errors.hpp"
+#include "eda/scaling/assignment.hpp"
 #include "eda/scaling/partitioner.hpp"
 #include "eda/sqlite/database.hpp"
 
@@ -30,7 +35,7 @@ namespace eda::scaling {
 /// @brief The largest offset or generation the store keeps (SQLite's integers are signed 64-bit).
 inline constexpr std::uint64_t max_checkpoint_value = 9'223'372'036'854'775'807ULL;
 
-/// @brief The longest group name the store accepts, in bytes.
+/// @brief The longest group name or member id the store accepts, in bytes.
 inline constexpr std::size_t max_group_name_bytes = 255;
 
 /// @brief One partition's progress, as a member commits it.
@@ -43,13 +48,16 @@ struct Checkpoint {
 struct PartitionCheckpoint {
   std::uint64_t offset = 0;  ///< Committed offset: where a new owner resumes (0: from the start).
   std::uint64_t generation = 0;  ///< The highest generation granted or committed (0: none yet).
-  /// @brief Equal when both fields are.
+  MemberId owner;                ///< The member it was last granted to (empty: never granted).
+  /// @brief Equal when every field is.
   friend bool operator==(const PartitionCheckpoint&, const PartitionCheckpoint&) = default;
 };
 
 /// @brief Why the store refused a request.
 enum class CheckpointRefusal {
   stale_generation,          ///< The request's generation is older than the partition's.
+  not_owner,                 ///< The committing member is not the one the partition was last
+                             ///< granted to (or it was never granted).
   offset_backwards,          ///< The offset is below the committed one: offsets never go back.
   unknown_group,             ///< No group of that name was registered.
   unknown_partition,         ///< The partition index is not below the group's partition count.
@@ -58,6 +66,7 @@ enum class CheckpointRefusal {
   duplicate_partition,       ///< One request names a partition twice.
   partition_count_mismatch,  ///< The group exists with another partition count.
   invalid_group_name,        ///< Empty, or longer than max_group_name_bytes.
+  invalid_member_id,         ///< Empty, or longer than max_group_name_bytes.
 };
 
 /// @brief A short, stable name for a refusal (`"stale_generation"`, ...).
@@ -65,9 +74,9 @@ std::string_view to_string(CheckpointRefusal refusal) noexcept;
 
 /// @brief A request the checkpoint store refused; nothing of it was stored.
 ///
-/// Its category is ErrorCategory::conflict for a stale generation (the partition has moved on:
-/// rejoin and resume from the committed offset) and ErrorCategory::application otherwise (the
-/// request itself is wrong: do not retry it as it is).
+/// Its category is ErrorCategory::conflict for a stale generation or another owner (the
+/// partition has moved on: rejoin and resume from the committed offset) and
+/// ErrorCategory::application otherwise (the request itself is wrong: do not retry it as it is).
 class CheckpointRejected : public Error {
  public:
   /// @brief A refusal of kind `refusal`, with a message saying what and why.
@@ -89,6 +98,16 @@ class StaleGeneration : public CheckpointRejected {
                   std::uint64_t partition_generation);
 };
 
+/// @brief A commit from a member that does not own the partition (any more): a zombie member's
+///        commit after its partition was granted to another. Nothing was stored.
+class NotOwner : public CheckpointRejected {
+ public:
+  /// @brief The refusal of `member`'s commit of `partition`, granted to `owner` (empty: never
+  ///        granted).
+  NotOwner(std::string_view group, PartitionId partition, std::string_view member,
+           std::string_view owner);
+};
+
 /// @brief The committed offsets of consumer groups, one SQLite file, durable across restarts of
 ///        the members and of the coordinator.
 ///
@@ -99,9 +118,9 @@ class StaleGeneration : public CheckpointRejected {
 /// @code
 /// eda::scaling::CheckpointStore store("billing-checkpoints.db");
 /// store.register_group("billing", 16);
-/// store.fence("billing", 3, {5});                 // generation 3 granted partition 5
-/// store.commit("billing", 3, {{5, 120}});         // its owner has processed offsets 0..119
-/// store.commit("billing", 2, {{5, 130}});         // throws StaleGeneration: a zombie
+/// store.fence("billing", "billing-2", 3, {5});       // generation 3 granted partition 5
+/// store.commit("billing", "billing-2", 3, {{5, 120}});  // offsets 0..119 are done
+/// store.commit("billing", "billing-1", 3, {{5, 130}});  // throws NotOwner: a zombie
 /// @endcode
 ///
 /// @par Thread safety
@@ -125,23 +144,25 @@ class CheckpointStore {
   /// @brief The group's partition count, or nothing when it is not registered.
   [[nodiscard]] std::optional<std::uint32_t> partition_count(std::string_view group) const;
 
-  /// @brief Records that `generation` was granted `partitions`: commits from older generations
-  ///        are refused from now on. The coordinator calls it before a new owner starts.
+  /// @brief Records that `generation` granted `partitions` to `owner`: commits from other
+  ///        members or older generations are refused from now on. The coordinator calls it
+  ///        before a new owner starts (see GroupCoordinator::take_grants).
   ///
   /// Throws StaleGeneration when a partition already has a newer generation, CheckpointRejected
   /// for bad input; then nothing changed.
-  void fence(std::string_view group, std::uint64_t generation,
+  void fence(std::string_view group, std::string_view owner, std::uint64_t generation,
              const std::vector<PartitionId>& partitions);
 
-  /// @brief Commits the offsets of several partitions of `group` for a member of `generation`,
-  ///        all or none.
+  /// @brief Commits the offsets of several partitions of `group` for `member`, which knows
+  ///        `generation`, all or none.
   ///
-  /// Each partition's generation must not be newer than `generation` (else StaleGeneration),
-  /// and its offset not below the committed one (recommitting the same offset is fine). A
-  /// commit raises each partition's generation to `generation`. Throws CheckpointRejected for
-  /// an unknown group or partition, a value above max_checkpoint_value, or a partition named
-  /// twice; then nothing changed.
-  void commit(std::string_view group, std::uint64_t generation,
+  /// Each partition must have been granted to `member` (else NotOwner), its generation must not
+  /// be newer than `generation` (else StaleGeneration), and the new offset must not be below the
+  /// committed one (recommitting the same offset is fine). A commit raises each partition's
+  /// generation to `generation`. Throws CheckpointRejected for an unknown group or partition, a
+  /// value above max_checkpoint_value, a partition named twice, or an empty or too long member
+  /// id; then nothing changed.
+  void commit(std::string_view group, std::string_view member, std::uint64_t generation,
               const std::vector<Checkpoint>& checkpoints);
 
   /// @brief The stored state of one partition; throws CheckpointRejected for an unknown group or

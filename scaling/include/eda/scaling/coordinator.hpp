@@ -17,8 +17,8 @@
 /// - A member that **leaves** has committed first: its partitions are granted at once. A member
 ///   silent for longer than `session_timeout` is declared **dead**: its partitions are granted
 ///   at once too; its new owners resume from the last committed checkpoint, and the checkpoint
-///   store's generation fence (checkpoint_store.hpp) refuses the commits of the dead member if
-///   it was only slow (a zombie).
+///   store's fence (checkpoint_store.hpp: owner and generation per partition) refuses the
+///   commits of the dead member if it was only slow (a zombie).
 ///
 /// @par Generations
 /// A member may lag a generation behind: it learns the new one from the answer to its next
@@ -79,7 +79,8 @@ struct MemberAssignment {
 };
 
 /// @brief A partition handed to a member under a generation: before the member starts it, the
-///        runtime fences the checkpoint store at that generation (CheckpointStore::fence).
+///        runtime fences the checkpoint store for that member and generation
+///        (CheckpointStore::fence), so that the partition's old owner can commit no more.
 struct Grant {
   PartitionId partition = 0;     ///< The partition.
   MemberId member;               ///< Its new owner.
