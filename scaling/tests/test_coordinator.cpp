@@ -441,3 +441,20 @@ TEST_CASE(
     CHECK(total == partitions);
   }
 }
+
+TEST_CASE("time passed in that goes back is taken as the latest time seen",
+          "[scaling][coordinator]") {
+  GroupCoordinator group(CoordinatorOptions{.partition_count = 4, .session_timeout = 1s});
+  CHECK_FALSE(group.next_expiry().has_value());  // nobody to expire
+  const auto first = group.join("billing", 2s);
+  CHECK(group.next_expiry() == GroupTime(3s));
+  // A caller whose clock reads earlier cannot make the member look fresher or older than it is.
+  (void)group.heartbeat(first.member_id, first.generation, 1s);
+  CHECK(group.next_expiry() == GroupTime(3s));
+  CHECK(group.expire(0s) == 0);
+  CHECK(group.expire(3s) == 0);
+  CHECK(group.expire(3s + 1ns) == 1);
+  CHECK_FALSE(group.next_expiry().has_value());
+  CHECK(group.owners() == Ownership(4));  // no members: nothing owned
+  CHECK(group.generation() == 2);
+}
