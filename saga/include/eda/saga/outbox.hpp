@@ -1,0 +1,96 @@
+/// @file outbox.hpp
+/// @brief The transactional outbox: events written into the participant's own database, in the
+///        same local transaction as the state change they announce.
+///
+/// The dual write ("commit the row, then publish") has a window between the two in which a
+/// crash keeps the change and loses its event forever. The outbox closes it: the event is one
+/// more row of the same transaction, so the change and its event are both committed or neither
+/// is; a relay (outbox_relay.hpp) publishes the rows afterwards, in order, at least once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "eda/codec.hpp"
+#include "eda/envelope.hpp"
+#include "eda/sqlite/database.hpp"
+
+namespace eda::saga {
+
+/// @brief One row of the outbox table, as a relay or a test reads it.
+struct OutboxRow {
+  std::uint64_t position = 0;   ///< Order of writing, 1, 2, 3, ...; also the envelope's sequence.
+  std::string event_id{};       ///< The event's id (consumers deduplicate by it).
+  std::string event_type{};     ///< Its type, also its topic.
+  std::string envelope{};       ///< The encoded envelope, exactly as it will be sent.
+  std::int64_t created_ns = 0;  ///< Wall-clock time it was written, ns since the Unix epoch.
+  std::optional<std::int64_t> published_ns{};  ///< When a relay marked it published, if it has.
+};
+
+/// @brief The outbox table of one participant's database, written inside the caller's
+///        transactions.
+///
+/// Table `outbox` (created if missing): `position` (INTEGER PRIMARY KEY, the order of
+/// writing), `event_id` (unique), `event_type`, `envelope` (the MessagePack envelope, BLOB),
+/// `created_ns`, `published_ns` (NULL until a relay marks the row published). Positions
+/// are never reused, and each envelope carries its position as its sequence number, so a
+/// consumer's sequence check sees the outbox's order even across relay restarts.
+///
+/// @par Example
+/// @code
+/// eda::sqlite::Transaction tx(db);
+/// db.exec("UPDATE stock ...");                       // the state change
+/// outbox.add(tx, make_metadata<StockReserved>("inventory"), reserved);  // its event
+/// tx.commit();                                       // both, or neither
+/// @endcode
+///
+/// @par Thread safety
+/// Like the Database it writes to: one thread at a time.
+class Outbox {
+ public:
+  /// @brief Uses `db` (which must outlive this), creating the outbox table if missing.
+  explicit Outbox(sqlite::Database& db);
+
+  /// @brief Adds an event to the transaction `open` (begun on this outbox's database); returns
+  ///        the row's position. Nothing is visible to a relay until the caller commits.
+  ///
+  /// `meta.sequence` is replaced by the position. Throws std::logic_error when no
+  /// transaction is open (the event would commit on its own: exactly the bug the outbox
+  /// prevents), std::invalid_argument for metadata without an id or with an invalid type, and
+  /// eda::StorageError when SQLite fails (the caller's transaction then rolls back).
+  template <EventPayload P>
+  std::uint64_t add(sqlite::Transaction& open, EventMetadata meta, const P& payload) {
+    const std::uint64_t position = begin_add(open, meta);
+    meta.sequence = position;
+    msgpack::sbuffer buffer;
+    encode_event(meta, payload, buffer);
+    insert(position, meta, std::string_view(buffer.data(), buffer.size()));
+    return position;
+  }
+
+  /// @brief The rows from `first_position` on, in position order, at most `limit` of them.
+  [[nodiscard]] std::vector<OutboxRow> read(std::uint64_t first_position, std::size_t limit) const;
+
+  /// @brief How many rows no relay has marked published yet.
+  [[nodiscard]] std::uint64_t unpublished_count() const;
+
+  /// @brief The last position written (0 for an empty outbox).
+  [[nodiscard]] std::uint64_t last_position() const;
+
+ private:
+  std::uint64_t begin_add(sqlite::Transaction& open, const EventMetadata& meta);
+  void insert(std::uint64_t position, const EventMetadata& meta, std::string_view envelope);
+
+  sqlite::Database& db_;
+};
+
+/// @brief Creates the outbox table, its index of unpublished rows and the relay's claim table
+///        (`outbox_relay`) in `db` if they are missing (Outbox's constructor does it).
+void create_outbox_table(const sqlite::Database& db);
+
+}  // namespace eda::saga

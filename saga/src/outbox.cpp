@@ -1,0 +1,88 @@
+// The outbox table: created with the participant's other tables, written inside its
+// transactions, read by the relay in position order.
+#include "eda/saga/outbox.hpp"
+
+#include <stdexcept>
+
+namespace eda::saga {
+
+void create_outbox_table(const sqlite::Database& db) {
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS outbox ("
+      " position INTEGER PRIMARY KEY,"
+      " event_id TEXT NOT NULL UNIQUE,"
+      " event_type TEXT NOT NULL,"
+      " envelope BLOB NOT NULL,"
+      " created_ns INTEGER NOT NULL,"
+      " published_ns INTEGER);"
+      // The relay starts at the first unpublished row: this index holds only those.
+      "CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox(position)"
+      " WHERE published_ns IS NULL;"
+      // The relay's claim: every row up to sent_through may have been sent by some relay (it
+      // is recorded before sending), so a restarted relay knows which rows it sends again.
+      "CREATE TABLE IF NOT EXISTS outbox_relay ("
+      " id INTEGER PRIMARY KEY CHECK (id = 1), sent_through INTEGER NOT NULL);");
+}
+
+Outbox::Outbox(sqlite::Database& db) : db_(db) { create_outbox_table(db_); }
+
+std::uint64_t Outbox::begin_add(sqlite::Transaction& /*open*/, const EventMetadata& meta) {
+  // The Transaction parameter documents the contract; SQLite says whether it holds.
+  if (sqlite3_get_autocommit(db_.handle()) != 0) {
+    throw std::logic_error(
+        "Outbox::add outside a transaction: the event would commit apart from the state change "
+        "it announces; begin an eda::sqlite::Transaction and add the event inside it");
+  }
+  if (meta.event_id.empty() || !is_valid_event_type(meta.type)) {
+    throw std::invalid_argument("Outbox::add needs an event id and a valid event type (got '" +
+                                meta.type + "')");
+  }
+  // Inside the write transaction nobody else can add a row, so MAX + 1 is ours; rows are
+  // never deleted, so a position is never reused.
+  sqlite::Statement last(db_.handle(), "SELECT MAX(position) FROM outbox");
+  return static_cast<std::uint64_t>(last.single_integer()) + 1;
+}
+
+void Outbox::insert(std::uint64_t position, const EventMetadata& meta, std::string_view envelope) {
+  sqlite::Statement insert(db_.handle(),
+                           "INSERT INTO outbox (position, event_id, event_type, envelope, "
+                           "created_ns) VALUES (?, ?, ?, ?, ?)");
+  insert.bind(position, std::string_view(meta.event_id), std::string_view(meta.type),
+              sqlite::Statement::as_blob(envelope), wall_clock_ns());
+  insert.run();
+}
+
+std::vector<OutboxRow> Outbox::read(std::uint64_t first_position, std::size_t limit) const {
+  sqlite::Statement query(db_.handle(),
+                          "SELECT position, event_id, event_type, envelope, created_ns, "
+                          "published_ns FROM outbox WHERE position >= ? ORDER BY position "
+                          "LIMIT ?");
+  query.bind(first_position, static_cast<std::uint64_t>(limit));
+  std::vector<OutboxRow> rows;
+  while (query.step()) {
+    OutboxRow row;
+    row.position = static_cast<std::uint64_t>(query.integer(0));
+    row.event_id = std::string(query.text(1));
+    row.event_type = std::string(query.text(2));
+    row.envelope = std::string(query.blob(3));
+    row.created_ns = query.integer(4);
+    if (!query.is_null(5)) {
+      row.published_ns = query.integer(5);
+    }
+    rows.push_back(std::move(row));
+  }
+  query.done();
+  return rows;
+}
+
+std::uint64_t Outbox::unpublished_count() const {
+  sqlite::Statement query(db_.handle(), "SELECT COUNT(*) FROM outbox WHERE published_ns IS NULL");
+  return static_cast<std::uint64_t>(query.single_integer());
+}
+
+std::uint64_t Outbox::last_position() const {
+  sqlite::Statement query(db_.handle(), "SELECT MAX(position) FROM outbox");
+  return static_cast<std::uint64_t>(query.single_integer());
+}
+
+}  // namespace eda::saga
