@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "eda/clock.hpp"
@@ -112,11 +113,23 @@ inline std::vector<Reservation> committed(const std::string& path) {
   return StockLedger(db).reservations();
 }
 
-/// An ipc:// endpoint in the temp directory, fresh for each test.
-inline std::string fresh_ipc_endpoint() {
-  return "ipc://" +
-         (std::filesystem::temp_directory_path() / ("eda-saga-" + new_event_id() + ".ipc"))
-             .string();
-}
+/// An ipc:// endpoint in the temp directory, fresh for each test; its socket file is removed
+/// afterwards. Every incarnation of a participant binds the same one, so a subscriber connected
+/// to it reconnects by itself after a crash.
+class IpcEndpoint {
+ public:
+  IpcEndpoint()
+      : path_(std::filesystem::temp_directory_path() / ("eda-saga-" + new_event_id() + ".ipc")) {}
+  ~IpcEndpoint() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  IpcEndpoint(const IpcEndpoint&) = delete;
+  IpcEndpoint& operator=(const IpcEndpoint&) = delete;
+  [[nodiscard]] std::string address() const { return "ipc://" + path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace eda::saga::test
