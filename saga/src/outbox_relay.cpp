@@ -260,6 +260,7 @@ void OutboxRelay::wait(std::chrono::milliseconds timeout, bool& rang) {
       rang = true;
     }
   }
+
   if ((items[1].revents & ZMQ_POLLIN) != 0) {
     (void)publisher_.serve(std::chrono::milliseconds(0));
   }
@@ -289,17 +290,12 @@ void OutboxRelay::run(std::stop_token stop) {
       ++counters_.errors;
       stalled_ = e.what();
     }
-    {
+    if (!rang) {
       const std::scoped_lock lock(mutex_);
-      if (rang) {
-        ++counters_.doorbells;
-      } else {
-        counters_.found_by_poll += sent;
-      }
+      counters_.found_by_poll += sent;
     }
     if (sent == options_.batch_size) {
-      rang = true;  // more is waiting: go on at once (found thanks to the same wake-up)
-      continue;
+      continue;  // more is waiting: go on at once (found thanks to the same wake-up)
     }
     std::chrono::milliseconds timeout = options_.fallback_poll;
     const std::int64_t settle_left = next_settle_ns();
@@ -307,6 +303,10 @@ void OutboxRelay::run(std::stop_token stop) {
       timeout = std::min(timeout, std::chrono::milliseconds(settle_left / 1'000'000 + 1));
     }
     wait(timeout, rang);
+    if (rang && !stop.stop_requested()) {  // counted before it sends (the stop's ring is not)
+      const std::scoped_lock lock(mutex_);
+      ++counters_.doorbells;
+    }
   }
 }
 

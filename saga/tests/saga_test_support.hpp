@@ -30,7 +30,10 @@ struct Applied {
 /// database, once, through an IdempotentConsumer.
 class ReservationLog {
  public:
-  explicit ReservationLog(const std::string& path) : consumer_(path, "shipping") {
+  // NORMAL durability: the tests crash processes, not machines, and a consumer that fsyncs every
+  // event would lag far behind a writer killed twenty times.
+  explicit ReservationLog(const std::string& path)
+      : consumer_(path, "shipping", sqlite::Durability::normal) {
     consumer_.database().exec(
         "CREATE TABLE IF NOT EXISTS seen (arrival INTEGER PRIMARY KEY AUTOINCREMENT,"
         " order_id INTEGER NOT NULL, event_type TEXT NOT NULL, sequence INTEGER NOT NULL)");
@@ -65,6 +68,33 @@ class ReservationLog {
     while (consumer_.processed_count() < count) {
       if (deadline.expired()) return false;
       (void)pump(inbox, std::chrono::milliseconds(50));
+    }
+    return true;
+  }
+
+  /// The order id of the last event applied (0 for none).
+  [[nodiscard]] std::uint64_t last_applied_order() const {
+    sqlite::Statement query(consumer_.database().handle(),
+                            "SELECT order_id FROM seen ORDER BY arrival DESC LIMIT 1");
+    return static_cast<std::uint64_t>(query.single_integer());
+  }
+
+  /// Receives until `order_id` is the last order applied: at most `limit`, and at most
+  /// `idle` without anything arriving.
+  bool pump_until_last_applied(Subscriber& inbox, std::uint64_t order_id,
+                               std::chrono::milliseconds limit, std::chrono::milliseconds idle) {
+    const Deadline deadline(limit);
+    std::int64_t last_arrival = monotonic_ns();
+    while (last_applied_order() != order_id) {
+      if (deadline.expired() ||
+          monotonic_ns() - last_arrival > std::chrono::nanoseconds(idle).count()) {
+        return false;
+      }
+      // Take what is queued before looking again (a look reads the database).
+      for (int taken = 0;
+           taken < 1000 && pump(inbox, std::chrono::milliseconds(taken == 0 ? 50 : 0)); ++taken) {
+        last_arrival = monotonic_ns();
+      }
     }
     return true;
   }

@@ -130,4 +130,6 @@ TEST_CASE("adding to the outbox outside a transaction is refused", "[saga][outbo
   eda::EventMetadata no_id = eda::make_metadata<StockReserved>("inventory");
   no_id.event_id.clear();
   CHECK_THROWS_AS(outbox.add(open, no_id, StockReserved{}), std::invalid_argument);
+  CHECK_THROWS_AS(outbox.add(open, eda::make_metadata<StockRejected>("inventory"), StockReserved{}),
+                  std::invalid_argument);
 }

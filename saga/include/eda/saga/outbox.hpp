@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,10 +62,16 @@ class Outbox {
   ///
   /// `meta.sequence` is replaced by the position. Throws std::logic_error when no
   /// transaction is open (the event would commit on its own: exactly the bug the outbox
-  /// prevents), std::invalid_argument for metadata without an id or with an invalid type, and
+  /// prevents), std::invalid_argument for metadata without an id or of another type than
+  /// `P`'s, and
   /// eda::StorageError when SQLite fails (the caller's transaction then rolls back).
   template <EventPayload P>
   std::uint64_t add(sqlite::Transaction& open, EventMetadata meta, const P& payload) {
+    if (meta.type != P::event_type) {
+      throw std::invalid_argument("Outbox::add: metadata of a '" + meta.type +
+                                  "' event given with a '" + std::string(P::event_type) +
+                                  "' payload");
+    }
     const std::uint64_t position = begin_add(open, meta);
     meta.sequence = position;
     msgpack::sbuffer buffer;

@@ -67,8 +67,9 @@ struct RelayCounters {
   std::uint64_t doorbells = 0;      ///< Times a writer's doorbell woke run().
   std::uint64_t found_by_poll = 0;  ///< Rows run() found by its fallback poll (no doorbell).
   std::uint64_t errors = 0;         ///< Batches that stopped at a row it could not send.
-  std::int64_t last_lag_ns = 0;     ///< Commit-to-send time of the last row sent (wall clock).
-  std::int64_t max_lag_ns = 0;      ///< The largest commit-to-send time so far.
+  /// Time from writing to sending of the last row sent (wall clock, so it also spans a restart).
+  std::int64_t last_lag_ns = 0;
+  std::int64_t max_lag_ns = 0;      ///< The largest time from writing to sending so far.
   std::uint64_t next_position = 0;  ///< The position it sends next.
 };
 
@@ -121,7 +122,8 @@ class OutboxRelay {
   std::size_t relay_batch();
 
   /// @brief Sends and marks everything committed so far (waiting out the settle time, answering
-  ///        subscription handshakes meanwhile); false when `timeout` passed first.
+  ///        subscription handshakes meanwhile); false when `timeout` passed first. A bad row
+  ///        throws OutboxRowError, as relay_batch() does.
   bool drain(std::chrono::milliseconds timeout);
 
   /// @brief Relays until `stop` is requested (which rings the doorbell, so it stops at once):
