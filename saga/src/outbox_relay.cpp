@@ -266,7 +266,7 @@ void OutboxRelay::wait(std::chrono::milliseconds timeout, bool& rang) {
   }
 }
 
-void OutboxRelay::run(std::stop_token stop) {
+void OutboxRelay::run(const std::stop_token& stop) {
   // The stopping thread rings with a socket of its own (a socket serves one thread).
   const std::stop_callback wake(stop, [this] {
     try {

@@ -85,7 +85,7 @@ int run_outbox(const Arguments& arguments, zmq::context_t& context, eda::Publish
                                  }});
   const auto give_up_at = std::chrono::steady_clock::now() + std::chrono::minutes(1);
   {
-    std::jthread relaying([&](std::stop_token stop) { relay.run(stop); });
+    std::jthread relaying([&](const std::stop_token& stop) { relay.run(stop); });
     for (std::uint64_t order = first; order < first + arguments.orders; ++order) {
       if (std::chrono::steady_clock::now() > give_up_at) return 4;
       inventory.reserve(order, sku, quantity_for(order));

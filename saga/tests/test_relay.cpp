@@ -247,7 +247,7 @@ TEST_CASE("a writer's doorbell wakes the running relay", "[saga][relay]") {
   Wire wire;
   // The fallback poll is an hour away: only the doorbell can make it send within the test.
   OutboxRelay relay(wire.context, file.path(), wire.publisher, {.fallback_poll = 1h});
-  std::jthread relaying([&](std::stop_token stop) { relay.run(stop); });
+  std::jthread relaying([&](const std::stop_token& stop) { relay.run(stop); });
   OutboxDoorbell doorbell(wire.context, relay.doorbell_endpoint());
   Inventory inventory(file.path(), {.committed = [&](const Reservation&) { doorbell.ring(); }});
   test::ReservationLog log(consumer_file.path());
@@ -273,7 +273,7 @@ TEST_CASE("the fallback poll finds rows whose writer never rang", "[saga][relay]
   (void)inventory.reserve(1, "SKU-1", 1);  // before the relay starts
   Wire wire;
   OutboxRelay relay(wire.context, file.path(), wire.publisher, {.fallback_poll = 20ms});
-  std::jthread relaying([&](std::stop_token stop) { relay.run(stop); });
+  std::jthread relaying([&](const std::stop_token& stop) { relay.run(stop); });
   test::ReservationLog log(consumer_file.path());
   REQUIRE(log.pump_until_applied(wire.inbox, 1, 10s));
   (void)inventory.reserve(2, "SKU-1", 1);  // while it runs

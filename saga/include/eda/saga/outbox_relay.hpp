@@ -94,7 +94,7 @@ class OutboxRowError : public Error {
 /// @code
 /// eda::Publisher publisher(context, {.source = "inventory", .endpoints = {"tcp://127.0.0.1:*"}});
 /// eda::saga::OutboxRelay relay(context, "inventory.db", publisher);
-/// std::jthread relaying([&](std::stop_token stop) { relay.run(stop); });
+/// std::jthread relaying([&](const std::stop_token& stop) { relay.run(stop); });
 /// eda::saga::OutboxDoorbell doorbell(context, relay.doorbell_endpoint());
 /// eda::saga::Inventory inventory("inventory.db", {.committed = [&](auto&) { doorbell.ring(); }});
 /// inventory.reserve(42, "SKU-1", 2);   // the relay publishes StockReserved moments later
@@ -131,7 +131,7 @@ class OutboxRelay {
   ///        handshakes in between. A bad row does not end it: stalled() says why it waits, and
   ///        it tries again at each poll. Rows sent but not yet settled stay unmarked (a later
   ///        relay sends them again); call drain() afterwards to mark them.
-  void run(std::stop_token stop);
+  void run(const std::stop_token& stop);
 
   /// @brief The counters so far.
   [[nodiscard]] RelayCounters counters() const;
