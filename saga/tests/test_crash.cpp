@@ -110,7 +110,7 @@ std::vector<std::uint64_t> order_ids(const std::vector<Reservation>& decisions) 
 
 TEST_CASE(
     "killed between its commit and its publication, the dual write loses the event for "
-    "good; the outbox delivers it, once",
+    "good: the outbox delivers it, once",
     "[saga][crash]") {
   const std::string mode = GENERATE(as<std::string>{}, "dual-write", "outbox");
   INFO("mode " << mode);
@@ -145,7 +145,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a relay killed after sending and before marking sends again after a restart; the "
+    "a relay killed after sending and before marking sends again after a restart: the "
     "consumer applies the event once",
     "[saga][crash]") {
   Shop shop(100);

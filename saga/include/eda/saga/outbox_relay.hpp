@@ -17,6 +17,12 @@
 /// RelayOptions::settle (libzmq needs microseconds); what a crash catches inside that time is
 /// republished. A broker with acknowledgements would replace the wait with its ack.
 ///
+/// @par What "published" means over PUB/SUB
+/// Sent to the subscribers connected at that moment. A subscriber that was away misses the
+/// event (PUB/SUB keeps nothing for it) and sees a gap in the source's sequence numbers, which
+/// are the outbox positions; the outbox rows are still there to replay from. Start the relay
+/// once the consumers that must not miss anything have subscribed (Publisher::wait_for_subscribers).
+///
 /// @par Woken without sleeping
 /// A writer in the same process rings the relay's doorbell (OutboxDoorbell, an inproc socket)
 /// after its commit, and the relay wakes at once. Rows whose writer never rang — another
