@@ -3,7 +3,7 @@
 // orders after the last one in its database — with an outbox and its relay (--mode outbox) or
 // as a dual write (--mode dual-write) — and can kill itself at a chosen point of the write path.
 //
-//   saga-test-participant --mode outbox|dual-write --db FILE --endpoint ENDPOINT
+//   saga-test-participant --mode outbox|outbox-writer|dual-write --db FILE --endpoint ENDPOINT
 //                         [--orders N] [--die-after-commit-of ORDER] [--die-after-send-of POSITION]
 //
 // Exit status: 0 done (outbox: everything relayed and marked), 2 bad arguments, 3 no subscriber
@@ -57,7 +57,10 @@ std::optional<Arguments> parse(int argc, char** argv) {
   if (given.contains("--die-after-send-of")) {
     arguments.die_after_send_of = std::stoull(given["--die-after-send-of"]);
   }
-  if (arguments.mode != "outbox" && arguments.mode != "dual-write") return std::nullopt;
+  if (arguments.mode != "outbox" && arguments.mode != "outbox-writer" &&
+      arguments.mode != "dual-write") {
+    return std::nullopt;
+  }
   return arguments;
 }
 
@@ -99,6 +102,19 @@ int run_outbox(const Arguments& arguments, zmq::context_t& context, eda::Publish
   return 0;
 }
 
+/// Writes to the outbox only, with no relay of its own (one runs in another process).
+int run_outbox_writer(const Arguments& arguments) {
+  eda::saga::Inventory inventory(arguments.db,
+                                 {.committed = [&](const eda::saga::Reservation& decided) {
+                                   die_if(arguments.die_after_commit_of, decided.order_id);
+                                 }});
+  const std::uint64_t first = inventory.ledger().last_order_id() + 1;
+  for (std::uint64_t order = first; order < first + arguments.orders; ++order) {
+    inventory.reserve(order, sku, quantity_for(order));
+  }
+  return 0;
+}
+
 int run_dual_write(const Arguments& arguments, eda::Publisher& publisher) {
   eda::saga::baseline::DualWriteInventory inventory(
       arguments.db, publisher, {.committed = [&](const eda::saga::Reservation& decided) {
@@ -118,13 +134,17 @@ int run_dual_write(const Arguments& arguments, eda::Publisher& publisher) {
 int main(int argc, char** argv) {
   const std::optional<Arguments> arguments = parse(argc, argv);
   if (!arguments) {
-    std::fprintf(stderr,
-                 "usage: saga-test-participant --mode outbox|dual-write --db FILE --endpoint "
-                 "ENDPOINT [--orders N] [--die-after-commit-of ORDER] [--die-after-send-of "
-                 "POSITION]\n");
+    std::fprintf(
+        stderr,
+        "usage: saga-test-participant --mode outbox|outbox-writer|dual-write --db FILE --endpoint "
+        "ENDPOINT [--orders N] [--die-after-commit-of ORDER] [--die-after-send-of "
+        "POSITION]\n");
     return 2;
   }
   try {
+    if (arguments->mode == "outbox-writer") {
+      return run_outbox_writer(*arguments);
+    }
     zmq::context_t context;
     eda::Publisher publisher(context, {.source = "inventory", .endpoints = {arguments->endpoint}});
     if (!publisher.wait_for_subscribers(1, std::chrono::seconds(30))) {

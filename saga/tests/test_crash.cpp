@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <random>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +15,8 @@
 #include <catch2/catch.hpp>
 
 #include "eda/child_process.hpp"
+#include "eda/saga/inventory.hpp"
+#include "eda/saga/outbox_relay.hpp"
 #include "eda_test_support.hpp"
 #include "saga_test_support.hpp"
 
@@ -167,6 +170,33 @@ TEST_CASE(
   // bytes left it), it was applied once.
   CHECK(shop.log.deliveries ==
         shop.log.consumer().counters().applied + shop.log.consumer().counters().duplicates);
+}
+
+TEST_CASE(
+    "a relay in another process finds by its fallback poll the row of a writer that died "
+    "before it could ring",
+    "[saga][crash]") {
+  Shop shop(100);
+  { const Inventory create(shop.participant_db.path()); }  // the relay opens an existing outbox
+  eda::Publisher publisher(shop.context,
+                           {.source = "inventory", .endpoints = {shop.endpoint.address()}});
+  REQUIRE(eda::test::handshake(publisher, shop.inbox));
+  OutboxRelay relay(shop.context, shop.participant_db.path(), publisher,
+                    {.fallback_poll = std::chrono::milliseconds(20)});
+  std::jthread relaying([&](const std::stop_token& stop) { relay.run(stop); });
+  {
+    Participant writer =
+        shop.start("outbox-writer", {"--orders", "1", "--die-after-commit-of", "1"});
+    const eda::ChildResult ended = writer.finish(shop.inbox, shop.log, 60s);
+    INFO(ended.describe() << "\n" << writer.output());
+    REQUIRE(ended.signal == SIGKILL);
+  }
+  REQUIRE(shop.await_order(1));
+  relaying.request_stop();
+  relaying.join();
+  CHECK(shop.log.applied_orders() == std::vector<std::uint64_t>{1});
+  CHECK(relay.counters().found_by_poll == 1);
+  CHECK(relay.counters().doorbells == 0);
 }
 
 namespace {
