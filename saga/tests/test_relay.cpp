@@ -284,3 +284,41 @@ TEST_CASE("the fallback poll finds rows whose writer never rang", "[saga][relay]
   CHECK(relay.counters().found_by_poll == 2);
   CHECK(relay.counters().doorbells == 0);
 }
+
+TEST_CASE("a running relay waits at a bad row and goes on once it is repaired", "[saga][relay]") {
+  eda::test::TempDatabase file;
+  eda::test::TempDatabase consumer_file;
+  Inventory inventory(file.path());
+  inventory.stock_up("SKU-1", 10);
+  reserve_orders(inventory, 1, 2);
+  eda::sqlite::Database db(file.path(), eda::sqlite::Durability::full, "test");
+  std::string good_envelope;
+  {
+    eda::sqlite::Statement read(db.handle(), "SELECT envelope FROM outbox WHERE position = 1");
+    REQUIRE(read.step());
+    good_envelope = std::string(read.blob(0));
+    read.done();
+    eda::sqlite::Statement spoil(db.handle(),
+                                 "UPDATE outbox SET envelope = x'c1' WHERE position = 1");
+    spoil.run();
+  }
+  Wire wire;
+  OutboxRelay relay(wire.context, file.path(), wire.publisher,
+                    {.fallback_poll = std::chrono::milliseconds(20)});
+  CHECK_THROWS_AS(relay.relay_batch(), OutboxRowError);  // stalled before run() starts
+  REQUIRE(relay.stalled().has_value());
+  test::ReservationLog log(consumer_file.path());
+  std::jthread relaying([&](const std::stop_token& stop) { relay.run(stop); });
+  CHECK_FALSE(log.pump(wire.inbox, 100ms));  // nothing passes the bad row
+  {
+    eda::sqlite::Statement repair(db.handle(), "UPDATE outbox SET envelope = ? WHERE position = 1");
+    repair.bind(eda::sqlite::Statement::as_blob(good_envelope));
+    repair.run();
+  }
+  REQUIRE(log.pump_until_applied(wire.inbox, 2, 10s));
+  relaying.request_stop();
+  relaying.join();
+  CHECK(log.applied_orders() == std::vector<std::uint64_t>{1, 2});
+  CHECK_FALSE(relay.stalled().has_value());
+  CHECK(relay.counters().errors >= 1);
+}
