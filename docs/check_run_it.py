@@ -70,9 +70,11 @@ between them), taken together: every command's and every background role's stdou
 in any order. Every line of the block must appear in that output, robustly on a noisy machine:
 
 - every number is a wildcard, in the page and in the output alike: digits (``3``, ``2.43``
-  and ``12`` alike, ``1 400 000`` with grouped thousands; a unit after it still counts, so
-  ``2.43ms`` and ``664.5us`` differ) and ids (a run of hex digits holding a digit or at least
-  six long: ``5c0a5afb``, ``eda-cqrs-7308052f3472``), so times, ports, pids and ids may differ;
+  and ``12`` alike, ``1 400 000`` with grouped thousands) and ids (a run of hex digits holding a
+  digit or at least six long: ``5c0a5afb``, ``eda-cqrs-7308052f3472``), so times, ports, pids
+  and ids may differ. A unit after a number still counts (``3 orders`` is not ``3 events``),
+  except that the units of time are one unit: ``618.9us`` matches ``1.02ms`` (a duration that
+  crosses a millisecond on a loaded machine is the same figure);
 - runs of blanks count as one blank, and leading and trailing blanks do not count (columns
   shift with the width of the numbers);
 - a page line matches when, so normalised, it is contained in a line of the output; the order
@@ -141,6 +143,11 @@ NUMBER = re.compile(
     r"|\d+")
 WILDCARD = "#"
 DECIMAL = re.compile(r"#(?:\.#)+")  # 2.43 and 6.18.1 are one number, like 2
+# A wildcard number with a unit of time after it (618.9us, 1.02ms, 0.3 s): any duration.
+DURATION = re.compile(r"#\s?(?:ns|us|µs|ms|s)(?![A-Za-z0-9])")
+# Wildcards side by side are one: "p50 618.9us" reads as "p" and the grouped number
+# "50 618.9", while "p50 1.02ms" reads as "p", "50" and "1.02".
+ADJACENT = re.compile(r"#(?:\s+#)+")
 
 
 # --- reading a page --------------------------------------------------------------------------
@@ -287,6 +294,7 @@ def commands_of(block: Block) -> list[Command]:
 def normalise(text: str) -> str:
     text = ANSI.sub("", text)
     text = DECIMAL.sub(WILDCARD, NUMBER.sub(WILDCARD, text))
+    text = ADJACENT.sub(WILDCARD, DURATION.sub(WILDCARD + "<time>", text))
     return " ".join(text.split())
 
 

@@ -363,6 +363,28 @@ class CheckRunIt(unittest.TestCase):
             ~~~
             """)
 
+    def test_a_duration_may_change_its_unit_but_other_units_count(self):
+        self.assert_passes("""\
+            ## Run it
+            ~~~sh
+            printf 'replayed: p50 1.02ms, stopped in 2 s, 3 orders\\n'
+            ~~~
+            <!-- run-it: output -->
+            ~~~text
+            replayed: p50 618.9us, stopped in 450 ms, 3 orders
+            ~~~
+            """)
+        self.assert_fails("""\
+            ## Run it
+            ~~~sh
+            printf 'replayed: 3 orders\\n'
+            ~~~
+            <!-- run-it: output -->
+            ~~~text
+            replayed: 3 events
+            ~~~
+            """, "README.md:7: replayed: 3 events")
+
     def test_output_the_commands_do_not_print_fails_naming_the_line(self):
         output = self.assert_fails("""\
             ## Run it
