@@ -272,6 +272,38 @@ bool run_one_event_writers(benchmark::State& state,
   return true;
 }
 
+/// @brief A StoreService over a store on tcp loopback, served by a thread of its own until
+///        report(): the service the writers of the two measurements below append through.
+class ServedStore {
+ public:
+  /// @brief Serves `store`, committing up to `max_group` appends together.
+  ServedStore(zmq::context_t& context, sourcing::EventStore& store, std::size_t max_group)
+      : service_(context, store, {.endpoints = {"tcp://127.0.0.1:*"}, .max_group = max_group}),
+        serving_([this](const std::stop_token& stop) {
+          using namespace std::chrono_literals;
+          while (!stop.stop_requested()) (void)service_.serve_once(5ms);
+        }) {}
+
+  /// @brief Where the writers connect.
+  [[nodiscard]] const std::string& endpoint() const { return service_.endpoints().front(); }
+
+  /// @brief Stops serving, then sets items/s (appends answered: durable events) and
+  ///        `events_per_commit` on `state`.
+  void report(benchmark::State& state) {
+    serving_.request_stop();
+    serving_.join();
+    const sourcing::StoreServiceStats& stats = service_.stats();
+    state.SetItemsProcessed(static_cast<std::int64_t>(stats.appends));
+    state.counters["events_per_commit"] =
+        stats.groups > 0 ? static_cast<double>(stats.appends) / static_cast<double>(stats.groups)
+                         : 0;
+  }
+
+ private:
+  sourcing::StoreService service_;
+  std::jthread serving_;  ///< Last: it starts once the service exists.
+};
+
 /// @brief `clients` writers, each appending one event at a time (`appends_each` per
 ///        iteration, to a stream of its own) through a StoreService on tcp loopback that
 ///        serves `store`. `max_group` = 1 commits each append on its own; more lets the service
@@ -283,24 +315,15 @@ inline void measure_service_writers(benchmark::State& state, sourcing::EventStor
   using namespace std::chrono_literals;
   using namespace sourcing;
   zmq::context_t context;
-  StoreService service(context, store,
-                       {.endpoints = {"tcp://127.0.0.1:*"}, .max_group = max_group});
-  std::jthread serving([&](const std::stop_token& stop) {
-    while (!stop.stop_requested()) (void)service.serve_once(5ms);
-  });
+  ServedStore service(context, store, max_group);
   std::vector<std::unique_ptr<RemoteEventStore>> writers;
   for (std::size_t c = 0; c < clients; ++c) {
     writers.push_back(std::make_unique<RemoteEventStore>(
-        context, eda::RpcClientOptions{.endpoint = service.endpoints().front(), .timeout = 30s}));
+        context, eda::RpcClientOptions{.endpoint = service.endpoint(), .timeout = 30s}));
   }
-  const bool finished = run_one_event_writers(state, writers, appends_each);
-  serving.request_stop();
-  serving.join();
-  if (!finished) return;
-  const StoreServiceStats& stats = service.stats();
-  state.SetItemsProcessed(static_cast<std::int64_t>(stats.appends));
-  state.counters["events_per_commit"] =
-      stats.groups > 0 ? static_cast<double>(stats.appends) / static_cast<double>(stats.groups) : 0;
+  // A writer that fails marks the run skipped, with the reason, itself.
+  (void)run_one_event_writers(state, writers, appends_each);
+  service.report(state);
 }
 
 /// @brief One pipelining writer of measure_pipelined_writers(): `appends` appends of one event
@@ -346,11 +369,7 @@ inline void measure_pipelined_writers(benchmark::State& state, sourcing::EventSt
   using namespace std::chrono_literals;
   using namespace sourcing;
   zmq::context_t context;
-  StoreService service(context, store,
-                       {.endpoints = {"tcp://127.0.0.1:*"}, .max_group = max_group});
-  std::jthread serving([&](const std::stop_token& stop) {
-    while (!stop.stop_requested()) (void)service.serve_once(5ms);
-  });
+  ServedStore service(context, store, max_group);
   const std::uint64_t appends_each = std::max<std::uint64_t>(1, appends_total / clients);
   std::vector<eda::LatencyRecorder> recorders(clients);
   std::atomic<bool> failed{false};
@@ -359,9 +378,8 @@ inline void measure_pipelined_writers(benchmark::State& state, sourcing::EventSt
     for (std::size_t c = 0; c < clients; ++c) {
       threads.emplace_back([&, c] {
         try {
-          if (!write_pipelined(context, service.endpoints().front(),
-                               "pipelined-" + std::to_string(c), in_flight, appends_each,
-                               recorders[c])) {
+          if (!write_pipelined(context, service.endpoint(), "pipelined-" + std::to_string(c),
+                               in_flight, appends_each, recorders[c])) {
             failed = true;
           }
         } catch (const std::exception& e) {
@@ -371,8 +389,7 @@ inline void measure_pipelined_writers(benchmark::State& state, sourcing::EventSt
       });
     }
   }
-  serving.request_stop();
-  serving.join();
+  service.report(state);
   if (failed) {
     state.SkipWithError("a writer failed (see above)");
     return;
@@ -380,10 +397,6 @@ inline void measure_pipelined_writers(benchmark::State& state, sourcing::EventSt
   eda::LatencyRecorder all;
   for (const auto& recorder : recorders) all.merge(recorder);
   set_latency_counters(state, all);
-  const StoreServiceStats& stats = service.stats();
-  state.SetItemsProcessed(static_cast<std::int64_t>(stats.appends));
-  state.counters["events_per_commit"] =
-      stats.groups > 0 ? static_cast<double>(stats.appends) / static_cast<double>(stats.groups) : 0;
 }
 
 }  // namespace eda::bench
