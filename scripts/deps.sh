@@ -24,8 +24,12 @@ packages=(
   postgresql           # PostgreSQL 15 server (sourcing-postgres tests start a throw-away cluster)
   catch2               # Catch2 2.13 (tests, v2 API)
   libbenchmark-dev     # Google Benchmark 1.7.1
-  libnats-dev          # NATS C client 3.4 (bench-peers, found by pkg-config)
-  nats-server          # NATS server 2.9 (bench-peers starts one; in /usr/sbin)
+  libnats-dev          # NATS C client 3.4 (bench-peers and the brokers module, pkg-config)
+  nats-server          # NATS server 2.9 (bench-peers starts one; brokers tests start it with -js;
+                       # in /usr/sbin)
+  librabbitmq-dev      # RabbitMQ C client 0.11 (the brokers module's AMQP transport, pkg-config)
+  rabbitmq-server      # RabbitMQ 3.10 (brokers tests start a throw-away node; its system service
+                       # is stopped and disabled below: the tests never use it)
   doxygen              # the documentation site
   graphviz             # diagrams in the documentation site
   fonts-liberation2    # the diagrams' Helvetica/Arial: the committed SVGs were laid out with it,
@@ -74,4 +78,21 @@ echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts rabbitmq-server as a system service when it is installed, listening on every
+# interface, unless policy-rc.d forbids it (as it does in containers). The project never uses
+# that service: the brokers tests start their own throw-away node on 127.0.0.1. Stop it if it ran.
+if [[ " ${missing[*]} " == *" rabbitmq-server "* ]]; then
+  if [ -d /run/systemd/system ]; then
+    "${as_root[@]}" systemctl disable --now rabbitmq-server.service epmd.socket epmd.service \
+      >/dev/null 2>&1 || true
+  elif command -v service >/dev/null 2>&1; then
+    "${as_root[@]}" service rabbitmq-server stop >/dev/null 2>&1 || true
+  fi
+  # The package's scripts also leave Erlang's port mapper (epmd) running on every interface
+  # (seen on Debian 12 even with the service held back). Nothing of ours uses it: the tests run
+  # their own on a loopback port. 'epmd -kill' refuses while a node is registered with it.
+  if command -v epmd >/dev/null 2>&1; then
+    "${as_root[@]}" epmd -kill >/dev/null 2>&1 || true
+  fi
+fi
 echo "deps.sh: done"
