@@ -34,17 +34,19 @@ endfunction()
 #   add_test(NAME ... COMMAND bash ${EDA_EXPECT_RUN} [--fails] "TEXT" "!TEXT" ... -- $<TARGET_FILE:demo> ARGS)
 set(EDA_EXPECT_RUN ${CMAKE_CURRENT_LIST_DIR}/../patterns/tests/support/expect_run.sh)
 
-# eda_add_catch_tests(<target> SOURCES ...  LIBRARIES ...): one Catch2 binary per module,
-# each TEST_CASE registered with CTest on its own, with a generous per-test timeout.
+# eda_add_catch_tests(<target> SOURCES ...  LIBRARIES ... [PROPERTIES name value ...]): one
+# Catch2 binary per module, each TEST_CASE registered with CTest on its own, with a generous
+# per-test timeout; PROPERTIES are set on every one of them too (e.g. a fixture they require).
 function(eda_add_catch_tests target)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES;PROPERTIES" ${ARGN})
   add_executable(${target} ${ARG_SOURCES})
   eda_apply_settings(${target})
   target_link_libraries(${target} PRIVATE ${ARG_LIBRARIES} Catch2::Catch2)
   # --warn NoTests: a test whose name matches no test case fails instead of passing with
   # "No tests ran". (CTest splits a name at ';', so a test case named with one became two
   # CTest tests that each ran nothing: test names use ',' instead.)
-  catch_discover_tests(${target} EXTRA_ARGS --warn NoTests PROPERTIES TIMEOUT 120)
+  catch_discover_tests(${target} EXTRA_ARGS --warn NoTests
+    PROPERTIES TIMEOUT 120 ${ARG_PROPERTIES})
 endfunction()
 
 # eda_add_benchmark(<target> SOURCES ... LIBRARIES ...): a Google Benchmark program, also
