@@ -1,0 +1,366 @@
+// The durable event transport over NATS JetStream.
+#include "eda/brokers/jetstream_transport.hpp"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "eda/clock.hpp"
+
+namespace eda::brokers {
+
+namespace {
+
+/// Throws BrokerError naming `what` when a libnats call did not succeed.
+void check(natsStatus status, const std::string& what, jsErrCode code = jsErrCode{}) {
+  if (status == NATS_OK) return;
+  std::string message = "JetStream: " + what + " failed: " + natsStatus_GetText(status);
+  if (code != 0) message += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
+  if (const char* detail = nats_GetLastError(nullptr); detail != nullptr && *detail != '\0') {
+    message += ": ";
+    message += detail;
+  }
+  throw BrokerError(message);
+}
+
+template <auto destroy>
+struct Destroy {
+  template <class T>
+  void operator()(T* object) const {
+    destroy(object);
+  }
+};
+using NatsMessage = std::unique_ptr<natsMsg, Destroy<natsMsg_Destroy>>;
+using NatsSubscription = std::unique_ptr<natsSubscription, Destroy<natsSubscription_Destroy>>;
+using MetaData = std::unique_ptr<jsMsgMetaData, Destroy<jsMsgMetaData_Destroy>>;
+
+/// Names may only use what stream, consumer and subject names all accept.
+void check_name(const std::string& name, const char* what) {
+  const bool ok = !name.empty() && name.size() <= 64 &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_';
+                  });
+  if (!ok) {
+    throw std::invalid_argument(std::string(what) + " '" + name +
+                                "' must be 1..64 letters, digits, '-' or '_'");
+  }
+}
+
+constexpr std::int64_t ns_per_ms = 1'000'000;
+
+/// Takes every message out of a fetched list (the list's array is freed).
+std::vector<NatsMessage> take_all(natsMsgList& list) {
+  std::vector<NatsMessage> messages;
+  for (int i = 0; i < list.Count; ++i) {
+    messages.emplace_back(list.Msgs[i]);
+    list.Msgs[i] = nullptr;
+  }
+  natsMsgList_Destroy(&list);
+  return messages;
+}
+
+}  // namespace
+
+namespace detail {
+
+/// The connection, the JetStream context and the publish counters, shared by the transport and
+/// its subscriptions (a subscription may be destroyed after its transport).
+struct JetStreamConnection {
+  TransportOptions options;
+  std::string events_subject;
+  std::string dead_stream;
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  mutable std::mutex mutex;  // guards counts and first_error (the ack handler's thread writes)
+  JetStreamPublishCounts counts;
+  std::string first_error;
+
+  ~JetStreamConnection() {
+    if (js != nullptr) jsCtx_Destroy(js);
+    if (nc != nullptr) natsConnection_Destroy(nc);
+  }
+
+  /// Called by libnats on its own thread for every asynchronous publish answered (or timed out).
+  static void on_ack(jsCtx*, natsMsg* message, jsPubAck* ack, jsPubAckErr* error, void* closure) {
+    auto* self = static_cast<JetStreamConnection*>(closure);
+    {
+      const std::lock_guard lock(self->mutex);
+      if (error != nullptr) {
+        ++self->counts.failed;
+        if (self->first_error.empty()) {
+          self->first_error = std::string(natsStatus_GetText(error->Err)) +
+                              (error->ErrText != nullptr ? std::string(": ") + error->ErrText : "");
+        }
+      } else {
+        ++self->counts.acknowledged;
+        if (ack != nullptr && ack->Duplicate) ++self->counts.duplicates;
+      }
+    }
+    natsMsg_Destroy(message);  // the handler owns the message (libnats' documentation)
+  }
+
+  /// Copies `data` to the service's dead-letter subject, synchronously acknowledged; `id` makes a
+  /// repeated copy (after a crash between copy and terminate) a duplicate.
+  void dead_letter(const std::string& service, const char* data, int length, const std::string& id) {
+    jsPubOptions publish_options;
+    jsPubOptions_Init(&publish_options);
+    publish_options.MsgId = id.c_str();
+    jsPubAck* ack = nullptr;
+    jsErrCode code{};
+    const std::string subject = options.name + ".dead." + service;
+    check(js_Publish(&ack, js, subject.c_str(), data, length, &publish_options, &code),
+          "copying a dead letter to " + subject, code);
+    jsPubAck_Destroy(ack);
+  }
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::JetStreamConnection;
+
+/// A pull subscription bound to a durable consumer, fetching one message at a time so that a
+/// service going down holds nothing it has not seen (what it holds waits out AckWait).
+class JetStreamSubscription : public Subscription {
+ public:
+  JetStreamSubscription(std::shared_ptr<JetStreamConnection> connection,
+                        std::string service)
+      : connection_(std::move(connection)), service_(std::move(service)) {
+    jsSubOptions sub_options;
+    jsSubOptions_Init(&sub_options);
+    sub_options.Stream = connection_->options.name.c_str();
+    sub_options.Consumer = service_.c_str();
+    natsSubscription* raw = nullptr;
+    jsErrCode code{};
+    check(js_PullSubscribe(&raw, connection_->js, connection_->events_subject.c_str(),
+                           service_.c_str(), nullptr, &sub_options, &code),
+          "binding to the durable consumer '" + service_ + "'", code);
+    subscription_.reset(raw);
+  }
+
+  std::optional<Delivery> next(std::chrono::milliseconds wait) override {
+    const Deadline deadline(wait);
+    do {
+      natsMsgList list{};
+      jsErrCode code{};
+      const auto timeout = std::max<std::int64_t>(deadline.remaining().count(), 1);
+      const natsStatus status = natsSubscription_Fetch(&list, subscription_.get(), 1, timeout, &code);
+      if (status == NATS_TIMEOUT) return std::nullopt;
+      check(status, "fetching for '" + service_ + "'", code);
+      for (auto& message : take_all(list)) {
+        if (auto delivery = take(std::move(message))) return delivery;
+      }
+    } while (!deadline.expired());
+    return std::nullopt;
+  }
+
+  void ack(const Delivery& delivery) override {
+    NatsMessage message = release(delivery);
+    jsErrCode code{};
+    check(natsMsg_AckSync(message.get(), nullptr, &code), "acknowledging", code);
+  }
+
+  void reject(const Delivery& delivery) override {
+    NatsMessage message = release(delivery);
+    if (delivery.attempt >= connection_->options.max_deliveries) {
+      // The last delivery MaxDeliver allows: copy it to the dead letters, then tell the server
+      // never to deliver it again.
+      connection_->dead_letter(service_, natsMsg_GetData(message.get()),
+                               natsMsg_GetDataLength(message.get()),
+                               service_ + "-" + std::to_string(delivery.handle));
+      check(natsMsg_Term(message.get(), nullptr), "terminating a dead letter");
+    } else {
+      check(natsMsg_Nak(message.get(), nullptr), "rejecting");
+    }
+  }
+
+  [[nodiscard]] std::uint64_t malformed() const override { return malformed_; }
+
+ private:
+  /// A delivery for `message`, or nothing when its bytes do not decode (then dead-lettered).
+  std::optional<Delivery> take(NatsMessage message) {
+    jsMsgMetaData* raw_meta = nullptr;
+    check(natsMsg_GetMetaData(&raw_meta, message.get()), "reading a message's metadata");
+    const MetaData meta(raw_meta);
+    const std::uint64_t sequence = meta->Sequence.Stream;
+    const std::string_view bytes(natsMsg_GetData(message.get()),
+                                 static_cast<std::size_t>(natsMsg_GetDataLength(message.get())));
+    try {
+      Delivery delivery{DecodedEvent::decode(bytes),
+                        static_cast<std::uint32_t>(meta->NumDelivered), sequence};
+      held_.emplace(sequence, std::move(message));
+      return delivery;
+    } catch (const MalformedMessage&) {
+      ++malformed_;
+      connection_->dead_letter(service_, bytes.data(), static_cast<int>(bytes.size()),
+                               service_ + "-" + std::to_string(sequence));
+      check(natsMsg_Term(message.get(), nullptr), "terminating a malformed message");
+      return std::nullopt;
+    }
+  }
+
+  NatsMessage release(const Delivery& delivery) {
+    const auto found = held_.find(delivery.handle);
+    if (found == held_.end()) {
+      throw std::logic_error("JetStream: delivery " + std::to_string(delivery.handle) +
+                             " is not held by this subscription (acknowledged twice?)");
+    }
+    NatsMessage message = std::move(found->second);
+    held_.erase(found);
+    return message;
+  }
+
+  std::shared_ptr<JetStreamConnection> connection_;
+  std::string service_;
+  std::map<std::uint64_t, NatsMessage> held_;  // taken, not yet acknowledged or rejected
+  std::uint64_t malformed_ = 0;
+  NatsSubscription subscription_;  // last: unsubscribed before the messages it fetched go
+};
+
+}  // namespace
+
+JetStreamTransport::JetStreamTransport(const std::string& url, TransportOptions options)
+    : connection_(std::make_shared<JetStreamConnection>()) {
+  check_name(options.name, "transport name");
+  if (options.max_deliveries == 0) throw std::invalid_argument("max_deliveries must be >= 1");
+  JetStreamConnection& c = *connection_;
+  c.options = std::move(options);
+  c.events_subject = c.options.name + ".events";
+  c.dead_stream = c.options.name + "-dead";
+
+  natsOptions* raw_options = nullptr;
+  check(natsOptions_Create(&raw_options), "creating connection options");
+  const std::unique_ptr<natsOptions, Destroy<natsOptions_Destroy>> nats_options(raw_options);
+  check(natsOptions_SetURL(raw_options, url.c_str()), "setting the URL");
+  check(natsConnection_Connect(&c.nc, raw_options), "connecting to " + url);
+
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = c.options.ack_timeout.count();
+  js_options.PublishAsync.AckHandler = &JetStreamConnection::on_ack;
+  js_options.PublishAsync.AckHandlerClosure = &c;
+  check(natsConnection_JetStream(&c.js, c.nc, &js_options), "opening JetStream");
+
+  const auto add_stream = [&](const std::string& name, const std::string& subjects) {
+    jsStreamConfig config;
+    jsStreamConfig_Init(&config);
+    config.Name = name.c_str();
+    const char* subject_list[] = {subjects.c_str()};
+    config.Subjects = subject_list;
+    config.SubjectsLen = 1;
+    config.Storage = js_FileStorage;
+    jsStreamInfo* info = nullptr;
+    jsErrCode code{};
+    natsStatus status = js_AddStream(&info, c.js, &config, nullptr, &code);
+    if (status != NATS_OK && code == JSStreamNameExistErr) status = NATS_OK;  // already there
+    check(status, "creating the stream " + name, code);
+    jsStreamInfo_Destroy(info);
+  };
+  add_stream(c.options.name, c.events_subject);
+  add_stream(c.dead_stream, c.options.name + ".dead.>");
+}
+
+JetStreamTransport::~JetStreamTransport() = default;
+
+void JetStreamTransport::add_service(const std::string& service) {
+  check_name(service, "service name");
+  const JetStreamConnection& c = *connection_;
+  const auto add_consumer = [&](const std::string& stream, const std::string& durable,
+                                const std::string& filter, std::int64_t max_deliver) {
+    jsConsumerConfig config;
+    jsConsumerConfig_Init(&config);
+    config.Durable = durable.c_str();
+    config.FilterSubject = filter.c_str();
+    config.AckPolicy = js_AckExplicit;
+    config.DeliverPolicy = js_DeliverAll;
+    config.AckWait = c.options.redeliver_after.count() * ns_per_ms;
+    config.MaxDeliver = max_deliver;
+    jsConsumerInfo* info = nullptr;
+    jsErrCode code{};
+    check(js_AddConsumer(&info, c.js, stream.c_str(), &config, nullptr, &code),
+          "creating the durable consumer " + durable + " on " + stream, code);
+    jsConsumerInfo_Destroy(info);
+  };
+  add_consumer(c.options.name, service, c.events_subject,
+               static_cast<std::int64_t>(c.options.max_deliveries));
+  add_consumer(c.dead_stream, service + "-dead", c.options.name + ".dead." + service, -1);
+}
+
+void JetStreamTransport::publish(std::string_view event_id, std::string_view envelope) {
+  const std::string id(event_id);
+  jsPubOptions publish_options;
+  jsPubOptions_Init(&publish_options);
+  publish_options.MsgId = id.c_str();
+  check(js_PublishAsync(connection_->js, connection_->events_subject.c_str(), envelope.data(),
+                        static_cast<int>(envelope.size()), &publish_options),
+        "publishing event " + id);
+}
+
+void JetStreamTransport::wait_for_acks() {
+  jsPubOptions wait_options;
+  jsPubOptions_Init(&wait_options);
+  wait_options.MaxWait = connection_->options.ack_timeout.count();
+  const natsStatus status = js_PublishAsyncComplete(connection_->js, &wait_options);
+  if (status == NATS_TIMEOUT) {
+    throw BrokerError("JetStream: publishes not acknowledged within " +
+                      std::to_string(connection_->options.ack_timeout.count()) + " ms");
+  }
+  check(status, "waiting for publish acknowledgements");
+  const std::lock_guard lock(connection_->mutex);
+  if (!connection_->first_error.empty()) {
+    std::string error = std::move(connection_->first_error);
+    connection_->first_error.clear();
+    throw BrokerError("JetStream: a publish was refused: " + error);
+  }
+}
+
+std::unique_ptr<Subscription> JetStreamTransport::subscribe(const std::string& service) {
+  check_name(service, "service name");
+  return std::make_unique<JetStreamSubscription>(connection_, service);
+}
+
+std::vector<std::string> JetStreamTransport::take_dead_letters(const std::string& service,
+                                                                std::size_t max,
+                                                                std::chrono::milliseconds wait) {
+  check_name(service, "service name");
+  const JetStreamConnection& c = *connection_;
+  const std::string durable = service + "-dead";
+  jsSubOptions sub_options;
+  jsSubOptions_Init(&sub_options);
+  sub_options.Stream = c.dead_stream.c_str();
+  sub_options.Consumer = durable.c_str();
+  natsSubscription* raw = nullptr;
+  jsErrCode code{};
+  const std::string filter = c.options.name + ".dead." + service;
+  check(js_PullSubscribe(&raw, c.js, filter.c_str(), durable.c_str(), nullptr, &sub_options, &code),
+        "binding to " + durable, code);
+  const NatsSubscription subscription(raw);
+  std::vector<std::string> letters;
+  const Deadline deadline(wait);
+  while (letters.size() < max) {
+    natsMsgList list{};
+    const auto timeout = std::max<std::int64_t>(deadline.remaining().count(), 1);
+    const natsStatus status =
+        natsSubscription_Fetch(&list, subscription.get(), static_cast<int>(max - letters.size()),
+                               letters.empty() ? timeout : 1, &code);
+    if (status == NATS_TIMEOUT) break;
+    check(status, "fetching dead letters of " + service, code);
+    for (const auto& message : take_all(list)) {
+      letters.emplace_back(natsMsg_GetData(message.get()),
+                           static_cast<std::size_t>(natsMsg_GetDataLength(message.get())));
+      check(natsMsg_AckSync(message.get(), nullptr, &code), "acknowledging a dead letter", code);
+    }
+  }
+  return letters;
+}
+
+JetStreamPublishCounts JetStreamTransport::publish_counts() const {
+  const std::lock_guard lock(connection_->mutex);
+  return connection_->counts;
+}
+
+}  // namespace eda::brokers

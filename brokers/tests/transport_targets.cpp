@@ -1,0 +1,68 @@
+// The transports under contract, and the idempotent service.
+#include "transport_targets.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+
+#include "eda/clock.hpp"
+
+namespace eda::brokers::testing {
+
+std::string unique_scenario_name() {
+  static std::atomic<int> counter{0};
+  static const unsigned salt = std::random_device{}() % 100'000;
+  return "shop-" + std::to_string(::getpid()) + "-" + std::to_string(salt) + "-" +
+         std::to_string(++counter);
+}
+
+bool JetStream::start() {
+  const auto program = nats_server_or_skip();
+  if (!program) return false;
+  server.emplace(*program);
+  return true;
+}
+
+std::unique_ptr<EventTransport> JetStream::make(const TransportOptions& options) const {
+  return std::make_unique<JetStreamTransport>(server->url(), options);
+}
+
+bool RabbitMQ::start() {
+  node = rabbit_node_or_skip();
+  return node != nullptr;
+}
+
+std::unique_ptr<EventTransport> RabbitMQ::make(const TransportOptions& options) const {
+  return std::make_unique<RabbitTransport>(AmqpEndpoint{.port = node->amqp_port}, options);
+}
+
+void IdempotentService::handle(Subscription& subscription, const Delivery& delivery) {
+  const std::string id(delivery.event.event_id());
+  if (seen.insert(id).second) {
+    applied.push_back(id);
+  } else {
+    ++duplicates;
+  }
+  subscription.ack(delivery);
+}
+
+bool IdempotentService::consume_until(Subscription& subscription, std::size_t count) {
+  const Deadline deadline(std::chrono::seconds(30));
+  while (applied.size() < count && !deadline.expired()) {
+    if (auto delivery = subscription.next(std::chrono::milliseconds(500))) {
+      handle(subscription, *delivery);
+    }
+  }
+  return applied.size() >= count;
+}
+
+void IdempotentService::consume_for(Subscription& subscription, std::chrono::milliseconds quiet) {
+  for (int bound = 0; bound < 10'000; ++bound) {
+    auto delivery = subscription.next(quiet);
+    if (!delivery) return;
+    handle(subscription, *delivery);
+  }
+}
+
+}  // namespace eda::brokers::testing
