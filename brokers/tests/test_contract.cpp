@@ -23,6 +23,7 @@ using eda::notification::OrderPlaced;
 using eda::notification::StockReserved;
 using JetStream = eda::brokers::testing::JetStream;  // the names the test names show
 using RabbitMQ = eda::brokers::testing::RabbitMQ;
+using ZeroMQ = eda::brokers::testing::ZeroMQ;
 
 /// The contract's options: three deliveries at most, a short redelivery wait for a consumer
 /// that dies holding an event.
@@ -51,7 +52,7 @@ std::vector<std::string> place_orders(EventTransport& transport, std::uint64_t f
 }  // namespace
 
 TEMPLATE_TEST_CASE("contract: a consumer that was down catches up, each event applied once",
-                   "[brokers][contract]", JetStream, RabbitMQ) {
+                   "[brokers][contract]", ZeroMQ, JetStream, RabbitMQ) {
   TestType target;
   if (!target.start()) return;
   const std::unique_ptr<EventTransport> transport = target.make(contract_options());
@@ -86,8 +87,8 @@ TEMPLATE_TEST_CASE("contract: a consumer that was down catches up, each event ap
   CHECK(shipping.applied == all);
   CHECK(shipping.duplicates == 0);
   // Every event applied once. The one Inventory held when it went down may come back later
-  // than its place (JetStream redelivers it after AckWait, behind newer events; RabbitMQ
-  // requeues it in place): the others keep their order.
+  // than its place (JetStream redelivers it after AckWait and the ZeroMQ log after its lease,
+  // behind newer events; RabbitMQ requeues it in place): the others keep their order.
   auto sorted_applied = inventory.applied;
   auto sorted_all = all;
   std::sort(sorted_applied.begin(), sorted_applied.end());
@@ -101,7 +102,7 @@ TEMPLATE_TEST_CASE("contract: a consumer that was down catches up, each event ap
 }
 
 TEMPLATE_TEST_CASE("contract: the producer publishes while every consumer is down",
-                   "[brokers][contract]", JetStream, RabbitMQ) {
+                   "[brokers][contract]", ZeroMQ, JetStream, RabbitMQ) {
   TestType target;
   if (!target.start()) return;
   const std::unique_ptr<EventTransport> transport = target.make(contract_options());
@@ -115,7 +116,7 @@ TEMPLATE_TEST_CASE("contract: the producer publishes while every consumer is dow
 }
 
 TEMPLATE_TEST_CASE("contract: correlation and causation ids survive the trip",
-                   "[brokers][contract]", JetStream, RabbitMQ) {
+                   "[brokers][contract]", ZeroMQ, JetStream, RabbitMQ) {
   TestType target;
   if (!target.start()) return;
   const std::unique_ptr<EventTransport> transport = target.make(contract_options());
@@ -145,7 +146,7 @@ TEMPLATE_TEST_CASE("contract: correlation and causation ids survive the trip",
 }
 
 TEMPLATE_TEST_CASE("contract: a poison event is dead-lettered after bounded deliveries",
-                   "[brokers][contract]", JetStream, RabbitMQ) {
+                   "[brokers][contract]", ZeroMQ, JetStream, RabbitMQ) {
   TestType target;
   if (!target.start()) return;
   const TransportOptions options = contract_options();
@@ -205,7 +206,7 @@ TEMPLATE_TEST_CASE("contract: a poison event is dead-lettered after bounded deli
 }
 
 TEMPLATE_TEST_CASE("contract: a duplicate publish is applied once",
-                   "[brokers][contract]", JetStream, RabbitMQ) {
+                   "[brokers][contract]", ZeroMQ, JetStream, RabbitMQ) {
   TestType target;
   if (!target.start()) return;
   const std::unique_ptr<EventTransport> transport = target.make(contract_options());

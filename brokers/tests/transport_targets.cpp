@@ -37,6 +37,11 @@ std::unique_ptr<EventTransport> RabbitMQ::make(const TransportOptions& options) 
   return std::make_unique<RabbitTransport>(AmqpEndpoint{.port = node->amqp_port}, options);
 }
 
+std::unique_ptr<EventTransport> ZeroMQ::make(const TransportOptions& options) {
+  return std::make_unique<ZeroMqTransport>(context, (folder.path() / (options.name + ".db")).string(),
+                                           options);
+}
+
 void IdempotentService::handle(Subscription& subscription, const Delivery& delivery) {
   const std::string id(delivery.event.event_id());
   if (seen.insert(id).second) {

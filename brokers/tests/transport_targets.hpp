@@ -14,6 +14,7 @@
 #include "broker_fixtures.hpp"
 #include "eda/brokers/jetstream_transport.hpp"
 #include "eda/brokers/rabbitmq_transport.hpp"
+#include "eda/brokers/zeromq_transport.hpp"
 
 namespace eda::brokers::testing {
 
@@ -37,6 +38,16 @@ struct RabbitMQ {
   bool start();
   /// @brief A transport for `options` on that node.
   [[nodiscard]] std::unique_ptr<EventTransport> make(const TransportOptions& options) const;
+};
+
+/// @brief ZeroMQ, with the producer's log in a temporary folder.
+struct ZeroMQ {
+  zmq::context_t context;
+  TemporaryFolder folder{"zeromq-log"};
+  /// @brief Nothing to start: true.
+  bool start() { return true; }
+  /// @brief A transport for `options`, its log served on a free loopback port.
+  [[nodiscard]] std::unique_ptr<EventTransport> make(const TransportOptions& options);
 };
 
 /// @brief A consuming service as the notification scenario has them: it applies each event once

@@ -1,0 +1,327 @@
+// The durable event transport over ZeroMQ: the producer's log, served over request-reply.
+#include "eda/brokers/zeromq_transport.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+#include "eda/clock.hpp"
+#include "eda/rpc.hpp"
+#include "eda/sqlite/database.hpp"
+
+namespace eda::brokers {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// How long a subscription waits before asking again after an empty Fetch.
+constexpr auto fetch_poll = 10ms;
+
+/// Delivery states in the `deliveries` table.
+enum DeliveryState : std::int64_t { leased = 0, acknowledged = 1, dead = 2, dead_taken = 3 };
+
+/// The protocol's bodies (MessagePack, positional).
+struct AppendRequest {
+  std::vector<std::pair<std::string, std::string>> events;  // (event id, envelope)
+  MSGPACK_DEFINE(events)
+};
+struct ServiceRequest {
+  std::string service;
+  std::uint64_t count = 0;  // Fetch: unused; TakeDead: at most this many
+  MSGPACK_DEFINE(service, count)
+};
+struct FetchReply {
+  std::uint64_t position = 0;  // 0: nothing to deliver now
+  std::uint32_t attempt = 0;
+  std::string envelope;
+  MSGPACK_DEFINE(position, attempt, envelope)
+};
+struct SettleRequest {
+  std::string service;
+  std::uint64_t position = 0;
+  bool ack = false;       // true: Ack; false: Reject
+  bool dead_now = false;  // Reject straight to the dead letters (bytes that do not decode)
+  MSGPACK_DEFINE(service, position, ack, dead_now)
+};
+
+void check_service_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) {
+    throw std::invalid_argument("service name '" + name + "' must be 1..64 characters");
+  }
+}
+
+RpcClientOptions client_options(const std::string& endpoint, const TransportOptions& options) {
+  return RpcClientOptions{.endpoint = endpoint, .timeout = options.ack_timeout, .attempts = 1};
+}
+
+}  // namespace
+
+namespace detail {
+
+/// The log: a SQLite file, and the handlers that serve it (run by one thread only).
+class EventLogService {
+ public:
+  EventLogService(zmq::context_t& context, const std::string& path, const TransportOptions& options,
+                  const std::string& endpoint)
+      : options_(options),
+        db_(path, sqlite::Durability::full, "event log"),
+        server_(context, {.endpoints = {endpoint}}) {
+    db_.exec(
+        "CREATE TABLE IF NOT EXISTS log(position INTEGER PRIMARY KEY, event_id TEXT NOT NULL "
+        "UNIQUE, envelope BLOB NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS services(service TEXT PRIMARY KEY, next_position INTEGER "
+        "NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS deliveries(service TEXT NOT NULL, position INTEGER NOT NULL,"
+        " attempts INTEGER NOT NULL, state INTEGER NOT NULL, lease_until INTEGER NOT NULL,"
+        " PRIMARY KEY(service, position)) WITHOUT ROWID;");
+    server_.handle_typed<AppendRequest>("Append", [this](const AppendRequest& r) {
+      return append(r);
+    });
+    server_.handle_typed<ServiceRequest>("AddService", [this](const ServiceRequest& r) {
+      add_service(r.service);
+      return true;
+    });
+    server_.handle_typed<ServiceRequest>("Fetch", [this](const ServiceRequest& r) {
+      return fetch(r.service);
+    });
+    server_.handle_typed<SettleRequest>("Settle", [this](const SettleRequest& r) {
+      settle(r);
+      return true;
+    });
+    server_.handle_typed<ServiceRequest>("TakeDead", [this](const ServiceRequest& r) {
+      return take_dead(r.service, r.count);
+    });
+  }
+
+  [[nodiscard]] const std::string& endpoint() const { return server_.endpoints().front(); }
+
+  void serve(const std::stop_token& stop) {
+    server_.serve_while([&] { return !stop.stop_requested(); });
+  }
+
+ private:
+  /// Stores the events not stored before (by id), in one transaction; replies how many were new.
+  std::uint64_t append(const AppendRequest& request) {
+    sqlite::Transaction transaction(db_);
+    sqlite::Statement insert(db_.handle(),
+                             "INSERT OR IGNORE INTO log(event_id, envelope) VALUES (?, ?)");
+    std::uint64_t stored = 0;
+    for (const auto& [event_id, envelope] : request.events) {
+      insert.bind(event_id, sqlite::Statement::as_blob(envelope)).run();
+      stored += static_cast<std::uint64_t>(db_.changes());
+    }
+    transaction.commit();
+    return stored;
+  }
+
+  void add_service(const std::string& service) {
+    check_service_name(service);
+    sqlite::Statement(db_.handle(),
+                      "INSERT OR IGNORE INTO services(service, next_position) "
+                      "SELECT ?, COALESCE(MAX(position), 0) + 1 FROM log")
+        .bind(service)
+        .run();
+  }
+
+  /// The lowest position the service may take now: a rejected or expired delivery, or the next
+  /// event it has never seen. Leases it for `redeliver_after`.
+  FetchReply fetch(const std::string& service) {
+    sqlite::Transaction transaction(db_);
+    const std::int64_t now = monotonic_ns();
+    sqlite::Statement next_new(db_.handle(),
+                               "SELECT next_position FROM services WHERE service = ?");
+    if (!next_new.bind(service).step()) throw std::invalid_argument("unknown service " + service);
+    const std::int64_t next_position = next_new.integer(0);
+    next_new.done();
+    // A delivery whose lease ran out on its last allowed attempt: its consumer died holding it
+    // every time. The log's own bound, as a broker's delivery limit.
+    sqlite::Statement(db_.handle(),
+                      "UPDATE deliveries SET state = 2 WHERE service = ? AND state = 0 AND "
+                      "lease_until <= ? AND attempts >= ?")
+        .bind(service, now, static_cast<std::int64_t>(options_.max_deliveries))
+        .run();
+    sqlite::Statement again(db_.handle(),
+                            "SELECT position, attempts FROM deliveries WHERE service = ? AND "
+                            "state = 0 AND lease_until <= ? ORDER BY position LIMIT 1");
+    std::int64_t position = 0;
+    std::int64_t attempts = 0;
+    if (again.bind(service, now).step()) {
+      position = again.integer(0);
+      attempts = again.integer(1);
+    }
+    again.done();
+    sqlite::Statement fresh(db_.handle(),
+                            "SELECT position FROM log WHERE position >= ? ORDER BY position LIMIT 1");
+    if (fresh.bind(next_position).step() && (position == 0 || fresh.integer(0) < position)) {
+      position = fresh.integer(0);
+      attempts = 0;
+      sqlite::Statement(db_.handle(), "UPDATE services SET next_position = ? WHERE service = ?")
+          .bind(position + 1, service)
+          .run();
+    }
+    fresh.done();
+    if (position == 0) return {};
+    const std::int64_t lease_until =
+        now + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.redeliver_after).count();
+    sqlite::Statement(db_.handle(),
+                      "INSERT INTO deliveries(service, position, attempts, state, lease_until) "
+                      "VALUES (?, ?, 1, 0, ?) ON CONFLICT(service, position) DO UPDATE SET "
+                      "attempts = attempts + 1, lease_until = excluded.lease_until")
+        .bind(service, position, lease_until)
+        .run();
+    sqlite::Statement envelope(db_.handle(), "SELECT envelope FROM log WHERE position = ?");
+    envelope.bind(position).step();
+    FetchReply reply{static_cast<std::uint64_t>(position), static_cast<std::uint32_t>(attempts + 1),
+                     std::string(envelope.blob(0))};
+    envelope.done();
+    transaction.commit();
+    return reply;
+  }
+
+  void settle(const SettleRequest& request) {
+    sqlite::Transaction transaction(db_);
+    if (request.ack) {
+      sqlite::Statement(db_.handle(),
+                        "UPDATE deliveries SET state = 1 WHERE service = ? AND position = ? AND "
+                        "state = 0")
+          .bind(request.service, request.position)
+          .run();
+    } else {
+      // The last allowed attempt (or bytes nobody can read) goes to the dead letters; an
+      // earlier one is offered again at once.
+      sqlite::Statement(db_.handle(),
+                        "UPDATE deliveries SET state = CASE WHEN ? OR attempts >= ? THEN 2 ELSE 0 "
+                        "END, lease_until = 0 WHERE service = ? AND position = ? AND state = 0")
+          .bind(static_cast<std::int64_t>(request.dead_now ? 1 : 0),
+                static_cast<std::int64_t>(options_.max_deliveries), request.service,
+                request.position)
+          .run();
+    }
+    transaction.commit();
+  }
+
+  std::vector<std::string> take_dead(const std::string& service, std::uint64_t max) {
+    sqlite::Transaction transaction(db_);
+    sqlite::Statement select(db_.handle(),
+                             "SELECT d.position, l.envelope FROM deliveries d JOIN log l ON "
+                             "l.position = d.position WHERE d.service = ? AND d.state = 2 "
+                             "ORDER BY d.position LIMIT ?");
+    sqlite::Statement mark(db_.handle(),
+                           "UPDATE deliveries SET state = 3 WHERE service = ? AND position = ?");
+    std::vector<std::pair<std::int64_t, std::string>> found;
+    select.bind(service, static_cast<std::int64_t>(max));
+    while (select.step()) found.emplace_back(select.integer(0), std::string(select.blob(1)));
+    select.done();
+    std::vector<std::string> letters;
+    for (auto& [position, envelope] : found) {
+      mark.bind(service, position).run();
+      letters.push_back(std::move(envelope));
+    }
+    transaction.commit();
+    return letters;
+  }
+
+  TransportOptions options_;
+  sqlite::Database db_;
+  RpcServer server_;
+};
+
+}  // namespace detail
+
+namespace {
+
+/// A service's pulling subscription: Fetch, then Settle (ack or reject), over its own socket.
+class ZeroMqSubscription : public Subscription {
+ public:
+  ZeroMqSubscription(zmq::context_t& context, const std::string& endpoint, std::string service,
+                     const TransportOptions& options)
+      : service_(std::move(service)), log_(context, client_options(endpoint, options)) {}
+
+  std::optional<Delivery> next(std::chrono::milliseconds wait) override {
+    const Deadline deadline(wait);
+    for (;;) {
+      const auto reply = log_.call<FetchReply>("Fetch", ServiceRequest{service_, 1});
+      if (reply.position != 0) {
+        try {
+          return Delivery{DecodedEvent::decode(reply.envelope), reply.attempt, reply.position};
+        } catch (const MalformedMessage&) {
+          ++malformed_;
+          settle(reply.position, false, true);
+          continue;
+        }
+      }
+      if (deadline.expired()) return std::nullopt;
+      // Nothing to take: ask again shortly (a pull over request-reply has no other signal).
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(fetch_poll, deadline.remaining()));
+    }
+  }
+
+  void ack(const Delivery& delivery) override { settle(delivery.handle, true, false); }
+  void reject(const Delivery& delivery) override { settle(delivery.handle, false, false); }
+  [[nodiscard]] std::uint64_t malformed() const override { return malformed_; }
+
+ private:
+  void settle(std::uint64_t position, bool ack, bool dead_now) {
+    (void)log_.call<bool>("Settle", SettleRequest{service_, position, ack, dead_now});
+  }
+
+  std::string service_;
+  RpcClient log_;
+  std::uint64_t malformed_ = 0;
+};
+
+}  // namespace
+
+ZeroMqTransport::ZeroMqTransport(zmq::context_t& context, const std::string& database_path,
+                                 TransportOptions options, const std::string& endpoint)
+    : context_(context),
+      options_(std::move(options)),
+      service_(std::make_unique<detail::EventLogService>(context, database_path, options_, endpoint)),
+      endpoint_(service_->endpoint()),
+      serving_([this](const std::stop_token& stop) { service_->serve(stop); }) {
+  if (options_.max_deliveries == 0) throw std::invalid_argument("max_deliveries must be >= 1");
+}
+
+ZeroMqTransport::~ZeroMqTransport() = default;
+
+void ZeroMqTransport::add_service(const std::string& service) {
+  check_service_name(service);
+  RpcClient log(context_, client_options(endpoint_, options_));
+  (void)log.call<bool>("AddService", ServiceRequest{service, 0});
+}
+
+void ZeroMqTransport::publish(std::string_view event_id, std::string_view envelope) {
+  unsent_.emplace_back(std::string(event_id), std::string(envelope));
+}
+
+void ZeroMqTransport::wait_for_acks() {
+  if (unsent_.empty()) return;
+  RpcClient log(context_, client_options(endpoint_, options_));
+  try {
+    (void)log.call<std::uint64_t>("Append", AppendRequest{unsent_});
+  } catch (const Error& e) {
+    throw BrokerError("ZeroMQ log: " + std::to_string(unsent_.size()) +
+                      " publishes not acknowledged: " + e.what());
+  }
+  unsent_.clear();
+}
+
+std::unique_ptr<Subscription> ZeroMqTransport::subscribe(const std::string& service) {
+  check_service_name(service);
+  return std::make_unique<ZeroMqSubscription>(context_, endpoint_, service, options_);
+}
+
+std::vector<std::string> ZeroMqTransport::take_dead_letters(const std::string& service,
+                                                             std::size_t max,
+                                                             std::chrono::milliseconds wait) {
+  check_service_name(service);
+  RpcClient log(context_, client_options(endpoint_, options_));
+  const Deadline deadline(wait);
+  for (;;) {
+    auto letters = log.call<std::vector<std::string>>("TakeDead", ServiceRequest{service, max});
+    if (!letters.empty() || deadline.expired()) return letters;
+    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(fetch_poll, deadline.remaining()));
+  }
+}
+
+}  // namespace eda::brokers
