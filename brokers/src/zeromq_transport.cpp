@@ -160,7 +160,10 @@ class EventLogService {
           .run();
     }
     fresh.done();
-    if (position == 0) return {};
+    if (position == 0) {
+      transaction.commit();  // keeps the deliveries marked dead above
+      return {};
+    }
     const std::int64_t lease_until =
         now + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.redeliver_after).count();
     sqlite::Statement(db_.handle(),
