@@ -87,16 +87,21 @@ namespace detail {
 struct AmqpConnection {
   explicit AmqpConnection(const AmqpEndpoint& endpoint) : state(amqp_new_connection()) {
     if (state == nullptr) throw BrokerError("RabbitMQ: out of memory for a connection");
-    amqp_socket_t* socket = amqp_tcp_socket_new(state);
-    if (socket == nullptr) throw BrokerError("RabbitMQ: cannot create a TCP socket");
-    const std::string where = endpoint.host + ":" + std::to_string(endpoint.port);
-    check_status(amqp_socket_open(socket, endpoint.host.c_str(), endpoint.port),
-                 "connecting to " + where);
-    check_reply(amqp_login(state, endpoint.vhost.c_str(), 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
-                           endpoint.user.c_str(), endpoint.password.c_str()),
-                "logging in to " + where);
-    amqp_channel_open(state, channel);
-    check_reply(amqp_get_rpc_reply(state), "opening a channel");
+    try {
+      amqp_socket_t* socket = amqp_tcp_socket_new(state);
+      if (socket == nullptr) throw BrokerError("RabbitMQ: cannot create a TCP socket");
+      const std::string where = endpoint.host + ":" + std::to_string(endpoint.port);
+      check_status(amqp_socket_open(socket, endpoint.host.c_str(), endpoint.port),
+                   "connecting to " + where);
+      check_reply(amqp_login(state, endpoint.vhost.c_str(), 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
+                             endpoint.user.c_str(), endpoint.password.c_str()),
+                  "logging in to " + where);
+      amqp_channel_open(state, channel);
+      check_reply(amqp_get_rpc_reply(state), "opening a channel");
+    } catch (...) {
+      amqp_destroy_connection(state);  // the destructor does not run for a failed constructor
+      throw;
+    }
     channel_open = true;
   }
   ~AmqpConnection() {
