@@ -36,19 +36,6 @@ using NatsMessage = std::unique_ptr<natsMsg, Destroy<natsMsg_Destroy>>;
 using NatsSubscription = std::unique_ptr<natsSubscription, Destroy<natsSubscription_Destroy>>;
 using MetaData = std::unique_ptr<jsMsgMetaData, Destroy<jsMsgMetaData_Destroy>>;
 
-/// Names may only use what stream, consumer and subject names all accept.
-void check_name(const std::string& name, const char* what) {
-  const bool ok = !name.empty() && name.size() <= 64 &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9') || c == '-' || c == '_';
-                  });
-  if (!ok) {
-    throw std::invalid_argument(std::string(what) + " '" + name +
-                                "' must be 1..64 letters, digits, '-' or '_'");
-  }
-}
-
 constexpr std::int64_t ns_per_ms = 1'000'000;
 
 /// Takes every message out of a fetched list (the list's array is freed).
@@ -225,10 +212,8 @@ class JetStreamSubscription : public Subscription {
 
 JetStreamTransport::JetStreamTransport(const std::string& url, TransportOptions options)
     : connection_(std::make_shared<JetStreamConnection>()) {
-  check_name(options.name, "transport name");
-  if (options.max_deliveries == 0) throw std::invalid_argument("max_deliveries must be >= 1");
   JetStreamConnection& c = *connection_;
-  c.options = std::move(options);
+  c.options = checked_options(std::move(options));
   c.events_subject = c.options.name + ".events";
   c.dead_stream = c.options.name + "-dead";
 

@@ -66,19 +66,6 @@ void check_status(int status, const std::string& what) {
   }
 }
 
-/// Names may only use what queue and exchange names here accept.
-void check_name(const std::string& name, const char* what) {
-  const bool ok = !name.empty() && name.size() <= 64 &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9') || c == '-' || c == '_';
-                  });
-  if (!ok) {
-    throw std::invalid_argument(std::string(what) + " '" + name +
-                                "' must be 1..64 letters, digits, '-' or '_'");
-  }
-}
-
 }  // namespace
 
 namespace detail {
@@ -229,9 +216,7 @@ class RabbitSubscription : public Subscription {
 }  // namespace
 
 RabbitTransport::RabbitTransport(AmqpEndpoint endpoint, TransportOptions options)
-    : endpoint_(std::move(endpoint)), options_(std::move(options)) {
-  check_name(options_.name, "transport name");
-  if (options_.max_deliveries == 0) throw std::invalid_argument("max_deliveries must be >= 1");
+    : endpoint_(std::move(endpoint)), options_(checked_options(std::move(options))) {
   publisher_ = std::make_unique<AmqpConnection>(endpoint_);
   amqp_connection_state_t state = publisher_->state;
   amqp_exchange_declare(state, channel, bytes_of(options_.name), amqp_cstring_bytes("fanout"), 0,

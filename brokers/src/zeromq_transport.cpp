@@ -44,12 +44,6 @@ struct SettleRequest {
   MSGPACK_DEFINE(service, position, ack, dead_now)
 };
 
-void check_service_name(const std::string& name) {
-  if (name.empty() || name.size() > 64) {
-    throw std::invalid_argument("service name '" + name + "' must be 1..64 characters");
-  }
-}
-
 RpcClientOptions client_options(const std::string& endpoint, const TransportOptions& options) {
   return RpcClientOptions{.endpoint = endpoint, .timeout = options.ack_timeout, .attempts = 1};
 }
@@ -115,7 +109,7 @@ class EventLogService {
   }
 
   void add_service(const std::string& service) {
-    check_service_name(service);
+    check_name(service, "service name");
     sqlite::Statement(db_.handle(),
                       "INSERT OR IGNORE INTO services(service, next_position) "
                       "SELECT ?, COALESCE(MAX(position), 0) + 1 FROM log")
@@ -278,17 +272,15 @@ class ZeroMqSubscription : public Subscription {
 ZeroMqTransport::ZeroMqTransport(zmq::context_t& context, const std::string& database_path,
                                  TransportOptions options, const std::string& endpoint)
     : context_(context),
-      options_(std::move(options)),
+      options_(checked_options(std::move(options))),
       service_(std::make_unique<detail::EventLogService>(context, database_path, options_, endpoint)),
       endpoint_(service_->endpoint()),
-      serving_([this](const std::stop_token& stop) { service_->serve(stop); }) {
-  if (options_.max_deliveries == 0) throw std::invalid_argument("max_deliveries must be >= 1");
-}
+      serving_([this](const std::stop_token& stop) { service_->serve(stop); }) {}
 
 ZeroMqTransport::~ZeroMqTransport() = default;
 
 void ZeroMqTransport::add_service(const std::string& service) {
-  check_service_name(service);
+  check_name(service, "service name");
   RpcClient log(context_, client_options(endpoint_, options_));
   (void)log.call<bool>("AddService", ServiceRequest{service, 0});
 }
@@ -310,14 +302,14 @@ void ZeroMqTransport::wait_for_acks() {
 }
 
 std::unique_ptr<Subscription> ZeroMqTransport::subscribe(const std::string& service) {
-  check_service_name(service);
+  check_name(service, "service name");
   return std::make_unique<ZeroMqSubscription>(context_, endpoint_, service, options_);
 }
 
 std::vector<std::string> ZeroMqTransport::take_dead_letters(const std::string& service,
                                                              std::size_t max,
                                                              std::chrono::milliseconds wait) {
-  check_service_name(service);
+  check_name(service, "service name");
   RpcClient log(context_, client_options(endpoint_, options_));
   const Deadline deadline(wait);
   for (;;) {

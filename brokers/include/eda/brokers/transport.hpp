@@ -41,6 +41,11 @@ class BrokerError : public Error {
   explicit BrokerError(const std::string& message) : Error(ErrorCategory::transport, message) {}
 };
 
+/// @brief Checks a scenario or service name: 1..64 letters, digits, '-' or '_', which every
+///        transport accepts in its stream, consumer, exchange and queue names (a '.' would split
+///        a NATS subject). Throws std::invalid_argument naming `what` otherwise.
+void check_name(const std::string& name, const char* what);
+
 /// @brief One event handed to a consuming service, to be acknowledged or rejected.
 struct Delivery {
   DecodedEvent event;          ///< The event, decoded and validated.
@@ -85,6 +90,10 @@ struct TransportOptions {
   /// took it and died); rejected ones are delivered again at once.
   std::chrono::milliseconds redeliver_after{2'000};
 };
+
+/// @brief `options` once checked: a valid name (check_name()) and at least one delivery;
+///        throws std::invalid_argument otherwise. Every transport's constructor starts with it.
+TransportOptions checked_options(TransportOptions options);
 
 /// @brief Carries events from one producer to every consuming service, durably.
 ///
