@@ -22,22 +22,21 @@ std::vector<std::string> command_line(const std::string& program, std::uint16_t 
                                       const std::filesystem::path& store,
                                       const std::filesystem::path& log,
                                       const std::vector<std::string>& extra_arguments) {
-  std::vector<std::string> argv{program, "-js", "-a", "127.0.0.1", "-p", std::to_string(port),
-                                "-sd", store.string(), "-l", log.string()};
+  std::vector<std::string> argv{
+      program, "-js",          "-a", "127.0.0.1", "-p", std::to_string(port),
+      "-sd",   store.string(), "-l", log.string()};
   argv.insert(argv.end(), extra_arguments.begin(), extra_arguments.end());
   return argv;
 }
 
 }  // namespace
 
-JetStreamServer::JetStreamServer(const std::string& program,
-                                 std::chrono::milliseconds ready_within,
+JetStreamServer::JetStreamServer(const std::string& program, std::chrono::milliseconds ready_within,
                                  const std::vector<std::string>& extra_arguments)
     : folder_("jetstream"),
       port_(free_loopback_port()),
       url_("nats://127.0.0.1:" + std::to_string(port_)),
-      server_({.argv = command_line(program, port_, store_directory(), log_file(),
-                                    extra_arguments),
+      server_({.argv = command_line(program, port_, store_directory(), log_file(), extra_arguments),
                .output = ChildOutput::capture,
                .end_with_owner = true}) {
   wait_until_ready(ready_within);

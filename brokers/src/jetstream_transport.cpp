@@ -91,7 +91,8 @@ struct JetStreamConnection {
 
   /// Copies `data` to the service's dead-letter subject, synchronously acknowledged; `id` makes a
   /// repeated copy (after a crash between copy and terminate) a duplicate.
-  void dead_letter(const std::string& service, const char* data, int length, const std::string& id) {
+  void dead_letter(const std::string& service, const char* data, int length,
+                   const std::string& id) {
     jsPubOptions publish_options;
     jsPubOptions_Init(&publish_options);
     publish_options.MsgId = id.c_str();
@@ -114,8 +115,7 @@ using detail::JetStreamConnection;
 /// service going down holds nothing it has not seen (what it holds waits out AckWait).
 class JetStreamSubscription : public Subscription {
  public:
-  JetStreamSubscription(std::shared_ptr<JetStreamConnection> connection,
-                        std::string service)
+  JetStreamSubscription(std::shared_ptr<JetStreamConnection> connection, std::string service)
       : connection_(std::move(connection)), service_(std::move(service)) {
     jsSubOptions sub_options;
     jsSubOptions_Init(&sub_options);
@@ -135,7 +135,8 @@ class JetStreamSubscription : public Subscription {
       natsMsgList list{};
       jsErrCode code{};
       const auto timeout = std::max<std::int64_t>(deadline.remaining().count(), 1);
-      const natsStatus status = natsSubscription_Fetch(&list, subscription_.get(), 1, timeout, &code);
+      const natsStatus status =
+          natsSubscription_Fetch(&list, subscription_.get(), 1, timeout, &code);
       if (status == NATS_TIMEOUT) return std::nullopt;
       check(status, "fetching for '" + service_ + "'", code);
       for (auto& message : take_all(list)) {
@@ -177,8 +178,8 @@ class JetStreamSubscription : public Subscription {
     const std::string_view bytes(natsMsg_GetData(message.get()),
                                  static_cast<std::size_t>(natsMsg_GetDataLength(message.get())));
     try {
-      Delivery delivery{DecodedEvent::decode(bytes),
-                        static_cast<std::uint32_t>(meta->NumDelivered), sequence};
+      Delivery delivery{DecodedEvent::decode(bytes), static_cast<std::uint32_t>(meta->NumDelivered),
+                        sequence};
       held_.emplace(sequence, std::move(message));
       return delivery;
     } catch (const MalformedMessage&) {
@@ -309,8 +310,8 @@ std::unique_ptr<Subscription> JetStreamTransport::subscribe(const std::string& s
 }
 
 std::vector<std::string> JetStreamTransport::take_dead_letters(const std::string& service,
-                                                                std::size_t max,
-                                                                std::chrono::milliseconds wait) {
+                                                               std::size_t max,
+                                                               std::chrono::milliseconds wait) {
   check_name(service, "service name");
   const JetStreamConnection& c = *connection_;
   const std::string durable = service + "-dead";

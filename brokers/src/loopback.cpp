@@ -40,8 +40,7 @@ TemporaryFolder::TemporaryFolder(const std::string& name) {
   std::string pattern =
       (std::filesystem::temp_directory_path() / ("eda-" + name + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    throw StorageError("cannot create a temporary folder " + pattern + ": " +
-                       std::strerror(errno));
+    throw StorageError("cannot create a temporary folder " + pattern + ": " + std::strerror(errno));
   }
   path_ = pattern;
 }
@@ -80,8 +79,7 @@ std::pair<std::string, bool> decode_address(const std::string& hex, bool v6) {
   const std::size_t count = v6 ? 16 : 4;
   // The kernel prints each 32-bit word of the address as a native-endian number.
   for (std::size_t word = 0; word < count / 4; ++word) {
-    const auto value =
-        static_cast<std::uint32_t>(std::stoul(hex.substr(word * 8, 8), nullptr, 16));
+    const auto value = static_cast<std::uint32_t>(std::stoul(hex.substr(word * 8, 8), nullptr, 16));
     std::memcpy(bytes.data() + word * 4, &value, 4);
   }
   std::array<char, INET6_ADDRSTRLEN> text{};
@@ -92,9 +90,9 @@ std::pair<std::string, bool> decode_address(const std::string& hex, bool v6) {
   } else {
     static constexpr std::array<unsigned char, 16> v6_loopback{0, 0, 0, 0, 0, 0, 0, 0,
                                                                0, 0, 0, 0, 0, 0, 0, 1};
-    const bool v4_mapped_loopback = std::all_of(bytes.begin(), bytes.begin() + 10,
-                                                [](unsigned char b) { return b == 0; }) &&
-                                    bytes[10] == 0xff && bytes[11] == 0xff && bytes[12] == 127;
+    const bool v4_mapped_loopback =
+        std::all_of(bytes.begin(), bytes.begin() + 10, [](unsigned char b) { return b == 0; }) &&
+        bytes[10] == 0xff && bytes[11] == 0xff && bytes[12] == 127;
     loopback = bytes == v6_loopback || v4_mapped_loopback;
   }
   return {text.data(), loopback};
@@ -122,9 +120,10 @@ std::vector<ListeningSocket> listening_sockets_of(const std::vector<pid_t>& pids
         if (inodes.count(inode) == 0) continue;
         const auto colon = local.find(':');
         auto [address, loopback] = decode_address(local.substr(0, colon), v6);
-        found.push_back({std::move(address),
-                         static_cast<std::uint16_t>(std::stoul(local.substr(colon + 1), nullptr, 16)),
-                         pid, loopback});
+        found.push_back(
+            {std::move(address),
+             static_cast<std::uint16_t>(std::stoul(local.substr(colon + 1), nullptr, 16)), pid,
+             loopback});
       }
     }
   }

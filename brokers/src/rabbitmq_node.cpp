@@ -176,8 +176,8 @@ ChildResult rabbitmqctl(const RabbitNodeAddress& node, const std::vector<std::st
                         std::chrono::milliseconds deadline) {
   std::vector<std::string> command{ctl_program(), "-n", node.node_name};
   command.insert(command.end(), args.begin(), args.end());
-  ChildProcess ctl({.argv = with_environment(node, std::move(command)),
-                    .output = ChildOutput::capture});
+  ChildProcess ctl(
+      {.argv = with_environment(node, std::move(command)), .output = ChildOutput::capture});
   return ctl.wait(deadline);
 }
 
@@ -234,8 +234,8 @@ void stop_rabbit_node(const RabbitNodeAddress& node, std::chrono::milliseconds w
   // It refuses to stop while a node is still registered with it, and a node that has just
   // ended may still be for a moment: ask until it is gone.
   const auto epmd = [&](const char* what) {
-    ChildProcess run({.argv = with_environment(node, {"epmd", what}),
-                      .output = ChildOutput::capture});
+    ChildProcess run(
+        {.argv = with_environment(node, {"epmd", what}), .output = ChildOutput::capture});
     return run.wait(10s);
   };
   const Deadline deadline(within);

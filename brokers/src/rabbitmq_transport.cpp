@@ -219,8 +219,8 @@ RabbitTransport::RabbitTransport(AmqpEndpoint endpoint, TransportOptions options
     : endpoint_(std::move(endpoint)), options_(checked_options(std::move(options))) {
   publisher_ = std::make_unique<AmqpConnection>(endpoint_);
   amqp_connection_state_t state = publisher_->state;
-  amqp_exchange_declare(state, channel, bytes_of(options_.name), amqp_cstring_bytes("fanout"), 0,
-                        1, 0, 0, amqp_empty_table);
+  amqp_exchange_declare(state, channel, bytes_of(options_.name), amqp_cstring_bytes("fanout"), 0, 1,
+                        0, 0, amqp_empty_table);
   publisher_->check("declaring the exchange " + options_.name);
   const std::string dead = options_.name + ".dead";
   amqp_exchange_declare(state, channel, bytes_of(dead), amqp_cstring_bytes("direct"), 0, 1, 0, 0,
@@ -326,8 +326,8 @@ std::unique_ptr<Subscription> RabbitTransport::subscribe(const std::string& serv
 }
 
 std::vector<std::string> RabbitTransport::take_dead_letters(const std::string& service,
-                                                             std::size_t max,
-                                                             std::chrono::milliseconds wait) {
+                                                            std::size_t max,
+                                                            std::chrono::milliseconds wait) {
   check_name(service, "service name");
   AmqpConnection connection(endpoint_);
   connection.consume(options_.name + "." + service + ".dead",
@@ -336,8 +336,8 @@ std::vector<std::string> RabbitTransport::take_dead_letters(const std::string& s
   const Deadline deadline(wait);
   while (letters.size() < max) {
     // After the first letter, only what is already there (a short wait).
-    auto envelope = connection.receive(letters.empty() ? deadline.remaining()
-                                                       : std::chrono::milliseconds(200));
+    auto envelope =
+        connection.receive(letters.empty() ? deadline.remaining() : std::chrono::milliseconds(200));
     if (!envelope) break;
     letters.emplace_back(view_of(envelope->message.body));
     const std::uint64_t tag = envelope->delivery_tag;

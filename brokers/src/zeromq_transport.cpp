@@ -68,23 +68,20 @@ class EventLogService {
         "CREATE TABLE IF NOT EXISTS deliveries(service TEXT NOT NULL, position INTEGER NOT NULL,"
         " attempts INTEGER NOT NULL, state INTEGER NOT NULL, lease_until INTEGER NOT NULL,"
         " PRIMARY KEY(service, position)) WITHOUT ROWID;");
-    server_.handle_typed<AppendRequest>("Append", [this](const AppendRequest& r) {
-      return append(r);
-    });
+    server_.handle_typed<AppendRequest>("Append",
+                                        [this](const AppendRequest& r) { return append(r); });
     server_.handle_typed<ServiceRequest>("AddService", [this](const ServiceRequest& r) {
       add_service(r.service);
       return true;
     });
-    server_.handle_typed<ServiceRequest>("Fetch", [this](const ServiceRequest& r) {
-      return fetch(r.service);
-    });
+    server_.handle_typed<ServiceRequest>(
+        "Fetch", [this](const ServiceRequest& r) { return fetch(r.service); });
     server_.handle_typed<SettleRequest>("Settle", [this](const SettleRequest& r) {
       settle(r);
       return true;
     });
-    server_.handle_typed<ServiceRequest>("TakeDead", [this](const ServiceRequest& r) {
-      return take_dead(r.service, r.count);
-    });
+    server_.handle_typed<ServiceRequest>(
+        "TakeDead", [this](const ServiceRequest& r) { return take_dead(r.service, r.count); });
   }
 
   [[nodiscard]] const std::string& endpoint() const { return server_.endpoints().front(); }
@@ -144,8 +141,8 @@ class EventLogService {
       attempts = again.integer(1);
     }
     again.done();
-    sqlite::Statement fresh(db_.handle(),
-                            "SELECT position FROM log WHERE position >= ? ORDER BY position LIMIT 1");
+    sqlite::Statement fresh(
+        db_.handle(), "SELECT position FROM log WHERE position >= ? ORDER BY position LIMIT 1");
     if (fresh.bind(next_position).step() && (position == 0 || fresh.integer(0) < position)) {
       position = fresh.integer(0);
       attempts = 0;
@@ -159,7 +156,8 @@ class EventLogService {
       return {};
     }
     const std::int64_t lease_until =
-        now + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.redeliver_after).count();
+        now +
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options_.redeliver_after).count();
     sqlite::Statement(db_.handle(),
                       "INSERT INTO deliveries(service, position, attempts, state, lease_until) "
                       "VALUES (?, ?, 1, 0, ?) ON CONFLICT(service, position) DO UPDATE SET "
@@ -249,7 +247,8 @@ class ZeroMqSubscription : public Subscription {
       }
       if (deadline.expired()) return std::nullopt;
       // Nothing to take: ask again shortly (a pull over request-reply has no other signal).
-      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(fetch_poll, deadline.remaining()));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::milliseconds>(fetch_poll, deadline.remaining()));
     }
   }
 
@@ -273,7 +272,8 @@ ZeroMqTransport::ZeroMqTransport(zmq::context_t& context, const std::string& dat
                                  TransportOptions options, const std::string& endpoint)
     : context_(context),
       options_(checked_options(std::move(options))),
-      service_(std::make_unique<detail::EventLogService>(context, database_path, options_, endpoint)),
+      service_(
+          std::make_unique<detail::EventLogService>(context, database_path, options_, endpoint)),
       endpoint_(service_->endpoint()),
       serving_([this](const std::stop_token& stop) { service_->serve(stop); }) {}
 
@@ -307,15 +307,16 @@ std::unique_ptr<Subscription> ZeroMqTransport::subscribe(const std::string& serv
 }
 
 std::vector<std::string> ZeroMqTransport::take_dead_letters(const std::string& service,
-                                                             std::size_t max,
-                                                             std::chrono::milliseconds wait) {
+                                                            std::size_t max,
+                                                            std::chrono::milliseconds wait) {
   check_name(service, "service name");
   RpcClient log(context_, client_options(endpoint_, options_));
   const Deadline deadline(wait);
   for (;;) {
     auto letters = log.call<std::vector<std::string>>("TakeDead", ServiceRequest{service, max});
     if (!letters.empty() || deadline.expired()) return letters;
-    std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(fetch_poll, deadline.remaining()));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::milliseconds>(fetch_poll, deadline.remaining()));
   }
 }
 

@@ -162,8 +162,8 @@ TEMPLATE_TEST_CASE("contract: a poison event is dead-lettered after bounded deli
   IdempotentService billing;
   std::vector<std::uint32_t> poison_attempts;
   const eda::Deadline deadline(30s);
-  while (!deadline.expired() && (billing.applied.size() < 2 ||
-                                 poison_attempts.size() < options.max_deliveries)) {
+  while (!deadline.expired() &&
+         (billing.applied.size() < 2 || poison_attempts.size() < options.max_deliveries)) {
     auto delivery = subscription->next(500ms);
     if (!delivery) continue;
     if (delivery->event.payload_as<OrderPlaced>().order_id == 2) {
@@ -205,8 +205,8 @@ TEMPLATE_TEST_CASE("contract: a poison event is dead-lettered after bounded deli
   CHECK(transport->take_dead_letters("billing", 10, 500ms).empty());  // taken once
 }
 
-TEMPLATE_TEST_CASE("contract: a duplicate publish is applied once",
-                   "[brokers][contract]", ZeroMQ, JetStream, RabbitMQ) {
+TEMPLATE_TEST_CASE("contract: a duplicate publish is applied once", "[brokers][contract]", ZeroMQ,
+                   JetStream, RabbitMQ) {
   TestType target;
   if (!target.start()) return;
   const std::unique_ptr<EventTransport> transport = target.make(contract_options());

@@ -41,8 +41,9 @@ bool listens_on(const std::vector<ListeningSocket>& sockets, std::uint16_t port)
 
 }  // namespace
 
-TEST_CASE("a JetStream server listens on loopback only, serves JetStream, and leaves nothing behind",
-          "[brokers][servers][jetstream]") {
+TEST_CASE(
+    "a JetStream server listens on loopback only, serves JetStream, and leaves nothing behind",
+    "[brokers][servers][jetstream]") {
   const auto program = eda::brokers::testing::nats_server_or_skip();
   if (!program) return;
   std::filesystem::path store;
@@ -51,7 +52,8 @@ TEST_CASE("a JetStream server listens on loopback only, serves JetStream, and le
     store = server.store_directory();
     const auto sockets = eda::brokers::listening_sockets_of({server.pid()});
     INFO("listening: " << describe(sockets));
-    const auto port = static_cast<std::uint16_t>(std::stoul(server.url().substr(server.url().rfind(':') + 1)));
+    const auto port =
+        static_cast<std::uint16_t>(std::stoul(server.url().substr(server.url().rfind(':') + 1)));
     CHECK(listens_on(sockets, port));
     CHECK(std::all_of(sockets.begin(), sockets.end(),
                       [](const ListeningSocket& socket) { return socket.loopback; }));
@@ -81,8 +83,9 @@ TEST_CASE("a JetStream server that cannot start fails with the server's own word
       Catch::Contains("nats-server exited at start") && Catch::Contains("eda-nats.conf"));
 }
 
-TEST_CASE("the shared RabbitMQ node listens on loopback only, epmd and Erlang distribution included",
-          "[brokers][servers][rabbitmq]") {
+TEST_CASE(
+    "the shared RabbitMQ node listens on loopback only, epmd and Erlang distribution included",
+    "[brokers][servers][rabbitmq]") {
   const auto* node = eda::brokers::testing::rabbit_node_or_skip();
   if (node == nullptr) return;
   const auto pids = eda::brokers::processes_with_environment(

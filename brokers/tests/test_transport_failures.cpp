@@ -29,9 +29,8 @@ std::string nobody_listening() {
 TEST_CASE("a transport that cannot reach its broker fails with a typed error",
           "[brokers][failures]") {
   CHECK_THROWS_AS(eda::brokers::JetStreamTransport("nats://" + nobody_listening()), BrokerError);
-  CHECK_THROWS_WITH(
-      eda::brokers::RabbitTransport({.port = eda::brokers::free_loopback_port()}),
-      Catch::Contains("RabbitMQ: connecting to 127.0.0.1:"));
+  CHECK_THROWS_WITH(eda::brokers::RabbitTransport({.port = eda::brokers::free_loopback_port()}),
+                    Catch::Contains("RabbitMQ: connecting to 127.0.0.1:"));
   zmq::context_t context;
   CHECK_THROWS_AS(eda::brokers::ZeroMqTransport(context, "/nonexistent/eda/log.db"),
                   eda::StorageError);
@@ -40,9 +39,9 @@ TEST_CASE("a transport that cannot reach its broker fails with a typed error",
 TEST_CASE("names a broker would refuse are refused before anything is sent",
           "[brokers][failures]") {
   // No server is needed: the name is checked before connecting.
-  CHECK_THROWS_AS(eda::brokers::JetStreamTransport("nats://" + nobody_listening(),
-                                                   {.name = "shop.orders"}),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(
+      eda::brokers::JetStreamTransport("nats://" + nobody_listening(), {.name = "shop.orders"}),
+      std::invalid_argument);
   CHECK_THROWS_AS(eda::brokers::RabbitTransport({.port = 1}, {.name = "shop orders"}),
                   std::invalid_argument);
   CHECK_THROWS_AS(eda::brokers::RabbitTransport({.port = 1}, {.name = "shop", .max_deliveries = 0}),
@@ -53,8 +52,8 @@ TEST_CASE("JetStream: publishes to a server that went away are reported, never s
           "[brokers][failures][jetstream]") {
   JetStream target;
   if (!target.start()) return;
-  auto transport = target.make({.name = eda::brokers::testing::unique_scenario_name(),
-                                .ack_timeout = 2s});
+  auto transport =
+      target.make({.name = eda::brokers::testing::unique_scenario_name(), .ack_timeout = 2s});
   transport->add_service("billing");
   target.server.reset();  // the server is stopped
   const auto event = eda::make_event("order-service", OrderPlaced{1});

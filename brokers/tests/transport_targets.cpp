@@ -38,8 +38,8 @@ std::unique_ptr<EventTransport> RabbitMQ::make(const TransportOptions& options) 
 }
 
 std::unique_ptr<EventTransport> ZeroMQ::make(const TransportOptions& options) {
-  return std::make_unique<ZeroMqTransport>(context, (folder.path() / (options.name + ".db")).string(),
-                                           options);
+  return std::make_unique<ZeroMqTransport>(
+      context, (folder.path() / (options.name + ".db")).string(), options);
 }
 
 void IdempotentService::handle(Subscription& subscription, const Delivery& delivery) {

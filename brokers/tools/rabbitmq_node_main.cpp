@@ -36,8 +36,9 @@ int main(int argc, char** argv) {
       if (!eda::brokers::find_rabbitmq_server()) {
         std::filesystem::create_directories(folder);
         std::ofstream(folder / "absent") << "rabbitmq-server is not installed\n";
-        std::printf("rabbitmq-server is not installed (Debian: rabbitmq-server): "
-                    "the RabbitMQ tests will be skipped\n");
+        std::printf(
+            "rabbitmq-server is not installed (Debian: rabbitmq-server): "
+            "the RabbitMQ tests will be skipped\n");
         return 0;
       }
       const std::int64_t start = eda::monotonic_ns();

@@ -56,7 +56,9 @@ class JetStreamServer {
   /// @brief The JetStream store directory.
   [[nodiscard]] std::filesystem::path store_directory() const { return folder_.path() / "store"; }
   /// @brief The server's log file.
-  [[nodiscard]] std::filesystem::path log_file() const { return folder_.path() / "nats-server.log"; }
+  [[nodiscard]] std::filesystem::path log_file() const {
+    return folder_.path() / "nats-server.log";
+  }
 
  private:
   void wait_until_ready(std::chrono::milliseconds ready_within);

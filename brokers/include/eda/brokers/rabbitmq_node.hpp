@@ -40,13 +40,13 @@ namespace eda::brokers {
 /// @brief Everything needed to reach, inspect and stop a running throw-away node; written to
 ///        `node.env` in its folder so that another process (a test, the cleanup) can find it.
 struct RabbitNodeAddress {
-  std::filesystem::path folder;    ///< The node's folder: data, logs, cookie, node.env.
-  std::string node_name;           ///< e.g. `eda-1234-5678@localhost`.
-  std::uint16_t amqp_port = 0;     ///< Where AMQP clients connect, on 127.0.0.1.
-  std::uint16_t dist_port = 0;     ///< The node's Erlang distribution port.
-  std::uint16_t epmd_port = 0;     ///< Its own port mapper's port.
-  std::uint16_t cli_dist_port = 0; ///< The distribution port rabbitmqctl listens on while it runs.
-  pid_t pid = -1;                  ///< The start script's process (the leader of its group).
+  std::filesystem::path folder;     ///< The node's folder: data, logs, cookie, node.env.
+  std::string node_name;            ///< e.g. `eda-1234-5678@localhost`.
+  std::uint16_t amqp_port = 0;      ///< Where AMQP clients connect, on 127.0.0.1.
+  std::uint16_t dist_port = 0;      ///< The node's Erlang distribution port.
+  std::uint16_t epmd_port = 0;      ///< Its own port mapper's port.
+  std::uint16_t cli_dist_port = 0;  ///< The distribution port rabbitmqctl listens on while it runs.
+  pid_t pid = -1;                   ///< The start script's process (the leader of its group).
 
   /// @brief The environment every process of this node runs with (`NAME=value` items): the
   ///        server, rabbitmqctl and epmd alike.

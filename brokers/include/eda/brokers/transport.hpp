@@ -48,9 +48,9 @@ void check_name(const std::string& name, const char* what);
 
 /// @brief One event handed to a consuming service, to be acknowledged or rejected.
 struct Delivery {
-  DecodedEvent event;          ///< The event, decoded and validated.
-  std::uint32_t attempt = 1;   ///< 1 for the first delivery, 2 for the first redelivery, ...
-  std::uint64_t handle = 0;    ///< The transport's own reference (a delivery tag, a sequence).
+  DecodedEvent event;         ///< The event, decoded and validated.
+  std::uint32_t attempt = 1;  ///< 1 for the first delivery, 2 for the first redelivery, ...
+  std::uint64_t handle = 0;   ///< The transport's own reference (a delivery tag, a sequence).
 };
 
 /// @brief A service's durable subscription: what was published since it was created, kept for it
