@@ -102,6 +102,7 @@ std::pair<std::string, bool> decode_address(const std::string& hex, bool v6) {
 
 std::vector<ListeningSocket> listening_sockets_of(const std::vector<pid_t>& pids) {
   std::vector<std::pair<pid_t, std::set<unsigned long>>> owners;
+  owners.reserve(pids.size());
   for (pid_t pid : pids) owners.emplace_back(pid, socket_inodes_of(pid));
   std::vector<ListeningSocket> found;
   for (const bool v6 : {false, true}) {

@@ -66,6 +66,7 @@ std::vector<std::string> with_environment(const RabbitNodeAddress& node,
 pid_t spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log,
                      const std::filesystem::path& folder) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
