@@ -3,6 +3,8 @@
 
 #include <nats/nats.h>
 
+#include <csignal>
+
 #include "eda/clock.hpp"
 
 namespace eda::brokers {
@@ -36,9 +38,19 @@ JetStreamServer::JetStreamServer(const std::string& program, std::chrono::millis
     : folder_("jetstream"),
       port_(free_loopback_port()),
       url_("nats://127.0.0.1:" + std::to_string(port_)),
-      server_({.argv = command_line(program, port_, store_directory(), log_file(), extra_arguments),
-               .output = ChildOutput::capture,
-               .end_with_owner = true}) {
+      argv_(command_line(program, port_, store_directory(), log_file(), extra_arguments)) {
+  server_.emplace(spec());
+  wait_until_ready(ready_within);
+}
+
+ChildSpec JetStreamServer::spec() const {
+  return {.argv = argv_, .output = ChildOutput::capture, .end_with_owner = true};
+}
+
+void JetStreamServer::crash_and_restart(std::chrono::milliseconds ready_within) {
+  server_->signal(SIGKILL);
+  (void)server_->wait(std::chrono::seconds(10));
+  server_.emplace(spec());
   wait_until_ready(ready_within);
 }
 
@@ -52,7 +64,7 @@ void JetStreamServer::wait_until_ready(std::chrono::milliseconds ready_within) {
       return;
     }
     // Paces the attempts and notices a server that failed at start.
-    if (const auto ended = server_.wait_for(20ms)) {
+    if (const auto ended = server_->wait_for(20ms)) {
       throw BrokerStartError("nats-server exited at start (" + ended->ending() + "); it said:\n" +
                              ended->output + tail_of_file(log_file()));
     }

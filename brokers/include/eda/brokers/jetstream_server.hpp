@@ -52,7 +52,12 @@ class JetStreamServer {
   /// @brief Where clients connect, e.g. `nats://127.0.0.1:40123`.
   [[nodiscard]] const std::string& url() const noexcept { return url_; }
   /// @brief The server's process id.
-  [[nodiscard]] pid_t pid() const noexcept { return server_.pid(); }
+  [[nodiscard]] pid_t pid() const noexcept { return server_->pid(); }
+
+  /// @brief Kills the server with SIGKILL (a crash: nothing is flushed or synced), waits for
+  ///        it to end, and starts it again on the same port and store; returns once it accepts
+  ///        connections. Throws BrokerStartError as the constructor does.
+  void crash_and_restart(std::chrono::milliseconds ready_within = std::chrono::seconds(10));
   /// @brief The JetStream store directory.
   [[nodiscard]] std::filesystem::path store_directory() const { return folder_.path() / "store"; }
   /// @brief The server's log file.
@@ -63,10 +68,13 @@ class JetStreamServer {
  private:
   void wait_until_ready(std::chrono::milliseconds ready_within);
 
+  [[nodiscard]] ChildSpec spec() const;
+
   TemporaryFolder folder_;  // declared first: removed after the server has stopped
   std::uint16_t port_;
   std::string url_;
-  ChildProcess server_;
+  std::vector<std::string> argv_;
+  std::optional<ChildProcess> server_;
 };
 
 }  // namespace eda::brokers
