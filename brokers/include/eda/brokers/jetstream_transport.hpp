@@ -19,6 +19,7 @@
 /// message, and strace counts no fsync at all while the contract tests publish 200 events. An
 /// acknowledged event therefore survives the server process being killed (the test of
 /// crash_and_restart()), not the machine losing power.
+
 #pragma once
 
 #include <memory>
