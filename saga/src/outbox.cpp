@@ -3,6 +3,7 @@
 #include "eda/saga/outbox.hpp"
 
 #include <stdexcept>
+#include <string>
 
 namespace eda::saga {
 
@@ -50,6 +51,24 @@ void Outbox::insert(std::uint64_t position, const EventMetadata& meta, std::stri
   insert.bind(position, std::string_view(meta.event_id), std::string_view(meta.type),
               sqlite::Statement::as_blob(envelope), wall_clock_ns());
   insert.run();
+}
+
+std::uint64_t Outbox::repeat(sqlite::Transaction& open, std::uint64_t position) {
+  const std::vector<OutboxRow> rows = read(position, 1);
+  if (rows.empty() || rows.front().position != position) {
+    throw std::invalid_argument("Outbox::repeat: there is no outbox row at position " +
+                                std::to_string(position));
+  }
+  const DecodedEvent first = DecodedEvent::decode(rows.front().envelope);
+  EventMetadata meta = first.meta();
+  meta.timestamp_ns = wall_clock_ns();
+  meta.event_id = new_event_id(meta.timestamp_ns);
+  const std::uint64_t repeated = begin_add(open, meta);
+  meta.sequence = repeated;
+  msgpack::sbuffer buffer;
+  encode_event(meta, first.payload(), buffer);
+  insert(repeated, meta, std::string_view(buffer.data(), buffer.size()));
+  return repeated;
 }
 
 std::vector<OutboxRow> Outbox::read(std::uint64_t first_position, std::size_t limit) const {

@@ -32,7 +32,9 @@ StockLedger::StockLedger(sqlite::Database& db) : db_(db) {
       " sku TEXT PRIMARY KEY, available INTEGER NOT NULL CHECK (available >= 0));"
       "CREATE TABLE IF NOT EXISTS reservations ("
       " order_id INTEGER PRIMARY KEY, sku TEXT NOT NULL, quantity INTEGER NOT NULL,"
-      " reserved INTEGER NOT NULL, available INTEGER NOT NULL);");
+      " reserved INTEGER NOT NULL, available INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS releases ("
+      " order_id INTEGER PRIMARY KEY, quantity INTEGER NOT NULL);");
 }
 
 void StockLedger::stock_up(sqlite::Transaction& /*open*/, std::string_view sku,
@@ -71,6 +73,52 @@ Reservation StockLedger::decide(sqlite::Transaction& /*open*/, std::uint64_t ord
               decision.available);
   record.run();
   return decision;
+}
+
+Release StockLedger::release(sqlite::Transaction& open, std::uint64_t order_id) {
+  require_transaction(db_, "StockLedger::release");
+  sqlite::Statement earlier(db_.handle(), "SELECT quantity FROM releases WHERE order_id = ?");
+  earlier.bind(order_id);
+  if (earlier.step()) {
+    const auto quantity = static_cast<std::uint64_t>(earlier.integer(0));
+    earlier.done();
+    return Release{.order_id = order_id, .quantity = quantity, .fresh = false};
+  }
+  earlier.done();
+  std::optional<Reservation> decision = find(order_id);
+  if (!decision) {
+    // Released before it was reserved: the reservation command is late or lost. Deciding
+    // "rejected" now makes that late command reserve nothing.
+    sqlite::Statement fence(db_.handle(),
+                            "INSERT INTO reservations (order_id, sku, quantity, reserved, "
+                            "available) VALUES (?, '', 0, 0, 0)");
+    fence.bind(order_id);
+    fence.run();
+  }
+  const std::uint64_t quantity = decision && decision->reserved ? decision->quantity : 0;
+  if (quantity > 0) {
+    stock_up(open, decision->sku, quantity);
+  }
+  sqlite::Statement record(db_.handle(),
+                           "INSERT INTO releases (order_id, quantity) VALUES (?, ?)");
+  record.bind(order_id, quantity);
+  record.run();
+  return Release{.order_id = order_id, .quantity = quantity, .fresh = true};
+}
+
+std::uint64_t StockLedger::held() const {
+  sqlite::Statement query(db_.handle(),
+                          "SELECT SUM(quantity) FROM reservations WHERE reserved = 1 AND "
+                          "order_id NOT IN (SELECT order_id FROM releases)");
+  return static_cast<std::uint64_t>(query.single_integer());
+}
+
+bool StockLedger::holds(std::uint64_t order_id) const {
+  sqlite::Statement query(db_.handle(),
+                          "SELECT COUNT(*) FROM reservations WHERE order_id = ? AND reserved = 1 "
+                          "AND order_id NOT IN (SELECT order_id FROM releases)");
+  query.bind(order_id);
+  return query.single_integer() != 0;
 }
 
 std::uint64_t StockLedger::available(std::string_view sku) const {

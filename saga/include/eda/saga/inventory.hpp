@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "eda/codec.hpp"
+#include "eda/saga/command_log.hpp"
 #include "eda/saga/outbox.hpp"
 #include "eda/saga/stock_ledger.hpp"
 #include "eda/saga/stock_events.hpp"
@@ -23,6 +25,8 @@ struct InventoryOptions {
   /// relay's doorbell here (OutboxDoorbell::ring). Tests also stop the process here, between
   /// the commit and the publication, to show that the outbox loses nothing.
   std::function<void(const Reservation&)> committed{};
+  /// Called after each command handled has committed its reply (ring the relay's doorbell).
+  std::function<void()> replied{};
 };
 
 /// @brief Inventory, the participant that reserves stock for orders, with its events in an
@@ -45,6 +49,13 @@ class Inventory {
   ///        and adds nothing.
   Reservation reserve(std::uint64_t order_id, std::string_view sku, std::uint64_t quantity);
 
+  /// @brief Handles a command of the checkout saga (ReserveStock, or its compensation
+  ///        ReleaseStock) once per command id, replying through the outbox with StockReserved,
+  ///        StockRejected or StockReleased (caused by the command). Throws UnknownCommand for
+  ///        another command and eda::MalformedMessage for a payload that does not decode;
+  ///        either way nothing changes.
+  CommandOutcome handle(const DecodedEvent& command);
+
   /// @brief Goods in: adds `quantity` units of `sku` (no event: not part of this story).
   void stock_up(std::string_view sku, std::uint64_t quantity);
 
@@ -54,14 +65,22 @@ class Inventory {
   /// @brief The outbox.
   [[nodiscard]] const Outbox& outbox() const noexcept { return outbox_; }
 
+  /// @brief The commands handled.
+  [[nodiscard]] const CommandLog& commands() const noexcept { return commands_; }
+
   /// @brief The database file.
   [[nodiscard]] const std::string& path() const noexcept { return db_.path(); }
 
  private:
+  // Adds the event announcing `decision` (fresh or not); returns its outbox position.
+  std::uint64_t announce(sqlite::Transaction& open, const Reservation& decision,
+                         const Cause& cause);
+
   InventoryOptions options_;
   sqlite::Database db_;
   StockLedger ledger_;
   Outbox outbox_;
+  CommandLog commands_;
 };
 
 }  // namespace eda::saga

@@ -80,6 +80,15 @@ class Outbox {
     return position;
   }
 
+  /// @brief Adds the event at `position` again, inside `open`, as a new event: a new id and
+  ///        time, the same type, payload, correlation and causation. Returns the new position.
+  ///
+  /// For a participant answering a command it has answered before (the first reply may never
+  /// have reached the sender): the answer is repeated word for word, and the new id keeps
+  /// event ids unique. Throws std::invalid_argument when there is no row at `position`, and
+  /// what add() throws.
+  std::uint64_t repeat(sqlite::Transaction& open, std::uint64_t position);
+
   /// @brief The rows from `first_position` on, in position order, at most `limit` of them.
   [[nodiscard]] std::vector<OutboxRow> read(std::uint64_t first_position, std::size_t limit) const;
 

@@ -29,11 +29,18 @@ struct Reservation {
   friend bool operator==(const Reservation&, const Reservation&) = default;
 };
 
+/// @brief What giving back an order's stock did.
+struct Release {
+  std::uint64_t order_id = 0;  ///< The order.
+  std::uint64_t quantity = 0;  ///< Units put back (0: the order held none).
+  bool fresh = true;           ///< False when the order had been released before.
+};
+
 /// @brief The stock and reservation tables in a participant's database, changed only inside
 ///        the caller's transaction.
 ///
-/// Tables (created if missing): `stock(sku, available)` and `reservations(order_id, sku,
-/// quantity, reserved, available)`. An order is decided once: asking again returns the first
+/// Tables (created if missing): `stock(sku, available)`, `reservations(order_id, sku,
+/// quantity, reserved, available)` and `releases(order_id, quantity)`. An order is decided once: asking again returns the first
 /// decision, so a retried command changes nothing.
 class StockLedger {
  public:
@@ -48,6 +55,18 @@ class StockLedger {
   ///        before gets its first decision back (with `fresh` false) and changes nothing.
   Reservation decide(sqlite::Transaction& open, std::uint64_t order_id, std::string_view sku,
                      std::uint64_t quantity);
+
+  /// @brief Gives back what `order_id` holds, inside the caller's transaction, once: the units
+  ///        return to the shelf and the order is marked released. An order never decided is
+  ///        recorded as rejected, so that a reservation for it arriving later (a command
+  ///        overtaken by its compensation) reserves nothing.
+  Release release(sqlite::Transaction& open, std::uint64_t order_id);
+
+  /// @brief Units held for orders now: reserved and not released.
+  [[nodiscard]] std::uint64_t held() const;
+
+  /// @brief Whether `order_id` holds stock now (reserved and not released).
+  [[nodiscard]] bool holds(std::uint64_t order_id) const;
 
   /// @brief Units of `sku` available now (0 for an unknown SKU).
   [[nodiscard]] std::uint64_t available(std::string_view sku) const;
