@@ -250,3 +250,71 @@ inline CheckoutRequest checkout(std::uint64_t order_id, std::uint64_t quantity =
 }
 
 }  // namespace eda::saga::test
+
+namespace eda::saga::test {
+
+/// What the shop's books must say once every checkout of orders [first, last] has ended.
+/// Returns each violation in words (empty: none).
+inline std::vector<std::string> invariant_violations(CheckoutRig& rig, std::uint64_t first,
+                                                     std::uint64_t last) {
+  std::vector<std::string> violations;
+  std::uint64_t held = 0;
+  std::uint64_t captured = 0;
+  std::uint64_t parcels = 0;
+  for (std::uint64_t order = first; order <= last; ++order) {
+    const std::string name = "order " + std::to_string(order);
+    const std::optional<CheckoutSaga> saga = rig.orchestrator->find(order);
+    const bool holds = rig.inventory.ledger().holds(order);
+    const std::optional<PaymentRecord> payment = rig.payment.find(order);
+    const bool charged = payment && payment->status == PaymentStatus::charged;
+    const std::optional<ParcelRecord> parcel = rig.shipping.find(order);
+    const bool booked = parcel && parcel->status == ParcelStatus::booked;
+    if (!saga) {
+      if (holds || charged || booked) violations.push_back(name + ": effects without a saga");
+      continue;
+    }
+    switch (saga->status) {
+      case SagaStatus::completed:
+        held += saga->order.quantity;
+        captured += saga->order.amount_cents;
+        ++parcels;
+        if (!holds || !charged || !booked) {
+          violations.push_back(name + " completed but a step is missing: " + saga->describe());
+        }
+        break;
+      case SagaStatus::rolled_back:
+        if (holds || charged || booked) {
+          violations.push_back(name + " rolled back with an effect left: " + saga->describe());
+        }
+        break;
+      default:
+        violations.push_back(name + " has not ended (" + std::string(to_string(saga->status)) +
+                             "): " + saga->describe());
+    }
+  }
+  if (rig.inventory.ledger().held() != held) {
+    violations.push_back("stock held " + std::to_string(rig.inventory.ledger().held()) +
+                         " != stock of completed orders " + std::to_string(held));
+  }
+  if (rig.payment.captured_cents() != captured) {
+    violations.push_back("captured " + std::to_string(rig.payment.captured_cents()) +
+                         " != completed totals " + std::to_string(captured));
+  }
+  if (rig.shipping.booked_count() != parcels) {
+    violations.push_back("parcels booked " + std::to_string(rig.shipping.booked_count()) +
+                         " != completed orders " + std::to_string(parcels));
+  }
+  return violations;
+}
+
+/// The mix the crash tests and the fault matrix use: every 7th card is declined, every 11th
+/// order has no address (the pivot fails), every 13th asks for more than is in stock.
+inline CheckoutRequest mixed_checkout(std::uint64_t order_id) {
+  CheckoutRequest request = checkout(order_id, order_id % 3 + 1);
+  if (order_id % 7 == 0) request.card = std::string(declined_card);
+  if (order_id % 11 == 0) request.address = "";
+  if (order_id % 13 == 0) request.quantity = 1'000'000;
+  return request;
+}
+
+}  // namespace eda::saga::test
