@@ -253,21 +253,26 @@ inline CheckoutRequest checkout(std::uint64_t order_id, std::uint64_t quantity =
 
 namespace eda::saga::test {
 
-/// What the shop's books must say once every checkout of orders [first, last] has ended.
+/// What the shop's books must say once every checkout of orders [first, last] has ended: stock
+/// held = the stock of completed orders, money captured = their totals, a parcel for each of
+/// them and none for a rolled-back order, no saga still running.
 /// Returns each violation in words (empty: none).
-inline std::vector<std::string> invariant_violations(CheckoutRig& rig, std::uint64_t first,
-                                                     std::uint64_t last) {
+inline std::vector<std::string> invariant_violations_of(const CheckoutOrchestrator& orders,
+                                                        const Inventory& inventory,
+                                                        const Payment& payment,
+                                                        const Shipping& shipping,
+                                                        std::uint64_t first, std::uint64_t last) {
   std::vector<std::string> violations;
   std::uint64_t held = 0;
   std::uint64_t captured = 0;
   std::uint64_t parcels = 0;
   for (std::uint64_t order = first; order <= last; ++order) {
     const std::string name = "order " + std::to_string(order);
-    const std::optional<CheckoutSaga> saga = rig.orchestrator->find(order);
-    const bool holds = rig.inventory.ledger().holds(order);
-    const std::optional<PaymentRecord> payment = rig.payment.find(order);
-    const bool charged = payment && payment->status == PaymentStatus::charged;
-    const std::optional<ParcelRecord> parcel = rig.shipping.find(order);
+    const std::optional<CheckoutSaga> saga = orders.find(order);
+    const bool holds = inventory.ledger().holds(order);
+    const std::optional<PaymentRecord> charge = payment.find(order);
+    const bool charged = charge && charge->status == PaymentStatus::charged;
+    const std::optional<ParcelRecord> parcel = shipping.find(order);
     const bool booked = parcel && parcel->status == ParcelStatus::booked;
     if (!saga) {
       if (holds || charged || booked) violations.push_back(name + ": effects without a saga");
@@ -292,19 +297,26 @@ inline std::vector<std::string> invariant_violations(CheckoutRig& rig, std::uint
                              "): " + saga->describe());
     }
   }
-  if (rig.inventory.ledger().held() != held) {
-    violations.push_back("stock held " + std::to_string(rig.inventory.ledger().held()) +
+  if (inventory.ledger().held() != held) {
+    violations.push_back("stock held " + std::to_string(inventory.ledger().held()) +
                          " != stock of completed orders " + std::to_string(held));
   }
-  if (rig.payment.captured_cents() != captured) {
-    violations.push_back("captured " + std::to_string(rig.payment.captured_cents()) +
+  if (payment.captured_cents() != captured) {
+    violations.push_back("captured " + std::to_string(payment.captured_cents()) +
                          " != completed totals " + std::to_string(captured));
   }
-  if (rig.shipping.booked_count() != parcels) {
-    violations.push_back("parcels booked " + std::to_string(rig.shipping.booked_count()) +
+  if (shipping.booked_count() != parcels) {
+    violations.push_back("parcels booked " + std::to_string(shipping.booked_count()) +
                          " != completed orders " + std::to_string(parcels));
   }
   return violations;
+}
+
+/// The same for a rig.
+inline std::vector<std::string> invariant_violations(CheckoutRig& rig, std::uint64_t first,
+                                                     std::uint64_t last) {
+  return invariant_violations_of(*rig.orchestrator, rig.inventory, rig.payment, rig.shipping,
+                                 first, last);
 }
 
 /// The mix the crash tests and the fault matrix use: every 7th card is declined, every 11th
