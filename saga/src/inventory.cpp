@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "eda/saga/checkout_messages.hpp"
+#include "eda/saga/participant_database.hpp"
 
 namespace eda::saga {
 
@@ -46,27 +47,20 @@ std::uint64_t Inventory::announce(sqlite::Transaction& open, const Reservation& 
 }
 
 CommandOutcome Inventory::handle(const DecodedEvent& command) {
-  const CommandOutcome outcome =
-      commands_.handle(command, [&](sqlite::Transaction& tx, const Cause& cause) {
-        if (command.is<ReserveStock>()) {
-          const auto reserve = command.payload_as<ReserveStock>();
-          // Announced even when decided before: a reservation fenced off by an earlier
-          // release must still be answered (with its rejection).
-          return announce(tx, ledger_.decide(tx, reserve.order_id, reserve.sku, reserve.quantity),
-                          cause);
-        }
-        if (command.is<ReleaseStock>()) {
-          const Release release = ledger_.release(tx, command.payload_as<ReleaseStock>().order_id);
-          return outbox_.add(tx, make_metadata<StockReleased>(options_.source, cause),
-                             StockReleased{.order_id = release.order_id,
-                                           .quantity = release.quantity});
-        }
-        throw UnknownCommand(options_.source, command.type());
-      });
-  if (options_.replied) {
-    options_.replied();
-  }
-  return outcome;
+  return handle_command<ReserveStock, ReleaseStock>(
+      commands_, command, options_.source,
+      [this](sqlite::Transaction& tx, const ReserveStock& asked, const Cause& cause) {
+        // Announced even when decided before: a reservation fenced off by an earlier release
+        // must still be answered (with its rejection).
+        return announce(tx, ledger_.decide(tx, asked.order_id, asked.sku, asked.quantity), cause);
+      },
+      [this](sqlite::Transaction& tx, const ReleaseStock& asked, const Cause& cause) {
+        const Release release = ledger_.release(tx, asked.order_id);
+        return outbox_.add(tx, make_metadata<StockReleased>(options_.source, cause),
+                           StockReleased{.order_id = release.order_id,
+                                         .quantity = release.quantity});
+      },
+      options_.replied);
 }
 
 void Inventory::stock_up(std::string_view sku, std::uint64_t quantity) {

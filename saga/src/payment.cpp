@@ -12,10 +12,7 @@ constexpr std::array<std::string_view, 4> status_names{"charged", "declined", "r
                                                        "voided"};
 
 PaymentStatus status_from(std::string_view name) {
-  for (std::size_t i = 0; i < status_names.size(); ++i) {
-    if (status_names[i] == name) return static_cast<PaymentStatus>(i);
-  }
-  throw StorageError("the payments table holds an unknown status '" + printable(name) + "'");
+  return status_named<PaymentStatus>(status_names, name, "payments");
 }
 
 std::string_view name_of(PaymentStatus status) {
@@ -39,16 +36,15 @@ Payment::Payment(const std::string& path, PaymentOptions options)
 }
 
 CommandOutcome Payment::handle(const DecodedEvent& command) {
-  const CommandOutcome outcome =
-      parts_.commands.handle(command, [&](sqlite::Transaction& tx, const Cause& cause) {
-        if (command.is<ChargeCard>()) return charge(tx, command.payload_as<ChargeCard>(), cause);
-        if (command.is<RefundPayment>()) {
-          return refund(tx, command.payload_as<RefundPayment>().order_id, cause);
-        }
-        throw UnknownCommand(options_.source, command.type());
-      });
-  if (options_.replied) options_.replied();
-  return outcome;
+  return handle_command<ChargeCard, RefundPayment>(
+      parts_.commands, command, options_.source,
+      [this](sqlite::Transaction& tx, const ChargeCard& asked, const Cause& cause) {
+        return charge(tx, asked, cause);
+      },
+      [this](sqlite::Transaction& tx, const RefundPayment& asked, const Cause& cause) {
+        return refund(tx, asked.order_id, cause);
+      },
+      options_.replied);
 }
 
 std::uint64_t Payment::charge(sqlite::Transaction& open, const ChargeCard& charge,

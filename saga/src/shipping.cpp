@@ -11,10 +11,7 @@ namespace {
 constexpr std::array<std::string_view, 3> status_names{"booked", "refused", "cancelled"};
 
 ParcelStatus status_from(std::string_view name) {
-  for (std::size_t i = 0; i < status_names.size(); ++i) {
-    if (status_names[i] == name) return static_cast<ParcelStatus>(i);
-  }
-  throw StorageError("the parcels table holds an unknown status '" + printable(name) + "'");
+  return status_named<ParcelStatus>(status_names, name, "parcels");
 }
 
 }  // namespace
@@ -34,16 +31,15 @@ Shipping::Shipping(const std::string& path, ShippingOptions options)
 }
 
 CommandOutcome Shipping::handle(const DecodedEvent& command) {
-  const CommandOutcome outcome =
-      parts_.commands.handle(command, [&](sqlite::Transaction& tx, const Cause& cause) {
-        if (command.is<BookParcel>()) return book(tx, command.payload_as<BookParcel>(), cause);
-        if (command.is<CancelParcel>()) {
-          return cancel(tx, command.payload_as<CancelParcel>().order_id, cause);
-        }
-        throw UnknownCommand(options_.source, command.type());
-      });
-  if (options_.replied) options_.replied();
-  return outcome;
+  return handle_command<BookParcel, CancelParcel>(
+      parts_.commands, command, options_.source,
+      [this](sqlite::Transaction& tx, const BookParcel& asked, const Cause& cause) {
+        return book(tx, asked, cause);
+      },
+      [this](sqlite::Transaction& tx, const CancelParcel& asked, const Cause& cause) {
+        return cancel(tx, asked.order_id, cause);
+      },
+      options_.replied);
 }
 
 std::uint64_t Shipping::book(sqlite::Transaction& open, const BookParcel& booking,
