@@ -1,0 +1,148 @@
+/// @file choreography.hpp
+/// @brief The same checkout with no orchestrator: each service reacts to the others' events.
+///
+/// The Order desk announces OrderPlaced; Inventory reacts by reserving (StockReserved or
+/// StockRejected); Payment reacts to StockReserved by charging (PaymentCharged or
+/// PaymentDeclined); Shipping reacts to PaymentCharged by booking (ParcelBooked or
+/// ParcelRefused). Undoing runs backwards the same way: Payment refunds on ParcelRefused,
+/// Inventory releases on PaymentDeclined or PaymentRefunded, and the Order desk approves the
+/// order on ParcelBooked and rejects it on StockRejected or StockReleased.
+///
+/// @par Who knows the flow
+/// Nobody, and everybody: each service knows only which events it reacts to (its Reaction
+/// rules below). Adding a step means changing the services around it; the orchestrator has the
+/// flow in one place (CheckoutOrchestrator::advance), and one stream per saga that says where it
+/// stands. Here, where a checkout stands is found by following its events across the services:
+/// they all carry the OrderPlaced event's id as their correlation id, and each names the event
+/// it reacted to as its causation id, so the chain is a causal tree a tracer can draw.
+///
+/// @par What it does not do here
+/// Time: no service notices that the next one never answered (the orchestrator's step timeout
+/// has no counterpart); a choreography needs each service to watch its own deadlines.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <msgpack.hpp>
+
+#include "eda/codec.hpp"
+#include "eda/saga/checkout_saga.hpp"
+#include "eda/saga/command_log.hpp"
+#include "eda/saga/participant_database.hpp"
+#include "eda/sqlite/database.hpp"
+
+namespace eda::saga {
+
+/// @brief Topic prefix of the Order desk's events.
+inline constexpr std::string_view order_topic = "shop.order.";
+
+/// @brief A customer checked out: the first event of a choreographed checkout.
+struct OrderPlaced {
+  /// @brief The event type, also the topic.
+  static constexpr std::string_view event_type = "shop.order.placed";
+  /// @brief The payload's shape version.
+  static constexpr std::uint32_t schema_version = 1;
+  CheckoutRequest order{};  ///< What was ordered, how it is paid and where it goes.
+  MSGPACK_DEFINE(order)
+};
+
+/// @brief The Order desk of the choreography: takes orders (PENDING, with OrderPlaced in its
+///        outbox, one transaction) and settles them from the events that end a checkout.
+///
+/// @par Thread safety
+/// One thread at a time.
+class OrderDesk {
+ public:
+  /// @brief Opens (creating if needed) its database at `path`.
+  explicit OrderDesk(const std::string& path,
+                     sqlite::Durability durability = sqlite::Durability::full);
+
+  /// @brief Records the order as PENDING and announces OrderPlaced; returns the event's id
+  ///        (every event of the checkout carries it as correlation id). Throws
+  ///        CheckoutRefused for an order id taken before.
+  std::string place(const CheckoutRequest& request);
+
+  /// @brief Settles a PENDING order from ParcelBooked (approved), StockRejected or StockReleased
+  ///        (rejected); returns whether it changed an order. Other events are ignored.
+  bool react(const DecodedEvent& event);
+
+  /// @brief The order's status, if the desk took it.
+  [[nodiscard]] std::optional<OrderStatus> status(std::uint64_t order_id) const;
+
+  /// @brief How many orders are still PENDING.
+  [[nodiscard]] std::uint64_t pending_count() const;
+
+  /// @brief The outbox (OrderPlaced events).
+  [[nodiscard]] const Outbox& outbox() const noexcept { return parts_.outbox; }
+
+ private:
+  bool settle(std::uint64_t order_id, OrderStatus status);
+
+  ParticipantDatabase parts_;
+};
+
+/// @brief The command a service derives from an event it reacts to (std::nullopt: it does not
+///        react to it). `order` is the order as the service learnt it from OrderPlaced.
+using Reaction =
+    std::function<std::optional<std::string>(const DecodedEvent& event, const CheckoutRequest& order)>;
+
+/// @brief What a reaction asks of a service's participant: a command, encoded, made in
+///        reaction to `event` (its id is the event's id, so the command log deduplicates by
+///        the event; it inherits the event's correlation id and names it as its cause).
+template <EventPayload P>
+std::string reaction_command(const DecodedEvent& event, const P& payload) {
+  EventMetadata meta = make_metadata<P>("choreography", Cause::of(event.meta()));
+  meta.event_id = std::string(event.event_id());
+  return encode_event(Event<P>{meta, payload});
+}
+
+/// @brief The choreography's rules for Inventory: reserve on OrderPlaced, release on
+///        PaymentDeclined and PaymentRefunded.
+std::optional<std::string> inventory_reaction(const DecodedEvent& event, const CheckoutRequest& order);
+/// @brief The rules for Payment: charge on StockReserved, refund on ParcelRefused.
+std::optional<std::string> payment_reaction(const DecodedEvent& event, const CheckoutRequest& order);
+/// @brief The rules for Shipping: book on PaymentCharged.
+std::optional<std::string> shipping_reaction(const DecodedEvent& event, const CheckoutRequest& order);
+
+/// @brief What a Reactor did with an event.
+enum class Reacted {
+  ignored,    ///< Not an event this service reacts to (or of an order it never heard of).
+  learnt,     ///< An OrderPlaced it keeps for later reactions (and may react to as well).
+  handled,    ///< It handed the derived command to its participant.
+  duplicate,  ///< It had reacted to this event before: nothing done.
+};
+
+/// @brief One service's part in the choreography: keeps the orders it hears of (from
+///        OrderPlaced, in an `known_orders` table of its own database) and turns the events it
+///        reacts to into commands for its participant.
+///
+/// @par Thread safety
+/// One thread at a time; the same thread as its participant.
+class Reactor {
+ public:
+  /// @brief What hands a command to the participant (e.g. `[&](auto& c) { return
+  ///        payment.handle(c); }`).
+  using Handler = std::function<CommandOutcome(const DecodedEvent&)>;
+
+  /// @brief Reacts with `reaction` for the participant whose database is `path` and whose
+  ///        command log is `commands` (both must outlive this).
+  Reactor(const std::string& path, const CommandLog& commands, Reaction reaction, Handler handler,
+          sqlite::Durability durability = sqlite::Durability::full);
+
+  /// @brief Reacts to one event. Throws what the participant throws (nothing changed then).
+  Reacted react(const DecodedEvent& event);
+
+ private:
+  [[nodiscard]] std::optional<CheckoutRequest> known(std::uint64_t order_id) const;
+
+  sqlite::Database db_;
+  const CommandLog& commands_;
+  Reaction reaction_;
+  Handler handler_;
+};
+
+}  // namespace eda::saga
