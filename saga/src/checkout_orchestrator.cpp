@@ -28,9 +28,9 @@ std::optional<ReplyMeaning> meaning_of(const DecodedEvent& reply) {
   }
   if (reply.is<StockRejected>()) {
     const auto rejected = reply.payload_as<StockRejected>();
-    return ReplyMeaning{rejected.order_id, Step::reserve_stock, false, false,
-                        "only " + std::to_string(rejected.available) + " of " + rejected.sku +
-                            " available"};
+    return ReplyMeaning{
+        rejected.order_id, Step::reserve_stock, false, false,
+        "only " + std::to_string(rejected.available) + " of " + rejected.sku + " available"};
   }
   if (reply.is<StockReleased>()) {
     return ReplyMeaning{reply.payload_as<StockReleased>().order_id, Step::reserve_stock, true};
@@ -86,9 +86,9 @@ std::string command_for(const std::string& source, const CheckoutSaga& saga, Ste
                  : encode_command(source, correlation,
                                   ChargeCard{order.order_id, order.card, order.amount_cents});
     case Step::book_parcel:
-      return compensation ? encode_command(source, correlation, CancelParcel{order.order_id})
-                          : encode_command(source, correlation,
-                                           BookParcel{order.order_id, order.address});
+      return compensation
+                 ? encode_command(source, correlation, CancelParcel{order.order_id})
+                 : encode_command(source, correlation, BookParcel{order.order_id, order.address});
   }
   throw std::logic_error("command_for: no such step");
 }
@@ -255,9 +255,8 @@ std::size_t CheckoutOrchestrator::tick() {
     if (saga.awaiting) {
       ++counters_.timeouts;
       const AwaitedCommand& awaited = *saga.awaiting;
-      const std::string reason = "no reply to " + std::string(name_of(awaited.step)) +
-                                 " within " + std::to_string(options_.step_timeout.count()) +
-                                 " ms";
+      const std::string reason = "no reply to " + std::string(name_of(awaited.step)) + " within " +
+                                 std::to_string(options_.step_timeout.count()) + " ms";
       if (awaited.compensation) {
         compensation_failed(saga, reason);
       } else {
@@ -278,22 +277,22 @@ void CheckoutOrchestrator::compensation_failed(CheckoutSaga& saga, const std::st
   const AwaitedCommand& awaited = *saga.awaiting;
   const auto step = static_cast<std::uint8_t>(awaited.step);
   if (awaited.attempt >= options_.max_compensation_attempts) {
-    record(saga, {saga_event(
-                     saga, CheckoutParked{
-                               saga.order.order_id, step, awaited.attempt, reason,
-                               "undo " + std::string(name_of(awaited.step)) + " of order " +
-                                   std::to_string(saga.order.order_id) +
-                                   " by hand, then undo the steps before it; the order stays "
-                                   "NEEDS_ATTENTION until then"})});
+    record(saga,
+           {saga_event(
+               saga, CheckoutParked{saga.order.order_id, step, awaited.attempt, reason,
+                                    "undo " + std::string(name_of(awaited.step)) + " of order " +
+                                        std::to_string(saga.order.order_id) +
+                                        " by hand, then undo the steps before it; the order stays "
+                                        "NEEDS_ATTENTION until then"})});
     return;
   }
   // Exponential backoff: first_retry, twice that, ... up to max_retry.
   std::chrono::milliseconds wait = options_.first_retry;
   for (std::uint32_t i = 1; i < awaited.attempt && wait < options_.max_retry; ++i) wait *= 2;
   wait = std::min(wait, options_.max_retry);
-  record(saga, {saga_event(saga, CompensationFailed{saga.order.order_id, step, awaited.attempt,
-                                                    reason,
-                                                    now() + std::chrono::nanoseconds(wait).count()})});
+  record(saga,
+         {saga_event(saga, CompensationFailed{saga.order.order_id, step, awaited.attempt, reason,
+                                              now() + std::chrono::nanoseconds(wait).count()})});
 }
 
 void CheckoutOrchestrator::advance(CheckoutSaga& saga) {
@@ -315,12 +314,13 @@ void CheckoutOrchestrator::advance(CheckoutSaga& saga) {
 void CheckoutOrchestrator::issue(CheckoutSaga& saga, Step step, bool compensation) {
   std::string envelope = command_for(options_.source, saga, step, compensation);
   const DecodedEvent command = DecodedEvent::decode(envelope);
-  record(saga, {saga_event(saga, CommandIssued{
-                                     saga.order.order_id, static_cast<std::uint8_t>(step),
-                                     compensation, compensation ? saga.attempts + 1 : 1,
-                                     std::string(command.event_id()),
-                                     now() + std::chrono::nanoseconds(options_.step_timeout).count(),
-                                     std::move(envelope)})});
+  record(
+      saga,
+      {saga_event(
+          saga, CommandIssued{saga.order.order_id, static_cast<std::uint8_t>(step), compensation,
+                              compensation ? saga.attempts + 1 : 1, std::string(command.event_id()),
+                              now() + std::chrono::nanoseconds(options_.step_timeout).count(),
+                              std::move(envelope)})});
   send(saga.awaiting->envelope);
 }
 
@@ -332,19 +332,18 @@ void CheckoutOrchestrator::send(const std::string& envelope) {
 template <EventPayload P>
 sourcing::EventData CheckoutOrchestrator::saga_event(const CheckoutSaga& saga,
                                                      const P& payload) const {
-  return sourcing::EventData::of(
-      make_metadata<P>(options_.source, Cause{saga.correlation_id, {}}), payload);
+  return sourcing::EventData::of(make_metadata<P>(options_.source, Cause{saga.correlation_id, {}}),
+                                 payload);
 }
 
 void CheckoutOrchestrator::record(CheckoutSaga& saga, std::vector<sourcing::EventData> events) {
   const sourcing::ExpectedVersion expected = saga.version == 0
                                                  ? sourcing::ExpectedVersion::no_stream()
                                                  : sourcing::ExpectedVersion::exactly(saga.version);
-  const std::uint64_t order_id = saga.version == 0
-                                     ? DecodedEvent::decode(events.front().envelope)
-                                           .payload_as<CheckoutStarted>()
-                                           .order.order_id
-                                     : saga.order.order_id;
+  const std::uint64_t order_id = saga.version == 0 ? DecodedEvent::decode(events.front().envelope)
+                                                         .payload_as<CheckoutStarted>()
+                                                         .order.order_id
+                                                   : saga.order.order_id;
   (void)store_.append(checkout_stream(order_id), expected, events);
   for (const sourcing::EventData& event : events) {
     saga.apply(DecodedEvent::decode(event.envelope));

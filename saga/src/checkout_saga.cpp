@@ -8,9 +8,9 @@ namespace {
 
 Step step_from(std::uint8_t value) {
   if (value >= step_count) {
-    throw MalformedMessage(WireFault::payload_mismatch,
-                           "a checkout saga event names step " + std::to_string(value) +
-                               ", there are " + std::to_string(step_count));
+    throw MalformedMessage(WireFault::payload_mismatch, "a checkout saga event names step " +
+                                                            std::to_string(value) + ", there are " +
+                                                            std::to_string(step_count));
   }
   return static_cast<Step>(value);
 }

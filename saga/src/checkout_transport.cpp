@@ -59,8 +59,8 @@ std::size_t ParticipantHost::poll(std::chrono::milliseconds wait) {
 
 OrchestratorHost::OrchestratorHost(zmq::context_t& context, sourcing::EventStore& store,
                                    OrchestratorHostOptions options)
-    : publisher_(context, {.source = options.orchestrator.source,
-                           .endpoints = options.command_endpoints}),
+    : publisher_(context,
+                 {.source = options.orchestrator.source, .endpoints = options.command_endpoints}),
       context_(context),
       orchestrator_(
           store, [this](const DecodedEvent& command) { publisher_.republish(command); },
@@ -70,12 +70,12 @@ OrchestratorHost::OrchestratorHost(zmq::context_t& context, sourcing::EventStore
 
 void OrchestratorHost::listen(const std::vector<std::string>& reply_endpoints) {
   if (inbox_) throw std::logic_error("the orchestrator host listens for replies already");
-  inbox_.emplace(context_, SubscriberOptions{.endpoints = reply_endpoints,
-                                             .topics = {std::string(inventory_topic),
-                                                        std::string(payment_topic),
-                                                        std::string(shipping_topic)},
-                                             .name = "order-saga",
-                                             .drop_duplicates = false});
+  inbox_.emplace(context_, SubscriberOptions{
+                               .endpoints = reply_endpoints,
+                               .topics = {std::string(inventory_topic), std::string(payment_topic),
+                                          std::string(shipping_topic)},
+                               .name = "order-saga",
+                               .drop_duplicates = false});
 }
 
 std::size_t OrchestratorHost::poll(std::chrono::milliseconds wait) {

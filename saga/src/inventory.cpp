@@ -31,7 +31,7 @@ Reservation Inventory::reserve(std::uint64_t order_id, std::string_view sku,
 }
 
 std::uint64_t Inventory::announce(sqlite::Transaction& open, const Reservation& decision,
-                                 const Cause& cause) {
+                                  const Cause& cause) {
   if (decision.reserved) {
     return outbox_.add(open, make_metadata<StockReserved>(options_.source, cause),
                        StockReserved{.order_id = decision.order_id,
@@ -56,9 +56,9 @@ CommandOutcome Inventory::handle(const DecodedEvent& command) {
       },
       [this](sqlite::Transaction& tx, const ReleaseStock& asked, const Cause& cause) {
         const Release release = ledger_.release(tx, asked.order_id);
-        return outbox_.add(tx, make_metadata<StockReleased>(options_.source, cause),
-                           StockReleased{.order_id = release.order_id,
-                                         .quantity = release.quantity});
+        return outbox_.add(
+            tx, make_metadata<StockReleased>(options_.source, cause),
+            StockReleased{.order_id = release.order_id, .quantity = release.quantity});
       },
       options_.replied);
 }

@@ -8,8 +8,7 @@
 namespace eda::saga {
 namespace {
 
-constexpr std::array<std::string_view, 4> status_names{"charged", "declined", "refunded",
-                                                       "voided"};
+constexpr std::array<std::string_view, 4> status_names{"charged", "declined", "refunded", "voided"};
 
 PaymentStatus status_from(std::string_view name) {
   return status_named<PaymentStatus>(status_names, name, "payments");
@@ -101,9 +100,8 @@ void Payment::record(std::uint64_t order_id, std::string_view card, std::uint64_
 }
 
 std::optional<PaymentRecord> Payment::find(std::uint64_t order_id) const {
-  sqlite::Statement query(
-      parts_.db.handle(),
-      "SELECT amount_cents, status, reason FROM payments WHERE order_id = ?");
+  sqlite::Statement query(parts_.db.handle(),
+                          "SELECT amount_cents, status, reason FROM payments WHERE order_id = ?");
   query.bind(order_id);
   std::optional<PaymentRecord> found;
   if (query.step()) {

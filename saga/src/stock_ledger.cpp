@@ -99,8 +99,7 @@ Release StockLedger::release(sqlite::Transaction& open, std::uint64_t order_id) 
   if (quantity > 0) {
     stock_up(open, decision->sku, quantity);
   }
-  sqlite::Statement record(db_.handle(),
-                           "INSERT INTO releases (order_id, quantity) VALUES (?, ?)");
+  sqlite::Statement record(db_.handle(), "INSERT INTO releases (order_id, quantity) VALUES (?, ?)");
   record.bind(order_id, quantity);
   record.run();
   return Release{.order_id = order_id, .quantity = quantity, .fresh = true};

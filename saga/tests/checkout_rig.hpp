@@ -97,9 +97,7 @@ class CheckoutRig {
   }
 
   /// Stocks `sku` with `quantity` units.
-  void stock_up(std::string_view sku, std::uint64_t quantity) {
-    inventory.stock_up(sku, quantity);
-  }
+  void stock_up(std::string_view sku, std::uint64_t quantity) { inventory.stock_up(sku, quantity); }
 
   /// The orchestrator is destroyed, with everything in flight (commands not yet delivered,
   /// replies not yet received), and a new one is built from the event store and resumed.
@@ -315,8 +313,8 @@ inline std::vector<std::string> invariant_violations_of(const CheckoutOrchestrat
 /// The same for a rig.
 inline std::vector<std::string> invariant_violations(CheckoutRig& rig, std::uint64_t first,
                                                      std::uint64_t last) {
-  return invariant_violations_of(*rig.orchestrator, rig.inventory, rig.payment, rig.shipping,
-                                 first, last);
+  return invariant_violations_of(*rig.orchestrator, rig.inventory, rig.payment, rig.shipping, first,
+                                 last);
 }
 
 /// The mix the crash tests and the fault matrix use: every 7th card is declined, every 11th

@@ -17,9 +17,10 @@
 using namespace eda::saga;
 using namespace std::chrono_literals;
 
-TEST_CASE("an orchestrator killed by SIGKILL mid-saga: a new one resumes every saga and the books "
-          "balance",
-          "[saga][orchestrator][crash]") {
+TEST_CASE(
+    "an orchestrator killed by SIGKILL mid-saga: a new one resumes every saga and the books "
+    "balance",
+    "[saga][orchestrator][crash]") {
   const auto seed = static_cast<std::uint32_t>(std::random_device{}());
   INFO("seed " << seed);
   std::mt19937 random(seed);
@@ -33,7 +34,8 @@ TEST_CASE("an orchestrator killed by SIGKILL mid-saga: a new one resumes every s
       test::CheckoutRig setup(dir.rig());
       setup.stock_up("SKU-1", 100);  // runs out part way: later orders are rejected for stock
     }
-    const std::uint64_t kill_after = std::uniform_int_distribution<std::uint64_t>(3, kill_by)(random);
+    const std::uint64_t kill_after =
+        std::uniform_int_distribution<std::uint64_t>(3, kill_by)(random);
     INFO("killed after order " << kill_after << " started");
     std::string output;
     eda::ChildProcess child(eda::ChildSpec{

@@ -21,18 +21,22 @@ namespace {
 /// The four services wired together in one process, one thread polling them in turn.
 struct WiredShop {
   explicit WiredShop(OrchestratorOptions options)
-      : orchestrator(context, store,
-                     {.command_endpoints = {"tcp://127.0.0.1:*"}, .orchestrator = std::move(options)}),
-        inventory_host(context, inventory.path(),
-                       [this](const eda::DecodedEvent& c) { return inventory.handle(c); },
-                       wiring("inventory", inventory_commands, "tcp://127.0.0.1:*")),
-        payment_host(context, payment.path(),
-                     [this](const eda::DecodedEvent& c) { return payment.handle(c); },
-                     wiring("payment", payment_commands, payment_endpoint.address())),
-        shipping_host(context, shipping.path(),
-                      [this](const eda::DecodedEvent& c) { return shipping.handle(c); },
-                      wiring("shipping", shipping_commands,
-                             "inproc://shipping-replies-" + eda::new_event_id())) {
+      : orchestrator(
+            context, store,
+            {.command_endpoints = {"tcp://127.0.0.1:*"}, .orchestrator = std::move(options)}),
+        inventory_host(
+            context, inventory.path(),
+            [this](const eda::DecodedEvent& c) { return inventory.handle(c); },
+            wiring("inventory", inventory_commands, "tcp://127.0.0.1:*")),
+        payment_host(
+            context, payment.path(),
+            [this](const eda::DecodedEvent& c) { return payment.handle(c); },
+            wiring("payment", payment_commands, payment_endpoint.address())),
+        shipping_host(
+            context, shipping.path(),
+            [this](const eda::DecodedEvent& c) { return shipping.handle(c); },
+            wiring("shipping", shipping_commands,
+                   "inproc://shipping-replies-" + eda::new_event_id())) {
     orchestrator.listen({inventory_host.reply_endpoints().front(),
                          payment_host.reply_endpoints().front(),
                          shipping_host.reply_endpoints().front()});
@@ -113,9 +117,10 @@ TEST_CASE("checkouts over tcp, ipc and inproc: one completes, one with a decline
   }));
 }
 
-TEST_CASE("a participant that is down: the saga times out, waits on its compensation, and rolls "
-          "back once the participant is back",
-          "[saga][network]") {
+TEST_CASE(
+    "a participant that is down: the saga times out, waits on its compensation, and rolls "
+    "back once the participant is back",
+    "[saga][network]") {
   WiredShop shop({.step_timeout = 300ms, .first_retry = 50ms, .max_retry = 200ms});
   REQUIRE(shop.connected());
   auto& orders = shop.orchestrator.orchestrator();
@@ -137,9 +142,10 @@ TEST_CASE("a participant that is down: the saga times out, waits on its compensa
   CHECK(orders.counters().replies_stale >= 1);  // the late ParcelBooked, at least
 }
 
-TEST_CASE("a command that does not decode is dead-lettered by its participant, and the next one "
-          "is handled",
-          "[saga][network]") {
+TEST_CASE(
+    "a command that does not decode is dead-lettered by its participant, and the next one "
+    "is handled",
+    "[saga][network]") {
   WiredShop shop({.step_timeout = 10s});
   REQUIRE(shop.connected());
   eda::EventMetadata meta = eda::make_metadata<ChargeCard>("order-saga");

@@ -20,10 +20,11 @@ using eda::saga::test::checkout;
 namespace {
 
 struct Choreography {
-  explicit Choreography(PaymentOptions payment_options = {}) : payment(paths.payment, [&] {
-    payment_options.durability = durability;
-    return payment_options;
-  }()) {
+  explicit Choreography(PaymentOptions payment_options = {})
+      : payment(paths.payment, [&] {
+          payment_options.durability = durability;
+          return payment_options;
+        }()) {
     inventory.stock_up("SKU-1", 10);
   }
 
@@ -91,9 +92,10 @@ struct Choreography {
 
 }  // namespace
 
-TEST_CASE("choreography: a good order is reserved, charged, booked and approved, with no "
-          "orchestrator",
-          "[saga][choreography]") {
+TEST_CASE(
+    "choreography: a good order is reserved, charged, booked and approved, with no "
+    "orchestrator",
+    "[saga][choreography]") {
   Choreography shop;
   const std::string correlation = shop.desk.place(checkout(1, 2));
   CHECK(shop.desk.status(1) == OrderStatus::pending);
@@ -142,9 +144,10 @@ TEST_CASE("choreography: a refused parcel is refunded, then released, and the or
   CHECK(links[5] == "shop.inventory.stock-released <- shop.payment.refunded");
 }
 
-TEST_CASE("choreography: out of stock rejects the order at once; every event delivered twice "
-          "changes nothing",
-          "[saga][choreography]") {
+TEST_CASE(
+    "choreography: out of stock rejects the order at once; every event delivered twice "
+    "changes nothing",
+    "[saga][choreography]") {
   Choreography shop;
   shop.copies = 2;
   shop.desk.place(checkout(1, 20));  // more than the 10 in stock

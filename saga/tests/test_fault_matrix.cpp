@@ -24,10 +24,10 @@ namespace {
 
 /// The fault rates of the matrix, as the issue gives them.
 struct FaultRates {
-  double crash = 0.05;      ///< Orchestrator crash, per checkout started.
-  double duplicate = 0.10;  ///< A reply delivered twice.
-  double timeout = 0.05;    ///< A command held by its participant past the step timeout.
-  double decline = 0.10;    ///< A card declined.
+  double crash = 0.05;           ///< Orchestrator crash, per checkout started.
+  double duplicate = 0.10;       ///< A reply delivered twice.
+  double timeout = 0.05;         ///< A command held by its participant past the step timeout.
+  double decline = 0.10;         ///< A card declined.
   double failing_refund = 0.10;  ///< Orders whose refunds fail at first (see below).
 };
 
@@ -72,7 +72,7 @@ TEST_CASE("fault matrix: 300 checkouts under injected faults end with 0 invarian
   std::uint64_t crashes = 0;
   std::uint64_t held = 0;
   std::uint64_t declined = 0;
-  std::uint64_t stale_before = 0;     // counted by orchestrators that crashed since
+  std::uint64_t stale_before = 0;  // counted by orchestrators that crashed since
   std::uint64_t timeouts_before = 0;
   rig.on_reply = [&](const eda::DecodedEvent& reply, std::deque<eda::DecodedEvent>& queue) {
     queue.push_back(reply);

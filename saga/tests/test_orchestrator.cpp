@@ -32,7 +32,8 @@ bool holds_command(const eda::DecodedEvent& command, std::string_view prefix) {
 
 }  // namespace
 
-TEST_CASE("a checkout reserves, charges and books, then approves the order", "[saga][orchestrator]") {
+TEST_CASE("a checkout reserves, charges and books, then approves the order",
+          "[saga][orchestrator]") {
   TempDirectory dir;
   CheckoutRig rig(dir.rig());
   rig.stock_up("SKU-1", 10);
@@ -131,9 +132,10 @@ TEST_CASE("the pivot fails (the carrier refuses): the charge is refunded, then t
   CHECK(rig.shipping.booked_count() == 0);
 }
 
-TEST_CASE("a participant that does not answer in time: its step is compensated too, and its late "
-          "reply is ignored",
-          "[saga][orchestrator]") {
+TEST_CASE(
+    "a participant that does not answer in time: its step is compensated too, and its late "
+    "reply is ignored",
+    "[saga][orchestrator]") {
   TempDirectory dir;
   CheckoutRig rig(dir.rig(), {.orchestrator = {.step_timeout = 2s}});
   rig.stock_up("SKU-1", 5);
@@ -144,13 +146,15 @@ TEST_CASE("a participant that does not answer in time: its step is compensated t
       if (!reply.is<PaymentCharged>()) queue.push_back(reply);
     };
   } else {
-    rig.hold_command = [](const eda::DecodedEvent& c) { return holds_command(c, payment_commands); };
+    rig.hold_command = [](const eda::DecodedEvent& c) {
+      return holds_command(c, payment_commands);
+    };
   }
   rig.orchestrator->start(checkout(1));
   rig.settle();
   CHECK(rig.orchestrator->order_status(1) == OrderStatus::pending);  // waiting for Payment
-  CHECK(rig.advance_clock(1s) == 0);                                  // not yet
-  CHECK(rig.advance_clock(1s) == 1);                                  // the deadline
+  CHECK(rig.advance_clock(1s) == 0);                                 // not yet
+  CHECK(rig.advance_clock(1s) == 1);                                 // the deadline
   CHECK(rig.orchestrator->counters().timeouts == 1);
   if (!charged_before_timeout) {
     // Payment is back: the refund overtakes the charge (it was held), and voids the order.
@@ -238,7 +242,8 @@ TEST_CASE("a refund that fails is tried again with backoff until it succeeds",
   saga = rig.orchestrator->find(1);
   CHECK(saga->status == SagaStatus::rolled_back);
   CHECK(rig.orchestrator->counters().retries == 3);
-  CHECK_THAT(saga->describe(), Catch::Contains("undo charge-card (attempt 4) -> charge-card undone"));
+  CHECK_THAT(saga->describe(),
+             Catch::Contains("undo charge-card (attempt 4) -> charge-card undone"));
   CHECK(rig.payment.captured_cents() == 0);
   CHECK(rig.inventory.ledger().held() == 0);
 }
@@ -269,9 +274,10 @@ TEST_CASE("a compensation that keeps failing parks the saga for an operator, wit
   CHECK(rig.orchestrator->running_count() == 0);
 }
 
-TEST_CASE("an orchestrator destroyed mid-saga is rebuilt from its event store and resumes every "
-          "saga where it was",
-          "[saga][orchestrator]") {
+TEST_CASE(
+    "an orchestrator destroyed mid-saga is rebuilt from its event store and resumes every "
+    "saga where it was",
+    "[saga][orchestrator]") {
   TempDirectory dir;
   CheckoutRig rig(dir.rig());
   rig.stock_up("SKU-1", 100);
@@ -359,12 +365,13 @@ TEST_CASE("a reply to an earlier attempt of a compensation is stale once the nex
   rig.orchestrator->start(request);
   rig.settle();
   REQUIRE(first_refund_reply);
-  CHECK(rig.advance_clock(1s) == 1);       // attempt 1 timed out
-  CHECK(rig.advance_clock(100ms) == 1);    // attempt 2 sent
+  CHECK(rig.advance_clock(1s) == 1);     // attempt 1 timed out
+  CHECK(rig.advance_clock(100ms) == 1);  // attempt 2 sent
   CHECK(rig.orchestrator->handle(*first_refund_reply) == ReplyVerdict::stale);
   rig.settle();
   const auto saga = rig.orchestrator->find(1);
   CHECK(saga->status == SagaStatus::rolled_back);
-  CHECK_THAT(saga->describe(), Catch::Contains("undo charge-card (attempt 2) -> charge-card undone"));
+  CHECK_THAT(saga->describe(),
+             Catch::Contains("undo charge-card (attempt 2) -> charge-card undone"));
   CHECK(rig.payment.captured_cents() == 0);
 }

@@ -41,9 +41,10 @@ TEST_CASE("Inventory reserves on a command, replies caused by it, and answers a 
   CHECK(inventory.ledger().held() == 2);
 }
 
-TEST_CASE("Inventory releases an order's stock once, and a release overtaking its reservation "
-          "fences it off",
-          "[saga][participants]") {
+TEST_CASE(
+    "Inventory releases an order's stock once, and a release overtaking its reservation "
+    "fences it off",
+    "[saga][participants]") {
   eda::test::TempDatabase file;
   Inventory inventory(file.path());
   inventory.stock_up("SKU-1", 5);
@@ -66,7 +67,8 @@ TEST_CASE("Inventory releases an order's stock once, and a release overtaking it
   CHECK(sent[4].is<StockRejected>());
 }
 
-TEST_CASE("Payment charges, declines the declining card, and refunds once", "[saga][participants]") {
+TEST_CASE("Payment charges, declines the declining card, and refunds once",
+          "[saga][participants]") {
   eda::test::TempDatabase file;
   Payment payment(file.path());
   (void)payment.handle(command(ChargeCard{.order_id = 1, .card = "4242", .amount_cents = 1500}));
@@ -91,9 +93,9 @@ TEST_CASE("a refund the card network refuses changes nothing and can be asked fo
   eda::test::TempDatabase file;
   int refusals_left = 2;
   Payment payment(file.path(), {.refund_network = [&](std::uint64_t) -> std::optional<std::string> {
-                                  if (refusals_left-- > 0) return "card network unavailable";
-                                  return std::nullopt;
-                                }});
+                    if (refusals_left-- > 0) return "card network unavailable";
+                    return std::nullopt;
+                  }});
   (void)payment.handle(command(ChargeCard{.order_id = 1, .card = "4242", .amount_cents = 700}));
   const auto first_try = command(RefundPayment{.order_id = 1});
   (void)payment.handle(first_try);

@@ -54,22 +54,29 @@ struct SyncShop {
   Payment payment{paths.payment, {.durability = eda::sqlite::Durability::normal}};
   Shipping shipping{paths.shipping, {.durability = eda::sqlite::Durability::normal}};
   baseline::SyncParticipant inventory_server{
-      context, {"tcp://127.0.0.1:*"},
-      [this](const eda::DecodedEvent& c) { return inventory.handle(c); }, inventory.outbox()};
+      context,
+      {"tcp://127.0.0.1:*"},
+      [this](const eda::DecodedEvent& c) { return inventory.handle(c); },
+      inventory.outbox()};
   baseline::SyncParticipant payment_server{
-      context, {"tcp://127.0.0.1:*"},
-      [this](const eda::DecodedEvent& c) { return payment.handle(c); }, payment.outbox()};
+      context,
+      {"tcp://127.0.0.1:*"},
+      [this](const eda::DecodedEvent& c) { return payment.handle(c); },
+      payment.outbox()};
   baseline::SyncParticipant shipping_server{
-      context, {"tcp://127.0.0.1:*"},
-      [this](const eda::DecodedEvent& c) { return shipping.handle(c); }, shipping.outbox()};
+      context,
+      {"tcp://127.0.0.1:*"},
+      [this](const eda::DecodedEvent& c) { return shipping.handle(c); },
+      shipping.outbox()};
   std::jthread serving;  // last: destroyed (stopped and joined) before what it serves
 };
 
 }  // namespace
 
-TEST_CASE("the synchronous checkout completes, and undoes a refusal in its catch block while it "
-          "lives",
-          "[saga][baseline][sync]") {
+TEST_CASE(
+    "the synchronous checkout completes, and undoes a refusal in its catch block while it "
+    "lives",
+    "[saga][baseline][sync]") {
   SyncShop shop;
   zmq::context_t context;
   baseline::SyncCheckout orders(context, shop.client());
@@ -91,9 +98,10 @@ TEST_CASE("the synchronous checkout completes, and undoes a refusal in its catch
   CHECK(shop.payment.find(3)->status == PaymentStatus::refunded);
 }
 
-TEST_CASE("the synchronous checkout killed after charging the card leaves stock reserved, the "
-          "card charged and no parcel, for good",
-          "[saga][baseline][sync][crash]") {
+TEST_CASE(
+    "the synchronous checkout killed after charging the card leaves stock reserved, the "
+    "card charged and no parcel, for good",
+    "[saga][baseline][sync][crash]") {
   SyncShop shop;
   const auto client = shop.client();
   eda::ChildProcess order_service(eda::ChildSpec{

@@ -53,16 +53,16 @@ SyncResult SyncCheckout::checkout(const CheckoutRequest& request) {
   const auto done = [this](Step step) {
     if (options_.after_step) options_.after_step(step);
   };
-  const DecodedEvent reserved = call(
-      inventory_, command(ReserveStock{request.order_id, request.sku, request.quantity}));
+  const DecodedEvent reserved =
+      call(inventory_, command(ReserveStock{request.order_id, request.sku, request.quantity}));
   if (reserved.is<StockRejected>()) {
     return {false, "out of stock"};
   }
   done(Step::reserve_stock);
   bool charged = false;
   try {
-    const DecodedEvent charge = call(
-        payment_, command(ChargeCard{request.order_id, request.card, request.amount_cents}));
+    const DecodedEvent charge =
+        call(payment_, command(ChargeCard{request.order_id, request.card, request.amount_cents}));
     if (charge.is<PaymentDeclined>()) {
       throw StepRefused(charge.payload_as<PaymentDeclined>().reason);
     }

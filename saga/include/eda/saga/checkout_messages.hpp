@@ -200,10 +200,9 @@ class UnknownCommand : public Error {
  public:
   /// @brief `participant` does not handle commands of `type`.
   UnknownCommand(std::string_view participant, std::string_view type)
-      : Error(ErrorCategory::application, std::string(participant) +
-                                              " does not handle commands of type '" +
-                                              printable(type) +
-                                              "'; send it to the participant that does") {}
+      : Error(ErrorCategory::application,
+              std::string(participant) + " does not handle commands of type '" + printable(type) +
+                  "'; send it to the participant that does") {}
 };
 
 }  // namespace eda::saga

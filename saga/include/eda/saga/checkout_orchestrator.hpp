@@ -57,25 +57,25 @@ struct OrchestratorOptions {
 
 /// @brief What handle() did with a message.
 enum class ReplyVerdict {
-  applied,     ///< It answered the awaited command: the saga moved on.
-  stale,       ///< A duplicate, a reply to an earlier command, or one after a timeout: ignored.
-  no_saga,     ///< No running saga for its order (ended, or never started here): ignored.
-  not_a_reply, ///< Not a reply this orchestrator knows, or a payload that does not decode.
+  applied,      ///< It answered the awaited command: the saga moved on.
+  stale,        ///< A duplicate, a reply to an earlier command, or one after a timeout: ignored.
+  no_saga,      ///< No running saga for its order (ended, or never started here): ignored.
+  not_a_reply,  ///< Not a reply this orchestrator knows, or a payload that does not decode.
 };
 
 /// @brief Counters of a CheckoutOrchestrator since it was constructed.
 struct OrchestratorCounters {
-  std::uint64_t started = 0;         ///< Sagas started.
-  std::uint64_t resumed = 0;         ///< Running sagas found in the store at construction.
-  std::uint64_t commands_sent = 0;   ///< Commands sent (resends included).
-  std::uint64_t replies_applied = 0; ///< Replies applied.
-  std::uint64_t replies_stale = 0;   ///< Replies ignored as stale or for no running saga.
-  std::uint64_t not_replies = 0;     ///< Messages that were not replies.
-  std::uint64_t timeouts = 0;        ///< Waits that ran past their deadline.
-  std::uint64_t retries = 0;         ///< Compensations tried again.
-  std::uint64_t completed = 0;       ///< Sagas completed.
-  std::uint64_t rolled_back = 0;     ///< Sagas rolled back.
-  std::uint64_t parked = 0;          ///< Sagas parked.
+  std::uint64_t started = 0;          ///< Sagas started.
+  std::uint64_t resumed = 0;          ///< Running sagas found in the store at construction.
+  std::uint64_t commands_sent = 0;    ///< Commands sent (resends included).
+  std::uint64_t replies_applied = 0;  ///< Replies applied.
+  std::uint64_t replies_stale = 0;    ///< Replies ignored as stale or for no running saga.
+  std::uint64_t not_replies = 0;      ///< Messages that were not replies.
+  std::uint64_t timeouts = 0;         ///< Waits that ran past their deadline.
+  std::uint64_t retries = 0;          ///< Compensations tried again.
+  std::uint64_t completed = 0;        ///< Sagas completed.
+  std::uint64_t rolled_back = 0;      ///< Sagas rolled back.
+  std::uint64_t parked = 0;           ///< Sagas parked.
 };
 
 /// @brief A checkout that may not start: its order is PENDING (the semantic lock) or was

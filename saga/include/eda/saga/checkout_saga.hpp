@@ -103,13 +103,13 @@ struct CommandIssued {
   static constexpr std::string_view event_type = "shop.checkout.command-issued";
   /// @brief The payload's shape version.
   static constexpr std::uint32_t schema_version = 1;
-  std::uint64_t order_id = 0;     ///< The order.
-  std::uint8_t step = 0;          ///< The Step it does or undoes.
-  bool compensation = false;      ///< True: it undoes the step.
-  std::uint32_t attempt = 1;      ///< 1 for the first try of a compensation, then 2, 3, ...
-  std::string command_id{};       ///< The command's event id (replies name it as their cause).
-  std::int64_t deadline_ns = 0;   ///< When the wait for the reply ends (wall clock).
-  std::string envelope{};         ///< The command, encoded, exactly as sent.
+  std::uint64_t order_id = 0;    ///< The order.
+  std::uint8_t step = 0;         ///< The Step it does or undoes.
+  bool compensation = false;     ///< True: it undoes the step.
+  std::uint32_t attempt = 1;     ///< 1 for the first try of a compensation, then 2, 3, ...
+  std::string command_id{};      ///< The command's event id (replies name it as their cause).
+  std::int64_t deadline_ns = 0;  ///< When the wait for the reply ends (wall clock).
+  std::string envelope{};        ///< The command, encoded, exactly as sent.
   MSGPACK_DEFINE(order_id, step, compensation, attempt, command_id, deadline_ns, envelope)
 };
 
@@ -238,18 +238,18 @@ struct AwaitedCommand {
 
 /// @brief One checkout saga's state: a fold over the events of its stream.
 struct CheckoutSaga {
-  CheckoutRequest order{};           ///< The checkout.
-  std::string correlation_id{};      ///< Every command and reply of this saga carries it.
-  std::uint64_t version = 0;         ///< The stream's version this state reflects.
+  CheckoutRequest order{};                  ///< The checkout.
+  std::string correlation_id{};             ///< Every command and reply of this saga carries it.
+  std::uint64_t version = 0;                ///< The stream's version this state reflects.
   SagaStatus status = SagaStatus::running;  ///< Where it stands.
   /// Per step: whether its effect may be in place (done, or timed out with an unknown outcome)
   /// and not yet undone.
   std::array<bool, step_count> held{};
-  std::optional<AwaitedCommand> awaiting{};  ///< The command whose reply it waits for.
+  std::optional<AwaitedCommand> awaiting{};   ///< The command whose reply it waits for.
   std::optional<std::int64_t> retry_at_ns{};  ///< When a failed compensation is tried again.
-  std::uint32_t attempts = 0;  ///< Failed attempts of the compensation under way.
-  std::string reason{};        ///< Why it rolled back or was parked.
-  std::vector<std::string> path{};  ///< What happened, in words, one entry per event.
+  std::uint32_t attempts = 0;                 ///< Failed attempts of the compensation under way.
+  std::string reason{};                       ///< Why it rolled back or was parked.
+  std::vector<std::string> path{};            ///< What happened, in words, one entry per event.
 
   /// @brief Applies one event of the saga's stream (events of other types are ignored).
   void apply(const DecodedEvent& event);

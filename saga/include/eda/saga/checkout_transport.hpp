@@ -30,8 +30,8 @@ namespace eda::saga {
 
 /// @brief How a ParticipantHost is wired.
 struct ParticipantHostOptions {
-  std::string name{};                           ///< The participant, e.g. `payment`.
-  std::string command_topic{};                  ///< Its commands' prefix, e.g. payment_commands.
+  std::string name{};                            ///< The participant, e.g. `payment`.
+  std::string command_topic{};                   ///< Its commands' prefix, e.g. payment_commands.
   std::vector<std::string> command_endpoints{};  ///< The orchestrator's command publisher.
   std::vector<std::string> reply_endpoints{};    ///< Where its reply publisher binds.
   RelayOptions relay{};                          ///< How its outbox relay works.
@@ -91,7 +91,7 @@ struct OrchestratorHostOptions {
   /// The participants' reply publishers (or later, with listen(): a participant binding an
   /// ephemeral port is started once the command endpoints are known).
   std::vector<std::string> reply_endpoints{};
-  OrchestratorOptions orchestrator{};            ///< How the orchestrator works.
+  OrchestratorOptions orchestrator{};  ///< How the orchestrator works.
 };
 
 /// @brief The orchestrator on the wire: its commands go out over a Publisher, the

@@ -87,8 +87,8 @@ class OrderDesk {
 
 /// @brief The command a service derives from an event it reacts to (std::nullopt: it does not
 ///        react to it). `order` is the order as the service learnt it from OrderPlaced.
-using Reaction =
-    std::function<std::optional<std::string>(const DecodedEvent& event, const CheckoutRequest& order)>;
+using Reaction = std::function<std::optional<std::string>(const DecodedEvent& event,
+                                                          const CheckoutRequest& order)>;
 
 /// @brief What a reaction asks of a service's participant: a command, encoded, made in
 ///        reaction to `event` (its id is the event's id, so the command log deduplicates by
@@ -102,11 +102,14 @@ std::string reaction_command(const DecodedEvent& event, const P& payload) {
 
 /// @brief The choreography's rules for Inventory: reserve on OrderPlaced, release on
 ///        PaymentDeclined and PaymentRefunded.
-std::optional<std::string> inventory_reaction(const DecodedEvent& event, const CheckoutRequest& order);
+std::optional<std::string> inventory_reaction(const DecodedEvent& event,
+                                              const CheckoutRequest& order);
 /// @brief The rules for Payment: charge on StockReserved, refund on ParcelRefused.
-std::optional<std::string> payment_reaction(const DecodedEvent& event, const CheckoutRequest& order);
+std::optional<std::string> payment_reaction(const DecodedEvent& event,
+                                            const CheckoutRequest& order);
 /// @brief The rules for Shipping: book on PaymentCharged.
-std::optional<std::string> shipping_reaction(const DecodedEvent& event, const CheckoutRequest& order);
+std::optional<std::string> shipping_reaction(const DecodedEvent& event,
+                                             const CheckoutRequest& order);
 
 /// @brief What a Reactor did with an event.
 enum class Reacted {

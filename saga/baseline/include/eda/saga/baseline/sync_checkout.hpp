@@ -63,9 +63,9 @@ class SyncParticipant {
 
 /// @brief How the synchronous Order service reaches the participants.
 struct SyncCheckoutOptions {
-  std::string inventory{};  ///< Inventory's RPC endpoint.
-  std::string payment{};    ///< Payment's RPC endpoint.
-  std::string shipping{};   ///< Shipping's RPC endpoint.
+  std::string inventory{};                  ///< Inventory's RPC endpoint.
+  std::string payment{};                    ///< Payment's RPC endpoint.
+  std::string shipping{};                   ///< Shipping's RPC endpoint.
   std::chrono::milliseconds timeout{2000};  ///< Per RPC attempt.
   int attempts = 3;                         ///< RPC attempts per call.
   /// Called after each forward step succeeded (tests stop the process here).
