@@ -9,7 +9,7 @@
 #include <msgpack.hpp>
 
 /// @brief Consistency across services: the transactional outbox, its relay, idempotent
-///        consumers (and, in a later part, sagas).
+///        consumers, and the checkout saga (orchestrated and choreographed).
 namespace eda::saga {
 
 /// @brief Stock was set aside for an order: `quantity` of `sku`, `remaining` left afterwards.
