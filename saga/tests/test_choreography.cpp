@@ -145,7 +145,7 @@ TEST_CASE("choreography: a refused parcel is refunded, then released, and the or
 }
 
 TEST_CASE(
-    "choreography: out of stock rejects the order at once; every event delivered twice "
+    "choreography: out of stock rejects the order at once, and every event delivered twice "
     "changes nothing",
     "[saga][choreography]") {
   Choreography shop;
