@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <map>
 #include <random>
 #include <set>
@@ -139,15 +140,12 @@ TEST_CASE("fault matrix: 300 checkouts under injected faults end with 0 invarian
   }
 
   const auto& counters = rig.orchestrator->counters();
-  std::printf(
-      "saga fault matrix: %llu checkouts, %llu orchestrator crashes, %llu duplicate replies, "
-      "%llu commands held by a participant gone quiet, %llu step timeouts, %llu declined cards, "
-      "%llu refunds refused, %llu replies ignored as stale\n",
-      static_cast<unsigned long long>(orders), static_cast<unsigned long long>(crashes),
-      static_cast<unsigned long long>(duplicates), static_cast<unsigned long long>(held),
-      static_cast<unsigned long long>(timeouts_before + counters.timeouts),
-      static_cast<unsigned long long>(declined), static_cast<unsigned long long>(refusals),
-      static_cast<unsigned long long>(stale_before + counters.replies_stale));
+  std::cout << "saga fault matrix: " << orders << " checkouts, " << crashes
+            << " orchestrator crashes, " << duplicates << " duplicate replies, " << held
+            << " commands held by a participant gone quiet, " << timeouts_before + counters.timeouts
+            << " step timeouts, " << declined << " declined cards, " << refusals
+            << " refunds refused, " << stale_before + counters.replies_stale
+            << " replies ignored as stale\n";
   std::map<std::string, std::uint64_t> ends;
   for (std::uint64_t order = 1; order <= orders; ++order) {
     const auto saga = rig.orchestrator->find(order);
