@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "checkout_rig.hpp"
+#include "eda/sourcing/memory_store.hpp"
 
 using namespace eda::saga;
 using namespace std::chrono_literals;
@@ -374,4 +375,38 @@ TEST_CASE("a reply to an earlier attempt of a compensation is stale once the nex
   CHECK_THAT(saga->describe(),
              Catch::Contains("undo charge-card (attempt 2) -> charge-card undone"));
   CHECK(rig.payment.captured_cents() == 0);
+}
+
+TEST_CASE("the orchestrator refuses options that cannot work, and runs over any event store",
+          "[saga][orchestrator]") {
+  eda::sourcing::InMemoryEventStore store;
+  std::vector<eda::DecodedEvent> sent;
+  const CommandSender keep = [&](const eda::DecodedEvent& command) { sent.push_back(command); };
+  CHECK_THROWS_AS(CheckoutOrchestrator(store, nullptr), std::invalid_argument);
+  CHECK_THROWS_AS(CheckoutOrchestrator(store, keep, {.max_compensation_attempts = 0}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(CheckoutOrchestrator(store, keep, {.step_timeout = 0ms}), std::invalid_argument);
+  CHECK_THROWS_AS(CheckoutOrchestrator(store, keep, {.first_retry = 2s, .max_retry = 1s}),
+                  std::invalid_argument);
+
+  std::int64_t now = 5'000'000'000;
+  CheckoutOrchestrator orders(store, keep, {.step_timeout = 3s, .clock = [&] { return now; }});
+  CHECK_FALSE(orders.next_due_ns().has_value());
+  orders.start(checkout(1));
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].is<ReserveStock>());
+  CHECK(sent[0].payload_as<ReserveStock>().quantity == 1);
+  CHECK(orders.next_due_ns() == now + 3'000'000'000);
+  const auto saga = CheckoutOrchestrator::load(store, 1);
+  REQUIRE(saga);
+  CHECK(saga->awaiting->command_id == sent[0].event_id());
+  CHECK(sent[0].meta().correlation_id == saga->correlation_id);
+  CHECK(store.stream_version(checkout_stream(1)) == 2);  // started, command issued
+  try {
+    orders.start(checkout(1));
+    FAIL("a PENDING order was checked out twice");
+  } catch (const CheckoutRefused& refused) {
+    CHECK(refused.category() == eda::ErrorCategory::application);
+    CHECK_THAT(refused.what(), Catch::Contains("PENDING"));
+  }
 }
