@@ -46,6 +46,8 @@ GroupRequestRefused::GroupRequestRefused(GroupRefusal refusal, const std::string
 
 GroupCoordinator::GroupCoordinator(CoordinatorOptions options)
     : options_(options),
+      generation_(options.generation_floor),
+      joined_(options.generation_floor),
       owners_(options.partition_count),
       target_(options.partition_count),
       granted_in_(options.partition_count, 0) {

@@ -458,3 +458,20 @@ TEST_CASE("time passed in that goes back is taken as the latest time seen",
   CHECK(group.owners() == Ownership(4));  // no members: nothing owned
   CHECK(group.generation() == 2);
 }
+
+TEST_CASE(
+    "a coordinator started above a generation floor continues from it, with ids never "
+    "given before",
+    "[scaling][coordinator]") {
+  GroupCoordinator restarted({.partition_count = 4, .generation_floor = 7});
+  CHECK(restarted.generation() == 7);
+  const auto first = restarted.join("billing", 0s);
+  CHECK(first.generation == 8);
+  CHECK(first.member_id == "billing-8");
+  const auto grants = restarted.take_grants();
+  REQUIRE(grants.size() == 4);
+  CHECK(grants.front().generation == 8);
+  // A message of the earlier coordinator's generation from the new member is stale.
+  CHECK(refusal_of([&] { (void)restarted.heartbeat(first.member_id, 7, 0s); }) ==
+        GroupRefusal::stale_generation);
+}

@@ -63,6 +63,10 @@ struct CoordinatorOptions {
   /// @brief A member silent for longer than this is declared dead (Kafka's session.timeout.ms).
   std::chrono::nanoseconds session_timeout = std::chrono::seconds(1);
   std::size_t max_members = 1024;  ///< Joins beyond this many live members are refused.
+  /// @brief The generation to start from instead of 0. A coordinator that restarts passes the
+  ///        highest generation its checkpoint store holds: its grants then fence out its
+  ///        predecessor's, and member ids (numbered from it) never repeat an earlier one's.
+  std::uint64_t generation_floor = 0;
 };
 
 /// @brief What a member is told when it joins and on every heartbeat.
@@ -187,7 +191,8 @@ class GroupCoordinator {
   ///        fences the checkpoint store with them before telling the new owners.
   [[nodiscard]] std::vector<Grant> take_grants();
 
-  /// @brief The group's generation: 0 before the first join, +1 per membership change.
+  /// @brief The group's generation: generation_floor (0 by default) before the first join, +1
+  ///        per membership change.
   [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }
   /// @brief Who may process each partition now (a live member, or nobody).
   [[nodiscard]] const Ownership& owners() const noexcept { return owners_; }
