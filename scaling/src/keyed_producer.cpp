@@ -1,0 +1,37 @@
+// The keyed producer: stamps events and appends them to their key's partition.
+#include "eda/scaling/keyed_producer.hpp"
+
+namespace eda::scaling {
+
+KeyedProducer::KeyedProducer(PartitionLog& log, std::string source)
+    : log_(log), partitioner_(log.partition_count()), source_(std::move(source)) {}
+
+EventMetadata KeyedProducer::stamp(std::string_view type, std::uint32_t schema_version) {
+  const std::int64_t now = wall_clock_ns();
+  EventMetadata meta;
+  meta.event_id = new_event_id(now);
+  meta.type = std::string(type);
+  meta.source = source_;
+  meta.sequence = ++sequence_;
+  meta.timestamp_ns = now;
+  meta.schema_version = schema_version;
+  meta.correlation_id = meta.event_id;
+  return meta;
+}
+
+PartitionId KeyedProducer::queue(std::string_view key, std::string envelope) {
+  const PartitionId partition = partitioner_.partition_of(key);
+  queued_.push_back(LogAppend{partition, std::string(key), std::move(envelope)});
+  return partition;
+}
+
+std::size_t KeyedProducer::flush() {
+  if (queued_.empty()) return 0;
+  log_.append(queued_);
+  const std::size_t count = queued_.size();
+  appended_ += count;
+  queued_.clear();
+  return count;
+}
+
+}  // namespace eda::scaling
