@@ -3,21 +3,22 @@
 
 namespace eda::scaling {
 
-KeyedProducer::KeyedProducer(PartitionLog& log, std::string source)
-    : log_(log), partitioner_(log.partition_count()), source_(std::move(source)) {}
-
-EventMetadata KeyedProducer::stamp(std::string_view type, std::uint32_t schema_version) {
+EventMetadata new_event_metadata(std::string_view type, std::uint32_t schema_version,
+                                 const std::string& source, std::uint64_t sequence) {
   const std::int64_t now = wall_clock_ns();
   EventMetadata meta;
   meta.event_id = new_event_id(now);
   meta.type = std::string(type);
-  meta.source = source_;
-  meta.sequence = ++sequence_;
+  meta.source = source;
+  meta.sequence = sequence;
   meta.timestamp_ns = now;
   meta.schema_version = schema_version;
   meta.correlation_id = meta.event_id;
   return meta;
 }
+
+KeyedProducer::KeyedProducer(PartitionLog& log, std::string source)
+    : log_(log), partitioner_(log.partition_count()), source_(std::move(source)) {}
 
 PartitionId KeyedProducer::queue(std::string_view key, std::string envelope) {
   const PartitionId partition = partitioner_.partition_of(key);

@@ -20,6 +20,11 @@
 
 namespace eda::scaling {
 
+/// @brief Fresh metadata for the `sequence`-th event of `source`, of `type` and
+///        `schema_version`: a new id, the time now, and its own correlation (a first event).
+[[nodiscard]] EventMetadata new_event_metadata(std::string_view type, std::uint32_t schema_version,
+                                               const std::string& source, std::uint64_t sequence);
+
 /// @brief Appends keyed events to a PartitionLog, stamped with the kit's envelope.
 ///
 /// @par Example
@@ -42,7 +47,8 @@ class KeyedProducer {
   ///        partition; returns the partition. Nothing is in the log before flush().
   template <EventPayload P>
   PartitionId add(std::string_view key, const P& payload) {
-    EventMetadata meta = stamp(P::event_type, P::schema_version);
+    const EventMetadata meta =
+        new_event_metadata(P::event_type, P::schema_version, source_, ++sequence_);
     buffer_.clear();
     encode_event(meta, payload, buffer_);
     return queue(key, std::string(buffer_.data(), buffer_.size()));
@@ -57,7 +63,6 @@ class KeyedProducer {
   [[nodiscard]] std::uint64_t appended() const noexcept { return appended_; }
 
  private:
-  EventMetadata stamp(std::string_view type, std::uint32_t schema_version);
   PartitionId queue(std::string_view key, std::string envelope);
 
   PartitionLog& log_;
