@@ -132,6 +132,7 @@ TEST_CASE("runtime: a member stopped cleanly hands every partition over, nothing
   check_exactly_once_in_order(shop, events);
   CHECK(first.status().owned.empty());
   CHECK(second.status().already_charged == 0);
+  REQUIRE(eventually([&] { return coordinator.status().group.leaves == 1; }));
   const auto status = coordinator.status();
   CHECK(status.group.leaves == 1);
   CHECK(status.members.size() == 1);
@@ -222,6 +223,7 @@ TEST_CASE("runtime: a restarted coordinator keeps every committed checkpoint, an
   // It holds joins for one session timeout; the member hears unknown_member and joins again.
   REQUIRE(
       eventually([&] { return member.status().joins == 2 && member.status().owned.size() == 8; }));
+  REQUIRE(eventually([&] { return coordinator->status().members.size() == 1; }));
   const auto status = coordinator->status();
   CHECK(status.restarted);
   CHECK(status.generation > generation_before);
@@ -293,6 +295,8 @@ TEST_CASE("runtime: malformed, unknown-member and wrong-generation messages get 
   REQUIRE(send_group_message(peer, Heartbeat{second.member_id, first.generation}));
   CHECK(reason() == "stale_generation");  // older than its own join
 
+  // Its status is published after the answers are sent: wait for all eleven messages.
+  REQUIRE(eventually([&] { return coordinator.status().messages == 11; }));
   const auto status = coordinator.status();
   CHECK(status.malformed == 5);
   CHECK(status.refused == 4);

@@ -114,6 +114,7 @@ TEST_CASE(
   // Every event the dead member charged came round again to the survivor, which was told
   // "already charged" by the gateway for each.
   CHECK(survivor.status().already_charged == charged_by_doomed);
+  REQUIRE(eventually([&] { return coordinator.status().group.deaths == 1; }));
   const auto status = coordinator.status();
   CHECK(status.group.deaths == 1);
   CHECK(status.fences_failed == 0);
@@ -188,6 +189,7 @@ TEST_CASE(
   CHECK(gateway.double_charges() == 0);
   CHECK(gateway.order_violations() == 0);
   CHECK(gateway.orders() == 5000);
+  REQUIRE(eventually([&] { return coordinator.status().group.leaves == 2; }));
   const auto status = coordinator.status();
   CHECK(status.group.deaths == 2);
   CHECK(status.group.leaves == 2);
