@@ -81,13 +81,16 @@ class GroupMember::Loop {
   void join() {
     member_id_.clear();
     joining_since_ = Clock::now();
-    (void)send_group_message(socket_, JoinGroup{options_.name});
+    // Not queued while the connection is not up yet (ZMQ_IMMEDIATE): tried again each turn.
+    join_sent_ = send_group_message(socket_, JoinGroup{options_.name});
   }
 
   void keep_in_touch() {
     const auto time = Clock::now();
     if (member_id_.empty()) {
-      if (time - joining_since_ >= options_.join_retry) join();  // lost, or not yet connected
+      // Sent again when it could not be sent, or was sent but not answered in time (lost with
+      // a coordinator that went away, or held by one that restarted: answered later anyway).
+      if (!join_sent_ || time - joining_since_ >= options_.join_retry) join();
       return;
     }
     if (time - heartbeat_at_ >= options_.heartbeat_interval) {
@@ -310,6 +313,7 @@ class GroupMember::Loop {
   MemberId member_id_;
   std::uint64_t generation_ = 0;
   Clock::time_point joining_since_{};
+  bool join_sent_ = false;
   Clock::time_point heartbeat_at_{};
   std::map<PartitionId, PartitionState> owned_;
   PartitionId cursor_ = 0;
