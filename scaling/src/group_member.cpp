@@ -53,8 +53,13 @@ class GroupMember::Loop {
     std::vector<zmq::message_t> frames;
     Clock::time_point published{};
     while (!stop.stop_requested()) {
-      while (receive_frames(socket_, frames, 3, zmq::recv_flags::dontwait) == 2) {
-        on_message(frames);
+      while (const std::size_t count =
+                 receive_frames(socket_, frames, 3, zmq::recv_flags::dontwait)) {
+        if (count == 2) {
+          on_message(frames);
+        } else {
+          ++status_.refusals;  // not a group message: ignored
+        }
       }
       keep_in_touch();
       // Idle (waiting on the socket) only once every owned partition came up empty in turn.
@@ -190,7 +195,12 @@ class GroupMember::Loop {
 
   void start(PartitionId p) {
     PartitionState state;
-    state.position = store_.read(options_.group, p).offset;
+    try {
+      state.position = store_.read(options_.group, p).offset;
+    } catch (const CheckpointRejected&) {
+      ++status_.refusals;  // not a partition of this group: a coordinator of another set-up
+      return;
+    }
     state.committed = state.position;
     state.committed_at = Clock::now();
     owned_.emplace(p, state);

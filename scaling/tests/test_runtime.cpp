@@ -306,3 +306,34 @@ TEST_CASE("runtime: malformed, unknown-member and wrong-generation messages get 
   CHECK(status.checkpoints_refused == 1);  // billing-99's checkpoint: not its partition
   CHECK(status.members.size() == 2);       // and the group goes on
 }
+
+TEST_CASE(
+    "runtime: a member ignores and counts what a coordinator sends that is not a group "
+    "message",
+    "[scaling][runtime]") {
+  Shop shop(4);
+  CheckpointStore(shop.checkpoint_file.path()).register_group("billing", 4);
+  zmq::context_t context;
+  // A coordinator played by hand: a ROUTER that answers the join with garbage first, then
+  // grants a partition the group has and one it has not.
+  zmq::socket_t fake(context, zmq::socket_type::router);
+  fake.set(zmq::sockopt::linger, 0);
+  const std::string endpoint = eda::bind_endpoint(fake, "tcp://127.0.0.1:*");
+  MemberThread member(context, shop.member(eda::connectable_endpoint(endpoint)));
+  std::vector<zmq::message_t> frames;
+  int receive_timeout = -1;
+  REQUIRE(eda::receive_frames_within(fake, frames, 3, 5s, receive_timeout) == 3);
+  CHECK(eda::view_of(frames[1]) == group_join);
+  const std::string routing_id(eda::view_of(frames[0]));
+  fake.send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
+  fake.send(zmq::str_buffer("one frame"), zmq::send_flags::none);
+  fake.send(zmq::buffer(routing_id), zmq::send_flags::sndmore);
+  fake.send(zmq::str_buffer("group.assignment"), zmq::send_flags::sndmore);
+  fake.send(zmq::str_buffer("\xc1"), zmq::send_flags::none);
+  REQUIRE(send_group_message(fake, MemberAssignment{"billing-1", 1, {2, 9}, {}, {}}, routing_id));
+  REQUIRE(eventually([&] { return member.status().refusals == 3; }));
+  const auto status = member.status();
+  CHECK(status.joins == 1);
+  CHECK(status.member_id == "billing-1");
+  CHECK(status.owned == std::vector<PartitionId>{2});
+}

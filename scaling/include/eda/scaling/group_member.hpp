@@ -96,7 +96,8 @@ struct MemberStatus {
   std::uint64_t commits = 0;          ///< Checkpoint commits accepted.
   std::uint64_t commits_fenced = 0;   ///< Commits the fence refused (the partition dropped).
   std::uint64_t joins = 0;            ///< Joins answered (1, plus one per rejoin).
-  std::uint64_t refusals = 0;         ///< Refusals the coordinator sent.
+  std::uint64_t refusals = 0;         ///< Refusals the coordinator sent, and messages that did not
+                                      ///< decode (ignored).
   std::uint64_t partitions_started = 0;  ///< Partitions started from a checkpoint.
   std::uint64_t partitions_revoked = 0;  ///< Partitions handed over on request.
 };
@@ -122,7 +123,7 @@ class GroupMember {
   GroupMember& operator=(const GroupMember&) = delete;
 
   /// @brief Joins and works until `stop` is requested, then commits its positions, leaves the
-  ///        group and returns. Throws eda::StorageError when a file cannot be opened.
+  ///        group and returns. Throws eda::StorageError when a file cannot be opened or used.
   void run(const std::stop_token& stop);
 
   /// @brief A copy of what it has done so far.
