@@ -169,13 +169,15 @@ class CoordinatorService::Loop {
   }
 
   /// Commits a revocation's or a leave's checkpoints; a refusal (the partition moved on, or
-  /// the sender never had it) is counted, and the message is still applied.
+  /// the sender never had it) is counted, and the message is still applied. So is a store that
+  /// fails (a file error): the new owner then resumes from an earlier checkpoint, and the
+  /// gateway's idempotency absorbs the events delivered again.
   void commit(const MemberId& member, std::uint64_t generation,
               const std::vector<CheckpointEntry>& entries) {
     if (entries.empty()) return;
     try {
       store_->commit(options_.group, member, generation, checkpoints_of(entries));
-    } catch (const CheckpointRejected&) {
+    } catch (const Error&) {
       ++checkpoints_refused_;
     }
   }
@@ -205,7 +207,10 @@ class CoordinatorService::Loop {
     for (const Grant& grant : group_.take_grants()) {
       try {
         store_->fence(options_.group, grant.member, grant.generation, {grant.partition});
-      } catch (const CheckpointRejected&) {
+      } catch (const Error&) {
+        // Counted, never thrown out of the serving loop: the new owner's commits will be
+        // refused (it is not the fenced owner) and it drops the partition, which stalls until
+        // the next rebalance; fences_failed says so.
         ++fences_failed_;
       }
       granted.insert(grant.member);

@@ -66,8 +66,10 @@ struct CoordinatorServiceStatus {
   std::uint64_t malformed = 0;    ///< Messages that did not decode (answered malformed_message).
   std::uint64_t refused = 0;      ///< Messages the state machine refused (answered so).
   std::uint64_t checkpoints_refused = 0;  ///< Revocations or leaves whose checkpoints the store
-                                          ///< refused (fenced: not the sender's any more).
-  std::uint64_t fences_failed = 0;        ///< Grants the store would not fence (should stay 0).
+                                          ///< refused (fenced: not the sender's any more) or
+                                          ///< could not write.
+  std::uint64_t fences_failed = 0;        ///< Grants the store would not fence or could not write
+                                          ///< (should stay 0).
   std::uint64_t joins_held = 0;           ///< Joins held until a restart's grace period ended.
   bool restarted = false;                 ///< The store held an earlier coordinator's generations.
 };
