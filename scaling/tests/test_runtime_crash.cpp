@@ -47,6 +47,20 @@ class ChildMember {
     return owns != std::string::npos && output_.compare(owns, 8, " owns 0 ") != 0;
   }
 
+  /// Sends `number` (SIGSTOP, SIGCONT) to it.
+  void signal(int number) { child_.signal(number); }
+
+  /// How many times it printed `text` (reading what it printed meanwhile).
+  std::size_t times_printed(std::string_view text) {
+    (void)child_.wait_for(1ms, keep());
+    std::size_t count = 0;
+    for (std::size_t at = output_.find(text); at != std::string::npos;
+         at = output_.find(text, at + 1)) {
+      ++count;
+    }
+    return count;
+  }
+
   [[nodiscard]] const std::string& output() const { return output_; }
 
  private:
@@ -76,6 +90,14 @@ class ChildMember {
   eda::ChildProcess child_;
   std::string output_;
 };
+
+/// The sum of the committed offsets of every partition: the events committed as done.
+std::uint64_t committed(const Shop& shop) {
+  CheckpointStore store(shop.checkpoint_file.path(), eda::sqlite::Durability::normal);
+  std::uint64_t done = 0;
+  for (const auto& checkpoint : store.read_all("billing")) done += checkpoint.offset;
+  return done;
+}
 
 /// Charges recorded by members named `name`.
 std::uint64_t charges_by(const Shop& shop, const std::string& name) {
@@ -118,6 +140,42 @@ TEST_CASE(
   const auto status = coordinator.status();
   CHECK(status.group.deaths == 1);
   CHECK(status.fences_failed == 0);
+}
+
+TEST_CASE(
+    "crash: a member frozen past the session timeout (a zombie) is fenced when it wakes: "
+    "its partitions moved on, it rejoins, nothing is charged twice",
+    "[scaling][runtime][crash]") {
+  Shop shop(8);
+  zmq::context_t context;
+  CoordinatorService coordinator(context, shop.coordinator());
+  MemberThread survivor(context, shop.member(coordinator.endpoint()));
+  REQUIRE(eventually([&] { return survivor.status().owned.size() == 8; }));
+  ChildMember zombie(shop, coordinator.endpoint(), "zombie");
+  REQUIRE(eventually([&] { return survivor.status().owned.size() == 4; }));
+  std::uint64_t events = shop.produce(1, 300, 3);
+  REQUIRE(eventually([&] { return charges_by(shop, "zombie") > 0; }));
+  // Frozen once idle, with everything committed: a process frozen inside a write would hold
+  // the stand-in gateway's SQLite lock and stall every member (a real gateway is a service).
+  REQUIRE(eventually([&] { return committed(shop) == events; }));
+  zombie.signal(SIGSTOP);  // alive, but silent: a long pause, a stalled VM
+  REQUIRE(eventually([&] { return survivor.status().owned.size() == 8; }));
+  events += shop.produce(1000, 300, 3);
+  REQUIRE(eventually([&] { return survivor.status().processed >= events / 2; }));
+  zombie.signal(SIGCONT);
+  // It goes on where it was until its next heartbeat is refused (its commits fenced), then
+  // joins again under a new id and is given partitions back.
+  REQUIRE(eventually([&] { return zombie.times_printed("member zombie-") >= 3; }));
+  INFO(zombie.output());
+  REQUIRE(eventually([&] { return survivor.status().owned.size() == 4; }));
+  events += shop.produce(2000, 100, 3);
+  auto gateway = shop.gateway();
+  REQUIRE(eventually([&] { return gateway.charges() >= events; }));
+  CHECK(gateway.charges() == events);
+  CHECK(gateway.double_charges() == 0);
+  CHECK(gateway.order_violations() == 0);
+  REQUIRE(eventually([&] { return coordinator.status().group.deaths == 1; }));
+  CHECK(coordinator.status().members.size() == 2);
 }
 
 TEST_CASE(
