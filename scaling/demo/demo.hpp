@@ -8,6 +8,7 @@
 
 #include "eda/cli.hpp"
 #include "eda/narrator.hpp"
+#include "eda/scaling/billing.hpp"
 #include "eda/scaling/keyed_producer.hpp"
 
 namespace eda::scaling::demo {
@@ -42,8 +43,18 @@ int run_baseline(const Settings& s, Narrator& say);
 /// One role of the partitioned group as its own process (or the report on its gateway).
 int run_role(const Settings& s, Narrator& say);
 
-/// Adds order `n`'s three events (placed, amended, cancelled) to `producer`; with `poison`,
-/// its amendment asks for a negative amount (the gateway declines it every time).
+/// The three events of one order's life, as every design of the demo sends them.
+struct OrderLife {
+  OrderPlaced placed;        ///< Step 1: charge the amount.
+  OrderAmended amended;      ///< Step 2: a new amount (negative for the poison order).
+  OrderCancelled cancelled;  ///< Step 3: refund.
+};
+
+/// Order `n`'s life; with `poison`, its amendment asks for a negative amount (the gateway
+/// declines it every time).
+OrderLife order_life(std::uint64_t n, bool poison);
+
+/// Adds order `n`'s three events to `producer`, keyed by its id.
 void add_order_events(KeyedProducer& producer, std::uint64_t n, bool poison);
 
 }  // namespace eda::scaling::demo

@@ -130,97 +130,83 @@ class Producer {
 
 }  // namespace
 
-void add_order_events(KeyedProducer& producer, std::uint64_t n, bool poison) {
+OrderLife order_life(std::uint64_t n, bool poison) {
   const std::string id = "order-" + std::to_string(n);
   const auto amount = static_cast<std::int64_t>(1000 + n % 97);
-  producer.add(id, OrderPlaced{id, 1, amount});
-  producer.add(id, OrderAmended{id, 2, poison ? -amount : amount + 250});
-  producer.add(id, OrderCancelled{id, 3});
+  return {OrderPlaced{id, 1, amount}, OrderAmended{id, 2, poison ? -amount : amount + 250},
+          OrderCancelled{id, 3}};
 }
 
-int run_partitioned(const Settings& s, Narrator& say) {
-  DemoFiles files;
-  zmq::context_t context;
-  say.heading("The partitioned consumer group: " + std::to_string(s.partitions) +
-              " partitions, Billing members joining and dying");
-  CoordinatorServiceOptions coordinator_options;
+void add_order_events(KeyedProducer& producer, std::uint64_t n, bool poison) {
+  const OrderLife life = order_life(n, poison);
+  producer.add(life.placed.order_id, life.placed);
+  producer.add(life.placed.order_id, life.amended);
+  producer.add(life.placed.order_id, life.cancelled);
+}
+
+namespace {
+
+CoordinatorServiceOptions coordinator_options_for(const Settings& s, const DemoFiles& files) {
+  CoordinatorServiceOptions options;
   // The third member is another process: inproc cannot reach it, so inproc means tcp here.
-  coordinator_options.endpoint = ephemeral_endpoint(
+  options.endpoint = ephemeral_endpoint(
       s.common.transport == Transport::inproc ? Transport::tcp : s.common.transport,
       "scaling-coordinator");
-  coordinator_options.checkpoint_path = files.path("checkpoints.db");
-  coordinator_options.group_options.partition_count = s.partitions;
-  coordinator_options.durability = sqlite::Durability::normal;
-  CoordinatorService coordinator(context, coordinator_options);
-  say.say("coordinator",
-          "serving at " + coordinator.endpoint() + "; a member silent for 1 s is declared dead");
+  options.checkpoint_path = files.path("checkpoints.db");
+  options.group_options.partition_count = s.partitions;
+  options.durability = sqlite::Durability::normal;
+  return options;
+}
 
-  MemberOptions member_options;
-  member_options.coordinator = coordinator.endpoint();
-  member_options.log_path = files.path("orders.db");
-  member_options.checkpoint_path = files.path("checkpoints.db");
-  member_options.gateway_path = files.path("gateway.db");
-  member_options.partition_count = s.partitions;
-  member_options.gateway_call_time = std::chrono::milliseconds(s.gateway_ms);
-  auto dead_letters = std::make_shared<DeadLetterBox>();
-  member_options.dead_letters = dead_letters;
-  {
-    PartitionLog create(member_options.log_path, s.partitions);  // before anyone reads it
-  }
+MemberOptions member_options_for(const Settings& s, const DemoFiles& files,
+                                 const std::string& coordinator) {
+  MemberOptions options;
+  options.coordinator = coordinator;
+  options.log_path = files.path("orders.db");
+  options.checkpoint_path = files.path("checkpoints.db");
+  options.gateway_path = files.path("gateway.db");
+  options.partition_count = s.partitions;
+  options.gateway_call_time = std::chrono::milliseconds(s.gateway_ms);
+  options.dead_letters = std::make_shared<DeadLetterBox>();
+  return options;
+}
 
-  Producer producer(s, member_options.log_path);
-  say.say("order-service", "writes " + std::to_string(s.common.count) + " orders (" +
-                               std::to_string(total_events(s)) + " events) at " +
-                               std::to_string(s.rate) + " events/s, each keyed by its order id");
-  MemberThread first(context, member_options);
-  (void)wait_until([&] { return first.status().owned.size() == s.partitions; }, 10s);
-  say.say("billing", first.status().member_id + " joined and owns all " +
-                         std::to_string(s.partitions) + " partitions; the gateway takes " +
-                         std::to_string(s.gateway_ms) + " ms a call");
-  pause_for(1000ms);
-  say.say("billing", describe(first.status()) + ": one member cannot keep up");
+/// Starts a member as a process of its own in `member`: this program with `--role member`
+/// (none when this program's path is unknown).
+void start_member_process(const Settings& s, const MemberOptions& m,
+                          std::optional<ChildProcess>& member, Narrator& say) {
+  if (s.self.empty()) return;
+  member.emplace(
+      ChildSpec{.argv = {s.self, "--role", "member", "--name", "billing-proc", "--coordinator",
+                         m.coordinator, "--log", m.log_path, "--checkpoints", m.checkpoint_path,
+                         "--gateway", m.gateway_path, "--partitions", std::to_string(s.partitions),
+                         "--gateway-ms", std::to_string(s.gateway_ms), "-q"},
+                .output = ChildOutput::inherit,
+                .grace = 2000ms});
+  say.say("billing", "a third member starts as a process of its own (pid " +
+                         std::to_string(member->pid()) + ")");
+}
 
-  say.heading("Two more members join: only the partitions that must move, move");
-  MemberThread second(context, member_options);
-  std::optional<ChildProcess> third;
-  if (!s.self.empty()) {
-    third.emplace(ChildSpec{
-        .argv = {s.self, "--role", "member", "--name", "billing-proc", "--coordinator",
-                 coordinator.endpoint(), "--log", member_options.log_path, "--checkpoints",
-                 member_options.checkpoint_path, "--gateway", member_options.gateway_path,
-                 "--partitions", std::to_string(s.partitions), "--gateway-ms",
-                 std::to_string(s.gateway_ms), "-q"},
-        .output = ChildOutput::inherit,
-        .grace = 2000ms});
-    say.say("billing", "a third member starts as a process of its own (pid " +
-                           std::to_string(third->pid()) + ")");
-  }
-  const std::size_t expected_members = third ? 3 : 2;
-  (void)wait_until([&] { return coordinator.status().members.size() == expected_members; }, 10s);
-  (void)wait_until([&] { return !second.status().owned.empty(); }, 10s);
-  pause_for(1000ms);
-  say.say("billing", describe(first.status()));
-  say.say("billing", describe(second.status()));
-  say.say("coordinator",
-          "generation " + std::to_string(coordinator.status().generation) +
-              ", moves so far: " + std::to_string(coordinator.status().group.grants) + " grants");
+/// Kills `member` with SIGKILL and tells how long its partitions took to reach the survivors.
+void kill_member_process(const Settings& s, ChildProcess& member, const MemberThread& first,
+                         const MemberThread& second, Narrator& say) {
+  say.heading("The third member is killed (SIGKILL): its partitions move after 1 s");
+  const auto owned = [&] { return first.status().owned.size() + second.status().owned.size(); };
+  const std::size_t owned_before = owned();
+  member.signal(SIGKILL);
+  const std::int64_t killed_at = monotonic_ns();
+  (void)member.wait(10s);
+  const bool moved = wait_until([&] { return owned() == s.partitions; }, 10s);
+  say.say("coordinator", std::string(moved ? "its " : "NOT all of its ") +
+                             std::to_string(s.partitions - owned_before) +
+                             " partitions moved to the survivors " +
+                             format_duration(monotonic_ns() - killed_at) +
+                             " after the kill; they resume from its last checkpoint");
+}
 
-  if (third) {
-    say.heading("The third member is killed (SIGKILL): its partitions move after 1 s");
-    const auto owned_before = first.status().owned.size() + second.status().owned.size();
-    third->signal(SIGKILL);
-    const std::int64_t killed_at = monotonic_ns();
-    (void)third->wait(10s);
-    const bool moved = wait_until(
-        [&] { return first.status().owned.size() + second.status().owned.size() == s.partitions; },
-        10s);
-    say.say("coordinator", std::string(moved ? "its " : "NOT all of its ") +
-                               std::to_string(s.partitions - owned_before) +
-                               " partitions moved to the survivors " +
-                               format_duration(monotonic_ns() - killed_at) +
-                               " after the kill; they resume from its last checkpoint");
-  }
-
+/// Waits until the producer is done and no partition is behind, and says so.
+void drain(const Settings& s, const Producer& producer, const MemberThread& first,
+           const MemberThread& second, const MemberOptions& options, Narrator& say) {
   say.heading("The lag drains");
   (void)wait_until([&] { return producer.done(); }, 600s);
   (void)wait_until(
@@ -233,20 +219,18 @@ int run_partitioned(const Settings& s, Narrator& say) {
       600s);
   say.say("billing", describe(first.status()));
   say.say("billing", describe(second.status()));
-  for (const DeadLetter& letter : dead_letters->recent()) {
-    say.say("billing", "dead-lettered after " + std::to_string(member_options.max_attempts) +
+  const auto& box = dynamic_cast<const DeadLetterBox&>(*options.dead_letters);
+  for (const DeadLetter& letter : box.recent()) {
+    say.say("billing", "dead-lettered after " + std::to_string(options.max_attempts) +
                            " attempts with backoff (" + letter.origin + "): " + letter.reason +
                            "; only its partition waited meanwhile");
   }
-  first.stop();
-  second.stop();
-  if (cli::stop_requested()) {
-    say.say("demo", "stopped: nothing kept (the demo's files were temporary)");
-    return 0;
-  }
-  const auto a = first.status();
-  const auto b = second.status();
-  BillingGateway gateway(member_options.gateway_path);
+}
+
+/// Prints every check of the run; true when every event was charged once and in order.
+bool summarize(const Settings& s, const Producer& producer, const MemberStatus& a,
+               const MemberStatus& b, const MemberOptions& options, Narrator& say) {
+  BillingGateway gateway(options.gateway_path);
   const std::uint64_t poison = s.common.count >= poison_order ? 1 : 0;
   say.heading("Summary (partitioned group)");
   std::cout << "events written: " << producer.written() << ", charged: " << gateway.charges()
@@ -258,9 +242,60 @@ int run_partitioned(const Settings& s, Narrator& say) {
             << "charges per member: " << a.member_id << " " << a.charged << ", " << b.member_id
             << " " << b.charged << ", billing-proc (killed) " << gateway.charges_by("billing-proc")
             << '\n';
-  const bool ok = gateway.double_charges() == 0 && gateway.order_violations() == 0 &&
-                  gateway.charges() + poison == producer.written();
-  return ok ? 0 : 1;
+  return gateway.double_charges() == 0 && gateway.order_violations() == 0 &&
+         gateway.charges() + poison == producer.written();
+}
+
+}  // namespace
+
+int run_partitioned(const Settings& s, Narrator& say) {
+  DemoFiles files;
+  zmq::context_t context;
+  say.heading("The partitioned consumer group: " + std::to_string(s.partitions) +
+              " partitions, Billing members joining and dying");
+  CoordinatorService coordinator(context, coordinator_options_for(s, files));
+  say.say("coordinator",
+          "serving at " + coordinator.endpoint() + "; a member silent for 1 s is declared dead");
+  const MemberOptions options = member_options_for(s, files, coordinator.endpoint());
+  {
+    PartitionLog create(options.log_path, s.partitions);  // before anyone reads it
+  }
+
+  Producer producer(s, options.log_path);
+  say.say("order-service", "writes " + std::to_string(s.common.count) + " orders (" +
+                               std::to_string(total_events(s)) + " events) at " +
+                               std::to_string(s.rate) + " events/s, each keyed by its order id");
+  MemberThread first(context, options);
+  (void)wait_until([&] { return first.status().owned.size() == s.partitions; }, 10s);
+  say.say("billing", first.status().member_id + " joined and owns all " +
+                         std::to_string(s.partitions) + " partitions; the gateway takes " +
+                         std::to_string(s.gateway_ms) + " ms a call");
+  pause_for(1000ms);
+  say.say("billing", describe(first.status()) + ": one member cannot keep up");
+
+  say.heading("Two more members join: only the partitions that must move, move");
+  MemberThread second(context, options);
+  std::optional<ChildProcess> third;
+  start_member_process(s, options, third, say);
+  const std::size_t expected_members = third ? 3 : 2;
+  (void)wait_until([&] { return coordinator.status().members.size() == expected_members; }, 10s);
+  (void)wait_until([&] { return !second.status().owned.empty(); }, 10s);
+  pause_for(1000ms);
+  say.say("billing", describe(first.status()));
+  say.say("billing", describe(second.status()));
+  say.say("coordinator",
+          "generation " + std::to_string(coordinator.status().generation) +
+              ", moves so far: " + std::to_string(coordinator.status().group.grants) + " grants");
+  if (third) kill_member_process(s, *third, first, second, say);
+
+  drain(s, producer, first, second, options, say);
+  first.stop();
+  second.stop();
+  if (cli::stop_requested()) {
+    say.say("demo", "stopped: nothing kept (the demo's files were temporary)");
+    return 0;
+  }
+  return summarize(s, producer, first.status(), second.status(), options, say) ? 0 : 1;
 }
 
 int run_unkeyed(const Settings& s, Narrator& say) {
@@ -282,17 +317,17 @@ int run_unkeyed(const Settings& s, Narrator& say) {
     workers.push_back(std::make_unique<CompetingWorker>(context, options));
     endpoints.push_back(workers.back()->endpoint());
   }
+  threads.reserve(workers.size());
   for (auto& worker : workers) {
     threads.emplace_back([&worker](const std::stop_token& stop) { worker->run(stop); });
   }
   UnkeyedDistributor distributor(context, endpoints);
   const std::int64_t start = monotonic_ns();
   for (std::uint64_t n = 1; n <= s.common.count && !cli::stop_requested(); ++n) {
-    const std::string id = "order-" + std::to_string(n);
-    const auto amount = static_cast<std::int64_t>(1000 + n % 97);
-    distributor.send(OrderPlaced{id, 1, amount});
-    distributor.send(OrderAmended{id, 2, n == poison_order ? -amount : amount + 250});
-    distributor.send(OrderCancelled{id, 3});
+    const OrderLife life = order_life(n, n == poison_order);
+    distributor.send(life.placed);
+    distributor.send(life.amended);
+    distributor.send(life.cancelled);
   }
   say.say("order-service",
           "pushed " + std::to_string(total_events(s)) + " events, one worker after the other");
@@ -337,6 +372,7 @@ int run_baseline(const Settings& s, Narrator& say) {
             .gateway_call_time = std::chrono::milliseconds(s.gateway_ms)}));
     endpoints.push_back(servers.back()->endpoint());
   }
+  threads.reserve(servers.size());
   for (auto& server : servers) {
     threads.emplace_back([&server](const std::stop_token& stop) { server->serve(stop); });
   }
@@ -345,8 +381,7 @@ int run_baseline(const Settings& s, Narrator& say) {
   std::uint64_t declined = 0;
   const std::int64_t start = monotonic_ns();
   for (std::uint64_t n = 1; n <= s.common.count && !cli::stop_requested(); ++n) {
-    const std::string id = "order-" + std::to_string(n);
-    const auto amount = static_cast<std::int64_t>(1000 + n % 97);
+    const OrderLife life = order_life(n, n == poison_order);
     const auto timed = [&](const auto& payload) {
       const std::int64_t begun = monotonic_ns();
       try {
@@ -357,9 +392,9 @@ int run_baseline(const Settings& s, Narrator& say) {
       }
       latency.record(monotonic_ns() - begun);
     };
-    timed(OrderPlaced{id, 1, amount});
-    timed(OrderAmended{id, 2, n == poison_order ? -amount : amount + 250});
-    timed(OrderCancelled{id, 3});
+    timed(life.placed);
+    timed(life.amended);
+    timed(life.cancelled);
   }
   const std::int64_t elapsed = monotonic_ns() - start;
   for (auto& thread : threads) thread.request_stop();
