@@ -95,7 +95,9 @@ class BillingGateway {
 
   /// @brief Charges recorded.
   [[nodiscard]] std::uint64_t charges() const;
-  /// @brief Event ids charged more than once (the bug idempotency prevents).
+  /// @brief Charges beyond the first of one event, an event being one step of one order (the
+  ///        bug idempotency prevents). Counted by order and step rather than by key, so that
+  ///        charges made without a key count too.
   [[nodiscard]] std::uint64_t double_charges() const;
   /// @brief Charges recorded with a step lower than an earlier charge of the same order: each
   ///        one is an order applied out of order.

@@ -96,8 +96,9 @@ struct MemberStatus {
   std::uint64_t commits = 0;          ///< Checkpoint commits accepted.
   std::uint64_t commits_fenced = 0;   ///< Commits the fence refused (the partition dropped).
   std::uint64_t joins = 0;            ///< Joins answered (1, plus one per rejoin).
-  std::uint64_t refusals = 0;         ///< Refusals the coordinator sent, and messages that did not
-                                      ///< decode (ignored).
+  std::uint64_t refusals = 0;         ///< Refusals the coordinator sent, messages that did not
+                                      ///< decode, and grants of partitions the group does not
+                                      ///< have (the last two ignored).
   std::uint64_t partitions_started = 0;  ///< Partitions started from a checkpoint.
   std::uint64_t partitions_revoked = 0;  ///< Partitions handed over on request.
 };
