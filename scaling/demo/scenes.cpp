@@ -258,7 +258,10 @@ int run_partitioned(const Settings& s, Narrator& say) {
           "serving at " + coordinator.endpoint() + "; a member silent for 1 s is declared dead");
   const MemberOptions options = member_options_for(s, files, coordinator.endpoint());
   {
-    PartitionLog create(options.log_path, s.partitions);  // before anyone reads it
+    // Created once, before the members open them together: two connections turning a new
+    // SQLite file to WAL at the same moment can be refused with "database is locked".
+    const PartitionLog log(options.log_path, s.partitions);
+    const BillingGateway gateway(options.gateway_path);
   }
 
   Producer producer(s, options.log_path);

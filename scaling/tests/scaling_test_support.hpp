@@ -54,7 +54,14 @@ inline std::uint32_t add_order(eda::scaling::KeyedProducer& producer, std::uint6
 
 /// A shop's three files and the options its coordinator and members share.
 struct Shop {
-  explicit Shop(std::uint32_t partitions = 16) : partition_count(partitions) {}
+  explicit Shop(std::uint32_t partitions = 16) : partition_count(partitions) {
+    // Each file is created here, once: two connections that turn a new SQLite file to WAL at
+    // the same moment (members starting together) can be refused with "database is locked".
+    const eda::scaling::PartitionLog log(log_file.path(), partitions);
+    const eda::scaling::CheckpointStore store(checkpoint_file.path(),
+                                              eda::sqlite::Durability::normal);
+    const eda::scaling::BillingGateway gateway(gateway_file.path());
+  }
 
   eda::test::TempDatabase log_file;
   eda::test::TempDatabase checkpoint_file;
