@@ -1,6 +1,8 @@
 #include "eda/sqlite/database.hpp"
 
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "eda/errors.hpp"
 
@@ -35,7 +37,7 @@ Database::Database(const std::string& path, Durability durability, std::string_v
   }
   try {
     sqlite3_busy_timeout(db_, busy_timeout_ms);
-    exec("PRAGMA journal_mode=WAL");
+    switch_to_wal(busy_timeout_ms);
     exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   } catch (const std::exception& e) {
     sqlite3_close_v2(db_);
@@ -44,6 +46,26 @@ Database::Database(const std::string& path, Durability durability, std::string_v
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }
+
+void Database::switch_to_wal(int busy_timeout_ms) {
+  // Turning a new file to WAL takes an exclusive lock, and SQLite refuses a connection that
+  // meets another's lock there at once ("database is locked") rather than calling the busy
+  // handler, which could deadlock at that point. Two connections opening one new file
+  // together (threads, or processes sharing a file) hit it: try again until the busy timeout.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  for (;;) {
+    char* error = nullptr;
+    const int status = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, &error);
+    sqlite3_free(error);
+    if (status == SQLITE_OK) return;
+    if ((status & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) {
+      exec("PRAGMA journal_mode=WAL");  // once more, to throw with SQLite's own message
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
 
 Transaction::Transaction(const Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
 

@@ -153,6 +153,9 @@ class Database {
   [[nodiscard]] int changes() const noexcept { return sqlite3_changes(db_); }
 
  private:
+  /// Sets WAL mode, retrying while another connection holds the lock the switch needs.
+  void switch_to_wal(int busy_timeout_ms);
+
   std::string path_;
   sqlite3* db_ = nullptr;
 };
