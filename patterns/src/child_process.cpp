@@ -345,7 +345,12 @@ ChildProcess::Waited ChildProcess::pump(Clock::time_point until, const LineHandl
     if (has_ended()) return Waited::ended;
     if (keep_waiting != nullptr && !(*keep_waiting)()) return Waited::told_to_stop;
     const Clock::time_point now = Clock::now();
-    if (now >= until) return Waited::deadline_passed;
+    if (now >= until) {
+      // Even a wait of no time hands over the output already written (else a caller polling
+      // with wait_for(0ms) would never see a line before the child ends).
+      drain_ready_output(on_line);
+      return Waited::deadline_passed;
+    }
     auto timeout = std::chrono::ceil<std::chrono::milliseconds>(until - now);
     if (pid_fd_ < 0) timeout = std::min<std::chrono::milliseconds>(timeout, 10ms);
     // A signal that arrives just before poll() does not interrupt it: look again soon anyway.
@@ -360,6 +365,15 @@ ChildProcess::Waited ChildProcess::pump(Clock::time_point until, const LineHandl
     if (::poll(ready, count, waited) > 0 && output_fd_ >= 0 && ready[output_at].revents != 0) {
       read_output(on_line);
     }
+  }
+}
+
+void ChildProcess::drain_ready_output(const LineHandler& on_line) {
+  // Bounded: a child writing without pause must not keep its owner here.
+  for (int reads = 0; reads < 64 && output_fd_ >= 0; ++reads) {
+    pollfd output{output_fd_, POLLIN, 0};
+    if (::poll(&output, 1, 0) <= 0 || output.revents == 0) return;
+    read_output(on_line);
   }
 }
 

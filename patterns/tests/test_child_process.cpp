@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "eda/child_process.hpp"
+#include "eda/clock.hpp"
 
 namespace {
 
@@ -293,4 +294,17 @@ TEST_CASE("child process: find_on_path finds installed programs only") {
   CHECK_FALSE(eda::find_on_path("eda-no-such-program").has_value());
   CHECK_FALSE(eda::find_on_path("").has_value());
   CHECK(eda::find_on_path(*shell) == shell);  // a path is taken as it is, when executable
+}
+
+TEST_CASE("child process: a wait of no time hands over the lines already written") {
+  ChildProcess child({.argv = {"sh", "-c", "echo ready; exec sleep 60"},
+                      .output = ChildOutput::capture});
+  std::vector<std::string> lines;
+  const eda::Deadline deadline(10s);
+  while (lines.empty() && !deadline.expired()) {
+    CHECK_FALSE(child.wait_for(0ms, [&](std::string_view line) { lines.emplace_back(line); }));
+    std::this_thread::sleep_for(1ms);  // the child's echo, not a measured wait
+  }
+  CHECK(lines == std::vector<std::string>{"ready"});
+  CHECK(child.stop().stopped);
 }

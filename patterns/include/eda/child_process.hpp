@@ -126,7 +126,8 @@ class ChildProcess {
                    const std::function<bool()>& keep_waiting = {});
 
   /// @brief Waits at most `timeout` for the program to end, without stopping it: its result
-  ///        once it has ended (and been reaped), nothing while it still runs.
+  ///        once it has ended (and been reaped), nothing while it still runs. Captured output
+  ///        already written goes to `on_line` even with a timeout of 0.
   std::optional<ChildResult> wait_for(std::chrono::milliseconds timeout,
                                       const LineHandler& on_line = {});
 
@@ -144,6 +145,7 @@ class ChildProcess {
   bool has_ended();
   Waited pump(std::chrono::steady_clock::time_point until, const LineHandler& on_line,
               const std::function<bool()>* keep_waiting);
+  void drain_ready_output(const LineHandler& on_line);  // what is already written, now
   void read_output(const LineHandler& on_line);
   void take_output(std::string_view text, const LineHandler& on_line);
   void close_output(const LineHandler& on_line);
