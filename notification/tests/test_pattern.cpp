@@ -251,12 +251,12 @@ TEST_CASE("malformed, unknown and duplicate events do not stop a consumer", "[no
   eda::Event<StockReserved> odd = eda::make_event("order-service", StockReserved{4, "widget", 1});
   odd.meta.type = "shop.order.placed";
   odd.meta.sequence = 4;
-  wire.send({"shop.order.placed", eda::encode_event(odd)});
+  wire.send({eda::encode_event(odd)});
   // A well-formed OrderPlaced for an order the Order service does not know: the fetch-back
   // is refused, retrying cannot help.
   eda::Event<OrderPlaced> ghost = eda::make_event("order-service", OrderPlaced{999});
   ghost.meta.sequence = 5;
-  wire.send({"shop.order.placed", eda::encode_event(ghost)});
+  wire.send({eda::encode_event(ghost)});
   REQUIRE(drive({&billing}, [&] { return billing.last_processed() == 5; }));
   CHECK(all_handled_once(tally, 3));
   CHECK(billing.stats().duplicates ==

@@ -7,7 +7,9 @@
 namespace eda {
 namespace {
 
-// Field positions in the envelope array (the kit's page has the same table).
+// Field positions in a format 1 envelope array; format 2 has the same fields in the same order
+// without `type`, which is the record's prefix (the kit's page has both tables). The reader
+// names a field in its messages by these numbers.
 enum Field : std::uint32_t {
   format_version = 0,
   event_id,
@@ -23,6 +25,7 @@ enum Field : std::uint32_t {
 
 constexpr std::size_t max_id_bytes = 128;
 constexpr std::size_t max_source_bytes = 200;
+constexpr std::size_t max_type_bytes = 200;
 
 bool reference_strings(msgpack::type::object_type type, std::size_t, void*) {
   return type == msgpack::type::STR || type == msgpack::type::BIN;
@@ -74,6 +77,72 @@ msgpack::object_handle unpack_untrusted(std::string_view bytes, std::string_view
   return msgpack::object_handle(object, std::move(zone));
 }
 
+namespace {
+
+/// Throws bad_field for bytes that do not have the envelope array's shape, after a generic
+/// parse has told bytes that are no MessagePack at all (not_messagepack, truncated, trailing
+/// bytes) from a good value of the wrong shape.
+[[noreturn]] void wrong_envelope_shape(std::string_view envelope, std::size_t expected_fields) {
+  msgpack::zone zone;
+  const msgpack::object root = unpack_untrusted(zone, envelope, "envelope", true);
+  if (root.type != msgpack::type::ARRAY) {
+    throw MalformedMessage(WireFault::bad_field, "envelope is not a MessagePack array");
+  }
+  throw MalformedMessage(WireFault::bad_field, "envelope has " +
+                                                   std::to_string(root.via.array.size) +
+                                                   " fields, expected " +
+                                                   std::to_string(expected_fields));
+}
+
+void check_format(std::uint64_t format, std::uint64_t expected) {
+  if (format != expected) {
+    throw MalformedMessage(WireFault::unknown_format_version,
+                           "envelope format version " + std::to_string(format) +
+                               " is not supported here (this build reads versions " +
+                               std::to_string(legacy_envelope_format_version) + " and " +
+                               std::to_string(envelope_format_version) + "; a version " +
+                               std::to_string(expected) + " envelope was expected in this form)");
+  }
+}
+
+void check_type(std::string_view type) {
+  if (!is_valid_event_type(type)) {
+    detail::bad_envelope_field(Field::type,
+                               "is not a valid event type ('" + printable(type) + "')");
+  }
+}
+
+}  // namespace
+
+bool DecodedEvent::is_record(std::string_view bytes) noexcept {
+  // A record starts with its type; a format 1 envelope with a MessagePack array header, which
+  // is never a type's character. Bytes that start otherwise are read as a format 1 envelope,
+  // so that what they are not (not MessagePack, not an array) is said in MessagePack's terms.
+  return !bytes.empty() && is_valid_event_type(bytes.substr(0, 1));
+}
+
+bool detail::is_compact_id(std::string_view id) noexcept {
+  if (id.size() != 32) return false;
+  for (const char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+void detail::pack_id(msgpack::packer<msgpack::sbuffer>& pk, std::string_view id) {
+  if (!is_compact_id(id)) {
+    pk.pack(id);
+    return;
+  }
+  const auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  char bytes[16];
+  for (std::size_t i = 0; i < 16; ++i) {
+    bytes[i] = static_cast<char>((nibble(id[2 * i]) << 4) | nibble(id[2 * i + 1]));
+  }
+  pk.pack_bin(16);
+  pk.pack_bin_body(bytes, 16);
+}
+
 DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& limits) {
   if (bytes.size() > limits.max_envelope_bytes) {
     throw MalformedMessage(WireFault::oversized, "envelope of " + std::to_string(bytes.size()) +
@@ -81,37 +150,46 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
                                                      std::to_string(limits.max_envelope_bytes) +
                                                      " bytes");
   }
+  if (bytes.empty()) {
+    throw MalformedMessage(WireFault::truncated, "envelope is empty");
+  }
   auto parsed = std::make_shared<Parsed>(bytes);
-  detail::EnvelopeReader in(parsed->bytes);
-  std::uint32_t fields = 0;
-  if (!in.array_header(fields) || fields != envelope_field_count) {
-    // Not the envelope's shape. A generic parse tells bytes that are no MessagePack at all
-    // (not_messagepack, truncated, trailing bytes) from a good value of the wrong shape.
-    msgpack::zone zone;
-    const msgpack::object root = unpack_untrusted(zone, parsed->bytes, "envelope", true);
-    if (root.type != msgpack::type::ARRAY) {
-      throw MalformedMessage(WireFault::bad_field, "envelope is not a MessagePack array");
-    }
-    throw MalformedMessage(WireFault::bad_field,
-                           "envelope has " + std::to_string(root.via.array.size) +
-                               " fields, expected " + std::to_string(envelope_field_count));
-  }
-  const std::uint64_t format = in.unsigned_field(Field::format_version);
-  if (format != envelope_format_version) {
-    throw MalformedMessage(WireFault::unknown_format_version,
-                           "envelope format version " + std::to_string(format) +
-                               " is not supported (this build reads version " +
-                               std::to_string(envelope_format_version) + ")");
-  }
-  // The strings stay views into the envelope (meta() copies them when first asked); the
-  // numbers go straight into the metadata.
+  // The strings stay views into the bytes (meta() copies them when first asked); the numbers
+  // go straight into the metadata.
   Parsed& p = *parsed;
   EventMetadata& m = p.meta;
-  p.event_id = in.string_field(Field::event_id, max_id_bytes, false);
-  p.type = in.string_field(Field::type, 200, false);
-  if (!is_valid_event_type(p.type)) {
-    detail::bad_envelope_field(Field::type,
-                               "is not a valid event type ('" + printable(p.type) + "')");
+  const bool legacy = !is_record(p.bytes);
+  std::string_view envelope = p.bytes;
+  if (!legacy) {
+    // A record: the type, a zero byte, the envelope.
+    const std::size_t end = p.bytes.find(record_type_terminator);
+    if (end == std::string_view::npos || end > max_type_bytes) {
+      throw MalformedMessage(WireFault::bad_field,
+                             "record does not start with an event type ended by a zero byte "
+                             "(it starts '" + printable(p.bytes, 20) + "')");
+    }
+    p.type = p.bytes.substr(0, end);
+    check_type(p.type);
+    envelope = p.bytes.substr(end + 1);
+  }
+  const std::size_t expected_fields = legacy ? legacy_envelope_field_count : envelope_field_count;
+  detail::EnvelopeReader in(envelope);
+  std::uint32_t fields = 0;
+  if (!in.array_header(fields) || fields != expected_fields) {
+    wrong_envelope_shape(envelope, expected_fields);
+  }
+  p.format = static_cast<std::uint32_t>(legacy ? legacy_envelope_format_version
+                                               : envelope_format_version);
+  check_format(in.unsigned_field(Field::format_version), p.format);
+  // Format 2 sends compact ids as 16 bytes; format 1 only ever wrote text.
+  const auto id = [&](Field field, bool may_be_empty, char(&text)[32]) {
+    return legacy ? in.string_field(field, max_id_bytes, may_be_empty)
+                  : in.id_field(field, max_id_bytes, may_be_empty, text);
+  };
+  p.event_id = id(Field::event_id, false, p.id_text[0]);
+  if (legacy) {
+    p.type = in.string_field(Field::type, max_type_bytes, false);
+    check_type(p.type);
   }
   p.source = in.string_field(Field::source, max_source_bytes, false);
   m.sequence = in.unsigned_field(Field::sequence);
@@ -123,8 +201,8 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
                                std::string(p.type) + " is out of range (versions start at 1)");
   }
   m.schema_version = static_cast<std::uint32_t>(schema);
-  p.correlation_id = in.string_field(Field::correlation_id, max_id_bytes, false);
-  p.causation_id = in.string_field(Field::causation_id, max_id_bytes, true);
+  p.correlation_id = id(Field::correlation_id, false, p.id_text[1]);
+  p.causation_id = id(Field::causation_id, true, p.id_text[2]);
   // The payload is the rest, and must be one whole MessagePack value. It is checked here, as
   // unpack_untrusted() would check it, without building its tree: payload() and payload_as()
   // build that when asked.

@@ -102,7 +102,11 @@ std::int64_t EnvelopeReader::signed_field(std::uint32_t field) {
 
 std::string_view EnvelopeReader::string_field(std::uint32_t field, std::size_t max_bytes,
                                               bool may_be_empty) {
-  const std::uint8_t marker = byte();
+  return string_after(byte(), field, max_bytes, may_be_empty);
+}
+
+std::string_view EnvelopeReader::string_after(std::uint8_t marker, std::uint32_t field,
+                                              std::size_t max_bytes, bool may_be_empty) {
   std::size_t size = 0;
   if ((marker & 0xe0) == 0xa0) {
     size = marker & 0x1f;  // fixstr
@@ -121,6 +125,28 @@ std::string_view EnvelopeReader::string_field(std::uint32_t field, std::size_t m
   const std::string_view text = bytes_.substr(offset_, size);
   offset_ += size;
   return text;
+}
+
+std::string_view EnvelopeReader::id_field(std::uint32_t field, std::size_t max_bytes,
+                                          bool may_be_empty, char (&text)[32]) {
+  const std::uint8_t marker = byte();
+  if (marker < 0xc4 || marker > 0xc6) {  // not bin 8, 16 or 32: text
+    return string_after(marker, field, max_bytes, may_be_empty);
+  }
+  const std::uint64_t size = big_endian(1u << (marker - 0xc4));
+  if (bytes_.size() - offset_ < size) truncated();
+  if (size != 16) {
+    bad_envelope_field(field, "is binary of " + std::to_string(size) + " bytes (an id in binary"
+                              " form has 16)");
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < 16; ++i) {
+    const auto b = static_cast<std::uint8_t>(bytes_[offset_ + i]);
+    text[2 * i] = digits[b >> 4];
+    text[2 * i + 1] = digits[b & 0x0f];
+  }
+  offset_ += 16;
+  return {text, 32};
 }
 
 void check_one_value(std::string_view bytes, std::string_view what) {

@@ -35,6 +35,12 @@ class EnvelopeReader {
   /// Field `field` as a string of at most `max_bytes` (a view into the bytes).
   std::string_view string_field(std::uint32_t field, std::size_t max_bytes, bool may_be_empty);
 
+  /// Field `field` as an id: a MessagePack bin of exactly 16 bytes, whose 32 lowercase hex
+  /// digits are written to `text` (the view returned points there), or a string of at most
+  /// `max_bytes` (a view into the bytes).
+  std::string_view id_field(std::uint32_t field, std::size_t max_bytes, bool may_be_empty,
+                            char (&text)[32]);
+
   /// The bytes not read yet.
   [[nodiscard]] std::string_view rest() const noexcept { return bytes_.substr(offset_); }
 
@@ -45,6 +51,8 @@ class EnvelopeReader {
     std::int64_t value = 0;       // the value when negative
   };
   Integer integer(std::uint32_t field);
+  std::string_view string_after(std::uint8_t marker, std::uint32_t field, std::size_t max_bytes,
+                                bool may_be_empty);
   std::uint8_t byte();
   std::uint64_t big_endian(std::size_t size);
   [[noreturn]] void truncated() const;

@@ -39,10 +39,9 @@ Publisher::Publisher(zmq::context_t& context, PublisherOptions options)
   instance_id_ = new_event_id();
 }
 
-void Publisher::send_encoded(std::string_view topic, std::string_view envelope,
-                             std::int64_t now_ns) {
+void Publisher::send_encoded(std::string_view record, std::int64_t now_ns) {
   // PUB-side sockets never block: past the high-water mark a subscriber's copy is dropped.
-  (void)send_event_frames(socket_, topic, envelope);
+  (void)send_event(socket_, record);
   // A busy publisher answers joining subscribers without anyone calling serve(), but at most
   // once a millisecond: a non-blocking read that finds nothing costs libzmq a system call
   // (it checks its command mailbox), which would otherwise be paid on every event. The time is
@@ -55,7 +54,14 @@ void Publisher::send_encoded(std::string_view topic, std::string_view envelope,
 }
 
 void Publisher::republish(const DecodedEvent& event) {
-  send_encoded(event.type(), event.bytes(), wall_clock_ns());
+  if (event.format_version() == envelope_format_version) {
+    send_encoded(event.bytes(), wall_clock_ns());
+    return;
+  }
+  // Read from a store written before format 2: the same metadata and payload, as a record.
+  msgpack::sbuffer record;
+  encode_event(event.meta(), event.payload(), record);
+  send_encoded(std::string_view(record.data(), record.size()), wall_clock_ns());
 }
 
 std::size_t Publisher::handle_subscriptions() {

@@ -5,6 +5,10 @@
 
 namespace eda {
 
+bool send_event(zmq::socket_t& socket, std::string_view record, zmq::send_flags flags) {
+  return socket.send(zmq::const_buffer(record.data(), record.size()), flags).has_value();
+}
+
 bool send_event_frames(zmq::socket_t& socket, std::string_view topic, std::string_view envelope,
                        zmq::send_flags flags) {
   if (!socket.send(zmq::const_buffer(topic.data(), topic.size()),
@@ -80,18 +84,33 @@ std::size_t receive_frames_within(zmq::socket_t& socket, std::vector<zmq::messag
 
 DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames, std::size_t frame_count,
                                  const DecodeLimits& limits) {
-  if (frame_count != event_frame_count || frames.size() != event_frame_count) {
+  if (frame_count == event_frame_count && frames.size() == event_frame_count) {
+    const std::string_view record = view_of(frames[0]);
+    if (!record.empty() && !DecodedEvent::is_record(record)) {
+      throw MalformedMessage(WireFault::wrong_frame_count,
+                             "event message of one frame holds a format 1 envelope, which "
+                             "travels after a topic frame (topic, envelope)");
+    }
+    return DecodedEvent::decode(record, limits);
+  }
+  if (frame_count != legacy_event_frame_count || frames.size() != legacy_event_frame_count) {
     throw MalformedMessage(WireFault::wrong_frame_count,
                            "event message has " + std::to_string(frame_count) +
-                               " frames, expected " + std::to_string(event_frame_count) +
-                               " (topic, envelope)");
+                               " frames, expected 1 (the record) or 2 (a format 1 topic and "
+                               "envelope)");
   }
   const std::string_view topic = view_of(frames[0]);
   if (topic.size() > 200) {
     throw MalformedMessage(WireFault::oversized, "topic frame of " + std::to_string(topic.size()) +
                                                      " bytes is longer than 200 bytes");
   }
-  DecodedEvent event = DecodedEvent::decode(view_of(frames[1]), limits);
+  const std::string_view envelope = view_of(frames[1]);
+  if (!envelope.empty() && DecodedEvent::is_record(envelope)) {
+    throw MalformedMessage(WireFault::wrong_frame_count,
+                           "event message of two frames holds a record after its topic frame "
+                           "(a record travels alone, in one frame)");
+  }
+  DecodedEvent event = DecodedEvent::decode(envelope, limits);
   if (topic != event.type()) {
     throw MalformedMessage(WireFault::topic_mismatch, "topic frame '" + printable(topic) +
                                                           "' does not match event type '" +

@@ -96,6 +96,35 @@ std::string build(const EnvelopeSpec& spec) {
   return std::string(buffer.data(), buffer.size());
 }
 
+/// A record: `type`, the zero byte, then `envelope` (the form format 2 sends in one frame).
+std::string record(std::string_view type, std::string_view envelope) {
+  return std::string(type) + '\0' + std::string(envelope);
+}
+
+/// A format 2 envelope array by hand, for the cases the kit's encoder would never write.
+struct RecordSpec {
+  std::uint64_t format_version = 2;
+  std::size_t event_id_bytes = 16;  ///< The event id as binary of this many bytes.
+};
+
+std::string build_record_envelope(const RecordSpec& spec) {
+  msgpack::sbuffer buffer;
+  Packer pk(buffer);
+  pk.pack_array(9);
+  pk.pack(spec.format_version);
+  pk.pack_bin(static_cast<std::uint32_t>(spec.event_id_bytes));
+  pk.pack_bin_body(std::string(spec.event_id_bytes, '\x2a').data(),
+                   static_cast<std::uint32_t>(spec.event_id_bytes));
+  pk.pack(std::string("raw-publisher"));
+  pk.pack(std::uint64_t{1});
+  pk.pack(std::int64_t{1'700'000'000'000'000'000});
+  pk.pack(std::uint32_t{1});
+  pk.pack(std::string("not-a-compact-correlation-id"));
+  pk.pack(std::string());
+  pk.pack(eda::test::sample_order(1));
+  return std::string(buffer.data(), buffer.size());
+}
+
 struct BadInput {
   std::string name;
   std::vector<std::string> frames;
@@ -112,7 +141,25 @@ std::vector<BadInput> bad_inputs() {
       {"truncated envelope", {topic, good.substr(0, good.size() - 5)}, eda::WireFault::truncated},
       {"empty envelope", {topic, ""}, eda::WireFault::truncated},
       {"bytes after the envelope", {topic, good + "x"}, eda::WireFault::trailing_bytes},
-      {"one frame only", {topic}, eda::WireFault::wrong_frame_count},
+      {"one frame, a type and no zero byte after it", {topic}, eda::WireFault::bad_field},
+      {"one frame holding a format 1 envelope", {good}, eda::WireFault::wrong_frame_count},
+      {"two frames holding a record",
+       {topic, record(topic, build_record_envelope({}))},
+       eda::WireFault::wrong_frame_count},
+      {"a record holding a format 1 envelope", {record(topic, good)}, eda::WireFault::bad_field},
+      {"a record whose envelope says format 1",
+       {record(topic, build_record_envelope({.format_version = 1}))},
+       eda::WireFault::unknown_format_version},
+      {"a record whose event id is 15 bytes of binary",
+       {record(topic, build_record_envelope({.event_id_bytes = 15}))},
+       eda::WireFault::bad_field},
+      {"a record of an invalid type",
+       {record("shop order", build_record_envelope({}))},
+       eda::WireFault::bad_field},
+      {"a record whose type is longer than 200 bytes",
+       {record(std::string(201, 'a'), build_record_envelope({}))},
+       eda::WireFault::bad_field},
+      {"a record with nothing after its type", {record(topic, "")}, eda::WireFault::truncated},
       {"three frames", {topic, good, "extra"}, eda::WireFault::wrong_frame_count},
       {"envelope not an array",
        {topic, eda::encode_value(std::uint64_t{5})},
@@ -156,9 +203,21 @@ const eda::DecodeLimits test_limits{.max_envelope_bytes = 1024};
 
 }  // namespace
 
-TEST_CASE("a well-formed event message decodes", "[wire]") {
+TEST_CASE("a record with a compact id in binary and another id as text decodes", "[wire]") {
+  const auto frames = as_frames({record("shop.order.placed", build_record_envelope({}))});
+  const auto event = eda::decode_event_frames(frames, frames.size(), test_limits);
+  CHECK(event.format_version() == eda::envelope_format_version);
+  CHECK(event.event_id() == "2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a");
+  CHECK(event.meta().correlation_id == "not-a-compact-correlation-id");
+  CHECK(event.meta().causation_id.empty());
+  CHECK(event.type() == "shop.order.placed");
+  CHECK(event.payload_as<eda::test::OrderPlaced>() == eda::test::sample_order(1));
+}
+
+TEST_CASE("a format 1 message (topic frame, then envelope) still decodes", "[wire]") {
   const auto frames = as_frames({"shop.order.placed", build({})});
   const auto event = eda::decode_event_frames(frames, frames.size(), test_limits);
+  CHECK(event.format_version() == eda::legacy_envelope_format_version);
   CHECK(event.meta().source == "raw-publisher");
   CHECK(event.payload_as<eda::test::OrderPlaced>().customer == "alice");
 }
@@ -180,7 +239,8 @@ TEST_CASE("every malformed message raises MalformedMessage with the right fault"
   for (const BadInput& input : bad_inputs()) {
     INFO("case: " << input.name);
     // Like receive_frames(): at most two frames are kept, the count says how many there were.
-    const std::size_t kept = std::min<std::size_t>(input.frames.size(), 2);
+    const std::size_t kept =
+        std::min<std::size_t>(input.frames.size(), eda::legacy_event_frame_count);
     const auto first =
         as_frames({input.frames.begin(), input.frames.begin() + static_cast<long>(kept)});
     try {
@@ -194,10 +254,11 @@ TEST_CASE("every malformed message raises MalformedMessage with the right fault"
 }
 
 TEST_CASE(
-    "every truncation and every one-byte change of an envelope decodes or raises "
+    "every truncation and every one-byte change of an envelope or a record decodes or raises "
     "MalformedMessage, nothing else",
     "[wire]") {
-  const std::string good = build({});
+  const std::string good = GENERATE(build({}), record("shop.order.placed",
+                                                      build_record_envelope({})));
   std::size_t refused = 0;
   const auto try_decode = [&](const std::string& bytes) {
     try {
@@ -207,7 +268,7 @@ TEST_CASE(
     }  // any other exception fails the test; out-of-bounds reads fail it under ASan
   };
   for (std::size_t size = 0; size < good.size(); ++size) try_decode(good.substr(0, size));
-  CHECK(refused == good.size());  // no prefix of an envelope is an envelope
+  CHECK(refused == good.size());  // no prefix of an envelope or a record is one
   for (std::size_t at = 0; at < good.size(); ++at) {
     for (int value = 0; value < 256; ++value) {
       std::string changed = good;
@@ -239,7 +300,7 @@ TEST_CASE("a subscriber dead-letters malformed messages and keeps going", "[wire
   CHECK(subscriber.stats().delivered == 1);
   CHECK(subscriber.stats().malformed == inputs.size());
   CHECK(box.total() == inputs.size());
-  CHECK(box.count(eda::WireFault::wrong_frame_count) == 2);
+  CHECK(box.count(eda::WireFault::wrong_frame_count) == 3);
   CHECK(box.count(eda::WireFault::topic_mismatch) == 1);
 
   const auto letters = box.recent();

@@ -291,12 +291,12 @@ TEST_CASE("malformed updates are dead-lettered and the replica keeps going", "[r
       "impostor",
       CustomerRemoved{.incarnation = source_state(source).incarnation, .customer_id = 1});
   stranger.meta.sequence = next;
-  link.inject({"shop.customer.removed", eda::encode_event(stranger)});
+  link.inject({eda::encode_event(stranger)});
   // The right type, source and sequence, but a payload that is not a customer: dead-lettered,
   // and the replica fetches a snapshot so that it does not miss what the update meant.
   auto misshapen = eda::make_event("customer-service", MisshapenUpdate{});
   misshapen.meta.sequence = next;
-  link.inject({"shop.customer.updated", eda::encode_event(misshapen)});
+  link.inject({eda::encode_event(misshapen)});
 
   REQUIRE(pump_until(replica, [&] { return replica.stats().dead_letters >= 3; }));
   CHECK(replica.lookup(1).customer);  // the stranger's tombstone was not applied
@@ -406,7 +406,7 @@ TEST_CASE("an update whose record lacks fields never blanks the replica's copy",
   auto truncated = eda::make_event(
       "customer-service", TruncatedUpdate{.incarnation = source_state(source).incarnation});
   truncated.meta.sequence = replica.status().sequence + 1;
-  link.inject({"shop.customer.updated", eda::encode_event(truncated)});
+  link.inject({eda::encode_event(truncated)});
   REQUIRE(pump_until(replica, [&] { return replica.stats().resyncs_after_bad_update == 1; }));
   CHECK(replica.stats().dead_letters == 1);
   CHECK(*replica.lookup(5).customer == before);

@@ -13,13 +13,13 @@ using namespace eda::state_transfer;
 
 namespace {
 
-/// Bytes of the message that publishes `payload` as change number `sequence`: the topic frame
-/// plus the envelope, encoded as the Publisher encodes them.
+/// Bytes of the message that publishes `payload` as change number `sequence`: its one frame,
+/// the record (type, zero byte, envelope), encoded as the Publisher encodes it.
 template <class Payload>
 std::size_t message_bytes(const Payload& payload, std::uint64_t sequence) {
   Event<Payload> event{make_metadata<Payload>(CustomerServiceOptions{}.source), payload};
   event.meta.sequence = sequence;  // the Publisher stamps it; its size depends on the value
-  return Payload::event_type.size() + encode_event(event).size();
+  return encode_event(event).size();
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 /// @file codec.hpp
 /// @brief MessagePack encoding of events and values (their JSON form for people is in json.hpp).
 ///
-/// The envelope is one MessagePack array with fields in a fixed position (see the kit's page
-/// for the table). Payload structs use `MSGPACK_DEFINE` (positional fields): decoding them is
+/// An event travels and is stored as one **record**: its type, a zero byte, then the envelope,
+/// one MessagePack array with fields in a fixed position (the kit's page specifies both, byte
+/// by byte). Payload structs use `MSGPACK_DEFINE` (positional fields): decoding them is
 /// about three times faster than named fields, and the schema version in the envelope still
 /// lets a payload evolve.
 #pragma once
@@ -23,11 +24,24 @@
 
 namespace eda {
 
-/// @brief Version of the envelope layout itself (not of any payload). Decoders reject others.
-inline constexpr std::uint32_t envelope_format_version = 1;
+/// @brief Version of the envelope layout this build writes (format 2: one frame, the event type
+///        as a prefix, ids as 16 bytes). Decoders read it and format 1; they reject others.
+inline constexpr std::uint32_t envelope_format_version = 2;
 
-/// @brief Number of elements in the envelope array: format version, 8 metadata fields, payload.
-inline constexpr std::size_t envelope_field_count = 10;
+/// @brief The earlier envelope layout (format 1: the type inside the array, ids as hex text,
+///        sent after a topic frame), still read from the wire and from stores written before
+///        format 2, and never written.
+inline constexpr std::uint32_t legacy_envelope_format_version = 1;
+
+/// @brief Elements of a format 2 envelope array: format version, 7 metadata fields (the type is
+///        the record's prefix, not in the array), payload.
+inline constexpr std::size_t envelope_field_count = 9;
+
+/// @brief Elements of a format 1 envelope array: format version, 8 metadata fields, payload.
+inline constexpr std::size_t legacy_envelope_field_count = 10;
+
+/// @brief The byte that ends the event type at the start of a record (never in a valid type).
+inline constexpr char record_type_terminator = '\0';
 
 /// @brief Bounds a decoder enforces on untrusted bytes.
 struct DecodeLimits {
@@ -36,26 +50,36 @@ struct DecodeLimits {
 
 namespace detail {
 
-/// @brief Packs the envelope: the metadata fields in order, then `payload` as it packs itself.
+/// @brief Whether `id` is in the form new_event_id() makes (32 lowercase hex digits), which
+///        format 2 sends as its 16 bytes.
+bool is_compact_id(std::string_view id) noexcept;
+
+/// @brief Packs an id: the 16 bytes of a compact id (MessagePack bin 8), any other id as text.
+void pack_id(msgpack::packer<msgpack::sbuffer>& pk, std::string_view id);
+
+/// @brief Packs an event record: the type, its terminator, then the envelope array (format 2)
+///        with `payload` as it packs itself.
 template <class Packable>
 void pack_envelope(const EventMetadata& meta, const Packable& payload, msgpack::sbuffer& out) {
+  out.write(meta.type.data(), meta.type.size());
+  out.write(&record_type_terminator, 1);
   msgpack::packer<msgpack::sbuffer> pk(out);
   pk.pack_array(envelope_field_count);
   pk.pack(envelope_format_version);
-  pk.pack(meta.event_id);
-  pk.pack(meta.type);
+  pack_id(pk, meta.event_id);
   pk.pack(meta.source);
   pk.pack(meta.sequence);
   pk.pack(meta.timestamp_ns);
   pk.pack(meta.schema_version);
-  pk.pack(meta.correlation_id);
-  pk.pack(meta.causation_id);
+  pack_id(pk, meta.correlation_id);
+  pack_id(pk, meta.causation_id);
   pk.pack(payload);
 }
 
 }  // namespace detail
 
-/// @brief Encodes `meta` and `payload` as one MessagePack envelope, appended to `out`.
+/// @brief Encodes `meta` and `payload` as one event record (type, zero byte, MessagePack
+///        envelope), appended to `out`.
 ///
 /// `out` is reused by hot paths (a publisher keeps one buffer), so call `out.clear()` first
 /// when it should hold only this event.
@@ -65,14 +89,14 @@ void encode_event(const EventMetadata& meta, const P& payload, msgpack::sbuffer&
 }
 
 /// @brief Encodes `meta` and an already decoded payload (e.g. DecodedEvent::payload()) as one
-///        envelope appended to `out`: for tools that restamp an event's metadata without
+///        record appended to `out`: for tools that restamp an event's metadata without
 ///        knowing its payload type.
 inline void encode_event(const EventMetadata& meta, const msgpack::object& payload,
                          msgpack::sbuffer& out) {
   detail::pack_envelope(meta, payload, out);
 }
 
-/// @brief Encodes a typed event as a MessagePack envelope.
+/// @brief Encodes a typed event as one record (type, zero byte, MessagePack envelope).
 template <EventPayload P>
 std::string encode_event(const Event<P>& event) {
   msgpack::sbuffer buffer;
@@ -167,8 +191,14 @@ T decode_value(std::string_view bytes, std::string_view what) {
 /// @endcode
 class DecodedEvent {
  public:
-  /// @brief Decodes and validates an envelope; throws MalformedMessage when it is not valid.
+  /// @brief Decodes and validates a record (format 2) or a format 1 envelope, told apart by
+  ///        their first byte; throws MalformedMessage when the bytes are neither.
   static DecodedEvent decode(std::string_view bytes, const DecodeLimits& limits = {});
+
+  /// @brief Whether `bytes` start as a record (format 2: a character of an event type first)
+  ///        rather than as a format 1 envelope (a MessagePack array header first); false for no
+  ///        bytes. Says nothing of the rest.
+  static bool is_record(std::string_view bytes) noexcept;
 
   /// @brief The envelope's metadata.
   ///
@@ -200,8 +230,13 @@ class DecodedEvent {
   /// keeping a tree, so events read in bulk carry no tree they never use.
   [[nodiscard]] const msgpack::object& payload() const;
 
-  /// @brief The complete envelope bytes as received.
+  /// @brief The complete bytes as received: the record (format 2), or the envelope alone
+  ///        (format 1, read from an older store or publisher).
   [[nodiscard]] std::string_view bytes() const noexcept { return parsed_->bytes; }
+
+  /// @brief The envelope format the bytes were in: envelope_format_version, or
+  ///        legacy_envelope_format_version for bytes written before it.
+  [[nodiscard]] std::uint32_t format_version() const noexcept { return parsed_->format; }
 
   /// @brief The payload's MessagePack bytes as received (the envelope's last field), checked
   ///        by decode() to be one well-formed value.
@@ -271,6 +306,10 @@ class DecodedEvent {
     std::string_view source;
     std::string_view correlation_id;
     std::string_view causation_id;
+    /// Format 2 sends compact ids as 16 bytes: their hex text is written here, and the views
+    /// above point to it (it lives as long as the bytes do).
+    char id_text[3][32] = {};
+    std::uint32_t format = 0;  ///< The envelope format version read.
     mutable EventMetadata meta;  ///< Numbers set by decode(); strings once meta() ran.
     mutable std::once_flag meta_once;
     mutable std::atomic<bool> meta_built{false};

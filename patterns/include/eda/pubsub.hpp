@@ -102,18 +102,19 @@ class Publisher {
     meta.sequence = ++sequence_;
     buffer_.clear();
     encode_event(meta, payload, buffer_);
-    send_encoded(meta.type, std::string_view(buffer_.data(), buffer_.size()), meta.timestamp_ns);
+    send_encoded(std::string_view(buffer_.data(), buffer_.size()), meta.timestamp_ns);
     return meta;
   }
 
-  /// @brief The envelope bytes of the last event published, exactly as sent (valid until the
-  ///        next publish), e.g. for an outbox or an event store to keep.
+  /// @brief The record of the last event published (type, zero byte, envelope), exactly as
+  ///        sent (valid until the next publish), e.g. for an outbox or an event store to keep.
   [[nodiscard]] std::string_view last_envelope() const noexcept {
     return {buffer_.data(), buffer_.size()};
   }
 
-  /// @brief Sends an already encoded envelope unchanged (same id and sequence), e.g. to replay
-  ///        a stored event; the topic is its event type.
+  /// @brief Sends an already encoded event unchanged (same id and sequence), e.g. to replay a
+  ///        stored event; one stored in format 1 is sent as a record of the same metadata and
+  ///        payload.
   void republish(const DecodedEvent& event);
 
   /// @brief Answers subscription handshakes for up to `wait` (returns as soon as at least one
@@ -140,7 +141,7 @@ class Publisher {
 
  private:
   // `now_ns`: the wall-clock time of sending, read once by the caller (an event's timestamp).
-  void send_encoded(std::string_view topic, std::string_view envelope, std::int64_t now_ns);
+  void send_encoded(std::string_view record, std::int64_t now_ns);
   std::size_t handle_subscriptions();
 
   PublisherOptions options_;

@@ -1,10 +1,12 @@
 /// @file wire.hpp
-/// @brief Wire framing of events on ZeroMQ: a topic frame, then the envelope frame.
+/// @brief Wire framing of events on ZeroMQ: one frame, the event record (codec.hpp).
 ///
-/// | frame | content                         | why                                           |
-/// |-------|---------------------------------|-----------------------------------------------|
-/// | 0     | event type, e.g. `shop.order.placed` | SUB sockets filter on the first frame's prefix |
-/// | 1     | MessagePack envelope (codec.hpp)     | metadata + payload                        |
+/// | frame | content | why |
+/// |-------|---------|-----|
+/// | 0 | the record: event type, a zero byte, the MessagePack envelope | SUB sockets filter on a frame's prefix, and the record starts with the type |
+///
+/// Format 1 publishers sent two frames (the type, then a format 1 envelope); decoders still
+/// accept that message.
 #pragma once
 
 #include <chrono>
@@ -19,10 +21,21 @@
 
 namespace eda {
 
-/// @brief Number of frames in an event message (topic, envelope).
-inline constexpr std::size_t event_frame_count = 2;
+/// @brief Number of frames in an event message: one, the record.
+inline constexpr std::size_t event_frame_count = 1;
 
-/// @brief Sends one event message: `topic` then `envelope`, as one atomic multipart message.
+/// @brief Number of frames in a format 1 event message (a topic frame, then the envelope),
+///        which decoders still accept.
+inline constexpr std::size_t legacy_event_frame_count = 2;
+
+/// @brief Sends one event message: the record (codec.hpp's encode_event()) as one frame.
+///
+/// Returns false when the socket would block (only possible with `zmq::send_flags::dontwait`).
+bool send_event(zmq::socket_t& socket, std::string_view record,
+                zmq::send_flags flags = zmq::send_flags::none);
+
+/// @brief Sends a format 1 event message: `topic` then `envelope`, as one atomic multipart
+///        message. Only for tests and tools that speak to or imitate an older peer.
 ///
 /// Returns false when the socket would block (only possible with `zmq::send_flags::dontwait`).
 bool send_event_frames(zmq::socket_t& socket, std::string_view topic, std::string_view envelope,
@@ -70,10 +83,12 @@ std::size_t receive_frames_within(zmq::socket_t& socket, std::vector<zmq::messag
                                   std::size_t max_frames, std::chrono::milliseconds wait,
                                   int& current_timeout_ms);
 
-/// @brief Decodes an event message from its frames; validates frame count, sizes, the
-///        envelope and that the topic frame agrees with the event type.
+/// @brief Decodes an event message from its frames: one frame holding a record, or a format 1
+///        message (topic, envelope), whose topic must agree with the envelope's type.
 ///
-/// `frame_count` is the count receive_frames() returned. Throws MalformedMessage.
+/// `frame_count` is the count receive_frames() returned (keep at least
+/// legacy_event_frame_count + 1 frames so that a message of too many frames shows). Validates
+/// the frame count, sizes and the envelope. Throws MalformedMessage.
 DecodedEvent decode_event_frames(const std::vector<zmq::message_t>& frames, std::size_t frame_count,
                                  const DecodeLimits& limits = {});
 
