@@ -1,4 +1,5 @@
-// Target `envelope`: DecodedEvent::decode, the kit's hand-written envelope reader, on any bytes.
+// Target `envelope`: DecodedEvent::decode, the kit's hand-written reader of records (format 2)
+// and format 1 envelopes, on any bytes.
 //
 // Properties:
 // - it accepts exactly what msgpack-cxx's generic parser plus the envelope rules (codec.hpp,
@@ -59,10 +60,38 @@ bool read_signed(const msgpack::object& o, std::int64_t& out) {
   return false;
 }
 
-/// The envelope rules, read from msgpack-cxx's generic tree: the reference decoder.
+/// An id: text, or (format 2 only) binary of 16 bytes read as 32 lowercase hex digits.
+bool read_id(const msgpack::object& o, bool binary_allowed, bool may_be_empty, std::string& out) {
+  if (binary_allowed && o.type == msgpack::type::BIN) {
+    if (o.via.bin.size != 16) return false;
+    static constexpr char digits[] = "0123456789abcdef";
+    out.clear();
+    for (std::uint32_t i = 0; i < 16; ++i) {
+      const auto b = static_cast<std::uint8_t>(o.via.bin.ptr[i]);
+      out += digits[b >> 4];
+      out += digits[b & 0x0f];
+    }
+    return true;
+  }
+  return read_string(o, 128, may_be_empty, out);
+}
+
+/// The rules of the record (format 2) and of the format 1 envelope, read from msgpack-cxx's
+/// generic tree: the reference decoder.
 std::optional<EventMetadata> reference_decode(std::string_view bytes, msgpack::object& payload,
                                               msgpack::zone& zone) {
   if (bytes.size() > eda::DecodeLimits{}.max_envelope_bytes) return std::nullopt;
+  if (bytes.empty()) return std::nullopt;
+  EventMetadata m;
+  // A record starts with a character of an event type; anything else is a format 1 envelope.
+  const bool record = eda::is_valid_event_type(bytes.substr(0, 1));
+  if (record) {
+    const std::size_t end = bytes.find('\0');
+    if (end == std::string_view::npos || end > 200) return std::nullopt;
+    m.type = std::string(bytes.substr(0, end));
+    if (!eda::is_valid_event_type(m.type)) return std::nullopt;
+    bytes.remove_prefix(end + 1);
+  }
   // The envelope array is one level; the payload inside it may nest 64 more, as decode()
   // allows (it bounds the payload on its own), hence 65 for the whole.
   msgpack::object root;
@@ -77,28 +106,32 @@ std::optional<EventMetadata> reference_decode(std::string_view bytes, msgpack::o
   } catch (const std::exception&) {  // msgpack-cxx's parse and limit errors
     return std::nullopt;
   }
-  if (root.type != msgpack::type::ARRAY || root.via.array.size != eda::envelope_field_count) {
-    return std::nullopt;
-  }
+  const std::size_t fields =
+      record ? eda::envelope_field_count : eda::legacy_envelope_field_count;
+  if (root.type != msgpack::type::ARRAY || root.via.array.size != fields) return std::nullopt;
   const msgpack::object* f = root.via.array.ptr;
-  EventMetadata m;
   std::uint64_t format = 0;
   std::uint64_t schema = 0;
-  if (!read_unsigned(f[0], format) || format != eda::envelope_format_version) return std::nullopt;
-  if (!read_string(f[1], 128, false, m.event_id)) return std::nullopt;
-  if (!read_string(f[2], 200, false, m.type) || !eda::is_valid_event_type(m.type))
-    return std::nullopt;
-  if (!read_string(f[3], 200, false, m.source)) return std::nullopt;
-  if (!read_unsigned(f[4], m.sequence)) return std::nullopt;
-  if (!read_signed(f[5], m.timestamp_ns)) return std::nullopt;
-  if (!read_unsigned(f[6], schema) || schema == 0 ||
+  const std::uint64_t expected_format =
+      record ? eda::envelope_format_version : eda::legacy_envelope_format_version;
+  if (!read_unsigned(f[0], format) || format != expected_format) return std::nullopt;
+  if (!read_id(f[1], record, false, m.event_id)) return std::nullopt;
+  if (!record) {  // format 1 carries the type as its field 2; the fields after it move by one
+    if (!read_string(f[2], 200, false, m.type) || !eda::is_valid_event_type(m.type))
+      return std::nullopt;
+    ++f;
+  }
+  if (!read_string(f[2], 200, false, m.source)) return std::nullopt;
+  if (!read_unsigned(f[3], m.sequence)) return std::nullopt;
+  if (!read_signed(f[4], m.timestamp_ns)) return std::nullopt;
+  if (!read_unsigned(f[5], schema) || schema == 0 ||
       schema > std::numeric_limits<std::uint32_t>::max()) {
     return std::nullopt;
   }
   m.schema_version = static_cast<std::uint32_t>(schema);
-  if (!read_string(f[7], 128, false, m.correlation_id)) return std::nullopt;
-  if (!read_string(f[8], 128, true, m.causation_id)) return std::nullopt;
-  payload = f[9];
+  if (!read_id(f[6], record, false, m.correlation_id)) return std::nullopt;
+  if (!read_id(f[7], record, true, m.causation_id)) return std::nullopt;
+  payload = f[8];
   return m;
 }
 

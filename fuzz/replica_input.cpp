@@ -1,7 +1,7 @@
 // Target `replica_input`: what a state-transfer replica reads from its source, decoded with the
 // same public functions its private code uses (Replica::read_change and the add_chunk helper in
 // replica.cpp are not reachable from outside; see fuzz/README.md):
-//   [topic, envelope]                 an update off PUB/SUB: decode_event_frames, then
+//   [record] or [topic, envelope]     an update off PUB/SUB: decode_event_frames, then
 //                                     CustomerUpdated (record checked by customer_from),
 //                                     CustomerRemoved or SourceHeartbeat;
 //   [snapshot.chunk, body]            a chunk: one array of records, each by customer_from;
@@ -42,7 +42,7 @@ std::vector<Customer> read_chunk(std::string_view body) {
 
 void update(const std::vector<std::string_view>& parts) {
   std::vector<zmq::message_t> frames;
-  for (std::size_t i = 0; i < parts.size() && i < eda::event_frame_count + 1; ++i) {
+  for (std::size_t i = 0; i < parts.size() && i < eda::legacy_event_frame_count + 1; ++i) {
     frames.emplace_back(parts[i].data(), parts[i].size());
   }
   const eda::DecodedEvent event = eda::decode_event_frames(frames, parts.size());

@@ -74,6 +74,28 @@ std::string envelope(std::uint64_t n, const P& payload, std::string source = "se
   return std::string(buffer.data(), buffer.size());
 }
 
+/// The same event as a format 1 envelope (what publishers and stores wrote before the record):
+/// an array of ten, the type inside it and every id as text. Written here by hand because the kit
+/// only ever reads format 1; the seeds keep its reader covered.
+std::string format1_envelope(std::string_view record) {
+  const eda::DecodedEvent event = eda::DecodedEvent::decode(record);
+  const eda::EventMetadata& m = event.meta();
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_array(eda::legacy_envelope_field_count);
+  pk.pack(eda::legacy_envelope_format_version);
+  pk.pack(m.event_id);
+  pk.pack(m.type);
+  pk.pack(m.source);
+  pk.pack(m.sequence);
+  pk.pack(m.timestamp_ns);
+  pk.pack(m.schema_version);
+  pk.pack(m.correlation_id);
+  pk.pack(m.causation_id);
+  pk.pack(event.payload());
+  return std::string(buffer.data(), buffer.size());
+}
+
 /// The stored form of an order event (the order's events, numbered from `n`).
 std::string order_envelope(std::uint64_t n, const s::OrderEvent& event) {
   return std::visit([&](const auto& payload) { return envelope(n, payload, "order-service"); },
@@ -105,21 +127,32 @@ std::vector<std::pair<std::string, std::string>> sample_envelopes() {
 void envelope_seeds() {
   for (const auto& [name, bytes] : sample_envelopes()) {
     write("envelope", name, bytes);
-    write("wire_frames", name,
-          eda::fuzz::join_frames({eda::DecodedEvent::decode(bytes).meta().type, bytes}));
+    write("wire_frames", name, eda::fuzz::join_frames({bytes}));
+    const std::string format1 = format1_envelope(bytes);
+    write("envelope", "format1-" + name, format1);
+    write("wire_frames", "format1-" + name,
+          eda::fuzz::join_frames({eda::DecodedEvent::decode(bytes).meta().type, format1}));
   }
   const std::string good = envelope(1, n::OrderPlaced{42});
+  const std::size_t array_at = good.find('\0') + 1;  // the envelope array after the type
   write("envelope", "near-miss-truncated", good.substr(0, good.size() - 1));
   write("envelope", "near-miss-trailing-byte", good + '\x00');
-  write("envelope", "near-miss-nine-fields", std::string("\x99") + good.substr(1, good.size() - 2));
-  std::string version2 = good;
-  version2[1] = '\x02';
-  write("envelope", "near-miss-format-version-2", version2);
+  write("envelope", "near-miss-no-type-end", good.substr(0, array_at - 1));
+  std::string eight_fields = good;
+  eight_fields[array_at] = '\x98';
+  write("envelope", "near-miss-eight-fields", eight_fields);
+  std::string version3 = good;
+  version3[array_at + 1] = '\x03';
+  write("envelope", "near-miss-format-version-3", version3);
+  const std::string format1 = format1_envelope(good);
   write("wire_frames", "near-miss-topic-mismatch",
-        eda::fuzz::join_frames({"shop.order.paid", good}));
+        eda::fuzz::join_frames({"shop.order.paid", format1}));
+  write("wire_frames", "near-miss-record-after-topic",
+        eda::fuzz::join_frames({"shop.order.placed", good}));
+  write("wire_frames", "near-miss-two-records", eda::fuzz::join_frames({good, good}));
+  write("wire_frames", "near-miss-format1-alone", format1);
   write("wire_frames", "near-miss-three-frames",
-        eda::fuzz::join_frames({"shop.order.placed", good, ""}));
-  write("wire_frames", "near-miss-one-frame", good);
+        eda::fuzz::join_frames({"shop.order.placed", format1, ""}));
 }
 
 void codec_seeds() {
@@ -339,7 +372,7 @@ void state_transfer_seeds() {
 
   for (const auto& [name, bytes] : sample_envelopes()) {
     if (name.starts_with("state-")) {
-      write_frames("replica_input", name, {eda::DecodedEvent::decode(bytes).meta().type, bytes});
+      write_frames("replica_input", name, {bytes});
     }
   }
   st::CustomerGenerator customers(7);

@@ -38,7 +38,11 @@ Subscriber::Subscriber(zmq::context_t& context, SubscriberOptions options)
     }
   }
   for (const std::string& topic : options_.topics) {
-    if (!topic.empty() && !is_valid_event_type(topic)) {
+    // A type's prefix, or a whole type and its record terminator (that type exactly).
+    const std::string_view type = topic.ends_with(record_type_terminator)
+                                      ? std::string_view(topic).substr(0, topic.size() - 1)
+                                      : std::string_view(topic);
+    if (!topic.empty() && !is_valid_event_type(type)) {
       throw std::invalid_argument("subscription topic '" + printable(topic) +
                                   "' is not an event-type prefix (letters, digits, . _ -)");
     }

@@ -255,3 +255,53 @@ TEST_CASE("bad publisher and subscriber options are refused with a clear message
       eda::Subscriber(context, {.endpoints = {"tcp://127.0.0.1:5", "tcp://127.0.0.1:5"}}),
       Catch::Contains("twice"));
 }
+
+TEST_CASE(
+    "an event stored in format 1 is republished as a record, and a format 1 publisher is "
+    "still heard",
+    "[pubsub][format2]") {
+  zmq::context_t context;
+  eda::Publisher publisher(context, {.source = "replayer", .endpoints = {"tcp://127.0.0.1:*"}});
+  eda::Subscriber subscriber(context, {.endpoints = publisher.endpoints()});
+  REQUIRE(eda::test::handshake(publisher, subscriber));
+  auto stored = eda::make_event("order-service", eda::test::sample_order(5));
+  stored.meta.sequence = 1;
+  publisher.republish(
+      eda::DecodedEvent::decode(eda::test::format1_envelope(stored.meta, stored.payload)));
+  auto delivery = subscriber.receive(10s);
+  REQUIRE(delivery);
+  CHECK(delivery->event.format_version() == eda::envelope_format_version);
+  CHECK(delivery->event.meta() == stored.meta);
+  CHECK(delivery->event.payload_as<OrderPlaced>() == stored.payload);
+
+  // An older publisher's message: a topic frame, then the format 1 envelope.
+  eda::test::RawPublisher old_publisher(context);
+  eda::Subscriber listener(context, {.endpoints = {old_publisher.endpoint()}});
+  REQUIRE(old_publisher.handshake(listener));
+  old_publisher.send({stored.meta.type, eda::test::format1_envelope(stored.meta, stored.payload)});
+  auto heard = listener.receive(10s);
+  REQUIRE(heard);
+  CHECK(heard->event.format_version() == eda::legacy_envelope_format_version);
+  CHECK(heard->event.meta() == stored.meta);
+}
+
+TEST_CASE("subscribing to a type and its zero byte receives that type exactly",
+          "[pubsub][format2]") {
+  struct OrderPlacedLater {  // a type whose name starts with another's
+    static constexpr std::string_view event_type = "shop.order.placed-later";
+    static constexpr std::uint32_t schema_version = 1;
+    std::uint64_t order_id = 0;
+    MSGPACK_DEFINE(order_id)
+  };
+  zmq::context_t context;
+  eda::Publisher publisher(context, {.source = "shop", .endpoints = {"tcp://127.0.0.1:*"}});
+  eda::Subscriber exact(context, {.endpoints = publisher.endpoints(),
+                                  .topics = {std::string("shop.order.placed") + '\0'}});
+  REQUIRE(eda::test::handshake(publisher, exact));
+  (void)publisher.publish(OrderPlacedLater{1});
+  const auto placed = publisher.publish(eda::test::sample_order(2));
+  auto delivery = exact.receive(10s);
+  REQUIRE(delivery);
+  CHECK(delivery->event.meta().event_id == placed.event_id);
+  CHECK_FALSE(exact.receive(200ms));
+}

@@ -158,7 +158,9 @@ class Publisher {
 /// @brief How a Subscriber is set up.
 struct SubscriberOptions {
   std::vector<std::string> endpoints{};       ///< Publishers to connect to; at least one.
-  std::vector<std::string> topics{};          ///< Event-type prefixes to receive; empty means all.
+  /// @brief Event-type prefixes to receive (`shop.order`), or a type and a zero byte for that
+  ///        type exactly; empty means all.
+  std::vector<std::string> topics{};
   int receive_high_water_mark = 100'000;      ///< Events queued before new ones drop (see gaps).
   std::int64_t max_message_bytes = 16 << 20;  ///< Larger messages drop the connection (0 = off).
   DecodeLimits limits{};                      ///< Bounds on each envelope.
