@@ -194,11 +194,10 @@ void codec_seeds() {
   seed("cqrs-customer-orders", eda::cqrs::Reflecting<std::vector<eda::cqrs::OrderSummary>>{
                                    {{1, "alice", "open", 3, 3750}}, 7});
   seed("notification-order", n::Order{1, n::sample_order(1)});
+  // One string for both ends: the begin and end of two temporaries are no range.
+  const std::string replayed = envelope(1, n::OrderPlaced{1});
   seed("notification-replay-reply",
-       n::ReplayReply{1,
-                      2,
-                      {std::vector<char>(envelope(1, n::OrderPlaced{1}).begin(),
-                                         envelope(1, n::OrderPlaced{1}).end())}});
+       n::ReplayReply{1, 2, {std::vector<char>(replayed.begin(), replayed.end())}});
   st::CustomerGenerator customers(7);
   seed("state-snapshot-chunk", st::SnapshotChunk{{customers.make(1), customers.make(2)}});
   seed("state-snapshot-end", st::SnapshotEnd{12, 2, incarnation, "customer-service"});

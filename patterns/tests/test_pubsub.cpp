@@ -285,14 +285,18 @@ TEST_CASE(
   CHECK(heard->event.meta() == stored.meta);
 }
 
+namespace {
+/// A type whose name starts with another's (shop.order.placed).
+struct OrderPlacedLater {
+  static constexpr std::string_view event_type = "shop.order.placed-later";
+  static constexpr std::uint32_t schema_version = 1;
+  std::uint64_t order_id = 0;
+  MSGPACK_DEFINE(order_id)
+};
+}  // namespace
+
 TEST_CASE("subscribing to a type and its zero byte receives that type exactly",
           "[pubsub][format2]") {
-  struct OrderPlacedLater {  // a type whose name starts with another's
-    static constexpr std::string_view event_type = "shop.order.placed-later";
-    static constexpr std::uint32_t schema_version = 1;
-    std::uint64_t order_id = 0;
-    MSGPACK_DEFINE(order_id)
-  };
   zmq::context_t context;
   eda::Publisher publisher(context, {.source = "shop", .endpoints = {"tcp://127.0.0.1:*"}});
   eda::Subscriber exact(context, {.endpoints = publisher.endpoints(),

@@ -12,6 +12,7 @@
 #include "eda/sourcing/order.hpp"
 #include "eda/sourcing/sqlite_store.hpp"
 #include "eda/sqlite/database.hpp"
+#include "eda_test_support.hpp"
 #include "store_fixture.hpp"
 
 using namespace eda::sourcing;
@@ -57,6 +58,40 @@ TEST_CASE("the SQLite store keeps what it acknowledged across reopening", "[sqli
   CHECK(items_of(reopened.read_stream("order-1", 1, 10, Direction::forward)) ==
         std::vector<std::string>{"kept"});
   CHECK(reopened.integrity_check() == "ok");
+}
+
+TEST_CASE("events an earlier version stored in format 1 are read as the events they were",
+          "[sqlite][format2]") {
+  TempDatabase file;
+  eda::EventMetadata written;
+  {
+    SqliteEventStore store({.path = file.path()});
+    store.append("order-1", ExpectedVersion::no_stream(), std::vector{item_added(1, "old")});
+    const RecordedEvent record = store.read_stream("order-1", 1, 1, Direction::forward).at(0);
+    REQUIRE(record.event.format_version() == eda::envelope_format_version);
+    written = record.event.meta();
+    // Put the same event back in format 1, as a store written before format 2 holds it.
+    const std::string format1 =
+        eda::test::format1_envelope(record.event.meta(), record.event.payload());
+    std::string hex;
+    for (const char byte : format1) {
+      const auto c = static_cast<unsigned char>(byte);
+      static constexpr char digits[] = "0123456789abcdef";
+      hex += digits[c >> 4];
+      hex += digits[c & 0x0f];
+    }
+    const eda::sqlite::Database older(file.path(), Durability::normal, "event store");
+    older.exec(("UPDATE events SET envelope = x'" + hex + "' WHERE position = 1").c_str());
+  }
+  SqliteEventStore reopened({.path = file.path()});
+  const RecordedEvent read = reopened.read_stream("order-1", 1, 1, Direction::forward).at(0);
+  CHECK(read.event.format_version() == eda::legacy_envelope_format_version);
+  CHECK(read.event.meta() == written);
+  CHECK(items_of(reopened.read_stream("order-1", 1, 10, Direction::forward)) ==
+        std::vector<std::string>{"old"});
+  // New events beside it are written as records; both read back in order.
+  reopened.append("order-1", ExpectedVersion::exactly(1), std::vector{item_added(1, "new")});
+  CHECK(items_of(reopened.read_all(1, 10)) == std::vector<std::string>{"old", "new"});
 }
 
 TEST_CASE("two connections to one SQLite file see each other and conflict correctly", "[sqlite]") {

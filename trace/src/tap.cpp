@@ -64,9 +64,13 @@ std::size_t Tap::poll(std::chrono::milliseconds wait) {
   const std::size_t before = capture_.messages.size() + overflowed_;
   if (auto delivery = subscriber_->receive(wait)) {
     const DecodedEvent& event = delivery->event;
-    // The decoder checked that the topic frame equals the event type, so these two frames
-    // are exactly the ones that arrived.
-    keep(CapturedMessage{wall_clock_ns(), {event.meta().type, std::string(event.bytes())}});
+    // The frames exactly as they arrived: the record alone, or (from a format 1 publisher) the
+    // topic frame, which the decoder checked equals the event type, and the envelope.
+    if (event.format_version() == envelope_format_version) {
+      keep(CapturedMessage{wall_clock_ns(), {std::string(event.bytes())}});
+    } else {
+      keep(CapturedMessage{wall_clock_ns(), {event.meta().type, std::string(event.bytes())}});
+    }
   }
   return capture_.messages.size() + overflowed_ - before;
 }

@@ -120,8 +120,8 @@ eda::trace::Capture capture_of(const std::vector<ScriptedEvent>& events, std::in
   capture.info.started_ns = started_ns;
   capture.info.endpoints = {"inproc://scripted"};
   for (const ScriptedEvent& event : events) {
-    capture.messages.push_back(eda::trace::CapturedMessage{event.meta.timestamp_ns + 1000,
-                                                           {event.meta.type, event.envelope}});
+    capture.messages.push_back(
+        eda::trace::CapturedMessage{event.meta.timestamp_ns + 1000, {event.envelope}});
   }
   return capture;
 }

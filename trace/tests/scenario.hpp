@@ -35,10 +35,10 @@ struct Faults {
   bool out_of_order = false;   ///< warehouse reserves stock for order 2 before order 1
 };
 
-/// One event of the scenario: its metadata and its encoded envelope.
+/// One event of the scenario: its metadata and its record (type, zero byte, envelope).
 struct ScriptedEvent {
   eda::EventMetadata meta;  ///< as encoded
-  std::string envelope;     ///< MessagePack envelope
+  std::string envelope;     ///< The record, as a publisher sends it in one frame
 };
 
 /// The services of the scenario, in a fixed order.

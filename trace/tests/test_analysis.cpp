@@ -181,7 +181,7 @@ TEST_CASE("trace: a malformed message is reported and the rest still analysed") 
       capture.messages.begin() + 2,
       eda::trace::CapturedMessage{1, {"shop.order.placed", "\xc1 not msgpack"}});
   capture.messages.insert(capture.messages.begin(),
-                          eda::trace::CapturedMessage{1, {"only one frame"}});
+                          eda::trace::CapturedMessage{1, {"three", "frames", "here"}});
   const Analysis analysis = eda::trace::analyse(capture);
   REQUIRE(kinds(analysis) == std::vector<std::string>{"malformed", "malformed"});
   CHECK(analysis.problems[0].message == 0);

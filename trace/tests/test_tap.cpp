@@ -104,14 +104,13 @@ TEST_CASE("trace: a tap keeps malformed messages in its capture, raw") {
   REQUIRE(broken.recv(subscription));
   const auto good = trace_test::shop_scenario({}, 1).front();
   REQUIRE(eda::send_event_frames(broken, "shop.order.placed", "\xc1 garbage"));
-  REQUIRE(eda::send_event_frames(broken, good.meta.type, good.envelope));
+  REQUIRE(eda::send_event(broken, good.envelope));
   const eda::Deadline deadline(generous);
   while (tap.capture().messages.size() < 2 && !deadline.expired()) (void)tap.poll(100ms);
   REQUIRE(tap.capture().messages.size() == 2);
   CHECK(tap.capture().messages[0].frames ==
         std::vector<std::string>{"shop.order.placed", "\xc1 garbage"});
-  CHECK(tap.capture().messages[1].frames ==
-        std::vector<std::string>{good.meta.type, good.envelope});
+  CHECK(tap.capture().messages[1].frames == std::vector<std::string>{good.envelope});
   const auto analysis = eda::trace::analyse(tap.capture());
   CHECK(analysis.count(eda::trace::ProblemKind::malformed) == 1);
   CHECK(analysis.events.size() == 1);

@@ -15,7 +15,8 @@ namespace eda::trace {
 /// @brief One message as the tap received it.
 struct CapturedMessage {
   std::int64_t received_ns = 0;       ///< Wall-clock time the tap received it (ns since epoch).
-  std::vector<std::string> frames{};  ///< The raw frames: topic, MessagePack envelope.
+  /// @brief The raw frames: the record (one frame), or a format 1 publisher's topic and envelope.
+  std::vector<std::string> frames{};
 
   /// @brief Field-by-field equality (a replayed capture equals the recorded one).
   friend bool operator==(const CapturedMessage&, const CapturedMessage&) = default;

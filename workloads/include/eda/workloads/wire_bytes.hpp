@@ -37,8 +37,8 @@ std::size_t rpc_bytes(const state_transfer::Customer& customer);
 double mean_rpc_bytes(const state_transfer::CustomerTable& table);
 
 /// @brief Bytes on the wire per change: changes numbered 1, 2, ... made to a sample of
-///        customers in turn, each measured as the message that publishes it (the topic frame
-///        plus the envelope, encoded as the Publisher encodes them, with its sequence number).
+///        customers in turn, each measured as the message that publishes it (its one frame, the
+///        record, encoded as the Publisher encodes it, with its sequence number).
 ///
 /// **Bytes per change** (bench-state-transfer's `fat_bytes_per_change`): the mean size of the
 /// CustomerUpdated messages, which every replica receives for every change. The sequence
