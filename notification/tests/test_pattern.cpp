@@ -216,7 +216,7 @@ TEST_CASE("malformed, unknown and duplicate events do not stop a consumer", "[no
   OrderServiceThread shop(context);
   eda::RpcClient customer(context, {.endpoint = shop.api()});
   (void)place_orders(customer, 1, 2);
-  // The real envelopes of orders 1 and 2, as the outbox holds them.
+  // The real records of orders 1 and 2, as the outbox holds them.
   const auto real = customer.call<ReplayReply>(method::replay, ReplayRequest{0, 10});
   REQUIRE(real.events.size() == 2);
   const std::string first(real.events[0].begin(), real.events[0].end());
@@ -244,9 +244,9 @@ TEST_CASE("malformed, unknown and duplicate events do not stop a consumer", "[no
   const auto third_reply = customer.call<ReplayReply>(method::replay, ReplayRequest{2, 10});
   const std::string third(third_reply.events[0].begin(), third_reply.events[0].end());
   wire.send({"shop.order.placed", "\xc1 not an envelope"});  // malformed
-  wire.send({"shop.order.placed", second});                  // a duplicate delivery
-  wire.send({"shop.order.placed", third});
-  wire.send({"shop.order.placed", third});  // and another
+  wire.send({second});                                       // a duplicate delivery
+  wire.send({third});
+  wire.send({third});  // and another
   // A well-formed envelope whose payload is not an OrderPlaced: unknown to this consumer.
   eda::Event<StockReserved> odd = eda::make_event("order-service", StockReserved{4, "widget", 1});
   odd.meta.type = "shop.order.placed";
