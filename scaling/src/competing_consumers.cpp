@@ -53,25 +53,25 @@ void CompetingWorker::run(const std::stop_token& stop) {
   std::vector<zmq::message_t> frames;
   int receive_timeout = -1;
   while (!stop.stop_requested()) {
-    const std::size_t count = receive_frames_within(socket_, frames, event_frame_count,
+    const std::size_t count = receive_frames_within(socket_, frames, legacy_event_frame_count + 1,
                                                     std::chrono::milliseconds(50), receive_timeout);
     if (count == 0) continue;
-    if (count != event_frame_count) {
+    try {
+      handle(decode_event_frames(frames, count));
+    } catch (const MalformedMessage&) {  // not an event: counted, and the worker goes on
       const std::lock_guard lock(mutex_);
       ++status_.processed;
       ++status_.failed;
-      continue;
     }
-    handle(view_of(frames[1]));
   }
 }
 
-void CompetingWorker::handle(std::string_view envelope) {
+void CompetingWorker::handle(const DecodedEvent& event) {
   CompetingWorkerStatus seen;
   try {
-    const OrderStep step = order_step_of(DecodedEvent::decode(envelope));
+    const OrderStep step = order_step_of(event);
     if (options_.before_charge) options_.before_charge(step);
-    seen.charged = bill(gateway_, envelope, options_.name) == BillingOutcome::charged ? 1 : 0;
+    seen.charged = bill(gateway_, event.bytes(), options_.name) == BillingOutcome::charged ? 1 : 0;
     if (options_.detector != nullptr && !options_.detector->observe(step.order_id, step.step)) {
       seen.reorders = 1;
     }

@@ -74,7 +74,7 @@ class UnkeyedDistributor {
         new_event_metadata(P::event_type, P::schema_version, source_, ++sequence_);
     buffer_.clear();
     encode_event(meta, payload, buffer_);
-    (void)send_event_frames(socket_, meta.type, std::string_view(buffer_.data(), buffer_.size()));
+    (void)send_event(socket_, std::string_view(buffer_.data(), buffer_.size()));
   }
 
  private:
@@ -122,7 +122,7 @@ class CompetingWorker {
   [[nodiscard]] CompetingWorkerStatus status() const;
 
  private:
-  void handle(std::string_view envelope);
+  void handle(const DecodedEvent& event);
 
   CompetingWorkerOptions options_;
   zmq::socket_t socket_;
