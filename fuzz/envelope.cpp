@@ -23,17 +23,6 @@ using eda::DecodedEvent;
 using eda::EventMetadata;
 using eda::MalformedMessage;
 
-/// Any payload, packed as the MessagePack object it is (for re-encoding a decoded event).
-struct ObjectPayload {
-  static constexpr std::string_view event_type = "fuzz.any";
-  static constexpr std::uint32_t schema_version = 1;
-  msgpack::object object;
-  template <class Packer>
-  void msgpack_pack(Packer& packer) const {
-    packer.pack(object);
-  }
-};
-
 bool read_string(const msgpack::object& o, std::size_t max, bool may_be_empty, std::string& out) {
   if (o.type != msgpack::type::STR) return false;
   if (o.via.str.size > max || (!may_be_empty && o.via.str.size == 0)) return false;
@@ -106,8 +95,7 @@ std::optional<EventMetadata> reference_decode(std::string_view bytes, msgpack::o
   } catch (const std::exception&) {  // msgpack-cxx's parse and limit errors
     return std::nullopt;
   }
-  const std::size_t fields =
-      record ? eda::envelope_field_count : eda::legacy_envelope_field_count;
+  const std::size_t fields = record ? eda::envelope_field_count : eda::legacy_envelope_field_count;
   if (root.type != msgpack::type::ARRAY || root.via.array.size != fields) return std::nullopt;
   const msgpack::object* f = root.via.array.ptr;
   std::uint64_t format = 0;
@@ -137,7 +125,7 @@ std::optional<EventMetadata> reference_decode(std::string_view bytes, msgpack::o
 
 std::string encode(const DecodedEvent& event) {
   msgpack::sbuffer buffer;
-  eda::encode_event(event.meta(), ObjectPayload{event.payload()}, buffer);
+  eda::encode_event(event.meta(), eda::fuzz::ObjectPayload{event.payload()}, buffer);
   return std::string(buffer.data(), buffer.size());
 }
 

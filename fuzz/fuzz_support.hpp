@@ -19,6 +19,18 @@
 
 namespace eda::fuzz {
 
+/// Any payload, packed as the MessagePack object it is: re-encodes a decoded event whose payload
+/// type the target does not know (`eda::encode_event(event.meta(), ObjectPayload{event.payload()}, out)`).
+struct ObjectPayload {
+  static constexpr std::string_view event_type = "fuzz.any";
+  static constexpr std::uint32_t schema_version = 1;
+  msgpack::object object;
+  template <class Packer>
+  void msgpack_pack(Packer& packer) const {
+    packer.pack(object);
+  }
+};
+
 /// Separates frames in a fuzz input. 0xC1 is the one byte MessagePack never uses as a type,
 /// so two of them in a row hardly ever occur inside a real message (the seed generator checks).
 inline constexpr std::string_view frame_separator = "\xc1\xc1";

@@ -12,21 +12,6 @@
 #include "eda/wire.hpp"
 #include "fuzz_support.hpp"
 
-namespace {
-
-/// Any payload, packed as the MessagePack object it is (for re-encoding a decoded event).
-struct ObjectPayload {
-  static constexpr std::string_view event_type = "fuzz.any";
-  static constexpr std::uint32_t schema_version = 1;
-  msgpack::object object;
-  template <class Packer>
-  void msgpack_pack(Packer& packer) const {
-    packer.pack(object);
-  }
-};
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto parts = eda::fuzz::split_frames(eda::fuzz::as_view(data, size));
   std::vector<zmq::message_t> frames;
@@ -54,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The same event as a publisher sends it (one frame, the record) is accepted again.
   msgpack::sbuffer buffer;
-  eda::encode_event(event->meta(), ObjectPayload{event->payload()}, buffer);
+  eda::encode_event(event->meta(), eda::fuzz::ObjectPayload{event->payload()}, buffer);
   std::vector<zmq::message_t> again;
   again.emplace_back(buffer.data(), buffer.size());
   const eda::DecodedEvent reread = eda::decode_event_frames(again, 1);

@@ -75,25 +75,10 @@ std::string envelope(std::uint64_t n, const P& payload, std::string source = "se
 }
 
 /// The same event as a format 1 envelope (what publishers and stores wrote before the record):
-/// an array of ten, the type inside it and every id as text. Written here by hand because the kit
-/// only ever reads format 1; the seeds keep its reader covered.
+/// the seeds keep the kit's reader of it covered.
 std::string format1_envelope(std::string_view record) {
   const eda::DecodedEvent event = eda::DecodedEvent::decode(record);
-  const eda::EventMetadata& m = event.meta();
-  msgpack::sbuffer buffer;
-  msgpack::packer<msgpack::sbuffer> pk(buffer);
-  pk.pack_array(eda::legacy_envelope_field_count);
-  pk.pack(eda::legacy_envelope_format_version);
-  pk.pack(m.event_id);
-  pk.pack(m.type);
-  pk.pack(m.source);
-  pk.pack(m.sequence);
-  pk.pack(m.timestamp_ns);
-  pk.pack(m.schema_version);
-  pk.pack(m.correlation_id);
-  pk.pack(m.causation_id);
-  pk.pack(event.payload());
-  return std::string(buffer.data(), buffer.size());
+  return eda::encode_format1_envelope(event.meta(), event.payload());
 }
 
 /// The stored form of an order event (the order's events, numbered from `n`).

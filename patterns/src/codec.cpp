@@ -88,10 +88,9 @@ namespace {
   if (root.type != msgpack::type::ARRAY) {
     throw MalformedMessage(WireFault::bad_field, "envelope is not a MessagePack array");
   }
-  throw MalformedMessage(WireFault::bad_field, "envelope has " +
-                                                   std::to_string(root.via.array.size) +
-                                                   " fields, expected " +
-                                                   std::to_string(expected_fields));
+  throw MalformedMessage(WireFault::bad_field,
+                         "envelope has " + std::to_string(root.via.array.size) +
+                             " fields, expected " + std::to_string(expected_fields));
 }
 
 void check_format(std::uint64_t format, std::uint64_t expected) {
@@ -166,7 +165,8 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
     if (end == std::string_view::npos || end > max_type_bytes) {
       throw MalformedMessage(WireFault::bad_field,
                              "record does not start with an event type ended by a zero byte "
-                             "(it starts '" + printable(p.bytes, 20) + "')");
+                             "(it starts '" +
+                                 printable(p.bytes, 20) + "')");
     }
     p.type = p.bytes.substr(0, end);
     check_type(p.type);
@@ -178,8 +178,8 @@ DecodedEvent DecodedEvent::decode(std::string_view bytes, const DecodeLimits& li
   if (!in.array_header(fields) || fields != expected_fields) {
     wrong_envelope_shape(envelope, expected_fields);
   }
-  p.format = static_cast<std::uint32_t>(legacy ? legacy_envelope_format_version
-                                               : envelope_format_version);
+  p.format =
+      static_cast<std::uint32_t>(legacy ? legacy_envelope_format_version : envelope_format_version);
   check_format(in.unsigned_field(Field::format_version), p.format);
   // Format 2 sends compact ids as 16 bytes; format 1 only ever wrote text.
   const auto id = [&](Field field, bool may_be_empty, char(&text)[32]) {

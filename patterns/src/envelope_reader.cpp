@@ -136,8 +136,9 @@ std::string_view EnvelopeReader::id_field(std::uint32_t field, std::size_t max_b
   const std::uint64_t size = big_endian(1u << (marker - 0xc4));
   if (bytes_.size() - offset_ < size) truncated();
   if (size != 16) {
-    bad_envelope_field(field, "is binary of " + std::to_string(size) + " bytes (an id in binary"
-                              " form has 16)");
+    bad_envelope_field(field, "is binary of " + std::to_string(size) +
+                                  " bytes (an id in binary"
+                                  " form has 16)");
   }
   static constexpr char digits[] = "0123456789abcdef";
   for (std::size_t i = 0; i < 16; ++i) {

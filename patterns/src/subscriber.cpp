@@ -138,16 +138,17 @@ std::optional<Delivery> Subscriber::receive(std::chrono::milliseconds timeout) {
 
 Subscriber::Step Subscriber::read_one(std::chrono::milliseconds wait,
                                       std::optional<DecodedEvent>& event) {
-  return handle_message(
-      receive_frames_within(socket_, frames_, legacy_event_frame_count + 1, wait, receive_timeout_ms_),
-      event);
+  return handle_message(receive_frames_within(socket_, frames_, legacy_event_frame_count + 1, wait,
+                                              receive_timeout_ms_),
+                        event);
 }
 
 Subscriber::Step Subscriber::read_one_waiting(std::optional<DecodedEvent>& event) {
   // dontwait rather than a zero receive timeout: changing the timeout is a socket option
   // call, and receive() would then change it back on every call.
   return handle_message(
-      receive_frames(socket_, frames_, legacy_event_frame_count + 1, zmq::recv_flags::dontwait), event);
+      receive_frames(socket_, frames_, legacy_event_frame_count + 1, zmq::recv_flags::dontwait),
+      event);
 }
 
 Subscriber::Step Subscriber::handle_message(std::size_t count, std::optional<DecodedEvent>& event) {

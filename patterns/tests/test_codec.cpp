@@ -438,8 +438,8 @@ TEST_CASE("a record is the type, a zero byte and the envelope, with kit ids as t
   const std::string bytes = eda::encode_event(sent);
   REQUIRE(bytes.starts_with(std::string("shop.order.placed") + '\0'));
   const std::string_view envelope = std::string_view(bytes).substr(sent.meta.type.size() + 1);
-  CHECK(static_cast<std::uint8_t>(envelope[0]) == 0x99);  // an array of nine
-  CHECK(envelope[1] == '\x02');                           // format 2
+  CHECK(static_cast<std::uint8_t>(envelope[0]) == 0x99);            // an array of nine
+  CHECK(envelope[1] == '\x02');                                     // format 2
   CHECK(envelope.substr(2, 2) == std::string_view("\xc4\x10", 2));  // bin 8 of 16 bytes
   // The id is not in the bytes as text, and its 16 bytes are its hex digits.
   CHECK(bytes.find(sent.meta.event_id) == std::string::npos);
@@ -452,7 +452,7 @@ TEST_CASE("a record is the type, a zero byte and the envelope, with kit ids as t
   CHECK(received.meta() == sent.meta);
   CHECK(received.event_id() == sent.meta.event_id);
   // Smaller than the same event in format 1 by the type's second copy and 16 bytes per id.
-  const std::string format1 = eda::test::format1_envelope(sent.meta, sent.payload);
+  const std::string format1 = eda::encode_format1_envelope(sent.meta, sent.payload);
   CHECK(bytes.size() + 2 * 16 == format1.size());
 }
 
@@ -460,8 +460,8 @@ TEST_CASE("an id that is not 32 lowercase hex digits travels as text and reads t
           "[codec][format2]") {
   auto sent = eda::make_event("order-service", eda::test::sample_order(1));
   const std::string upper(32, 'A');  // hex, but not the kit's lowercase form
-  for (const std::string& id : {std::string("checkout-42"), upper, std::string(31, 'a'),
-                                std::string(128, 'x')}) {
+  for (const std::string& id :
+       {std::string("checkout-42"), upper, std::string(31, 'a'), std::string(128, 'x')}) {
     INFO("id: " << id);
     sent.meta.correlation_id = id;
     sent.meta.causation_id = id;
@@ -478,7 +478,7 @@ TEST_CASE("a format 1 envelope, as older stores hold it, reads as the event its 
   auto sent = eda::make_event("order-service", eda::test::sample_order(9));
   sent.meta.sequence = 12;
   sent.meta.causation_id = eda::new_event_id();
-  const std::string format1 = eda::test::format1_envelope(sent.meta, sent.payload);
+  const std::string format1 = eda::encode_format1_envelope(sent.meta, sent.payload);
   REQUIRE_FALSE(eda::DecodedEvent::is_record(format1));
   REQUIRE(eda::DecodedEvent::is_record(eda::encode_event(sent)));
 

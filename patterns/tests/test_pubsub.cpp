@@ -267,7 +267,7 @@ TEST_CASE(
   auto stored = eda::make_event("order-service", eda::test::sample_order(5));
   stored.meta.sequence = 1;
   publisher.republish(
-      eda::DecodedEvent::decode(eda::test::format1_envelope(stored.meta, stored.payload)));
+      eda::DecodedEvent::decode(eda::encode_format1_envelope(stored.meta, stored.payload)));
   auto delivery = subscriber.receive(10s);
   REQUIRE(delivery);
   CHECK(delivery->event.format_version() == eda::envelope_format_version);
@@ -278,7 +278,7 @@ TEST_CASE(
   eda::test::RawPublisher old_publisher(context);
   eda::Subscriber listener(context, {.endpoints = {old_publisher.endpoint()}});
   REQUIRE(old_publisher.handshake(listener));
-  old_publisher.send({stored.meta.type, eda::test::format1_envelope(stored.meta, stored.payload)});
+  old_publisher.send({stored.meta.type, eda::encode_format1_envelope(stored.meta, stored.payload)});
   auto heard = listener.receive(10s);
   REQUIRE(heard);
   CHECK(heard->event.format_version() == eda::legacy_envelope_format_version);

@@ -257,8 +257,8 @@ TEST_CASE(
     "every truncation and every one-byte change of an envelope or a record decodes or raises "
     "MalformedMessage, nothing else",
     "[wire]") {
-  const std::string good = GENERATE(build({}), record("shop.order.placed",
-                                                      build_record_envelope({})));
+  const std::string good =
+      GENERATE(build({}), record("shop.order.placed", build_record_envelope({})));
   std::size_t refused = 0;
   const auto try_decode = [&](const std::string& bytes) {
     try {

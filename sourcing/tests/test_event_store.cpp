@@ -72,7 +72,7 @@ TEST_CASE("events an earlier version stored in format 1 are read as the events t
     written = record.event.meta();
     // Put the same event back in format 1, as a store written before format 2 holds it.
     const std::string format1 =
-        eda::test::format1_envelope(record.event.meta(), record.event.payload());
+        eda::encode_format1_envelope(record.event.meta(), record.event.payload());
     std::string hex;
     for (const char byte : format1) {
       const auto c = static_cast<unsigned char>(byte);

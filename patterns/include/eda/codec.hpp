@@ -96,6 +96,29 @@ inline void encode_event(const EventMetadata& meta, const msgpack::object& paylo
   detail::pack_envelope(meta, payload, out);
 }
 
+/// @brief Encodes `meta` and `payload` as a format 1 envelope, the form publishers and stores
+///        wrote before the record (an array of ten, the type inside it, every id as text).
+///
+/// The kit never writes it for itself: it is for tests and tools that play an older publisher
+/// or store, to check that what they wrote is still read.
+template <class Packable>
+std::string encode_format1_envelope(const EventMetadata& meta, const Packable& payload) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_array(legacy_envelope_field_count);
+  pk.pack(legacy_envelope_format_version);
+  pk.pack(meta.event_id);
+  pk.pack(meta.type);
+  pk.pack(meta.source);
+  pk.pack(meta.sequence);
+  pk.pack(meta.timestamp_ns);
+  pk.pack(meta.schema_version);
+  pk.pack(meta.correlation_id);
+  pk.pack(meta.causation_id);
+  pk.pack(payload);
+  return std::string(buffer.data(), buffer.size());
+}
+
 /// @brief Encodes a typed event as one record (type, zero byte, MessagePack envelope).
 template <EventPayload P>
 std::string encode_event(const Event<P>& event) {
@@ -309,7 +332,7 @@ class DecodedEvent {
     /// Format 2 sends compact ids as 16 bytes: their hex text is written here, and the views
     /// above point to it (it lives as long as the bytes do).
     char id_text[3][32] = {};
-    std::uint32_t format = 0;  ///< The envelope format version read.
+    std::uint32_t format = 0;    ///< The envelope format version read.
     mutable EventMetadata meta;  ///< Numbers set by decode(); strings once meta() ran.
     mutable std::once_flag meta_once;
     mutable std::atomic<bool> meta_built{false};

@@ -7,7 +7,6 @@
 #include <system_error>
 #include <vector>
 
-#include "eda/codec.hpp"
 #include "eda/envelope.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/security.hpp"
@@ -17,27 +16,6 @@ namespace eda::test {
 /// Drives a publisher and a subscriber living in the same thread through the handshake.
 bool handshake(Publisher& publisher, Subscriber& subscriber,
                std::chrono::milliseconds timeout = std::chrono::seconds(10));
-
-/// An event as a format 1 envelope: the form publishers and stores wrote before the record
-/// (an array of ten, the type inside it, every id as text). The kit only reads it; tests write
-/// it to check that old stored events and old publishers are still read.
-template <class Payload>
-std::string format1_envelope(const EventMetadata& m, const Payload& payload) {
-  msgpack::sbuffer buffer;
-  msgpack::packer<msgpack::sbuffer> pk(buffer);
-  pk.pack_array(legacy_envelope_field_count);
-  pk.pack(legacy_envelope_format_version);
-  pk.pack(m.event_id);
-  pk.pack(m.type);
-  pk.pack(m.source);
-  pk.pack(m.sequence);
-  pk.pack(m.timestamp_ns);
-  pk.pack(m.schema_version);
-  pk.pack(m.correlation_id);
-  pk.pack(m.causation_id);
-  pk.pack(payload);
-  return std::string(buffer.data(), buffer.size());
-}
 
 /// An XPUB socket that answers handshakes by hand and sends whatever frames a test wants:
 /// the way to put malformed messages and duplicates on the wire.
