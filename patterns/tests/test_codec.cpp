@@ -460,8 +460,17 @@ TEST_CASE("an id that is not 32 lowercase hex digits travels as text and reads t
           "[codec][format2]") {
   auto sent = eda::make_event("order-service", eda::test::sample_order(1));
   const std::string upper(32, 'A');  // hex, but not the kit's lowercase form
-  for (const std::string& id :
-       {std::string("checkout-42"), upper, std::string(31, 'a'), std::string(128, 'x')}) {
+  std::vector<std::string> ids{std::string("checkout-42"), upper, std::string(31, 'a'),
+                               std::string(128, 'x')};
+  // 31 digits and one character just outside the digits' ranges, first, in the middle and last.
+  for (const char near_miss : std::string("/:`gG@F\0\xff", 9)) {
+    for (const std::size_t at : {std::size_t{0}, std::size_t{17}, std::size_t{31}}) {
+      std::string id = "0123456789abcdef0123456789abcdef";
+      id[at] = near_miss;
+      ids.push_back(id);
+    }
+  }
+  for (const std::string& id : ids) {
     INFO("id: " << id);
     sent.meta.correlation_id = id;
     sent.meta.causation_id = id;
