@@ -59,6 +59,7 @@ int run_member(const Settings& s, Narrator& say) {
   options.log_path = s.log_file;
   options.checkpoint_path = s.checkpoint_file;
   options.gateway_path = s.gateway_file;
+  options.gateway_endpoint = s.gateway_endpoint;
   options.partition_count = s.partitions;
   options.gateway_call_time = std::chrono::milliseconds(s.gateway_ms);
   options.name = s.member_name;

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "eda/envelope.hpp"
+
 namespace eda::scaling {
 namespace {
 
@@ -15,7 +17,9 @@ CREATE TABLE IF NOT EXISTS charges (
   step            INTEGER NOT NULL,
   kind            TEXT    NOT NULL,
   amount_cents    INTEGER NOT NULL,
-  charged_by      TEXT    NOT NULL
+  charged_by      TEXT    NOT NULL,
+  published_ns    INTEGER NOT NULL DEFAULT 0,
+  charged_ns      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS charges_by_key ON charges (idempotency_key);
 )sql";
@@ -39,30 +43,47 @@ BillingGateway::BillingGateway(const std::string& path, std::chrono::microsecond
       find_key_(with_schema(db_), "SELECT count(*) FROM charges WHERE idempotency_key = ?"),
       insert_(db_.handle(),
               "INSERT INTO charges (idempotency_key, order_id, step, kind, amount_cents, "
-              "charged_by) VALUES (?, ?, ?, ?, ?, ?)") {}
+              "charged_by, published_ns, charged_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)") {}
 
-bool BillingGateway::charge(const ChargeRequest& request) {
+void check_chargeable(const ChargeRequest& request) {
   if (request.amount_cents < 0) {
     throw ChargeDeclined("order " + printable(request.order_id) + " step " +
                          std::to_string(request.step) + " asks for a negative amount (" +
                          std::to_string(request.amount_cents) + " cents)");
   }
+}
+
+bool BillingGateway::charge(const ChargeRequest& request) {
+  check_chargeable(request);
   // The call's time on the network: a timed wait, so a slow gateway does not use a core.
   if (call_time_.count() > 0) std::this_thread::sleep_for(call_time_);
+  return record({request}).front();
+}
+
+std::vector<bool> BillingGateway::record(const std::vector<ChargeRequest>& requests) {
+  for (const ChargeRequest& request : requests) check_chargeable(request);
+  std::vector<bool> recorded;
+  recorded.reserve(requests.size());
   sqlite::Transaction transaction(db_);
-  const bool keyed = !request.idempotency_key.empty();
-  if (keyed && find_key_.bind(std::string_view(request.idempotency_key)).single_integer() > 0) {
-    return false;  // rolled back: nothing was written
+  for (const ChargeRequest& request : requests) {
+    const bool keyed = !request.idempotency_key.empty();
+    // In the same transaction as the insert: a key charged by another connection, or by an
+    // earlier request of this call, is seen here.
+    if (keyed && find_key_.bind(std::string_view(request.idempotency_key)).single_integer() > 0) {
+      recorded.push_back(false);
+      continue;
+    }
+    const std::optional<std::string_view> key =
+        keyed ? std::optional<std::string_view>(request.idempotency_key) : std::nullopt;
+    insert_
+        .bind(key, std::string_view(request.order_id), static_cast<std::int64_t>(request.step),
+              std::string_view(request.kind), request.amount_cents,
+              std::string_view(request.charged_by), request.published_ns, wall_clock_ns())
+        .run();
+    recorded.push_back(true);
   }
-  const std::optional<std::string_view> key =
-      keyed ? std::optional<std::string_view>(request.idempotency_key) : std::nullopt;
-  insert_
-      .bind(key, std::string_view(request.order_id), static_cast<std::int64_t>(request.step),
-            std::string_view(request.kind), request.amount_cents,
-            std::string_view(request.charged_by))
-      .run();
   transaction.commit();
-  return true;
+  return recorded;
 }
 
 std::uint64_t BillingGateway::charges() const { return count(db_, "SELECT count(*) FROM charges"); }
@@ -94,6 +115,20 @@ std::uint64_t BillingGateway::orders() const {
   return count(db_, "SELECT count(DISTINCT order_id) FROM charges");
 }
 
+std::vector<ChargeRecord> BillingGateway::records(std::int64_t since_ns) const {
+  sqlite::Statement query(db_.handle(),
+                          "SELECT order_id, step, charged_by, published_ns, charged_ns FROM charges "
+                          "WHERE charged_ns >= ? ORDER BY id");
+  query.bind(since_ns);
+  std::vector<ChargeRecord> found;
+  while (query.step()) {
+    found.push_back(ChargeRecord{std::string(query.text(0)),
+                                 static_cast<std::uint32_t>(query.integer(1)),
+                                 std::string(query.text(2)), query.integer(3), query.integer(4)});
+  }
+  return found;
+}
+
 OrderStep order_step_of(const DecodedEvent& event) {
   if (event.is<OrderPlaced>()) {
     const auto placed = event.payload_as<OrderPlaced>();
@@ -112,12 +147,13 @@ OrderStep order_step_of(const DecodedEvent& event) {
       "Billing handles order placed, amended and cancelled events, not " + printable(event.type()));
 }
 
-BillingOutcome bill(BillingGateway& gateway, std::string_view envelope, std::string_view member,
+BillingOutcome bill(PaymentGateway& gateway, std::string_view envelope, std::string_view member,
                     bool idempotent) {
   const auto event = DecodedEvent::decode(envelope);
   ChargeRequest request;
   request.idempotency_key = idempotent ? event.meta().event_id : std::string();
   request.charged_by = std::string(member);
+  request.published_ns = event.meta().timestamp_ns;
   if (event.is<OrderPlaced>()) {
     const auto placed = event.payload_as<OrderPlaced>();
     request.order_id = placed.order_id;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "eda/endpoint.hpp"
+#include "eda/scaling/gateway_service.hpp"
 
 namespace eda::scaling {
 
@@ -43,7 +44,8 @@ UnkeyedDistributor::UnkeyedDistributor(zmq::context_t& context,
 CompetingWorker::CompetingWorker(zmq::context_t& context, CompetingWorkerOptions options)
     : options_(std::move(options)),
       socket_(context, zmq::socket_type::pull),
-      gateway_(options_.gateway_path, options_.gateway_call_time) {
+      gateway_(open_gateway(context, options_.gateway_path, options_.gateway_endpoint,
+                            options_.gateway_call_time)) {
   socket_.set(zmq::sockopt::rcvhwm, 1000);
   socket_.set(zmq::sockopt::linger, 0);
   endpoint_ = connectable_endpoint(bind_endpoint(socket_, options_.endpoint));
@@ -71,7 +73,7 @@ void CompetingWorker::handle(const DecodedEvent& event) {
   try {
     const OrderStep step = order_step_of(event);
     if (options_.before_charge) options_.before_charge(step);
-    seen.charged = bill(gateway_, event.bytes(), options_.name) == BillingOutcome::charged ? 1 : 0;
+    seen.charged = bill(*gateway_, event.bytes(), options_.name) == BillingOutcome::charged ? 1 : 0;
     if (options_.detector != nullptr && !options_.detector->observe(step.order_id, step.step)) {
       seen.reorders = 1;
     }

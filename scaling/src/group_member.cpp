@@ -11,6 +11,7 @@
 #include "eda/overloaded.hpp"
 #include "eda/scaling/billing.hpp"
 #include "eda/scaling/checkpoint_store.hpp"
+#include "eda/scaling/gateway_service.hpp"
 #include "eda/scaling/group_socket.hpp"
 #include "eda/scaling/partition_log.hpp"
 #include "eda/wire.hpp"
@@ -38,7 +39,8 @@ class GroupMember::Loop {
       : options_(options),
         log_(options.log_path, options.partition_count),
         store_(options.checkpoint_path, sqlite::Durability::normal),
-        gateway_(options.gateway_path, options.gateway_call_time),
+        gateway_(open_gateway(context, options.gateway_path, options.gateway_endpoint,
+                              options.gateway_call_time)),
         socket_(context, zmq::socket_type::dealer) {
     socket_.set(zmq::sockopt::linger, 1000);  // a leave still goes out after stop
     // Queue nothing for a coordinator that is not there: a heartbeat is worth sending only
@@ -226,7 +228,7 @@ class GroupMember::Loop {
   bool process(PartitionId p, PartitionState& state, const LoggedEvent& event) {
     try {
       const BillingOutcome outcome =
-          bill(gateway_, event.envelope, member_id_, options_.idempotent);
+          bill(*gateway_, event.envelope, member_id_, options_.idempotent);
       ++(outcome == BillingOutcome::charged ? status_.charged : status_.already_charged);
     } catch (const MalformedMessage& error) {
       dead_letter(p, event, error.fault(), error.what());  // no retry can make it decode
@@ -318,7 +320,7 @@ class GroupMember::Loop {
   MemberStatus status_;
   PartitionLog log_;
   CheckpointStore store_;
-  BillingGateway gateway_;
+  std::unique_ptr<PaymentGateway> gateway_;
   zmq::socket_t socket_;
   MemberId member_id_;
   std::uint64_t generation_ = 0;

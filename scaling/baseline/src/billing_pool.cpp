@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "eda/scaling/gateway_service.hpp"
+
 namespace eda::scaling::baseline {
 namespace {
 
@@ -19,10 +21,11 @@ RpcServerOptions server_options(const BillingServerOptions& options) {
 
 BillingServer::BillingServer(zmq::context_t& context, BillingServerOptions options)
     : options_(std::move(options)),
-      gateway_(options_.gateway_path, options_.gateway_call_time),
+      gateway_(open_gateway(context, options_.gateway_path, options_.gateway_endpoint,
+                            options_.gateway_call_time)),
       server_(context, server_options(options_)) {
   server_.handle(std::string(charge_method), [this](std::string_view envelope) {
-    return std::string(bill(gateway_, envelope, options_.name) == BillingOutcome::charged
+    return std::string(bill(*gateway_, envelope, options_.name) == BillingOutcome::charged
                            ? charged_reply
                            : already_charged_reply);
   });

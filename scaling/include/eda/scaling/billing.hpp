@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <msgpack.hpp>
 
@@ -67,6 +68,18 @@ struct ChargeRequest {
   std::string kind;               ///< `charge`, `amend` or `refund`.
   std::int64_t amount_cents = 0;  ///< The amount (0 for a refund of the whole order).
   std::string charged_by;         ///< Which member asked (for the narration).
+  std::int64_t published_ns = 0;  ///< When the event was published (its envelope's timestamp).
+  MSGPACK_DEFINE(idempotency_key, order_id, step, kind, amount_cents, charged_by, published_ns)
+};
+
+/// @brief One charge as the gateway recorded it, with its two times: end-to-end latency is
+///        `charged_ns - published_ns` (both wall clock, one machine).
+struct ChargeRecord {
+  std::string order_id;           ///< The order.
+  std::uint32_t step = 0;         ///< The event's step in the order's life.
+  std::string charged_by;         ///< Which member (worker, server) asked.
+  std::int64_t published_ns = 0;  ///< When the event was published.
+  std::int64_t charged_ns = 0;    ///< When the gateway recorded the charge.
 };
 
 /// @brief The gateway refused a charge (a negative amount): it will refuse it every time.
@@ -77,12 +90,28 @@ class ChargeDeclined : public Error {
       : Error(ErrorCategory::application, "charge declined: " + message) {}
 };
 
+/// @brief Throws ChargeDeclined when the gateway would refuse `request` (a negative amount):
+///        it refuses it every time, however often it is asked.
+void check_chargeable(const ChargeRequest& request);
+
+/// @brief What Billing calls: a payment gateway that charges a request once per idempotency
+///        key. Two stand-ins: BillingGateway (the record's file, opened by each caller) and
+///        RemoteGateway (a GatewayService holding the record, over ZeroMQ).
+class PaymentGateway {
+ public:
+  virtual ~PaymentGateway() = default;
+  /// @brief Charges `request`: true when recorded now, false when its idempotency key was
+  ///        already charged. Throws ChargeDeclined for a negative amount; other eda::Error
+  ///        kinds when the gateway cannot be reached or cannot record (worth a retry).
+  virtual bool charge(const ChargeRequest& request) = 0;
+};
+
 /// @brief The stand-in payment gateway (see the file's description).
 ///
 /// @par Thread safety
 /// One object per thread; several objects and processes may share the file (SQLite serialises
 /// their writes, and the idempotency check runs in the same transaction as the charge).
-class BillingGateway {
+class BillingGateway : public PaymentGateway {
  public:
   /// @brief Opens (creating if needed) the gateway's record in `path`; each call takes
   ///        `call_time` (a timed wait before it is recorded). Throws eda::StorageError.
@@ -91,7 +120,12 @@ class BillingGateway {
 
   /// @brief Charges `request`: true when recorded now, false when its idempotency key was
   ///        already charged. Throws ChargeDeclined for a negative amount.
-  bool charge(const ChargeRequest& request);
+  bool charge(const ChargeRequest& request) override;
+  /// @brief Records `requests` in one transaction, with no wait (the GatewayService's group
+  ///        commit): for each, true when recorded, false when its key was already charged
+  ///        (earlier, or by an earlier request of the same call). Throws ChargeDeclined, before
+  ///        recording anything, when one of them asks for a negative amount.
+  std::vector<bool> record(const std::vector<ChargeRequest>& requests);
 
   /// @brief Charges recorded.
   [[nodiscard]] std::uint64_t charges() const;
@@ -106,6 +140,8 @@ class BillingGateway {
   [[nodiscard]] std::uint64_t charges_by(std::string_view name) const;
   /// @brief Orders with at least one charge.
   [[nodiscard]] std::uint64_t orders() const;
+  /// @brief The charges recorded at or after `since_ns` (wall clock), in the order recorded.
+  [[nodiscard]] std::vector<ChargeRecord> records(std::int64_t since_ns = 0) const;
 
  private:
   sqlite::Database db_;
@@ -124,7 +160,7 @@ enum class BillingOutcome {
 ///        gateway with its event id as idempotency key (none when `idempotent` is false).
 ///        Throws MalformedMessage for bytes that are not one of the three events, and
 ///        ChargeDeclined when the gateway refuses.
-BillingOutcome bill(BillingGateway& gateway, std::string_view envelope, std::string_view member,
+BillingOutcome bill(PaymentGateway& gateway, std::string_view envelope, std::string_view member,
                     bool idempotent = true);
 
 /// @brief The order id (partition key) and step of a Billing event's envelope; throws

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stop_token>
 #include <string>
@@ -89,6 +90,7 @@ struct CompetingWorkerOptions {
   std::string endpoint = "tcp://127.0.0.1:*";      ///< Where its PULL socket binds.
   std::string name = "worker";                     ///< Who charges (in the gateway's record).
   std::string gateway_path;                        ///< The BillingGateway's file.
+  std::string gateway_endpoint{};  ///< The GatewayService's endpoint (when set: used instead).
   std::chrono::microseconds gateway_call_time{0};  ///< Time per gateway call.
   ReorderDetector* detector = nullptr;             ///< Shared detector (nothing: none).
   /// @brief Called with each event's order and step before it is charged: tests use it to
@@ -127,7 +129,7 @@ class CompetingWorker {
   CompetingWorkerOptions options_;
   zmq::socket_t socket_;
   std::string endpoint_;
-  BillingGateway gateway_;
+  std::unique_ptr<PaymentGateway> gateway_;
   mutable std::mutex mutex_;
   CompetingWorkerStatus status_;
 };

@@ -59,6 +59,8 @@ struct MemberOptions {
   std::string log_path;                ///< The PartitionLog's file.
   std::string checkpoint_path;         ///< The CheckpointStore's file.
   std::string gateway_path;            ///< The BillingGateway's file.
+  /// @brief The GatewayService's endpoint; when set, charges go there (gateway_path unused).
+  std::string gateway_endpoint;
   std::uint32_t partition_count = 16;  ///< Partitions of the log and the group.
   /// @brief Time per gateway call (about 1 ms in the demo; 0 in tests).
   std::chrono::microseconds gateway_call_time{0};

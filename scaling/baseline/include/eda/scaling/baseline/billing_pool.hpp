@@ -38,6 +38,7 @@ struct BillingServerOptions {
   std::string name = "server";                     ///< Who charges (in the gateway's record).
   std::string gateway_path;                        ///< The BillingGateway's file.
   std::chrono::microseconds gateway_call_time{0};  ///< Time per gateway call.
+  std::string gateway_endpoint{};  ///< The GatewayService's endpoint (when set: used instead).
 };
 
 /// @brief One synchronous Billing server: answers charge calls with bill(). A declined charge
@@ -58,7 +59,7 @@ class BillingServer {
 
  private:
   BillingServerOptions options_;
-  BillingGateway gateway_;
+  std::unique_ptr<PaymentGateway> gateway_;
   RpcServer server_;
 };
 
