@@ -32,39 +32,9 @@
 #include "eda/workloads/order_life.hpp"
 #include "environment.hpp"
 #include "latency_counters.hpp"
+#include "scratch_file.hpp"
 
 namespace eda::bench {
-
-/// @brief A database file in the temporary folder, removed (with its WAL files) when it goes.
-class ScratchFile {
- public:
-  /// @brief A fresh name in the temporary folder; nothing is created yet.
-  explicit ScratchFile(const std::string& name)
-      : path_((std::filesystem::temp_directory_path() /
-               ("eda-bench-" + name + "-" + eda::new_event_id() + ".db"))
-                  .string()) {}
-  ~ScratchFile() {
-    for (const char* suffix : {"", "-wal", "-shm"})
-      std::filesystem::remove(path_ + suffix, ignored_);
-  }
-  ScratchFile(const ScratchFile&) = delete;             ///< Owns the file.
-  ScratchFile& operator=(const ScratchFile&) = delete;  ///< Owns the file.
-  /// @brief The file's path.
-  [[nodiscard]] const std::string& path() const { return path_; }
-  /// @brief The database's bytes on disk: the file and its write-ahead log.
-  [[nodiscard]] std::uintmax_t bytes() const {
-    std::uintmax_t total = 0;
-    for (const char* suffix : {"", "-wal"}) {
-      const auto size = std::filesystem::file_size(path_ + suffix, ignored_);
-      if (!ignored_) total += size;
-    }
-    return total;
-  }
-
- private:
-  std::string path_;
-  mutable std::error_code ignored_;
-};
 
 /// @brief One order's events as the shop writes them: placed, eight items, one removed.
 inline std::vector<sourcing::OrderEvent> order_life(std::uint64_t order_id) {
