@@ -14,7 +14,8 @@
 //
 // Settings (the CTest smoke run shrinks them): EDA_BENCH_SCALING_EVENTS (events per member in
 // the drain, default 1500), EDA_BENCH_SCALING_REBALANCES (kill-and-join rounds, default 4),
-// EDA_BENCH_SCALING_SYNC_EVENTS (the baseline's calls, default 1500).
+// EDA_BENCH_SCALING_SYNC_EVENTS (the baseline's calls, default 1500), EDA_BENCH_SCALING_PACED_MS
+// (the latency phase, default 1000).
 #include <benchmark/benchmark.h>
 
 #include <csignal>
@@ -66,6 +67,10 @@ const std::chrono::microseconds gateway_call{env_count("EDA_BENCH_SCALING_CALL_U
 constexpr auto drain_limit = 300s;                  // a failure bound, never a measurement
 
 std::uint64_t events_per_member() { return env_count("EDA_BENCH_SCALING_EVENTS", 1500); }
+/// How long the latency phase takes events at half the drain rate.
+double paced_seconds() {
+  return static_cast<double>(env_count("EDA_BENCH_SCALING_PACED_MS", 1000)) / 1000.0;
+}
 
 /// Event `i` of the workload, handed to `sink(key, payload)`: orders' lives one after the other
 /// (placed, amended, cancelled), over 10 000 order ids; an id's next life goes on with step 4.
@@ -273,7 +278,7 @@ void run_group(benchmark::State& state, std::chrono::microseconds call_time, Gat
     state.SetIterationTime(seconds);
 
     const double rate = 0.5 * static_cast<double>(backlog) / seconds;
-    const auto paced_events = static_cast<std::uint64_t>(rate);  // one second's worth
+    const auto paced_events = static_cast<std::uint64_t>(rate * paced_seconds());
     const std::int64_t since = eda::wall_clock_ns();
     paced(rate, paced_events, [&](std::uint64_t from, std::uint64_t to) {
       produce(producer, backlog + from, backlog + to);
@@ -345,7 +350,7 @@ void BM_Scaling_Unkeyed(benchmark::State& state) {
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     state.SetIterationTime(seconds);
     const double rate = 0.5 * static_cast<double>(backlog) / seconds;
-    const auto paced_events = static_cast<std::uint64_t>(rate);
+    const auto paced_events = static_cast<std::uint64_t>(rate * paced_seconds());
     const std::int64_t since = eda::wall_clock_ns();
     paced(rate, paced_events,
           [&](std::uint64_t from, std::uint64_t to) { send(backlog + from, backlog + to); });
