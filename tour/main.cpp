@@ -1,7 +1,7 @@
 // eda-tour: the guided tour of the catalogue of event-driven patterns.
 //
 // For each pattern in turn: what it is in two sentences, a short live run of its demo, and a
-// live measurement against its synchronous baseline; then a summary table of all four.
+// live measurement against its synchronous baseline; then a summary table of all of them.
 
 #include <iostream>
 #include <sstream>

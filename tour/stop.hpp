@@ -54,8 +54,10 @@ Stop state_transfer_stop();
 Stop sourcing_stop();
 /// @brief The CQRS stop.
 Stop cqrs_stop();
+/// @brief The partitioned-consumer-group stop.
+Stop scaling_stop();
 
-/// @brief All four stops, in the order the tour visits them.
+/// @brief All the stops, in the order the tour visits them.
 std::vector<Stop> all_stops();
 
 }  // namespace eda::tour

@@ -3,7 +3,8 @@
 namespace eda::tour {
 
 std::vector<Stop> all_stops() {
-  return {notification_stop(), state_transfer_stop(), sourcing_stop(), cqrs_stop()};
+  return {notification_stop(), state_transfer_stop(), sourcing_stop(), cqrs_stop(),
+          scaling_stop()};
 }
 
 }  // namespace eda::tour
