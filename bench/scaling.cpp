@@ -252,6 +252,34 @@ void produce(KeyedProducer& producer, std::uint64_t from, std::uint64_t to) {
 
 // ---- Throughput and latency of the three designs -----------------------------------------
 
+/// The two phases every event-driven design goes through: the drain of `backlog` events that
+/// started at `start` (throughput: the iteration's time), then events sent by `send(from, to)`
+/// at half that rate for paced_seconds() (latency). `processed()` counts events done. Returns
+/// when the paced events began (wall clock), or nothing when a phase did not finish (the
+/// benchmark is then marked failed).
+template <class Send, class Processed>
+std::optional<std::int64_t> drain_then_pace(benchmark::State& state, std::uint64_t backlog,
+                                            Clock::time_point start, const Send& send,
+                                            const Processed& processed) {
+  if (!wait_until([&] { return processed() >= backlog; }, drain_limit)) {
+    state.SkipWithError("the backlog was not drained (a consumer failed or timed out)");
+    return std::nullopt;
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  state.SetIterationTime(seconds);
+  const double rate = 0.5 * static_cast<double>(backlog) / seconds;
+  const auto paced_events = static_cast<std::uint64_t>(rate * paced_seconds());
+  const std::int64_t since = eda::wall_clock_ns();
+  paced(rate, paced_events,
+        [&](std::uint64_t from, std::uint64_t to) { send(backlog + from, backlog + to); });
+  if (!wait_until([&] { return processed() >= backlog + paced_events; }, drain_limit)) {
+    state.SkipWithError("the paced events were not all processed");
+    return std::nullopt;
+  }
+  state.counters["paced_per_s"] = rate;
+  return since;
+}
+
 /// The partitioned group with `members` members: drains a backlog of events_per_member() per
 /// member (throughput), then takes events at half that rate for a second (latency).
 void run_group(benchmark::State& state, std::chrono::microseconds call_time, GatewayKind kind) {
@@ -268,27 +296,18 @@ void run_group(benchmark::State& state, std::chrono::microseconds call_time, Gat
     Group group(context, files, call_time, kind);
     const auto start = Clock::now();
     for (std::uint64_t m = 0; m < members; ++m) group.add_member();
-    if (!wait_until([&] { return group.processed() >= backlog || group.any_failed(); },
-                    drain_limit) ||
-        group.any_failed()) {
-      state.SkipWithError("the group did not drain its backlog (a member failed or timed out)");
+    // A member that failed stops the wait at once (its events would never be done).
+    const auto processed = [&] {
+      return group.any_failed() ? std::uint64_t{0} - 1 : group.processed();
+    };
+    const auto since = drain_then_pace(
+        state, backlog, start,
+        [&](std::uint64_t from, std::uint64_t to) { produce(producer, from, to); }, processed);
+    if (!since || group.any_failed()) {
+      if (since) state.SkipWithError("a member failed");
       return;
     }
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    state.SetIterationTime(seconds);
-
-    const double rate = 0.5 * static_cast<double>(backlog) / seconds;
-    const auto paced_events = static_cast<std::uint64_t>(rate * paced_seconds());
-    const std::int64_t since = eda::wall_clock_ns();
-    paced(rate, paced_events, [&](std::uint64_t from, std::uint64_t to) {
-      produce(producer, backlog + from, backlog + to);
-    });
-    if (!wait_until([&] { return group.processed() >= backlog + paced_events; }, drain_limit)) {
-      state.SkipWithError("the group did not process the paced events");
-      return;
-    }
-    report_record(state, files.gateway.path(), since);
-    state.counters["paced_per_s"] = rate;
+    report_record(state, files.gateway.path(), *since);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(backlog) * state.iterations());
 }
@@ -343,26 +362,12 @@ void BM_Scaling_Unkeyed(benchmark::State& state) {
     };
     const auto start = Clock::now();
     send(0, backlog);  // blocks while a worker's queue is full
-    if (!wait_until([&] { return processed() >= backlog; }, drain_limit)) {
-      state.SkipWithError("the workers did not take every event");
-      return;
-    }
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    state.SetIterationTime(seconds);
-    const double rate = 0.5 * static_cast<double>(backlog) / seconds;
-    const auto paced_events = static_cast<std::uint64_t>(rate * paced_seconds());
-    const std::int64_t since = eda::wall_clock_ns();
-    paced(rate, paced_events,
-          [&](std::uint64_t from, std::uint64_t to) { send(backlog + from, backlog + to); });
-    if (!wait_until([&] { return processed() >= backlog + paced_events; }, drain_limit)) {
-      state.SkipWithError("the workers did not take the paced events");
-      return;
-    }
+    const auto since = drain_then_pace(state, backlog, start, send, processed);
+    if (!since) return;
     for (auto& thread : threads) thread.request_stop();
     threads.clear();
-    report_record(state, gateway_file.path(), since);
+    report_record(state, gateway_file.path(), *since);
     state.counters["reorders_detected"] = static_cast<double>(detector.reorders());
-    state.counters["paced_per_s"] = rate;
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(backlog) * state.iterations());
 }
