@@ -11,11 +11,13 @@
 //   BM_Scaling_Rebalance           members SIGKILLed (child processes) and joining while events
 //                                  flow: the pause of the partitions that move and the p99 of
 //                                  those that do not, against the steady state
+//   BM_Scaling_Churn               a million events through SIGKILLs, leaves and joins: none
+//                                  lost, none charged twice, none out of order
 //
 // Settings (the CTest smoke run shrinks them): EDA_BENCH_SCALING_EVENTS (events per member in
 // the drain, default 1500), EDA_BENCH_SCALING_REBALANCES (kill-and-join rounds, default 4),
 // EDA_BENCH_SCALING_SYNC_EVENTS (the baseline's calls, default 1500), EDA_BENCH_SCALING_PACED_MS
-// (the latency phase, default 1000).
+// (the latency phase, default 1000), EDA_BENCH_SCALING_CHURN_EVENTS (default 1 000 000).
 #include <benchmark/benchmark.h>
 
 #include <csignal>
@@ -217,6 +219,11 @@ class Group {
   void add_member() {
     members_.push_back(std::make_unique<MemberThread>(
         context_, files_.member(coordinator_.endpoint(), call_time_, endpoint_of(gateway_))));
+  }
+
+  /// The oldest member stops cleanly: it commits, leaves the group and its thread ends.
+  void remove_oldest_member() {
+    if (!members_.empty()) members_.erase(members_.begin());
   }
 
   [[nodiscard]] std::uint64_t processed() const {
@@ -462,12 +469,14 @@ struct Rebalance {
 /// A member as its own process (scaling-demo --role member), to be SIGKILLed as a crash would.
 std::unique_ptr<eda::ChildProcess> start_child_member(const ShopFiles& files,
                                                       const std::string& coordinator,
-                                                      const std::string& gateway, int n) {
+                                                      const std::string& gateway, int n,
+                                                      int gateway_ms = 1) {
   eda::ChildSpec spec;
   spec.argv = {EDA_SCALING_DEMO, "--role", "member", "--coordinator", coordinator,
                "--log", files.log.path(), "--checkpoints", files.checkpoints.path(),
                "--gateway", files.gateway.path(), "--gateway-endpoint", gateway,
-               "--partitions", std::to_string(files.partition_count), "--gateway-ms", "1",
+               "--partitions", std::to_string(files.partition_count), "--gateway-ms",
+               std::to_string(gateway_ms),
                "--name", "child" + std::to_string(n), "--run-for", "600"};
   spec.output = eda::ChildOutput::discard;
   spec.end_with_owner = true;
@@ -614,6 +623,74 @@ void BM_Scaling_Rebalance(benchmark::State& state) {
   }
 }
 
+/// The bar at full scale: EDA_BENCH_SCALING_CHURN_EVENTS events (a million by default), all in
+/// the log first, drained by 2 members on threads and 2 as processes while, every 2 s, the
+/// oldest process is SIGKILLed and a new one started, or the oldest thread member leaves
+/// cleanly and a new one joins. The gateway takes no time here (what is checked is exactness,
+/// not speed): every event must be charged once, in order per order, none lost.
+void BM_Scaling_Churn(benchmark::State& state) {
+  const std::uint64_t total = env_count("EDA_BENCH_SCALING_CHURN_EVENTS", 1'000'000);
+  for (auto _ : state) {
+    zmq::context_t context;
+    const ShopFiles files(16);
+    {
+      PartitionLog log(files.log.path(), files.partition_count);
+      KeyedProducer producer(log, "order-service");
+      for (std::uint64_t from = 0; from < total; from += 5000) {
+        produce(producer, from, std::min(total, from + 5000));
+      }
+    }
+    Group group(context, files, 0us, GatewayKind::service);
+    group.add_member();
+    group.add_member();
+    std::vector<std::unique_ptr<eda::ChildProcess>> children;
+    int started = 0;
+    const auto start_child = [&] {
+      children.push_back(start_child_member(files, group.coordinator().endpoint(),
+                                            group.gateway_endpoint(), ++started, 0));
+    };
+    start_child();
+    start_child();
+    const BillingGateway record(files.gateway.path());
+    const auto start = Clock::now();
+    const eda::Deadline deadline(1800s);
+    auto last_round = Clock::now();
+    std::uint64_t kills = 0;
+    std::uint64_t leaves = 0;
+    while (record.charges() < total) {
+      if (deadline.expired() || group.any_failed()) {
+        state.SkipWithError("the events were not all charged (a member failed or timed out)");
+        return;
+      }
+      std::this_thread::sleep_for(200ms);
+      if (Clock::now() - last_round < 2s) continue;
+      last_round = Clock::now();
+      if ((kills + leaves) % 2 == 0) {
+        children.front()->signal(SIGKILL);
+        children.erase(children.begin());
+        start_child();
+        ++kills;
+      } else {
+        group.remove_oldest_member();
+        group.add_member();
+        ++leaves;
+      }
+    }
+    state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
+    const std::uint64_t doubles = record.double_charges();
+    state.counters["events"] = static_cast<double>(total);
+    state.counters["kills"] = static_cast<double>(kills);
+    state.counters["leaves"] = static_cast<double>(leaves);
+    state.counters["joins"] = static_cast<double>(kills + leaves);
+    state.counters["double_charges"] = static_cast<double>(doubles);
+    state.counters["order_violations"] = static_cast<double>(record.order_violations());
+    state.counters["lost"] = static_cast<double>(total - (record.charges() - doubles));
+    state.counters["redelivered_not_charged"] =
+        static_cast<double>(group.gateway_status().already_charged);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(total) * state.iterations());
+}
+
 }  // namespace
 
 BENCHMARK(BM_Scaling_Gateway)->ArgNames({"callers", "service"})->ArgsProduct({{1, 8}, {0, 1}})
@@ -629,5 +706,6 @@ BENCHMARK(BM_Scaling_Group_SharedFile)->ArgName("members")->Arg(1)->Arg(8)
 BENCHMARK(BM_Scaling_Group_NoWait)->ArgName("members")->Arg(8)
     ->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Scaling_Rebalance)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Scaling_Churn)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
