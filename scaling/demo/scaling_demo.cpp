@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--gateway-endpoint", s.gateway_endpoint,
                  "A gateway service to charge through instead of the record's file (--role member)");
+  app.add_option("--batch", s.batch,
+                 "Events of one partition a member takes per turn (--role member)")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
   app.add_option("--name", s.member_name, "A member's name; its id is NAME-N (--role member)")
       ->capture_default_str();
   app.add_option("--partitions", s.partitions, "Partitions of the group")
