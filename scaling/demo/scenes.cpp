@@ -345,11 +345,16 @@ int run_unkeyed(const Settings& s, Narrator& say) {
   threads.clear();
   BillingGateway gateway(files.path("gateway.db"));
   std::uint64_t failed = 0;
-  for (const auto& worker : workers) failed += worker->status().failed;
+  std::uint64_t retries = 0;
+  for (const auto& worker : workers) {
+    failed += worker->status().failed;
+    retries += worker->status().retries;
+  }
   say.heading("Summary (unkeyed)");
   std::cout << "events: " << total_events(s) << " in " << format_duration(elapsed)
             << ", charged: " << gateway.charges()
-            << ", dropped (poison, no partition to hold it): " << failed << '\n'
+            << ", dead-lettered (poison): " << failed << " after " << retries
+            << " retries, its worker and the events queued behind it waiting meanwhile\n"
             << "reorderings the workers detected: " << detector.reorders()
             << " (a step charged after a later step of its order); the gateway's record shows "
             << gateway.order_violations() << '\n';

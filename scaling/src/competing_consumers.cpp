@@ -2,7 +2,9 @@
 // detector that counts what they apply out of order.
 #include "eda/scaling/competing_consumers.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 #include "eda/endpoint.hpp"
 #include "eda/scaling/gateway_service.hpp"
@@ -59,8 +61,11 @@ void CompetingWorker::run(const std::stop_token& stop) {
                                                     std::chrono::milliseconds(50), receive_timeout);
     if (count == 0) continue;
     try {
-      handle(decode_event_frames(frames, count));
-    } catch (const MalformedMessage&) {  // not an event: counted, and the worker goes on
+      handle(decode_event_frames(frames, count), stop);
+    } catch (const MalformedMessage& error) {  // not an event: dead-lettered, the worker goes on
+      std::vector<std::string> raw;
+      for (std::size_t i = 0; i < count; ++i) raw.emplace_back(frames[i].to_string());
+      dead_letter(std::move(raw), error.fault(), error.what());
       const std::lock_guard lock(mutex_);
       ++status_.processed;
       ++status_.failed;
@@ -68,23 +73,51 @@ void CompetingWorker::run(const std::stop_token& stop) {
   }
 }
 
-void CompetingWorker::handle(const DecodedEvent& event) {
+void CompetingWorker::handle(const DecodedEvent& event, const std::stop_token& stop) {
   CompetingWorkerStatus seen;
   try {
     const OrderStep step = order_step_of(event);
     if (options_.before_charge) options_.before_charge(step);
-    seen.charged = bill(*gateway_, event.bytes(), options_.name) == BillingOutcome::charged ? 1 : 0;
-    if (options_.detector != nullptr && !options_.detector->observe(step.order_id, step.step)) {
-      seen.reorders = 1;
+    auto wait = options_.first_backoff;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        seen.charged =
+            bill(*gateway_, event.bytes(), options_.name) == BillingOutcome::charged ? 1 : 0;
+        if (options_.detector != nullptr && !options_.detector->observe(step.order_id, step.step)) {
+          seen.reorders = 1;
+        }
+        break;
+      } catch (const MalformedMessage&) {
+        throw;  // no retry can make it decode
+      } catch (const std::exception& error) {
+        if (attempt >= options_.max_attempts || stop.stop_requested()) {
+          seen.failed = 1;
+          dead_letter({std::string(event.bytes())}, WireFault::unprocessable, error.what());
+          break;
+        }
+        ++seen.retries;
+        // The worker itself waits: the events queued behind this one here wait with it.
+        std::this_thread::sleep_for(wait);
+        wait = std::min(wait * 2, options_.max_backoff);
+      }
     }
-  } catch (const std::exception&) {
+  } catch (const MalformedMessage& error) {
     seen.failed = 1;
+    dead_letter({std::string(event.bytes())}, error.fault(), error.what());
   }
   const std::lock_guard lock(mutex_);
   ++status_.processed;
   status_.charged += seen.charged;
   status_.reorders += seen.reorders;
   status_.failed += seen.failed;
+  status_.retries += seen.retries;
+}
+
+void CompetingWorker::dead_letter(std::vector<std::string> frames, WireFault fault,
+                                  const std::string& reason) {
+  if (!options_.dead_letters) return;
+  options_.dead_letters->put(
+      DeadLetter{std::move(frames), fault, reason, options_.name, wall_clock_ns()});
 }
 
 CompetingWorkerStatus CompetingWorker::status() const {

@@ -131,3 +131,53 @@ TEST_CASE("unkeyed: a message that is not an event is counted and the worker goe
   CHECK(worker.worker.status().failed == 2);
   CHECK(worker.worker.status().charged == 1);
 }
+
+TEST_CASE("unkeyed: a poison event is retried with backoff, then dead-lettered, and the worker goes on",
+          "[scaling][unkeyed]") {
+  Shop shop;
+  zmq::context_t context;
+  ReorderDetector detector;
+  auto options = worker_options(shop, "worker-a", detector);
+  options.max_attempts = 3;
+  options.first_backoff = 1ms;
+  options.max_backoff = 2ms;
+  const auto letters = std::make_shared<eda::DeadLetterBox>();
+  options.dead_letters = letters;
+  RunningWorker worker(context, options);
+  UnkeyedDistributor distributor(context, {worker.worker.endpoint()});
+  distributor.send(OrderPlaced{"order-1", 1, 1500});
+  distributor.send(OrderAmended{"order-1", 2, -300});  // declined every time
+  distributor.send(OrderCancelled{"order-1", 3});
+  REQUIRE(eventually([&] { return worker.worker.status().processed == 3; }));
+  const auto status = worker.worker.status();
+  CHECK(status.retries == 2);  // three attempts in all
+  CHECK(status.failed == 1);
+  CHECK(status.charged == 2);
+  CHECK(letters->count(eda::WireFault::unprocessable) == 1);
+  const auto kept = letters->recent();
+  REQUIRE(kept.size() == 1);
+  CHECK(kept.front().reason.find("negative amount") != std::string::npos);
+  CHECK(kept.front().origin == "worker-a");
+  auto gateway = shop.gateway();
+  CHECK(gateway.charges() == 2);  // placed and cancelled; the amendment never
+}
+
+TEST_CASE("unkeyed: a message that is no event goes to the dead letters with its raw frames",
+          "[scaling][unkeyed]") {
+  Shop shop;
+  zmq::context_t context;
+  ReorderDetector detector;
+  auto options = worker_options(shop, "worker-a", detector);
+  const auto letters = std::make_shared<eda::DeadLetterBox>();
+  options.dead_letters = letters;
+  RunningWorker worker(context, options);
+  zmq::socket_t raw(context, zmq::socket_type::push);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.connect(worker.worker.endpoint());
+  raw.send(zmq::str_buffer("one frame only"), zmq::send_flags::none);
+  REQUIRE(eventually([&] { return worker.worker.status().processed == 1; }));
+  CHECK(worker.worker.status().retries == 0);  // no retry can make it decode
+  REQUIRE(letters->total() == 1);
+  REQUIRE(letters->recent().front().frames.size() == 1);
+  CHECK(letters->recent().front().frames.front() == "one frame only");
+}

@@ -10,6 +10,10 @@
 /// sees every charge and counts each step that arrives after a later step of its order, and the
 /// gateway's record shows the same thing afterwards (BillingGateway::order_violations()).
 ///
+/// A poison event (the gateway declines it every time) is retried where it is, with a backoff
+/// that doubles, then dead-lettered. There is no partition to set it aside in: while it waits,
+/// the events queued behind it at that worker wait too (the other workers go on).
+///
 /// The distributor connects to each worker's PULL endpoint: its PUSH socket then has one queue
 /// per worker from the start and hands events out strictly in turn (with workers connecting to
 /// a bound PUSH, the first to connect gets everything sent before the others arrive).
@@ -30,6 +34,7 @@
 #include <zmq.hpp>
 
 #include "eda/codec.hpp"
+#include "eda/dead_letter.hpp"
 #include "eda/scaling/billing.hpp"
 #include "eda/scaling/keyed_producer.hpp"
 #include "eda/wire.hpp"
@@ -96,6 +101,11 @@ struct CompetingWorkerOptions {
   /// @brief Called with each event's order and step before it is charged: tests use it to
   ///        hold one worker back and force a reordering deterministically.
   std::function<void(const OrderStep&)> before_charge;
+  int max_attempts = 4;  ///< Charges of a poison event before it is dead-lettered.
+  std::chrono::milliseconds first_backoff{10};  ///< Wait before the first retry (then doubled).
+  std::chrono::milliseconds max_backoff{200};   ///< The longest wait between two attempts.
+  /// @brief Where poison and undecodable events go (nothing: they are only counted).
+  std::shared_ptr<DeadLetterSink> dead_letters{};
 };
 
 /// @brief What a competing worker has done.
@@ -103,8 +113,9 @@ struct CompetingWorkerStatus {
   std::uint64_t processed = 0;  ///< Events taken (charged, already charged or failed).
   std::uint64_t charged = 0;    ///< Charges the gateway recorded.
   std::uint64_t reorders = 0;   ///< Events this worker applied after a later one of their order.
-  std::uint64_t failed = 0;     ///< Events that did not decode or were declined (counted, dropped:
-                                ///< this design has no partition to hold them in).
+  std::uint64_t failed = 0;     ///< Events dead-lettered: they did not decode, or the gateway
+                                ///< declined every attempt.
+  std::uint64_t retries = 0;    ///< Failed attempts that were retried after a backoff.
 };
 
 /// @brief One Billing worker of the unkeyed pool: binds in its constructor, serves in run().
@@ -124,7 +135,8 @@ class CompetingWorker {
   [[nodiscard]] CompetingWorkerStatus status() const;
 
  private:
-  void handle(const DecodedEvent& event);
+  void handle(const DecodedEvent& event, const std::stop_token& stop);
+  void dead_letter(std::vector<std::string> frames, WireFault fault, const std::string& reason);
 
   CompetingWorkerOptions options_;
   zmq::socket_t socket_;
