@@ -71,7 +71,8 @@ class GatewayService {
 
   /// @brief The endpoint bound (with the real port), for RemoteGateway.
   [[nodiscard]] const std::string& endpoint() const noexcept { return endpoint_; }
-  /// @brief A copy of what it has done so far.
+  /// @brief A copy of what it has done so far, taken after each turn's answers were sent (so it
+  ///        may lag an answer a caller has just received by a moment).
   [[nodiscard]] GatewayServiceStatus status() const;
   /// @brief Stops serving and closes the socket. Idempotent.
   void stop();
