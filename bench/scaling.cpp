@@ -11,6 +11,7 @@
 //   BM_Scaling_Rebalance           members SIGKILLed (child processes) and joining while events
 //                                  flow: the pause of the partitions that move and the p99 of
 //                                  those that do not, against the steady state
+//   BM_Scaling_Lag                 one member falls behind, three join, the lag drains
 //   BM_Scaling_Churn               a million events through SIGKILLs, leaves and joins: none
 //                                  lost, none charged twice, none out of order
 //
@@ -628,6 +629,57 @@ void BM_Scaling_Rebalance(benchmark::State& state) {
   }
 }
 
+/// Lag drained over time: one member takes a steady 1 200 events/s, more than it can charge
+/// (about 750/s), for 2 s, so events pile up behind it; then three more members join and the
+/// lag (events in the log not yet processed) drains. Counters: the lag every 500 ms from the
+/// start (lag_at_Nms), and how long after the joins the lag first fell under 50 events.
+void BM_Scaling_Lag(benchmark::State& state) {
+  constexpr double rate = 1200;
+  constexpr auto alone = 2s;
+  constexpr auto run_for = 6s;
+  for (auto _ : state) {
+    zmq::context_t context;
+    const ShopFiles files(16);
+    Group group(context, files, gateway_call, GatewayKind::service);
+    group.add_member();
+    if (!wait_until([&] { return group.coordinator().status().members.size() == 1; }, 10s)) {
+      state.SkipWithError("the first member did not join");
+      return;
+    }
+    PartitionLog log(files.log.path(), files.partition_count);
+    KeyedProducer producer(log, "order-service");
+    const auto start = Clock::now();
+    std::uint64_t produced = 0;
+    bool joined = false;
+    std::optional<double> drained_ms;
+    auto next_sample = start;
+    int sample = 0;
+    while (Clock::now() - start < run_for) {
+      const auto now = Clock::now();
+      const double seconds = std::chrono::duration<double>(now - start).count();
+      const auto due = static_cast<std::uint64_t>(seconds * rate);
+      if (due > produced) produce(producer, produced, due);
+      produced = std::max(produced, due);
+      const std::uint64_t done = group.processed();
+      const std::uint64_t lag = produced > done ? produced - done : 0;
+      if (now >= next_sample) {
+        state.counters["lag_at_" + std::to_string(sample * 500) + "ms"] = static_cast<double>(lag);
+        ++sample;
+        next_sample += 500ms;
+      }
+      if (!joined && now - start >= alone) {
+        for (int m = 0; m < 3; ++m) group.add_member();
+        joined = true;
+      } else if (joined && !drained_ms && lag < 50) {
+        drained_ms = std::chrono::duration<double, std::milli>(now - start - alone).count();
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    state.counters["drained_after_joins_ms"] = drained_ms.value_or(-1);
+    state.counters["events"] = static_cast<double>(produced);
+  }
+}
+
 /// The bar at full scale: EDA_BENCH_SCALING_CHURN_EVENTS events (a million by default), all in
 /// the log first, drained by 2 members on threads and 2 as processes while, every 2 s, the
 /// oldest process is SIGKILLed and a new one started, or the oldest thread member leaves
@@ -712,6 +764,7 @@ BENCHMARK(BM_Scaling_Group_NoWait)->ArgName("members")->Arg(8)
     ->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Scaling_Rebalance)->ArgName("batch")->Arg(32)->Arg(8)->Iterations(1)
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Scaling_Lag)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Scaling_Churn)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();
