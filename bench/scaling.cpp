@@ -18,7 +18,8 @@
 // Settings (the CTest smoke run shrinks them): EDA_BENCH_SCALING_EVENTS (events per member in
 // the drain, default 1500), EDA_BENCH_SCALING_REBALANCES (kill-and-join rounds, default 4),
 // EDA_BENCH_SCALING_SYNC_EVENTS (the baseline's calls, default 1500), EDA_BENCH_SCALING_PACED_MS
-// (the latency phase, default 1000), EDA_BENCH_SCALING_CHURN_EVENTS (default 1 000 000).
+// (the latency phase, default 1000), EDA_BENCH_SCALING_CHURN_EVENTS (default 1 000 000),
+// EDA_BENCH_SCALING_LAG_ALONE_MS (default 2000).
 #include <benchmark/benchmark.h>
 
 #include <csignal>
@@ -630,13 +631,14 @@ void BM_Scaling_Rebalance(benchmark::State& state) {
 }
 
 /// Lag drained over time: one member takes a steady 1 200 events/s, more than it can charge
-/// (about 750/s), for 2 s, so events pile up behind it; then three more members join and the
+/// (about 750/s), for 2 s (EDA_BENCH_SCALING_LAG_ALONE_MS), so events pile up behind it; then
+/// three more members join and the
 /// lag (events in the log not yet processed) drains. Counters: the lag every 500 ms from the
 /// start (lag_at_Nms), and how long after the joins the lag first fell under 50 events.
 void BM_Scaling_Lag(benchmark::State& state) {
   constexpr double rate = 1200;
-  constexpr auto alone = 2s;
-  constexpr auto run_for = 6s;
+  const std::chrono::milliseconds alone{env_count("EDA_BENCH_SCALING_LAG_ALONE_MS", 2000)};
+  const auto run_for = 3 * alone;
   for (auto _ : state) {
     zmq::context_t context;
     const ShopFiles files(16);
