@@ -139,6 +139,8 @@ os="$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}" || echo un
   echo "benchmark: $(version libbenchmark-dev)"
   echo "nats-server: $(version nats-server)"
   echo "libnats: $(version libnats-dev)"
+  echo "rabbitmq-server: $(version rabbitmq-server); librabbitmq: $(version librabbitmq-dev) (bench-brokers)"
+  echo "strace: $(version strace) (bench-brokers counts the servers' fsyncs with it)"
   echo "sqlite: $(version libsqlite3-dev)"
   echo "postgresql: $(version postgresql-15) (server, bench-event-stores); libpq: $(version libpq-dev)"
   echo "build: $(cache_value CMAKE_BUILD_TYPE) (preset $preset)"

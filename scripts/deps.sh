@@ -43,6 +43,8 @@ for arg in "$@"; do
   case "$arg" in
     --plots) packages+=(
       python3-matplotlib   # matplotlib 3.6 for bench/plot.py (run with /usr/bin/python3)
+      strace               # bench-brokers counts the servers' fsync calls with it (bench.sh
+                           # asks for this group; without it that row says "not measured")
     ) ;;
     --fuzz) packages+=(
       clang                # clang 14: builds the fuzz targets (fuzz/, preset "fuzz")
