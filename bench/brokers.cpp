@@ -374,12 +374,23 @@ void set_usage_counters(benchmark::State& state, const System& system, const Usa
   state.counters["server_peak_rss_mb"] = memory.peak_rss_mb;
 }
 
+/// A new scenario on a system, with the benchmark's consumers (range 0) connected and warmed
+/// up, on events of range(1) bytes.
+struct LiveScenario {
+  LiveScenario(System& system, const benchmark::State& state)
+      : transport(system.make(new_scenario())),
+        fan(*transport, static_cast<std::size_t>(state.range(0)),
+            static_cast<std::size_t>(state.range(1))) {
+    fan.start_consumers();
+    warm_up(fan);
+  }
+  std::unique_ptr<EventTransport> transport;
+  FanOut fan;  // after the transport: goes first
+};
+
 void fixed_rate_run(benchmark::State& state, System& system) {
-  const auto transport = system.make(new_scenario());
-  FanOut fan(*transport, static_cast<std::size_t>(state.range(0)),
-             static_cast<std::size_t>(state.range(1)));
-  fan.start_consumers();
-  warm_up(fan);
+  LiveScenario live(system, state);
+  FanOut& fan = live.fan;
   const Usage before = usage_now(system);
   const std::uint64_t published_before = fan.published();
   Step step;
@@ -395,11 +406,8 @@ void fixed_rate_run(benchmark::State& state, System& system) {
 }
 
 void max_rate_run(benchmark::State& state, System& system) {
-  const auto transport = system.make(new_scenario());
-  FanOut fan(*transport, static_cast<std::size_t>(state.range(0)),
-             static_cast<std::size_t>(state.range(1)));
-  fan.start_consumers();
-  warm_up(fan);
+  LiveScenario live(system, state);
+  FanOut& fan = live.fan;
   double best = 0;            // the highest rate that kept p99 within the bar
   double kept_up = 0;         // the highest rate whose events were all delivered in time
   double first_failed = 0;    // the lowest rate above `best` that missed the bar

@@ -22,16 +22,11 @@
 ///   bytes/s counts the body both ways. ZeroMQ: eda::RpcClient / eda::RpcServer. NATS:
 ///   natsConnection_Request to a responder on its own connection.
 ///
-/// The NATS side needs Debian's `nats-server` on PATH: the program starts it on a free
-/// loopback port and stops it at exit. Without it the NATS benchmarks are skipped (one line
+/// The NATS side needs Debian's `nats-server`: the program starts one on a free loopback port
+/// (the brokers module's eda::brokers::JetStreamServer) and stops it at exit. Without it the NATS benchmarks are skipped (one line
 /// says so) and the ZeroMQ ones still run. EDA_BENCH_BATCH shrinks the batch (smoke runs).
 #include <benchmark/benchmark.h>
 #include <nats/nats.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -46,18 +41,22 @@
 #include <thread>
 #include <vector>
 
-#include "eda/child_process.hpp"
+#include "eda/brokers/jetstream_server.hpp"
 #include "eda/clock.hpp"
 #include "eda/endpoint.hpp"
 #include "eda/latency.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/rpc.hpp"
 #include "latency_counters.hpp"
+#include "stamped_payload.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using eda::bench::age_of;
+using eda::bench::Blob;
 using eda::bench::set_latency_counters;
+using eda::bench::stamp;
 
 constexpr int high_water_mark = 1'000'000;  // above any batch: nothing here may be dropped
 constexpr const char* nats_subject = "bench.peers";
@@ -71,19 +70,6 @@ std::int64_t batch_size() {
 }
 
 // ---- The workload, the same on both sides ---------------------------------------------------
-
-/// Writes the current time into the first 8 bytes of `payload` (at least 8 bytes long).
-void stamp(std::string& payload) {
-  const std::int64_t now = eda::monotonic_ns();
-  std::memcpy(payload.data(), &now, sizeof now);
-}
-
-/// How long ago a payload written by stamp() was stamped, in nanoseconds.
-std::int64_t age_of(std::string_view payload) {
-  std::int64_t sent = 0;
-  std::memcpy(&sent, payload.data(), sizeof sent);
-  return eda::monotonic_ns() - sent;
-}
 
 /// What one subscriber has received: a count the publisher watches, and the delivery
 /// latencies (written only by the subscriber's thread, read once that thread has ended).
@@ -152,14 +138,6 @@ auto guarded(Body body) {
 }
 
 // ---- ZeroMQ, through the kit ----------------------------------------------------------------
-
-/// A payload of a given size, as a kit event.
-struct Blob {
-  static constexpr std::string_view event_type = "bench.blob";
-  static constexpr std::uint32_t schema_version = 1;
-  std::string bytes;
-  MSGPACK_DEFINE(bytes)
-};
 
 void zmq_pubsub(benchmark::State& state) {
   const auto consumers = static_cast<std::size_t>(state.range(0));
@@ -347,68 +325,6 @@ void nats_request_reply(benchmark::State& state, const std::string& url) {
   set_latency_counters(state, round_trip);
 }
 
-// ---- The nats-server the benchmark runs -----------------------------------------------------
-
-/// A loopback port nobody listens on right now (the kernel picks it; it is released at once,
-/// so in principle another program could take it before the server does).
-int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error(std::string("socket(): ") + std::strerror(errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("no free loopback port: " + std::string(std::strerror(errno)));
-  return ntohs(address.sin_port);
-}
-
-/// A nats-server child process listening on a free loopback port, ready when constructed and
-/// stopped when destroyed (eda::ChildProcess: SIGTERM, then SIGKILL if it has not exited within
-/// 5 s). Its log is discarded (it would mix with the results), and it gets SIGTERM if this
-/// process dies first, so no server outlives a crashed benchmark.
-class NatsServer {
- public:
-  /// Starts `program`; throws std::runtime_error when it does not accept connections in 5 s.
-  explicit NatsServer(const std::string& program)
-      : port_(std::to_string(free_loopback_port())),
-        url_("nats://127.0.0.1:" + port_),
-        server_({.argv = {program, "-a", "127.0.0.1", "-p", port_},
-                 .output = eda::ChildOutput::discard,
-                 .end_with_owner = true}) {
-    wait_until_ready(program);
-  }
-
-  /// Where clients connect, e.g. `nats://127.0.0.1:40123`.
-  [[nodiscard]] const std::string& url() const noexcept { return url_; }
-
- private:
-  /// The readiness signal is a connection that succeeds. Between attempts it waits up to
-  /// 10 ms for the server to exit, which paces the attempts and notices a server that failed.
-  void wait_until_ready(const std::string& program) {
-    const eda::Deadline deadline(5s);
-    while (!deadline.expired()) {
-      natsConnection* probe = nullptr;
-      if (natsConnection_ConnectTo(&probe, url_.c_str()) == NATS_OK) {
-        natsConnection_Destroy(probe);
-        return;
-      }
-      if (const auto ended = server_.wait_for(10ms)) {
-        throw std::runtime_error(program + " exited at start (" + ended->ending() + "; run " +
-                                 program + " -a 127.0.0.1 -p PORT to see why)");
-      }
-    }
-    throw std::runtime_error(program + " did not accept connections on " + url_ + " within 5 s");
-  }
-
-  std::string port_;
-  std::string url_;
-  eda::ChildProcess server_;  // the last member: the server stops before the rest goes
-};
-
 // ---- Registration ---------------------------------------------------------------------------
 
 void consumers_and_sizes(benchmark::internal::Benchmark* b) {
@@ -430,8 +346,10 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
   // Decide before registering: the NATS benchmarks exist only when there is a server to run.
-  std::optional<NatsServer> server;
-  if (const auto program = eda::find_on_path("nats-server")) {
+  // The brokers module's throw-away server: JetStream is on, but no stream captures these
+  // subjects, so core publish/subscribe goes through the server as it would without it.
+  std::optional<eda::brokers::JetStreamServer> server;
+  if (const auto program = eda::brokers::find_nats_server()) {
     try {
       server.emplace(*program);
     } catch (const std::exception& e) {
@@ -441,8 +359,8 @@ int main(int argc, char** argv) {
   } else {
     // On stderr, so that --benchmark_format=json output stays valid JSON.
     std::fprintf(stderr,
-                 "bench-peers: nats-server not installed (not on PATH); NATS benchmarks "
-                 "skipped (install Debian's nats-server, which goes to /usr/sbin)\n");
+                 "bench-peers: nats-server not installed; NATS benchmarks skipped (install "
+                 "Debian's nats-server, which goes to /usr/sbin)\n");
   }
   const std::string url = server ? server->url() : std::string();
 
