@@ -454,8 +454,8 @@ void catch_up_run(benchmark::State& state, System& system) {
     fan.publish_burst(backlog);  // the service is down: nothing consumes
     const std::int64_t back = eda::monotonic_ns();
     fan.start_consumers();
-    if (!fan.wait_delivered(600s)) {
-      state.SkipWithError("the returning service did not catch up within 600 s");
+    if (!fan.wait_delivered(900s)) {
+      state.SkipWithError("the returning service did not catch up within 900 s");
       return;
     }
     const std::int64_t caught_up = eda::monotonic_ns();
