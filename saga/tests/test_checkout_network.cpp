@@ -103,7 +103,7 @@ TEST_CASE("checkouts over tcp, ipc and inproc: one completes, one with a decline
 
   CHECK(orders.order_status(1) == OrderStatus::approved);
   CHECK(orders.order_status(2) == OrderStatus::rejected);
-  CHECK(test::invariant_violations_of(orders, shop.inventory, shop.payment, shop.shipping, 1, 2)
+  CHECK(checkout_violations(orders, shop.inventory, shop.payment, shop.shipping, 1, 2)
             .empty());
   CHECK(orders.counters().timeouts == 0);
   CHECK(shop.inventory_host.counters().executed == 3);  // reserve, reserve, release
