@@ -2,8 +2,12 @@
 // transactions, read by the relay in position order.
 #include "eda/saga/outbox.hpp"
 
+#include <sqlite3.h>
+
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace eda::saga {
 
@@ -25,7 +29,25 @@ void create_outbox_table(const sqlite::Database& db) {
       " id INTEGER PRIMARY KEY CHECK (id = 1), sent_through INTEGER NOT NULL);");
 }
 
-Outbox::Outbox(sqlite::Database& db) : db_(db) { create_outbox_table(db_); }
+namespace {
+
+int look_again_soon(void* /*unused*/, int attempts) {
+  constexpr int attempts_in_busy_timeout = 100'000;  // 10 s of 100 us steps
+  if (attempts >= attempts_in_busy_timeout) return 0;  // SQLITE_BUSY: the statement says so
+  std::this_thread::sleep_for(std::chrono::microseconds(100));
+  return 1;
+}
+
+}  // namespace
+
+void wait_briefly_for_write_lock(const sqlite::Database& db) {
+  sqlite3_busy_handler(db.handle(), look_again_soon, nullptr);
+}
+
+Outbox::Outbox(sqlite::Database& db) : db_(db) {
+  wait_briefly_for_write_lock(db_);
+  create_outbox_table(db_);
+}
 
 std::uint64_t Outbox::begin_add(sqlite::Transaction& /*open*/, const EventMetadata& meta) {
   // The Transaction parameter documents the contract; SQLite says whether it holds.

@@ -77,6 +77,7 @@ OutboxRelay::OutboxRelay(zmq::context_t& context, const std::string& path, Publi
   }
   try {
     db_.emplace(path, options_.durability, "outbox relay's database");
+    wait_briefly_for_write_lock(*db_);  // it takes turns at the write lock with the writer
     open_database();
   } catch (const StorageError& e) {
     throw StorageError("the outbox relay cannot read '" + path + "': " + e.what());

@@ -109,4 +109,15 @@ class Outbox {
 ///        (`outbox_relay`) in `db` if they are missing (Outbox's constructor does it).
 void create_outbox_table(const sqlite::Database& db);
 
+/// @brief Makes `db` wait for SQLite's write lock in steps of 100 us (up to 10 s) instead of
+///        SQLite's default backoff, which sleeps up to 100 ms a time.
+///
+/// A participant and its relay take turns at one write lock: each of the participant's
+/// commits, each of the relay's claims and marks. Both hold it briefly, so a short step is
+/// enough; with the default, each side stalls the other for milliseconds at a time, and at
+/// 2 000 fsync'd writes a second the relay fell behind for good (the lag grew past a second)
+/// while the writer slowed to 1 200 writes/s (bench-saga, BM_Outbox_RelayLag). Every
+/// connection that writes an outbox, or relays one, waits this way.
+void wait_briefly_for_write_lock(const sqlite::Database& db);
+
 }  // namespace eda::saga
