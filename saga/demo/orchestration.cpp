@@ -136,6 +136,9 @@ class WiredCheckout {
   Shipping& shipping() { return shipping_; }
   ParticipantHost& payment_host() { return *payment_host_; }
 
+  /// A tracer taps the command publisher too: one more subscriber to wait for after a restart.
+  void tapped() { taps_ = 1; }
+
   bool payment_stalled = false;   ///< Payment takes no message while set.
   bool shipping_stalled = false;  ///< Shipping takes no message while set.
 
@@ -165,7 +168,8 @@ class WiredCheckout {
   }
 
   [[nodiscard]] bool connected() const {
-    return orchestrator_->ready() && orchestrator_->participants_subscribed() == 3 &&
+    // (The tap counts among the publisher's subscribers: all three participants must be there.)
+    return orchestrator_->ready() && orchestrator_->participants_subscribed() == 3 + taps_ &&
            inventory_host_->ready() && payment_host_->ready() && shipping_host_->ready();
   }
 
@@ -194,6 +198,7 @@ class WiredCheckout {
   std::optional<ParticipantHost> payment_host_;
   std::optional<ParticipantHost> shipping_host_;
   std::map<std::uint64_t, std::size_t> told_;  // order -> path entries narrated
+  std::size_t taps_ = 0;                       // tracers subscribed to the commands
 };
 
 /// What the books say about one order, in words.
@@ -304,6 +309,7 @@ int run_orchestration(const Settings& s, Narrator& say) {
     say.say("tracer", "taps the orchestrator's commands and the participants' replies");
     trace.emplace(context, trace::DemoTraceOptions{.endpoints = shop.publishers(),
                                                    .serve_publishers = [&] { shop.poll_once(); }});
+    shop.tapped();
   }
   const bool told = scene_completes(shop, say) && scene_declined(shop, say) &&
                     scene_crash(shop, say) && scene_stalled(s, shop, say);
