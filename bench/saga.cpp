@@ -74,23 +74,11 @@ using eda::bench::set_latency_counters;
 
 constexpr auto normal = eda::sqlite::Durability::normal;
 
-/// A fresh folder in the temp directory, removed afterwards.
-class Scratch {
+/// A fresh folder in the temp directory, removed afterwards (the test rig's), with a file name
+/// maker.
+class Scratch : public test::TempDirectory {
  public:
-  Scratch()
-      : path_(std::filesystem::temp_directory_path() / ("eda-bench-saga-" + eda::new_event_id())) {
-    std::filesystem::create_directories(path_);
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+  [[nodiscard]] std::string file(const std::string& name) const { return path() + "/" + name; }
 };
 
 /// One row's workload, the same for both designs.

@@ -190,16 +190,8 @@ int run_choreography(const Settings& s, Narrator& say) {
   zmq::context_t context;
   ChoreographedShop shop(s, say, context, dir);
   say.heading("The checkout, choreographed: no orchestrator, each service reacts to events");
-  if (!shop.connect()) {
-    say.say("demo", "the services did not connect within 15 s");
-    return 1;
-  }
   std::optional<trace::DemoTrace> trace;
-  if (s.trace) {
-    say.say("tracer", "taps the four services' publishers");
-    trace.emplace(context, trace::DemoTraceOptions{.endpoints = shop.publishers(),
-                                                   .serve_publishers = [&] { shop.poll_once(); }});
-  }
+  if (!connect_and_trace(s, say, context, shop, trace, "the four services' publishers")) return 1;
   say.heading("1. A checkout that completes");
   bool told = shop.checkout(sample_checkout(1, 2));
   say.heading("2. A declined card: Inventory releases the stock when it hears PaymentDeclined");

@@ -9,9 +9,13 @@
 #include <filesystem>
 #include <string>
 
+#include <optional>
+#include <string_view>
+
 #include "eda/cli.hpp"
 #include "eda/narrator.hpp"
 #include "eda/saga/checkout_saga.hpp"
+#include "eda/trace/demo_trace.hpp"
 
 namespace eda::saga::demo {
 
@@ -56,6 +60,23 @@ int run_role(const Settings& s, Narrator& say);
 
 /// The checkout of order `order_id`: `quantity` units of SKU-1 at 10.00 each, a good card.
 CheckoutRequest sample_checkout(std::uint64_t order_id, std::uint64_t quantity = 1);
+
+/// Waits until the services of `shop` are connected (its connect()), then, with --trace, starts
+/// the tap on its publishers (saying it taps `what`); false when they did not connect.
+template <class Shop>
+bool connect_and_trace(const Settings& s, Narrator& say, zmq::context_t& context, Shop& shop,
+                       std::optional<trace::DemoTrace>& trace, std::string_view what) {
+  if (!shop.connect()) {
+    say.say("demo", "the services did not connect within 15 s");
+    return false;
+  }
+  if (s.trace) {
+    say.say("tracer", "taps " + std::string(what));
+    trace.emplace(context, trace::DemoTraceOptions{.endpoints = shop.publishers(),
+                                                   .serve_publishers = [&] { shop.poll_once(); }});
+  }
+  return true;
+}
 
 /// A folder for the demo's databases: `requested` when given (kept afterwards), otherwise a
 /// fresh one in the temp directory, removed when the run ends.

@@ -300,17 +300,12 @@ int run_orchestration(const Settings& s, Narrator& say) {
               "Shipping");
   say.say("demo", "databases in " + dir.path().string() +
                       (dir.temporary() ? " (removed at the end)" : ""));
-  if (!shop.connect()) {
-    say.say("demo", "the services did not connect within 15 s");
+  std::optional<trace::DemoTrace> trace;
+  if (!connect_and_trace(s, say, context, shop, trace,
+                         "the orchestrator's commands and the participants' replies")) {
     return 1;
   }
-  std::optional<trace::DemoTrace> trace;
-  if (s.trace) {
-    say.say("tracer", "taps the orchestrator's commands and the participants' replies");
-    trace.emplace(context, trace::DemoTraceOptions{.endpoints = shop.publishers(),
-                                                   .serve_publishers = [&] { shop.poll_once(); }});
-    shop.tapped();
-  }
+  if (trace) shop.tapped();
   const bool told = scene_completes(shop, say) && scene_declined(shop, say) &&
                     scene_crash(shop, say) && scene_stalled(s, shop, say);
   if (cli::stop_requested()) {
