@@ -56,6 +56,8 @@ Stop sourcing_stop();
 Stop cqrs_stop();
 /// @brief The partitioned-consumer-group stop.
 Stop scaling_stop();
+/// @brief The outbox-and-sagas stop.
+Stop saga_stop();
 
 /// @brief All the stops, in the order the tour visits them.
 std::vector<Stop> all_stops();

@@ -139,8 +139,8 @@ int run_tour(const std::vector<Stop>& stops, const TourOptions& options, std::os
   summary.print(out);
   out << "\nThe pattern pages (notification/README.md, state-transfer/README.md, "
          "sourcing/README.md,\n"
-      << "cqrs/README.md, scaling/README.md) explain what you saw; bench/ measures it at full "
-         "size.\n";
+      << "cqrs/README.md, scaling/README.md, saga/README.md) explain what you saw; bench/ "
+         "measures it at full size.\n";
   out << "eda-tour: finished in " << seconds_since(start);
   if (failed.empty()) {
     out << ", every stop ran.\n";
