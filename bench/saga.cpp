@@ -19,7 +19,8 @@
 ///   `synchronous=FULL` (an fsync per commit); its relay (woken by the doorbell) publishes over
 ///   tcp loopback to a subscriber here. `lag_p50_us`, `lag_p99_us`, `lag_max_us`: from the
 ///   commit's end to the event's arrival at the subscriber; `events_per_second` received;
-///   `writes_per_second` achieved; `commit_p50_us`/`commit_p99_us` per transaction.
+///   `writes_per_second` achieved; `commit_p50_us`/`commit_p99_us` per transaction; how the
+///   relay woke: `doorbells`, and `rows_found_by_poll` (rows no doorbell announced).
 /// - BM_Outbox_KillLoop beside BM_DualWrite_KillLoop: Inventory as a process of its own
 ///   (saga-demo --role writer), reserving stock as fast as it can, killed by SIGKILL at a random
 ///   moment (1 to 20 ms after its first event arrives here) EDA_BENCH_SAGA_KILLS times (default
@@ -382,6 +383,9 @@ void BM_Outbox_RelayLag(benchmark::State& state) {
       state.SkipWithError("not every event arrived within the deadline");
       return;
     }
+    // How the relay woke: rows it found by its fallback poll had no doorbell (a wake-up missed).
+    state.counters["rows_found_by_poll"] = static_cast<double>(relay.counters().found_by_poll);
+    state.counters["doorbells"] = static_cast<double>(relay.counters().doorbells);
     set_latency_counters(state, lag, "lag_");
     state.counters["lag_max_us"] = static_cast<double>(lag.summary().max_ns) / 1e3;
     set_latency_counters(state, commit_latency, "commit_");
