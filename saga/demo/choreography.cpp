@@ -120,12 +120,7 @@ class ChoreographedShop {
   }
 
   bool pump(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-    const Deadline deadline(limit);
-    while (!done()) {
-      if (deadline.expired() || cli::stop_requested()) return false;
-      poll_once();
-    }
-    return true;
+    return poll_until([this] { poll_once(); }, done, limit);
   }
 
   bool connect() {

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "eda/cli.hpp"
+#include "eda/clock.hpp"
 #include "eda/narrator.hpp"
 #include "eda/saga/checkout_saga.hpp"
 #include "eda/trace/demo_trace.hpp"
@@ -60,6 +61,18 @@ int run_role(const Settings& s, Narrator& say);
 
 /// The checkout of order `order_id`: `quantity` units of SKU-1 at 10.00 each, a good card.
 CheckoutRequest sample_checkout(std::uint64_t order_id, std::uint64_t quantity = 1);
+
+/// Calls `poll_once()` until `done()` (at most `limit`, and not after Ctrl-C); false if it did
+/// not come.
+template <class PollOnce, class Done>
+bool poll_until(PollOnce&& poll_once, Done&& done, std::chrono::milliseconds limit) {
+  const Deadline deadline(limit);
+  while (!done()) {
+    if (deadline.expired() || cli::stop_requested()) return false;
+    poll_once();
+  }
+  return true;
+}
 
 /// Waits until the services of `shop` are connected (its connect()), then, with --trace, starts
 /// the tap on its publishers (saying it taps `what`); false when they did not connect.

@@ -81,12 +81,7 @@ class WiredCheckout {
 
   /// Polls until `done` (at most `limit`); false if it did not come.
   bool pump(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-    const Deadline deadline(limit);
-    while (!done()) {
-      if (deadline.expired() || cli::stop_requested()) return false;
-      poll_once();
-    }
-    return true;
+    return poll_until([this] { poll_once(); }, done, limit);
   }
 
   /// Starts a checkout and follows its saga in the narration.
