@@ -17,6 +17,7 @@ namespace eda::scaling::demo {
 struct Settings {
   cli::CommonOptions common;           // --count: orders (three events each)
   bool baseline = false;               // --baseline
+  bool trace = false;                  // --trace (the partitioned group, all in one process)
   std::string design = "partitioned";  // --design partitioned|unkeyed
   std::string role = "all";            // --role all|coordinator|member|producer|report
   std::string coordinator = "tcp://127.0.0.1:5570";        // --coordinator (roles)

@@ -7,8 +7,10 @@
 // `--role` runs one role of the group as its own process.
 #include <filesystem>
 #include <iostream>
+#include <stdexcept>
 
 #include "demo.hpp"
+#include "eda/trace/demo_trace.hpp"
 
 namespace {
 
@@ -35,7 +37,8 @@ int main(int argc, char** argv) {
       "                     Narrated: one member falls behind, two join, one is SIGKILLed.\n"
       "  --design unkeyed   competing consumers (PUSH/PULL): scales, and reorders an order's\n"
       "                     events; each reordering is detected and counted.\n"
-      "  --baseline         the Order service calls N Billing servers round-robin and waits.\n\n"
+      "  --baseline         the Order service calls N Billing servers round-robin and waits.\n"
+      "  --trace            the partitioned run's causal trees: each event and its charge.\n\n"
       "One role per process, on one machine (the files are shared SQLite databases):\n"
       "  scaling-demo --role coordinator --coordinator tcp://127.0.0.1:5570\n"
       "  scaling-demo --role member --coordinator tcp://127.0.0.1:5570   (as many as you like)\n"
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
   app.add_option("--members", s.members, "Workers (--design unkeyed) or servers (--baseline)")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
+  app.add_flag("--trace", s.trace, eda::trace::trace_flag_help);
   app.add_option("--run-for", s.run_for_s,
                  "Seconds a coordinator or member role runs (0: until Ctrl-C)")
       ->check(CLI::Range(0, 86'400))
@@ -90,6 +94,11 @@ int main(int argc, char** argv) {
     const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
     eda::Narrator say(std::cout, s.common.verbosity);
     s.self = own_path();
+    if (s.trace && (s.role != "all" || s.baseline || s.design != "partitioned")) {
+      throw std::invalid_argument(
+          "--trace follows the partitioned group's run, all in one process; for separate "
+          "processes run eda-trace live against their publishers");
+    }
     if (s.role != "all") return eda::scaling::demo::run_role(s, say);
     if (s.baseline) return eda::scaling::demo::run_baseline(s, say);
     if (s.design == "unkeyed") return eda::scaling::demo::run_unkeyed(s, say);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "demo.hpp"
+#include "group_trace.hpp"
 #include "eda/child_process.hpp"
 #include "eda/clock.hpp"
 #include "eda/endpoint.hpp"
@@ -96,16 +97,20 @@ std::string describe(const MemberStatus& status) {
 /// Writes the run's orders to the log at the settings' rate, on a thread of its own.
 class Producer {
  public:
-  Producer(const Settings& s, const std::string& log_path)
-      : thread_([this, &s, log_path](const std::stop_token& stop) { produce(s, log_path, stop); }) {
-  }
+  /// With `trace`, each appended event is also announced for the tracer.
+  Producer(const Settings& s, const std::string& log_path, GroupTrace* trace)
+      : thread_([this, &s, log_path, trace](const std::stop_token& stop) {
+          produce(s, log_path, trace, stop);
+        }) {}
   [[nodiscard]] bool done() const { return done_.load(); }
   [[nodiscard]] std::uint64_t written() const { return written_.load(); }
 
  private:
-  void produce(const Settings& s, const std::string& log_path, const std::stop_token& stop) {
+  void produce(const Settings& s, const std::string& log_path, GroupTrace* trace,
+               const std::stop_token& stop) {
     PartitionLog log(log_path, s.partitions);
     KeyedProducer producer(log, "order-service");
+    if (trace) producer.on_appended([trace](const LogAppend& event) { trace->announce(event); });
     // Every 10 ms, the orders due by then: a steady rate, in one transaction per tick.
     const double orders_per_tick = std::max(1.0, s.rate / 3.0 / 100.0);
     double due = 0;
@@ -139,9 +144,11 @@ OrderLife order_life(std::uint64_t n, bool poison) {
 
 void add_order_events(KeyedProducer& producer, std::uint64_t n, bool poison) {
   const OrderLife life = order_life(n, poison);
+  // One correlation per order: each step follows the one before it (a tracer draws the
+  // order's life as one causal tree).
   producer.add(life.placed.order_id, life.placed);
-  producer.add(life.placed.order_id, life.amended);
-  producer.add(life.placed.order_id, life.cancelled);
+  producer.add(life.placed.order_id, life.amended, Cause::of(producer.last_added()));
+  producer.add(life.placed.order_id, life.cancelled, Cause::of(producer.last_added()));
 }
 
 namespace {
@@ -256,7 +263,7 @@ int run_partitioned(const Settings& s, Narrator& say) {
   CoordinatorService coordinator(context, coordinator_options_for(s, files));
   say.say("coordinator",
           "serving at " + coordinator.endpoint() + "; a member silent for 1 s is declared dead");
-  const MemberOptions options = member_options_for(s, files, coordinator.endpoint());
+  MemberOptions options = member_options_for(s, files, coordinator.endpoint());
   {
     // Created once, before the members open them together: two connections turning a new
     // SQLite file to WAL at the same moment can be refused with "database is locked".
@@ -264,7 +271,17 @@ int run_partitioned(const Settings& s, Narrator& say) {
     const BillingGateway gateway(options.gateway_path);
   }
 
-  Producer producer(s, options.log_path);
+  std::optional<GroupTrace> trace;
+  if (s.trace) {
+    trace.emplace(context, s.common.transport, s.partitions);
+    say.say("tracer", "taps the Order service's announcements and each partition's charges (" +
+                          std::to_string(s.partitions) + " streams billing-pN)");
+    options.on_charged = [&trace](const MemberId& member, PartitionId partition,
+                                  std::string_view envelope) {
+      trace->charged(member, partition, envelope);
+    };
+  }
+  Producer producer(s, options.log_path, trace ? &*trace : nullptr);
   say.say("order-service", "writes " + std::to_string(s.common.count) + " orders (" +
                                std::to_string(total_events(s)) + " events) at " +
                                std::to_string(s.rate) + " events/s, each keyed by its order id");
@@ -298,7 +315,13 @@ int run_partitioned(const Settings& s, Narrator& say) {
     say.say("demo", "stopped: nothing kept (the demo's files were temporary)");
     return 0;
   }
-  return summarize(s, producer, first.status(), second.status(), options, say) ? 0 : 1;
+  const bool ok = summarize(s, producer, first.status(), second.status(), options, say);
+  if (trace) {
+    std::cout << "(the third member is a process of its own, not tapped: its charges have no "
+                 "reaction in the trees)\n";
+    trace->report(std::cout);
+  }
+  return ok ? 0 : 1;
 }
 
 int run_unkeyed(const Settings& s, Narrator& say) {

@@ -226,10 +226,12 @@ class GroupMember::Loop {
 
   /// Applies one event; false when it failed and will be retried later.
   bool process(PartitionId p, PartitionState& state, const LoggedEvent& event) {
+    bool charged_now = false;
     try {
       const BillingOutcome outcome =
           bill(*gateway_, event.envelope, member_id_, options_.idempotent);
-      ++(outcome == BillingOutcome::charged ? status_.charged : status_.already_charged);
+      charged_now = outcome == BillingOutcome::charged;
+      ++(charged_now ? status_.charged : status_.already_charged);
     } catch (const MalformedMessage& error) {
       dead_letter(p, event, error.fault(), error.what());  // no retry can make it decode
     } catch (const std::exception& error) {
@@ -240,6 +242,8 @@ class GroupMember::Loop {
       }
       dead_letter(p, event, WireFault::unprocessable, error.what());
     }
+    // Outside the try: the hook's own failure must not pass for a declined charge and retry.
+    if (charged_now && options_.on_charged) options_.on_charged(member_id_, p, event.envelope);
     state.attempts = 0;
     ++state.position;
     ++status_.processed;

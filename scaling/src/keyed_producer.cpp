@@ -4,7 +4,8 @@
 namespace eda::scaling {
 
 EventMetadata new_event_metadata(std::string_view type, std::uint32_t schema_version,
-                                 const std::string& source, std::uint64_t sequence) {
+                                 const std::string& source, std::uint64_t sequence,
+                                 const Cause& cause) {
   const std::int64_t now = wall_clock_ns();
   EventMetadata meta;
   meta.event_id = new_event_id(now);
@@ -13,7 +14,8 @@ EventMetadata new_event_metadata(std::string_view type, std::uint32_t schema_ver
   meta.sequence = sequence;
   meta.timestamp_ns = now;
   meta.schema_version = schema_version;
-  meta.correlation_id = meta.event_id;
+  meta.correlation_id = cause.correlation_id.empty() ? meta.event_id : cause.correlation_id;
+  meta.causation_id = cause.causation_id;
   return meta;
 }
 
@@ -29,6 +31,9 @@ PartitionId KeyedProducer::queue(std::string_view key, std::string envelope) {
 std::size_t KeyedProducer::flush() {
   if (queued_.empty()) return 0;
   log_.append(queued_);
+  if (on_appended_) {
+    for (const LogAppend& appended : queued_) on_appended_(appended);
+  }
   const std::size_t count = queued_.size();
   appended_ += count;
   queued_.clear();

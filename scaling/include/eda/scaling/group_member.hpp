@@ -36,11 +36,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <zmq.hpp>
@@ -81,6 +83,12 @@ struct MemberOptions {
   bool idempotent = true;
   /// @brief Where poison and undecodable events go (nothing: they are only counted).
   std::shared_ptr<DeadLetterSink> dead_letters;
+  /// @brief Called on the member's thread after each event the gateway charged (not for a
+  ///        re-delivery it had charged before, nor for a dead letter), with the member's id, the
+  ///        partition and the event's envelope: e.g. to announce the charge for a tracer. Empty
+  ///        (the default): nothing is called. It must not throw (an exception ends run()).
+  std::function<void(const MemberId& member, PartitionId partition, std::string_view envelope)>
+      on_charged;
 };
 
 /// @brief What a member has done, as a copy taken between two turns of its loop.

@@ -9,8 +9,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "eda/codec.hpp"
@@ -21,9 +23,11 @@
 namespace eda::scaling {
 
 /// @brief Fresh metadata for the `sequence`-th event of `source`, of `type` and
-///        `schema_version`: a new id, the time now, and its own correlation (a first event).
+///        `schema_version`: a new id, the time now, and its own correlation (a first event),
+///        or, with a `cause`, the cause's correlation and causation.
 [[nodiscard]] EventMetadata new_event_metadata(std::string_view type, std::uint32_t schema_version,
-                                               const std::string& source, std::uint64_t sequence);
+                                               const std::string& source, std::uint64_t sequence,
+                                               const Cause& cause = {});
 
 /// @brief Appends keyed events to a PartitionLog, stamped with the kit's envelope.
 ///
@@ -43,19 +47,29 @@ class KeyedProducer {
   /// @brief A producer appending to `log` (which must outlive it), naming itself `source`.
   KeyedProducer(PartitionLog& log, std::string source);
 
-  /// @brief Stamps `payload` (id, type, source, sequence, time) and queues it for `key`'s
-  ///        partition; returns the partition. Nothing is in the log before flush().
+  /// @brief Stamps `payload` (id, type, source, sequence, time; linked to `cause` when one is
+  ///        given, e.g. `Cause::of(last_added())` for the next step of the same order) and
+  ///        queues it for `key`'s partition; returns the partition. Nothing is in the log before
+  ///        flush().
   template <EventPayload P>
-  PartitionId add(std::string_view key, const P& payload) {
-    const EventMetadata meta =
-        new_event_metadata(P::event_type, P::schema_version, source_, ++sequence_);
+  PartitionId add(std::string_view key, const P& payload, const Cause& cause = {}) {
+    last_added_ = new_event_metadata(P::event_type, P::schema_version, source_, ++sequence_, cause);
     buffer_.clear();
-    encode_event(meta, payload, buffer_);
+    encode_event(last_added_, payload, buffer_);
     return queue(key, std::string(buffer_.data(), buffer_.size()));
   }
 
+  /// @brief The metadata of the last event added (empty before the first).
+  [[nodiscard]] const EventMetadata& last_added() const noexcept { return last_added_; }
+
   /// @brief Appends everything queued in one transaction; returns how many events.
   std::size_t flush();
+
+  /// @brief Calls `observer` after each flush, once per event appended, in append order (e.g.
+  ///        to announce the events on a publisher a tracer taps). None by default.
+  void on_appended(std::function<void(const LogAppend&)> observer) {
+    on_appended_ = std::move(observer);
+  }
 
   /// @brief The partitioner it keys with.
   [[nodiscard]] const Partitioner& partitioner() const noexcept { return partitioner_; }
@@ -70,8 +84,10 @@ class KeyedProducer {
   std::string source_;
   std::uint64_t sequence_ = 0;
   std::uint64_t appended_ = 0;
+  EventMetadata last_added_{};
   msgpack::sbuffer buffer_;
   std::vector<LogAppend> queued_;
+  std::function<void(const LogAppend&)> on_appended_;
 };
 
 }  // namespace eda::scaling
