@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
       "  --design unkeyed   competing consumers (PUSH/PULL): scales, and reorders an order's\n"
       "                     events; each reordering is detected and counted.\n"
       "  --baseline         the Order service calls N Billing servers round-robin and waits.\n"
-      "  --trace            the partitioned run's causal trees: each event and its charge.\n\n"
+      "  --trace            each order's causal tree: its events and their charges, and\n"
+      "                     every charge made out of its partition's order (unkeyed) flagged.\n\n"
       "One role per process, on one machine (the files are shared SQLite databases):\n"
       "  scaling-demo --role coordinator --coordinator tcp://127.0.0.1:5570\n"
       "  scaling-demo --role member --coordinator tcp://127.0.0.1:5570   (as many as you like)\n"
@@ -94,10 +95,10 @@ int main(int argc, char** argv) {
     const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
     eda::Narrator say(std::cout, s.common.verbosity);
     s.self = own_path();
-    if (s.trace && (s.role != "all" || s.baseline || s.design != "partitioned")) {
+    if (s.trace && (s.role != "all" || s.baseline)) {
       throw std::invalid_argument(
-          "--trace follows the partitioned group's run, all in one process; for separate "
-          "processes run eda-trace live against their publishers");
+          "--trace follows the events of a run all in one process (the group's, or with "
+          "--design unkeyed); the baseline calls, and separate roles have no publisher to tap");
     }
     if (s.role != "all") return eda::scaling::demo::run_role(s, say);
     if (s.baseline) return eda::scaling::demo::run_baseline(s, say);

@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "billing_trace.hpp"
 #include "demo.hpp"
-#include "group_trace.hpp"
 #include "eda/child_process.hpp"
 #include "eda/clock.hpp"
 #include "eda/endpoint.hpp"
@@ -98,7 +98,7 @@ std::string describe(const MemberStatus& status) {
 class Producer {
  public:
   /// With `trace`, each appended event is also announced for the tracer.
-  Producer(const Settings& s, const std::string& log_path, GroupTrace* trace)
+  Producer(const Settings& s, const std::string& log_path, BillingTrace* trace)
       : thread_([this, &s, log_path, trace](const std::stop_token& stop) {
           produce(s, log_path, trace, stop);
         }) {}
@@ -106,11 +106,13 @@ class Producer {
   [[nodiscard]] std::uint64_t written() const { return written_.load(); }
 
  private:
-  void produce(const Settings& s, const std::string& log_path, GroupTrace* trace,
+  void produce(const Settings& s, const std::string& log_path, BillingTrace* trace,
                const std::stop_token& stop) {
     PartitionLog log(log_path, s.partitions);
     KeyedProducer producer(log, "order-service");
-    if (trace) producer.on_appended([trace](const LogAppend& event) { trace->announce(event); });
+    if (trace) {
+      producer.on_appended([trace](const LogAppend& event) { trace->announce(event.envelope); });
+    }
     // Every 10 ms, the orders due by then: a steady rate, in one transaction per tick.
     const double orders_per_tick = std::max(1.0, s.rate / 3.0 / 100.0);
     double due = 0;
@@ -271,7 +273,7 @@ int run_partitioned(const Settings& s, Narrator& say) {
     const BillingGateway gateway(options.gateway_path);
   }
 
-  std::optional<GroupTrace> trace;
+  std::optional<BillingTrace> trace;
   if (s.trace) {
     trace.emplace(context, s.common.transport, s.partitions);
     say.say("tracer", "taps the Order service's announcements and each partition's charges (" +
@@ -330,6 +332,14 @@ int run_unkeyed(const Settings& s, Narrator& say) {
   say.heading("Competing consumers, unkeyed: " + std::to_string(s.members) +
               " Billing workers take the events in turn");
   ReorderDetector detector;
+  std::optional<BillingTrace> trace;
+  const Partitioner partitioner(s.partitions);
+  if (s.trace) {
+    trace.emplace(context, s.common.transport, s.partitions);
+    say.say("tracer", "taps the Order service's announcements and the charges, per partition of "
+                      "the order's key (" + std::to_string(s.partitions) +
+                      " streams billing-pN, as the partitioned group would have them)");
+  }
   std::vector<std::unique_ptr<CompetingWorker>> workers;
   std::vector<std::jthread> threads;
   std::vector<std::string> endpoints;
@@ -340,6 +350,13 @@ int run_unkeyed(const Settings& s, Narrator& say) {
     options.gateway_path = files.path("gateway.db");
     options.gateway_call_time = std::chrono::milliseconds(s.gateway_ms);
     options.detector = &detector;
+    if (trace) {
+      options.on_charged = [&trace, &partitioner](const std::string& worker,
+                                                  std::string_view envelope) {
+        const auto order = order_step_of(DecodedEvent::decode(envelope)).order_id;
+        trace->charged(worker, partitioner.partition_of(order), envelope);
+      };
+    }
     workers.push_back(std::make_unique<CompetingWorker>(context, options));
     endpoints.push_back(workers.back()->endpoint());
   }
@@ -351,9 +368,16 @@ int run_unkeyed(const Settings& s, Narrator& say) {
   const std::int64_t start = monotonic_ns();
   for (std::uint64_t n = 1; n <= s.common.count && !cli::stop_requested(); ++n) {
     const OrderLife life = order_life(n, n == poison_order);
-    distributor.send(life.placed);
-    distributor.send(life.amended);
-    distributor.send(life.cancelled);
+    // One correlation per order, each step caused by the one before, as in the group's run.
+    const auto announced = [&] {
+      if (trace) trace->announce(distributor.last_envelope());
+    };
+    const EventMetadata placed = distributor.send(life.placed);
+    announced();
+    const EventMetadata amended = distributor.send(life.amended, Cause::of(placed));
+    announced();
+    (void)distributor.send(life.cancelled, Cause::of(amended));
+    announced();
   }
   say.say("order-service",
           "pushed " + std::to_string(total_events(s)) + " events, one worker after the other");
@@ -381,6 +405,7 @@ int run_unkeyed(const Settings& s, Narrator& say) {
             << "reorderings the workers detected: " << detector.reorders()
             << " (a step charged after a later step of its order); the gateway's record shows "
             << gateway.order_violations() << '\n';
+  if (trace) trace->report(std::cout);
   // Reorderings are this design's expected finding; a lost or doubled charge is not.
   return gateway.charges() + failed == total_events(s) && gateway.double_charges() == 0 ? 0 : 1;
 }

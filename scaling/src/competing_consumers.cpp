@@ -105,6 +105,7 @@ void CompetingWorker::handle(const DecodedEvent& event, const std::stop_token& s
     seen.failed = 1;
     dead_letter({std::string(event.bytes())}, error.fault(), error.what());
   }
+  if (seen.charged == 1 && options_.on_charged) options_.on_charged(options_.name, event.bytes());
   const std::lock_guard lock(mutex_);
   ++status_.processed;
   status_.charged += seen.charged;

@@ -160,3 +160,38 @@ TEST_CASE("gateway: charges are counted per member name", "[scaling][gateway]") 
   CHECK(gateway.charges_by("children") == 1);
   CHECK(gateway.charges_by("billing") == 0);
 }
+
+TEST_CASE("keyed producer: a cause continues its correlation, and the observer sees each event "
+          "appended once, in order, only after the flush",
+          "[scaling][log]") {
+  Shop shop(4);
+  PartitionLog log(shop.log_file.path(), 4);
+  KeyedProducer producer(log, "order-service");
+  std::vector<LogAppend> seen;
+  producer.on_appended([&seen](const LogAppend& appended) { seen.push_back(appended); });
+  producer.add("order-1", OrderPlaced{"order-1", 1, 1000});
+  const eda::EventMetadata placed = producer.last_added();
+  producer.add("order-1", OrderAmended{"order-1", 2, 1200}, eda::Cause::of(placed));
+  const eda::EventMetadata amended = producer.last_added();
+  producer.add("order-2", OrderPlaced{"order-2", 1, 900});
+  CHECK(seen.empty());  // queued, not appended yet
+  REQUIRE(producer.flush() == 3);
+  REQUIRE(seen.size() == 3);
+
+  CHECK(placed.correlation_id == placed.event_id);
+  CHECK(placed.causation_id.empty());
+  CHECK(amended.correlation_id == placed.event_id);
+  CHECK(amended.causation_id == placed.event_id);
+  const auto second = eda::DecodedEvent::decode(seen[1].envelope);
+  CHECK(second.meta().event_id == amended.event_id);
+  CHECK(second.meta().causation_id == placed.event_id);
+  const auto third = eda::DecodedEvent::decode(seen[2].envelope);
+  CHECK(third.meta().correlation_id == third.meta().event_id);  // a new order, a new chain
+  CHECK(third.meta().sequence == 3);
+  for (const LogAppend& appended : seen) {
+    CHECK(appended.partition == Partitioner(4).partition_of(appended.key));
+  }
+  CHECK(producer.flush() == 0);
+  CHECK(seen.size() == 3);  // an empty flush announces nothing
+  CHECK(log.read(Partitioner(4).partition_of("order-1"), 0, 10).at(1).envelope == seen[1].envelope);
+}

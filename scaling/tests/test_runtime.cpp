@@ -3,8 +3,10 @@
 // order, through joins, clean stops, a coordinator restart and a poison event; bad messages on
 // the coordinator's socket get typed refusals and are counted.
 #include <algorithm>
+#include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -337,4 +339,61 @@ TEST_CASE(
   CHECK(status.joins == 1);
   CHECK(status.member_id == "billing-1");
   CHECK(status.owned == std::vector<PartitionId>{2});
+}
+
+TEST_CASE("runtime: on_charged is called once per charge, on its partition, and not for a "
+          "re-delivery already charged nor for a dead letter",
+          "[scaling][runtime]") {
+  Shop shop(4);
+  zmq::context_t context;
+  CoordinatorService coordinator(context, shop.coordinator());
+  {
+    PartitionLog log(shop.log_file.path(), 4);
+    KeyedProducer producer(log, "order-service");
+    producer.add("order-7", OrderPlaced{"order-7", 1, 500});
+    producer.add("order-7", OrderAmended{"order-7", 2, -1});  // declined every time
+    for (std::uint64_t n = 100; n < 120; ++n) scaling_test::add_order(producer, n, 3);
+    producer.flush();
+  }
+  // Order 7's first event was charged before (as a crashed owner would have): re-delivered.
+  const PartitionId order_7 = Partitioner(4).partition_of("order-7");
+  const std::string earlier =
+      PartitionLog(shop.log_file.path(), 4).read(order_7, 0, 1).at(0).envelope;
+  {
+    auto gateway = shop.gateway();
+    REQUIRE(bill(gateway, earlier, "earlier-owner") == BillingOutcome::charged);
+  }
+  struct Charged {
+    MemberId member;
+    PartitionId partition;
+    std::string event_id;
+    std::string order_id;
+  };
+  std::mutex lock;
+  std::vector<Charged> seen;
+  auto options = shop.member(coordinator.endpoint());
+  options.max_attempts = 2;
+  options.on_charged = [&](const MemberId& member, PartitionId partition,
+                           std::string_view envelope) {
+    const auto event = eda::DecodedEvent::decode(envelope);
+    const std::lock_guard guard(lock);
+    seen.push_back({member, partition, event.meta().event_id, order_step_of(event).order_id});
+  };
+  MemberThread member(context, options);
+  const std::uint64_t total = 2 + 20 * 3;
+  REQUIRE(eventually([&] { return member.status().processed == total; }));
+  const auto status = member.status();
+  CHECK(status.already_charged == 1);
+  CHECK(status.dead_lettered == 1);
+  const std::lock_guard guard(lock);
+  CHECK(seen.size() == status.charged);
+  CHECK(seen.size() == total - 2);
+  std::set<std::string> ids;
+  for (const Charged& charged : seen) {
+    ids.insert(charged.event_id);
+    CHECK(charged.member == status.member_id);
+    CHECK(charged.partition == Partitioner(4).partition_of(charged.order_id));
+    CHECK(charged.order_id != "order-7");  // its first was charged before, its second declined
+  }
+  CHECK(ids.size() == seen.size());  // none twice
 }

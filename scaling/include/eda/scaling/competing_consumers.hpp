@@ -72,15 +72,23 @@ class UnkeyedDistributor {
   UnkeyedDistributor(zmq::context_t& context, const std::vector<std::string>& workers,
                      std::string source = "order-service");
 
-  /// @brief Stamps and sends `payload` to the next worker; blocks while that worker's queue
-  ///        (1000 events) is full.
+  /// @brief Stamps `payload` (linked to `cause` when one is given) and sends it to the next
+  ///        worker; blocks while that worker's queue (1000 events) is full. Returns its
+  ///        metadata.
   template <EventPayload P>
-  void send(const P& payload) {
-    const EventMetadata meta =
-        new_event_metadata(P::event_type, P::schema_version, source_, ++sequence_);
+  EventMetadata send(const P& payload, const Cause& cause = {}) {
+    EventMetadata meta =
+        new_event_metadata(P::event_type, P::schema_version, source_, ++sequence_, cause);
     buffer_.clear();
     encode_event(meta, payload, buffer_);
-    (void)send_event(socket_, std::string_view(buffer_.data(), buffer_.size()));
+    (void)send_event(socket_, last_envelope());
+    return meta;
+  }
+
+  /// @brief The envelope of the last event sent, exactly as sent (valid until the next send),
+  ///        e.g. to announce it where a tracer can see it.
+  [[nodiscard]] std::string_view last_envelope() const noexcept {
+    return {buffer_.data(), buffer_.size()};
   }
 
  private:
@@ -106,6 +114,11 @@ struct CompetingWorkerOptions {
   std::chrono::milliseconds max_backoff{200};   ///< The longest wait between two attempts.
   /// @brief Where poison and undecodable events go (nothing: they are only counted).
   std::shared_ptr<DeadLetterSink> dead_letters{};
+  /// @brief Called on the worker's thread after each event the gateway charged (not for one
+  ///        it had charged before, nor for a dead letter), with the worker's name and the
+  ///        event's envelope: e.g. to announce the charge for a tracer. Empty: nothing is
+  ///        called. It must not throw.
+  std::function<void(const std::string& worker, std::string_view envelope)> on_charged{};
 };
 
 /// @brief What a competing worker has done.

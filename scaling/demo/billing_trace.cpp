@@ -1,6 +1,6 @@
 // scaling-demo --trace: the Order service's announcements, the partitions' charge streams and
 // the tap on them.
-#include "group_trace.hpp"
+#include "billing_trace.hpp"
 
 #include <chrono>
 
@@ -11,7 +11,7 @@ namespace eda::scaling::demo {
 
 using namespace std::chrono_literals;
 
-GroupTrace::GroupTrace(zmq::context_t& context, Transport transport, std::uint32_t partitions)
+BillingTrace::BillingTrace(zmq::context_t& context, Transport transport, std::uint32_t partitions)
     : orders_(context, PublisherOptions{.source = "order-service",
                                         .endpoints = {ephemeral_endpoint(
                                             transport, "scaling-trace-orders")}}) {
@@ -32,12 +32,12 @@ GroupTrace::GroupTrace(zmq::context_t& context, Transport transport, std::uint32
                  }});
 }
 
-void GroupTrace::announce(const LogAppend& appended) {
-  orders_.republish(DecodedEvent::decode(appended.envelope));
+void BillingTrace::announce(std::string_view envelope) {
+  orders_.republish(DecodedEvent::decode(envelope));
   ++published_;
 }
 
-void GroupTrace::charged(const MemberId& member, PartitionId partition,
+void BillingTrace::charged(const MemberId& member, PartitionId partition,
                          std::string_view envelope) {
   const auto event = DecodedEvent::decode(envelope);
   const OrderStep step = order_step_of(event);
@@ -48,7 +48,7 @@ void GroupTrace::charged(const MemberId& member, PartitionId partition,
   ++published_;
 }
 
-void GroupTrace::report(std::ostream& out) {
+void BillingTrace::report(std::ostream& out) {
   if (trace_) (void)trace_->report(out, published_.load(), 10s);
   trace_.reset();
 }

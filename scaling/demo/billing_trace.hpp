@@ -1,14 +1,18 @@
-// scaling-demo --trace: what the tracer taps in the partitioned group's run.
+// scaling-demo --trace: what the tracer taps, in the partitioned group's run and in the
+// unkeyed one.
 //
-// The group's events live in the partition log, which no tap can read. So, with --trace, the
-// Order service also announces each event it appends (republished unchanged: same id, same
-// sequence) and every charge is announced as a `billing.payment.charged` reaction, caused by
-// the event it charged (Cause::of). The reactions are published per partition, on a stream
-// named `billing-pN`, whichever member owns the partition at the time: the tracer's
-// out-of-order check then judges each partition's charges against the Order service's
-// sequence, which is the group's promise (a partition's events, and so each order's, are
-// charged in log order, across hand-overs). A member's reactions across partitions interleave
-// by design, so per-member streams would be flagged without any order being broken.
+// The group's events live in the partition log, which no tap can read, and the unkeyed
+// design's travel on PUSH/PULL, which no tap can join. So, with --trace, the Order service also
+// announces each event it appends or pushes (unchanged: same id, same sequence) and every
+// charge is announced as a `billing.payment.charged` reaction, caused by the event it charged
+// (Cause::of). The reactions are published per partition of the order's key, on a stream named
+// `billing-pN`, whichever member or worker charged it: the tracer's out-of-order check then
+// judges each partition's charges against the Order service's sequence. That is the group's
+// promise (a partition's events, and so each order's, are charged in log order, across
+// hand-overs), and the unkeyed design breaks it: there, a flag is an event charged after a
+// later event of its partition (of its own order, or of another order of that partition).
+// A member's reactions across partitions interleave by design, so per-member streams would be
+// flagged without any order being broken.
 #pragma once
 
 #include <atomic>
@@ -28,7 +32,7 @@
 #include "eda/endpoint.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/scaling/assignment.hpp"
-#include "eda/scaling/partition_log.hpp"
+#include "eda/scaling/partitioner.hpp"
 #include "eda/trace/demo_trace.hpp"
 
 namespace eda::scaling::demo {
@@ -46,18 +50,19 @@ struct PaymentCharged {
 
 /// The publishers of --trace and the tap on them (see the file's description).
 ///
-/// Thread safety: announce() on the producer's thread only; charged() from any member thread
-/// (one lock per partition stream); report() after both have stopped.
-class GroupTrace {
+/// Thread safety: announce() on one thread (the Order service's); charged() from any member or
+/// worker thread (one lock per partition stream); report() after both have stopped.
+class BillingTrace {
  public:
   /// Binds the Order service's announcements and one stream per partition on `transport`, and
   /// waits (bounded) until the tap is subscribed to all of them; throws when it is not.
-  GroupTrace(zmq::context_t& context, Transport transport, std::uint32_t partitions);
+  BillingTrace(zmq::context_t& context, Transport transport, std::uint32_t partitions);
 
-  /// The Order service appended `appended`: announces it unchanged.
-  void announce(const LogAppend& appended);
+  /// The Order service appended (or pushed) the event `envelope`: announces it unchanged.
+  void announce(std::string_view envelope);
 
-  /// `member` charged the event `envelope` of `partition`: publishes the reaction.
+  /// `member` charged the event `envelope` of `partition` (the partition of its order's key):
+  /// publishes the reaction.
   void charged(const MemberId& member, PartitionId partition, std::string_view envelope);
 
   /// Waits (bounded) for every announcement and reaction published, and prints the report.
