@@ -38,6 +38,19 @@ bool owns(const MemberThread& member, std::size_t count) {
   return member.status().owned.size() == count;
 }
 
+/// Order 7 on a 4-partition log: placed, then an amendment the gateway declines every time,
+/// then (with `cancelled`) its cancellation; then `orders` orders from 100 of `steps` events.
+void produce_with_poison(const Shop& shop, bool cancelled, std::uint64_t orders,
+                         std::uint32_t steps) {
+  PartitionLog log(shop.log_file.path(), 4);
+  KeyedProducer producer(log, "order-service");
+  producer.add("order-7", OrderPlaced{"order-7", 1, 500});
+  producer.add("order-7", OrderAmended{"order-7", 2, -1});  // declined every time
+  if (cancelled) producer.add("order-7", OrderCancelled{"order-7", 3});
+  for (std::uint64_t n = 100; n < 100 + orders; ++n) scaling_test::add_order(producer, n, steps);
+  producer.flush();
+}
+
 }  // namespace
 
 TEST_CASE("runtime: one member gets every partition and charges every event once, in order",
@@ -146,15 +159,7 @@ TEST_CASE(
   Shop shop(4);
   zmq::context_t context;
   CoordinatorService coordinator(context, shop.coordinator());
-  {
-    PartitionLog log(shop.log_file.path(), 4);
-    KeyedProducer producer(log, "order-service");
-    producer.add("order-7", OrderPlaced{"order-7", 1, 500});
-    producer.add("order-7", OrderAmended{"order-7", 2, -1});  // declined every time
-    producer.add("order-7", OrderCancelled{"order-7", 3});
-    for (std::uint64_t n = 100; n < 140; ++n) scaling_test::add_order(producer, n, 2);
-    producer.flush();
-  }
+  produce_with_poison(shop, true, 40, 2);
   auto box = std::make_shared<eda::DeadLetterBox>();
   auto options = shop.member(coordinator.endpoint());
   options.dead_letters = box;
@@ -347,14 +352,7 @@ TEST_CASE("runtime: on_charged is called once per charge, on its partition, and 
   Shop shop(4);
   zmq::context_t context;
   CoordinatorService coordinator(context, shop.coordinator());
-  {
-    PartitionLog log(shop.log_file.path(), 4);
-    KeyedProducer producer(log, "order-service");
-    producer.add("order-7", OrderPlaced{"order-7", 1, 500});
-    producer.add("order-7", OrderAmended{"order-7", 2, -1});  // declined every time
-    for (std::uint64_t n = 100; n < 120; ++n) scaling_test::add_order(producer, n, 3);
-    producer.flush();
-  }
+  produce_with_poison(shop, false, 20, 3);
   // Order 7's first event was charged before (as a crashed owner would have): re-delivered.
   const PartitionId order_7 = Partitioner(4).partition_of("order-7");
   const std::string earlier =
