@@ -42,7 +42,7 @@ namespace eda::scaling::demo {
 struct PaymentCharged {
   static constexpr std::string_view event_type = "billing.payment.charged";  ///< Type and topic.
   static constexpr std::uint32_t schema_version = 1;                         ///< Payload shape.
-  std::string order_id;    ///< The order.
+  std::string order_id;                                                      ///< The order.
   std::uint32_t step = 0;  ///< Its step that was charged.
   std::string member;      ///< The member that charged it.
   MSGPACK_DEFINE(order_id, step, member)

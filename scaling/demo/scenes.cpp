@@ -336,9 +336,10 @@ int run_unkeyed(const Settings& s, Narrator& say) {
   const Partitioner partitioner(s.partitions);
   if (s.trace) {
     trace.emplace(context, s.common.transport, s.partitions);
-    say.say("tracer", "taps the Order service's announcements and the charges, per partition of "
-                      "the order's key (" + std::to_string(s.partitions) +
-                      " streams billing-pN, as the partitioned group would have them)");
+    say.say("tracer",
+            "taps the Order service's announcements and the charges, per partition "
+            "of the order's key, as the partitioned group would have them (" +
+                std::to_string(s.partitions) + " streams billing-pN)");
   }
   std::vector<std::unique_ptr<CompetingWorker>> workers;
   std::vector<std::jthread> threads;

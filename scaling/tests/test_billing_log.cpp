@@ -161,9 +161,10 @@ TEST_CASE("gateway: charges are counted per member name", "[scaling][gateway]") 
   CHECK(gateway.charges_by("billing") == 0);
 }
 
-TEST_CASE("keyed producer: a cause continues its correlation, and the observer sees each event "
-          "appended once, in order, only after the flush",
-          "[scaling][log]") {
+TEST_CASE(
+    "keyed producer: a cause continues its correlation, and the observer sees each event "
+    "appended once, in order, only after the flush",
+    "[scaling][log]") {
   Shop shop(4);
   PartitionLog log(shop.log_file.path(), 4);
   KeyedProducer producer(log, "order-service");

@@ -346,9 +346,10 @@ TEST_CASE(
   CHECK(status.owned == std::vector<PartitionId>{2});
 }
 
-TEST_CASE("runtime: on_charged is called once per charge, on its partition, and not for a "
-          "re-delivery already charged nor for a dead letter",
-          "[scaling][runtime]") {
+TEST_CASE(
+    "runtime: on_charged is called once per charge, on its partition, and not for a "
+    "re-delivery already charged nor for a dead letter",
+    "[scaling][runtime]") {
   Shop shop(4);
   zmq::context_t context;
   CoordinatorService coordinator(context, shop.coordinator());
