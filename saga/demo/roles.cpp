@@ -111,7 +111,9 @@ int run_participant(const Settings& s, Narrator& say) {
     }
   }
   say.say(s.role, "stopped; its outbox holds " +
-                      std::to_string(participant.outbox->unpublished_count()) + " unsent events");
+                      std::to_string(participant.outbox->last_position() -
+                                     host.relay().counters().published_through) +
+                      " events not yet recorded published");
   return 0;
 }
 

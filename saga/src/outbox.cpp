@@ -18,15 +18,8 @@ void create_outbox_table(const sqlite::Database& db) {
       " event_id TEXT NOT NULL UNIQUE,"
       " event_type TEXT NOT NULL,"
       " envelope BLOB NOT NULL,"
-      " created_ns INTEGER NOT NULL,"
-      " published_ns INTEGER);"
-      // The relay starts at the first unpublished row: this index holds only those.
-      "CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox(position)"
-      " WHERE published_ns IS NULL;"
-      // The relay's claim: every row up to sent_through may have been sent by some relay (it
-      // is recorded before sending), so a restarted relay knows which rows it sends again.
-      "CREATE TABLE IF NOT EXISTS outbox_relay ("
-      " id INTEGER PRIMARY KEY CHECK (id = 1), sent_through INTEGER NOT NULL);");
+      " created_ns INTEGER NOT NULL);");
+  // The relay keeps its progress in a file of its own (relay_progress.hpp): it only reads here.
 }
 
 namespace {
@@ -95,9 +88,8 @@ std::uint64_t Outbox::repeat(sqlite::Transaction& open, std::uint64_t position) 
 
 std::vector<OutboxRow> Outbox::read(std::uint64_t first_position, std::size_t limit) const {
   sqlite::Statement query(db_.handle(),
-                          "SELECT position, event_id, event_type, envelope, created_ns, "
-                          "published_ns FROM outbox WHERE position >= ? ORDER BY position "
-                          "LIMIT ?");
+                          "SELECT position, event_id, event_type, envelope, created_ns "
+                          "FROM outbox WHERE position >= ? ORDER BY position LIMIT ?");
   query.bind(first_position, static_cast<std::uint64_t>(limit));
   std::vector<OutboxRow> rows;
   while (query.step()) {
@@ -107,18 +99,10 @@ std::vector<OutboxRow> Outbox::read(std::uint64_t first_position, std::size_t li
     row.event_type = std::string(query.text(2));
     row.envelope = std::string(query.blob(3));
     row.created_ns = query.integer(4);
-    if (!query.is_null(5)) {
-      row.published_ns = query.integer(5);
-    }
     rows.push_back(std::move(row));
   }
   query.done();
   return rows;
-}
-
-std::uint64_t Outbox::unpublished_count() const {
-  sqlite::Statement query(db_.handle(), "SELECT COUNT(*) FROM outbox WHERE published_ns IS NULL");
-  return static_cast<std::uint64_t>(query.single_integer());
 }
 
 std::uint64_t Outbox::last_position() const {

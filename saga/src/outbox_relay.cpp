@@ -1,5 +1,5 @@
 // The outbox relay: reads unpublished rows in position order, sends them over the kit's
-// Publisher, marks them published once they have settled.
+// Publisher, records them published (in its own progress file) once they have settled.
 #include "eda/saga/outbox_relay.hpp"
 
 #include <algorithm>
@@ -76,19 +76,14 @@ OutboxRelay::OutboxRelay(zmq::context_t& context, const std::string& path, Publi
                        "': no such database file (give it the participant's database)");
   }
   try {
-    db_.emplace(path, options_.durability, "outbox relay's database");
-    wait_briefly_for_write_lock(*db_);  // it takes turns at the write lock with the writer
-    // The writer checkpoints the WAL, not the relay: a checkpoint copies the log into the
-    // database file and flushes it, milliseconds at a time, and a relay doing it in the middle
-    // of a round holds back every event behind it. Measured with bench-saga's
-    // BM_Outbox_RelayLag at 2 000 fsync'd writes/s: lag p99 89-186 ms with the relay
-    // checkpointing, 23 ms without. (The writer's connection checkpoints as SQLite does by
-    // default; the last connection to close a database checkpoints it too.)
-    db_->exec("PRAGMA wal_autocheckpoint=0");
+    // It only reads this database (never commits, so never checkpoints it either).
+    db_.emplace(path, sqlite::Durability::normal, "outbox relay's database");
     open_database();
   } catch (const StorageError& e) {
     throw StorageError("the outbox relay cannot read '" + path + "': " + e.what());
   }
+  progress_.emplace(options_.progress.empty() ? relay_progress_path(path) : options_.progress);
+  check_progress();
   doorbell_.set(zmq::sockopt::rcvhwm, 1);
   doorbell_.set(zmq::sockopt::linger, 0);
   doorbell_.bind(doorbell_endpoint_);
@@ -103,27 +98,35 @@ void OutboxRelay::open_database() {
         "it has no outbox table (is it the participant's database? the participant creates "
         "the table when it opens it)");
   }
-  create_outbox_table(*db_);  // the index and the relay's claim, if an older writer made none
-  sqlite::Statement first_unpublished(
-      db_->handle(), "SELECT MIN(position) FROM outbox WHERE published_ns IS NULL");
-  const auto unpublished = static_cast<std::uint64_t>(first_unpublished.single_integer());
+}
+
+void OutboxRelay::check_progress() {
   sqlite::Statement last(db_->handle(), "SELECT MAX(position) FROM outbox");
   const auto last_position = static_cast<std::uint64_t>(last.single_integer());
-  next_position_ = unpublished != 0 ? unpublished : last_position + 1;
-  sqlite::Statement claim(db_->handle(), "SELECT sent_through FROM outbox_relay WHERE id = 1");
-  sent_through_ = static_cast<std::uint64_t>(claim.single_integer());
-  restart_sent_through_ = sent_through_;
+  if (progress_->published_through() > last_position) {
+    // Rows are never deleted from an outbox: this record is of some other outbox (or of this
+    // database before it was replaced), and following it would skip rows never sent.
+    throw StorageError("the outbox relay's progress '" + progress_->path() +
+                       "' records rows published through position " +
+                       std::to_string(progress_->published_through()) + " but '" + db_->path() +
+                       "' holds rows only through " + std::to_string(last_position) +
+                       ": it is the progress of another outbox. Delete it to make the relay "
+                       "start again from the outbox's first row");
+  }
+  next_position_ = progress_->published_through() + 1;
+  restart_sent_through_ = progress_->sent_through();
   const std::scoped_lock lock(mutex_);
   counters_.next_position = next_position_;
+  counters_.published_through = progress_->published_through();
 }
 
 std::size_t OutboxRelay::relay_batch() {
   const std::int64_t now = monotonic_ns();
   const std::int64_t settle_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.settle).count();
-  std::vector<SentBatch> to_mark;
+  std::optional<std::uint64_t> settled;  // the last row of the batches that have settled
   while (!unsettled_.empty() && now - unsettled_.front().sent_monotonic_ns >= settle_ns) {
-    to_mark.push_back(unsettled_.front());
+    settled = unsettled_.front().last;
     unsettled_.pop_front();
   }
 
@@ -155,33 +158,13 @@ std::size_t OutboxRelay::relay_batch() {
     query.done();
   }
 
-  // One transaction marks what settled and claims what is about to be sent.
+  // One commit to the progress file records what settled and claims what is about to be sent.
   const std::uint64_t last = ready.empty() ? 0 : ready.back().position;
-  const bool claim = last > sent_through_;
-  std::uint64_t marked = 0;
-  if (!to_mark.empty() || claim) {
-    sqlite::Transaction tx(*db_);
-    sqlite::Statement mark(db_->handle(),
-                           "UPDATE outbox SET published_ns = ? WHERE position BETWEEN ? AND ? "
-                           "AND published_ns IS NULL");
-    for (const SentBatch& batch : to_mark) {
-      mark.bind(batch.sent_wall_ns, batch.first, batch.last);
-      mark.run();
-      marked += static_cast<std::uint64_t>(db_->changes());
-    }
-    if (claim) {
-      sqlite::Statement record(
-          db_->handle(),
-          "INSERT INTO outbox_relay (id, sent_through) VALUES (1, ?) "
-          "ON CONFLICT (id) DO UPDATE SET sent_through = excluded.sent_through");
-      record.bind(last);
-      record.run();
-    }
-    tx.commit();
-    if (claim) {
-      sent_through_ = last;
-    }
-  }
+  const std::uint64_t published_before = progress_->published_through();
+  std::optional<std::uint64_t> claim;
+  if (last > progress_->sent_through()) claim = last;
+  if (claim || settled) progress_->record(claim, settled);
+  const std::uint64_t marked = progress_->published_through() - published_before;
 
   const std::int64_t sent_wall = wall_clock_ns();
   std::uint64_t repeated = 0;
@@ -192,7 +175,7 @@ std::size_t OutboxRelay::relay_batch() {
     }
   }
   if (!ready.empty()) {
-    unsettled_.push_back(SentBatch{ready.front().position, last, sent_wall, monotonic_ns()});
+    unsettled_.push_back(SentBatch{last, monotonic_ns()});
     next_position_ = last + 1;
     if (options_.sent) {
       options_.sent(last);
@@ -202,6 +185,7 @@ std::size_t OutboxRelay::relay_batch() {
     const std::scoped_lock lock(mutex_);
     counters_.marked += marked;
     counters_.next_position = next_position_;
+    counters_.published_through = progress_->published_through();
     if (!ready.empty()) {
       counters_.published += ready.size();
       counters_.republished += repeated;

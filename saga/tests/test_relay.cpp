@@ -1,8 +1,10 @@
-// The outbox relay: in position order, bounded batches, marks after sending, restarts after the
-// last row marked (sending again, and counting, what an earlier relay sent unmarked), stops at a
-// bad row instead of skipping it, refuses a database it cannot read, wakes on a doorbell and
-// finds rows nobody rang for by its fallback poll.
+// The outbox relay: in position order, bounded batches, records its progress after sending,
+// restarts after the last row recorded (sending again, and counting, what an earlier relay sent
+// unrecorded; everything when its progress file is gone), stops at a bad row instead of skipping
+// it, refuses a database or a progress file it cannot trust, wakes on a doorbell and finds rows
+// nobody rang for by its fallback poll.
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <stop_token>
 #include <thread>
@@ -11,6 +13,7 @@
 
 #include "eda/saga/inventory.hpp"
 #include "eda/saga/outbox_relay.hpp"
+#include "eda/saga/relay_progress.hpp"
 #include "eda_test_support.hpp"
 #include "saga_test_support.hpp"
 
@@ -55,6 +58,34 @@ void reserve_orders(Inventory& inventory, std::uint64_t first, std::uint64_t cou
   }
 }
 
+/// An inventory that has reserved orders 1 to 3, a wire, and a consumer of what comes over it.
+struct ThreeOrdersAndAConsumer {
+  eda::test::TempDatabase file;
+  eda::test::TempDatabase consumer_file;
+  Inventory inventory{file.path()};
+  Wire wire;
+  test::ReservationLog log{consumer_file.path()};
+  ThreeOrdersAndAConsumer() {
+    inventory.stock_up("SKU-1", 10);
+    reserve_orders(inventory, 1, 3);
+  }
+};
+
+/// Drains a restarted `relay` that sends orders 1 to `orders`, the first `again` of them for the
+/// second time, and checks that the consumer applied each once.
+void check_sent_again_and_applied_once(OutboxRelay& relay, test::ReservationLog& log,
+                                       eda::Subscriber& inbox, std::uint64_t again,
+                                       std::uint64_t orders) {
+  REQUIRE(relay.drain(10s));
+  CHECK(relay.counters().published == orders);
+  CHECK(relay.counters().published_through == orders);
+  const eda::Deadline deadline(10s);
+  while (log.deliveries < orders + again && !deadline.expired()) (void)log.pump(inbox, 100ms);
+  CHECK(log.deliveries == orders + again);
+  CHECK(log.consumer().counters().duplicates == again);
+  CHECK(log.applied_orders() == one_to(orders));
+}
+
 }  // namespace
 
 TEST_CASE("the relay publishes the outbox in position order and marks what it sent",
@@ -68,12 +99,9 @@ TEST_CASE("the relay publishes the outbox in position order and marks what it se
   REQUIRE(relay.drain(10s));
 
   CHECK(wire.received(5) == one_to(5));
-  CHECK(inventory.outbox().unpublished_count() == 0);
-  for (const OutboxRow& row : inventory.outbox().read(1, 10)) {
-    REQUIRE(row.published_ns.has_value());
-    CHECK(*row.published_ns >= row.created_ns);
-  }
   const RelayCounters counters = relay.counters();
+  CHECK(counters.published_through == 5);
+  CHECK(RelayProgress(relay_progress_path(file.path())).published_through() == 5);
   CHECK(counters.published == 5);
   CHECK(counters.marked == 5);
   CHECK(counters.republished == 0);
@@ -123,13 +151,8 @@ TEST_CASE(
     "rows sent but not marked when the relay stopped are sent again, counted, and applied "
     "once",
     "[saga][relay]") {
-  eda::test::TempDatabase file;
-  eda::test::TempDatabase consumer_file;
-  Inventory inventory(file.path());
-  inventory.stock_up("SKU-1", 10);
-  reserve_orders(inventory, 1, 3);
-  Wire wire;
-  test::ReservationLog log(consumer_file.path());
+  ThreeOrdersAndAConsumer shop;
+  auto& [file, consumer_file, inventory, wire, log] = shop;
   {
     // It stops before its batch has settled: sent, never marked (as a crash would leave it).
     OutboxRelay first(wire.context, file.path(), wire.publisher, {.settle = 1h});
@@ -137,19 +160,13 @@ TEST_CASE(
     CHECK(first.relay_batch() == 0);
     CHECK(first.counters().marked == 0);
   }
-  CHECK(inventory.outbox().unpublished_count() == 3);
+  const RelayProgress left(relay_progress_path(file.path()));
+  CHECK(left.sent_through() == 3);
+  CHECK(left.published_through() == 0);
   reserve_orders(inventory, 4, 1);
   OutboxRelay second(wire.context, file.path(), wire.publisher);
-  REQUIRE(second.drain(10s));
-  CHECK(second.counters().published == 4);
+  check_sent_again_and_applied_once(second, log, wire.inbox, 3, 4);
   CHECK(second.counters().republished == 3);  // 1..3 again, 4 for the first time
-  CHECK(inventory.outbox().unpublished_count() == 0);
-
-  const eda::Deadline deadline(10s);
-  while (log.deliveries < 7 && !deadline.expired()) (void)log.pump(wire.inbox, 100ms);
-  CHECK(log.deliveries == 7);
-  CHECK(log.consumer().counters().duplicates == 3);
-  CHECK(log.applied_orders() == std::vector<std::uint64_t>{1, 2, 3, 4});
 }
 
 TEST_CASE("a row the relay cannot send stops it there, reported, and nothing after it overtakes",
@@ -321,4 +338,60 @@ TEST_CASE("a running relay waits at a bad row and goes on once it is repaired", 
   CHECK(log.applied_orders() == std::vector<std::uint64_t>{1, 2});
   CHECK_FALSE(relay.stalled().has_value());
   CHECK(relay.counters().errors >= 1);
+}
+
+TEST_CASE("a relay whose progress file is gone starts again at the first row, applied once",
+          "[saga][relay]") {
+  ThreeOrdersAndAConsumer shop;
+  auto& [file, consumer_file, inventory, wire, log] = shop;
+  {
+    OutboxRelay first(wire.context, file.path(), wire.publisher);
+    REQUIRE(first.drain(10s));
+  }
+  // Gone (deleted by an operator, or never there: a new relay): nothing says what was sent,
+  // so everything is sent again, and the consumer's deduplication keeps it to once.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(relay_progress_path(file.path()) + suffix);
+  }
+  reserve_orders(inventory, 4, 1);
+  OutboxRelay second(wire.context, file.path(), wire.publisher);
+  CHECK(second.counters().next_position == 1);
+  check_sent_again_and_applied_once(second, log, wire.inbox, 3, 4);
+}
+
+TEST_CASE("a relay refuses a progress file it cannot trust, saying which and how to start again",
+          "[saga][relay]") {
+  eda::test::TempDatabase file;
+  Inventory inventory(file.path());
+  inventory.stock_up("SKU-1", 10);
+  reserve_orders(inventory, 1, 2);
+  const std::string progress = relay_progress_path(file.path());
+  SECTION("not a SQLite file") {
+    std::ofstream(progress) << std::string(4096, 'x');
+  }
+  SECTION("published past what it sent") {
+    eda::sqlite::Database db(progress, eda::sqlite::Durability::full, "test");
+    db.exec(
+        "CREATE TABLE relay_progress (id INTEGER PRIMARY KEY, sent_through INTEGER NOT NULL,"
+        " published_through INTEGER NOT NULL); INSERT INTO relay_progress VALUES (1, 1, 2)");
+  }
+  SECTION("the progress of another outbox: more rows than this one holds") {
+    RelayProgress other(progress);
+    other.record(9, 9);
+  }
+  zmq::context_t context;
+  eda::Publisher publisher(context,
+                           {.source = "inventory", .endpoints = {"inproc://relay-progress"}});
+  try {
+    OutboxRelay relay(context, file.path(), publisher);
+    FAIL("no error");
+  } catch (const eda::StorageError& e) {
+    CHECK_THAT(e.what(), Catch::Contains(progress) && Catch::Contains("Delete"));
+  }
+  // Deleted, as the error says: the relay starts again at the first row.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(progress + suffix);
+  }
+  OutboxRelay relay(context, file.path(), publisher);
+  CHECK(relay.counters().next_position == 1);
 }

@@ -67,9 +67,15 @@ class TempDatabase {
       : path_(std::filesystem::temp_directory_path() /
               ("eda-test-" + eda::new_event_id() + ".db")) {}
   ~TempDatabase() {
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      std::error_code ignored;
-      std::filesystem::remove(path_.string() + suffix, ignored);
+    // The file and every file made beside it under its name (SQLite's -wal and -shm, and any
+    // companion file a test's code keeps next to its database).
+    const std::string name = path_.filename().string();
+    std::error_code ignored;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(path_.parent_path(), ignored)) {
+      if (entry.path().filename().string().starts_with(name)) {
+        std::filesystem::remove(entry.path(), ignored);
+      }
     }
   }
   TempDatabase(const TempDatabase&) = delete;

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -30,7 +29,6 @@ struct OutboxRow {
   std::string event_type{};     ///< Its type, also its topic.
   std::string envelope{};       ///< The encoded envelope, exactly as it will be sent.
   std::int64_t created_ns = 0;  ///< Wall-clock time it was written, ns since the Unix epoch.
-  std::optional<std::int64_t> published_ns{};  ///< When a relay marked it published, if it has.
 };
 
 /// @brief The outbox table of one participant's database, written inside the caller's
@@ -38,8 +36,8 @@ struct OutboxRow {
 ///
 /// Table `outbox` (created if missing): `position` (INTEGER PRIMARY KEY, the order of
 /// writing), `event_id` (unique), `event_type`, `envelope` (the MessagePack envelope, BLOB),
-/// `created_ns`, `published_ns` (NULL until a relay marks the row published). Positions
-/// are never reused, and each envelope carries its position as its sequence number, so a
+/// `created_ns`. Which rows were published is the relay's own record, kept apart
+/// (relay_progress.hpp), so that the relay only reads this database. Positions are never reused, and each envelope carries its position as its sequence number, so a
 /// consumer's sequence check sees the outbox's order even across relay restarts.
 ///
 /// @par Example
@@ -92,9 +90,6 @@ class Outbox {
   /// @brief The rows from `first_position` on, in position order, at most `limit` of them.
   [[nodiscard]] std::vector<OutboxRow> read(std::uint64_t first_position, std::size_t limit) const;
 
-  /// @brief How many rows no relay has marked published yet.
-  [[nodiscard]] std::uint64_t unpublished_count() const;
-
   /// @brief The last position written (0 for an empty outbox).
   [[nodiscard]] std::uint64_t last_position() const;
 
@@ -105,19 +100,18 @@ class Outbox {
   sqlite::Database& db_;
 };
 
-/// @brief Creates the outbox table, its index of unpublished rows and the relay's claim table
-///        (`outbox_relay`) in `db` if they are missing (Outbox's constructor does it).
+/// @brief Creates the outbox table in `db` if it is missing (Outbox's constructor does it).
 void create_outbox_table(const sqlite::Database& db);
 
 /// @brief Makes `db` wait for SQLite's write lock in steps of 100 us (up to 10 s) instead of
 ///        SQLite's default backoff, which sleeps up to 100 ms a time.
 ///
-/// A participant and its relay take turns at one write lock: each of the participant's
-/// commits, each of the relay's claims and marks. Both hold it briefly, so a short step is
-/// enough; with the default, each side stalls the other for milliseconds at a time, and at
-/// 2 000 fsync'd writes a second the relay fell behind for good (the lag grew past a second)
-/// while the writer slowed to 1 200 writes/s (bench-saga, BM_Outbox_RelayLag). Every
-/// connection that writes an outbox, or relays one, waits this way.
+/// Writers of one outbox (threads, processes) take turns at one write lock, each holding it
+/// briefly, so a short step is enough. With the default, each stalled the other for
+/// milliseconds at a time: when the relay still recorded its progress in this database, at
+/// 2 000 fsync'd writes a second it fell behind for good (the lag grew past a second) while
+/// the writer slowed to 1 200 writes/s (bench-saga, BM_Outbox_RelayLag). Every connection that
+/// writes an outbox waits this way.
 void wait_briefly_for_write_lock(const sqlite::Database& db);
 
 }  // namespace eda::saga
