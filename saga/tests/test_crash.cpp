@@ -148,8 +148,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a relay killed after sending and before recording its progress sends again after a restart: the "
-    "consumer applies the event once",
+    "a relay killed after sending and before recording its progress sends again after a restart: "
+    "the consumer applies the event once",
     "[saga][crash]") {
   Shop shop(100);
   {

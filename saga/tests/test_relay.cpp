@@ -366,9 +366,7 @@ TEST_CASE("a relay refuses a progress file it cannot trust, saying which and how
   inventory.stock_up("SKU-1", 10);
   reserve_orders(inventory, 1, 2);
   const std::string progress = relay_progress_path(file.path());
-  SECTION("not a SQLite file") {
-    std::ofstream(progress) << std::string(4096, 'x');
-  }
+  SECTION("not a SQLite file") { std::ofstream(progress) << std::string(4096, 'x'); }
   SECTION("published past what it sent") {
     eda::sqlite::Database db(progress, eda::sqlite::Durability::full, "test");
     db.exec(

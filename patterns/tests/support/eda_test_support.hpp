@@ -71,8 +71,7 @@ class TempDatabase {
     // companion file a test's code keeps next to its database).
     const std::string name = path_.filename().string();
     std::error_code ignored;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(path_.parent_path(), ignored)) {
+    for (const auto& entry : std::filesystem::directory_iterator(path_.parent_path(), ignored)) {
       if (entry.path().filename().string().starts_with(name)) {
         std::filesystem::remove(entry.path(), ignored);
       }

@@ -80,8 +80,8 @@ struct RelayCounters {
   std::uint64_t errors = 0;         ///< Batches that stopped at a row it could not send.
   /// Time from writing to sending of the last row sent (wall clock, so it also spans a restart).
   std::int64_t last_lag_ns = 0;
-  std::int64_t max_lag_ns = 0;      ///< The largest time from writing to sending so far.
-  std::uint64_t next_position = 0;  ///< The position it sends next.
+  std::int64_t max_lag_ns = 0;          ///< The largest time from writing to sending so far.
+  std::uint64_t next_position = 0;      ///< The position it sends next.
   std::uint64_t published_through = 0;  ///< Every row up to it is recorded published.
 };
 
