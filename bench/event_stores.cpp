@@ -37,7 +37,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <climits>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +49,7 @@
 #include <thread>
 #include <vector>
 
+#include "eda/child_process.hpp"
 #include "eda/clock.hpp"
 #include "eda/latency.hpp"
 #include "eda/sourcing/open_store.hpp"
@@ -223,11 +223,15 @@ void run_again_with_a_server(int argc, char** argv) {
     ::setenv("EDA_POSTGRES_UNAVAILABLE", "with_postgres.sh is not where this program was built", 1);
     return;
   }
-  char self[PATH_MAX] = {};
-  const ssize_t length = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (length <= 0) return;
+  std::string self;
+  try {
+    self = eda::this_program_path();
+  } catch (const eda::SpawnError& error) {
+    std::cerr << "bench-event-stores: " << error.what() << ": PostgreSQL is not measured\n";
+    return;
+  }
   std::vector<char*> args{const_cast<char*>("bash"), const_cast<char*>(EDA_WITH_POSTGRES_SCRIPT),
-                          const_cast<char*>("--optional"), self};
+                          const_cast<char*>("--optional"), self.data()};
   for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);
   ::setenv("EDA_BENCH_POSTGRES_STARTED", "1", 1);  // never a second time, whatever happens

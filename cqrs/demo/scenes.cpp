@@ -59,7 +59,7 @@ std::unique_ptr<EventStore> open_story_store(const std::string& spec) {
 ChildSpec make_projector_spec(const StoryOptions& options, const std::string& store_spec,
                               const std::string& read_path, const std::string& appends,
                               const std::string& progress) {
-  std::vector<std::string> argv{std::filesystem::read_symlink("/proc/self/exe").string(),
+  std::vector<std::string> argv{eda::this_program_path(),
                                 "--role",
                                 "projector",
                                 "--store",

@@ -477,4 +477,12 @@ std::optional<std::string> find_on_path(std::string_view program) {
   return std::nullopt;
 }
 
+std::string this_program_path() {
+  std::error_code error;
+  const auto path = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error)
+    throw SpawnError("/proc/self/exe", "cannot read this program's path: " + error.message());
+  return path.string();
+}
+
 }  // namespace eda

@@ -296,6 +296,18 @@ TEST_CASE("child process: find_on_path finds installed programs only") {
   CHECK(eda::find_on_path(*shell) == shell);  // a path is taken as it is, when executable
 }
 
+TEST_CASE("child process: this_program_path names the program that is running") {
+  const std::string self = eda::this_program_path();
+  CHECK(std::filesystem::path(self).is_absolute());
+  // Run it again and ask it for its test names: only this program knows this test's name.
+  ChildProcess again({.argv = {self, "--list-test-names-only"}, .output = ChildOutput::capture});
+  const ChildResult listed = again.wait(60s);
+  REQUIRE(listed.signal == 0);  // Catch2 v2 exits with the number of tests it listed
+  REQUIRE_FALSE(listed.timed_out);
+  CHECK(listed.output.find("this_program_path names the program that is running") !=
+        std::string::npos);
+}
+
 TEST_CASE("child process: a wait of no time hands over the lines already written") {
   ChildProcess child({.argv = {"sh", "-c", "echo ready; exec sleep 60"},
                       .output = ChildOutput::capture});

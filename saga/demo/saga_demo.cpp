@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "demo.hpp"
+#include "eda/child_process.hpp"
 #include "eda/codec.hpp"
 #include "eda/trace/demo_trace.hpp"
 
@@ -41,17 +42,6 @@ WorkFolder::~WorkFolder() {
 }
 
 }  // namespace eda::saga::demo
-
-namespace {
-
-/// This program's own path, to start the processes the demo kills as children of it.
-std::string own_path() {
-  std::error_code error;
-  const auto path = std::filesystem::read_symlink("/proc/self/exe", error);
-  return error ? std::string() : path.string();
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -133,7 +123,7 @@ int main(int argc, char** argv) {
   return eda::cli::run(app, argc, argv, [&] {
     const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
     eda::Narrator say(std::cout, s.common.verbosity);
-    s.self = own_path();
+    s.self = eda::this_program_path();
     if (s.role != "all") {
       if (s.trace) {
         throw std::invalid_argument(

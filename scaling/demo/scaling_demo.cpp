@@ -5,23 +5,16 @@
 // `--design unkeyed`, competing consumers on the same events, and the reorderings they cause;
 // with `--baseline`, the Order service calling a pool of Billing servers synchronously.
 // `--role` runs one role of the group as its own process.
-#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 
 #include "demo.hpp"
+#include "eda/child_process.hpp"
 #include "eda/trace/demo_trace.hpp"
 
 namespace {
 
 using eda::scaling::demo::Settings;
-
-/// This program's own path, to start a member as a child process of it.
-std::string own_path() {
-  std::error_code error;
-  const auto path = std::filesystem::read_symlink("/proc/self/exe", error);
-  return error ? std::string() : path.string();
-}
 
 }  // namespace
 
@@ -94,7 +87,7 @@ int main(int argc, char** argv) {
   return eda::cli::run(app, argc, argv, [&] {
     const eda::cli::StopOnSignals stop_on_signals;  // Ctrl-C and SIGTERM: a clean stop
     eda::Narrator say(std::cout, s.common.verbosity);
-    s.self = own_path();
+    s.self = eda::this_program_path();
     if (s.trace && (s.role != "all" || s.baseline)) {
       throw std::invalid_argument(
           "--trace follows the events of a run all in one process (the group's, or with "

@@ -167,4 +167,10 @@ class ChildProcess {
 ///        or nothing when it is not installed.
 [[nodiscard]] std::optional<std::string> find_on_path(std::string_view program);
 
+/// @brief The full path of the program this process runs (Linux's `/proc/self/exe`), for a
+///        program that starts copies of itself as child processes: a demo's `--role` processes
+///        it kills, a benchmark that runs itself again under a throw-away server.
+/// @throws SpawnError when the path cannot be read (no `/proc` mounted).
+[[nodiscard]] std::string this_program_path();
+
 }  // namespace eda
