@@ -157,16 +157,25 @@ bool detail::is_compact_id(std::string_view id) noexcept {
 
 void detail::pack_id(msgpack::packer<msgpack::sbuffer>& pk, std::string_view id) {
   if (id.size() == 32) {
-    // Validates and converts in one pass (is_compact_id's test, on the way).
-    char bytes[16];
+    // Validates and converts in one pass (is_compact_id's test, on the way), sixteen digits into
+    // each half of the 128 bits. Why shifts into an integer: GCC vectorized the plain loop that
+    // stored each byte, gathering the table's values one by one and spilling them to the stack;
+    // perf annotate put that at 6% of a kit publisher's samples. A chain of shifts is not
+    // vectorized, and is short.
+    std::array<std::uint64_t, 2> halves{};
     std::uint8_t seen = 0;
-    for (std::size_t i = 0; i < 16; ++i) {
-      const std::uint8_t high = hex_value(id[2 * i]);
-      const std::uint8_t low = hex_value(id[2 * i + 1]);
-      seen |= high | low;
-      bytes[i] = static_cast<char>((high << 4U) | low);
+    for (std::size_t half = 0; half < 2; ++half) {
+      for (std::size_t i = 0; i < 16; ++i) {
+        const std::uint8_t value = hex_value(id[16 * half + i]);
+        seen |= value;
+        halves[half] = (halves[half] << 4U) | (value & 0x0FU);
+      }
     }
     if ((seen & not_a_hex_digit) == 0) {
+      char bytes[16];  // most significant first: the digits' order
+      for (std::size_t b = 0; b < 16; ++b) {
+        bytes[b] = static_cast<char>(halves[b / 8] >> (56U - 8U * (b % 8)));
+      }
       pk.pack_bin(16);
       pk.pack_bin_body(bytes, 16);
       return;
