@@ -482,6 +482,47 @@ TEST_CASE("an id that is not 32 lowercase hex digits travels as text and reads t
   }
 }
 
+TEST_CASE("every byte value, in every eight-character lane, is told digit or not as a table would",
+          "[codec][format2]") {
+  // pack_id tests eight characters at once; a byte classified wrong in any lane would send a
+  // text id as binary (and read it back changed) or lose the compact form.
+  const auto lowercase_hex = [](unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  };
+  std::size_t mismatches = 0;
+  for (unsigned value = 0; value < 256; ++value) {
+    for (const std::size_t at : {0U, 3U, 7U, 8U, 15U, 16U, 23U, 24U, 31U}) {
+      std::string id = "0123456789abcdef0123456789abcdef";
+      id[at] = static_cast<char>(value);
+      if (eda::detail::is_compact_id(id) != lowercase_hex(static_cast<unsigned char>(value))) {
+        ++mismatches;
+        UNSCOPED_INFO("byte " << value << " at " << at);
+      }
+    }
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("a compact id's 16 bytes are its digit pairs, whichever digit sits where",
+          "[codec][format2]") {
+  const std::string digits = "0123456789abcdef";
+  auto sent = eda::make_event("order-service", eda::test::sample_order(3));
+  for (std::size_t shift = 0; shift < 16; ++shift) {
+    std::string id;
+    for (std::size_t i = 0; i < 32; ++i) id += digits[(i * 7 + shift) % 16];
+    INFO("id: " << id);
+    sent.meta.event_id = id;
+    const std::string bytes = eda::encode_event(sent);
+    const std::string_view envelope = std::string_view(bytes).substr(sent.meta.type.size() + 1);
+    REQUIRE(envelope.substr(2, 2) == std::string_view("\xc4\x10", 2));
+    for (std::size_t i = 0; i < 16; ++i) {
+      CHECK(std::stoi(id.substr(2 * i, 2), nullptr, 16) ==
+            static_cast<std::uint8_t>(envelope[4 + i]));
+    }
+    CHECK(eda::DecodedEvent::decode(bytes).event_id() == id);
+  }
+}
+
 TEST_CASE("a format 1 envelope, as older stores hold it, reads as the event its record does",
           "[codec][format2]") {
   auto sent = eda::make_event("order-service", eda::test::sample_order(9));
