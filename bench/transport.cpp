@@ -7,7 +7,9 @@
 //   iteration = a batch of messages published and all of them received. The kit's messages are
 //   whole events (topic frame + envelope with the payload), decoded on arrival.
 //   BM_Transport_Raw_PubSubTwoFrames sends raw messages in two frames (a topic, then the
-//   payload), as the kit does.
+//   payload); BM_Transport_Raw_PubSubKitBytes sends, in one frame, the very bytes the kit sends
+//   for one event (encoded once), so the kit's ratio to raw splits into what its larger
+//   messages cost libzmq and what its per-event work costs.
 // BM_Transport_Raw_ReqRep / BM_Transport_Kit_Rpc: round-trip latency of one request
 //   (`p50_us`/`p99_us` per round trip; bytes/s counts request and reply).
 // BM_Transport_Raw_DealerRouter / BM_Transport_Kit_RpcPipelined: pipelined request throughput,
@@ -63,8 +65,9 @@ void report(benchmark::State& state, std::size_t bytes) {
 
 /// Raw PUB/SUB throughput; `frames` 2 sends each message as a topic frame then the payload,
 /// as the kit does (its SUB filtering reads the first frame), so the kit's price for that frame
-/// can be told apart from its envelope's and codec's.
-void raw_pub_sub(benchmark::State& state, int frames) {
+/// can be told apart from its envelope's and codec's. `body` is what each message carries:
+/// `bytes` of filler, or (KitBytes) one event record as the kit encodes it.
+void raw_pub_sub(benchmark::State& state, int frames, const std::string& body) {
   const auto size = static_cast<std::size_t>(state.range(0));
   zmq::context_t context;
   // XPUB rather than PUB only to see the subscription arrive (same send path as PUB).
@@ -92,13 +95,12 @@ void raw_pub_sub(benchmark::State& state, int frames) {
   if (!pub.recv(subscription)) {
     state.SkipWithError("the subscriber did not subscribe within 10 s");
   }
-  const std::string payload(size, 'x');
   const std::string topic(Blob::event_type);
   std::int64_t target = 0;
   for (auto _ : state) {
     for (std::int64_t i = 0; i < batch; ++i) {
       if (frames == 2) (void)pub.send(zmq::buffer(topic), zmq::send_flags::sndmore);
-      (void)pub.send(zmq::buffer(payload), zmq::send_flags::none);
+      (void)pub.send(zmq::buffer(body), zmq::send_flags::none);
     }
     target += batch;
     if (!wait_for(received, target)) {
@@ -111,9 +113,27 @@ void raw_pub_sub(benchmark::State& state, int frames) {
   report(state, size);
 }
 
-void BM_Transport_Raw_PubSub(benchmark::State& state) { raw_pub_sub(state, 1); }
+/// `bytes` of filler.
+std::string filler(const benchmark::State& state) {
+  return std::string(static_cast<std::size_t>(state.range(0)), 'x');
+}
 
-void BM_Transport_Raw_PubSubTwoFrames(benchmark::State& state) { raw_pub_sub(state, 2); }
+void BM_Transport_Raw_PubSub(benchmark::State& state) { raw_pub_sub(state, 1, filler(state)); }
+
+void BM_Transport_Raw_PubSubTwoFrames(benchmark::State& state) {
+  raw_pub_sub(state, 2, filler(state));
+}
+
+/// Raw libzmq sending, in one frame, the bytes the kit sends for one event of a `bytes` payload
+/// (its record: type, envelope, payload; encoded once, before timing). Beside
+/// BM_Transport_Raw_PubSub it prices the kit's larger messages; beside BM_Transport_Kit_PubSub,
+/// what the kit does per event besides sending them (ids, clock, encoding, decoding, checks).
+void BM_Transport_Raw_PubSubKitBytes(benchmark::State& state) {
+  const Blob blob{filler(state)};
+  const std::string record = eda::encode_event(eda::make_event("bench", blob));
+  state.counters["message_bytes"] = static_cast<double>(record.size());
+  raw_pub_sub(state, 1, record);
+}
 
 void BM_Transport_Kit_PubSub(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
@@ -317,6 +337,9 @@ void sizes_and_transports(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Transport_Raw_PubSub)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Transport_Raw_PubSubTwoFrames)
+    ->Apply(sizes_and_transports)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Transport_Raw_PubSubKitBytes)
     ->Apply(sizes_and_transports)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Transport_Kit_PubSub)->Apply(sizes_and_transports)->Unit(benchmark::kMillisecond);
