@@ -2,11 +2,10 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
-#include <bit>
 #include <limits>
 
 #include "envelope_reader.hpp"
+#include "hex_digits.hpp"
 
 namespace eda {
 namespace {
@@ -124,62 +123,10 @@ bool DecodedEvent::is_record(std::string_view bytes) noexcept {
   return !bytes.empty() && is_valid_event_type(bytes.substr(0, 1));
 }
 
-namespace {
-
-/// Eight characters of text, the first in the lowest byte.
-std::uint64_t load_eight(const char* text) noexcept {
-  std::uint64_t word = 0;
-  std::memcpy(&word, text, sizeof word);  // one load
-  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
-  return word;
-}
-
-/// `byte` repeated in each of the eight bytes of a word.
-constexpr std::uint64_t each_byte(std::uint8_t byte) noexcept {
-  return 0x0101010101010101ULL * byte;
-}
-
-/// Whether all eight characters in `word` (load_eight) are lowercase hex digits.
-///
-/// Eight bytes tested at once, without a branch (digits are random, so a branch per character
-/// is mispredicted about every other one). For a byte b under 0x80, adding a constant to the
-/// word carries into no other byte, and b + (0x80 - k) has its top bit set exactly when b >= k.
-/// So a digit (0x30..0x39) is: top bit of b + 0x50 set (b >= 0x30) and of b + 0x46 clear
-/// (b < 0x3a); a letter a..f (0x61..0x66): b + 0x1f set, b + 0x19 clear.
-bool all_hex_digits(std::uint64_t word) noexcept {
-  const std::uint64_t top = each_byte(0x80);
-  const std::uint64_t digit = (word + each_byte(0x50)) & ~(word + each_byte(0x46));
-  const std::uint64_t letter = (word + each_byte(0x1f)) & ~(word + each_byte(0x19));
-  return ((word & top) == 0) & (((digit | letter) & top) == top);  // no branch
-}
-
-/// The four bytes that eight hex digits (all_hex_digits) stand for, the first digits' byte in
-/// the lowest byte.
-///
-/// A digit's value is its low four bits, plus 9 for a letter (bit 6 set: 'a' is 0x61, so 1 + 9).
-/// Then each byte pair becomes one byte (high digit << 4 | low digit) in the even bytes, and
-/// the even bytes are moved together.
-std::uint64_t hex_digits_value(std::uint64_t word) noexcept {
-  std::uint64_t value = (word & each_byte(0x0f)) + ((word >> 6U) & each_byte(0x01)) * 9;
-  value = ((value << 4U) | (value >> 8U)) & 0x00ff00ff00ff00ffULL;
-  value = (value | (value >> 8U)) & 0x0000ffff0000ffffULL;
-  return (value | (value >> 16U)) & 0x00000000ffffffffULL;
-}
-
-/// The eight bytes that sixteen hex digits stand for, in memory order (first digits first).
-std::uint64_t sixteen_digits_bytes(const char* text) noexcept {
-  std::uint64_t bytes =
-      hex_digits_value(load_eight(text)) | (hex_digits_value(load_eight(text + 8)) << 32U);
-  if constexpr (std::endian::native == std::endian::big) bytes = __builtin_bswap64(bytes);
-  return bytes;
-}
-
-}  // namespace
-
 bool detail::is_compact_id(std::string_view id) noexcept {
   if (id.size() != 32) return false;
   bool compact = true;
-  for (std::size_t i = 0; i < 32; i += 8) compact &= all_hex_digits(load_eight(&id[i]));
+  for (std::size_t i = 0; i < 32; i += 8) compact &= hex::all_digits(hex::load_eight(&id[i]));
   return compact;
 }
 
@@ -187,8 +134,8 @@ void detail::pack_id(msgpack::packer<msgpack::sbuffer>& pk, std::string_view id)
   if (is_compact_id(id)) {
     // Each half written from its own 8-byte variable: a 16-byte copy of bytes stored in pieces
     // would wait for the pieces (no store forwarding), which perf showed as the costliest line.
-    const std::uint64_t first = sixteen_digits_bytes(id.data());
-    const std::uint64_t second = sixteen_digits_bytes(id.data() + 16);
+    const std::uint64_t first = hex::bytes_of_sixteen_digits(id.data());
+    const std::uint64_t second = hex::bytes_of_sixteen_digits(id.data() + 16);
     pk.pack_bin(16);
     pk.pack_bin_body(reinterpret_cast<const char*>(&first), 8);
     pk.pack_bin_body(reinterpret_cast<const char*>(&second), 8);

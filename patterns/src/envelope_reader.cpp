@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "eda/errors.hpp"
+#include "hex_digits.hpp"
 
 namespace eda::detail {
 
@@ -140,12 +141,7 @@ std::string_view EnvelopeReader::id_field(std::uint32_t field, std::size_t max_b
                                   " bytes (an id in binary"
                                   " form has 16)");
   }
-  static constexpr char digits[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < 16; ++i) {
-    const auto b = static_cast<std::uint8_t>(bytes_[offset_ + i]);
-    text[2 * i] = digits[b >> 4];
-    text[2 * i + 1] = digits[b & 0x0f];
-  }
+  hex::digits_of_sixteen_bytes(bytes_.data() + offset_, text);
   offset_ += 16;
   return {text, 32};
 }
