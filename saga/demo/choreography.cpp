@@ -39,8 +39,8 @@ class Member {
 
   /// Subscribes to the others' publishers.
   void listen(const std::vector<std::string>& others) {
-    inbox_.emplace(context_, SubscriberOptions{
-                                 .endpoints = others, .name = name_, .drop_duplicates = false});
+    inbox_.emplace(context_,
+                   SubscriberOptions{.endpoints = others, .name = name_, .drop_duplicates = false});
   }
 
   /// Takes what arrived, reacts, relays what the reactions wrote.
@@ -74,18 +74,19 @@ class ChoreographedShop {
   ChoreographedShop(const Settings& s, Narrator& say, zmq::context_t& context,
                     const WorkFolder& dir)
       : say_(say),
-        desk_(dir.file("desk.db"), durability),
+        desk_(dir.file("desk.db"), {.durability = durability}),
         inventory_(dir.file("inventory.db"), {.durability = durability}),
         payment_(dir.file("payment.db"), {.durability = durability}),
         shipping_(dir.file("shipping.db"), {.durability = durability}),
-        inventory_reactor_(inventory_.path(), inventory_.commands(), inventory_reaction,
-                           [this](const DecodedEvent& c) { return inventory_.handle(c); },
-                           durability),
-        payment_reactor_(payment_.path(), payment_.commands(), payment_reaction,
-                         [this](const DecodedEvent& c) { return payment_.handle(c); }, durability),
-        shipping_reactor_(shipping_.path(), shipping_.commands(), shipping_reaction,
-                          [this](const DecodedEvent& c) { return shipping_.handle(c); },
-                          durability) {
+        inventory_reactor_(
+            inventory_.path(), inventory_.commands(), inventory_reaction,
+            [this](const DecodedEvent& c) { return inventory_.handle(c); }, durability),
+        payment_reactor_(
+            payment_.path(), payment_.commands(), payment_reaction,
+            [this](const DecodedEvent& c) { return payment_.handle(c); }, durability),
+        shipping_reactor_(
+            shipping_.path(), shipping_.commands(), shipping_reaction,
+            [this](const DecodedEvent& c) { return shipping_.handle(c); }, durability) {
     const Transport t = s.common.transport;
     members_.push_back(std::make_unique<Member>(context, "order-desk", dir.file("desk.db"), t,
                                                 [this](const DecodedEvent& e) { seen(e); }));
@@ -141,8 +142,8 @@ class ChoreographedShop {
     type_of_[desk_.place(request)] = std::string(OrderPlaced::event_type);
     say_.say("order-desk", "order " + std::to_string(request.order_id) +
                                " PENDING; OrderPlaced is in its outbox");
-    const bool settled = pump(
-        [&] { return desk_.status(request.order_id) != OrderStatus::pending; }, 30s);
+    const bool settled =
+        pump([&] { return desk_.status(request.order_id) != OrderStatus::pending; }, 30s);
     // The desk settles on the last event; undoing may still be relayed a moment after.
     (void)pump([] { return false; }, 100ms);
     const auto status = desk_.status(request.order_id);

@@ -2,8 +2,11 @@
 // that turns an event into its participant's command.
 #include "eda/saga/choreography.hpp"
 
+#include <stdexcept>
 #include <utility>
+#include <vector>
 
+#include "eda/clock.hpp"
 #include "eda/saga/checkout_messages.hpp"
 #include "eda/saga/checkout_orchestrator.hpp"
 
@@ -26,11 +29,30 @@ constexpr std::string_view pending = "PENDING";
 
 }  // namespace
 
-OrderDesk::OrderDesk(const std::string& path, sqlite::Durability durability)
-    : parts_(path, durability, "order desk database") {
+OrderDesk::OrderDesk(const std::string& path, OrderDeskOptions options)
+    : options_(std::move(options)), parts_(path, options_.durability, "order desk database") {
+  if (options_.order_timeout <= std::chrono::milliseconds(0)) {
+    throw std::invalid_argument("an order desk's order timeout must be positive");
+  }
+  if (!options_.clock) options_.clock = wall_clock_ns;
+  // `deadlines`: when each checkout times out, and what to announce then. `timeouts`: every
+  // OrderTimedOut announced (the undos name it as their cause). `undos`: the undos confirmed.
+  // Orders placed by a desk older than these tables have no deadline, and never time out.
   parts_.db.exec(
       "CREATE TABLE IF NOT EXISTS orders ("
-      " order_id INTEGER PRIMARY KEY, status TEXT NOT NULL);");
+      " order_id INTEGER PRIMARY KEY, status TEXT NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS deadlines ("
+      " order_id INTEGER PRIMARY KEY, correlation_id TEXT NOT NULL, request BLOB NOT NULL,"
+      " deadline_ns INTEGER NOT NULL, announced INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS timeouts ("
+      " event_id TEXT PRIMARY KEY, order_id INTEGER NOT NULL) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS undos ("
+      " order_id INTEGER NOT NULL, undo_type TEXT NOT NULL, PRIMARY KEY (order_id, undo_type))"
+      " WITHOUT ROWID;");
+}
+
+std::int64_t OrderDesk::deadline_after_now() const {
+  return options_.clock() + std::chrono::nanoseconds(options_.order_timeout).count();
 }
 
 std::string OrderDesk::place(const CheckoutRequest& request) {
@@ -43,6 +65,13 @@ std::string OrderDesk::place(const CheckoutRequest& request) {
   insert.bind(request.order_id, pending);
   insert.run();
   const EventMetadata meta = make_metadata<OrderPlaced>("order-desk");
+  sqlite::Statement deadline(parts_.db.handle(),
+                             "INSERT INTO deadlines (order_id, correlation_id, request, "
+                             "deadline_ns, announced) VALUES (?, ?, ?, ?, 0)");
+  const std::string encoded = encode_value(request);
+  deadline.bind(request.order_id, meta.event_id, sqlite::Statement::as_blob(encoded),
+                deadline_after_now());
+  deadline.run();
   (void)parts_.outbox.add(tx, meta, OrderPlaced{request});
   tx.commit();
   return meta.event_id;
@@ -51,11 +80,91 @@ std::string OrderDesk::place(const CheckoutRequest& request) {
 bool OrderDesk::react(const DecodedEvent& event) {
   const std::optional<std::uint64_t> order = order_of(event);
   if (!order) return false;
+  // Past its deadline the order is being cancelled: only the undos count now. A late
+  // ParcelBooked, or a StockRejected the fence produced, settles nothing.
+  if (timed_out(*order)) return confirm_undo(event, *order);
   if (event.is<ParcelBooked>()) return settle(*order, OrderStatus::approved);
   if (event.is<StockRejected>() || event.is<StockReleased>()) {
     return settle(*order, OrderStatus::rejected);
   }
   return false;
+}
+
+bool OrderDesk::confirm_undo(const DecodedEvent& event, std::uint64_t order_id) {
+  if (!event.is<StockReleased>() && !event.is<PaymentRefunded>() && !event.is<ParcelCancelled>()) {
+    return false;
+  }
+  // An undo counts only if one of this order's OrderTimedOut caused it (a release that a
+  // declined card caused, say, says nothing about Shipping).
+  sqlite::Statement cause(parts_.db.handle(),
+                          "SELECT COUNT(*) FROM timeouts WHERE event_id = ? AND order_id = ?");
+  cause.bind(event.meta().causation_id, order_id);
+  if (cause.single_integer() == 0) return false;
+  sqlite::Statement confirm(parts_.db.handle(),
+                            "INSERT OR IGNORE INTO undos (order_id, undo_type) VALUES (?, ?)");
+  confirm.bind(order_id, event.type());
+  confirm.run();
+  sqlite::Statement count(parts_.db.handle(), "SELECT COUNT(*) FROM undos WHERE order_id = ?");
+  count.bind(order_id);
+  return count.single_integer() == 3 && settle(order_id, OrderStatus::rejected);
+}
+
+std::size_t OrderDesk::expire() {
+  struct Due {
+    std::uint64_t order_id;
+    std::string correlation_id;
+    CheckoutRequest request;
+    std::uint32_t announced;
+  };
+  std::vector<Due> due;
+  {
+    sqlite::Statement query(parts_.db.handle(),
+                            "SELECT d.order_id, d.correlation_id, d.request, d.announced "
+                            "FROM deadlines d JOIN orders o ON o.order_id = d.order_id "
+                            "WHERE o.status = ? AND d.deadline_ns <= ? ORDER BY d.order_id");
+    query.bind(pending, options_.clock());
+    while (query.step()) {
+      due.push_back(Due{static_cast<std::uint64_t>(query.integer(0)), std::string(query.text(1)),
+                        decode_value<CheckoutRequest>(query.blob(2), "an order's deadline"),
+                        static_cast<std::uint32_t>(query.integer(3))});
+    }
+    query.done();
+  }
+  for (const Due& order : due) {
+    sqlite::Transaction tx(parts_.db);
+    // Part of the checkout's causal tree: caused by the OrderPlaced that went unanswered.
+    const EventMetadata meta = make_metadata<OrderTimedOut>(
+        "order-desk", Cause{order.correlation_id, order.correlation_id});
+    sqlite::Statement announce(parts_.db.handle(),
+                               "INSERT INTO timeouts (event_id, order_id) VALUES (?, ?)");
+    announce.bind(meta.event_id, order.order_id);
+    announce.run();
+    sqlite::Statement next(
+        parts_.db.handle(),
+        "UPDATE deadlines SET deadline_ns = ?, announced = ? WHERE order_id = ?");
+    next.bind(deadline_after_now(), std::uint64_t{order.announced} + 1, order.order_id);
+    next.run();
+    (void)parts_.outbox.add(tx, meta, OrderTimedOut{order.request, order.announced + 1});
+    tx.commit();
+  }
+  return due.size();
+}
+
+std::optional<std::int64_t> OrderDesk::next_deadline_ns() const {
+  sqlite::Statement query(parts_.db.handle(),
+                          "SELECT MIN(d.deadline_ns) FROM deadlines d JOIN orders o "
+                          "ON o.order_id = d.order_id WHERE o.status = ?");
+  query.bind(pending);
+  std::optional<std::int64_t> earliest;
+  if (query.step() && !query.is_null(0)) earliest = query.integer(0);
+  query.done();
+  return earliest;
+}
+
+bool OrderDesk::timed_out(std::uint64_t order_id) const {
+  sqlite::Statement query(parts_.db.handle(), "SELECT COUNT(*) FROM timeouts WHERE order_id = ?");
+  query.bind(order_id);
+  return query.single_integer() != 0;
 }
 
 bool OrderDesk::settle(std::uint64_t order_id, OrderStatus status) {
@@ -93,7 +202,7 @@ std::optional<std::string> inventory_reaction(const DecodedEvent& event,
   if (event.is<OrderPlaced>()) {
     return reaction_command(event, ReserveStock{order.order_id, order.sku, order.quantity});
   }
-  if (event.is<PaymentDeclined>() || event.is<PaymentRefunded>()) {
+  if (event.is<PaymentDeclined>() || event.is<PaymentRefunded>() || event.is<OrderTimedOut>()) {
     return reaction_command(event, ReleaseStock{order.order_id});
   }
   return std::nullopt;
@@ -104,7 +213,9 @@ std::optional<std::string> payment_reaction(const DecodedEvent& event,
   if (event.is<StockReserved>()) {
     return reaction_command(event, ChargeCard{order.order_id, order.card, order.amount_cents});
   }
-  if (event.is<ParcelRefused>()) return reaction_command(event, RefundPayment{order.order_id});
+  if (event.is<ParcelRefused>() || event.is<OrderTimedOut>()) {
+    return reaction_command(event, RefundPayment{order.order_id});
+  }
   return std::nullopt;
 }
 
@@ -113,6 +224,7 @@ std::optional<std::string> shipping_reaction(const DecodedEvent& event,
   if (event.is<PaymentCharged>()) {
     return reaction_command(event, BookParcel{order.order_id, order.address});
   }
+  if (event.is<OrderTimedOut>()) return reaction_command(event, CancelParcel{order.order_id});
   return std::nullopt;
 }
 
@@ -129,8 +241,11 @@ Reactor::Reactor(const std::string& path, const CommandLog& commands, Reaction r
 
 Reacted Reactor::react(const DecodedEvent& event) {
   bool learnt = false;
-  if (event.is<OrderPlaced>()) {
-    const CheckoutRequest order = event.payload_as<OrderPlaced>().order;
+  // OrderTimedOut carries the order too: a service that missed OrderPlaced (or hears the
+  // timeout first) still undoes, and so fences off the OrderPlaced that may come after it.
+  if (event.is<OrderPlaced>() || event.is<OrderTimedOut>()) {
+    const CheckoutRequest order = event.is<OrderPlaced>() ? event.payload_as<OrderPlaced>().order
+                                                          : event.payload_as<OrderTimedOut>().order;
     sqlite::Statement keep(db_.handle(),
                            "INSERT OR IGNORE INTO known_orders (order_id, request) VALUES (?, ?)");
     const std::string request = encode_value(order);

@@ -16,11 +16,21 @@
 /// they all carry the OrderPlaced event's id as their correlation id, and each names the event
 /// it reacted to as its causation id, so the chain is a causal tree a tracer can draw.
 ///
-/// @par What it does not do here
-/// Time: no service notices that the next one never answered (the orchestrator's step timeout
-/// has no counterpart); a choreography needs each service to watch its own deadlines.
+/// @par Who owns the deadline
+/// With no orchestrator, someone must notice that a checkout never ended. The Order desk does:
+/// it is the one service that knows the order is PENDING, and it records a deadline with the
+/// order. Past it (OrderDesk::expire), the desk announces OrderTimedOut, and every service
+/// undoes its step on it whatever it did — Inventory releases, Payment refunds, Shipping
+/// cancels. Each undo is idempotent and also *fences* the order: a step that arrives after it
+/// (a late OrderPlaced, StockReserved or PaymentCharged) is refused, so a late reply is never
+/// applied. The desk keeps the order PENDING until all three have confirmed (StockReleased,
+/// PaymentRefunded, ParcelCancelled caused by its announcement), then rejects it; a ParcelBooked
+/// that comes after the deadline no longer approves anything. While a confirmation is missing
+/// (a refund the card network refused, a service still down), the desk announces the timeout
+/// again at each further deadline, and the services undo again (a no-op where done).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -50,16 +60,41 @@ struct OrderPlaced {
   MSGPACK_DEFINE(order)
 };
 
+/// @brief The Order desk gave up waiting for a checkout: every service undoes its step for the
+///        order (and refuses the step if it comes later). Announced again, with the next
+///        `attempt`, while a service has not confirmed its undo.
+struct OrderTimedOut {
+  /// @brief The event type, also the topic.
+  static constexpr std::string_view event_type = "shop.order.timed-out";
+  /// @brief The payload's shape version.
+  static constexpr std::uint32_t schema_version = 1;
+  CheckoutRequest order{};    ///< The order (a service that missed OrderPlaced learns it here).
+  std::uint32_t attempt = 1;  ///< 1 for the first announcement, then 2, 3, ...
+  MSGPACK_DEFINE(order, attempt)
+};
+
+/// @brief How an OrderDesk works.
+struct OrderDeskOptions {
+  sqlite::Durability durability = sqlite::Durability::full;  ///< How commits are kept.
+  /// How long a checkout may stay PENDING before the desk cancels it (OrderTimedOut), and then
+  /// how long it waits for the undos before announcing the timeout again.
+  std::chrono::milliseconds order_timeout{5000};
+  /// Wall-clock time now, ns since the Unix epoch (default: eda::wall_clock_ns). Deadlines are
+  /// recorded as wall-clock instants, so they survive a restart of the desk.
+  std::function<std::int64_t()> clock{};
+};
+
 /// @brief The Order desk of the choreography: takes orders (PENDING, with OrderPlaced in its
-///        outbox, one transaction) and settles them from the events that end a checkout.
+///        outbox, one transaction), settles them from the events that end a checkout, and owns
+///        each checkout's deadline (see the file's comment).
 ///
 /// @par Thread safety
 /// One thread at a time.
 class OrderDesk {
  public:
-  /// @brief Opens (creating if needed) its database at `path`.
-  explicit OrderDesk(const std::string& path,
-                     sqlite::Durability durability = sqlite::Durability::full);
+  /// @brief Opens (creating if needed) its database at `path`. Throws std::invalid_argument
+  ///        for a timeout that is not positive, and eda::StorageError.
+  explicit OrderDesk(const std::string& path, OrderDeskOptions options = {});
 
   /// @brief Records the order as PENDING and announces OrderPlaced; returns the event's id
   ///        (every event of the checkout carries it as correlation id). Throws
@@ -67,8 +102,20 @@ class OrderDesk {
   std::string place(const CheckoutRequest& request);
 
   /// @brief Settles a PENDING order from ParcelBooked (approved), StockRejected or StockReleased
-  ///        (rejected); returns whether it changed an order. Other events are ignored.
+  ///        (rejected); returns whether it changed an order. For an order past its deadline
+  ///        only the undos its OrderTimedOut caused count: when all three have confirmed, the
+  ///        order is rejected; a ParcelBooked no longer approves it. Other events are ignored.
   bool react(const DecodedEvent& event);
+
+  /// @brief Announces OrderTimedOut for every PENDING order whose deadline has passed (and
+  ///        sets its next deadline); returns how many it announced.
+  std::size_t expire();
+
+  /// @brief The earliest deadline of a PENDING order (to sleep until), if any.
+  [[nodiscard]] std::optional<std::int64_t> next_deadline_ns() const;
+
+  /// @brief Whether the order ran past its deadline (its checkout is being cancelled, or was).
+  [[nodiscard]] bool timed_out(std::uint64_t order_id) const;
 
   /// @brief The order's status, if the desk took it.
   [[nodiscard]] std::optional<OrderStatus> status(std::uint64_t order_id) const;
@@ -81,7 +128,10 @@ class OrderDesk {
 
  private:
   bool settle(std::uint64_t order_id, OrderStatus status);
+  bool confirm_undo(const DecodedEvent& event, std::uint64_t order_id);
+  [[nodiscard]] std::int64_t deadline_after_now() const;
 
+  OrderDeskOptions options_;
   ParticipantDatabase parts_;
 };
 
@@ -101,26 +151,27 @@ std::string reaction_command(const DecodedEvent& event, const P& payload) {
 }
 
 /// @brief The choreography's rules for Inventory: reserve on OrderPlaced, release on
-///        PaymentDeclined and PaymentRefunded.
+///        PaymentDeclined, PaymentRefunded and OrderTimedOut.
 std::optional<std::string> inventory_reaction(const DecodedEvent& event,
                                               const CheckoutRequest& order);
-/// @brief The rules for Payment: charge on StockReserved, refund on ParcelRefused.
+/// @brief The rules for Payment: charge on StockReserved, refund on ParcelRefused and
+///        OrderTimedOut.
 std::optional<std::string> payment_reaction(const DecodedEvent& event,
                                             const CheckoutRequest& order);
-/// @brief The rules for Shipping: book on PaymentCharged.
+/// @brief The rules for Shipping: book on PaymentCharged, cancel on OrderTimedOut.
 std::optional<std::string> shipping_reaction(const DecodedEvent& event,
                                              const CheckoutRequest& order);
 
 /// @brief What a Reactor did with an event.
 enum class Reacted {
   ignored,    ///< Not an event this service reacts to (or of an order it never heard of).
-  learnt,     ///< An OrderPlaced it keeps for later reactions (and may react to as well).
+  learnt,     ///< An order it keeps for later reactions (from OrderPlaced or OrderTimedOut).
   handled,    ///< It handed the derived command to its participant.
   duplicate,  ///< It had reacted to this event before: nothing done.
 };
 
 /// @brief One service's part in the choreography: keeps the orders it hears of (from
-///        OrderPlaced, in an `known_orders` table of its own database) and turns the events it
+///        OrderPlaced or OrderTimedOut, in a `known_orders` table of its own database) and turns the events it
 ///        reacts to into commands for its participant.
 ///
 /// @par Thread safety
