@@ -4,11 +4,13 @@
 // it sees with the event it reacted to: the causal chain that is the only record of where a
 // choreographed checkout stands.
 #include <iostream>
+#include <thread>
 #include <map>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "choreography_member.hpp"
 #include "demo.hpp"
 #include "eda/clock.hpp"
 #include "eda/pubsub.hpp"
@@ -24,49 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 constexpr auto durability = sqlite::Durability::normal;
-
-/// One service of the choreography on the wire: its outbox published by a relay, the other
-/// services' events taken from a subscriber and handed to `react`.
-class Member {
- public:
-  Member(zmq::context_t& context, const std::string& name, const std::string& db_path,
-         Transport transport, std::function<void(const DecodedEvent&)> react)
-      : context_(context),
-        name_(name),
-        react_(std::move(react)),
-        publisher_(context, {.source = name, .endpoints = {ephemeral_endpoint(transport, name)}}),
-        relay_(context, db_path, publisher_) {}
-
-  /// Subscribes to the others' publishers.
-  void listen(const std::vector<std::string>& others) {
-    inbox_.emplace(context_,
-                   SubscriberOptions{.endpoints = others, .name = name_, .drop_duplicates = false});
-  }
-
-  /// Takes what arrived, reacts, relays what the reactions wrote.
-  void poll(std::chrono::milliseconds wait) {
-    (void)publisher_.serve(0ms);
-    for (int i = 0; i < 1000; ++i) {
-      auto delivery = inbox_->receive(i == 0 ? wait : 0ms);
-      if (!delivery) break;
-      react_(delivery->event);
-    }
-    while (relay_.relay_batch() > 0) {
-    }
-  }
-
-  [[nodiscard]] const std::string& endpoint() const { return publisher_.endpoints().front(); }
-  [[nodiscard]] bool ready() const { return inbox_ && inbox_->handshake_complete(); }
-  [[nodiscard]] std::size_t subscribers() const { return publisher_.subscriber_count(); }
-
- private:
-  zmq::context_t& context_;
-  std::string name_;
-  std::function<void(const DecodedEvent&)> react_;
-  Publisher publisher_;
-  OutboxRelay relay_;
-  std::optional<Subscriber> inbox_;
-};
+constexpr std::uint64_t stalled_order = 4;  // scene 4: Shipping hangs on its booking
 
 /// The Order desk, the three participants and their reactors, wired.
 class ChoreographedShop {
@@ -74,10 +34,13 @@ class ChoreographedShop {
   ChoreographedShop(const Settings& s, Narrator& say, zmq::context_t& context,
                     const WorkFolder& dir)
       : say_(say),
-        desk_(dir.file("desk.db"), {.durability = durability}),
+        desk_(dir.file("desk.db"),
+              {.durability = durability,
+               .order_timeout = std::chrono::milliseconds(s.order_timeout_ms)}),
         inventory_(dir.file("inventory.db"), {.durability = durability}),
         payment_(dir.file("payment.db"), {.durability = durability}),
-        shipping_(dir.file("shipping.db"), {.durability = durability}),
+        shipping_(dir.file("shipping.db"),
+                  {.durability = durability, .carrier = stalling_carrier(s)}),
         inventory_reactor_(
             inventory_.path(), inventory_.commands(), inventory_reaction,
             [this](const DecodedEvent& c) { return inventory_.handle(c); }, durability),
@@ -88,16 +51,17 @@ class ChoreographedShop {
             shipping_.path(), shipping_.commands(), shipping_reaction,
             [this](const DecodedEvent& c) { return shipping_.handle(c); }, durability) {
     const Transport t = s.common.transport;
-    members_.push_back(std::make_unique<Member>(context, "order-desk", dir.file("desk.db"), t,
-                                                [this](const DecodedEvent& e) { seen(e); }));
-    members_.push_back(std::make_unique<Member>(
-        context, "inventory", inventory_.path(), t,
+    members_.push_back(std::make_unique<ChoreographyMember>(
+        context, "order-desk", dir.file("desk.db"), ephemeral_endpoint(t, "order-desk"),
+        [this](const DecodedEvent& e) { seen(e); }, [this] { expire(); }));
+    members_.push_back(std::make_unique<ChoreographyMember>(
+        context, "inventory", inventory_.path(), ephemeral_endpoint(t, "inventory"),
         [this](const DecodedEvent& e) { (void)inventory_reactor_.react(e); }));
-    members_.push_back(std::make_unique<Member>(
-        context, "payment", payment_.path(), t,
+    members_.push_back(std::make_unique<ChoreographyMember>(
+        context, "payment", payment_.path(), ephemeral_endpoint(t, "payment"),
         [this](const DecodedEvent& e) { (void)payment_reactor_.react(e); }));
-    members_.push_back(std::make_unique<Member>(
-        context, "shipping", shipping_.path(), t,
+    members_.push_back(std::make_unique<ChoreographyMember>(
+        context, "shipping", shipping_.path(), ephemeral_endpoint(t, "shipping"),
         [this](const DecodedEvent& e) { (void)shipping_reactor_.react(e); }));
     for (auto& member : members_) {
       std::vector<std::string> others;
@@ -158,6 +122,33 @@ class ChoreographedShop {
   Shipping& shipping() { return shipping_; }
 
  private:
+  /// Scene 4's carrier: it hangs on order 4's booking past the desk's deadline, then accepts.
+  static Carrier stalling_carrier(const Settings& s) {
+    return [stall = std::chrono::milliseconds(s.order_timeout_ms + 500)](
+               const BookParcel& booking) -> std::optional<std::string> {
+      if (booking.order_id == stalled_order) std::this_thread::sleep_for(stall);
+      if (booking.address.empty()) return "no address to ship to";
+      return std::nullopt;
+    };
+  }
+
+  /// The desk's deadlines: an order still PENDING past its deadline is timed out.
+  void expire() {
+    const std::uint64_t before = announced_;
+    const std::uint64_t position = desk_.outbox().last_position();
+    announced_ += desk_.expire();
+    if (announced_ > before) {
+      // Its own events too, so the undos they cause can be narrated with their cause.
+      for (const OutboxRow& row : desk_.outbox().read(position + 1, 1000)) {
+        const DecodedEvent event = DecodedEvent::decode(row.envelope);
+        type_of_[std::string(event.event_id())] = std::string(event.type());
+      }
+      say_.say("order-desk",
+               "an order passed its deadline: OrderTimedOut announced; every "
+               "service undoes its step, and refuses it if it comes later");
+    }
+  }
+
   /// The desk sees every other service's event: it settles orders and narrates the chain.
   void seen(const DecodedEvent& event) {
     type_of_[std::string(event.event_id())] = std::string(event.type());
@@ -175,7 +166,8 @@ class ChoreographedShop {
   Reactor inventory_reactor_;
   Reactor payment_reactor_;
   Reactor shipping_reactor_;
-  std::vector<std::unique_ptr<Member>> members_;
+  std::vector<std::unique_ptr<ChoreographyMember>> members_;
+  std::uint64_t announced_ = 0;                 // OrderTimedOut events announced
   std::map<std::string, std::string> type_of_;  // event id -> type, for the narration
 };
 
@@ -198,15 +190,28 @@ int run_choreography(const Settings& s, Narrator& say) {
   CheckoutRequest nowhere = sample_checkout(3, 1);
   nowhere.address = "";
   told = told && shop.checkout(nowhere);
+  say.heading(
+      "4. Shipping hangs past the order's deadline: the Order desk times the order out, "
+      "every service undoes, the late booking is cancelled");
+  told = told && shop.checkout(sample_checkout(stalled_order, 1));
+  const std::optional<ParcelRecord> late = shop.shipping().find(stalled_order);
+  const bool timed_out = shop.desk().timed_out(stalled_order) &&
+                         shop.desk().status(stalled_order) == OrderStatus::rejected && late &&
+                         late->status != ParcelStatus::booked;
+  say.say("books",
+          "order 4: " + std::string(timed_out ? "timed out and REJECTED" : "NOT timed out") +
+              "; its parcel " +
+              (late && late->parcel_id.empty() ? "was never booked"
+                                               : "was booked late, then cancelled"));
   if (cli::stop_requested()) {
     say.say("demo", "stopped");
     return 0;
   }
   say.heading("Summary (choreography)");
   // Only order 1 completed: 2 units held, 20.00 captured, one parcel; nothing else left over.
-  const bool balanced = shop.desk().pending_count() == 0 && shop.inventory().ledger().held() == 2 &&
-                        shop.payment().captured_cents() == 2000 &&
-                        shop.shipping().booked_count() == 1;
+  const bool balanced =
+      timed_out && shop.desk().pending_count() == 0 && shop.inventory().ledger().held() == 2 &&
+      shop.payment().captured_cents() == 2000 && shop.shipping().booked_count() == 1;
   std::cout << "orders pending: " << shop.desk().pending_count() << "; stock held "
             << shop.inventory().ledger().held() << ", captured cents "
             << shop.payment().captured_cents() << ", parcels booked "

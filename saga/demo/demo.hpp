@@ -22,27 +22,30 @@ namespace eda::saga::demo {
 
 /// What the command line asked for.
 struct Settings {
-  cli::CommonOptions common;              // --count: checkouts (roles), orders (--dual-write)
-  std::string style = "orchestration";    // --style orchestration|choreography
-  bool baseline = false;                  // --baseline
-  bool dual_write = false;                // --dual-write
-  std::string role = "all";               // --role all|orchestrator|inventory|payment|shipping|order
-  std::string dir;                        // --dir: where the databases are (empty: a temp folder)
+  cli::CommonOptions common;            // --count: checkouts (roles), orders (--dual-write)
+  std::string style = "orchestration";  // --style orchestration|choreography
+  bool baseline = false;                // --baseline
+  bool dual_write = false;              // --dual-write
+  std::string role = "all";  // --role all|orchestrator|desk|inventory|payment|shipping|order
+  std::string dir;           // --dir: where the databases are (empty: a temp folder)
   std::string commands = "tcp://127.0.0.1:5580";   // --commands: the orchestrator's commands
   std::string inventory = "tcp://127.0.0.1:5581";  // --inventory: its replies (or RPC, baseline)
   std::string payment = "tcp://127.0.0.1:5582";    // --payment
   std::string shipping = "tcp://127.0.0.1:5583";   // --shipping
+  std::string desk = "tcp://127.0.0.1:5584";       // --desk: the Order desk's events (choreography)
+  int order_timeout_ms = 2000;                     // --order-timeout-ms (choreography)
+  int carrier_delay_ms = 0;                        // --carrier-delay-ms (--role shipping)
   std::uint64_t first_order = 1;                   // --first-order (--role orchestrator|order)
   int step_timeout_ms = 5000;                      // --step-timeout-ms
   int down_ms = 1000;                              // --down-ms: how long Shipping stalls
   int run_for_s = 0;                               // --run-for: seconds a role runs (0: Ctrl-C)
   bool trace = false;                              // --trace
   // Internal, for the child processes the demo kills (hidden from --help).
-  std::string writer;                    // --writer outbox|dual-write
+  std::string writer;                     // --writer outbox|dual-write
   std::uint64_t die_after_commit_of = 0;  // --die-after-commit-of ORDER (0: never)
-  std::string stop_after;                // --stop-after STEP (--baseline --role order)
-  bool die_mid_saga = false;             // --die-mid-saga (--role orchestrator): SIGKILL itself
-  std::string self;                      // this program's path, to start its child processes
+  std::string stop_after;                 // --stop-after STEP (--baseline --role order)
+  bool die_mid_saga = false;              // --die-mid-saga (--role orchestrator): SIGKILL itself
+  std::string self;                       // this program's path, to start its child processes
 };
 
 /// The orchestrated checkout, narrated: a checkout completes, a declined card is compensated,
@@ -58,6 +61,8 @@ int run_baseline(const Settings& s, Narrator& say);
 int run_dual_write(const Settings& s, Narrator& say);
 /// One service (or the baseline's Order service, or a writer to kill) as its own process.
 int run_role(const Settings& s, Narrator& say);
+/// One service of the choreographed checkout (the Order desk or a participant) as its own process.
+int run_choreography_role(const Settings& s, Narrator& say);
 
 /// The checkout of order `order_id`: `quantity` units of SKU-1 at 10.00 each, a good card.
 CheckoutRequest sample_checkout(std::uint64_t order_id, std::uint64_t quantity = 1);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "demo.hpp"
+#include "participant_role.hpp"
 #include "eda/clock.hpp"
 #include "eda/pubsub.hpp"
 #include "eda/saga/baseline/dual_write_inventory.hpp"
@@ -28,65 +29,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// How long a service role runs: --run-for seconds, or until Ctrl-C (bounded by a day).
-Deadline role_deadline(const Settings& s) {
-  return Deadline(s.run_for_s > 0 ? std::chrono::seconds(s.run_for_s) : std::chrono::hours(24));
-}
-
-std::string database_of(const Settings& s, const std::string& name) {
-  const std::string folder = s.dir.empty() ? "." : s.dir;
-  return folder + "/" + name + ".db";
-}
-
-/// The participant `s.role`, opened on its database, and what handles its commands.
-struct OpenParticipant {
-  std::optional<Inventory> inventory;
-  std::optional<Payment> payment;
-  std::optional<Shipping> shipping;
-  std::function<CommandOutcome(const DecodedEvent&)> handle;
-  const Outbox* outbox = nullptr;
-  std::string path;
-  std::string reply_endpoint;
-  std::string_view command_topic;
-
-  explicit OpenParticipant(const Settings& s) {
-    const std::string file = database_of(s, s.role);
-    if (s.role == "inventory") {
-      inventory.emplace(file);
-      const std::uint64_t on_shelf = inventory->ledger().available("SKU-1");
-      if (on_shelf < 100) inventory->stock_up("SKU-1", 100 - on_shelf);
-      handle = [this](const DecodedEvent& c) { return inventory->handle(c); };
-      outbox = &inventory->outbox();
-      path = inventory->path();
-      reply_endpoint = s.inventory;
-      command_topic = inventory_commands;
-    } else if (s.role == "payment") {
-      payment.emplace(file);
-      handle = [this](const DecodedEvent& c) { return payment->handle(c); };
-      outbox = &payment->outbox();
-      path = payment->path();
-      reply_endpoint = s.payment;
-      command_topic = payment_commands;
-    } else {
-      shipping.emplace(file);
-      handle = [this](const DecodedEvent& c) { return shipping->handle(c); };
-      outbox = &shipping->outbox();
-      path = shipping->path();
-      reply_endpoint = s.shipping;
-      command_topic = shipping_commands;
-    }
-  }
-};
-
 int run_participant(const Settings& s, Narrator& say) {
-  OpenParticipant participant(s);
+  OpenParticipant participant(s, shipping_options_of(s));
   zmq::context_t context;
   const Deadline deadline = role_deadline(s);
   if (s.baseline) {
     baseline::SyncParticipant server(context, {participant.reply_endpoint}, participant.handle,
                                      *participant.outbox);
-    say.say(s.role, "serving RPC at " + server.endpoints().front() + "; database " +
-                        participant.path);
+    say.say(s.role,
+            "serving RPC at " + server.endpoints().front() + "; database " + participant.path);
     while (!deadline.expired() && !cli::stop_requested()) {
       (void)cli::unless_stopped([&] { return server.serve_once(100ms); });
     }
@@ -183,17 +134,16 @@ int run_orchestrator(const Settings& s, Narrator& say) {
 /// after that step and waits to be killed (the --baseline run kills it there).
 int run_sync_order(const Settings& s, Narrator& say) {
   zmq::context_t context;
-  baseline::SyncCheckout orders(
-      context,
-      {.inventory = s.inventory,
-       .payment = s.payment,
-       .shipping = s.shipping,
-       .after_step = [&](Step step) {
-         if (name_of(step) != s.stop_after) return;
-         std::cout << "after " << s.stop_after << std::endl;
-         const Deadline waiting(60s);
-         while (!waiting.expired() && !cli::stop_requested()) std::this_thread::sleep_for(50ms);
-       }});
+  baseline::SyncCheckout orders(context, {.inventory = s.inventory,
+                                          .payment = s.payment,
+                                          .shipping = s.shipping,
+                                          .after_step = [&](Step step) {
+                                            if (name_of(step) != s.stop_after) return;
+                                            std::cout << "after " << s.stop_after << std::endl;
+                                            const Deadline waiting(60s);
+                                            while (!waiting.expired() && !cli::stop_requested())
+                                              std::this_thread::sleep_for(50ms);
+                                          }});
   for (std::uint64_t n = s.first_order; n < s.first_order + s.common.count; ++n) {
     if (cli::stop_requested()) break;
     const baseline::SyncResult result = orders.checkout(sample_checkout(n, 1));
@@ -230,9 +180,9 @@ int run_writer(const Settings& s) {
   OutboxRelay relay(context, file, publisher);
   OutboxDoorbell doorbell(context, relay.doorbell_endpoint());
   Inventory inventory(file, {.committed = [&](const Reservation& r) {
-                               die_after(s, r.order_id);
-                               doorbell.ring();
-                             }});
+                        die_after(s, r.order_id);
+                        doorbell.ring();
+                      }});
   inventory.stock_up("SKU-1", s.common.count * 3);
   const std::uint64_t first = inventory.ledger().last_order_id() + 1;
   {
@@ -245,6 +195,10 @@ int run_writer(const Settings& s) {
 }  // namespace
 
 int run_role(const Settings& s, Narrator& say) {
+  if (s.style == "choreography") return run_choreography_role(s, say);
+  if (s.role == "desk") {
+    throw std::invalid_argument("--role desk is the choreography's: add --style choreography");
+  }
   if (s.role == "writer") return run_writer(s);
   if (s.role == "orchestrator") {
     if (s.baseline) throw std::invalid_argument("the baseline has no orchestrator: --role order");

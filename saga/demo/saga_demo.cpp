@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
       "                          the orchestrator crashes mid-saga and a new one resumes it from\n"
       "                          its event store; Shipping stalls and the saga waits, PENDING.\n"
       "  --style choreography    the same checkouts with no orchestrator: each service reacts\n"
-      "                          to the others' events (and undoes on theirs).\n"
+      "                          to the others' events (and undoes on theirs); the Order desk\n"
+      "                          times out a checkout that hangs, and every service undoes.\n"
       "  --baseline              the Order service calls the three and compensates in a catch\n"
       "                          block; then it is killed (SIGKILL) between the charge and the\n"
       "                          booking: stock held and card charged, for good.\n"
@@ -68,7 +69,10 @@ int main(int argc, char** argv) {
       "  saga-demo --role orchestrator --dir /tmp/shop --count 8\n"
       "(endpoints: --commands, --inventory, --payment, --shipping; every 4th card is declined;\n"
       "kill -9 the orchestrator mid-way and start it again: it resumes. With --baseline, the\n"
-      "participants serve RPC at those endpoints and --role order calls them.)\n"};
+      "participants serve RPC at those endpoints and --role order calls them.)\n"
+      "Choreographed, one service per process: --style choreography with --role inventory,\n"
+      "payment and shipping, then --role desk (it places --count orders and owns their\n"
+      "deadlines, --order-timeout-ms; endpoint --desk).\n"};
   eda::saga::demo::Settings s;
   s.common.count = 6;
   eda::cli::add_common_options(app, s.common, 100'000);
@@ -79,10 +83,11 @@ int main(int argc, char** argv) {
   app.add_flag("--dual-write", s.dual_write,
                "Show the outbox against the dual write (--count orders, killed at the middle one)");
   app.add_option("--role", s.role,
-                 "all (default), orchestrator, inventory, payment, shipping, or order (the "
-                 "baseline's Order service, with --baseline)")
+                 "all (default), orchestrator, inventory, payment, shipping, order (the "
+                 "baseline's Order service, with --baseline), or desk (the Order desk, with "
+                 "--style choreography)")
       ->check(CLI::IsMember(
-          {"all", "orchestrator", "inventory", "payment", "shipping", "order", "writer"}))
+          {"all", "orchestrator", "desk", "inventory", "payment", "shipping", "order", "writer"}))
       ->capture_default_str();
   app.add_option("--dir", s.dir,
                  "Where the databases are (all-in-one default: a temp folder, removed after)");
@@ -97,6 +102,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   eda::cli::add_endpoint_option(app, "--shipping", s.shipping,
                                 "Shipping's reply publisher, or RPC with --baseline (--role)")
+      ->capture_default_str();
+  eda::cli::add_endpoint_option(app, "--desk", s.desk,
+                                "The Order desk's event publisher (--style choreography --role)")
+      ->capture_default_str();
+  app.add_option("--order-timeout-ms", s.order_timeout_ms,
+                 "How long the Order desk lets a choreographed checkout stay PENDING before it "
+                 "times it out and every service undoes its step")
+      ->check(CLI::Range(100, 600'000))
+      ->capture_default_str();
+  app.add_option("--carrier-delay-ms", s.carrier_delay_ms,
+                 "How long Shipping's carrier takes per booking (--role shipping: a carrier that "
+                 "hangs)")
+      ->check(CLI::Range(0, 600'000))
       ->capture_default_str();
   app.add_option("--first-order", s.first_order,
                  "The first order id a --role orchestrator or order checks out")

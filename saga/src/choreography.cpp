@@ -236,32 +236,79 @@ Reactor::Reactor(const std::string& path, const CommandLog& commands, Reaction r
       handler_(std::move(handler)) {
   db_.exec(
       "CREATE TABLE IF NOT EXISTS known_orders ("
-      " order_id INTEGER PRIMARY KEY, request BLOB NOT NULL);");
+      " order_id INTEGER PRIMARY KEY, request BLOB NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS parked_events ("
+      " arrival INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL,"
+      " event_id TEXT NOT NULL UNIQUE, envelope BLOB NOT NULL);");
 }
 
 Reacted Reactor::react(const DecodedEvent& event) {
-  bool learnt = false;
+  std::optional<CheckoutRequest> learnt;
   // OrderTimedOut carries the order too: a service that missed OrderPlaced (or hears the
   // timeout first) still undoes, and so fences off the OrderPlaced that may come after it.
   if (event.is<OrderPlaced>() || event.is<OrderTimedOut>()) {
-    const CheckoutRequest order = event.is<OrderPlaced>() ? event.payload_as<OrderPlaced>().order
-                                                          : event.payload_as<OrderTimedOut>().order;
+    learnt = event.is<OrderPlaced>() ? event.payload_as<OrderPlaced>().order
+                                     : event.payload_as<OrderTimedOut>().order;
     sqlite::Statement keep(db_.handle(),
                            "INSERT OR IGNORE INTO known_orders (order_id, request) VALUES (?, ?)");
-    const std::string request = encode_value(order);
-    keep.bind(order.order_id, sqlite::Statement::as_blob(request));
+    const std::string request = encode_value(*learnt);
+    keep.bind(learnt->order_id, sqlite::Statement::as_blob(request));
     keep.run();
-    learnt = true;
   }
   const std::optional<std::uint64_t> order_id = order_of(event);
-  const std::optional<CheckoutRequest> order = order_id ? known(*order_id) : std::nullopt;
-  if (!order) return learnt ? Reacted::learnt : Reacted::ignored;
-  const std::optional<std::string> command = reaction_(event, *order);
-  if (!command) return learnt ? Reacted::learnt : Reacted::ignored;
+  if (!order_id) return Reacted::ignored;
+  const std::optional<CheckoutRequest> order = known(*order_id);
+  if (!order) {
+    park(event, *order_id);
+    return Reacted::parked;
+  }
+  const Reacted verdict = react_known(event, *order);
+  if (learnt) unpark(*learnt);
+  if (verdict == Reacted::ignored && learnt) return Reacted::learnt;
+  return verdict;
+}
+
+Reacted Reactor::react_known(const DecodedEvent& event, const CheckoutRequest& order) {
+  const std::optional<std::string> command = reaction_(event, order);
+  if (!command) return Reacted::ignored;
   // The command's id is the event's: an event seen again finds its command handled.
-  if (commands_.handled(event.event_id())) return Reacted::duplicate;
+  if (commands_.handled(event.event_id())) {
+    ++counters_.duplicate;
+    return Reacted::duplicate;
+  }
   (void)handler_(DecodedEvent::decode(*command));
+  ++counters_.handled;
   return Reacted::handled;
+}
+
+void Reactor::park(const DecodedEvent& event, std::uint64_t order_id) {
+  sqlite::Statement keep(db_.handle(),
+                         "INSERT OR IGNORE INTO parked_events (order_id, event_id, envelope) "
+                         "VALUES (?, ?, ?)");
+  keep.bind(order_id, event.event_id(), sqlite::Statement::as_blob(event.bytes()));
+  keep.run();
+  ++counters_.parked;
+}
+
+void Reactor::unpark(const CheckoutRequest& order) {
+  std::vector<std::pair<std::int64_t, std::string>> parked;
+  {
+    sqlite::Statement query(db_.handle(),
+                            "SELECT arrival, envelope FROM parked_events WHERE order_id = ? "
+                            "ORDER BY arrival");
+    query.bind(order.order_id);
+    while (query.step()) parked.emplace_back(query.integer(0), std::string(query.blob(1)));
+    query.done();
+  }
+  for (const auto& [arrival, envelope] : parked) {
+    // Reacted to first, then forgotten: a crash in between reacts again, and the command log
+    // makes that a duplicate.
+    (void)react_known(DecodedEvent::decode(envelope), order);
+    sqlite::Statement forget(db_.handle(), "DELETE FROM parked_events WHERE arrival = ?");
+    forget.bind(arrival);
+    forget.run();
+    ++counters_.unparked;
+  }
 }
 
 std::optional<CheckoutRequest> Reactor::known(std::uint64_t order_id) const {

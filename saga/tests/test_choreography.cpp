@@ -379,3 +379,32 @@ TEST_CASE(
   CHECK_THROWS_AS(OrderDesk(shop.dir.path() + "/desk.db", {.order_timeout = 0ms}),
                   std::invalid_argument);
 }
+
+TEST_CASE(
+    "choreography: an event that overtakes the order it is about is parked, and reacted to "
+    "once the order is known",
+    "[saga][choreography]") {
+  Choreography shop;
+  shop.silent = &shop.shipping_reactor;
+  shop.desk.place(checkout(1, 1));
+  shop.settle();
+  // Shipping hears Payment's PaymentCharged before the desk's OrderPlaced (two publishers).
+  auto missed = shop.waiting;
+  std::stable_partition(missed.begin(), missed.end(),
+                        [](const eda::DecodedEvent& e) { return e.is<PaymentCharged>(); });
+  REQUIRE(missed.front().is<PaymentCharged>());
+  Reactor& shipping = shop.shipping_reactor;
+  CHECK(shipping.react(missed.front()) == Reacted::parked);
+  CHECK(shop.shipping.find(1) == std::nullopt);              // nothing done without the address
+  CHECK(shipping.react(missed.front()) == Reacted::parked);  // heard twice: parked once
+  shop.silent = nullptr;
+  for (std::size_t i = 1; i < missed.size(); ++i) (void)shipping.react(missed[i]);
+  CHECK(shipping.counters().unparked == 1);
+  CHECK(shipping.counters().handled == 1);
+  CHECK(shop.shipping.find(1)->status == ParcelStatus::booked);
+  shop.settle();
+  CHECK(shop.desk.status(1) == OrderStatus::approved);
+  // The parked event is gone: hearing the order again books nothing more.
+  CHECK(shipping.react(missed.front()) == Reacted::duplicate);
+  CHECK(shop.shipping.commands().counters().executed == 1);
+}

@@ -164,15 +164,30 @@ std::optional<std::string> shipping_reaction(const DecodedEvent& event,
 
 /// @brief What a Reactor did with an event.
 enum class Reacted {
-  ignored,    ///< Not an event this service reacts to (or of an order it never heard of).
+  ignored,    ///< Not an event this service reacts to.
   learnt,     ///< An order it keeps for later reactions (from OrderPlaced or OrderTimedOut).
   handled,    ///< It handed the derived command to its participant.
   duplicate,  ///< It had reacted to this event before: nothing done.
+  parked,     ///< About an order it has not heard of yet: kept, and reacted to once it has.
+};
+
+/// @brief What a Reactor did since it opened, events taken from its parking included.
+struct ReactorCounters {
+  std::uint64_t handled = 0;    ///< Events that gave the participant a command.
+  std::uint64_t duplicate = 0;  ///< Events it had reacted to before.
+  std::uint64_t parked = 0;     ///< Events kept until their order was known.
+  std::uint64_t unparked = 0;   ///< Parked events taken up again once their order was known.
 };
 
 /// @brief One service's part in the choreography: keeps the orders it hears of (from
 ///        OrderPlaced or OrderTimedOut, in a `known_orders` table of its own database) and turns the events it
 ///        reacts to into commands for its participant.
+///
+/// @par Events that overtake the order
+/// Each service publishes on its own socket, so events from two services may arrive in
+/// either order: Shipping can hear PaymentCharged before the OrderPlaced it learns the
+/// address from. Such an event is parked (a `parked_events` table, with the order) and
+/// reacted to as soon as the order is known, rather than dropped.
 ///
 /// @par Thread safety
 /// One thread at a time; the same thread as its participant.
@@ -187,16 +202,24 @@ class Reactor {
   Reactor(const std::string& path, const CommandLog& commands, Reaction reaction, Handler handler,
           sqlite::Durability durability = sqlite::Durability::full);
 
-  /// @brief Reacts to one event. Throws what the participant throws (nothing changed then).
+  /// @brief Reacts to one event (and, when it makes an order known, to the events parked for
+  ///        it). Throws what the participant throws (nothing changed for that event then).
   Reacted react(const DecodedEvent& event);
+
+  /// @brief Counters since it opened.
+  [[nodiscard]] const ReactorCounters& counters() const noexcept { return counters_; }
 
  private:
   [[nodiscard]] std::optional<CheckoutRequest> known(std::uint64_t order_id) const;
+  Reacted react_known(const DecodedEvent& event, const CheckoutRequest& order);
+  void park(const DecodedEvent& event, std::uint64_t order_id);
+  void unpark(const CheckoutRequest& order);
 
   sqlite::Database db_;
   const CommandLog& commands_;
   Reaction reaction_;
   Handler handler_;
+  ReactorCounters counters_{};
 };
 
 }  // namespace eda::saga
