@@ -1,6 +1,7 @@
 /// @file saga.cpp
 /// @brief bench-saga: the checkout saga against the synchronous checkout, the outbox relay's
-///        lag, the dual write's losses under a kill loop, and the fault matrix at full scale.
+///        lag, the dual write's losses under a kill loop, and the fault matrix at full scale
+///        (the orchestrator crashed in-process, and the shop's process killed for real).
 ///
 /// - BM_Saga_Checkout/decline_pct:D/slow_ms:S/down_ms:W beside BM_Sync_Checkout/...: one
 ///   iteration = EDA_BENCH_SAGA_CHECKOUTS checkouts (default 2 000; 500 for the slow and down
@@ -29,7 +30,14 @@
 /// - BM_Saga_FaultMatrix/sagas:N: the fault matrix of saga/tests/fault_matrix.hpp (orchestrator
 ///   crashes 5%, duplicate replies 10%, timeouts 5%, declined cards 10%, failing refunds) at
 ///   N = EDA_BENCH_SAGA_MATRIX sagas (default 10 000). `violations` of the books, `stuck` sagas
-///   (both must be 0, or the benchmark reports an error), and what was injected.
+///   (both must be 0, or the benchmark reports an error), and what was injected. The
+///   orchestrator crashes in-process: thrown away with everything in flight, rebuilt from its
+///   store.
+/// - BM_Saga_FaultMatrixKilled/sagas:N: the same faults, with the crash a real SIGKILL: the shop
+///   (orchestrator, participants, in-memory bus) runs in a process of its own, saga-matrix-shop,
+///   killed at a random moment (0 to 2 ms) after 5% of the checkouts it starts and started
+///   again, resuming from its event store (saga/rig/killed_matrix.hpp); N =
+///   EDA_BENCH_SAGA_KILLED_MATRIX (default 10 000). `crashes` counts the SIGKILLs.
 #include <signal.h>
 
 #include <benchmark/benchmark.h>
@@ -64,6 +72,7 @@
 #include "eda/sourcing/sqlite_store.hpp"
 #include "environment.hpp"
 #include "fault_matrix.hpp"
+#include "killed_matrix.hpp"
 #include "latency_counters.hpp"
 
 namespace {
@@ -183,24 +192,27 @@ void BM_Saga_Checkout(benchmark::State& state) {
     Participants shop(dir, w);
     zmq::context_t context;
     eda::sourcing::SqliteEventStore store({.path = dir.file("orders.db"), .durability = normal});
-    OrchestratorHost orders(context, store,
-                            {.command_endpoints = {"tcp://127.0.0.1:*"},
-                             .orchestrator = {.step_timeout = 10s}});
+    OrchestratorHost orders(
+        context, store,
+        {.command_endpoints = {"tcp://127.0.0.1:*"}, .orchestrator = {.step_timeout = 10s}});
     const auto wiring = [&](const std::string& name, std::string_view topic) {
       return ParticipantHostOptions{.name = name,
                                     .command_topic = std::string(topic),
                                     .command_endpoints = orders.command_endpoints(),
                                     .reply_endpoints = {"tcp://127.0.0.1:*"}};
     };
-    ParticipantHost inventory(context, shop.inventory.path(),
-                              [&](const eda::DecodedEvent& c) { return shop.inventory.handle(c); },
-                              wiring("inventory", inventory_commands));
-    ParticipantHost payment(context, shop.payment.path(),
-                            [&](const eda::DecodedEvent& c) { return shop.payment.handle(c); },
-                            wiring("payment", payment_commands));
-    ParticipantHost shipping(context, shop.shipping.path(),
-                             [&](const eda::DecodedEvent& c) { return shop.shipping.handle(c); },
-                             wiring("shipping", shipping_commands));
+    ParticipantHost inventory(
+        context, shop.inventory.path(),
+        [&](const eda::DecodedEvent& c) { return shop.inventory.handle(c); },
+        wiring("inventory", inventory_commands));
+    ParticipantHost payment(
+        context, shop.payment.path(),
+        [&](const eda::DecodedEvent& c) { return shop.payment.handle(c); },
+        wiring("payment", payment_commands));
+    ParticipantHost shipping(
+        context, shop.shipping.path(),
+        [&](const eda::DecodedEvent& c) { return shop.shipping.handle(c); },
+        wiring("shipping", shipping_commands));
     orders.listen({inventory.reply_endpoints().front(), payment.reply_endpoints().front(),
                    shipping.reply_endpoints().front()});
     std::vector<ServiceThread> threads;
@@ -416,8 +428,8 @@ void kill_loop(benchmark::State& state, const std::string& mode) {
     std::uint64_t killed = 0;
     const auto run = [&](std::uint64_t orders, bool kill) {
       eda::ChildProcess writer(eda::ChildSpec{
-          .argv = {EDA_SAGA_DEMO, "--role", "writer", "--writer", mode, "--dir",
-                   dir.file(""), "--inventory", endpoint, "--count", std::to_string(orders), "-q"},
+          .argv = {EDA_SAGA_DEMO, "--role", "writer", "--writer", mode, "--dir", dir.file(""),
+                   "--inventory", endpoint, "--count", std::to_string(orders), "-q"},
           .output = eda::ChildOutput::discard,
           .grace = 1000ms});
       std::optional<eda::Deadline> kill_at;
@@ -467,35 +479,55 @@ void BM_DualWrite_KillLoop(benchmark::State& state) { kill_loop(state, "dual-wri
 BENCHMARK(BM_Outbox_KillLoop)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_DualWrite_KillLoop)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+/// The counters of a run of the fault matrix, and an error when the books do not balance.
+void report_fault_matrix(benchmark::State& state, std::uint64_t sagas,
+                         const test::FaultMatrixResult& result) {
+  state.counters["sagas"] = static_cast<double>(sagas);
+  state.counters["violations"] = static_cast<double>(result.violations.size());
+  state.counters["stuck"] = static_cast<double>(result.running);
+  state.counters["completed"] =
+      static_cast<double>(result.ends.count("completed") > 0 ? result.ends.at("completed") : 0);
+  state.counters["rolled_back"] =
+      static_cast<double>(result.ends.count("rolled-back") > 0 ? result.ends.at("rolled-back") : 0);
+  state.counters["crashes"] = static_cast<double>(result.crashes);
+  state.counters["resumed"] = static_cast<double>(result.resumed);
+  state.counters["duplicates"] = static_cast<double>(result.duplicates);
+  state.counters["timeouts"] = static_cast<double>(result.timeouts);
+  state.counters["declined"] = static_cast<double>(result.declined);
+  state.counters["refunds_refused"] = static_cast<double>(result.refusals);
+  if (!result.violations.empty() || result.running > 0) {
+    state.SkipWithError(
+        ("the books do not balance: " +
+         (result.violations.empty() ? std::string("sagas stuck") : result.violations.front()))
+            .c_str());
+  }
+}
+
 void BM_Saga_FaultMatrix(benchmark::State& state) {
   const std::uint64_t sagas = env_count("EDA_BENCH_SAGA_MATRIX", 10'000);
   state.SetLabel("sagas:" + std::to_string(sagas));
   for (auto _ : state) {
     Scratch dir;
-    const test::FaultMatrixResult result =
-        test::run_fault_matrix(sagas, 26, test::RigPaths::in(dir.file("")));
-    state.counters["sagas"] = static_cast<double>(sagas);
-    state.counters["violations"] = static_cast<double>(result.violations.size());
-    state.counters["stuck"] = static_cast<double>(result.running);
-    state.counters["completed"] = static_cast<double>(result.ends.count("completed") > 0
-                                                          ? result.ends.at("completed")
-                                                          : 0);
-    state.counters["rolled_back"] = static_cast<double>(
-        result.ends.count("rolled-back") > 0 ? result.ends.at("rolled-back") : 0);
-    state.counters["crashes"] = static_cast<double>(result.crashes);
-    state.counters["duplicates"] = static_cast<double>(result.duplicates);
-    state.counters["timeouts"] = static_cast<double>(result.timeouts);
-    state.counters["declined"] = static_cast<double>(result.declined);
-    state.counters["refunds_refused"] = static_cast<double>(result.refusals);
-    if (!result.violations.empty() || result.running > 0) {
-      state.SkipWithError(("the books do not balance: " +
-                           (result.violations.empty() ? std::string("sagas stuck")
-                                                      : result.violations.front()))
-                              .c_str());
-    }
+    report_fault_matrix(state, sagas,
+                        test::run_fault_matrix(sagas, 26, test::RigPaths::in(dir.file(""))));
   }
 }
 BENCHMARK(BM_Saga_FaultMatrix)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Saga_FaultMatrixKilled(benchmark::State& state) {
+  const std::uint64_t sagas = env_count("EDA_BENCH_SAGA_KILLED_MATRIX", 10'000);
+  state.SetLabel("sagas:" + std::to_string(sagas));
+  for (auto _ : state) {
+    Scratch dir;
+    try {
+      report_fault_matrix(
+          state, sagas, test::run_killed_fault_matrix(sagas, 26, dir.path(), EDA_SAGA_MATRIX_SHOP));
+    } catch (const std::runtime_error& e) {
+      state.SkipWithError(e.what());
+    }
+  }
+}
+BENCHMARK(BM_Saga_FaultMatrixKilled)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

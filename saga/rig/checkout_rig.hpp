@@ -189,11 +189,16 @@ class CheckoutRig {
     return orchestrator->running_count() == 0;
   }
 
-  /// Delivers the commands held back (the participant is back).
+  /// Delivers the commands held back (the participant is back), and holds no more.
   void release_held() {
+    release_held_keep_holding();
+    hold_command = nullptr;
+  }
+
+  /// Delivers the commands held back so far; hold_command goes on holding new ones.
+  void release_held_keep_holding() {
     for (const DecodedEvent& command : held) commands.push_back(command);
     held.clear();
-    hold_command = nullptr;
   }
 
   /// The event store.
@@ -256,7 +261,7 @@ namespace eda::saga::test {
 inline std::vector<std::string> invariant_violations(CheckoutRig& rig, std::uint64_t first,
                                                      std::uint64_t last) {
   return checkout_violations(*rig.orchestrator, rig.inventory, rig.payment, rig.shipping, first,
-                                 last);
+                             last);
 }
 
 /// The mix the crash tests and the fault matrix use: every 7th card is declined, every 11th
