@@ -11,7 +11,6 @@
 
 #include "choreography_member.hpp"
 #include "demo.hpp"
-#include "eda/saga/checkout_orchestrator.hpp"  // CheckoutRefused
 #include "eda/saga/choreography.hpp"
 #include "participant_role.hpp"
 
@@ -105,15 +104,8 @@ int run_desk(const Settings& s, Narrator& say) {
   say.say("order-desk", "connected to inventory, payment and shipping; orders time out after " +
                             std::to_string(s.order_timeout_ms) + " ms");
   const std::uint64_t last = s.first_order + s.common.count - 1;
-  for (std::uint64_t n = s.first_order; n <= last; ++n) {
-    CheckoutRequest request = sample_checkout(n, 1 + n % 3);
-    if (n % 4 == 0) request.card = std::string(declined_card);  // every 4th card is declined
-    try {
-      desk.place(request);
-    } catch (const CheckoutRefused& refused) {
-      say.say("order-desk", refused.what());
-    }
-  }
+  place_role_orders(s, say, "order-desk",
+                    [&](const CheckoutRequest& request) { (void)desk.place(request); });
   const auto pending = [&] {
     std::uint64_t count = 0;
     for (std::uint64_t n = s.first_order; n <= last; ++n) {

@@ -13,6 +13,7 @@
 #include "demo.hpp"
 #include "eda/clock.hpp"
 #include "eda/saga/checkout_messages.hpp"
+#include "eda/saga/checkout_orchestrator.hpp"
 #include "eda/saga/inventory.hpp"
 #include "eda/saga/payment.hpp"
 #include "eda/saga/shipping.hpp"
@@ -22,6 +23,22 @@ namespace eda::saga::demo {
 /// How long a service role runs: --run-for seconds, or until Ctrl-C (bounded by a day).
 inline Deadline role_deadline(const Settings& s) {
   return Deadline(s.run_for_s > 0 ? std::chrono::seconds(s.run_for_s) : std::chrono::hours(24));
+}
+
+/// Checks out orders --first-order onwards (--count of them) with `place` (the orchestrator's
+/// start, the Order desk's place): 1 to 3 units each, every 4th card declined. An order that
+/// was checked out before is refused, and `who` says so.
+template <class Place>
+void place_role_orders(const Settings& s, Narrator& say, std::string_view who, Place&& place) {
+  for (std::uint64_t n = s.first_order; n < s.first_order + s.common.count; ++n) {
+    CheckoutRequest request = sample_checkout(n, 1 + n % 3);
+    if (n % 4 == 0) request.card = std::string(declined_card);  // every 4th card is declined
+    try {
+      place(request);
+    } catch (const CheckoutRefused& refused) {
+      say.say(std::string(who), refused.what());
+    }
+  }
 }
 
 /// The database file of service `name` in --dir (the current folder by default).

@@ -105,15 +105,8 @@ int run_orchestrator(const Settings& s, Narrator& say) {
     }
   }
   (void)orders.resume();
-  for (std::uint64_t n = s.first_order; n < s.first_order + s.common.count; ++n) {
-    CheckoutRequest request = sample_checkout(n, 1 + n % 3);
-    if (n % 4 == 0) request.card = std::string(declined_card);  // every 4th card is declined
-    try {
-      orders.start(request);
-    } catch (const CheckoutRefused& refused) {
-      say.say("order-saga", refused.what());
-    }
-  }
+  place_role_orders(s, say, "order-saga",
+                    [&](const CheckoutRequest& request) { orders.start(request); });
   const Deadline deadline(s.run_for_s > 0 ? std::chrono::seconds(s.run_for_s) : 120s);
   while (orders.running_count() > 0 && !deadline.expired() && !cli::stop_requested()) {
     (void)cli::unless_stopped([&] { return host.poll(10ms); });
