@@ -27,7 +27,7 @@
 ///   moment (1 to 20 ms after its first event arrives here) EDA_BENCH_SAGA_KILLS times (default
 ///   100) and restarted each time; a last run ends cleanly. `lost`: orders committed in its
 ///   database whose event never arrived; `committed`, `kills`.
-/// - BM_Saga_FaultMatrix/sagas:N: the fault matrix of saga/tests/fault_matrix.hpp (orchestrator
+/// - BM_Saga_FaultMatrix/sagas:N: the fault matrix of saga/rig/fault_matrix.hpp (orchestrator
 ///   crashes 5%, duplicate replies 10%, timeouts 5%, declined cards 10%, failing refunds) at
 ///   N = EDA_BENCH_SAGA_MATRIX sagas (default 10 000). `violations` of the books, `stuck` sagas
 ///   (both must be 0, or the benchmark reports an error), and what was injected. The

@@ -2,7 +2,7 @@
 // what survives a kill, which is what the pattern is for. The outbox against the dual write and
 // the saga against the synchronous checkout are each killed by SIGKILL in saga-demo's own runs
 // (--dual-write, --baseline), started as child processes and read from their summaries; and the
-// fault matrix of the saga's tests (saga/tests/fault_matrix.hpp, bench-saga's at 10 000 sagas)
+// fault matrix of the saga rig (saga/rig/fault_matrix.hpp, bench-saga's at 10 000 sagas)
 // runs here at a smaller size. The speed of the checkout is bench-saga's (the saga page).
 
 #include <chrono>
