@@ -25,7 +25,8 @@ struct Settings {
   std::string checkpoint_file = "scaling-checkpoints.db";  // --checkpoints (roles)
   std::string gateway_file = "scaling-gateway.db";         // --gateway (roles)
   std::string gateway_endpoint;  // --gateway-endpoint: a GatewayService (--role member)
-  std::size_t batch = 32;        // --batch: events of one partition per turn (--role member)
+  std::size_t turn = 1;          // --turn: events of one partition per turn (--role member)
+  std::size_t fetch = 32;        // --fetch: events of one partition per log read (--role member)
   std::uint32_t partitions = 16;                           // --partitions
   int gateway_ms = 1;                                      // --gateway-ms: time per gateway call
   int rate = 2000;                      // --rate: events per second the producer writes

@@ -60,7 +60,8 @@ int run_member(const Settings& s, Narrator& say) {
   options.checkpoint_path = s.checkpoint_file;
   options.gateway_path = s.gateway_file;
   options.gateway_endpoint = s.gateway_endpoint;
-  options.batch = s.batch;
+  options.turn = s.turn;
+  options.fetch = s.fetch;
   options.partition_count = s.partitions;
   options.gateway_call_time = std::chrono::milliseconds(s.gateway_ms);
   options.name = s.member_name;

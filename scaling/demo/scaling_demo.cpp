@@ -61,8 +61,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--gateway-endpoint", s.gateway_endpoint,
                  "A gateway service to charge through instead of the record's file (--role member)");
-  app.add_option("--batch", s.batch,
-                 "Events of one partition a member takes per turn (--role member)")
+  app.add_option("--turn", s.turn,
+                 "Events of one partition a member applies per turn, before its next partition's "
+                 "turn (--role member)")
+      ->check(CLI::Range(1, 10'000))
+      ->capture_default_str();
+  app.add_option("--fetch", s.fetch,
+                 "Events of one partition a member reads from the log at once (--role member)")
       ->check(CLI::Range(1, 10'000))
       ->capture_default_str();
   app.add_option("--name", s.member_name, "A member's name; its id is NAME-N (--role member)")

@@ -3,7 +3,10 @@
 #include "eda/scaling/group_member.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <iterator>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 
 #include "eda/clock.hpp"
@@ -29,6 +32,8 @@ struct PartitionState {
   int attempts = 0;              // failed attempts at the event at `position`
   Clock::time_point retry_at{};  // when a poison event may be tried again
   std::uint64_t log_end = 0;     // the log's end when last read (for lag)
+  // Events read from the log and not applied yet, from `position` on: the next turns' events.
+  std::deque<LoggedEvent> read_ahead;
 };
 
 }  // namespace
@@ -209,7 +214,8 @@ class GroupMember::Loop {
     ++status_.partitions_started;
   }
 
-  /// Processes up to `batch` events of the next partition in turn; false when it had none.
+  /// Applies up to `turn` events of the next partition in turn, reading up to `fetch` of them
+  /// from the log when none is left from an earlier read; false when it had none.
   bool work_one_partition() {
     if (owned_.empty()) return false;
     auto it = owned_.upper_bound(cursor_);
@@ -217,11 +223,18 @@ class GroupMember::Loop {
     cursor_ = it->first;
     PartitionState& state = it->second;
     if (state.attempts > 0 && Clock::now() < state.retry_at) return false;
-    const auto events = log_.read(it->first, state.position, options_.batch);
-    for (const LoggedEvent& event : events) {
-      if (!process(it->first, state, event)) return true;  // waiting to retry
+    if (state.read_ahead.empty()) {
+      auto events = log_.read(it->first, state.position, options_.fetch);
+      state.read_ahead.assign(std::make_move_iterator(events.begin()),
+                              std::make_move_iterator(events.end()));
     }
-    return !events.empty();
+    std::size_t applied = 0;
+    while (applied < options_.turn && !state.read_ahead.empty()) {
+      if (!process(it->first, state, state.read_ahead.front())) return true;  // waiting to retry
+      state.read_ahead.pop_front();
+      ++applied;
+    }
+    return applied > 0;
   }
 
   /// Applies one event; false when it failed and will be retried later.
@@ -268,19 +281,20 @@ class GroupMember::Loop {
         wall_clock_ns()});
   }
 
-  /// Commits the partitions whose position moved far enough or long enough ago (`all`: every
-  /// partition that moved). A partition the fence refuses is dropped: it has moved on.
+  /// Commits every partition that moved, in one transaction, once one of them moved far enough
+  /// or long enough ago (`all`: at once). A partition the fence refuses is dropped: it has moved
+  /// on.
   void commit_due(bool all) {
     const auto time = Clock::now();
     std::vector<Checkpoint> due;
+    bool one_due = all;
     for (const auto& [p, state] : owned_) {
       if (state.position == state.committed) continue;
-      if (all || state.position - state.committed >= options_.commit_every ||
-          time - state.committed_at >= options_.commit_interval) {
-        due.push_back(Checkpoint{p, state.position});
-      }
+      due.push_back(Checkpoint{p, state.position});
+      one_due = one_due || state.position - state.committed >= options_.commit_every ||
+                time - state.committed_at >= options_.commit_interval;
     }
-    if (due.empty() || member_id_.empty()) return;
+    if (!one_due || due.empty() || member_id_.empty()) return;
     try {
       store_.commit(options_.group, member_id_, generation_, due);
       for (const Checkpoint& checkpoint : due) committed(checkpoint, time);
@@ -337,7 +351,13 @@ class GroupMember::Loop {
 };
 
 GroupMember::GroupMember(zmq::context_t& context, MemberOptions options)
-    : context_(context), options_(std::move(options)) {}
+    : context_(context), options_(std::move(options)) {
+  if (options_.turn == 0 || options_.fetch == 0) {
+    throw std::invalid_argument(
+        "GroupMember: turn and fetch must be at least 1 event (turn " +
+        std::to_string(options_.turn) + ", fetch " + std::to_string(options_.fetch) + ")");
+  }
+}
 
 GroupMember::~GroupMember() = default;
 

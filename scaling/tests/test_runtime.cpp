@@ -83,7 +83,7 @@ TEST_CASE("runtime: lag per partition shows the events a member has not processe
   shop.produce(1, 400, 1);
   auto options = shop.member(coordinator.endpoint());
   options.gateway_call_time = 2ms;  // slow: it cannot be done with 400 events in a moment
-  options.batch = 4;
+  options.turn = 4;
   MemberThread member(context, options);
   REQUIRE(eventually([&] {
     const auto lag = member.status().lag;
@@ -96,7 +96,7 @@ TEST_CASE("runtime: lag per partition shows the events a member has not processe
   for (const auto& entry : status.lag) behind += entry.second;
   // Lag and progress add up to the log (within what was processed between the two readings).
   CHECK(behind <= 400);
-  CHECK(behind + status.processed >= 400 - 4 * options.batch);
+  CHECK(behind + status.processed >= 400 - 4 * options.turn);
 }
 
 TEST_CASE(

@@ -5,17 +5,31 @@
 ///        when told to.
 ///
 /// @par One loop, one thread
-/// A member is a single loop: read what the coordinator sent, heartbeat when due, then process
-/// up to `batch` events of the next partition it owns (round robin), commit when due, and again.
+/// A member is a single loop: read what the coordinator sent, heartbeat when due, then apply
+/// up to `turn` events of the next partition it owns (round robin), commit when due, and again.
 /// A partition's events are therefore applied one after the other, in log order, which is what
-/// keeps each order's events in order. Between two batches the member listens to the
-/// coordinator, so a revocation waits at most one batch: the member then commits the
+/// keeps each order's events in order. Between two turns the member listens to the
+/// coordinator, so a revocation waits at most one turn: the member then commits the
 /// partition's position and confirms (`group.revoked` with the checkpoint).
+///
+/// @par Turns, reads and commits: three sizes, three jobs
+/// Three things a member could do "per batch" are kept apart, because each wants another size:
+/// - a **turn** (`turn`, default 1 event) is what one partition gets before the next one's turn.
+///   Small turns are fairness: a partition handed over with a second of backlog (its owner was
+///   SIGKILLed) takes one event in turn with the member's own partitions instead of holding them
+///   up for a whole batch, and a revocation waits for one event, not a batch;
+/// - a **read** (`fetch`, default 32 events) is how many events of one partition are taken from
+///   the log at once and kept for that partition's next turns: a log query per 32 events, not per
+///   event (what is kept is dropped when the partition is revoked: its position counts only what
+///   was applied);
+/// - a **commit** (every `commit_every` events or `commit_interval`) writes the positions of
+///   every partition that moved, in one transaction: its cost is spread over all of them.
 ///
 /// @par Checkpoints
 /// The member commits the position of each partition it owns (the offset of the next event to
-/// process) to the CheckpointStore itself, every `commit_every` events or `commit_interval`,
-/// fenced with its member id and generation. A commit the fence refuses (NotOwner,
+/// process) to the CheckpointStore itself, fenced with its member id and generation. When one
+/// partition is due (`commit_every` events or `commit_interval` since its last commit), every
+/// partition that moved is committed with it. A commit the fence refuses (NotOwner,
 /// StaleGeneration) means the partition has moved on without it (it was declared dead while it
 /// was slow: a zombie): it drops that partition at once. When a partition is granted, the
 /// member starts it from the committed offset: the events after the last commit of the old
@@ -71,8 +85,14 @@ struct MemberOptions {
   /// @brief How long a join may go unanswered before it is sent again (about a session timeout;
   ///        a restarted coordinator holds joins that long).
   std::chrono::milliseconds join_retry{2000};
-  std::size_t batch = 32;                          ///< Events of one partition per turn.
-  std::uint64_t commit_every = 100;                ///< Commit a partition after this many events...
+  /// @brief Events of one partition applied per turn, before the member listens to the
+  ///        coordinator and moves on to its next partition (at least 1).
+  std::size_t turn = 1;
+  /// @brief Events of one partition read from the log at once and kept for its next turns
+  ///        (at least 1).
+  std::size_t fetch = 32;
+  std::uint64_t commit_every = 100;                ///< Commit when a partition moved this many
+                                                   ///< events...
   std::chrono::milliseconds commit_interval{100};  ///< ...or this long after its last commit.
   int max_attempts = 4;  ///< Charges of a poison event before it is dead-lettered.
   std::chrono::milliseconds first_backoff{10};  ///< Wait before the first retry (then doubled).
@@ -128,6 +148,8 @@ struct MemberStatus {
 class GroupMember {
  public:
   /// @brief A member that will use `context` (which must outlive it); opens nothing yet.
+  ///        Throws std::invalid_argument when `turn` or `fetch` is 0 (nothing would ever be
+  ///        processed).
   GroupMember(zmq::context_t& context, MemberOptions options);
   ~GroupMember();
   GroupMember(const GroupMember&) = delete;
