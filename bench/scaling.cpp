@@ -19,7 +19,9 @@
 // the drain, default 1500), EDA_BENCH_SCALING_REBALANCES (kill-and-join rounds, default 4),
 // EDA_BENCH_SCALING_SYNC_EVENTS (the baseline's calls, default 1500), EDA_BENCH_SCALING_PACED_MS
 // (the latency phase, default 1000), EDA_BENCH_SCALING_CHURN_EVENTS (default 1 000 000),
-// EDA_BENCH_SCALING_LAG_ALONE_MS (default 2000).
+// EDA_BENCH_SCALING_LAG_ALONE_MS (default 2000), EDA_BENCH_SCALING_TURN (events of one
+// partition a member applies per turn in the throughput and lag runs, default MemberOptions'
+// 1: set 32 to compare with the design before turns and reads were told apart).
 #include <benchmark/benchmark.h>
 
 #include <csignal>
@@ -71,6 +73,10 @@ const std::chrono::microseconds gateway_call{env_count("EDA_BENCH_SCALING_CALL_U
 constexpr auto drain_limit = 300s;                  // a failure bound, never a measurement
 
 std::uint64_t events_per_member() { return env_count("EDA_BENCH_SCALING_EVENTS", 1500); }
+/// Events of one partition a member applies per turn in the throughput and lag runs.
+std::size_t default_turn() {
+  return static_cast<std::size_t>(env_count("EDA_BENCH_SCALING_TURN", MemberOptions{}.turn));
+}
 /// How long the latency phase takes events at half the drain rate.
 double paced_seconds() {
   return static_cast<double>(env_count("EDA_BENCH_SCALING_PACED_MS", 1000)) / 1000.0;
@@ -204,7 +210,7 @@ std::string endpoint_of(const std::unique_ptr<GatewayService>& service) {
 class Group {
  public:
   Group(zmq::context_t& context, const ShopFiles& files, std::chrono::microseconds call_time,
-        GatewayKind kind, std::size_t turn = MemberOptions{}.turn)
+        GatewayKind kind, std::size_t turn = default_turn())
       : context_(context), files_(files), call_time_(call_time), turn_(turn),
         gateway_(start_gateway(context, files.gateway.path(), kind)),
         coordinator_(context, coordinator_options(files)) {}
@@ -515,10 +521,15 @@ std::map<PartitionId, MemberId> moved_between(const Ownership& before, const Own
 /// one partition often receives nothing for 100 ms or more.) The **first charge** is the time from
 /// the decision to that charge, whatever the event's publication: it includes the wait for the
 /// partition's next event, and is reported beside it so the two can be told apart.
+///
+/// The **unmoved** partitions' p99 covers events published from the kill or join until a second
+/// after the decision; after a kill most of that window is the session timeout, before anything
+/// moves. **unmoved_after_decision** keeps only the events published after the decision: the
+/// time when a survivor also works through the dead member's backlog.
 void report_rebalances(benchmark::State& state, const std::vector<Rebalance>& rounds, bool kills,
                        const std::vector<ChargeRecord>& records, const Partitioner& partitioner,
                        const std::string& prefix) {
-  eda::LatencyRecorder resume, first_charge, unmoved, steady, detect;
+  eda::LatencyRecorder resume, first_charge, unmoved, unmoved_after, steady, detect;
   std::uint64_t moved_count = 0;
   for (const Rebalance& round : rounds) {
     if (round.kill != kills) continue;
@@ -538,6 +549,9 @@ void report_rebalances(benchmark::State& state, const std::vector<Rebalance>& ro
         }
       } else if (during) {
         unmoved.record(record.charged_ns - record.published_ns);
+        if (record.published_ns >= round.decided_ns) {
+          unmoved_after.record(record.charged_ns - record.published_ns);
+        }
       }
       if (record.published_ns >= round.steady_from_ns && record.published_ns < round.started_ns) {
         steady.record(record.charged_ns - record.published_ns);
@@ -554,6 +568,7 @@ void report_rebalances(benchmark::State& state, const std::vector<Rebalance>& ro
   state.counters[prefix + "_first_charge_p50_ms"] = ms(f.p50_ns);
   state.counters[prefix + "_first_charge_max_ms"] = ms(f.max_ns);
   state.counters[prefix + "_unmoved_p99_ms"] = ms(unmoved.summary().p99_ns);
+  state.counters[prefix + "_unmoved_after_decision_p99_ms"] = ms(unmoved_after.summary().p99_ns);
   state.counters[prefix + "_steady_p99_ms"] = ms(steady.summary().p99_ns);
   if (kills) state.counters["kill_detected_p50_ms"] = ms(detect.summary().p50_ns);
 }
