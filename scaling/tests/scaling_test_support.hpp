@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include <catch2/catch.hpp>
 #include <zmq.hpp>
 
 #include "eda/clock.hpp"
@@ -109,6 +110,16 @@ struct Shop {
     return eda::scaling::BillingGateway(gateway_file.path());
   }
 };
+
+/// Every one of `events` charged once, none twice, none out of order (waits, with a bound, for
+/// the charges to be made).
+inline void check_exactly_once_in_order(const Shop& shop, std::uint64_t events) {
+  auto gateway = shop.gateway();
+  REQUIRE(eventually([&] { return gateway.charges() >= events; }));
+  CHECK(gateway.charges() == events);
+  CHECK(gateway.double_charges() == 0);
+  CHECK(gateway.order_violations() == 0);
+}
 
 /// A member running on a thread of its own until stop() or destruction.
 class MemberThread {

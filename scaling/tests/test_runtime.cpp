@@ -17,20 +17,12 @@
 
 using namespace eda::scaling;
 using namespace std::chrono_literals;
+using scaling_test::check_exactly_once_in_order;
 using scaling_test::eventually;
 using scaling_test::MemberThread;
 using scaling_test::Shop;
 
 namespace {
-
-/// Every event charged once, none twice, none out of order.
-void check_exactly_once_in_order(const Shop& shop, std::uint64_t events) {
-  auto gateway = shop.gateway();
-  REQUIRE(eventually([&] { return gateway.charges() >= events; }));
-  CHECK(gateway.charges() == events);
-  CHECK(gateway.double_charges() == 0);
-  CHECK(gateway.order_violations() == 0);
-}
 
 std::uint64_t charges(const Shop& shop) { return shop.gateway().charges(); }
 

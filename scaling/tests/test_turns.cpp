@@ -15,6 +15,7 @@
 
 using namespace eda::scaling;
 using namespace std::chrono_literals;
+using scaling_test::check_exactly_once_in_order;
 using scaling_test::eventually;
 using scaling_test::MemberThread;
 using scaling_test::Shop;
@@ -45,14 +46,6 @@ std::size_t longest_run_while_all_busy(const std::vector<PartitionId>& charged,
     if (--left[charged[i]] == 0) break;  // this partition is done: the others run alone now
   }
   return longest;
-}
-
-void check_exactly_once_in_order(const Shop& shop, std::uint64_t events) {
-  auto gateway = shop.gateway();
-  REQUIRE(eventually([&] { return gateway.charges() >= events; }));
-  CHECK(gateway.charges() == events);
-  CHECK(gateway.double_charges() == 0);
-  CHECK(gateway.order_violations() == 0);
 }
 
 }  // namespace
