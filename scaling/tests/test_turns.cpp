@@ -127,6 +127,29 @@ TEST_CASE("turns: a revocation waits for the old owner's turn, not for what it h
   CHECK(coordinator.status().fences_failed == 0);
 }
 
+TEST_CASE("turns: a commit writes every partition that moved, once one of them is due",
+          "[scaling][runtime][turns]") {
+  Shop shop(4);
+  zmq::context_t context;
+  CoordinatorService coordinator(context, shop.coordinator());
+  const std::uint64_t events = shop.produce(1, 40, 3);
+  REQUIRE(events_per_partition(shop, 1, 40, 3).size() == 4);
+  auto options = shop.member(coordinator.endpoint());
+  options.turn = 1;
+  options.commit_every = 5;
+  options.commit_interval = std::chrono::hours(1);  // only the count makes a commit due here
+  MemberThread member(context, options);
+  check_exactly_once_in_order(shop, events);
+  REQUIRE(eventually([&] { return member.status().processed == events; }));
+  const auto status = member.status();
+  // Turn by turn the four partitions move together: when one has moved 5 events, the others
+  // have moved 4 or 5, and they go in the same transaction, about one commit per 20 events.
+  // Committed one partition at a time, each would need its own: about one per 5 events.
+  CHECK(status.commits >= 1);
+  CHECK(status.commits <= events / options.commit_every / 2);
+  CHECK(status.commits_fenced == 0);
+}
+
 TEST_CASE("turns: a member with a turn or a read of 0 events is refused", "[scaling][turns]") {
   zmq::context_t context;
   MemberOptions options;
