@@ -255,6 +255,11 @@ state_transfer::CustomerTable KvReplica::copy() const {
   return records_;
 }
 
+std::size_t KvReplica::record_count() const {
+  const std::shared_lock lock(mutex_);
+  return records_.size();
+}
+
 std::uint64_t KvReplica::revision() const {
   const std::shared_lock lock(mutex_);
   return revision_;

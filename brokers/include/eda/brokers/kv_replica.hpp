@@ -168,8 +168,8 @@ struct KvReplicaStats {
 /// the bucket does not exist (the Customer service creates it).
 ///
 /// @par Thread safety
-/// One thread pumps (pump() or run()); any number read (lookup(), copy(), revision(), live(),
-/// await_revision(), await_live(), stats()).
+/// One thread pumps (pump() or run()); any number read (lookup(), copy(), record_count(),
+/// revision(), live(), await_revision(), await_live(), stats()).
 class KvReplica {
  public:
   /// @brief Connects, binds to the bucket and starts watching it.
@@ -188,6 +188,8 @@ class KvReplica {
   [[nodiscard]] std::optional<state_transfer::Customer> lookup(state_transfer::CustomerId id) const;
   /// @brief A copy of every record.
   [[nodiscard]] state_transfer::CustomerTable copy() const;
+  /// @brief How many records it holds.
+  [[nodiscard]] std::size_t record_count() const;
   /// @brief The highest revision applied (0 before the first).
   [[nodiscard]] std::uint64_t revision() const;
   /// @brief Whether every key's initial value has arrived.
