@@ -49,6 +49,7 @@
 #include "eda/workloads/customer_lookups.hpp"
 #include "eda/workloads/replica_lag.hpp"
 #include "environment.hpp"
+#include "replica_lag_counters.hpp"
 
 namespace {
 
@@ -141,39 +142,14 @@ void BM_Replica_Converge_KV(benchmark::State& state) {
       });
 }
 
-/// Sets the lag counters from `lag` and the rate the producer achieved.
-void report_lag(benchmark::State& state, const eda::LatencyRecorder& lag, double updates_per_s) {
-  const auto summary = lag.summary();
-  state.counters["lag_p50_us"] = static_cast<double>(summary.p50_ns) / 1e3;
-  state.counters["lag_p99_us"] = static_cast<double>(summary.p99_ns) / 1e3;
-  state.counters["lag_max_us"] = static_cast<double>(summary.max_ns) / 1e3;
-  state.counters["updates_per_s"] = updates_per_s;
-  state.counters["samples"] = static_cast<double>(summary.count);
-}
-
 // The ZeroMQ replica's lag run is the shop workloads' (bench-state-transfer's BM_StateTransfer_Lag
 // measures the same), here at the KV row's rate, in the same run.
 void BM_Replica_Lag_ZeroMQ(benchmark::State& state) {
-  std::unique_ptr<eda::workloads::ReplicaLagRun> run;
-  try {
-    run = std::make_unique<eda::workloads::ReplicaLagRun>(eda::workloads::ReplicaLagOptions{
-        .customers = lag_customers,
-        .changes = env_count("EDA_BENCH_KV_UPDATES", 10'000),
-        .changes_per_second = static_cast<std::uint64_t>(state.range(0))});
-  } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
-    return;
-  }
-  for (auto _ : state) {
-    try {
-      run->publish();
-    } catch (const std::exception& e) {
-      state.SkipWithError(e.what());
-    }
-  }
-  run->stop();
-  report_lag(state, run->lag(), run->changes_per_second());
-  state.counters["resyncs"] = static_cast<double>(run->resyncs());
+  eda::bench::run_zeromq_replica_lag(
+      state, eda::workloads::ReplicaLagOptions{
+                 .customers = lag_customers,
+                 .changes = env_count("EDA_BENCH_KV_UPDATES", 10'000),
+                 .changes_per_second = static_cast<std::uint64_t>(state.range(0))});
 }
 
 // The same changes put in the bucket, paced the same way, while a KvReplica follows.
@@ -219,35 +195,27 @@ void BM_Replica_Lag_KV(benchmark::State& state) {
   }
   follower.request_stop();
   follower.join();
-  report_lag(state, lag, seconds > 0 ? static_cast<double>(changes) / seconds : 0.0);
+  eda::bench::set_replica_lag_counters(state, lag,
+                                       seconds > 0 ? static_cast<double>(changes) / seconds : 0.0);
 }
 
 }  // namespace
 
-BENCHMARK(BM_Replica_Converge_ZeroMQ)
-    ->ArgName("records")
-    ->Arg(1'000)
-    ->Arg(10'000)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Replica_Converge_KV)
-    ->ArgName("records")
-    ->Arg(1'000)
-    ->Arg(10'000)
-    ->UseManualTime()
-    ->Unit(benchmark::kMillisecond);
-// One paced run each, at a rate the KV producer's acknowledged puts can keep on a small machine.
-BENCHMARK(BM_Replica_Lag_ZeroMQ)
-    ->ArgName("rate")
-    ->Arg(2'000)
-    ->Iterations(1)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Replica_Lag_KV)
-    ->ArgName("rate")
-    ->Arg(2'000)
-    ->Iterations(1)
-    ->UseRealTime()
-    ->Unit(benchmark::kMillisecond);
+/// A new replica holding 1 000, then 10 000 records.
+void converge_sizes(benchmark::internal::Benchmark* benchmark) {
+  benchmark->ArgName("records")->Arg(1'000)->Arg(10'000)->UseManualTime()->Unit(
+      benchmark::kMillisecond);
+}
+
+/// One paced run, at a rate the KV producer's acknowledged puts keep on a small machine.
+void lag_rate(benchmark::internal::Benchmark* benchmark) {
+  benchmark->ArgName("rate")->Arg(2'000)->Iterations(1)->UseRealTime()->Unit(
+      benchmark::kMillisecond);
+}
+
+BENCHMARK(BM_Replica_Converge_ZeroMQ)->Apply(converge_sizes);
+BENCHMARK(BM_Replica_Converge_KV)->Apply(converge_sizes);
+BENCHMARK(BM_Replica_Lag_ZeroMQ)->Apply(lag_rate);
+BENCHMARK(BM_Replica_Lag_KV)->Apply(lag_rate);
 
 BENCHMARK_MAIN();

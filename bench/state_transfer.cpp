@@ -54,6 +54,7 @@
 #include "eda/workloads/wire_bytes.hpp"
 #include "environment.hpp"
 #include "latency_counters.hpp"
+#include "replica_lag_counters.hpp"
 
 namespace {
 
@@ -200,32 +201,10 @@ void BM_StateTransfer_Converge(benchmark::State& state) {
 // on this thread, publishes `updates` changes at `rate` per second while a replica follows on
 // its own thread.
 void BM_StateTransfer_Lag(benchmark::State& state) {
-  std::unique_ptr<ReplicaLagRun> run;
-  try {
-    run = std::make_unique<ReplicaLagRun>(
-        ReplicaLagOptions{.customers = customers,
-                          .changes = env_count("EDA_BENCH_UPDATES", 20'000),
-                          .changes_per_second = static_cast<std::uint64_t>(state.range(0))});
-  } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
-    return;
-  }
-  for (auto _ : state) {
-    try {
-      run->publish();
-    } catch (const std::exception& e) {
-      state.SkipWithError(e.what());
-    }
-  }
-  run->stop();
-
-  const auto summary = run->lag().summary();
-  state.counters["lag_p50_us"] = static_cast<double>(summary.p50_ns) / 1e3;
-  state.counters["lag_p99_us"] = static_cast<double>(summary.p99_ns) / 1e3;
-  state.counters["lag_max_us"] = static_cast<double>(summary.max_ns) / 1e3;
-  state.counters["updates_per_s"] = run->changes_per_second();
-  // 0 unless the replica lost updates: those a snapshot repaired have no lag sample.
-  state.counters["resyncs"] = static_cast<double>(run->resyncs());
+  eda::bench::run_zeromq_replica_lag(
+      state, ReplicaLagOptions{.customers = customers,
+                               .changes = env_count("EDA_BENCH_UPDATES", 20'000),
+                               .changes_per_second = static_cast<std::uint64_t>(state.range(0))});
 }
 
 }  // namespace
