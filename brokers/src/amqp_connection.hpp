@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "eda/brokers/rabbitmq_transport.hpp"
+#include "eda/clock.hpp"
 
 namespace eda::brokers {
 
@@ -127,6 +128,45 @@ struct AmqpConnection {
     }
     check_reply(reply, "receiving");
     return envelope;
+  }
+
+  /// Reads the broker's publisher confirms until `confirmed` (every delivery tag up to it is
+  /// confirmed) reaches `published`; throws BrokerError for a refused publish (basic.nack), a
+  /// closed channel, or confirms missing after `timeout`.
+  void await_confirms(std::uint64_t published, std::uint64_t& confirmed,
+                      std::chrono::milliseconds timeout) {
+    const Deadline deadline(timeout);
+    while (confirmed < published) {
+      if (deadline.expired()) {
+        throw BrokerError("RabbitMQ: " + std::to_string(published - confirmed) +
+                          " publishes not confirmed within " + std::to_string(timeout.count()) +
+                          " ms");
+      }
+      amqp_frame_t frame{};
+      const timeval wait = timeval_of(deadline.remaining());
+      const int status = amqp_simple_wait_frame_noblock(state, &frame, &wait);
+      if (status == AMQP_STATUS_TIMEOUT) continue;
+      check_status(status, "waiting for publisher confirms");
+      if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+      switch (frame.payload.method.id) {
+        case AMQP_BASIC_ACK_METHOD: {
+          const auto* ack = static_cast<const amqp_basic_ack_t*>(frame.payload.method.decoded);
+          // `multiple` confirms every tag up to this one; tags are confirmed in order here.
+          confirmed = std::max(confirmed, ack->delivery_tag);
+          break;
+        }
+        case AMQP_BASIC_NACK_METHOD: {
+          const auto* nack = static_cast<const amqp_basic_nack_t*>(frame.payload.method.decoded);
+          throw BrokerError("RabbitMQ: the broker refused publish " +
+                            std::to_string(nack->delivery_tag) + " (basic.nack)");
+        }
+        case AMQP_CHANNEL_CLOSE_METHOD:
+        case AMQP_CONNECTION_CLOSE_METHOD:
+          throw BrokerError("RabbitMQ: the broker closed the publisher's channel");
+        default:
+          break;  // basic.return and others: not expected without `mandatory`
+      }
+    }
   }
 
   amqp_connection_state_t state;

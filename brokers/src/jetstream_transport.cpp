@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "eda/clock.hpp"
+#include "nats_session.hpp"
 
 namespace eda::brokers {
 
@@ -35,8 +36,6 @@ struct Destroy {
 using NatsMessage = std::unique_ptr<natsMsg, Destroy<natsMsg_Destroy>>;
 using NatsSubscription = std::unique_ptr<natsSubscription, Destroy<natsSubscription_Destroy>>;
 using MetaData = std::unique_ptr<jsMsgMetaData, Destroy<jsMsgMetaData_Destroy>>;
-
-constexpr std::int64_t ns_per_ms = 1'000'000;
 
 /// Takes every message out of a fetched list (the list's array is freed).
 std::vector<NatsMessage> take_all(natsMsgList& list) {
@@ -231,23 +230,8 @@ JetStreamTransport::JetStreamTransport(const std::string& url, TransportOptions 
   js_options.PublishAsync.AckHandlerClosure = &c;
   check(natsConnection_JetStream(&c.js, c.nc, &js_options), "opening JetStream");
 
-  const auto add_stream = [&](const std::string& name, const std::string& subjects) {
-    jsStreamConfig config;
-    jsStreamConfig_Init(&config);
-    config.Name = name.c_str();
-    const char* subject_list[] = {subjects.c_str()};
-    config.Subjects = subject_list;
-    config.SubjectsLen = 1;
-    config.Storage = js_FileStorage;
-    jsStreamInfo* info = nullptr;
-    jsErrCode code{};
-    natsStatus status = js_AddStream(&info, c.js, &config, nullptr, &code);
-    if (status != NATS_OK && code == JSStreamNameExistErr) status = NATS_OK;  // already there
-    check(status, "creating the stream " + name, code);
-    jsStreamInfo_Destroy(info);
-  };
-  add_stream(c.options.name, c.events_subject);
-  add_stream(c.dead_stream, c.options.name + ".dead.>");
+  detail::ensure_file_stream(c.js, c.options.name, c.events_subject);
+  detail::ensure_file_stream(c.js, c.dead_stream, c.options.name + ".dead.>");
 }
 
 JetStreamTransport::~JetStreamTransport() = default;
@@ -255,25 +239,16 @@ JetStreamTransport::~JetStreamTransport() = default;
 void JetStreamTransport::add_service(const std::string& service) {
   check_name(service, "service name");
   const JetStreamConnection& c = *connection_;
-  const auto add_consumer = [&](const std::string& stream, const std::string& durable,
-                                const std::string& filter, std::int64_t max_deliver) {
-    jsConsumerConfig config;
-    jsConsumerConfig_Init(&config);
-    config.Durable = durable.c_str();
-    config.FilterSubject = filter.c_str();
-    config.AckPolicy = js_AckExplicit;
-    config.DeliverPolicy = js_DeliverAll;
-    config.AckWait = c.options.redeliver_after.count() * ns_per_ms;
-    config.MaxDeliver = max_deliver;
-    jsConsumerInfo* info = nullptr;
-    jsErrCode code{};
-    check(js_AddConsumer(&info, c.js, stream.c_str(), &config, nullptr, &code),
-          "creating the durable consumer " + durable + " on " + stream, code);
-    jsConsumerInfo_Destroy(info);
-  };
-  add_consumer(c.options.name, service, c.events_subject,
-               static_cast<std::int64_t>(c.options.max_deliveries));
-  add_consumer(c.dead_stream, service + "-dead", c.options.name + ".dead." + service, -1);
+  detail::ensure_pull_consumer(
+      c.js, {.stream = c.options.name,
+             .durable = service,
+             .filter = c.events_subject,
+             .redeliver_after = c.options.redeliver_after,
+             .max_deliver = static_cast<std::int64_t>(c.options.max_deliveries)});
+  detail::ensure_pull_consumer(c.js, {.stream = c.dead_stream,
+                                      .durable = service + "-dead",
+                                      .filter = c.options.name + ".dead." + service,
+                                      .redeliver_after = c.options.redeliver_after});
 }
 
 void JetStreamTransport::publish(std::string_view event_id, std::string_view envelope) {

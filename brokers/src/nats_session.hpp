@@ -6,6 +6,7 @@
 #include <nats/nats.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "eda/brokers/transport.hpp"
@@ -24,6 +25,56 @@ inline void require_ok(natsStatus status, const std::string& what) {
   std::string message = "JetStream: " + what + " failed: " + natsStatus_GetText(status);
   if (const std::string detail = nats_detail(); !detail.empty()) message += ": " + detail;
   throw BrokerError(message);
+}
+
+/// Creates the stream `name` with file storage, capturing `subjects`, unless it exists.
+inline void ensure_file_stream(jsCtx* js, const std::string& name, const std::string& subjects) {
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = name.c_str();
+  const char* subject_list[] = {subjects.c_str()};
+  config.Subjects = subject_list;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  jsStreamInfo* info = nullptr;
+  jsErrCode code{};
+  natsStatus status = js_AddStream(&info, js, &config, nullptr, &code);
+  if (status != NATS_OK && code == JSStreamNameExistErr) status = NATS_OK;  // already there
+  jsStreamInfo_Destroy(info);
+  std::string what = "creating the stream " + name;
+  if (code != 0) what += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
+  require_ok(status, what);
+}
+
+/// A durable pull consumer: explicit acks, from the stream's first message.
+struct PullConsumer {
+  std::string stream;                         ///< The stream it reads.
+  std::string durable;                        ///< Its durable name.
+  std::string filter;                         ///< The subjects it takes.
+  std::chrono::milliseconds redeliver_after;  ///< AckWait: an unacknowledged message goes again.
+  std::int64_t max_deliver = -1;              ///< Deliveries of a message at most (-1: no bound).
+  std::int64_t max_ack_pending = 0;           ///< Messages out unacknowledged at most (0: default).
+};
+
+/// Creates `consumer` (idempotent with the same configuration).
+inline void ensure_pull_consumer(jsCtx* js, const PullConsumer& consumer) {
+  jsConsumerConfig config;
+  jsConsumerConfig_Init(&config);
+  config.Durable = consumer.durable.c_str();
+  config.FilterSubject = consumer.filter.c_str();
+  config.AckPolicy = js_AckExplicit;
+  config.DeliverPolicy = js_DeliverAll;
+  config.AckWait = std::chrono::nanoseconds(consumer.redeliver_after).count();
+  config.MaxDeliver = consumer.max_deliver;
+  if (consumer.max_ack_pending > 0) config.MaxAckPending = consumer.max_ack_pending;
+  jsConsumerInfo* info = nullptr;
+  jsErrCode code{};
+  const natsStatus status =
+      js_AddConsumer(&info, js, consumer.stream.c_str(), &config, nullptr, &code);
+  jsConsumerInfo_Destroy(info);
+  std::string what = "creating the durable consumer " + consumer.durable + " on " + consumer.stream;
+  if (code != 0) what += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
+  require_ok(status, what);
 }
 
 /// One connection and its JetStream context, closed when the object goes.

@@ -164,38 +164,7 @@ void RabbitTransport::publish(std::string_view event_id, std::string_view envelo
 }
 
 void RabbitTransport::wait_for_acks() {
-  const Deadline deadline(options_.ack_timeout);
-  while (acknowledged_ < published_) {
-    if (deadline.expired()) {
-      throw BrokerError("RabbitMQ: " + std::to_string(published_ - acknowledged_) +
-                        " publishes not confirmed within " +
-                        std::to_string(options_.ack_timeout.count()) + " ms");
-    }
-    amqp_frame_t frame{};
-    const timeval timeout = timeval_of(deadline.remaining());
-    const int status = amqp_simple_wait_frame_noblock(publisher_->state, &frame, &timeout);
-    if (status == AMQP_STATUS_TIMEOUT) continue;
-    check_status(status, "waiting for publisher confirms");
-    if (frame.frame_type != AMQP_FRAME_METHOD) continue;
-    switch (frame.payload.method.id) {
-      case AMQP_BASIC_ACK_METHOD: {
-        const auto* ack = static_cast<const amqp_basic_ack_t*>(frame.payload.method.decoded);
-        // `multiple` confirms every tag up to this one; tags are confirmed in order here.
-        acknowledged_ = std::max(acknowledged_, ack->delivery_tag);
-        break;
-      }
-      case AMQP_BASIC_NACK_METHOD: {
-        const auto* nack = static_cast<const amqp_basic_nack_t*>(frame.payload.method.decoded);
-        throw BrokerError("RabbitMQ: the broker refused publish " +
-                          std::to_string(nack->delivery_tag) + " (basic.nack)");
-      }
-      case AMQP_CHANNEL_CLOSE_METHOD:
-      case AMQP_CONNECTION_CLOSE_METHOD:
-        throw BrokerError("RabbitMQ: the broker closed the publisher's channel");
-      default:
-        break;  // basic.return and others: not expected without `mandatory`
-    }
-  }
+  publisher_->await_confirms(published_, acknowledged_, options_.ack_timeout);
 }
 
 std::unique_ptr<Subscription> RabbitTransport::subscribe(const std::string& service) {
