@@ -239,3 +239,24 @@ TEST_CASE("no server, or no bucket, at start is a clear BrokerError", "[brokers]
                     Catch::Matchers::Contains("the bucket 'customers' does not exist"));
   CHECK_THROWS_AS(CustomerBucket(server.url(), {.bucket = "no.dots"}), std::invalid_argument);
 }
+
+TEST_CASE("a KV replica following through a crash of the server carries on after its restart",
+          "[brokers][kv][crash]") {
+  const auto program = eda::brokers::testing::nats_server_or_skip();
+  if (!program) return;
+  eda::brokers::JetStreamServer server(*program);
+  CustomerTable expected;
+  {
+    CustomerBucket bucket(server.url());
+    expected = put_customers(bucket, 20);
+  }
+  Following replica({.url = server.url()});
+  REQUIRE(replica->await_live(20s));
+  server.crash_and_restart();
+  CustomerBucket bucket(server.url());
+  const Customer moved = CustomerGenerator(4).moved(expected.at(3));
+  const std::uint64_t revision = bucket.upsert(moved);
+  expected[3] = moved;
+  CHECK(replica->await_revision(revision, 30s));
+  CHECK(replica->copy() == expected);
+}
