@@ -20,9 +20,14 @@
 /// count changes, and then a key's old events must be drained before its new queue is read.
 ///
 /// Unlike JetStream's one-event-in-flight, the active member may hold `prefetch` events of its
-/// queue at once: order holds because one consumer receives the queue, in order, and returned
-/// events are redelivered before the rest. What single active consumer does not do is spread
-/// queues: the first member to subscribe to a queue keeps it while it lives.
+/// queue at once: order holds because one consumer receives the queue, in order, and a quorum
+/// queue delivers the events a dead consumer returned before any later one (the consumer group
+/// tests kill the active member holding up to `prefetch` events and count no order violation).
+/// What single active consumer does not do is spread queues: the first member to subscribe to
+/// a queue keeps it while it lives. Every member here subscribes to every queue, so the first
+/// member up is active on all of them and the others stand by: failover, not parallelism.
+/// Spreading them would need each member to subscribe to its own share of the queues first, and
+/// to the rest only once the others hold theirs: RabbitMQ 3.10 never moves an active consumer.
 #pragma once
 
 #include <memory>
