@@ -57,6 +57,7 @@
 #include "eda/scaling/partition_log.hpp"
 #include "environment.hpp"
 #include "latency_counters.hpp"
+#include "order_lives.hpp"
 #include "scratch_file.hpp"
 
 namespace {
@@ -64,10 +65,10 @@ namespace {
 using namespace std::chrono_literals;
 using namespace eda::scaling;
 using Clock = std::chrono::steady_clock;
+using eda::bench::emit_event;
 using eda::bench::env_count;
 using eda::bench::ScratchFile;
 
-constexpr std::uint64_t order_keys = 10'000;        // distinct order ids (partition keys)
 constexpr std::uint32_t partitions = 32;            // far more than the 8 members at most
 const std::chrono::microseconds gateway_call{env_count("EDA_BENCH_SCALING_CALL_US", 1000)};
 constexpr auto drain_limit = 300s;                  // a failure bound, never a measurement
@@ -80,22 +81,6 @@ std::size_t default_turn() {
 /// How long the latency phase takes events at half the drain rate.
 double paced_seconds() {
   return static_cast<double>(env_count("EDA_BENCH_SCALING_PACED_MS", 1000)) / 1000.0;
-}
-
-/// Event `i` of the workload, handed to `sink(key, payload)`: orders' lives one after the other
-/// (placed, amended, cancelled), over 10 000 order ids; an id's next life goes on with step 4.
-/// The three events of one life are adjacent, as a shop sends them: the case where competing
-/// consumers reorder.
-template <class Sink>
-void emit_event(std::uint64_t i, const Sink& sink) {
-  const std::uint64_t life = i / 3;
-  const std::string id = "order-" + std::to_string(life % order_keys);
-  const auto step = static_cast<std::uint32_t>((life / order_keys) * 3 + i % 3 + 1);
-  switch (i % 3) {
-    case 0: sink(id, OrderPlaced{id, step, 1000 + static_cast<std::int64_t>(life % 97)}); break;
-    case 1: sink(id, OrderAmended{id, step, 1200}); break;
-    default: sink(id, OrderCancelled{id, step});
-  }
 }
 
 /// Waits (polling every ms) until `done` says yes; false after `limit`.
