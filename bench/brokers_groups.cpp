@@ -11,6 +11,11 @@
 ///   `members_working` (members that charged at least one event), `order_violations` and
 ///   `double_charges` (the gateway's checks: both must be 0).
 ///
+/// - BM_Group_JetStream_Takeover and BM_Group_RabbitMQ_Takeover: `takeover_ms`, from a member
+///   going away holding an unacknowledged event (its connection closed, as a crash closes it)
+///   until another member's charge of that event is recorded. JetStream's partitions have an
+///   AckWait of 1 s.
+///
 /// What the rows show is each design's parallelism. JetStream's partition consumers let one
 /// event per partition out at a time, whichever member fetches it: up to 4 gateway calls at
 /// once. RabbitMQ's single active consumer gives each queue to the member that subscribed
@@ -35,6 +40,7 @@
 #include "eda/brokers/rabbitmq_group.hpp"
 #include "eda/brokers/rabbitmq_node.hpp"
 #include "eda/clock.hpp"
+#include "eda/codec.hpp"
 #include "eda/envelope.hpp"
 #include "environment.hpp"
 #include "order_lives.hpp"
@@ -119,10 +125,60 @@ void run_group(benchmark::State& state, const Broker& broker) {
   state.counters["double_charges"] = static_cast<double>(doubles);
 }
 
+// One iteration = member A takes an event and goes away without acknowledging it (its
+// connection closed, as a crash closes it) while member B bills; timed from A's going until the
+// gateway has B's charge of that event. JetStream hands it on when the partition's AckWait
+// (redeliver_after) runs out; RabbitMQ when it sees A's connection close.
+void run_takeover(benchmark::State& state, const Broker& broker) {
+  double total_ms = 0;
+  for (auto _ : state) {
+    GroupOptions options = broker.fresh_group();
+    const eda::brokers::TemporaryFolder folder("bench-takeover");
+    const std::string gateway_path = (folder.path() / "gateway.db").string();
+    const eda::scaling::BillingGateway gateway(gateway_path);
+    publish_backlog(*broker.publisher(options), 200);
+    auto doomed = broker.member(options);  // first: RabbitMQ makes it the active consumer
+    auto taker = broker.member(options);
+    const auto held = doomed->next(10s);
+    if (!held) {
+      state.SkipWithError("the first member got no event within 10 s");
+      break;
+    }
+    const auto step = eda::scaling::order_step_of(eda::DecodedEvent::decode(held->envelope));
+    std::jthread billing([&](const std::stop_token& stop) {
+      eda::scaling::BillingGateway own(gateway_path);
+      (void)eda::brokers::run_billing(*taker, own, "taker-1", stop, 20ms);
+    });
+    const auto charged = [&] {
+      for (const auto& record : gateway.records()) {
+        if (record.order_id == step.order_id && record.step == step.step) return true;
+      }
+      return false;
+    };
+    const std::int64_t start = eda::monotonic_ns();
+    doomed.reset();
+    const eda::Deadline bound(60s);  // a failure bound, never a measurement
+    while (!charged() && !bound.expired()) std::this_thread::sleep_for(1ms);
+    const std::int64_t end = eda::monotonic_ns();
+    if (!charged()) {
+      state.SkipWithError("the event held by the member that went was not billed within 60 s");
+      break;
+    }
+    total_ms += static_cast<double>(end - start) / 1e6;
+  }
+  state.counters["takeover_ms"] =
+      state.iterations() > 0 ? total_ms / static_cast<double>(state.iterations()) : 0.0;
+}
+
 /// One member, then four, sharing the 4 partitions; a backlog per iteration.
 void member_counts(benchmark::internal::Benchmark* benchmark) {
   benchmark->ArgName("members")->Arg(1)->Arg(4)->Iterations(1)->UseRealTime()->Unit(
       benchmark::kMillisecond);
+}
+
+/// One takeover per run.
+void once(benchmark::internal::Benchmark* benchmark) {
+  benchmark->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace
@@ -151,7 +207,9 @@ int main(int argc, char** argv) {
 
   // JetStream: a server of its own per group (it starts in well under a second), whose
   // configuration maps the group's subjects onto its partitions.
-  const GroupOptions jetstream_group{.name = "orders", .partitions = partitions};
+  // AckWait 1 s: how long an event held by a member that went waits for another.
+  const GroupOptions jetstream_group{
+      .name = "orders", .partitions = partitions, .redeliver_after = 1000ms};
   std::unique_ptr<eda::brokers::PartitionedJetStreamServer> jetstream;
   const Broker on_jetstream{
       [&] {
@@ -170,6 +228,9 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("BM_Group_JetStream", [&](benchmark::State& state) {
       run_group(state, on_jetstream);
     })->Apply(member_counts);
+    benchmark::RegisterBenchmark("BM_Group_JetStream_Takeover", [&](benchmark::State& state) {
+      run_takeover(state, on_jetstream);
+    })->Apply(once);
   }
 
   // RabbitMQ: a fresh exchange and queues per group on the run's node.
@@ -190,6 +251,9 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("BM_Group_RabbitMQ", [&](benchmark::State& state) {
       run_group(state, on_rabbit);
     })->Apply(member_counts);
+    benchmark::RegisterBenchmark("BM_Group_RabbitMQ_Takeover", [&](benchmark::State& state) {
+      run_takeover(state, on_rabbit);
+    })->Apply(once);
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
