@@ -51,11 +51,12 @@ class PartitionedJetStreamServer {
   JetStreamServer server_;
 };
 
-/// @brief Publishes keyed events to `<name>.<key>`, asynchronously, with the event id as MsgId.
+/// @brief Publishes keyed events to `<name>.<key>` with the event id as MsgId, each publish
+///        waiting for the server's acknowledgement (js_Publish): simple, not fast.
 ///
 /// @par Errors
-/// BrokerError when the server cannot be reached, and from wait_for_acks() when no stream took
-/// an event: the server was started without the partition mapping.
+/// BrokerError when the server cannot be reached or refuses a publish, and from publish() when
+/// no stream takes the subject: the server was started without the partition mapping.
 class JetStreamKeyedPublisher : public KeyedPublisher {
  public:
   /// @brief Connects to `url` and declares the group.
@@ -64,9 +65,9 @@ class JetStreamKeyedPublisher : public KeyedPublisher {
   JetStreamKeyedPublisher(const JetStreamKeyedPublisher&) = delete;  ///< Owns a connection.
   JetStreamKeyedPublisher& operator=(const JetStreamKeyedPublisher&) = delete;  ///< Owns one.
 
-  /// @brief js_PublishAsync to `<name>.<key>`.
+  /// @brief js_Publish to `<name>.<key>`; returns once the server stored it.
   void publish(std::string_view key, std::string_view event_id, std::string_view envelope) override;
-  /// @brief js_PublishAsyncComplete, then the first error the acks reported, if any.
+  /// @brief Nothing to wait for: every publish() was acknowledged before it returned.
   void wait_for_acks() override;
 
  private:
