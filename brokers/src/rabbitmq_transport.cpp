@@ -44,11 +44,12 @@ std::uint32_t earlier_deliveries(const amqp_envelope_t& envelope) {
 class RabbitSubscription : public Subscription {
  public:
   RabbitSubscription(const AmqpEndpoint& endpoint, const std::string& queue,
-                     std::uint32_t max_deliveries)
-      : connection_(endpoint), max_deliveries_(max_deliveries) {
-    // Prefetch 1: a service that goes down holds at most one event, which the broker hands to
-    // its next consumer as soon as the channel closes.
-    connection_.consume(queue, 1);
+                     const TransportOptions& options)
+      : connection_(endpoint), max_deliveries_(options.max_deliveries) {
+    // The prefetch bounds what the broker pushes ahead of the acks: a service that goes down
+    // holds at most that many events, which the broker hands to its next consumer as soon as
+    // the channel closes (each counted as a return by the quorum queue's delivery limit).
+    connection_.consume(queue, static_cast<std::uint16_t>(options.max_in_flight));
   }
 
   std::optional<Delivery> next(std::chrono::milliseconds wait) override {
@@ -169,8 +170,7 @@ void RabbitTransport::wait_for_acks() {
 
 std::unique_ptr<Subscription> RabbitTransport::subscribe(const std::string& service) {
   check_name(service, "service name");
-  return std::make_unique<RabbitSubscription>(endpoint_, options_.name + "." + service,
-                                              options_.max_deliveries);
+  return std::make_unique<RabbitSubscription>(endpoint_, options_.name + "." + service, options_);
 }
 
 std::vector<std::string> RabbitTransport::take_dead_letters(const std::string& service,

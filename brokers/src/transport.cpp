@@ -21,6 +21,10 @@ void check_name(const std::string& name, const char* what) {
 TransportOptions checked_options(TransportOptions options) {
   check_name(options.name, "transport name");
   if (options.max_deliveries == 0) throw std::invalid_argument("max_deliveries must be >= 1");
+  // 65 535: RabbitMQ's prefetch is a 16-bit count.
+  if (options.max_in_flight == 0 || options.max_in_flight > 65'535) {
+    throw std::invalid_argument("max_in_flight must be 1..65535");
+  }
   return options;
 }
 

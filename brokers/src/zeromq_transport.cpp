@@ -2,7 +2,9 @@
 #include "eda/brokers/zeromq_transport.hpp"
 
 #include <algorithm>
-#include <tuple>
+#include <deque>
+#include <iterator>
+#include <utility>
 
 #include "eda/clock.hpp"
 #include "eda/rpc.hpp"
@@ -20,6 +22,13 @@ constexpr auto fetch_poll = 10ms;
 /// Delivery states in the `deliveries` table.
 enum DeliveryState : std::int64_t { leased = 0, acknowledged = 1, dead = 2, dead_taken = 3 };
 
+/// What a consumer decided about one delivery it took: sent with its next Fetch.
+enum Outcome : std::uint8_t {
+  acknowledge = 0,  ///< Processed: never deliver it again.
+  retry = 1,        ///< Rejected: again at once, or dead after the last allowed attempt.
+  unreadable = 2,   ///< Bytes that do not decode: straight to the dead letters.
+};
+
 /// The protocol's bodies (MessagePack, positional).
 struct AppendRequest {
   std::vector<std::pair<std::string, std::string>> events;  // (event id, envelope)
@@ -27,21 +36,31 @@ struct AppendRequest {
 };
 struct ServiceRequest {
   std::string service;
-  std::uint64_t count = 0;  // Fetch: unused; TakeDead: at most this many
+  std::uint64_t count = 0;  // TakeDead: at most this many
   MSGPACK_DEFINE(service, count)
 };
-struct FetchReply {
-  std::uint64_t position = 0;  // 0: nothing to deliver now
+struct Settlement {
+  std::uint64_t position = 0;
+  std::uint8_t outcome = acknowledge;
+  MSGPACK_DEFINE(position, outcome)
+};
+/// Settles what the consumer decided since its last Fetch, then leases up to `max` deliveries,
+/// all in one transaction (one commit, one fsync). `max` 0 only settles.
+struct FetchRequest {
+  std::string service;
+  std::uint64_t max = 1;
+  std::vector<Settlement> settlements;
+  MSGPACK_DEFINE(service, max, settlements)
+};
+struct Leased {
+  std::uint64_t position = 0;
   std::uint32_t attempt = 0;
   std::string envelope;
   MSGPACK_DEFINE(position, attempt, envelope)
 };
-struct SettleRequest {
-  std::string service;
-  std::uint64_t position = 0;
-  bool ack = false;       // true: Ack; false: Reject
-  bool dead_now = false;  // Reject straight to the dead letters (bytes that do not decode)
-  MSGPACK_DEFINE(service, position, ack, dead_now)
+struct FetchReply {
+  std::vector<Leased> deliveries;  // lowest position first; empty: nothing to deliver now
+  MSGPACK_DEFINE(deliveries)
 };
 
 RpcClientOptions client_options(const std::string& endpoint, const TransportOptions& options) {
@@ -79,12 +98,7 @@ class EventLogService {
       add_service(r.service);
       return true;
     });
-    server_.handle_typed<ServiceRequest>(
-        "Fetch", [this](const ServiceRequest& r) { return fetch(r.service); });
-    server_.handle_typed<SettleRequest>("Settle", [this](const SettleRequest& r) {
-      settle(r);
-      return true;
-    });
+    server_.handle_typed<FetchRequest>("Fetch", [this](const FetchRequest& r) { return fetch(r); });
     server_.handle_typed<ServiceRequest>(
         "TakeDead", [this](const ServiceRequest& r) { return take_dead(r.service, r.count); });
   }
@@ -119,10 +133,18 @@ class EventLogService {
         .run();
   }
 
-  /// The lowest position the service may take now: a rejected or expired delivery, or the next
-  /// event it has never seen. Leases it for `redeliver_after`.
-  FetchReply fetch(const std::string& service) {
+  /// Settles the request's outcomes, then leases the lowest positions the service may take now
+  /// (rejected or expired deliveries, and events it has never seen), up to `max`, each for
+  /// `redeliver_after`. One transaction: a batch costs one commit however many it carries.
+  FetchReply fetch(const FetchRequest& request) {
+    const std::string& service = request.service;
     sqlite::Transaction transaction(db_);
+    settle(service, request.settlements);
+    if (request.max == 0) {
+      transaction.commit();
+      return {};
+    }
+    const auto max = static_cast<std::int64_t>(std::min<std::uint64_t>(request.max, 10'000));
     const std::int64_t now = monotonic_ns();
     sqlite::Statement next_new(db_.handle(),
                                "SELECT next_position FROM services WHERE service = ?");
@@ -136,68 +158,79 @@ class EventLogService {
                       "lease_until <= ? AND attempts >= ?")
         .bind(service, now, static_cast<std::int64_t>(options_.max_deliveries))
         .run();
-    sqlite::Statement again(db_.handle(),
-                            "SELECT position, attempts FROM deliveries WHERE service = ? AND "
-                            "state = 0 AND lease_until <= ? ORDER BY position LIMIT 1");
-    std::int64_t position = 0;
-    std::int64_t attempts = 0;
-    if (again.bind(service, now).step()) {
-      position = again.integer(0);
-      attempts = again.integer(1);
+    // (position, attempts so far) of both kinds, each lowest first, merged below.
+    std::vector<std::pair<std::int64_t, std::int64_t>> again;
+    sqlite::Statement select_again(db_.handle(),
+                                   "SELECT position, attempts FROM deliveries WHERE service = ? "
+                                   "AND state = 0 AND lease_until <= ? ORDER BY position LIMIT ?");
+    select_again.bind(service, now, max);
+    while (select_again.step()) again.emplace_back(select_again.integer(0), select_again.integer(1));
+    select_again.done();
+    std::vector<std::pair<std::int64_t, std::int64_t>> fresh;
+    sqlite::Statement select_fresh(
+        db_.handle(), "SELECT position FROM log WHERE position >= ? ORDER BY position LIMIT ?");
+    select_fresh.bind(next_position, max);
+    while (select_fresh.step()) fresh.emplace_back(select_fresh.integer(0), 0);
+    select_fresh.done();
+    std::vector<std::pair<std::int64_t, std::int64_t>> taken;
+    std::merge(again.begin(), again.end(), fresh.begin(), fresh.end(), std::back_inserter(taken));
+    if (taken.size() > static_cast<std::size_t>(max)) taken.resize(static_cast<std::size_t>(max));
+
+    std::int64_t newest_fresh = 0;
+    for (const auto& [position, attempts] : taken) {
+      if (attempts == 0) newest_fresh = std::max(newest_fresh, position);
     }
-    again.done();
-    sqlite::Statement fresh(
-        db_.handle(), "SELECT position FROM log WHERE position >= ? ORDER BY position LIMIT 1");
-    if (fresh.bind(next_position).step() && (position == 0 || fresh.integer(0) < position)) {
-      position = fresh.integer(0);
-      attempts = 0;
+    if (newest_fresh != 0) {
       sqlite::Statement(db_.handle(), "UPDATE services SET next_position = ? WHERE service = ?")
-          .bind(position + 1, service)
+          .bind(newest_fresh + 1, service)
           .run();
-    }
-    fresh.done();
-    if (position == 0) {
-      transaction.commit();  // keeps the deliveries marked dead above
-      return {};
     }
     const std::int64_t lease_until =
         now +
         std::chrono::duration_cast<std::chrono::nanoseconds>(options_.redeliver_after).count();
-    sqlite::Statement(db_.handle(),
-                      "INSERT INTO deliveries(service, position, attempts, state, lease_until) "
-                      "VALUES (?, ?, 1, 0, ?) ON CONFLICT(service, position) DO UPDATE SET "
-                      "attempts = attempts + 1, lease_until = excluded.lease_until")
-        .bind(service, position, lease_until)
-        .run();
+    sqlite::Statement lease(db_.handle(),
+                            "INSERT INTO deliveries(service, position, attempts, state, "
+                            "lease_until) VALUES (?, ?, 1, 0, ?) ON CONFLICT(service, position) "
+                            "DO UPDATE SET attempts = attempts + 1, lease_until = "
+                            "excluded.lease_until");
     sqlite::Statement envelope(db_.handle(), "SELECT envelope FROM log WHERE position = ?");
-    envelope.bind(position).step();
-    FetchReply reply{static_cast<std::uint64_t>(position), static_cast<std::uint32_t>(attempts + 1),
-                     std::string(envelope.blob(0))};
-    envelope.done();
-    transaction.commit();
+    FetchReply reply;
+    for (const auto& [position, attempts] : taken) {
+      lease.bind(service, position, lease_until).run();
+      envelope.bind(position).step();
+      reply.deliveries.push_back(Leased{static_cast<std::uint64_t>(position),
+                                        static_cast<std::uint32_t>(attempts + 1),
+                                        std::string(envelope.blob(0))});
+      envelope.done();
+    }
+    transaction.commit();  // also keeps the deliveries marked dead above
     return reply;
   }
 
-  void settle(const SettleRequest& request) {
-    sqlite::Transaction transaction(db_);
-    if (request.ack) {
-      sqlite::Statement(db_.handle(),
-                        "UPDATE deliveries SET state = 1 WHERE service = ? AND position = ? AND "
-                        "state = 0")
-          .bind(request.service, request.position)
-          .run();
-    } else {
-      // The last allowed attempt (or bytes nobody can read) goes to the dead letters; an
-      // earlier one is offered again at once.
-      sqlite::Statement(db_.handle(),
-                        "UPDATE deliveries SET state = CASE WHEN ? OR attempts >= ? THEN 2 ELSE 0 "
-                        "END, lease_until = 0 WHERE service = ? AND position = ? AND state = 0")
-          .bind(static_cast<std::int64_t>(request.dead_now ? 1 : 0),
-                static_cast<std::int64_t>(options_.max_deliveries), request.service,
-                request.position)
-          .run();
+  /// Applies a consumer's outcomes (inside the caller's transaction). Only deliveries still
+  /// leased change: an outcome sent twice, or one for a delivery already dead, does nothing.
+  void settle(const std::string& service, const std::vector<Settlement>& settlements) {
+    if (settlements.empty()) return;
+    sqlite::Statement ack(db_.handle(),
+                          "UPDATE deliveries SET state = 1 WHERE service = ? AND position = ? "
+                          "AND state = 0");
+    // The last allowed attempt (or bytes nobody can read) goes to the dead letters; an earlier
+    // one is offered again at once.
+    sqlite::Statement reject(db_.handle(),
+                             "UPDATE deliveries SET state = CASE WHEN ? OR attempts >= ? THEN 2 "
+                             "ELSE 0 END, lease_until = 0 WHERE service = ? AND position = ? AND "
+                             "state = 0");
+    for (const Settlement& settlement : settlements) {
+      const auto position = static_cast<std::int64_t>(settlement.position);
+      if (settlement.outcome == acknowledge) {
+        ack.bind(service, position).run();
+      } else {
+        reject
+            .bind(static_cast<std::int64_t>(settlement.outcome == unreadable ? 1 : 0),
+                  static_cast<std::int64_t>(options_.max_deliveries), service, position)
+            .run();
+      }
     }
-    transaction.commit();
   }
 
   std::vector<std::string> take_dead(const std::string& service, std::uint64_t max) {
@@ -230,26 +263,48 @@ class EventLogService {
 
 namespace {
 
-/// A service's pulling subscription: Fetch, then Settle (ack or reject), over its own socket.
+/// A service's pulling subscription over its own socket. Each Fetch leases up to
+/// `max_in_flight` deliveries and carries the outcomes (acks, rejects) decided since the last
+/// one, so the log makes one commit per batch. An outcome therefore reaches the log with the
+/// next Fetch (or when the subscription is destroyed): a consumer killed before that gets its
+/// batch's acknowledged events again, which the idempotent consumer skips.
 class ZeroMqSubscription : public Subscription {
  public:
   ZeroMqSubscription(zmq::context_t& context, const std::string& endpoint, std::string service,
                      const TransportOptions& options)
-      : service_(std::move(service)), log_(context, client_options(endpoint, options)) {}
+      : service_(std::move(service)),
+        max_in_flight_(options.max_in_flight),
+        log_(context, client_options(endpoint, options)) {}
+
+  /// Sends the outcomes not sent yet (a service going down cleanly); never throws.
+  ~ZeroMqSubscription() override {
+    if (outcomes_.empty()) return;
+    try {
+      (void)log_.call<FetchReply>("Fetch", FetchRequest{service_, 0, std::move(outcomes_)});
+    } catch (const std::exception&) {
+      // The log is gone: the leases run out and the events are delivered again.
+    }
+  }
+  ZeroMqSubscription(const ZeroMqSubscription&) = delete;
+  ZeroMqSubscription& operator=(const ZeroMqSubscription&) = delete;
 
   std::optional<Delivery> next(std::chrono::milliseconds wait) override {
     const Deadline deadline(wait);
     for (;;) {
-      const auto reply = log_.call<FetchReply>("Fetch", ServiceRequest{service_, 1});
-      if (reply.position != 0) {
+      while (!fetched_.empty()) {
+        Leased leased = std::move(fetched_.front());
+        fetched_.pop_front();
         try {
-          return Delivery{DecodedEvent::decode(reply.envelope), reply.attempt, reply.position};
+          return Delivery{DecodedEvent::decode(leased.envelope), leased.attempt, leased.position};
         } catch (const MalformedMessage&) {
           ++malformed_;
-          settle(reply.position, false, true);
-          continue;
+          outcomes_.push_back(Settlement{leased.position, unreadable});
         }
       }
+      auto reply = log_.call<FetchReply>(
+          "Fetch", FetchRequest{service_, max_in_flight_, std::exchange(outcomes_, {})});
+      for (auto& leased : reply.deliveries) fetched_.push_back(std::move(leased));
+      if (!fetched_.empty()) continue;
       if (deadline.expired()) return std::nullopt;
       // Nothing to take: ask again shortly (a pull over request-reply has no other signal).
       std::this_thread::sleep_for(
@@ -257,17 +312,20 @@ class ZeroMqSubscription : public Subscription {
     }
   }
 
-  void ack(const Delivery& delivery) override { settle(delivery.handle, true, false); }
-  void reject(const Delivery& delivery) override { settle(delivery.handle, false, false); }
+  void ack(const Delivery& delivery) override {
+    outcomes_.push_back(Settlement{delivery.handle, acknowledge});
+  }
+  void reject(const Delivery& delivery) override {
+    outcomes_.push_back(Settlement{delivery.handle, retry});
+  }
   [[nodiscard]] std::uint64_t malformed() const override { return malformed_; }
 
  private:
-  void settle(std::uint64_t position, bool ack, bool dead_now) {
-    (void)log_.call<bool>("Settle", SettleRequest{service_, position, ack, dead_now});
-  }
-
   std::string service_;
+  std::uint32_t max_in_flight_;
   RpcClient log_;
+  std::deque<Leased> fetched_;         // leased, not yet handed out
+  std::vector<Settlement> outcomes_;   // decided, not yet sent
   std::uint64_t malformed_ = 0;
 };
 

@@ -25,29 +25,8 @@ using JetStream = eda::brokers::testing::JetStream;  // the names the test names
 using RabbitMQ = eda::brokers::testing::RabbitMQ;
 using ZeroMQ = eda::brokers::testing::ZeroMQ;
 
-/// The contract's options: three deliveries at most, a short redelivery wait for a consumer
-/// that dies holding an event.
-TransportOptions contract_options() {
-  return TransportOptions{.name = eda::brokers::testing::unique_scenario_name(),
-                          .max_deliveries = 3,
-                          .ack_timeout = 30s,
-                          .redeliver_after = 1s};
-}
-
-/// Publishes orders `first..last` from the Order service and waits for the broker's acks;
-/// returns their event ids in order.
-std::vector<std::string> place_orders(EventTransport& transport, std::uint64_t first,
-                                      std::uint64_t last) {
-  std::vector<std::string> ids;
-  for (std::uint64_t order = first; order <= last; ++order) {
-    auto event = eda::make_event("order-service", OrderPlaced{order});
-    event.meta.sequence = order;
-    transport.publish(event);
-    ids.push_back(event.meta.event_id);
-  }
-  transport.wait_for_acks();
-  return ids;
-}
+using eda::brokers::testing::contract_options;
+using eda::brokers::testing::place_orders;
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "eda/clock.hpp"
+#include "eda/notification/shop.hpp"
 
 namespace eda::brokers::testing {
 
@@ -15,6 +16,28 @@ std::string unique_scenario_name() {
   static const unsigned salt = std::random_device{}() % 100'000;
   return "shop-" + std::to_string(::getpid()) + "-" + std::to_string(salt) + "-" +
          std::to_string(++counter);
+}
+
+TransportOptions contract_options(std::uint32_t max_in_flight) {
+  using namespace std::chrono_literals;
+  return TransportOptions{.name = unique_scenario_name(),
+                          .max_deliveries = 3,
+                          .ack_timeout = 30s,
+                          .redeliver_after = 1s,
+                          .max_in_flight = max_in_flight};
+}
+
+std::vector<std::string> place_orders(EventTransport& transport, std::uint64_t first,
+                                      std::uint64_t last) {
+  std::vector<std::string> ids;
+  for (std::uint64_t order = first; order <= last; ++order) {
+    auto event = eda::make_event("order-service", notification::OrderPlaced{order});
+    event.meta.sequence = order;
+    transport.publish(event);
+    ids.push_back(event.meta.event_id);
+  }
+  transport.wait_for_acks();
+  return ids;
 }
 
 bool JetStream::start() {

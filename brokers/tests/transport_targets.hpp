@@ -22,6 +22,15 @@ namespace eda::brokers::testing {
 ///        a broker.
 std::string unique_scenario_name();
 
+/// @brief The contract's options: a fresh scenario name, three deliveries at most, a short
+///        redelivery wait (1 s) for a consumer that dies holding an event, and `max_in_flight`.
+TransportOptions contract_options(std::uint32_t max_in_flight = 1);
+
+/// @brief Publishes orders `first..last` from the Order service (sequence = order id) and waits
+///        for the broker's acks; returns their event ids in order.
+std::vector<std::string> place_orders(EventTransport& transport, std::uint64_t first,
+                                      std::uint64_t last);
+
 /// @brief NATS JetStream, on a server of this test's own.
 struct JetStream {
   std::optional<JetStreamServer> server;

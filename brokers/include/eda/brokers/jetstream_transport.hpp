@@ -7,7 +7,7 @@
 /// | publish, acknowledged once stored | `js_PublishAsync`, then `js_PublishAsyncComplete`; an ack handler counts acks and errors |
 /// | de-duplication | the event id as `MsgId` (the `Nats-Msg-Id` header): within the stream's duplicate window (2 min) a second publish is acknowledged as a duplicate and not stored |
 /// | durable subscription | a durable pull consumer per service (`js_AddConsumer`, `AckExplicit`, deliver all) |
-/// | explicit ack | `natsMsg_AckSync` (the server confirms the ack) |
+/// | fetch, explicit ack | `natsSubscription_Fetch` of up to `max_in_flight`; with 1, `natsMsg_AckSync` (the server confirms the ack), with a batch `natsMsg_Ack` (not waited for) |
 /// | redelivery | `natsMsg_Nak` at once; `AckWait` for a consumer that died holding it |
 /// | dead letters | `MaxDeliver` bounds deliveries; JetStream 2.9 has no dead-letter queue of its own (it publishes an advisory and keeps the message), so the last rejected delivery is copied to a dead-letter stream (subject `<name>.dead.<service>`) and terminated (`natsMsg_Term`) |
 ///

@@ -10,7 +10,7 @@
 /// |---|---|
 /// | publish, acknowledged once stored | persistent messages (delivery mode 2) on a channel in confirm mode (`confirm.select`); the `basic.ack` frames are read by hand (`amqp_simple_wait_frame_noblock`: `amqp_publisher_confirm_wait` came in 0.15) |
 /// | durable subscription | a durable quorum queue `<name>.<service>` bound to the fanout exchange `<name>` |
-/// | explicit ack, prefetch | `basic.ack`; `basic.qos` prefetch of 1 (a service going down holds at most one event) |
+/// | explicit ack, prefetch | `basic.ack` (one frame, not confirmed: AMQP has no ack confirmation); `basic.qos` prefetch of `max_in_flight` (a service going down holds at most that many events) |
 /// | redelivery | `basic.nack` with requeue; a closed channel requeues what it held |
 /// | dead letters | the queue's dead-letter exchange `<name>.dead` routes to `<name>.<service>.dead`; the last allowed delivery is rejected without requeue, and the queue's `x-delivery-limit` bounds deliveries of a message whose consumers keep dying |
 /// | de-duplication | none: a second publish is a second message, and the consumer deduplicates by event id |

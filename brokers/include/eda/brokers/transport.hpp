@@ -10,7 +10,8 @@
 /// |---|---|---|---|
 /// | publish, acknowledged once stored | js_PublishAsync + pub acks | publisher confirms | the log's reply |
 /// | a durable subscription per service | durable pull consumer | a durable queue per service on a fanout exchange | a cursor per service in the log |
-/// | explicit acknowledgement | `natsMsg_Ack` | `basic.ack` | an ack request |
+/// | explicit acknowledgement | `natsMsg_Ack` | `basic.ack` | an outcome sent with the next Fetch |
+/// | a batch in flight (max_in_flight) | pull batch | `basic.qos` prefetch | Fetch of N, settled in one commit |
 /// | redelivery of what was not acknowledged | Nak / AckWait | `basic.nack` requeue | the cursor stays |
 /// | dead letters after bounded deliveries | MaxDeliver, then a dead-letter subject | quorum queue `x-delivery-limit` + dead-letter exchange | counted in the log |
 /// | de-duplication of a publish sent twice | `Nats-Msg-Id` (MsgId) window | none: the consumer deduplicates | none: the consumer deduplicates |
@@ -71,9 +72,14 @@ class Subscription {
   /// malformed()) and never returned.
   virtual std::optional<Delivery> next(std::chrono::milliseconds wait) = 0;
   /// @brief The service has processed it: never deliver it again.
+  ///
+  /// With TransportOptions::max_in_flight above 1 the acknowledgement may travel later, with
+  /// the next fetch: a consumer killed before that gets the event again (at-least-once; the
+  /// consumer deduplicates by event id).
   virtual void ack(const Delivery& delivery) = 0;
   /// @brief The service could not process it: deliver it again, up to the transport's bound of
-  ///        deliveries, after which it goes to the service's dead letters.
+  ///        deliveries, after which it goes to the service's dead letters. The events fetched
+  ///        with it are not held back: they are delivered and acknowledged on their own.
   virtual void reject(const Delivery& delivery) = 0;
   /// @brief How many undecodable messages it sent to the dead letters.
   [[nodiscard]] virtual std::uint64_t malformed() const = 0;
@@ -89,6 +95,16 @@ struct TransportOptions {
   /// How long an unacknowledged delivery waits before it is delivered again (a consumer that
   /// took it and died); rejected ones are delivered again at once.
   std::chrono::milliseconds redeliver_after{2'000};
+  /// How many deliveries a subscription may hold unacknowledged (>= 1): it fetches up to this
+  /// many at a time — JetStream's pull batch, RabbitMQ's `basic.qos` prefetch, the ZeroMQ log's
+  /// Fetch, which also settles the previous batch's acks in the same commit.
+  ///
+  /// 1, the default, is the careful consumer: a service that goes down holds one event, and a
+  /// consumer that keeps dying uses up the delivery attempts of that event only. A batch of N
+  /// costs one round trip (and, for the ZeroMQ log, one fsync) instead of N, but a consumer that
+  /// dies holding it has all N delivered again, each one attempt closer to the dead letters —
+  /// so a crash loop can dead-letter healthy neighbours of a poison event.
+  std::uint32_t max_in_flight = 1;
 };
 
 /// @brief `options` once checked: a valid name (check_name()) and at least one delivery;

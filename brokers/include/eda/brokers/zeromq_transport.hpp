@@ -11,8 +11,8 @@
 /// |---|---|
 /// | publish, acknowledged once stored | wait_for_acks() sends the publishes in one `Append` request; the reply comes after the SQLite commit (`synchronous=FULL`: fsynced) |
 /// | de-duplication | the log's unique event id: a second publish of an id is not stored (no time window) |
-/// | durable subscription | a row per service with the next position it has not seen; consumers pull (`Fetch`) |
-/// | explicit ack | `Ack` marks the delivery done |
+/// | durable subscription | a row per service with the next position it has not seen; consumers pull (`Fetch` leases up to `max_in_flight`) |
+/// | explicit ack | an ack (or reject) travels with the consumer's next `Fetch`, which settles it and leases the next batch in one commit: one fsync per batch |
 /// | redelivery | a rejected delivery is offered again at once, an unacknowledged one after its lease (`redeliver_after`); the lowest position first |
 /// | dead letters | a delivery rejected on its last allowed attempt, or whose lease ran out on it, is marked dead; `TakeDead` hands dead letters out once |
 ///
