@@ -365,8 +365,16 @@ void ZeroMqTransport::wait_for_acks() {
 }
 
 std::unique_ptr<Subscription> ZeroMqTransport::subscribe(const std::string& service) {
+  return subscribe_to(context_, endpoint_, service, options_);
+}
+
+std::unique_ptr<Subscription> ZeroMqTransport::subscribe_to(zmq::context_t& context,
+                                                            const std::string& endpoint,
+                                                            const std::string& service,
+                                                            const TransportOptions& options) {
   check_name(service, "service name");
-  return std::make_unique<ZeroMqSubscription>(context_, endpoint_, service, options_);
+  return std::make_unique<ZeroMqSubscription>(context, endpoint, service,
+                                              checked_options(options));
 }
 
 std::vector<std::string> ZeroMqTransport::take_dead_letters(const std::string& service,

@@ -65,6 +65,16 @@ std::unique_ptr<EventTransport> ZeroMQ::make(const TransportOptions& options) {
       context, (folder.path() / (options.name + ".db")).string(), options);
 }
 
+std::string JetStream::address(const EventTransport&) const { return server->url(); }
+
+std::string RabbitMQ::address(const EventTransport&) const {
+  return std::to_string(node->amqp_port);
+}
+
+std::string ZeroMQ::address(const EventTransport& transport) const {
+  return dynamic_cast<const ZeroMqTransport&>(transport).endpoint();
+}
+
 void IdempotentService::handle(Subscription& subscription, const Delivery& delivery) {
   const std::string id(delivery.event.event_id());
   if (seen.insert(id).second) {

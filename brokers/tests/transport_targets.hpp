@@ -38,6 +38,8 @@ struct JetStream {
   bool start();
   /// @brief A transport for `options` on that server.
   [[nodiscard]] std::unique_ptr<EventTransport> make(const TransportOptions& options) const;
+  /// @brief Where a consumer in another process connects: the server's URL.
+  [[nodiscard]] std::string address(const EventTransport& transport) const;
 };
 
 /// @brief RabbitMQ, on the node the test run shares (a scenario name of the test's own).
@@ -47,6 +49,8 @@ struct RabbitMQ {
   bool start();
   /// @brief A transport for `options` on that node.
   [[nodiscard]] std::unique_ptr<EventTransport> make(const TransportOptions& options) const;
+  /// @brief Where a consumer in another process connects: the node's AMQP port.
+  [[nodiscard]] std::string address(const EventTransport& transport) const;
 };
 
 /// @brief ZeroMQ, with the producer's log in a temporary folder.
@@ -57,6 +61,8 @@ struct ZeroMQ {
   bool start() { return true; }
   /// @brief A transport for `options`, its log served on a free loopback port.
   [[nodiscard]] std::unique_ptr<EventTransport> make(const TransportOptions& options);
+  /// @brief Where a consumer in another process connects: the endpoint the log is served on.
+  [[nodiscard]] std::string address(const EventTransport& transport) const;
 };
 
 /// @brief A consuming service as the notification scenario has them: it applies each event once

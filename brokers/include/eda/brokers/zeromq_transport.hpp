@@ -68,6 +68,13 @@ class ZeroMqTransport : public EventTransport {
   void wait_for_acks() override;
   /// @brief A pulling subscription with a request socket of its own.
   std::unique_ptr<Subscription> subscribe(const std::string& service) override;
+  /// @brief A subscription of `service` to the log served at `endpoint` by a ZeroMqTransport in
+  ///        another process (`options` as that transport's: the name aside, its batch and
+  ///        timeouts apply), in `context` (which must outlive it).
+  static std::unique_ptr<Subscription> subscribe_to(zmq::context_t& context,
+                                                    const std::string& endpoint,
+                                                    const std::string& service,
+                                                    const TransportOptions& options);
   /// @brief Takes up to `max` dead letters of `service`, waiting at most `wait` for the first.
   std::vector<std::string> take_dead_letters(const std::string& service, std::size_t max,
                                              std::chrono::milliseconds wait) override;
