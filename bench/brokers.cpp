@@ -6,7 +6,11 @@
 /// Every transport is used through eda::brokers::EventTransport exactly as the contract tests use
 /// it: the producer publishes what is due and then waits for the acknowledgements
 /// (wait_for_acks()); each consuming service has its durable subscription on a thread of its own,
-/// takes one event at a time and acknowledges it. Consumers are services, so with N consumers
+/// handles one event at a time and acknowledges it. Its subscription fetches up to
+/// EDA_BENCH_BROKER_IN_FLIGHT (64) events at a time (TransportOptions::max_in_flight: JetStream's
+/// pull batch, RabbitMQ's prefetch, the ZeroMQ log's Fetch, which settles the last batch's acks
+/// in the same commit); every row reports it as `in_flight`. 1 is the contract suite's careful
+/// consumer (one fetch and one confirmed ack per event). Consumers are services, so with N consumers
 /// every event is delivered N times (fan-out). The events carry a payload of 64 B or 1 KiB whose
 /// first 8 bytes hold the time the event was *due* to be published, so end-to-end latency
 /// (due -> delivered) counts a producer that falls behind its schedule too.
@@ -27,7 +31,7 @@
 ///   bisections between the highest rate within the bar and the lowest above it that missed it.
 ///   `max_rate_per_s` (0: not even 250/s), `p50_us` and `p99_us` at that rate, `kept_up_per_s`
 ///   (the highest rung whose events were all delivered, whatever their latency), `steps`.
-/// BM_Broker_<T>_CatchUp/bytes:1024 — a service down while EDA_BENCH_BROKER_BACKLOG (100 000)
+/// BM_Broker_<T>_CatchUp/bytes:B — a service down while EDA_BENCH_BROKER_BACKLOG (100 000)
 ///   events are published (as fast as acknowledgements come, batches of 1 000), then back:
 ///   `catch_up_s` until it has them all, `catch_up_per_s`, `publish_per_s`, `cpu_s_per_M`,
 ///   `server_peak_rss_mb` (with the backlog stored).
@@ -93,6 +97,14 @@ int ladder_rungs() { return static_cast<int>(env_count("EDA_BENCH_BROKER_RUNGS",
 std::chrono::milliseconds fixed_length() {
   return std::chrono::milliseconds(env_count("EDA_BENCH_BROKER_FIXED_MS", 1'000));
 }
+/// Deliveries a consumer's subscription holds unacknowledged: EDA_BENCH_BROKER_IN_FLIGHT, or 64.
+std::uint32_t in_flight() {
+  return static_cast<std::uint32_t>(env_count("EDA_BENCH_BROKER_IN_FLIGHT", 64));
+}
+/// The options of every transport here: the scenario's name and the consumers' batch.
+TransportOptions bench_options(const std::string& scenario) {
+  return TransportOptions{.name = scenario, .max_in_flight = in_flight()};
+}
 
 // ---- The transports under test, each with its server ---------------------------------------
 
@@ -117,7 +129,7 @@ class ZeroMqSystem : public System {
   [[nodiscard]] const char* name() const override { return "ZeroMQ"; }
   std::unique_ptr<EventTransport> make(const std::string& scenario) override {
     return std::make_unique<eda::brokers::ZeroMqTransport>(
-        context_, (folder_.path() / (scenario + ".db")).string(), TransportOptions{.name = scenario});
+        context_, (folder_.path() / (scenario + ".db")).string(), bench_options(scenario));
   }
   [[nodiscard]] std::vector<pid_t> server_processes() const override { return {::getpid()}; }
   [[nodiscard]] bool separate_server() const override { return false; }
@@ -136,7 +148,7 @@ class JetStreamSystem : public System {
   [[nodiscard]] const char* name() const override { return "JetStream"; }
   std::unique_ptr<EventTransport> make(const std::string& scenario) override {
     return std::make_unique<eda::brokers::JetStreamTransport>(server_.url(),
-                                                              TransportOptions{.name = scenario});
+                                                              bench_options(scenario));
   }
   [[nodiscard]] std::vector<pid_t> server_processes() const override { return {server_.pid()}; }
   [[nodiscard]] std::string configured_durability() const override {
@@ -153,8 +165,7 @@ class RabbitSystem : public System {
   [[nodiscard]] const char* name() const override { return "RabbitMQ"; }
   std::unique_ptr<EventTransport> make(const std::string& scenario) override {
     return std::make_unique<eda::brokers::RabbitTransport>(
-        eda::brokers::AmqpEndpoint{.port = node_.address().amqp_port},
-        TransportOptions{.name = scenario});
+        eda::brokers::AmqpEndpoint{.port = node_.address().amqp_port}, bench_options(scenario));
   }
   /// Every process of the node (the Erlang VM, its helpers, its port mapper) carries its marker.
   [[nodiscard]] std::vector<pid_t> server_processes() const override {
@@ -501,6 +512,7 @@ template <class Body>
 auto guarded(Body body, System& system) {
   return [body, &system](benchmark::State& state) {
     try {
+      state.counters["in_flight"] = in_flight();
       body(state, system);
     } catch (const std::exception& e) {
       state.SkipWithError(e.what());
@@ -516,6 +528,10 @@ void register_system(System& system) {
     }
     b->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
   };
+  const auto sizes = [](benchmark::internal::Benchmark* b) {
+    b->ArgName("bytes")->Arg(64)->Arg(1024)->Iterations(1)->UseRealTime()->Unit(
+        benchmark::kSecond);
+  };
   const auto sizes_1k = [](benchmark::internal::Benchmark* b) {
     b->ArgName("bytes")->Arg(1024)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
   };
@@ -524,10 +540,8 @@ void register_system(System& system) {
       ->Apply(consumers_and_sizes);
   benchmark::RegisterBenchmark((prefix + "MaxRate").c_str(), guarded(max_rate_run, system))
       ->Apply(consumers_and_sizes);
-  // 1 KiB only: the catch-up of a slow transport takes minutes, and the consumers' round trips,
-  // not the event's size, set its pace (compare the 64 B and 1 KiB rows of the other benchmarks).
   benchmark::RegisterBenchmark((prefix + "CatchUp").c_str(), guarded(catch_up_run, system))
-      ->Apply(sizes_1k);
+      ->Apply(sizes);
   benchmark::RegisterBenchmark((prefix + "Durability").c_str(), guarded(durability_run, system))
       ->Apply(sizes_1k);
 }
