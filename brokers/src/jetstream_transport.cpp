@@ -53,9 +53,11 @@ std::vector<NatsMessage> take_all(natsMsgList& list) {
 
 namespace detail {
 
-/// The connection, the JetStream context and the publish counters, shared by the transport and
-/// its subscriptions (a subscription may be destroyed after its transport).
+/// A connection, its JetStream context and the publish counters. The transport has one; each
+/// subscription opens its own (as RabbitMQ's do), so that its pulls and acks do not queue behind
+/// the producer's publishes on one socket, and it can flush its acks when it goes down.
 struct JetStreamConnection {
+  std::string url;
   TransportOptions options;
   std::string events_subject;
   std::string dead_stream;
@@ -68,6 +70,34 @@ struct JetStreamConnection {
   ~JetStreamConnection() {
     if (js != nullptr) jsCtx_Destroy(js);
     if (nc != nullptr) natsConnection_Destroy(nc);
+  }
+
+  /// Connects to `url` and opens JetStream, acknowledgements of asynchronous publishes counted
+  /// by on_ack(). Throws BrokerError.
+  void connect() {
+    natsOptions* raw_options = nullptr;
+    check(natsOptions_Create(&raw_options), "creating connection options");
+    const std::unique_ptr<natsOptions, Destroy<natsOptions_Destroy>> nats_options(raw_options);
+    check(natsOptions_SetURL(raw_options, url.c_str()), "setting the URL");
+    check(natsConnection_Connect(&nc, raw_options), "connecting to " + url);
+
+    jsOptions js_options;
+    jsOptions_Init(&js_options);
+    js_options.Wait = options.ack_timeout.count();
+    js_options.PublishAsync.AckHandler = &JetStreamConnection::on_ack;
+    js_options.PublishAsync.AckHandlerClosure = this;
+    check(natsConnection_JetStream(&js, nc, &js_options), "opening JetStream");
+  }
+
+  /// Another connection to the same server, for the same scenario.
+  [[nodiscard]] std::unique_ptr<JetStreamConnection> sibling() const {
+    auto other = std::make_unique<JetStreamConnection>();
+    other->url = url;
+    other->options = options;
+    other->events_subject = events_subject;
+    other->dead_stream = dead_stream;
+    other->connect();
+    return other;
   }
 
   /// Called by libnats on its own thread for every asynchronous publish answered (or timed out).
@@ -119,8 +149,8 @@ using detail::JetStreamConnection;
 /// redelivery after AckWait.
 class JetStreamSubscription : public Subscription {
  public:
-  JetStreamSubscription(std::shared_ptr<JetStreamConnection> connection, std::string service)
-      : connection_(std::move(connection)), service_(std::move(service)) {
+  JetStreamSubscription(const JetStreamConnection& transport, std::string service)
+      : connection_(transport.sibling()), service_(std::move(service)) {
     jsSubOptions sub_options;
     jsSubOptions_Init(&sub_options);
     sub_options.Stream = connection_->options.name.c_str();
@@ -137,6 +167,8 @@ class JetStreamSubscription : public Subscription {
   /// has the server deliver it again at once instead of after AckWait. Never throws.
   ~JetStreamSubscription() override {
     for (const auto& message : fetched_) (void)natsMsg_Nak(message.get(), nullptr);
+    // The acks and Naks sent without waiting reach the server before the connection closes.
+    (void)natsConnection_FlushTimeout(connection_->nc, 1'000);
   }
   JetStreamSubscription(const JetStreamSubscription&) = delete;
   JetStreamSubscription& operator=(const JetStreamSubscription&) = delete;
@@ -149,11 +181,25 @@ class JetStreamSubscription : public Subscription {
         fetched_.pop_front();
         if (auto delivery = take(std::move(message))) return delivery;
       }
+      // A batch of what the stream holds now, without waiting. libnats 3.4.1 writes past its
+      // array when a waiting pull's late messages (more than half a batch) are still queued
+      // as the next batch is fetched, so only a pull that leaves nothing behind asks for many:
+      // `no_wait` ends with the server's "no more" status, whatever it delivered.
+      if (batch() > 1) {
+        jsFetchRequest request;
+        jsFetchRequest_Init(&request);
+        request.Batch = static_cast<int>(batch());
+        request.NoWait = true;
+        // Only a bound for a server that never answers: a no_wait pull is answered at once.
+        request.Expires = std::chrono::nanoseconds(connection_->options.ack_timeout).count();
+        pull(&request);
+        if (!fetched_.empty()) continue;
+      }
+      // Nothing there: wait for one event (a batch of one leaves at most one behind).
+      const auto timeout = std::max<std::int64_t>(deadline.remaining().count(), 1);
       natsMsgList list{};
       jsErrCode code{};
-      const auto timeout = std::max<std::int64_t>(deadline.remaining().count(), 1);
-      const natsStatus status = natsSubscription_Fetch(
-          &list, subscription_.get(), static_cast<int>(batch()), timeout, &code);
+      const natsStatus status = natsSubscription_Fetch(&list, subscription_.get(), 1, timeout, &code);
       if (status == NATS_TIMEOUT) return std::nullopt;
       check(status, "fetching for '" + service_ + "'", code);
       for (auto& message : take_all(list)) fetched_.push_back(std::move(message));
@@ -212,6 +258,15 @@ class JetStreamSubscription : public Subscription {
 
   [[nodiscard]] std::uint32_t batch() const { return connection_->options.max_in_flight; }
 
+  /// Sends `request` and queues what it brings; "no messages" (404) and a timeout bring none.
+  void pull(jsFetchRequest* request) {
+    natsMsgList list{};
+    const natsStatus status = natsSubscription_FetchRequest(&list, subscription_.get(), request);
+    if (status == NATS_NOT_FOUND || status == NATS_TIMEOUT) return;
+    check(status, "fetching a batch for '" + service_ + "'");
+    for (auto& message : take_all(list)) fetched_.push_back(std::move(message));
+  }
+
   NatsMessage release(const Delivery& delivery) {
     const auto found = held_.find(delivery.handle);
     if (found == held_.end()) {
@@ -223,7 +278,7 @@ class JetStreamSubscription : public Subscription {
     return message;
   }
 
-  std::shared_ptr<JetStreamConnection> connection_;
+  std::unique_ptr<JetStreamConnection> connection_;  // its own (see JetStreamConnection)
   std::string service_;
   std::deque<NatsMessage> fetched_;            // fetched, not yet handed out
   std::map<std::uint64_t, NatsMessage> held_;  // handed out, not yet acknowledged or rejected
@@ -236,22 +291,11 @@ class JetStreamSubscription : public Subscription {
 JetStreamTransport::JetStreamTransport(const std::string& url, TransportOptions options)
     : connection_(std::make_shared<JetStreamConnection>()) {
   JetStreamConnection& c = *connection_;
+  c.url = url;
   c.options = checked_options(std::move(options));
   c.events_subject = c.options.name + ".events";
   c.dead_stream = c.options.name + "-dead";
-
-  natsOptions* raw_options = nullptr;
-  check(natsOptions_Create(&raw_options), "creating connection options");
-  const std::unique_ptr<natsOptions, Destroy<natsOptions_Destroy>> nats_options(raw_options);
-  check(natsOptions_SetURL(raw_options, url.c_str()), "setting the URL");
-  check(natsConnection_Connect(&c.nc, raw_options), "connecting to " + url);
-
-  jsOptions js_options;
-  jsOptions_Init(&js_options);
-  js_options.Wait = c.options.ack_timeout.count();
-  js_options.PublishAsync.AckHandler = &JetStreamConnection::on_ack;
-  js_options.PublishAsync.AckHandlerClosure = &c;
-  check(natsConnection_JetStream(&c.js, c.nc, &js_options), "opening JetStream");
+  c.connect();
 
   detail::ensure_file_stream(c.js, c.options.name, c.events_subject);
   detail::ensure_file_stream(c.js, c.dead_stream, c.options.name + ".dead.>");
@@ -304,7 +348,7 @@ void JetStreamTransport::wait_for_acks() {
 
 std::unique_ptr<Subscription> JetStreamTransport::subscribe(const std::string& service) {
   check_name(service, "service name");
-  return std::make_unique<JetStreamSubscription>(connection_, service);
+  return std::make_unique<JetStreamSubscription>(*connection_, service);
 }
 
 std::vector<std::string> JetStreamTransport::take_dead_letters(const std::string& service,

@@ -41,6 +41,12 @@ std::vector<std::string> without(std::vector<std::string> ids,
   return ids;
 }
 
+/// `ids` sorted: the same events, whatever the order they came in.
+std::vector<std::string> sorted(std::vector<std::string> ids) {
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 /// A service that rejects the event `poison` every time and applies the others, until nothing
 /// has come for `quiet`; records the attempt numbers the poison came with.
 struct PoisonedService {
@@ -125,11 +131,7 @@ TEMPLATE_TEST_CASE(
     returning.consume_for(*subscription, 1500ms);  // outlasts the 1 s redelivery wait
   }
   // Everything not acknowledged comes again, once; what was acknowledged never does.
-  auto sorted_applied = returning.applied;
-  std::sort(sorted_applied.begin(), sorted_applied.end());
-  std::vector<std::string> expected(ids.begin() + 3, ids.end());
-  std::sort(expected.begin(), expected.end());
-  CHECK(sorted_applied == expected);
+  CHECK(sorted(returning.applied) == sorted({ids.begin() + 3, ids.end()}));
   CHECK(returning.duplicates == 0);
   // Redelivered events may come back behind newer ones (after AckWait or a lease); the events
   // published after the first batch keep their order.
@@ -186,10 +188,6 @@ TEMPLATE_TEST_CASE(
   // Nothing lost, nothing applied twice. Acks still on their way when it died (the ZeroMQ log's
   // travel with the next Fetch, JetStream's batch acks are not waited for) bring those events
   // back, and the idempotent service skips them: at most the three it acknowledged.
-  auto sorted_applied = shipping.applied;
-  std::sort(sorted_applied.begin(), sorted_applied.end());
-  auto sorted_ids = ids;
-  std::sort(sorted_ids.begin(), sorted_ids.end());
-  CHECK(sorted_applied == sorted_ids);
+  CHECK(sorted(shipping.applied) == sorted(ids));
   CHECK(shipping.duplicates <= acknowledged);
 }

@@ -30,7 +30,7 @@
 namespace eda::brokers {
 
 namespace detail {
-struct JetStreamConnection;  ///< The connection a transport shares with its subscriptions.
+struct JetStreamConnection;  ///< A connection (the transport and each subscription have one).
 }  // namespace detail
 
 /// @brief What a JetStreamTransport's broker said about its publishes so far.
