@@ -190,7 +190,10 @@ class JetStreamSubscription : public Subscription {
         jsFetchRequest_Init(&request);
         request.Batch = static_cast<int>(batch());
         request.NoWait = true;
-        // Only a bound for a server that never answers: a no_wait pull is answered at once.
+        // Long enough for the whole answer: a pull cut short leaves its late messages queued,
+        // which is what overflows libnats (above). nats-server 2.9 mostly answers a no_wait pull
+        // at once, but was seen holding one on an empty stream until this expiry: a consumer
+        // may then take up to ack_timeout to stop (bench-brokers' smoke run, 150 s).
         request.Expires = std::chrono::nanoseconds(connection_->options.ack_timeout).count();
         pull(&request);
         if (!fetched_.empty()) continue;
