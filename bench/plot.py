@@ -13,6 +13,14 @@ notification.json) and machine.txt, and writes one chart per program that has on
     codec.svg           positional vs named MessagePack vs JSON, per event
     event-stores.svg    the event store on SQLite vs on PostgreSQL: appends, writers, loads,
                         replay
+    scaling.svg         partitioned consumer group vs competing consumers vs a synchronous
+                        pool, by members; rebalancing at turn 1 and 32; lag drained over time
+    saga.svg            checkout saga vs synchronous checkout (declines, a slow or down
+                        participant); outbox vs dual write under SIGKILL; fault matrix; relay lag
+    brokers.svg         ZeroMQ log vs JetStream vs RabbitMQ: highest rate with p99 <= 10 ms,
+                        latency at a fixed rate, catch-up, CPU per million events
+    brokers-kv.svg      the kit's ZeroMQ replica vs the JetStream KV bucket: converge, lag
+    brokers-groups.svg  consumer groups on JetStream vs RabbitMQ: by members, takeover
 
 A chart whose JSON is absent is skipped with a message; a benchmark missing from a JSON file
 (filtered out, skipped, failed) leaves a gap in its chart. Values are the medians of the
@@ -264,6 +272,11 @@ def plain_bars(ax, names, vals, colours, title, ylabel, human=False):
         human_axis(ax)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
+
+
+def measured(series):
+    """Whether any bar of `series` ([(name, colour, values, ...)]) has a value."""
+    return any(v is not None for s_ in series for v in s_[2])
 
 
 def empty(ax, title, why):
@@ -801,8 +814,342 @@ def plot_event_stores(results_dir):
     save(fig, results_dir, "event-stores")
 
 
+# ---------------------------------------------------------------- scaling, saga, brokers
+
+GREY = "#7f7f7f"
+
+
+def plot_scaling(results_dir):
+    """Partitioned consumer group vs competing consumers vs a synchronous pool, by members;
+    rebalancing with a member's turn at 1 and 32 events; lag drained after joins."""
+    r = load(results_dir, "scaling")
+    if r is None:
+        return
+    fig, (a, b, c, d) = new_figure(
+        "Partitioned consumer group vs competing consumers vs a synchronous pool (tcp loopback, "
+        "1 ms gateway call)", machine_line(results_dir, r), 2, 2, width=14)
+    group, unkeyed, sync = "BM_Scaling_Group", "BM_Scaling_Unkeyed", "BM_Scaling_Sync"
+    sizes = sorted({args.get("members") for fam, args, _ in r.runs if fam == group} - {None})
+
+    # a: throughput by members
+    if sizes:
+        rows = [(name, colour, [value(r.find(fam, **{key: n}), "items_per_second") for n in sizes])
+                for name, colour, fam, key in (
+                    ("partitioned group (keeps each order's events in order)", OURS, group,
+                     "members"),
+                    ("competing consumers (no keys)", THEIRS, unkeyed, "workers"),
+                    ("synchronous pool (caller waits for each call)", GREY, sync, "servers"))]
+        grouped_bars(a, [str(n) for n in sizes], rows, "events per second", log=False)
+        a.set_title("Draining a backlog (higher is better)")
+        a.set_xlabel("members / workers / servers")
+    else:
+        empty(a, "Throughput", f"no {group} runs")
+
+    # b: what each design costs in order
+    if sizes:
+        grouped_bars(b, [str(n) for n in sizes],
+                     [("partitioned group", OURS,
+                       [value(r.find(group, members=n), "order_violations") for n in sizes]),
+                      ("competing consumers", THEIRS,
+                       [value(r.find(unkeyed, workers=n), "order_violations") for n in sizes])],
+                     "events charged after a later step of their order", log=False)
+        b.set_title("Order violations (lower is better; the group's are 0)")
+        b.set_xlabel("members / workers")
+    else:
+        empty(b, "Order violations", f"no {group} runs")
+
+    # c: rebalance, a member's turn at 1 event and at 32
+    turns = [(1, "turn 1 event (default)", OURS), (32, "turn 32 events", "#9ecae1")]
+    # "moved": partitions that changed owner, resuming; "unmoved": the others meanwhile
+    measures = [("kill_resume_p50_ms", "kill\nmoved\np50"),
+                ("kill_resume_max_ms", "kill\nmoved\nmax"),
+                ("kill_unmoved_p99_ms", "kill\nunmoved\np99"),
+                ("kill_steady_p99_ms", "kill\nsteady\np99"),
+                ("join_resume_p50_ms", "join\nmoved\np50"),
+                ("join_resume_max_ms", "join\nmoved\nmax"),
+                ("join_unmoved_p99_ms", "join\nunmoved\np99"),
+                ("join_steady_p99_ms", "join\nsteady\np99")]
+    rebalance = [r.find("BM_Scaling_Rebalance", turn=t) for t, _, _ in turns]
+    if any(rebalance):
+        grouped_bars(c, [label for _, label in measures],
+                     [(name, colour, [value(e, key) for key, _ in measures])
+                      for (_, name, colour), e in zip(turns, rebalance)],
+                     "wait of a charge (ms)", log=False)
+        c.set_title("Rebalancing at 1 000 events/s: a member SIGKILLed, a member joining\n"
+                    "(lower is better; moved partitions' resume counted from the decision)")
+        c.tick_params(axis="x", labelsize=8)
+    else:
+        empty(c, "Rebalance", "no BM_Scaling_Rebalance runs")
+
+    # d: lag (events published, not yet charged) sampled every 500 ms
+    lag = r.find("BM_Scaling_Lag")
+    points = sorted((int(m.group(1)), v) for k, v in (lag or {}).items()
+                    if (m := re.fullmatch(r"lag_at_(\d+)ms", k)) and isinstance(v, (int, float)))
+    if points:
+        d.plot([t / 1000 for t, _ in points], [v for _, v in points], marker="o", color=OURS,
+               label="partitioned group")
+        drained = value(lag, "drained_after_joins_ms")
+        if drained is not None:
+            d.text(0.98, 0.95, f"lag drained {fmt(drained)} ms after the joins", ha="right",
+                   va="top",
+                   transform=d.transAxes, fontsize=9)
+        d.set_ylim(bottom=0)
+        d.set_title("Lag drained over time: one member overloaded, then three more join")
+        d.set_xlabel("seconds since the start")
+        d.set_ylabel("events published, not yet charged")
+        d.legend(loc="upper left")
+    else:
+        empty(d, "Lag", "no BM_Scaling_Lag run")
+    save(fig, results_dir, "scaling")
+
+
+def plot_saga(results_dir):
+    """The checkout saga (outbox + orchestrator) vs a synchronous checkout; outbox vs dual write
+    under SIGKILL; the fault matrix; the outbox relay's lag."""
+    r = load(results_dir, "saga")
+    if r is None:
+        return
+    fig, (a, b, c, d, e, f) = new_figure(
+        "Checkout saga (outbox + orchestrator) vs a synchronous checkout (SQLite, tcp loopback)",
+        machine_line(results_dir, r), 2, 3, width=18, height=5)
+    cases = [("0% declined", dict(decline_pct=0, slow_ms=0, down_ms=0)),
+             ("1% declined", dict(decline_pct=1, slow_ms=0, down_ms=0)),
+             ("10% declined", dict(decline_pct=10, slow_ms=0, down_ms=0)),
+             ("shipping slow\n(10 ms a booking)", dict(decline_pct=0, slow_ms=10, down_ms=0)),
+             ("shipping down\nfor 1 s", dict(decline_pct=0, slow_ms=0, down_ms=1000))]
+    saga = [r.find("BM_Saga_Checkout", **args) for _, args in cases]
+    sync = [r.find("BM_Sync_Checkout", **args) for _, args in cases]
+    groups = [label for label, _ in cases]
+
+    # a: checkouts per second
+    if any(saga + sync):
+        grouped_bars(a, groups,
+                     [("saga, 32 in flight", OURS, [value(x, "checkouts_per_second") for x in saga]),
+                      ("synchronous, one at a time", THEIRS,
+                       [value(x, "checkouts_per_second") for x in sync])],
+                     "checkouts per second", log=False)
+        a.set_title("Throughput (higher is better)")
+        a.tick_params(axis="x", labelsize=8)
+    else:
+        empty(a, "Throughput", "no BM_Saga_Checkout / BM_Sync_Checkout runs")
+
+    # b: completion time, p50 and p99
+    if any(saga + sync):
+        series = []
+        for name, colour, entries in (("saga", OURS, saga), ("synchronous", THEIRS, sync)):
+            for pct, hatch in (("p50", None), ("p99", "//")):
+                series.append((f"{name}, {pct}", colour,
+                               [scaled(x, f"{pct}_us", 1e-3) for x in entries], hatch))
+        grouped_bars(b, groups, series, "completion time (ms)", log=True)
+        b.set_title("Completion time of a checkout (lower is better)")
+        b.tick_params(axis="x", labelsize=8)
+    else:
+        empty(b, "Completion time", "no BM_Saga_Checkout / BM_Sync_Checkout runs")
+
+    # c: SIGKILL loops, the outbox against writing the row and publishing apart
+    kills = [r.find("BM_Outbox_KillLoop"), r.find("BM_DualWrite_KillLoop")]
+    if any(kills):
+        names = ["outbox\n(row + event, one transaction)", "dual write\n(commit, then publish)"]
+        grouped_bars(c, names,
+                     [("committed", OURS, [value(k, "committed") for k in kills]),
+                      ("committed but never published (lost)", THEIRS,
+                       [value(k, "lost") for k in kills])],
+                     "orders", log=False)
+        killed = value(kills[0] or kills[1], "kills")
+        c.set_ylim(top=c.get_ylim()[1] * 1.2)  # room for the legend above the bars
+        c.legend(loc="upper center")
+        c.set_title(f"The writer SIGKILLed {fmt(killed)} times (lost: lower is better)")
+    else:
+        empty(c, "Kill loops", "no BM_Outbox_KillLoop / BM_DualWrite_KillLoop runs")
+
+    # d: the fault matrix: how 10 000 sagas ended with faults injected
+    matrix = r.find("BM_Saga_FaultMatrix")
+    if matrix:
+        outcomes = [("completed", OURS), ("rolled_back", "#9ecae1"), ("stuck", THEIRS),
+                    ("violations", THEIRS)]
+        faults = [("declined", GREY), ("timeouts", GREY), ("crashes", GREY),
+                  ("duplicates", GREY), ("refunds_refused", GREY)]
+        plain_bars(d, [k.replace("_", "\n") for k, _ in outcomes + faults],
+                   [value(matrix, k) for k, _ in outcomes + faults],
+                   [c_ for _, c_ in outcomes + faults],
+                   f"Fault matrix: {fmt(value(matrix, 'sagas'))} sagas, faults injected\n"
+                   "(blue: how they ended; orange: must be 0; grey: faults met)", "sagas / faults")
+        d.tick_params(axis="x", labelsize=8)
+    else:
+        empty(d, "Fault matrix", "no BM_Saga_FaultMatrix run")
+
+    # e: the outbox relay's lag at the asked rate
+    relay = [(args, x) for fam, args, x in r.runs if fam == "BM_Outbox_RelayLag"]
+    if relay:
+        args, x = sorted(relay, key=lambda ax_: ax_[0].get("writes_per_second", 0))[-1]
+        plain_bars(e, ["commit\np50", "commit\np99", "relay lag\np50", "relay lag\np99",
+                       "relay lag\nmax"],
+                   [scaled(x, k, 1e-3) for k in ("commit_p50_us", "commit_p99_us",
+                                                 "lag_p50_us", "lag_p99_us", "lag_max_us")],
+                   [GREY, GREY, OURS, OURS, OURS],
+                   f"Outbox relay: {fmt(args.get('writes_per_second'))} writes/s asked, "
+                   f"{fmt(value(x, 'writes_per_second'))}/s reached\n"
+                   "(commit with its fsync; lag: commit to published)", "ms")
+    else:
+        empty(e, "Relay lag", "no BM_Outbox_RelayLag runs")
+    f.axis("off")
+    save(fig, results_dir, "saga")
+
+
+# One colour per durable transport, the kit's log in the kit's colour.
+BROKERS = [("ZeroMQ", "ZeroMQ (kit + SQLite log)", OURS), ("JetStream", "NATS JetStream", THEIRS),
+           ("RabbitMQ", "RabbitMQ", "#9467bd")]
+
+
+def plot_brokers(results_dir):
+    """The same events over the three durable transports: the highest rate within a p99 bar,
+    latency at a fixed rate, catch-up after a backlog, CPU per event."""
+    r = load(results_dir, "brokers")
+    if r is None:
+        return
+    fig, (a, b, c, d) = new_figure("The same events over three durable transports: ZeroMQ "
+                                   "(kit + SQLite log) vs NATS JetStream vs RabbitMQ, "
+                                   "64 deliveries in flight",
+                                   machine_line(results_dir, r), 2, 2, width=15, height=5)
+    combos = sorted({(args["consumers"], args["bytes"]) for fam, args, _ in r.runs
+                     if fam.startswith("BM_Broker_") and "consumers" in args and "bytes" in args})
+    groups = [f"{n} consumer{'s' if n > 1 else ''}\n{size_label(s)}" for n, s in combos]
+
+    def by_combo(kind, key, scale=1.0):
+        """[(transport, colour, values by consumers and size)] for BM_Broker_<name>_<kind>."""
+        return [(label, colour, [scaled(r.find(f"BM_Broker_{name}_{kind}", consumers=n, bytes=s),
+                                        key, scale) for n, s in combos])
+                for name, label, colour in BROKERS]
+
+    # a: the highest rate of the ladder whose one-second step kept p99 within 10 ms
+    series = by_combo("MaxRate", "max_rate_per_s")
+    if combos and measured(series):
+        grouped_bars(a, groups, series, "events per second", log=False)
+        a.set_title("Highest rate with p99 ≤ 10 ms (higher is better; 0: not met at any rate)")
+    else:
+        empty(a, "Highest rate within the bar", "no BM_Broker_*_MaxRate runs")
+
+    # b: p50 and p99 at the fixed rate
+    series = []
+    for name, label, colour in BROKERS:
+        for pct, hatch in (("p50", None), ("p99", "//")):
+            series.append((f"{label}, {pct}", colour,
+                           [scaled(r.find(f"BM_Broker_{name}_FixedRate", consumers=n, bytes=s),
+                                   f"{pct}_us", 1e-3) for n, s in combos], hatch))
+    if combos and measured(series):
+        grouped_bars(b, groups, series, "publish to handled (ms)", log=True)
+        b.set_title("Latency at 5 000 events/s (lower is better)")
+        b.legend(fontsize=7, ncol=3, loc="upper left")
+    else:
+        empty(b, "Latency at a fixed rate", "no BM_Broker_*_FixedRate runs")
+
+    # c: a consumer back after a backlog
+    sizes = sorted({args["bytes"] for fam, args, _ in r.runs
+                    if fam.endswith("_CatchUp") and "bytes" in args})
+    series = [(label, colour, [value(r.find(f"BM_Broker_{name}_CatchUp", bytes=s), "catch_up_s")
+                               for s in sizes])
+              for name, label, colour in BROKERS]
+    if measured(series):
+        backlog = value(next((x for fam, _, x in r.runs if fam.endswith("_CatchUp")), None),
+                        "backlog")
+        grouped_bars(c, [size_label(s) for s in sizes], series, "seconds to catch up", log=False)
+        c.set_title(f"A service back after {fmt(backlog)} events: catching up (lower is better)")
+        c.set_xlabel("event size")
+    else:
+        empty(c, "Catch-up", "no BM_Broker_*_CatchUp runs")
+
+    # d: CPU per million events at the fixed rate; the server's share noted under each bar
+    series = by_combo("FixedRate", "cpu_s_per_M")
+    notes = {i: [f"server {fmt(v)}" if v is not None else "" for v in s_[2]]
+             for i, s_ in enumerate(by_combo("FixedRate", "server_cpu_s_per_M"))}
+    if combos and measured(series):
+        grouped_bars(d, groups, series, "CPU seconds per million events", log=False, notes=notes)
+        d.set_title("CPU at 5 000 events/s, all processes (lower is better)\n"
+                    "ZeroMQ has no broker: its log runs in the benchmark's process")
+        d.tick_params(axis="x", labelsize=8)
+    else:
+        empty(d, "CPU per event", "no BM_Broker_*_FixedRate runs")
+    save(fig, results_dir, "brokers")
+
+
+def plot_brokers_kv(results_dir):
+    """State transfer on the JetStream KV bucket vs the kit's ZeroMQ replica."""
+    r = load(results_dir, "brokers-kv")
+    if r is None:
+        return
+    fig, (a, b) = new_figure("Event-carried state transfer: the kit's ZeroMQ replica vs the "
+                             "JetStream KV bucket", machine_line(results_dir, r), 1, 2,
+                             width=13, height=5)
+    sides = [("ZeroMQ", "ZeroMQ replica (snapshot + updates)", OURS),
+             ("KV", "JetStream KV bucket (watch)", THEIRS)]
+    records = sorted({args["records"] for fam, args, _ in r.runs
+                      if fam.startswith("BM_Replica_Converge_") and "records" in args})
+    if records:
+        grouped_bars(a, [fmt(n) for n in records],
+                     [(label, colour, [value(r.find(f"BM_Replica_Converge_{name}", records=n),
+                                             "records_per_s") for n in records])
+                      for name, label, colour in sides],
+                     "records per second", log=True)
+        a.set_title("A new replica going live (higher is better)")
+        a.set_xlabel("records in the data set")
+    else:
+        empty(a, "Converge", "no BM_Replica_Converge_* runs")
+
+    lags = [next((x for fam, _, x in r.runs if fam == f"BM_Replica_Lag_{name}"), None)
+            for name, _, _ in sides]
+    if any(lags):
+        rate = next((args.get("rate") for fam, args, _ in r.runs
+                     if fam.startswith("BM_Replica_Lag_")), None)
+        grouped_bars(b, ["p50", "p99", "max"],
+                     [(label, colour, [scaled(x, k, 1e-3) for k in
+                                       ("lag_p50_us", "lag_p99_us", "lag_max_us")])
+                      for (_, label, colour), x in zip(sides, lags)],
+                     "update to visible in the replica (ms)", log=True)
+        b.legend(loc="upper left")
+        b.set_title(f"Replica lag at {fmt(rate)} updates/s (lower is better)")
+    else:
+        empty(b, "Replica lag", "no BM_Replica_Lag_* runs")
+    save(fig, results_dir, "brokers-kv")
+
+
+def plot_brokers_groups(results_dir):
+    """Consumer groups on the brokers: JetStream vs RabbitMQ, by members; takeover time."""
+    r = load(results_dir, "brokers-groups")
+    if r is None:
+        return
+    fig, (a, b) = new_figure("Keyed consumer groups on the brokers: NATS JetStream vs RabbitMQ",
+                             machine_line(results_dir, r), 1, 2, width=13, height=5)
+    sides = [(name, label, colour) for name, label, colour in BROKERS if name != "ZeroMQ"]
+    members = sorted({args["members"] for fam, args, _ in r.runs
+                      if fam.startswith("BM_Group_") and "members" in args})
+    if members:
+        entries = [[r.find(f"BM_Group_{name}", members=n) for n in members]
+                   for name, _, _ in sides]
+        grouped_bars(a, [str(n) for n in members],
+                     [(label, colour, [value(x, "events_per_s") for x in row])
+                      for (_, label, colour), row in zip(sides, entries)],
+                     "events per second", log=False,
+                     notes={i: [f"{fmt(value(x, 'members_working'))} working" if x else ""
+                                for x in row] for i, row in enumerate(entries)})
+        a.set_title("Billing a backlog (higher is better)\n"
+                    "notes: members that billed anything")
+        a.set_xlabel("members in the group")
+    else:
+        empty(a, "Groups", "no BM_Group_* runs")
+
+    takeover = [value(r.find(f"BM_Group_{name}_Takeover"), "takeover_ms") for name, _, _ in sides]
+    if any(v is not None for v in takeover):
+        plain_bars(b, [label for _, label, _ in sides], takeover, [c_ for _, _, c_ in sides],
+                   "A member gone holding an event: until another charges it\n"
+                   "(lower is better)", "ms")
+    else:
+        empty(b, "Takeover", "no BM_Group_*_Takeover runs")
+    save(fig, results_dir, "brokers-groups")
+
+
 CHARTS = [plot_notification, plot_state_transfer, plot_sourcing, plot_event_stores, plot_cqrs,
-          plot_transport, plot_peers, plot_codec]
+          plot_transport, plot_peers, plot_codec, plot_scaling, plot_saga, plot_brokers,
+          plot_brokers_kv, plot_brokers_groups]
 
 
 def main(argv):
