@@ -323,7 +323,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "choreography: a refund refused after a timeout leaves the order PENDING; the desk "
+    "choreography: a refund refused after a timeout leaves the order PENDING and the desk "
     "announces the timeout again until the refund goes through",
     "[saga][choreography][timeout]") {
   using namespace std::chrono_literals;
